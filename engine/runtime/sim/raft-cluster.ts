@@ -1,0 +1,417 @@
+import { describe, nodeTagAt, tickMsDefault } from "../../core/index.ts";
+import type { RaftLimits, RaftTiming } from "../../core/index.ts";
+import { MemoryRaftStorage, RawNode } from "../../raft/index.ts";
+import type { Entry, MembershipChange, Message, NodeId, ProposeResult, RaftConfig, Snapshot, Status } from "../../raft/index.ts";
+import { reliableNetwork, SimNetwork } from "./network.ts";
+import type { NetworkFaults } from "./network.ts";
+import { RaftCheckers } from "./raft-checkers.ts";
+import { Simulator } from "./simulator.ts";
+
+/** RaftSimOptions describes a simulated Rachis cluster. */
+export interface RaftSimOptions {
+  readonly seed: number;
+  /** How many founding voters (tagged A, B, C …). */
+  readonly nodes: number;
+  readonly tickMs?: number;
+  readonly timing?: Partial<RaftTiming>;
+  readonly limits?: Partial<RaftLimits>;
+  readonly faults?: NetworkFaults;
+  /** Compact the log once this many applied entries follow the last snapshot (0: never). */
+  readonly snapshotEveryEntries?: number;
+  readonly preVote?: boolean;
+  readonly checkQuorum?: boolean;
+  readonly unsafe?: RaftConfig["unsafe"];
+  /** Run the invariant checkers after every step (default true). */
+  readonly checkers?: boolean;
+  /** How many recent events to keep for a failure report. */
+  readonly traceEventsMax?: number;
+}
+
+/** TraceEvent is one thing that happened, kept raw and rendered only when a run fails. */
+export interface TraceEvent {
+  readonly atMs: number;
+  readonly what: string | Message;
+}
+
+/** The simulated state machine: the command applied at each index (null for noop/membership). */
+class AppliedLog {
+  commands: (string | null)[] = [null];
+  snapshotIndex = 0;
+
+  lastIndex(): number {
+    return this.commands.length - 1;
+  }
+
+  apply(entry: Entry): void {
+    this.commands[entry.index] = entry.type === "command" ? entry.data : null;
+  }
+
+  restore(snapshot: Snapshot): void {
+    this.commands = snapshot.data === "" ? [null] : (JSON.parse(snapshot.data) as (string | null)[]);
+    this.commands.length = snapshot.index + 1;
+    this.snapshotIndex = snapshot.index;
+  }
+
+  encode(upTo: number): string {
+    return JSON.stringify(this.commands.slice(0, upTo + 1));
+  }
+}
+
+interface SimNode {
+  readonly id: NodeId;
+  raw: RawNode | null;
+  storage: MemoryRaftStorage;
+  applied: AppliedLog;
+  requestsSent: number;
+  requestBytesSent: number;
+}
+
+const requestTypes = new Set(["preVote", "vote", "append", "installSnapshot"]);
+
+function messageBytes(message: Message): number {
+  if (message.type === "append") {
+    let bytes = 48;
+    for (const entry of message.entries) bytes += 24 + (entry.type === "command" ? entry.data.length : 16);
+    return bytes;
+  }
+  if (message.type === "installSnapshot") return 64 + message.snapshot.data.length;
+  return 40;
+}
+
+/**
+ * RaftSimCluster runs Rachis nodes in the simulator with the primitives of the MIT 6.5840 tester:
+ * start N peers, disconnect/connect, crash/restart from persisted state, propose, observe roles
+ * and applied entries, plus partitions and network faults. Checkers run after every step.
+ */
+export class RaftSimCluster {
+  readonly sim: Simulator;
+  readonly net: SimNetwork<Message>;
+  readonly checkers: RaftCheckers | undefined;
+  readonly ids: NodeId[];
+  readonly tickMs: number;
+  readonly electionTimeoutMs: number;
+  private readonly nodes = new Map<NodeId, SimNode>();
+  private readonly trace: TraceEvent[] = [];
+  private readonly traceEventsMax: number;
+
+  constructor(readonly options: RaftSimOptions) {
+    this.sim = new Simulator(options.seed);
+    this.tickMs = options.tickMs ?? tickMsDefault;
+    this.electionTimeoutMs = (options.timing?.electionTicks ?? 30) * this.tickMs;
+    this.net = new SimNetwork<Message>(this.sim, (message) => this.deliver(message), options.faults ?? reliableNetwork);
+    this.checkers = options.checkers === false ? undefined : new RaftCheckers();
+    this.traceEventsMax = options.traceEventsMax ?? 40;
+    this.ids = Array.from({ length: options.nodes }, (_, i) => nodeTagAt(i));
+    for (const id of this.ids) {
+      const node: SimNode = { id, raw: null, storage: new MemoryRaftStorage(), applied: new AppliedLog(),
+        requestsSent: 0, requestBytesSent: 0 };
+      this.nodes.set(id, node);
+      node.raw = this.newRawNode(id, node.storage);
+      node.raw.bootstrap(this.ids);
+      this.pump(node);
+    }
+    this.sim.every(this.tickMs, () => {
+      for (const node of this.nodes.values()) {
+        if (!node.raw) continue;
+        node.raw.tick();
+        this.pump(node);
+      }
+    });
+  }
+
+  // --- the tester's primitives -----------------------------------------------------------------
+
+  /** addNode creates a fresh, empty server (not yet in any configuration). */
+  addNode(): NodeId {
+    const id = nodeTagAt(this.ids.length);
+    this.ids.push(id);
+    const node: SimNode = { id, raw: null, storage: new MemoryRaftStorage(), applied: new AppliedLog(),
+      requestsSent: 0, requestBytesSent: 0 };
+    node.raw = this.newRawNode(id, node.storage);
+    this.nodes.set(id, node);
+    this.note(`add node ${id}`);
+    return id;
+  }
+
+  disconnect(id: NodeId): void {
+    this.note(`disconnect ${id}`);
+    this.net.disconnect(id);
+  }
+
+  connect(id: NodeId): void {
+    this.note(`connect ${id}`);
+    this.net.connect(id);
+  }
+
+  partition(groupA: readonly NodeId[], groupB: readonly NodeId[]): void {
+    this.note(`partition [${groupA.join(",")}] | [${groupB.join(",")}]`);
+    this.net.partition(groupA, groupB);
+  }
+
+  heal(): void {
+    this.note("heal");
+    this.net.heal();
+  }
+
+  /** crash stops a node at once: its volatile state is gone, what it persisted stays. */
+  crash(id: NodeId): void {
+    const node = this.node(id);
+    this.note(`crash ${id}`);
+    node.raw = null;
+  }
+
+  /** restart brings a crashed node back from exactly what it had persisted. */
+  restart(id: NodeId): void {
+    const node = this.node(id);
+    if (node.raw) this.crash(id);
+    this.note(`restart ${id}`);
+    const persisted = node.storage.load();
+    node.applied = new AppliedLog();
+    this.checkers?.onRestart(id, persisted.hardState.commit);
+    node.raw = this.newRawNode(id, node.storage);
+    this.pump(node);
+  }
+
+  /** wipe replaces a crashed node's storage with an empty one (a brand-new server). */
+  wipe(id: NodeId): void {
+    const node = this.node(id);
+    node.raw = null;
+    node.storage = new MemoryRaftStorage();
+    node.applied = new AppliedLog();
+    this.checkers?.onRestart(id, 0);
+    node.raw = this.newRawNode(id, node.storage);
+    this.note(`wipe ${id}`);
+  }
+
+  propose(id: NodeId, data: string): ProposeResult {
+    const node = this.node(id);
+    if (!node.raw) return { accepted: false, reason: "not-leader", leader: null };
+    const result = node.raw.propose(data);
+    this.pump(node);
+    return result;
+  }
+
+  proposeMembership(id: NodeId, change: Exclude<MembershipChange, { op: "bootstrap" }>): ProposeResult {
+    const node = this.node(id);
+    if (!node.raw) return { accepted: false, reason: "not-leader", leader: null };
+    const result = node.raw.proposeMembership(change);
+    this.note(`propose ${change.op} ${change.node} on ${id}: ${result.accepted ? "accepted" : result.reason}`);
+    this.pump(node);
+    return result;
+  }
+
+  /** campaign makes a node start an election now (for scripted scenarios). */
+  campaign(id: NodeId): void {
+    const node = this.node(id);
+    node.raw?.campaign();
+    this.pump(node);
+  }
+
+  runFor(durationMs: number): void {
+    this.sim.runFor(durationMs);
+  }
+
+  runUntil(condition: () => boolean, timeoutMs: number): boolean {
+    return this.sim.runUntil(condition, timeoutMs);
+  }
+
+  // --- observation -------------------------------------------------------------------------------
+
+  isAlive(id: NodeId): boolean {
+    return this.node(id).raw !== null;
+  }
+
+  status(id: NodeId): Status | undefined {
+    return this.node(id).raw?.status();
+  }
+
+  /** connected tells whether a node is alive and not cut off by disconnect(). */
+  isConnected(id: NodeId): boolean {
+    return this.isAlive(id) && this.net.linkUp(id, id);
+  }
+
+  /** leaders returns the live, connected nodes that believe they lead, with their terms. */
+  leaders(): { id: NodeId; term: number }[] {
+    const result: { id: NodeId; term: number }[] = [];
+    for (const id of this.ids) {
+      const status = this.isConnected(id) ? this.status(id) : undefined;
+      if (status?.role === "leader") result.push({ id, term: status.term });
+    }
+    return result;
+  }
+
+  /**
+   * leader returns the one leader of the highest term among connected nodes, or undefined when
+   * none (MIT's checkOneLeader without the waiting).
+   */
+  leader(): NodeId | undefined {
+    const leaders = this.leaders();
+    if (leaders.length === 0) return undefined;
+    const top = Math.max(...leaders.map((l) => l.term));
+    const atTop = leaders.filter((l) => l.term === top);
+    return atTop.length === 1 ? atTop[0]!.id : undefined;
+  }
+
+  /** appliedAt returns what node `id` applied at `index` (undefined: not yet). */
+  appliedAt(id: NodeId, index: number): string | null | undefined {
+    const node = this.node(id);
+    if (index > node.applied.lastIndex()) return undefined;
+    return node.applied.commands[index];
+  }
+
+  appliedIndex(id: NodeId): number {
+    return this.node(id).applied.lastIndex();
+  }
+
+  /** nCommitted counts nodes that applied `index`, and what they applied there (MIT nCommitted). */
+  nCommitted(index: number): { count: number; command: string | null | undefined } {
+    let count = 0;
+    let command: string | null | undefined;
+    for (const id of this.ids) {
+      const node = this.node(id);
+      if (!node.raw) continue;
+      const applied = this.appliedAt(id, index);
+      if (applied === undefined) continue;
+      count++;
+      command = applied;
+    }
+    return { count, command };
+  }
+
+  /**
+   * one is MIT's `one()`: find a leader, propose `command`, and wait until `expectedServers`
+   * nodes applied it. It retries for up to 10 election timeouts (or once, without `retry`) and
+   * returns the index, or throws with what it saw.
+   */
+  one(command: string, expectedServers: number, retry = true): number {
+    const deadline = this.sim.nowMs() + 10 * 2 * this.electionTimeoutMs;
+    let starts = 0;
+    while (this.sim.nowMs() < deadline) {
+      let index = -1;
+      for (let k = 0; k < this.ids.length; k++) {
+        starts = (starts + 1) % this.ids.length;
+        const id = this.ids[starts]!;
+        if (!this.isConnected(id)) continue;
+        const result = this.propose(id, command);
+        if (result.accepted) {
+          index = result.index;
+          break;
+        }
+      }
+      if (index !== -1) {
+        const done = this.runUntil(() => {
+          const { count, command: seen } = this.nCommitted(index);
+          return count >= expectedServers && seen === command;
+        }, 2 * this.electionTimeoutMs);
+        if (done) return index;
+        if (!retry) throw new Error(`one(${command}) failed to reach agreement at index ${index}`);
+      } else {
+        this.runFor(50);
+      }
+    }
+    throw new Error(`one(${command}) failed to reach agreement on ${expectedServers} servers`);
+  }
+
+  /** requestsSent counts Raft requests (votes, appends, snapshots) sent by all nodes. */
+  requestsSent(): number {
+    let total = 0;
+    for (const node of this.nodes.values()) total += node.requestsSent;
+    return total;
+  }
+
+  requestBytesSent(): number {
+    let total = 0;
+    for (const node of this.nodes.values()) total += node.requestBytesSent;
+    return total;
+  }
+
+  /** logSizeBytes is the persisted Raft state without the snapshot (MIT's RaftStateSize). */
+  logSizeBytes(id: NodeId): number {
+    const persisted = this.node(id).storage.load();
+    return persisted.entries.reduce((sum, e) => sum + 24 + (e.type === "command" ? e.data.length : 16), 64);
+  }
+
+  /** recentTrace renders the last events, newest last, one line each. */
+  recentTrace(): string[] {
+    return this.trace.map((event) => `${event.atMs.toFixed(1).padStart(9)}ms  ${describe(event.what)}`);
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  private node(id: NodeId): SimNode {
+    const node = this.nodes.get(id);
+    if (!node) throw new Error(`unknown node ${id}; the cluster has ${this.ids.join(", ")}`);
+    return node;
+  }
+
+  private newRawNode(id: NodeId, storage: MemoryRaftStorage): RawNode {
+    const config: RaftConfig = {
+      id,
+      random: this.sim.random.fork(),
+      ...(this.options.timing ? { timing: this.options.timing } : {}),
+      ...(this.options.limits ? { limits: this.options.limits } : {}),
+      ...(this.options.preVote !== undefined ? { preVote: this.options.preVote } : {}),
+      ...(this.options.checkQuorum !== undefined ? { checkQuorum: this.options.checkQuorum } : {}),
+      ...(this.options.unsafe ? { unsafe: this.options.unsafe } : {}),
+    };
+    return new RawNode(config, storage.load());
+  }
+
+  private deliver(message: Message): void {
+    const node = this.nodes.get(message.to);
+    if (!node?.raw) return;
+    this.record(message);
+    node.raw.step(message);
+    this.pump(node);
+  }
+
+  /** pump runs the Ready loop: persist, then send, then apply, then advance. */
+  private pump(node: SimNode): void {
+    const raw = node.raw;
+    if (!raw) return;
+    while (raw.hasReady()) {
+      const ready = raw.ready();
+      node.storage.persist(ready.persist);
+      this.checkers?.onPersist(raw, ready.persist.entries);
+      if (ready.softChanged) {
+        this.note(`${node.id} is ${ready.soft.role} of term ${ready.soft.term}`);
+        this.checkers?.onSoftState(raw, ready.soft);
+      }
+      for (const message of ready.messages) {
+        if (requestTypes.has(message.type)) {
+          node.requestsSent++;
+          node.requestBytesSent += messageBytes(message);
+        }
+        this.net.send(message);
+      }
+      if (ready.restore) {
+        node.applied.restore(ready.restore);
+        this.checkers?.onRestore(node.id, ready.restore);
+      }
+      for (const entry of ready.committed) {
+        node.applied.apply(entry);
+        this.checkers?.onApply(node.id, entry);
+      }
+      raw.advance();
+      if (ready.persist.hardState) this.checkers?.onCommit(node.id, ready.persist.hardState.commit);
+      this.maybeCompact(node, raw);
+    }
+  }
+
+  private maybeCompact(node: SimNode, raw: RawNode): void {
+    const every = this.options.snapshotEveryEntries ?? 0;
+    if (every <= 0) return;
+    const applied = node.applied.lastIndex();
+    if (applied - raw.snapshot().index < every) return;
+    raw.compact(applied, node.applied.encode(applied));
+  }
+
+  private note(text: string): void {
+    this.record(text);
+  }
+
+  private record(what: string | Message): void {
+    this.trace.push({ atMs: this.sim.nowMs(), what });
+    if (this.trace.length > this.traceEventsMax) this.trace.shift();
+  }
+}
