@@ -1,0 +1,130 @@
+import type { NodeTag } from "../core/index.ts";
+
+/**
+ * ClusterState is everything the cluster agrees on through Rachis: which servers form the cluster
+ * and which databases live where. Every server holds an identical copy, rebuilt by applying the same
+ * committed log entries in the same order. It is plain JSON (no classes, Maps or undefined values
+ * that matter), so it can be structured-cloned to a worker, persisted, and sent as a Raft snapshot.
+ */
+export interface ClusterState {
+  readonly topology: ClusterTopology;
+  /**
+   * Database records keyed by the lower-cased name: names are case-insensitive and
+   * case-preserving, so "spade" finds the record whose `name` is "Spade".
+   */
+  readonly databases: Readonly<Record<string, DatabaseRecord>>;
+  /** Raft index of the last command that was applied successfully (0 before the first). */
+  readonly lastAppliedIndex: number;
+}
+
+/**
+ * ClusterTopology lists the servers of the cluster by tag. `members` vote in Rachis; `promotables`
+ * are joining and do not vote yet; `watchers` never vote but can host databases.
+ */
+export interface ClusterTopology {
+  /** Identifier of this cluster, chosen when the first server bootstraps; null before that. */
+  readonly topologyId: string | null;
+  readonly members: Readonly<Record<NodeTag, string>>;
+  readonly promotables: Readonly<Record<NodeTag, string>>;
+  readonly watchers: Readonly<Record<NodeTag, string>>;
+  /**
+   * The highest tag ever assigned, including tags of removed servers, so a tag is never handed out
+   * twice (RavenDB's LastNodeId). Null before bootstrap.
+   */
+  readonly lastNodeTag: NodeTag | null;
+  /** Raft index of the last change to the server list (the cluster topology etag). */
+  readonly etag: number;
+}
+
+/**
+ * DatabaseTopology is where one database group lives. `members[0]` is the preferred node: clients
+ * send their requests there. Promotables are catching up from a mentor; rehabs were members that
+ * stopped answering and must catch up before they come back (at the end of `members`).
+ */
+export interface DatabaseTopology {
+  readonly members: readonly NodeTag[];
+  readonly promotables: readonly NodeTag[];
+  readonly rehabs: readonly NodeTag[];
+}
+
+/** ConflictResolution is how a database settles concurrent writes to one document. */
+export type ConflictResolution = "latest" | "none";
+
+/** RevisionsCollectionConfiguration says whether and how revisions are kept for a collection. */
+export interface RevisionsCollectionConfiguration {
+  readonly disabled: boolean;
+  /** Revisions kept per document; null keeps them all. */
+  readonly minimumRevisionsToKeep: number | null;
+  /** Whether deleting a document also deletes its revisions. */
+  readonly purgeOnDelete: boolean;
+}
+
+/**
+ * RevisionsConfiguration follows RavenDB's shape: a default for every collection plus overrides per
+ * collection name.
+ */
+export interface RevisionsConfiguration {
+  readonly default: RevisionsCollectionConfiguration | null;
+  readonly collections: Readonly<Record<string, RevisionsCollectionConfiguration>>;
+}
+
+/** TopologyChangeKind names what happened to a database group. */
+export type TopologyChangeKind =
+  | "created"
+  | "added"
+  | "promoted"
+  | "movedToRehab"
+  | "rotated"
+  | "removed";
+
+/** TopologyChange is one entry of a record's recent history, kept so the UI can show "why". */
+export interface TopologyChange {
+  /** Raft index of the command that made the change. */
+  readonly raftIndex: number;
+  readonly kind: TopologyChangeKind;
+  /** The node the change is about. */
+  readonly tag: NodeTag;
+  /** Why, as given by the command (for the supervisor: what it observed). */
+  readonly reason: string;
+  /** One sentence for people, e.g. "C moved to rehab: no heartbeat for 3000 ms". */
+  readonly message: string;
+  /** The topology right after the change. */
+  readonly topology: DatabaseTopology;
+}
+
+/** DatabaseRecord is the cluster's description of one database group. */
+export interface DatabaseRecord {
+  /** The name as created, with its original case. */
+  readonly name: string;
+  readonly topology: DatabaseTopology;
+  /** Mentor of each promotable: the member that sends it the data it is missing. */
+  readonly mentors: Readonly<Record<NodeTag, NodeTag>>;
+  /**
+   * How many nodes host the database. Kept equal to the number of nodes in the topology: adding a
+   * node to the group raises it, removing one lowers it.
+   */
+  readonly replicationFactor: number;
+  /** Raft index of the last topology change; clients refresh their topology when it moves. */
+  readonly topologyEtag: number;
+  /** Null when revisions were never configured. */
+  readonly revisions: RevisionsConfiguration | null;
+  readonly conflictResolution: ConflictResolution;
+  /** The last changes to the topology, oldest first, at most clusterLimits.topologyChangesMax. */
+  readonly recentChanges: readonly TopologyChange[];
+}
+
+/** emptyClusterState returns the state of a fresh server that has not joined any cluster. */
+export function emptyClusterState(): ClusterState {
+  return {
+    topology: {
+      topologyId: null,
+      members: {},
+      promotables: {},
+      watchers: {},
+      lastNodeTag: null,
+      etag: 0,
+    },
+    databases: {},
+    lastAppliedIndex: 0,
+  };
+}

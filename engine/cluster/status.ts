@@ -1,0 +1,66 @@
+import type { NodeTag } from "../core/index.ts";
+import type { DatabaseRecord } from "./model.ts";
+
+/** DatabaseRole is how a node takes part in a database group. */
+export type DatabaseRole = "member" | "promotable" | "rehab";
+
+/** databaseRoleOn returns the role of `tag` in the group, or undefined if it does not host it. */
+export function databaseRoleOn(record: DatabaseRecord, tag: NodeTag): DatabaseRole | undefined {
+  const { members, promotables, rehabs } = record.topology;
+  if (members.includes(tag)) return "member";
+  if (promotables.includes(tag)) return "promotable";
+  if (rehabs.includes(tag)) return "rehab";
+  return undefined;
+}
+
+/** DatabaseStatus is what the Studio shows for a database on one server. */
+export type DatabaseStatus = "Online" | "Offline";
+
+/**
+ * databaseStatusOn says whether the database runs on server `tag`: Online when the server hosts it
+ * in any role, Offline when it does not (the chapter's "Spade is offline on D": every server sees
+ * every database, but only the hosts run it).
+ */
+export function databaseStatusOn(record: DatabaseRecord, tag: NodeTag): DatabaseStatus {
+  return databaseRoleOn(record, tag) === undefined ? "Offline" : "Online";
+}
+
+/**
+ * replicationDestinations lists where the instance on `tag` sends its changes. Members and rehabs
+ * form a full mesh among themselves; a member also feeds the promotables it mentors. A promotable
+ * sends nothing: it is still receiving a copy it cannot vouch for.
+ */
+export function replicationDestinations(record: DatabaseRecord, tag: NodeTag): NodeTag[] {
+  const role = databaseRoleOn(record, tag);
+  if (role === undefined || role === "promotable") return [];
+  const { members, rehabs, promotables } = record.topology;
+  const mesh = [...members, ...rehabs].filter((other) => other !== tag);
+  const mentees = promotables.filter((promotable) => record.mentors[promotable] === tag);
+  return [...mesh, ...mentees];
+}
+
+/** replicationSources lists where the instance on `tag` receives changes from. */
+export function replicationSources(record: DatabaseRecord, tag: NodeTag): NodeTag[] {
+  const role = databaseRoleOn(record, tag);
+  if (role === undefined) return [];
+  if (role === "promotable") {
+    const mentor = record.mentors[tag];
+    return mentor === undefined ? [] : [mentor];
+  }
+  const { members, rehabs } = record.topology;
+  return [...members, ...rehabs].filter((other) => other !== tag);
+}
+
+/** ReplicationLink is one directed connection of a database group. */
+export interface ReplicationLink {
+  readonly from: NodeTag;
+  readonly to: NodeTag;
+}
+
+/** replicationMesh lists every connection of the group, source by source in topology order. */
+export function replicationMesh(record: DatabaseRecord): ReplicationLink[] {
+  const { members, rehabs } = record.topology;
+  return [...members, ...rehabs].flatMap((from) =>
+    replicationDestinations(record, from).map((to) => ({ from, to })),
+  );
+}
