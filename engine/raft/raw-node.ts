@@ -314,6 +314,7 @@ export class RawNode {
       lastIndex: this.log.lastIndex(),
       lastTerm: this.log.lastTerm(),
       membership: this.membership,
+      membershipIndex: this.membershipIndex,
       leaderInOffice: this.role === "leader" && this.log.term(this.log.committed) === this.term,
       progress,
     };
@@ -704,8 +705,9 @@ export class RawNode {
     if (moved) {
       this.commitUpdatesDue = true;
       this.maybeCommit();
-      this.maybePromoteLearner(message.from, pr);
     }
+    // Checked on every answer: a learner may have caught up while another change was pending.
+    this.maybePromoteLearner(message.from, pr);
     if (this.role === "leader" && pr.next <= this.log.lastIndex()) this.sendAppend(message.from, pr);
   }
 

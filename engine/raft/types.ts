@@ -192,6 +192,8 @@ export interface Status extends SoftState {
   readonly lastIndex: number;
   readonly lastTerm: number;
   readonly membership: Membership;
+  /** Index of the entry that set `membership`; it is in force for sure once commit reaches it. */
+  readonly membershipIndex: number;
   /** True once a leader's noop of this term committed (RavenDB's LeaderElect → Leader). */
   readonly leaderInOffice: boolean;
   readonly progress: Readonly<Record<NodeId, PeerProgress>>;
