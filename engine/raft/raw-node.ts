@@ -126,7 +126,8 @@ export class RawNode {
     assert(voters.length > 0, "bootstrap needs at least one voter");
     const membership: Membership = { voters: [...voters], learners: [] };
     this.term = 1;
-    this.log.append({ index: 1, term: 1, type: "membership", change: { op: "bootstrap", voters }, membership });
+    const change: MembershipChange = { op: "bootstrap", voters: [...voters] };
+    this.log.append({ index: 1, term: 1, type: "membership", change, membership });
     this.log.committed = 1;
     this.membership = membership;
     this.membershipIndex = 1;
