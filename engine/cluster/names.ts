@@ -41,7 +41,7 @@ export function databaseNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-const urlPattern = /^(https?):\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?\/?$/;
+const urlPattern = /^(https?):\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?\/?$/i;
 
 /** NormalisedUrl is the outcome of normaliseServerUrl. */
 export type NormalisedUrl = { readonly url: string } | { readonly problem: string };
