@@ -5,3 +5,4 @@ export * from "./random.ts";
 export * from "./clock.ts";
 export * from "./limits.ts";
 export * from "./describe.ts";
+export * from "./change-vector.ts";

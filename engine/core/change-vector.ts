@@ -1,0 +1,159 @@
+import { assert } from "./assert.ts";
+import { RookeryError } from "./errors.ts";
+import { compareNodeTags, isNodeTag, type NodeTag } from "./tags.ts";
+
+/**
+ * ChangeVectorEntry is one `TAG:etag-databaseId` part of a change vector: the newest etag of the
+ * database instance `databaseId` (hosted on node `tag`) that a version has seen. Identity is the
+ * database id, not the tag: a database recreated on the same node gets a new id and a new entry.
+ */
+export interface ChangeVectorEntry {
+  readonly tag: NodeTag;
+  readonly etag: number;
+  readonly databaseId: string;
+}
+
+/**
+ * ChangeVector is a parsed change vector. Entries are kept in one canonical order (tag, then
+ * database id) so that two instances that merged the same vectors print the same text.
+ */
+export type ChangeVector = readonly ChangeVectorEntry[];
+
+/** ChangeVectorInput is a change vector in either form; text is parsed on the way in. */
+export type ChangeVectorInput = ChangeVector | string;
+
+/**
+ * ChangeVectorOrder says what `incoming` means to a holder of `current`:
+ * - "equal": the same etag for every database id;
+ * - "already-merged": `current` has seen everything `incoming` has (current ≥ incoming);
+ * - "update": `incoming` is strictly newer (current < incoming) and should replace `current`;
+ * - "conflict": each has seen something the other has not (concurrent writes).
+ */
+export type ChangeVectorOrder = "equal" | "already-merged" | "update" | "conflict";
+
+const entryPattern = /^([A-Z]+):(\d+)-([A-Za-z0-9+/=_-]+)$/;
+
+/**
+ * parseChangeVector reads the text form (`"A:12-dbidA, B:3-dbidB"`; the empty string is the
+ * empty vector). Malformed text is input from outside, so it gets a RookeryError that quotes it.
+ */
+export function parseChangeVector(text: string): ChangeVector {
+  const trimmed = text.trim();
+  if (trimmed === "") return [];
+  const entries = trimmed.split(",").map((part) => parseEntry(part.trim(), text));
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    if (seen.has(entry.databaseId)) {
+      throw malformed(text, `database id "${entry.databaseId}" appears twice`);
+    }
+    seen.add(entry.databaseId);
+  }
+  return sortEntries(entries);
+}
+
+function parseEntry(part: string, text: string): ChangeVectorEntry {
+  const match = entryPattern.exec(part);
+  if (!match) throw malformed(text, `"${part}" is not of the form TAG:etag-databaseId`);
+  const [, tag, etagText, databaseId] = match;
+  assert(tag !== undefined && etagText !== undefined && databaseId !== undefined, "regex groups");
+  if (!isNodeTag(tag)) throw malformed(text, `"${tag}" is not a node tag (A..Z, ZA, ZB …)`);
+  const etag = Number(etagText);
+  if (!Number.isSafeInteger(etag) || etag < 1) {
+    throw malformed(text, `etag "${etagText}" must be a positive integer`);
+  }
+  return { tag, etag, databaseId };
+}
+
+function malformed(text: string, why: string): RookeryError {
+  return new RookeryError(
+    "InvalidChangeVector",
+    `invalid change vector "${text}": ${why}; expected entries like "A:12-dbid" separated by ", "`,
+    { changeVector: text },
+  );
+}
+
+/** formatChangeVector writes the canonical text form, entries separated by ", ". */
+export function formatChangeVector(vector: ChangeVectorInput): string {
+  return toVector(vector)
+    .map((entry) => `${entry.tag}:${entry.etag}-${entry.databaseId}`)
+    .join(", ");
+}
+
+/** changeVectorEtag returns the etag recorded for `databaseId`, or 0 when there is none. */
+export function changeVectorEtag(vector: ChangeVectorInput, databaseId: string): number {
+  return toVector(vector).find((entry) => entry.databaseId === databaseId)?.etag ?? 0;
+}
+
+/**
+ * compareChangeVectors compares per database id, a missing entry counting as 0 (RavenDB's
+ * GetConflictStatus with the arguments named for what they are to the caller).
+ */
+export function compareChangeVectors(
+  current: ChangeVectorInput,
+  incoming: ChangeVectorInput,
+): ChangeVectorOrder {
+  const left = toVector(current);
+  const right = toVector(incoming);
+  let currentAhead = false;
+  let incomingAhead = false;
+  for (const databaseId of databaseIdsOf(left, right)) {
+    const currentEtag = changeVectorEtag(left, databaseId);
+    const incomingEtag = changeVectorEtag(right, databaseId);
+    if (currentEtag > incomingEtag) currentAhead = true;
+    if (incomingEtag > currentEtag) incomingAhead = true;
+  }
+  if (currentAhead && incomingAhead) return "conflict";
+  if (incomingAhead) return "update";
+  if (currentAhead) return "already-merged";
+  return "equal";
+}
+
+/**
+ * mergeChangeVectors keeps the largest etag per database id. Every conflict resolution and every
+ * replicated write merges into the database's own vector, so nothing seen is ever forgotten.
+ */
+export function mergeChangeVectors(...vectors: readonly ChangeVectorInput[]): ChangeVector {
+  const byDatabase = new Map<string, ChangeVectorEntry>();
+  for (const vector of vectors) {
+    for (const entry of toVector(vector)) {
+      const known = byDatabase.get(entry.databaseId);
+      if (known === undefined || entry.etag > known.etag) byDatabase.set(entry.databaseId, entry);
+    }
+  }
+  return sortEntries([...byDatabase.values()]);
+}
+
+/**
+ * bumpChangeVector sets this instance's own entry to `etag`, the etag of a local write. The etag
+ * sequence of an instance only grows, so going back is a bug, not bad input.
+ */
+export function bumpChangeVector(
+  vector: ChangeVectorInput,
+  tag: NodeTag,
+  databaseId: string,
+  etag: number,
+): ChangeVector {
+  const parsed = toVector(vector);
+  assert(isNodeTag(tag), () => `bump with an invalid node tag "${tag}"`);
+  assert(Number.isSafeInteger(etag) && etag >= 1, () => `bump with an invalid etag ${etag}`);
+  const previous = changeVectorEtag(parsed, databaseId);
+  assert(etag >= previous, () => `bump of ${databaseId} would go back from ${previous} to ${etag}`);
+  const others = parsed.filter((entry) => entry.databaseId !== databaseId);
+  return sortEntries([...others, { tag, etag, databaseId }]);
+}
+
+function toVector(vector: ChangeVectorInput): ChangeVector {
+  return typeof vector === "string" ? parseChangeVector(vector) : vector;
+}
+
+function databaseIdsOf(left: ChangeVector, right: ChangeVector): Set<string> {
+  return new Set([...left, ...right].map((entry) => entry.databaseId));
+}
+
+function sortEntries(entries: ChangeVectorEntry[]): ChangeVector {
+  return entries.sort(
+    (a, b) =>
+      compareNodeTags(a.tag, b.tag) ||
+      (a.databaseId < b.databaseId ? -1 : a.databaseId > b.databaseId ? 1 : 0),
+  );
+}

@@ -1,0 +1,80 @@
+import { RookeryError } from "../core/index.ts";
+
+/** JsonValue is any value a document body may hold: what JSON.parse can return. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
+
+/** JsonObject is a JSON object; document bodies are always objects. */
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+/**
+ * validateJsonObject checks that `value` is a plain JSON object (no undefined, functions, NaN,
+ * Dates, Maps, cycles) no deeper than `depthMax`, and returns a private deep copy of it, so the
+ * caller can keep mutating its own object without changing what was stored.
+ */
+export function validateJsonObject(value: unknown, what: string, depthMax: number): JsonObject {
+  if (!isPlainObject(value)) {
+    throw new RookeryError(
+      "InvalidDocumentBody",
+      `${what} must be a JSON object, got ${kindOf(value)}; wrap values in an object like { value }`,
+    );
+  }
+  checkJson(value, what, "$", 0, depthMax);
+  return JSON.parse(JSON.stringify(value)) as JsonObject;
+}
+
+function checkJson(value: unknown, what: string, path: string, depth: number, depthMax: number): void {
+  if (depth > depthMax) {
+    throw new RookeryError("InvalidDocumentBody", `${what} nests deeper than ${depthMax} at ${path}`);
+  }
+  if (value === null || typeof value === "string" || typeof value === "boolean") return;
+  if (typeof value === "number") {
+    if (Number.isFinite(value)) return;
+    throw invalid(what, path, `${value} is not a finite number`);
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => checkJson(item, what, `${path}[${index}]`, depth + 1, depthMax));
+    return;
+  }
+  if (isPlainObject(value)) {
+    for (const [key, field] of Object.entries(value)) {
+      checkJson(field, what, `${path}.${key}`, depth + 1, depthMax);
+    }
+    return;
+  }
+  throw invalid(what, path, `${kindOf(value)} is not a JSON value`);
+}
+
+function invalid(what: string, path: string, why: string): RookeryError {
+  return new RookeryError("InvalidDocumentBody", `${what} at ${path}: ${why}`, { path });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return value.constructor?.name ?? "an object";
+  return `a ${typeof value}`;
+}
+
+/**
+ * canonicalJson renders a value with object keys sorted, so two instances that hold the same
+ * content in a different key order compare (and break ties) the same way.
+ */
+export function canonicalJson(value: JsonValue): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key] ?? null)}`).join(",")}}`;
+}
+
+/** jsonBytes estimates the size of a value on the wire: its JSON text length in UTF-16 units. */
+export function jsonBytes(value: unknown): number {
+  return JSON.stringify(value)?.length ?? 0;
+}

@@ -1,0 +1,118 @@
+import { parseChangeVector, RookeryError } from "../core/index.ts";
+import {
+  collectAttachments,
+  keepConflicts,
+  writeAttachment,
+  writeCurrent,
+  writeRevision,
+  type CommitContext,
+} from "./commit.ts";
+import { decideIncoming, revisionBringsUp, type ConflictResolution } from "./conflicts.ts";
+import { contentHash, decodeBase64 } from "./content.ts";
+import { documentKey, validateAttachmentName, validateDocumentId } from "./ids.ts";
+import { versionOf, type DocumentVersion, type StoredItem, type VersionItem } from "./items.ts";
+import { validateJsonObject } from "./json.ts";
+import type { DatabaseLimits } from "./limits.ts";
+
+/** ReplicatedTransaction is one source transaction as it arrives: its items in source etag order. */
+export interface ReplicatedTransactionInput {
+  readonly items: readonly StoredItem[];
+}
+
+/**
+ * ReplicatedBatchInput is a replication batch as the database sees it: where it comes from, the
+ * last source etag it covers, and whole source transactions.
+ */
+export interface ReplicatedBatchInput {
+  readonly sourceDatabaseId: string;
+  readonly lastEtag: number;
+  readonly transactions: readonly ReplicatedTransactionInput[];
+}
+
+/**
+ * validateReplicatedBatch checks everything a batch carries before any of it is applied, so
+ * that a malformed batch changes nothing (the batch is applied as one transaction or not at all).
+ */
+export function validateReplicatedBatch(batch: ReplicatedBatchInput, limits: DatabaseLimits): void {
+  if (typeof batch.sourceDatabaseId !== "string" || batch.sourceDatabaseId === "") {
+    throw invalidBatch("it names no source database id");
+  }
+  if (!Number.isSafeInteger(batch.lastEtag) || batch.lastEtag < 0) {
+    throw invalidBatch(`its last etag ${String(batch.lastEtag)} is not a non-negative integer`);
+  }
+  for (const transaction of batch.transactions) {
+    for (const item of transaction.items) validateItem(item, limits);
+  }
+}
+
+function validateItem(item: StoredItem, limits: DatabaseLimits): void {
+  if (item.kind === "attachment") {
+    validateDocumentId(item.documentId, limits.documentIdLengthMax);
+    validateAttachmentName(item.name, limits.attachmentNameLengthMax);
+    const bytes = decodeBase64(item.contentBase64);
+    if (contentHash(bytes) !== item.hash || bytes.length !== item.size) {
+      throw invalidBatch(`attachment "${item.name}" of "${item.documentId}" does not match its hash`);
+    }
+    return;
+  }
+  if (!["document", "tombstone", "conflict", "revision"].includes(item.kind)) {
+    throw invalidBatch(`an item has the unknown kind ${JSON.stringify(item.kind)}`);
+  }
+  validateDocumentId(item.id, limits.documentIdLengthMax);
+  if (parseChangeVector(item.changeVector).length === 0) {
+    throw invalidBatch(`"${item.id}" arrived without a change vector`);
+  }
+  if (!Number.isFinite(item.lastModifiedMs)) throw invalidBatch(`"${item.id}" has no @last-modified`);
+  if (item.kind !== "tombstone" && item.body !== null) {
+    validateJsonObject(item.body, `the body of "${item.id}"`, limits.documentDepthMax);
+  }
+}
+
+function invalidBatch(why: string): RookeryError {
+  return new RookeryError("InvalidReplicationBatch", `refused a replication batch: ${why}`);
+}
+
+/**
+ * applyReplicatedTransaction applies one source transaction as one local transaction. Items
+ * keep their source change vectors; what the instance already has is skipped; concurrent
+ * versions go through conflict handling; a revision newer than the local document brings the
+ * document up to it, which is what keeps a transaction whole on the receiver even when later
+ * transactions changed some of its documents again (the chapter's Listing 6.3/6.4).
+ */
+export function applyReplicatedTransaction(
+  context: CommitContext,
+  transaction: ReplicatedTransactionInput,
+  resolution: ConflictResolution,
+): void {
+  context.writer.startTransaction();
+  const touched = new Set<string>();
+  for (const item of transaction.items) {
+    if (item.kind === "attachment") {
+      const { etag: _etag, transaction: _transaction, ...content } = item;
+      writeAttachment(context, content);
+      continue;
+    }
+    touched.add(documentKey(item.id));
+    if (item.kind === "revision") applyRevision(context, item);
+    else applyVersion(context, versionOf(item), resolution);
+  }
+  for (const key of touched) collectAttachments(context, key);
+}
+
+function applyRevision(context: CommitContext, revision: VersionItem): void {
+  const version = versionOf(revision);
+  writeRevision(context, version);
+  const key = documentKey(version.id);
+  const current = context.tables.current(key);
+  const conflicted = context.tables.conflictsOf(key).length > 0;
+  if (revisionBringsUp(current && versionOf(current), conflicted, version)) writeCurrent(context, version);
+}
+
+function applyVersion(context: CommitContext, incoming: DocumentVersion, resolution: ConflictResolution): void {
+  const key = documentKey(incoming.id);
+  const current = context.tables.current(key);
+  const conflicts = context.tables.conflictsOf(key).map(versionOf);
+  const decision = decideIncoming(current && versionOf(current), conflicts, incoming, resolution);
+  if (decision.action === "write") writeCurrent(context, decision.version);
+  else if (decision.action === "conflict") keepConflicts(context, decision.versions);
+}

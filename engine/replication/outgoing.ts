@@ -1,0 +1,171 @@
+import { assert, isNodeTag, RookeryError, type NodeTag } from "../core/index.ts";
+import type { StoredItem } from "../database/index.ts";
+import { replicationLimits, type ReplicationLimits } from "./limits.ts";
+import type { ReplicatedTransaction, ReplicationAck, ReplicationBatch } from "./messages.ts";
+import type { ReplicationSource } from "./ports.ts";
+
+/** BatchHeader names the database and the two ends of a replication connection. */
+export interface BatchHeader {
+  readonly database: string;
+  readonly from: NodeTag;
+  readonly to: NodeTag;
+}
+
+/** Group is one source transaction as found in the etag index, with what it will send. */
+interface Group {
+  readonly transaction: number;
+  readonly lastEtag: number;
+  readonly items: StoredItem[];
+  readonly bytes: number;
+}
+
+/**
+ * buildBatch collects what a destination lacks after `afterEtag`: the current state of changed
+ * items in etag order, grouped by source transaction. Limits are checked only between
+ * transactions, and the first transaction always goes whole, so a batch never splits one.
+ * Attachment content travels right before each version that refers to it (and not at its own
+ * etag), so the receiver never holds a document without its attachments. Returns undefined when
+ * the destination is up to date.
+ */
+export function buildBatch(
+  source: ReplicationSource,
+  header: BatchHeader,
+  afterEtag: number,
+  limits: ReplicationLimits = replicationLimits,
+): ReplicationBatch | undefined {
+  const transactions: ReplicatedTransaction[] = [];
+  let lastEtag = afterEtag;
+  let items = 0;
+  let bytes = 0;
+  for (const group of transactionGroups(source, afterEtag)) {
+    const full = items + group.items.length > limits.batchItemsMax || bytes + group.bytes > limits.batchBytesMax;
+    if (lastEtag > afterEtag && full) break;
+    // A transaction whose items all changed again later sends nothing but still moves the cursor.
+    if (group.items.length > 0) transactions.push({ transaction: group.transaction, items: group.items });
+    lastEtag = group.lastEtag;
+    items += group.items.length;
+    bytes += group.bytes;
+  }
+  if (lastEtag === afterEtag) return undefined;
+  return { type: "replication-batch", ...header, sourceDatabaseId: source.databaseId, afterEtag, lastEtag, transactions };
+}
+
+function* transactionGroups(source: ReplicationSource, afterEtag: number): Generator<Group> {
+  let current: { transaction: number; lastEtag: number; items: StoredItem[]; sent: Set<string> } | undefined;
+  let bytes = 0;
+  for (const item of source.itemsAfterEtag(afterEtag)) {
+    if (current !== undefined && current.transaction !== item.transaction) {
+      yield { transaction: current.transaction, lastEtag: current.lastEtag, items: current.items, bytes };
+      current = undefined;
+      bytes = 0;
+    }
+    current ??= { transaction: item.transaction, lastEtag: item.etag, items: [], sent: new Set() };
+    assert(item.etag > current.lastEtag || current.items.length === 0, "items out of etag order");
+    current.lastEtag = item.etag;
+    if (item.kind === "attachment") continue;
+    for (const content of source.attachmentsReferencedBy(item)) {
+      const key = `${content.documentId.toLowerCase()}/${content.name.toLowerCase()}/${content.hash}`;
+      if (current.sent.has(key)) continue;
+      current.sent.add(key);
+      current.items.push(content);
+      bytes += JSON.stringify(content).length;
+    }
+    current.items.push(item);
+    bytes += JSON.stringify(item).length;
+  }
+  if (current !== undefined) {
+    yield { transaction: current.transaction, lastEtag: current.lastEtag, items: current.items, bytes };
+  }
+}
+
+/** DestinationCursor is what a sender remembers per destination, and persists to resume. */
+export interface DestinationCursor {
+  readonly kind: "replication-cursor";
+  readonly database: string;
+  readonly destination: NodeTag;
+  readonly lastAcceptedEtag: number;
+}
+
+/** OutgoingReplicationOptions set up one outgoing connection. */
+export interface OutgoingReplicationOptions extends BatchHeader {
+  readonly limits?: Partial<ReplicationLimits>;
+  /** A persisted cursor to resume from; without one, replication starts from etag 0. */
+  readonly cursor?: DestinationCursor;
+}
+
+/**
+ * OutgoingReplication is one sender→destination connection: it hands out one batch at a time
+ * from the last acknowledged etag and moves on when the destination acknowledges it. A full sync
+ * of a new node is simply a connection that starts at etag 0.
+ */
+export class OutgoingReplication {
+  readonly header: BatchHeader;
+  private readonly limits: ReplicationLimits;
+  private acceptedEtag: number;
+  private inFlight: ReplicationBatch | undefined;
+
+  constructor(options: OutgoingReplicationOptions) {
+    if (!isNodeTag(options.from) || !isNodeTag(options.to) || options.from === options.to) {
+      throw new RookeryError("InvalidReplication", `cannot replicate from "${options.from}" to "${options.to}"`);
+    }
+    this.header = { database: options.database, from: options.from, to: options.to };
+    this.limits = { ...replicationLimits, ...options.limits };
+    assert(this.limits.batchItemsMax >= 1 && this.limits.batchBytesMax >= 1, "batch limits must be positive");
+    const cursor = options.cursor;
+    if (cursor !== undefined) {
+      assert(cursor.destination === options.to && cursor.database === options.database, "cursor of another connection");
+    }
+    this.acceptedEtag = cursor?.lastAcceptedEtag ?? 0;
+  }
+
+  /** lastAcceptedEtag is the last source etag the destination acknowledged. */
+  get lastAcceptedEtag(): number {
+    return this.acceptedEtag;
+  }
+
+  /** pending is the batch sent and not yet acknowledged, if any. */
+  get pending(): ReplicationBatch | undefined {
+    return this.inFlight;
+  }
+
+  /**
+   * nextBatch returns the next batch to send, or undefined when one is still unacknowledged or
+   * the destination has everything. One batch at a time keeps transactions applied in order.
+   */
+  nextBatch(source: ReplicationSource): ReplicationBatch | undefined {
+    if (this.inFlight !== undefined) return undefined;
+    this.inFlight = buildBatch(source, this.header, this.acceptedEtag, this.limits);
+    return this.inFlight;
+  }
+
+  /**
+   * onAck moves the cursor. Normal acks only move it forward (a late duplicate ack changes
+   * nothing); "gap" and "connect" acks state what the destination really has, so they may move it
+   * back, and the missing batches are sent again. Returns whether the cursor changed.
+   */
+  onAck(ack: ReplicationAck): boolean {
+    if (ack.from !== this.header.to || ack.database !== this.header.database) return false;
+    const before = this.acceptedEtag;
+    const authoritative = ack.reason === "gap" || ack.reason === "connect";
+    this.acceptedEtag = authoritative ? ack.lastAcceptedEtag : Math.max(before, ack.lastAcceptedEtag);
+    if (authoritative || (this.inFlight !== undefined && ack.lastAcceptedEtag >= this.inFlight.lastEtag)) {
+      this.inFlight = undefined;
+    }
+    return this.acceptedEtag !== before;
+  }
+
+  /** retry forgets the unacknowledged batch (lost, or the connection broke) so it is built again. */
+  retry(): void {
+    this.inFlight = undefined;
+  }
+
+  /** cursor returns what to persist so that replication resumes here after a restart. */
+  cursor(): DestinationCursor {
+    return {
+      kind: "replication-cursor",
+      database: this.header.database,
+      destination: this.header.to,
+      lastAcceptedEtag: this.acceptedEtag,
+    };
+  }
+}

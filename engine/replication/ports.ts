@@ -1,0 +1,25 @@
+import type {
+  AttachmentItem,
+  ReplicatedBatchInput,
+  ReplicatedBatchResult,
+  StoredItem,
+  VersionItem,
+} from "../database/index.ts";
+
+/**
+ * ReplicationSource is what the sending side reads from its database instance (a
+ * DatabaseInstance satisfies it): items in etag order and the attachment content of a version.
+ */
+export interface ReplicationSource {
+  readonly databaseId: string;
+  readonly lastEtag: number;
+  itemsAfterEtag(etag: number): Iterable<StoredItem>;
+  attachmentsReferencedBy(item: VersionItem): readonly AttachmentItem[];
+}
+
+/** ReplicationTarget is what the receiving side needs from its database instance. */
+export interface ReplicationTarget {
+  readonly changeVector: string;
+  applyReplicatedBatch(batch: ReplicatedBatchInput): ReplicatedBatchResult;
+  lastEtagFrom(sourceDatabaseId: string): number;
+}
