@@ -16,7 +16,10 @@ function byLoadThenTag(counts: Readonly<Record<NodeTag, number>>) {
 /**
  * placeDatabase chooses `replicationFactor` servers for a new database: the least loaded first,
  * ties broken by tag. The result is the members list, so its first entry becomes the preferred
- * node. The caller has checked that enough candidates exist.
+ * node; among the chosen servers, the one that is preferred for the fewest databases goes first
+ * (ties keep the load-then-tag order), because clients send all their requests to the preferred
+ * node and the chosen set alone would make the same server preferred every time.
+ * The caller has checked that enough candidates exist.
  */
 export function placeDatabase(state: ClusterState, replicationFactor: number): NodeTag[] {
   const candidates = placementCandidates(state);
@@ -30,7 +33,21 @@ export function placeDatabase(state: ClusterState, replicationFactor: number): N
   );
   const chosen = candidates.sort(byLoadThenTag(hostedDatabaseCounts(state))).slice(0, replicationFactor);
   assert(new Set(chosen).size === chosen.length, "placeDatabase chose a node twice");
-  return chosen;
+  const preferred = preferredCounts(state);
+  return chosen
+    .map((tag, rank) => ({ tag, rank }))
+    .sort((a, b) => (preferred[a.tag] ?? 0) - (preferred[b.tag] ?? 0) || a.rank - b.rank)
+    .map(({ tag }) => tag);
+}
+
+/** preferredCounts counts, per server, the databases it is the preferred node of. */
+export function preferredCounts(state: ClusterState): Record<NodeTag, number> {
+  const counts: Record<NodeTag, number> = {};
+  for (const record of Object.values(state.databases)) {
+    const first = record.topology.members[0];
+    if (first !== undefined) counts[first] = (counts[first] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /** placedByLoad is the reason recorded for a database placed by placeDatabase. */
