@@ -321,6 +321,11 @@ export class RawNode {
     };
   }
 
+  /** soft is the cheap part of status(): role, leader and term. */
+  soft(): SoftState {
+    return this.softState();
+  }
+
   /** entryAt returns the log entry at `index` if it is still in the log (tests and checkers). */
   entryAt(index: number): Entry | undefined {
     return this.log.entry(index);

@@ -92,6 +92,7 @@ export class RaftSimCluster {
   readonly electionTimeoutMs: number;
   private readonly nodes = new Map<NodeId, SimNode>();
   private readonly trace: TraceEvent[] = [];
+  private traceNext = 0;
   private readonly traceEventsMax: number;
 
   constructor(readonly options: RaftSimOptions) {
@@ -234,8 +235,8 @@ export class RaftSimCluster {
   leaders(): { id: NodeId; term: number }[] {
     const result: { id: NodeId; term: number }[] = [];
     for (const id of this.ids) {
-      const status = this.isConnected(id) ? this.status(id) : undefined;
-      if (status?.role === "leader") result.push({ id, term: status.term });
+      const soft = this.isConnected(id) ? this.node(id).raw?.soft() : undefined;
+      if (soft?.role === "leader") result.push({ id, term: soft.term });
     }
     return result;
   }
@@ -333,7 +334,10 @@ export class RaftSimCluster {
 
   /** recentTrace renders the last events, newest last, one line each. */
   recentTrace(): string[] {
-    return this.trace.map((event) => `${event.atMs.toFixed(1).padStart(9)}ms  ${describe(event.what)}`);
+    const start = Math.max(0, this.traceNext - this.traceEventsMax);
+    const events: TraceEvent[] = [];
+    for (let k = start; k < this.traceNext; k++) events.push(this.trace[k % this.traceEventsMax]!);
+    return events.map((event) => `${event.atMs.toFixed(1).padStart(9)}ms  ${describe(event.what)}`);
   }
 
   // --- internals ---------------------------------------------------------------------------------
@@ -411,7 +415,8 @@ export class RaftSimCluster {
   }
 
   private record(what: string | Message): void {
-    this.trace.push({ atMs: this.sim.nowMs(), what });
-    if (this.trace.length > this.traceEventsMax) this.trace.shift();
+    // A ring buffer: the trace is kept on every step and read only when a run fails.
+    this.trace[this.traceNext % this.traceEventsMax] = { atMs: this.sim.nowMs(), what };
+    this.traceNext++;
   }
 }
