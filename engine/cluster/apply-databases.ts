@@ -28,9 +28,14 @@ function withRecord(state: ClusterState, record: DatabaseRecord): ClusterState {
 }
 
 /** applyCreateDatabase stores a new record, placing the database when the command did not. */
-export function applyCreateDatabase(state: ClusterState, command: CreateDatabaseCommand, raftIndex: number): Applied {
+export function applyCreateDatabase(
+  state: ClusterState,
+  command: CreateDatabaseCommand,
+  raftIndex: number,
+): Applied {
   const nodes = command.nodes ?? placeDatabase(state, command.replicationFactor ?? 1);
   const topology: DatabaseTopology = { members: [...nodes], promotables: [], rehabs: [] };
+  const revisions = command.revisions ?? null;
   const blank: DatabaseRecord = {
     name: command.name,
     topology,
@@ -38,7 +43,7 @@ export function applyCreateDatabase(state: ClusterState, command: CreateDatabase
     replicationFactor: nodes.length,
     topologyEtag: raftIndex,
     // A copy, so the caller's object and the replicated state never share structure.
-    revisions: command.revisions === undefined || command.revisions === null ? null : structuredClone(command.revisions),
+    revisions: revisions === null ? null : structuredClone(revisions),
     conflictResolution: command.conflictResolution ?? "latest",
     recentChanges: [],
   };
@@ -71,7 +76,11 @@ export function applyDeleteDatabase(state: ClusterState, command: DeleteDatabase
 }
 
 /** applyAddDatabaseNode adds the node as a promotable with a mentor among the members. */
-export function applyAddDatabaseNode(state: ClusterState, command: AddDatabaseNodeCommand, raftIndex: number): Applied {
+export function applyAddDatabaseNode(
+  state: ClusterState,
+  command: AddDatabaseNodeCommand,
+  raftIndex: number,
+): Applied {
   const record = requireRecord(state, command.database);
   const tag = command.tag ?? chooseNodeToAdd(state, record.topology);
   assert(tag !== undefined, "addDatabaseNode: validated, so a node can be chosen");
@@ -97,7 +106,12 @@ export function applyAddDatabaseNode(state: ClusterState, command: AddDatabaseNo
   };
 }
 
-function change(state: ClusterState, record: DatabaseRecord, update: TopologyUpdate, raftIndex: number): Applied {
+function change(
+  state: ClusterState,
+  record: DatabaseRecord,
+  update: TopologyUpdate,
+  raftIndex: number,
+): Applied {
   const next = withTopologyChange(record, update, raftIndex);
   const message = `'${record.name}': ${next.recentChanges[next.recentChanges.length - 1]!.message}`;
   return { state: withRecord(state, next), message, tag: update.tag };
@@ -123,27 +137,38 @@ export function applyPromoteDatabaseNode(
     rehabs: without(rehabs, tag),
   };
   const headline = wasRehab ? `${tag} recovered from rehab and is a member again` : `${tag} promoted to member`;
-  return change(state, record, { kind: "promoted", tag, headline, reason: command.reason, topology }, raftIndex);
+  const update: TopologyUpdate = { kind: "promoted", tag, headline, reason: command.reason, topology };
+  return change(state, record, update, raftIndex);
 }
 
 /** applyMoveToRehab moves a member to the end of the rehabs. */
-export function applyMoveToRehab(state: ClusterState, command: MoveToRehabCommand, raftIndex: number): Applied {
+export function applyMoveToRehab(
+  state: ClusterState,
+  command: MoveToRehabCommand,
+  raftIndex: number,
+): Applied {
   const record = requireRecord(state, command.database);
   const { tag } = command;
   const { members, promotables, rehabs } = record.topology;
   const topology = { members: without(members, tag), promotables, rehabs: [...rehabs, tag] };
-  const update: TopologyUpdate = { kind: "movedToRehab", tag, headline: `${tag} moved to rehab`, reason: command.reason, topology };
+  const headline = `${tag} moved to rehab`;
+  const update: TopologyUpdate = { kind: "movedToRehab", tag, headline, reason: command.reason, topology };
   return change(state, record, update, raftIndex);
 }
 
 /** applyRotatePreferred moves the preferred node to the end of the members. */
-export function applyRotatePreferred(state: ClusterState, command: RotatePreferredCommand, raftIndex: number): Applied {
+export function applyRotatePreferred(
+  state: ClusterState,
+  command: RotatePreferredCommand,
+  raftIndex: number,
+): Applied {
   const record = requireRecord(state, command.database);
   const [preferred, ...rest] = record.topology.members;
   assert(preferred === command.tag && rest.length > 0, "rotatePreferred: validated");
   const topology = { ...record.topology, members: [...rest, preferred] };
   const headline = `${preferred} is no longer the preferred node, ${rest[0]} is`;
-  return change(state, record, { kind: "rotated", tag: preferred, headline, reason: command.reason, topology }, raftIndex);
+  const update: TopologyUpdate = { kind: "rotated", tag: preferred, headline, reason: command.reason, topology };
+  return change(state, record, update, raftIndex);
 }
 
 /** applyRemoveDatabaseNode removes the node from the group in whatever role it had. */
@@ -155,8 +180,13 @@ export function applyRemoveDatabaseNode(
   const record = requireRecord(state, command.database);
   const { tag } = command;
   const { members, promotables, rehabs } = record.topology;
-  const topology = { members: without(members, tag), promotables: without(promotables, tag), rehabs: without(rehabs, tag) };
-  const update: TopologyUpdate = { kind: "removed", tag, headline: `${tag} removed from the group`, reason: command.reason, topology };
+  const topology = {
+    members: without(members, tag),
+    promotables: without(promotables, tag),
+    rehabs: without(rehabs, tag),
+  };
+  const headline = `${tag} removed from the group`;
+  const update: TopologyUpdate = { kind: "removed", tag, headline, reason: command.reason, topology };
   return change(state, record, update, raftIndex);
 }
 
@@ -170,11 +200,16 @@ export function applySetRevisions(state: ClusterState, command: SetRevisionsComm
 }
 
 /** applySetConflictResolution changes how the database settles conflicts. */
-export function applySetConflictResolution(state: ClusterState, command: SetConflictResolutionCommand): Applied {
+export function applySetConflictResolution(
+  state: ClusterState,
+  command: SetConflictResolutionCommand,
+): Applied {
   const record = requireRecord(state, command.database);
   const next: DatabaseRecord = { ...record, conflictResolution: command.resolution };
   return {
     state: withRecord(state, next),
-    message: `conflicts in '${record.name}' now resolve ${command.resolution === "latest" ? "to the latest version" : "manually"}`,
+    message:
+      `conflicts in '${record.name}' now resolve ` +
+      (command.resolution === "latest" ? "to the latest version" : "manually"),
   };
 }

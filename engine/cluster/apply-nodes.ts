@@ -18,7 +18,11 @@ function withoutKey(map: Readonly<Record<NodeTag, string>>, tag: NodeTag): Recor
 }
 
 /** applyBootstrap makes the server the only member of a new cluster, as "A". */
-export function applyBootstrap(state: ClusterState, command: BootstrapCommand, raftIndex: number): Applied {
+export function applyBootstrap(
+  state: ClusterState,
+  command: BootstrapCommand,
+  raftIndex: number,
+): Applied {
   const tag = nextNodeTag(undefined);
   const url = requireUrl(command.url);
   const topology: ClusterTopology = {
@@ -29,14 +33,19 @@ export function applyBootstrap(state: ClusterState, command: BootstrapCommand, r
     lastNodeTag: tag,
     etag: raftIndex,
   };
-  return { state: { ...state, topology }, message: `${url} bootstrapped cluster ${command.topologyId} as ${tag}`, tag };
+  const message = `${url} bootstrapped cluster ${command.topologyId} as ${tag}`;
+  return { state: { ...state, topology }, message, tag };
 }
 
 /**
  * applyAddNode gives the server the requested tag or the next unused one. lastNodeTag only grows,
  * so a removed server's tag is never handed to another server.
  */
-export function applyAddNode(state: ClusterState, command: AddNodeCommand, raftIndex: number): Applied {
+export function applyAddNode(
+  state: ClusterState,
+  command: AddNodeCommand,
+  raftIndex: number,
+): Applied {
   const url = requireUrl(command.url);
   const last = state.topology.lastNodeTag ?? undefined;
   const tag = command.tag ?? nextNodeTag(last);
@@ -54,7 +63,11 @@ export function applyAddNode(state: ClusterState, command: AddNodeCommand, raftI
 }
 
 /** applyPromoteNode makes a promotable or watcher server a voting member. */
-export function applyPromoteNode(state: ClusterState, command: PromoteNodeCommand, raftIndex: number): Applied {
+export function applyPromoteNode(
+  state: ClusterState,
+  command: PromoteNodeCommand,
+  raftIndex: number,
+): Applied {
   const url = clusterNodeUrl(state, command.tag);
   assert(url !== undefined, () => `promoteNode: unknown tag ${command.tag}`);
   const topology: ClusterTopology = {
@@ -64,7 +77,8 @@ export function applyPromoteNode(state: ClusterState, command: PromoteNodeComman
     watchers: withoutKey(state.topology.watchers, command.tag),
     etag: raftIndex,
   };
-  return { state: { ...state, topology }, message: `${command.tag} is now a member of the cluster`, tag: command.tag };
+  const message = `${command.tag} is now a member of the cluster`;
+  return { state: { ...state, topology }, message, tag: command.tag };
 }
 
 function leaveGroup(record: DatabaseRecord, tag: NodeTag, raftIndex: number): DatabaseRecord {
@@ -76,7 +90,11 @@ function leaveGroup(record: DatabaseRecord, tag: NodeTag, raftIndex: number): Da
       tag,
       headline: `${tag} removed from the group`,
       reason: `node ${tag} was removed from the cluster`,
-      topology: { members: without(members, tag), promotables: without(promotables, tag), rehabs: without(rehabs, tag) },
+      topology: {
+        members: without(members, tag),
+        promotables: without(promotables, tag),
+        rehabs: without(rehabs, tag),
+      },
     },
     raftIndex,
   );
@@ -86,7 +104,11 @@ function leaveGroup(record: DatabaseRecord, tag: NodeTag, raftIndex: number): Da
  * applyRemoveNode removes the server from the cluster and from every group it hosted (RavenDB
  * deletes those copies too). lastNodeTag is kept, so the tag stays retired.
  */
-export function applyRemoveNode(state: ClusterState, command: RemoveNodeCommand, raftIndex: number): Applied {
+export function applyRemoveNode(
+  state: ClusterState,
+  command: RemoveNodeCommand,
+  raftIndex: number,
+): Applied {
   const { tag } = command;
   const topology: ClusterTopology = {
     ...state.topology,

@@ -23,10 +23,16 @@ import { validateClusterCommand } from "./validate.ts";
  * object) and answers a ClusterError; since every server applies the same log to the same state,
  * every server refuses it identically. `raftIndex` must grow from one applied command to the next.
  */
-export function applyClusterCommand(state: ClusterState, command: unknown, raftIndex: number): ClusterApplyOutcome {
+export function applyClusterCommand(
+  state: ClusterState,
+  command: unknown,
+  raftIndex: number,
+): ClusterApplyOutcome {
   assert(
     Number.isInteger(raftIndex) && raftIndex > state.lastAppliedIndex,
-    () => `applyClusterCommand: raft index ${raftIndex} after ${state.lastAppliedIndex}; entries apply in log order`,
+    () =>
+      `applyClusterCommand: raft index ${raftIndex} after ${state.lastAppliedIndex}; ` +
+      `entries apply in log order`,
   );
   const error = validateClusterCommand(state, command);
   if (error !== undefined) return { state, result: { ok: false, raftIndex, error } };

@@ -194,7 +194,9 @@ const isJoinAs = (value: unknown): boolean =>
  * The fields each command must have, with a check per field. Optional fields accept undefined;
  * extra fields are ignored by the checks and by apply.
  */
-const commandShapes: { readonly [T in ClusterCommandType]: Readonly<Record<string, (value: unknown) => boolean>> } = {
+type Shape = Readonly<Record<string, (value: unknown) => boolean>>;
+
+const commandShapes: { readonly [T in ClusterCommandType]: Shape } = {
   bootstrap: { url: isString, topologyId: isString },
   addNode: { url: isString, tag: isOptional(isString), joinAs: isOptional(isJoinAs) },
   promoteNode: { tag: isString },
@@ -237,7 +239,8 @@ export function shapeProblem(value: unknown): string | undefined {
   }
   const fields = value as Fields;
   if (!isClusterCommandType(fields.type)) {
-    return `unknown command type ${JSON.stringify(fields.type)}; expected one of ${clusterCommandTypes.join(", ")}`;
+    const expected = clusterCommandTypes.join(", ");
+    return `unknown command type ${JSON.stringify(fields.type)}; expected one of ${expected}`;
   }
   for (const [field, check] of Object.entries(commandShapes[fields.type])) {
     if (!check(fields[field])) return `field \`${field}\` of ${fields.type} has the wrong type`;

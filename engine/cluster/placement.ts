@@ -59,7 +59,10 @@ export function placedByLoad(replicationFactor: number): string {
  * chooseNodeToAdd picks the server to add to a group when the user did not name one: the least
  * loaded server outside the group. Undefined when the database is already everywhere.
  */
-export function chooseNodeToAdd(state: ClusterState, topology: DatabaseTopology): NodeTag | undefined {
+export function chooseNodeToAdd(
+  state: ClusterState,
+  topology: DatabaseTopology,
+): NodeTag | undefined {
   const outside = placementCandidates(state).filter((tag) => !isInGroup(topology, tag));
   return outside.sort(byLoadThenTag(hostedDatabaseCounts(state)))[0];
 }

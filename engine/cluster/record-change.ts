@@ -26,7 +26,10 @@ export interface TopologyUpdate {
 /** checkTopology asserts the invariants every stored topology keeps. */
 export function checkTopology(topology: DatabaseTopology, where: string): void {
   const nodes = groupNodes(topology);
-  assert(new Set(nodes).size === nodes.length, () => `${where}: a node appears twice in ${JSON.stringify(topology)}`);
+  assert(
+    new Set(nodes).size === nodes.length,
+    () => `${where}: a node appears twice in ${JSON.stringify(topology)}`,
+  );
   assert(topology.members.length > 0, () => `${where}: a group lost its last member`);
 }
 

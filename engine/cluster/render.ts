@@ -9,9 +9,14 @@ const list = (tags: readonly NodeTag[]): string => `[${tags.join(", ")}]`;
 function renderRevisions(revisions: RevisionsConfiguration | null): string {
   if (revisions === null) return "off";
   const keep = revisions.default?.minimumRevisionsToKeep;
-  const base = revisions.default === null ? "default off" : revisions.default.disabled ? "default disabled" : `keep ${keep ?? "all"}`;
-  const collections = Object.keys(revisions.collections);
-  return collections.length === 0 ? base : `${base} +${collections.length} collection${collections.length === 1 ? "" : "s"}`;
+  const base =
+    revisions.default === null
+      ? "default off"
+      : revisions.default.disabled
+        ? "default disabled"
+        : `keep ${keep ?? "all"}`;
+  const count = Object.keys(revisions.collections).length;
+  return count === 0 ? base : `${base} +${count} collection${count === 1 ? "" : "s"}`;
 }
 
 function renderCreateDatabase(command: CreateDatabaseCommand): string {
@@ -46,7 +51,8 @@ export function renderClusterCommand(command: ClusterCommand): string {
         (command.mentor === undefined ? "" : ` mentor=${command.mentor}`);
     case "promoteDatabaseNode":
       return `promoteDatabaseNode ${command.database} ${command.tag}` +
-        (command.membersOrder === undefined ? "" : ` → ${list(command.membersOrder)}`) + `: ${command.reason}`;
+        (command.membersOrder === undefined ? "" : ` → ${list(command.membersOrder)}`) +
+        `: ${command.reason}`;
     case "moveToRehab":
     case "rotatePreferred":
     case "removeDatabaseNode":
@@ -67,7 +73,8 @@ export function describeTopology(record: DatabaseRecord): string {
   const { members, promotables, rehabs } = record.topology;
   const parts = [`${record.name}: members ${list(members)} preferred ${members[0] ?? "none"}`];
   if (promotables.length > 0) {
-    parts.push(`promotables [${promotables.map((tag) => `${tag}←${record.mentors[tag] ?? "?"}`).join(", ")}]`);
+    const mentored = promotables.map((tag) => `${tag}←${record.mentors[tag] ?? "?"}`);
+    parts.push(`promotables [${mentored.join(", ")}]`);
   }
   if (rehabs.length > 0) parts.push(`rehabs ${list(rehabs)}`);
   parts.push(`factor ${record.replicationFactor}`, `etag ${record.topologyEtag}`);

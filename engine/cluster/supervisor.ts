@@ -103,7 +103,13 @@ function silenceMs(round: Round, tag: NodeTag): number {
 
 const isUp = (round: Round, tag: NodeTag): boolean => silenceMs(round, tag) < round.timing.heardWithinMs;
 
-function note(round: Round, record: DatabaseRecord, tag: NodeTag, status: SupervisorNoteStatus, message: string): undefined {
+function note(
+  round: Round,
+  record: DatabaseRecord,
+  tag: NodeTag,
+  status: SupervisorNoteStatus,
+  message: string,
+): undefined {
   round.notes.push({ database: record.name, tag, status, message });
   return undefined;
 }
@@ -118,7 +124,8 @@ function note(round: Round, record: DatabaseRecord, tag: NodeTag, status: Superv
  */
 export function superviseCluster(input: SupervisorInput): SupervisorRound {
   const timing = { ...supervisorTimingDefault, ...input.timing };
-  assert(timing.rotatePreferredAfterMs > 0 && timing.moveToRehabAfterMs > 0, "supervisor timings must be positive");
+  assert(timing.rotatePreferredAfterMs > 0, "rotatePreferredAfterMs must be positive");
+  assert(timing.moveToRehabAfterMs > 0, "moveToRehabAfterMs must be positive");
   assert(
     input.shuffleAfterPromotion !== true || input.random !== undefined,
     "shuffleAfterPromotion needs a Random to draw the new order from",
@@ -132,7 +139,10 @@ export function superviseCluster(input: SupervisorInput): SupervisorRound {
   return { commands, notes: round.notes };
 }
 
-function superviseMembers(round: Round, record: DatabaseRecord): MoveToRehabCommand | RotatePreferredCommand | undefined {
+function superviseMembers(
+  round: Round,
+  record: DatabaseRecord,
+): MoveToRehabCommand | RotatePreferredCommand | undefined {
   const { members } = record.topology;
   const { rotatePreferredAfterMs, moveToRehabAfterMs } = round.timing;
   for (const [position, tag] of members.entries()) {
@@ -140,18 +150,23 @@ function superviseMembers(round: Round, record: DatabaseRecord): MoveToRehabComm
     const reason = `no heartbeat for ${silent} ms`;
     if (silent >= moveToRehabAfterMs) {
       if (members.length > 1) return { type: "moveToRehab", database: record.name, tag, reason };
-      note(round, record, tag, "lastMember", `${tag} is silent (${reason}) but is the last member of '${record.name}'; kept`);
+      const message = `${tag} is silent (${reason}) but is the last member of '${record.name}'; kept`;
+      note(round, record, tag, "lastMember", message);
     } else if (position === 0 && silent >= rotatePreferredAfterMs) {
       // Rotating onto another silent node would only start a rotation every round.
       const successor = members.slice(1).find((other) => silenceMs(round, other) < rotatePreferredAfterMs);
       if (successor !== undefined) return { type: "rotatePreferred", database: record.name, tag, reason };
-      note(round, record, tag, "notResponding", `${tag} is silent (${reason}) and no other member answers; not rotated`);
+      const message = `${tag} is silent (${reason}) and no other member answers; not rotated`;
+      note(round, record, tag, "notResponding", message);
     }
   }
   return undefined;
 }
 
-function superviseCandidates(round: Round, record: DatabaseRecord): PromoteDatabaseNodeCommand | undefined {
+function superviseCandidates(
+  round: Round,
+  record: DatabaseRecord,
+): PromoteDatabaseNodeCommand | undefined {
   const { members, promotables, rehabs } = record.topology;
   for (const tag of rehabs) {
     const sources = members.filter((member) => isUp(round, member));
@@ -179,17 +194,20 @@ function checkCaughtUp(
   sourceLabel: string,
 ): string | undefined {
   if (!isUp(round, tag)) {
-    return note(round, record, tag, "notResponding", `${tag} is not responding (no heartbeat for ${silenceMs(round, tag)} ms)`);
+    const message = `${tag} is not responding (no heartbeat for ${silenceMs(round, tag)} ms)`;
+    return note(round, record, tag, "notResponding", message);
   }
   if (sources.length === 0) {
-    return note(round, record, tag, "waitingForReport", `no ${sourceLabel}of ${tag} is responding, so its progress is unknown`);
+    const message = `no ${sourceLabel}of ${tag} is responding, so its progress is unknown`;
+    return note(round, record, tag, "waitingForReport", message);
   }
   const parts: string[] = [];
   for (const source of sources) {
     const report = round.input.databases[record.name]?.[source];
     const accepted = report?.acceptedEtags[tag];
     if (report === undefined || accepted === undefined) {
-      return note(round, record, tag, "waitingForReport", `${sourceLabel}${source} has not reported sending to ${tag} yet`);
+      const message = `${sourceLabel}${source} has not reported sending to ${tag} yet`;
+      return note(round, record, tag, "waitingForReport", message);
     }
     if (accepted < report.lastEtag) {
       return note(
@@ -197,7 +215,8 @@ function checkCaughtUp(
         record,
         tag,
         "catchingUp",
-        `${tag} is catching up: it accepted etag ${accepted} of ${report.lastEtag} from ${sourceLabel}${source}`,
+        `${tag} is catching up: it accepted etag ${accepted} of ${report.lastEtag} ` +
+          `from ${sourceLabel}${source}`,
       );
     }
     parts.push(`${source} (etag ${report.lastEtag})`);
@@ -205,8 +224,14 @@ function checkCaughtUp(
   return `caught up with ${sourceLabel}${parts.join(" and ")}`;
 }
 
-function promote(round: Round, record: DatabaseRecord, tag: NodeTag, reason: string): PromoteDatabaseNodeCommand {
-  const command: PromoteDatabaseNodeCommand = { type: "promoteDatabaseNode", database: record.name, tag, reason };
+function promote(
+  round: Round,
+  record: DatabaseRecord,
+  tag: NodeTag,
+  reason: string,
+): PromoteDatabaseNodeCommand {
+  const database = record.name;
+  const command: PromoteDatabaseNodeCommand = { type: "promoteDatabaseNode", database, tag, reason };
   if (round.input.shuffleAfterPromotion !== true) return command;
   return { ...command, membersOrder: shuffle([...record.topology.members, tag], round.input.random!) };
 }

@@ -72,7 +72,11 @@ export function validateCreateDatabase(
     : validateExplicitNodes(state, name, command.nodes, command.replicationFactor);
 }
 
-function validateFactor(state: ClusterState, name: string, factor: number): ClusterError | undefined {
+function validateFactor(
+  state: ClusterState,
+  name: string,
+  factor: number,
+): ClusterError | undefined {
   const candidates = placementCandidates(state);
   const all = clusterNodeTags(state);
   const hosts =
@@ -109,7 +113,8 @@ function validateExplicitNodes(
   if (nodes.length === 0) {
     return clusterError(
       "InvalidReplicationFactor",
-      `Cannot create database '${name}' on no nodes: list at least one node, or give a replication factor instead.`,
+      `Cannot create database '${name}' on no nodes: list at least one node, ` +
+        `or give a replication factor instead.`,
       { database: name },
     );
   }
@@ -118,7 +123,8 @@ function validateExplicitNodes(
     return clusterError(
       "UnknownNode",
       `Cannot create database '${name}' on nodes ${listed}: ${formatTags(unknown)} ` +
-        `${unknown.length === 1 ? "is" : "are"} not in the cluster (nodes: ${formatTags(clusterNodeTags(state))}).`,
+        `${unknown.length === 1 ? "is" : "are"} not in the cluster ` +
+        `(nodes: ${formatTags(clusterNodeTags(state))}).`,
       { database: name, unknown },
     );
   }

@@ -13,7 +13,7 @@ import { clusterError } from "./errors.ts";
 import type { ClusterError } from "./errors.ts";
 import type { ClusterState, DatabaseRecord } from "./model.ts";
 import { chooseNodeToAdd } from "./placement.ts";
-import { clusterNodeTags, clusterNodeUrl, formatTags } from "./queries.ts";
+import { clusterNodeTags, clusterNodeUrl, formatTags, groupNodes } from "./queries.ts";
 import { databaseRoleOn } from "./status.ts";
 import { requireDatabase } from "./validate-databases.ts";
 import { revisionsProblem } from "./validate-settings.ts";
@@ -68,7 +68,12 @@ type GroupLookup =
   | { readonly record: DatabaseRecord; readonly role: "member" | "promotable" | "rehab" }
   | { readonly error: ClusterError };
 
-function requireGroupNode(state: ClusterState, database: string, tag: NodeTag, action: string): GroupLookup {
+function requireGroupNode(
+  state: ClusterState,
+  database: string,
+  tag: NodeTag,
+  action: string,
+): GroupLookup {
   const found = requireDatabase(state, database, `${action} ${tag} in`);
   if ("error" in found) return found;
   const { record } = found;
@@ -78,7 +83,7 @@ function requireGroupNode(state: ClusterState, database: string, tag: NodeTag, a
       error: clusterError(
         "NodeNotInGroup",
         `Cannot ${action} ${tag} in '${record.name}': ${tag} does not host it ` +
-          `(nodes: ${formatTags([...record.topology.members, ...record.topology.promotables, ...record.topology.rehabs])}).`,
+          `(nodes: ${formatTags(groupNodes(record.topology))}).`,
         { database: record.name, tag },
       ),
     };
@@ -115,7 +120,12 @@ export function validatePromoteDatabaseNode(
   return undefined;
 }
 
-function lastMember(record: DatabaseRecord, tag: NodeTag, what: string, advice: string): ClusterError {
+function lastMember(
+  record: DatabaseRecord,
+  tag: NodeTag,
+  what: string,
+  advice: string,
+): ClusterError {
   return clusterError(
     "LastMember",
     `Cannot ${what}: ${tag} is the only member of '${record.name}', and a database group needs at ` +
@@ -125,14 +135,18 @@ function lastMember(record: DatabaseRecord, tag: NodeTag, what: string, advice: 
 }
 
 /** validateMoveToRehab accepts a member that is not the last one. */
-export function validateMoveToRehab(state: ClusterState, command: MoveToRehabCommand): ClusterError | undefined {
+export function validateMoveToRehab(
+  state: ClusterState,
+  command: MoveToRehabCommand,
+): ClusterError | undefined {
   const found = requireGroupNode(state, command.database, command.tag, "demote");
   if ("error" in found) return found.error;
   const { record, role } = found;
   if (role !== "member") {
     return clusterError(
       "WrongRole",
-      `Cannot move ${command.tag} of '${record.name}' to rehab: it is a ${role}, and only members move to rehab.`,
+      `Cannot move ${command.tag} of '${record.name}' to rehab: it is a ${role}, ` +
+        `and only members move to rehab.`,
       { database: record.name, tag: command.tag, role },
     );
   }
@@ -187,7 +201,10 @@ export function validateRemoveDatabaseNode(
 }
 
 /** validateSetRevisions checks the configuration's values. */
-export function validateSetRevisions(state: ClusterState, command: SetRevisionsCommand): ClusterError | undefined {
+export function validateSetRevisions(
+  state: ClusterState,
+  command: SetRevisionsCommand,
+): ClusterError | undefined {
   const found = requireDatabase(state, command.database, "configure revisions of");
   if ("error" in found) return found.error;
   const problem = revisionsProblem(command.revisions);

@@ -15,7 +15,10 @@ import {
 } from "./queries.ts";
 
 /** validateBootstrap refuses to bootstrap a server that already belongs to a cluster. */
-export function validateBootstrap(state: ClusterState, command: BootstrapCommand): ClusterError | undefined {
+export function validateBootstrap(
+  state: ClusterState,
+  command: BootstrapCommand,
+): ClusterError | undefined {
   if (isBootstrapped(state)) {
     return clusterError(
       "AlreadyBootstrapped",
@@ -35,7 +38,10 @@ export function validateBootstrap(state: ClusterState, command: BootstrapCommand
 }
 
 /** validateAddNode checks the URL, the scheme and an explicitly requested tag. */
-export function validateAddNode(state: ClusterState, command: AddNodeCommand): ClusterError | undefined {
+export function validateAddNode(
+  state: ClusterState,
+  command: AddNodeCommand,
+): ClusterError | undefined {
   const normalised = normaliseServerUrl(command.url);
   if ("problem" in normalised) {
     return clusterError("InvalidUrl", `Cannot add node '${command.url}': ${normalised.problem}.`, {
@@ -65,7 +71,11 @@ export function validateAddNode(state: ClusterState, command: AddNodeCommand): C
   return undefined;
 }
 
-function validateRequestedTag(state: ClusterState, url: string, tag: NodeTag): ClusterError | undefined {
+function validateRequestedTag(
+  state: ClusterState,
+  url: string,
+  tag: NodeTag,
+): ClusterError | undefined {
   if (!isNodeTag(tag)) {
     return clusterError(
       "InvalidNodeTag",
@@ -96,7 +106,10 @@ function unknownNode(state: ClusterState, action: string, tag: NodeTag): Cluster
 }
 
 /** validatePromoteNode accepts promotables and watchers only. */
-export function validatePromoteNode(state: ClusterState, command: PromoteNodeCommand): ClusterError | undefined {
+export function validatePromoteNode(
+  state: ClusterState,
+  command: PromoteNodeCommand,
+): ClusterError | undefined {
   const role = clusterNodeRole(state, command.tag);
   if (role === undefined) return unknownNode(state, "promote", command.tag);
   if (role === "member") {
@@ -111,7 +124,10 @@ export function validatePromoteNode(state: ClusterState, command: PromoteNodeCom
  * validateRemoveNode refuses to remove the last voter, and a node some database cannot do without:
  * removing the only member of a group would leave its clients with no node to talk to.
  */
-export function validateRemoveNode(state: ClusterState, command: RemoveNodeCommand): ClusterError | undefined {
+export function validateRemoveNode(
+  state: ClusterState,
+  command: RemoveNodeCommand,
+): ClusterError | undefined {
   const { tag } = command;
   const role = clusterNodeRole(state, tag);
   if (role === undefined) return unknownNode(state, "remove", tag);

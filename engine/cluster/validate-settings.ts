@@ -25,7 +25,8 @@ export function revisionsProblem(revisions: RevisionsConfiguration | null): stri
   }
   const names = Object.keys(revisions.collections);
   if (names.length > clusterLimits.revisionsCollectionsMax) {
-    return `at most ${clusterLimits.revisionsCollectionsMax} collections can be configured (got ${names.length})`;
+    const collectionsMax = clusterLimits.revisionsCollectionsMax;
+    return `at most ${collectionsMax} collections can be configured (got ${names.length})`;
   }
   for (const name of names) {
     if (name.trim() === "") return "a collection name cannot be empty";

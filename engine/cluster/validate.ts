@@ -14,7 +14,12 @@ import {
   validateSetConflictResolution,
   validateSetRevisions,
 } from "./validate-group.ts";
-import { validateAddNode, validateBootstrap, validatePromoteNode, validateRemoveNode } from "./validate-nodes.ts";
+import {
+  validateAddNode,
+  validateBootstrap,
+  validatePromoteNode,
+  validateRemoveNode,
+} from "./validate-nodes.ts";
 
 /**
  * validateClusterCommand returns why `command` would be refused against `state`, or undefined if it
