@@ -184,7 +184,8 @@ export class DatabaseInstance {
     const key = documentKey(id);
     const conflicts = this.tables.conflictsOf(key);
     if (conflicts.length > 0) {
-      const vectors = conflicts.map((conflict) => conflict.changeVector);
+      // Sorted, so every instance reports the same conflict in the same words.
+      const vectors = conflicts.map((conflict) => conflict.changeVector).sort();
       throw new RookeryError(
         "DocumentConflict",
         `"${conflicts[0]!.id}" is in conflict between ${vectors.length} versions ` +
