@@ -29,7 +29,12 @@ export function writeCurrent(context: CommitContext, version: DocumentVersion): 
   const written =
     version.body === null
       ? writer.write({ kind: "tombstone", ...common })
-      : writer.write({ kind: "document", ...common, body: version.body, attachments: version.attachments });
+      : writer.write({
+          kind: "document",
+          ...common,
+          body: version.body,
+          attachments: version.attachments,
+        });
   if (context.revisionsEnabled(version.collection)) writeRevision(context, version);
   return written;
 }
@@ -64,9 +69,13 @@ export function keepConflicts(context: CommitContext, versions: readonly Documen
 }
 
 /** writeAttachment stores attachment content unless the same (document, name, hash) is stored. */
-export function writeAttachment(context: CommitContext, item: Omit<AttachmentItem, "etag" | "transaction">): void {
+export function writeAttachment(
+  context: CommitContext,
+  item: Omit<AttachmentItem, "etag" | "transaction">,
+): void {
   const key = documentKey(item.documentId);
-  if (context.tables.find("attachments", key, attachmentSubKey(item.name, item.hash)) !== undefined) return;
+  if (context.tables.find("attachments", key, attachmentSubKey(item.name, item.hash)) !== undefined)
+    return;
   context.writer.write(item);
 }
 

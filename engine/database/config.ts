@@ -22,7 +22,10 @@ export interface DatabaseSettings {
 }
 
 /** revisionsEnabled tells whether writes to `collection` keep revisions. */
-export function revisionsEnabled(config: RevisionsConfiguration | undefined, collection: string): boolean {
+export function revisionsEnabled(
+  config: RevisionsConfiguration | undefined,
+  collection: string,
+): boolean {
   if (config === undefined) return false;
   const wanted = collection.toLowerCase();
   for (const [name, setting] of Object.entries(config.collections ?? {})) {

@@ -30,8 +30,11 @@ export function decideIncoming(
   resolution: ConflictResolution,
 ): IncomingDecision {
   if (conflicts.length > 0) {
-    const orders = conflicts.map((kept) => compareChangeVectors(kept.changeVector, incoming.changeVector));
-    if (orders.some((order) => order === "equal" || order === "already-merged")) return { action: "skip" };
+    const orders = conflicts.map((kept) =>
+      compareChangeVectors(kept.changeVector, incoming.changeVector),
+    );
+    if (orders.some((order) => order === "equal" || order === "already-merged"))
+      return { action: "skip" };
     // Versions the incoming one supersedes drop out; the rest still conflict with it.
     const remaining = conflicts.filter((_, index) => orders[index] === "conflict");
     return settle([...remaining, incoming], resolution);
@@ -43,11 +46,15 @@ export function decideIncoming(
   return settle([current, incoming], resolution);
 }
 
-function settle(versions: readonly DocumentVersion[], resolution: ConflictResolution): IncomingDecision {
+function settle(
+  versions: readonly DocumentVersion[],
+  resolution: ConflictResolution,
+): IncomingDecision {
   if (versions.length === 1) return { action: "write", version: versions[0]! };
   const first = contentKey(versions[0]!);
   const identical = versions.every((version) => contentKey(version) === first);
-  if (identical || resolution === "latest") return { action: "write", version: resolveToLatest(versions) };
+  if (identical || resolution === "latest")
+    return { action: "write", version: resolveToLatest(versions) };
   return { action: "conflict", versions };
 }
 
@@ -63,7 +70,8 @@ export function resolveToLatest(versions: readonly DocumentVersion[]): DocumentV
   for (const version of versions.slice(1)) {
     const later =
       version.lastModifiedMs > winner.lastModifiedMs ||
-      (version.lastModifiedMs === winner.lastModifiedMs && contentKey(version) > contentKey(winner));
+      (version.lastModifiedMs === winner.lastModifiedMs &&
+        contentKey(version) > contentKey(winner));
     if (later) winner = version;
   }
   const merged = mergeChangeVectors(...versions.map((version) => version.changeVector));
@@ -77,7 +85,12 @@ export function resolveToLatest(versions: readonly DocumentVersion[]): DocumentV
 export function contentKey(version: DocumentVersion): string {
   if (version.body === null) return "";
   const attachments = [...version.attachments]
-    .map((info) => ({ name: info.name, hash: info.hash, size: info.size, contentType: info.contentType }))
+    .map((info) => ({
+      name: info.name,
+      hash: info.hash,
+      size: info.size,
+      contentType: info.contentType,
+    }))
     .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
   return canonicalJson({ collection: version.collection, body: version.body, attachments });
 }

@@ -14,7 +14,10 @@ export function validateDocumentId(id: unknown, lengthMax: number): string {
   if (id.length === 0) throw invalidId(id, "an id cannot be empty");
   if (id.trim().length === 0) throw invalidId(id, "an id cannot be only whitespace");
   if (id.length > lengthMax) {
-    throw invalidId(id.slice(0, 40) + "…", `an id is at most ${lengthMax} characters, got ${id.length}`);
+    throw invalidId(
+      id.slice(0, 40) + "…",
+      `an id is at most ${lengthMax} characters, got ${id.length}`,
+    );
   }
   // Control characters cannot be typed, printed or used in a URL; the storage keys use one of
   // them as a separator.

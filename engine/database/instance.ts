@@ -14,7 +14,11 @@ import type {
 } from "./items.ts";
 import type { JsonObject } from "./json.ts";
 import { databaseLimits, type DatabaseLimits } from "./limits.ts";
-import { applyReplicatedTransaction, validateReplicatedBatch, type ReplicatedBatchInput } from "./replicated.ts";
+import {
+  applyReplicatedTransaction,
+  validateReplicatedBatch,
+  type ReplicatedBatchInput,
+} from "./replicated.ts";
 import type { InstanceStateRecord, PersistedRecord, PersistenceBatch } from "./storage.ts";
 import { attachmentSubKey, Tables, Writer } from "./tables.ts";
 import { commitPlans, planTransaction, type TransactionInput } from "./transaction.ts";
@@ -88,10 +92,16 @@ export class DatabaseInstance {
 
   constructor(options: DatabaseInstanceOptions) {
     if (!isNodeTag(options.nodeTag)) {
-      throw new RookeryError("InvalidNodeTag", `"${options.nodeTag}" is not a node tag; join a cluster first`);
+      throw new RookeryError(
+        "InvalidNodeTag",
+        `"${options.nodeTag}" is not a node tag; join a cluster first`,
+      );
     }
     if (!/^[A-Za-z0-9+/=_-]+$/.test(options.databaseId)) {
-      throw new RookeryError("InvalidDatabaseId", `database id "${options.databaseId}" must be base64 text`);
+      throw new RookeryError(
+        "InvalidDatabaseId",
+        `database id "${options.databaseId}" must be base64 text`,
+      );
     }
     this.database = options.database;
     this.nodeTag = options.nodeTag;
@@ -101,7 +111,10 @@ export class DatabaseInstance {
   }
 
   /** recover rebuilds an instance from a full load of its storage. */
-  static recover(options: DatabaseInstanceOptions, records: readonly PersistedRecord[]): DatabaseInstance {
+  static recover(
+    options: DatabaseInstanceOptions,
+    records: readonly PersistedRecord[],
+  ): DatabaseInstance {
     const instance = new DatabaseInstance(options);
     instance.tables.load(records);
     return instance;
@@ -136,7 +149,12 @@ export class DatabaseInstance {
     const plans = planTransaction(this.tables, input, this.limits);
     const context = this.context();
     if (plans.length > 0) {
-      commitPlans(context, plans, { tag: this.nodeTag, databaseId: this.databaseId }, options.nowMs);
+      commitPlans(
+        context,
+        plans,
+        { tag: this.nodeTag, databaseId: this.databaseId },
+        options.nowMs,
+      );
     }
     const result = context.writer.finish();
     return { ...result, transactions: result.persistence.transactions };
@@ -216,7 +234,9 @@ export class DatabaseInstance {
       "@change-vector": item.changeVector,
       "@last-modified": new Date(item.lastModifiedMs).toISOString(),
       ...(flags.length > 0 ? { "@flags": flags.join(", ") } : {}),
-      ...(item.attachments.length > 0 ? { "@attachments": item.attachments.map((info) => ({ ...info })) } : {}),
+      ...(item.attachments.length > 0
+        ? { "@attachments": item.attachments.map((info) => ({ ...info })) }
+        : {}),
     };
     return { id: item.id, etag: item.etag, body: structuredClone(item.body), metadata };
   }
@@ -234,10 +254,19 @@ export class DatabaseInstance {
   /** getAttachment returns an attachment of a readable document, with its content. */
   getAttachment(documentId: string, name: string): LoadedAttachment | undefined {
     const document = this.get(documentId);
-    const info = document?.metadata["@attachments"]?.find((entry) => entry.name.toLowerCase() === name.toLowerCase());
+    const info = document?.metadata["@attachments"]?.find(
+      (entry) => entry.name.toLowerCase() === name.toLowerCase(),
+    );
     if (document === undefined || info === undefined) return undefined;
-    const item = this.tables.find("attachments", documentKey(documentId), attachmentSubKey(info.name, info.hash));
-    assert(item?.kind === "attachment", () => `"${documentId}" lists attachment "${name}" without its content`);
+    const item = this.tables.find(
+      "attachments",
+      documentKey(documentId),
+      attachmentSubKey(info.name, info.hash),
+    );
+    assert(
+      item?.kind === "attachment",
+      () => `"${documentId}" lists attachment "${name}" without its content`,
+    );
     return { ...info, content: decodeBase64(item.contentBase64) };
   }
 

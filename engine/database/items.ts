@@ -65,7 +65,8 @@ export interface AttachmentItem extends ItemBase, AttachmentInfo {
 }
 
 /** StoredItem is anything with an etag; replication sends these, persistence stores these. */
-export type StoredItem = DocumentItem | TombstoneItem | ConflictItem | RevisionItem | AttachmentItem;
+export type StoredItem =
+  DocumentItem | TombstoneItem | ConflictItem | RevisionItem | AttachmentItem;
 
 /** VersionItem is a stored item that is a version of a document. */
 export type VersionItem = DocumentItem | TombstoneItem | ConflictItem | RevisionItem;

@@ -17,16 +17,26 @@ export function validateJsonObject(value: unknown, what: string, depthMax: numbe
   if (!isPlainObject(value)) {
     throw new RookeryError(
       "InvalidDocumentBody",
-      `${what} must be a JSON object, got ${kindOf(value)}; wrap values in an object like { value }`,
+      `${what} must be a JSON object, got ${kindOf(value)}; ` +
+        "wrap values in an object like { value }",
     );
   }
   checkJson(value, what, "$", 0, depthMax);
   return JSON.parse(JSON.stringify(value)) as JsonObject;
 }
 
-function checkJson(value: unknown, what: string, path: string, depth: number, depthMax: number): void {
+function checkJson(
+  value: unknown,
+  what: string,
+  path: string,
+  depth: number,
+  depthMax: number,
+): void {
   if (depth > depthMax) {
-    throw new RookeryError("InvalidDocumentBody", `${what} nests deeper than ${depthMax} at ${path}`);
+    throw new RookeryError(
+      "InvalidDocumentBody",
+      `${what} nests deeper than ${depthMax} at ${path}`,
+    );
   }
   if (value === null || typeof value === "string" || typeof value === "boolean") return;
   if (typeof value === "number") {
@@ -71,7 +81,8 @@ export function canonicalJson(value: JsonValue): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   const keys = Object.keys(value).sort();
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key] ?? null)}`).join(",")}}`;
+  const fields = keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key] ?? null)}`);
+  return `{${fields.join(",")}}`;
 }
 
 /** jsonBytes estimates the size of a value on the wire: its JSON text length in UTF-16 units. */

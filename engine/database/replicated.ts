@@ -14,7 +14,7 @@ import { versionOf, type DocumentVersion, type StoredItem, type VersionItem } fr
 import { validateJsonObject } from "./json.ts";
 import type { DatabaseLimits } from "./limits.ts";
 
-/** ReplicatedTransaction is one source transaction as it arrives: its items in source etag order. */
+/** ReplicatedTransactionInput is one source transaction: its items in source etag order. */
 export interface ReplicatedTransactionInput {
   readonly items: readonly StoredItem[];
 }
@@ -51,7 +51,9 @@ function validateItem(item: StoredItem, limits: DatabaseLimits): void {
     validateAttachmentName(item.name, limits.attachmentNameLengthMax);
     const bytes = decodeBase64(item.contentBase64);
     if (contentHash(bytes) !== item.hash || bytes.length !== item.size) {
-      throw invalidBatch(`attachment "${item.name}" of "${item.documentId}" does not match its hash`);
+      throw invalidBatch(
+        `attachment "${item.name}" of "${item.documentId}" does not match its hash`,
+      );
     }
     return;
   }
@@ -62,7 +64,8 @@ function validateItem(item: StoredItem, limits: DatabaseLimits): void {
   if (parseChangeVector(item.changeVector).length === 0) {
     throw invalidBatch(`"${item.id}" arrived without a change vector`);
   }
-  if (!Number.isFinite(item.lastModifiedMs)) throw invalidBatch(`"${item.id}" has no @last-modified`);
+  if (!Number.isFinite(item.lastModifiedMs))
+    throw invalidBatch(`"${item.id}" has no @last-modified`);
   if (item.kind !== "tombstone" && item.body !== null) {
     validateJsonObject(item.body, `the body of "${item.id}"`, limits.documentDepthMax);
   }
@@ -105,10 +108,15 @@ function applyRevision(context: CommitContext, revision: VersionItem): void {
   const key = documentKey(version.id);
   const current = context.tables.current(key);
   const conflicted = context.tables.conflictsOf(key).length > 0;
-  if (revisionBringsUp(current && versionOf(current), conflicted, version)) writeCurrent(context, version);
+  if (revisionBringsUp(current && versionOf(current), conflicted, version))
+    writeCurrent(context, version);
 }
 
-function applyVersion(context: CommitContext, incoming: DocumentVersion, resolution: ConflictResolution): void {
+function applyVersion(
+  context: CommitContext,
+  incoming: DocumentVersion,
+  resolution: ConflictResolution,
+): void {
   const key = documentKey(incoming.id);
   const current = context.tables.current(key);
   const conflicts = context.tables.conflictsOf(key).map(versionOf);

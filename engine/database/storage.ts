@@ -30,7 +30,12 @@ export type PersistedValue = StoredItem | InstanceStateRecord;
 
 /** PersistenceOperation is one put or delete of a key in a store. */
 export type PersistenceOperation =
-  | { readonly op: "put"; readonly store: StoreName; readonly key: string; readonly value: PersistedValue }
+  | {
+      readonly op: "put";
+      readonly store: StoreName;
+      readonly key: string;
+      readonly value: PersistedValue;
+    }
   | { readonly op: "delete"; readonly store: StoreName; readonly key: string };
 
 /**

@@ -83,11 +83,15 @@ export class Tables {
   }
 
   conflictsOf(key: string): ConflictItem[] {
-    return this.list("conflicts", key).filter((item): item is ConflictItem => item.kind === "conflict");
+    return this.list("conflicts", key).filter(
+      (item): item is ConflictItem => item.kind === "conflict",
+    );
   }
 
   revisionsOf(key: string): RevisionItem[] {
-    return this.list("revisions", key).filter((item): item is RevisionItem => item.kind === "revision");
+    return this.list("revisions", key).filter(
+      (item): item is RevisionItem => item.kind === "revision",
+    );
   }
 
   attachmentsOf(key: string): AttachmentItem[] {
@@ -160,7 +164,10 @@ export class Tables {
     }
     // Placing in etag order keeps the etag index sorted, the one invariant iteration relies on.
     for (const item of items.sort((a, b) => a.etag - b.etag)) {
-      assert(item.etag <= this.lastEtag, () => `item #${item.etag} after last etag ${this.lastEtag}`);
+      assert(
+        item.etag <= this.lastEtag,
+        () => `item #${item.etag} after last etag ${this.lastEtag}`,
+      );
       const location = locate(item);
       assert(storageKey(location) !== "", "empty storage key");
       this.place(item);

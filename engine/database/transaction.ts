@@ -8,7 +8,12 @@ import {
 } from "../core/index.ts";
 import { collectAttachments, writeAttachment, writeCurrent, type CommitContext } from "./commit.ts";
 import { contentBytes, contentHash, encodeBase64 } from "./content.ts";
-import { collectionFromId, documentKey, validateAttachmentName, validateDocumentId } from "./ids.ts";
+import {
+  collectionFromId,
+  documentKey,
+  validateAttachmentName,
+  validateDocumentId,
+} from "./ids.ts";
 import type { AttachmentInfo, AttachmentItem } from "./items.ts";
 import { validateJsonObject, type JsonObject } from "./json.ts";
 import type { DatabaseLimits } from "./limits.ts";
@@ -82,7 +87,11 @@ interface Plan {
  * touching the tables; any refusal (bad input, concurrency violation, missing document) is
  * thrown from here, before the first write.
  */
-export function planTransaction(tables: Tables, input: TransactionInput, limits: DatabaseLimits): Plan[] {
+export function planTransaction(
+  tables: Tables,
+  input: TransactionInput,
+  limits: DatabaseLimits,
+): Plan[] {
   countCommands(input, limits);
   checkExpectedVectors(tables, input, limits);
   const plans = new Map<string, Plan>();
@@ -107,8 +116,12 @@ export function planTransaction(tables: Tables, input: TransactionInput, limits:
   for (const put of input.attachmentPuts ?? []) planAttachmentPut(live, put, limits);
   for (const deletion of input.attachmentDeletes ?? []) {
     const plan = live(validateDocumentId(deletion.documentId, limits.documentIdLengthMax));
-    const name = validateAttachmentName(deletion.name, limits.attachmentNameLengthMax).toLowerCase();
-    if (plan === undefined || !plan.attachments.some((info) => info.name.toLowerCase() === name)) continue;
+    const name = validateAttachmentName(
+      deletion.name,
+      limits.attachmentNameLengthMax,
+    ).toLowerCase();
+    if (plan === undefined || !plan.attachments.some((info) => info.name.toLowerCase() === name))
+      continue;
     plan.attachments = plan.attachments.filter((info) => info.name.toLowerCase() !== name);
     plan.touched = true;
   }
@@ -125,7 +138,8 @@ function countCommands(input: TransactionInput, limits: DatabaseLimits): void {
   if (count > limits.transactionCommandsMax) {
     throw new RookeryError(
       "TransactionTooLarge",
-      `a transaction holds at most ${limits.transactionCommandsMax} commands, got ${count}; split it`,
+      `a transaction holds at most ${limits.transactionCommandsMax} commands, ` +
+        `got ${count}; split it`,
     );
   }
 }
@@ -142,7 +156,10 @@ function planPut(
   delete body["@metadata"];
   const size = JSON.stringify(body).length;
   if (size > limits.documentBytesMax) {
-    throw new RookeryError("DocumentTooLarge", `"${id}" is ${size} bytes; at most ${limits.documentBytesMax}`);
+    throw new RookeryError(
+      "DocumentTooLarge",
+      `"${id}" is ${size} bytes; at most ${limits.documentBytesMax}`,
+    );
   }
   const explicit = metadataCollection(metadata);
   const existing = live(id);
@@ -154,24 +171,33 @@ function planPut(
 }
 
 function metadataCollection(metadata: unknown): string | undefined {
-  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) return undefined;
+  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))
+    return undefined;
   const collection = (metadata as Record<string, unknown>)["@collection"];
   return typeof collection === "string" && collection.trim() !== "" ? collection : undefined;
 }
 
-function planAttachmentPut(live: (id: string) => Plan | undefined, put: AttachmentPut, limits: DatabaseLimits): void {
+function planAttachmentPut(
+  live: (id: string) => Plan | undefined,
+  put: AttachmentPut,
+  limits: DatabaseLimits,
+): void {
   const documentId = validateDocumentId(put.documentId, limits.documentIdLengthMax);
   const name = validateAttachmentName(put.name, limits.attachmentNameLengthMax);
   const plan = live(documentId);
   if (plan === undefined) {
     throw new RookeryError(
       "DocumentDoesNotExist",
-      `cannot put attachment "${name}" on "${documentId}": the document does not exist; store it first`,
+      `cannot put attachment "${name}" on "${documentId}": ` +
+        "the document does not exist; store it first",
       { id: documentId },
     );
   }
   if (!(put.content instanceof Uint8Array) && typeof put.content !== "string") {
-    throw new RookeryError("InvalidAttachment", `attachment "${name}" content must be bytes or text`);
+    throw new RookeryError(
+      "InvalidAttachment",
+      `attachment "${name}" content must be bytes or text`,
+    );
   }
   const bytes = contentBytes(put.content);
   if (bytes.length > limits.attachmentBytesMax) {
@@ -186,8 +212,16 @@ function planAttachmentPut(live: (id: string) => Plan | undefined, put: Attachme
     size: bytes.length,
     contentType: put.contentType ?? "",
   };
-  plan.attachments = [...plan.attachments.filter((old) => old.name.toLowerCase() !== name.toLowerCase()), info];
-  plan.contents.push({ kind: "attachment", documentId: plan.id, ...info, contentBase64: encodeBase64(bytes) });
+  plan.attachments = [
+    ...plan.attachments.filter((old) => old.name.toLowerCase() !== name.toLowerCase()),
+    info,
+  ];
+  plan.contents.push({
+    kind: "attachment",
+    documentId: plan.id,
+    ...info,
+    contentBase64: encodeBase64(bytes),
+  });
   plan.touched = true;
 }
 
@@ -205,16 +239,33 @@ function planDelete(
   // Deleting a document that does not exist changes nothing; deleting a conflicted one resolves it.
   if (existing === undefined && conflicts.length === 0) return;
   const collection = existing?.collection ?? conflicts[0]?.collection ?? collectionFromId(id);
-  const plan = { id: existing?.id ?? id, collection, body: null, attachments: [], contents: [], touched: true };
+  const plan = {
+    id: existing?.id ?? id,
+    collection,
+    body: null,
+    attachments: [],
+    contents: [],
+    touched: true,
+  };
   plans.set(key, plan);
 }
 
-function checkExpectedVectors(tables: Tables, input: TransactionInput, limits: DatabaseLimits): void {
+function checkExpectedVectors(
+  tables: Tables,
+  input: TransactionInput,
+  limits: DatabaseLimits,
+): void {
   const checks = [
     ...(input.puts ?? []).map((put) => [put.id, put.expectedChangeVector] as const),
-    ...(input.deletes ?? []).map((deletion) => [deletion.id, deletion.expectedChangeVector] as const),
-    ...(input.attachmentPuts ?? []).map((put) => [put.documentId, put.expectedChangeVector] as const),
-    ...(input.attachmentDeletes ?? []).map((del) => [del.documentId, del.expectedChangeVector] as const),
+    ...(input.deletes ?? []).map(
+      (deletion) => [deletion.id, deletion.expectedChangeVector] as const,
+    ),
+    ...(input.attachmentPuts ?? []).map(
+      (put) => [put.documentId, put.expectedChangeVector] as const,
+    ),
+    ...(input.attachmentDeletes ?? []).map(
+      (del) => [del.documentId, del.expectedChangeVector] as const,
+    ),
   ];
   for (const [rawId, expected] of checks) {
     if (expected === undefined) continue;
@@ -228,8 +279,10 @@ function checkExpectedVectors(tables: Tables, input: TransactionInput, limits: D
         : current?.kind === "document"
           ? current.changeVector
           : "(none)";
-    const matches = current?.kind === "document" && actual !== "(conflicted)"
-      && compareChangeVectors(actual, wanted) === "equal";
+    const matches =
+      current?.kind === "document" &&
+      actual !== "(conflicted)" &&
+      compareChangeVectors(actual, wanted) === "equal";
     if (!matches) {
       throw new RookeryError(
         "ConcurrencyViolation",
@@ -247,12 +300,19 @@ function checkExpectedVectors(tables: Tables, input: TransactionInput, limits: D
  * revision. Every document gets its own etag and a vector that is the instance's vector with
  * this instance's entry set to that etag.
  */
-export function commitPlans(context: CommitContext, plans: readonly Plan[], identity: Identity, nowMs: number): void {
+export function commitPlans(
+  context: CommitContext,
+  plans: readonly Plan[],
+  identity: Identity,
+  nowMs: number,
+): void {
   const { tables, writer } = context;
   writer.startTransaction();
   for (const plan of plans) {
     for (const content of plan.contents) {
-      if (plan.attachments.some((info) => info.hash === content.hash && info.name === content.name)) {
+      if (
+        plan.attachments.some((info) => info.hash === content.hash && info.name === content.name)
+      ) {
         writeAttachment(context, content);
       }
     }

@@ -27,13 +27,21 @@ export function receiveBatch(target: ReplicationTarget, batch: ReplicationBatch)
 }
 
 /** answerConnect tells a (re)connecting sender what this instance already has from it. */
-export function answerConnect(target: ReplicationTarget, connect: ReplicationConnect): ReplicationAck {
+export function answerConnect(
+  target: ReplicationTarget,
+  connect: ReplicationConnect,
+): ReplicationAck {
   return ackFor(target, connect, target.lastEtagFrom(connect.sourceDatabaseId), "connect");
 }
 
 function ackFor(
   target: ReplicationTarget,
-  request: { readonly database: string; readonly from: NodeTag; readonly to: NodeTag; readonly sourceDatabaseId: string },
+  request: {
+    readonly database: string;
+    readonly from: NodeTag;
+    readonly to: NodeTag;
+    readonly sourceDatabaseId: string;
+  },
   lastAcceptedEtag: number,
   reason: ReplicationAck["reason"],
 ): ReplicationAck {

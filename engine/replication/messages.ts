@@ -95,7 +95,8 @@ export function describeBatch(batch: ReplicationBatch): string {
   const items = batchItemCount(batch);
   const transactions = batch.transactions.length;
   return (
-    `replicate ${batch.database} ${batch.from}→${batch.to} etags ${batch.afterEtag + 1}..${batch.lastEtag} ` +
+    `replicate ${batch.database} ${batch.from}→${batch.to} ` +
+    `etags ${batch.afterEtag + 1}..${batch.lastEtag} ` +
     `(${transactions} tx, ${items} item${items === 1 ? "" : "s"})`
   );
 }

@@ -38,24 +38,40 @@ export function buildBatch(
   let items = 0;
   let bytes = 0;
   for (const group of transactionGroups(source, afterEtag)) {
-    const full = items + group.items.length > limits.batchItemsMax || bytes + group.bytes > limits.batchBytesMax;
+    const full =
+      items + group.items.length > limits.batchItemsMax ||
+      bytes + group.bytes > limits.batchBytesMax;
     if (lastEtag > afterEtag && full) break;
     // A transaction whose items all changed again later sends nothing but still moves the cursor.
-    if (group.items.length > 0) transactions.push({ transaction: group.transaction, items: group.items });
+    if (group.items.length > 0)
+      transactions.push({ transaction: group.transaction, items: group.items });
     lastEtag = group.lastEtag;
     items += group.items.length;
     bytes += group.bytes;
   }
   if (lastEtag === afterEtag) return undefined;
-  return { type: "replication-batch", ...header, sourceDatabaseId: source.databaseId, afterEtag, lastEtag, transactions };
+  return {
+    type: "replication-batch",
+    ...header,
+    sourceDatabaseId: source.databaseId,
+    afterEtag,
+    lastEtag,
+    transactions,
+  };
 }
 
 function* transactionGroups(source: ReplicationSource, afterEtag: number): Generator<Group> {
-  let current: { transaction: number; lastEtag: number; items: StoredItem[]; sent: Set<string> } | undefined;
+  let current:
+    { transaction: number; lastEtag: number; items: StoredItem[]; sent: Set<string> } | undefined;
   let bytes = 0;
   for (const item of source.itemsAfterEtag(afterEtag)) {
     if (current !== undefined && current.transaction !== item.transaction) {
-      yield { transaction: current.transaction, lastEtag: current.lastEtag, items: current.items, bytes };
+      yield {
+        transaction: current.transaction,
+        lastEtag: current.lastEtag,
+        items: current.items,
+        bytes,
+      };
       current = undefined;
       bytes = 0;
     }
@@ -64,7 +80,9 @@ function* transactionGroups(source: ReplicationSource, afterEtag: number): Gener
     current.lastEtag = item.etag;
     if (item.kind === "attachment") continue;
     for (const content of source.attachmentsReferencedBy(item)) {
-      const key = `${content.documentId.toLowerCase()}/${content.name.toLowerCase()}/${content.hash}`;
+      const key = [content.documentId.toLowerCase(), content.name.toLowerCase(), content.hash].join(
+        "/",
+      );
       if (current.sent.has(key)) continue;
       current.sent.add(key);
       current.items.push(content);
@@ -74,7 +92,12 @@ function* transactionGroups(source: ReplicationSource, afterEtag: number): Gener
     bytes += JSON.stringify(item).length;
   }
   if (current !== undefined) {
-    yield { transaction: current.transaction, lastEtag: current.lastEtag, items: current.items, bytes };
+    yield {
+      transaction: current.transaction,
+      lastEtag: current.lastEtag,
+      items: current.items,
+      bytes,
+    };
   }
 }
 
@@ -106,14 +129,23 @@ export class OutgoingReplication {
 
   constructor(options: OutgoingReplicationOptions) {
     if (!isNodeTag(options.from) || !isNodeTag(options.to) || options.from === options.to) {
-      throw new RookeryError("InvalidReplication", `cannot replicate from "${options.from}" to "${options.to}"`);
+      throw new RookeryError(
+        "InvalidReplication",
+        `cannot replicate from "${options.from}" to "${options.to}"`,
+      );
     }
     this.header = { database: options.database, from: options.from, to: options.to };
     this.limits = { ...replicationLimits, ...options.limits };
-    assert(this.limits.batchItemsMax >= 1 && this.limits.batchBytesMax >= 1, "batch limits must be positive");
+    assert(
+      this.limits.batchItemsMax >= 1 && this.limits.batchBytesMax >= 1,
+      "batch limits must be positive",
+    );
     const cursor = options.cursor;
     if (cursor !== undefined) {
-      assert(cursor.destination === options.to && cursor.database === options.database, "cursor of another connection");
+      assert(
+        cursor.destination === options.to && cursor.database === options.database,
+        "cursor of another connection",
+      );
     }
     this.acceptedEtag = cursor?.lastAcceptedEtag ?? 0;
   }
@@ -147,14 +179,19 @@ export class OutgoingReplication {
     if (ack.from !== this.header.to || ack.database !== this.header.database) return false;
     const before = this.acceptedEtag;
     const authoritative = ack.reason === "gap" || ack.reason === "connect";
-    this.acceptedEtag = authoritative ? ack.lastAcceptedEtag : Math.max(before, ack.lastAcceptedEtag);
-    if (authoritative || (this.inFlight !== undefined && ack.lastAcceptedEtag >= this.inFlight.lastEtag)) {
+    this.acceptedEtag = authoritative
+      ? ack.lastAcceptedEtag
+      : Math.max(before, ack.lastAcceptedEtag);
+    if (
+      authoritative ||
+      (this.inFlight !== undefined && ack.lastAcceptedEtag >= this.inFlight.lastEtag)
+    ) {
       this.inFlight = undefined;
     }
     return this.acceptedEtag !== before;
   }
 
-  /** retry forgets the unacknowledged batch (lost, or the connection broke) so it is built again. */
+  /** retry forgets the unacknowledged batch (lost, or the connection broke) to build it again. */
   retry(): void {
     this.inFlight = undefined;
   }

@@ -25,7 +25,10 @@ export function siblingHasWrite(write: WrittenMark, sibling: SiblingProgress): b
 }
 
 /** replicasHaving counts the distinct siblings that have a write. */
-export function replicasHaving(write: WrittenMark, siblings: ReadonlyMap<NodeTag, SiblingProgress>): number {
+export function replicasHaving(
+  write: WrittenMark,
+  siblings: ReadonlyMap<NodeTag, SiblingProgress>,
+): number {
   let count = 0;
   for (const progress of siblings.values()) if (siblingHasWrite(write, progress)) count += 1;
   return count;
@@ -72,9 +75,13 @@ export class WriteAssuranceWait {
   private settled: WriteAssuranceOutcome | undefined;
 
   constructor(options: WriteAssuranceOptions) {
-    const wanted = options.majority === true ? majorityReplicas(options.siblings ?? 0) : (options.replicas ?? 1);
+    const wanted =
+      options.majority === true ? majorityReplicas(options.siblings ?? 0) : (options.replicas ?? 1);
     if (!Number.isSafeInteger(wanted) || wanted < 0) {
-      throw new RookeryError("InvalidWriteAssurance", `replicas must be a non-negative integer, got ${wanted}`);
+      throw new RookeryError(
+        "InvalidWriteAssurance",
+        `replicas must be a non-negative integer, got ${wanted}`,
+      );
     }
     this.wanted = wanted;
     this.write = options.write;
@@ -110,10 +117,14 @@ export class WriteAssuranceWait {
  * writeAssuranceTimeoutError is the error a client gets when a wait timed out, worded like
  * RavenDB's: the data stays written, only the replication could not be verified in time.
  */
-export function writeAssuranceTimeoutError(outcome: WriteAssuranceOutcome, timeoutMs: number): RookeryError {
+export function writeAssuranceTimeoutError(
+  outcome: WriteAssuranceOutcome,
+  timeoutMs: number,
+): RookeryError {
   return new RookeryError(
     "WriteAssuranceTimeout",
-    `Could not verify that the write was replicated to ${outcome.wanted} servers in ${timeoutMs} ms. ` +
+    `Could not verify that the write was replicated to ${outcome.wanted} servers ` +
+      `in ${timeoutMs} ms. ` +
       `So far, it only replicated to ${outcome.reached}. The write itself is committed.`,
     { reached: outcome.reached, wanted: outcome.wanted },
   );

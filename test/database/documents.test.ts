@@ -22,7 +22,9 @@ describe("documents", () => {
     expect(db.get("users/1")?.id).toBe("Users/1");
     expect(db.get("USERS/1")?.body).toEqual({ name: "Oren" });
     db.applyTransaction({ puts: [{ id: "users/1", body: { name: "Ayende" } }] }, { nowMs: 2 });
-    expect(db.list().map((document) => [document.id, document.body])).toEqual([["users/1", { name: "Ayende" }]]);
+    expect(db.list().map((document) => [document.id, document.body])).toEqual([
+      ["users/1", { name: "Ayende" }],
+    ]);
   });
 
   it("the collection comes from the id prefix unless the metadata names one", () => {
@@ -31,7 +33,14 @@ describe("documents", () => {
     expect(collectionFromId("config")).toBe("@empty");
     const db = instance();
     db.applyTransaction(
-      { puts: [{ id: "people/1", body: { name: "x", "@metadata": { "@collection": "Employees", "@etag": 5 } } }] },
+      {
+        puts: [
+          {
+            id: "people/1",
+            body: { name: "x", "@metadata": { "@collection": "Employees", "@etag": 5 } },
+          },
+        ],
+      },
       { nowMs: 1 },
     );
     const loaded = db.get("people/1");
@@ -51,7 +60,9 @@ describe("documents", () => {
       [42, /must be a string/],
     ];
     for (const [id, message] of cases) {
-      const error = refusal(() => db.applyTransaction({ puts: [{ id: id as string, body: {} }] }, { nowMs: 1 }));
+      const error = refusal(() =>
+        db.applyTransaction({ puts: [{ id: id as string, body: {} }] }, { nowMs: 1 }),
+      );
       expect(error.code).toBe("InvalidDocumentId");
       expect(error.message).toMatch(message);
     }
@@ -60,9 +71,20 @@ describe("documents", () => {
 
   it("bodies that are not JSON objects are refused", () => {
     const db = instance();
-    const bodies: unknown[] = [null, [1], "text", 3, { when: new Date(0) }, { n: Number.NaN }, { f: () => 1 }, { u: undefined }];
+    const bodies: unknown[] = [
+      null,
+      [1],
+      "text",
+      3,
+      { when: new Date(0) },
+      { n: Number.NaN },
+      { f: () => 1 },
+      { u: undefined },
+    ];
     for (const body of bodies) {
-      const error = refusal(() => db.applyTransaction({ puts: [{ id: "users/1", body }] }, { nowMs: 1 }));
+      const error = refusal(() =>
+        db.applyTransaction({ puts: [{ id: "users/1", body }] }, { nowMs: 1 }),
+      );
       expect(error.code).toBe("InvalidDocumentBody");
     }
     expect(db.get("users/1")).toBeUndefined();
@@ -86,7 +108,9 @@ describe("documents", () => {
     expect(result.written.map((item) => [item.kind, item.etag])).toEqual([["tombstone", 2]]);
     expect([...db.itemsAfterEtag(0)].map((item) => item.kind)).toEqual(["tombstone"]);
     // Deleting what does not exist changes nothing.
-    expect(db.applyTransaction({ deletes: [{ id: "users/404" }] }, { nowMs: 3 }).written).toEqual([]);
+    expect(db.applyTransaction({ deletes: [{ id: "users/404" }] }, { nowMs: 3 }).written).toEqual(
+      [],
+    );
     expect(db.lastEtag).toBe(2);
   });
 

@@ -5,15 +5,38 @@ import { Disk, Group } from "../replication/driver.ts";
 describe("recovery from persisted records", () => {
   it("an instance rebuilt from what it asked to persist equals the original", () => {
     const settings = { revisions: { collections: { Users: { enabled: true } } } };
-    const db = new DatabaseInstance({ database: "Spade", nodeTag: "A", databaseId: "dbAid", settings });
+    const db = new DatabaseInstance({
+      database: "Spade",
+      nodeTag: "A",
+      databaseId: "dbAid",
+      settings,
+    });
     const disk = new Disk();
     const write = (input: Parameters<DatabaseInstance["applyTransaction"]>[0], nowMs: number) =>
       disk.apply(db.applyTransaction(input, { nowMs }).persistence);
-    write({ puts: [{ id: "users/1", body: { v: 1 } }, { id: "orders/1", body: { lines: [1, 2] } }] }, 1);
-    write({ attachmentPuts: [{ documentId: "users/1", name: "a.bin", content: new Uint8Array([1, 2, 3]) }] }, 2);
+    write(
+      {
+        puts: [
+          { id: "users/1", body: { v: 1 } },
+          { id: "orders/1", body: { lines: [1, 2] } },
+        ],
+      },
+      1,
+    );
+    write(
+      {
+        attachmentPuts: [
+          { documentId: "users/1", name: "a.bin", content: new Uint8Array([1, 2, 3]) },
+        ],
+      },
+      2,
+    );
     write({ puts: [{ id: "users/1", body: { v: 2 } }], deletes: [{ id: "orders/1" }] }, 3);
     write({ attachmentDeletes: [{ documentId: "users/1", name: "a.bin" }] }, 4);
-    const rebuilt = DatabaseInstance.recover({ database: "Spade", nodeTag: "A", databaseId: "dbAid", settings }, disk.load());
+    const rebuilt = DatabaseInstance.recover(
+      { database: "Spade", nodeTag: "A", databaseId: "dbAid", settings },
+      disk.load(),
+    );
     expect(rebuilt.snapshot()).toEqual(db.snapshot());
     expect(rebuilt.list()).toEqual(db.list());
     expect(rebuilt.revisionsOf("users/1")).toEqual(db.revisionsOf("users/1"));

@@ -2,8 +2,23 @@ import { describe, expect, it } from "vitest";
 import type { DocumentItem, StoredItem } from "../../engine/database/index.ts";
 import { instance, refusal } from "./helpers.ts";
 
-function document(id: string, changeVector: string, body: DocumentItem["body"], etag: number): DocumentItem {
-  return { kind: "document", id, collection: "Users", body, attachments: [], changeVector, lastModifiedMs: 1, etag, transaction: etag };
+function document(
+  id: string,
+  changeVector: string,
+  body: DocumentItem["body"],
+  etag: number,
+): DocumentItem {
+  return {
+    kind: "document",
+    id,
+    collection: "Users",
+    body,
+    attachments: [],
+    changeVector,
+    lastModifiedMs: 1,
+    etag,
+    transaction: etag,
+  };
 }
 
 describe("applying a replicated batch", () => {
@@ -15,7 +30,10 @@ describe("applying a replicated batch", () => {
       db.applyReplicatedBatch({
         sourceDatabaseId: "dbAid",
         lastEtag: 2,
-        transactions: [{ items: [document("users/1", "A:1-dbAid", { v: 1 }, 1)] }, { items: [broken] }],
+        transactions: [
+          { items: [document("users/1", "A:1-dbAid", { v: 1 }, 1)] },
+          { items: [broken] },
+        ],
       }),
     );
     expect(error.code).toBe("InvalidChangeVector");
@@ -58,11 +76,17 @@ describe("applying a replicated batch", () => {
       sourceDatabaseId: "dbAid",
       lastEtag: 5,
       transactions: [
-        { items: [document("users/1", "A:1-dbAid", {}, 1), document("users/2", "A:2-dbAid", {}, 2)] },
+        {
+          items: [document("users/1", "A:1-dbAid", {}, 1), document("users/2", "A:2-dbAid", {}, 2)],
+        },
         { items: [document("users/3", "A:5-dbAid", {}, 5)] },
       ],
     });
-    expect(result.written.map((item) => [item.etag, item.transaction])).toEqual([[1, 1], [2, 1], [3, 2]]);
+    expect(result.written.map((item) => [item.etag, item.transaction])).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 2],
+    ]);
     expect(result.persistence.transactions).toEqual([1, 2]);
     expect(result.lastAcceptedEtag).toBe(5);
     expect(db.changeVector).toBe("A:5-dbAid");
@@ -74,10 +98,21 @@ describe("applying a replicated batch", () => {
       ...document("users/1", changeVector, { v }, etag),
       kind: "revision",
     });
-    db.applyReplicatedBatch({ sourceDatabaseId: "dbAid", lastEtag: 2, transactions: [{ items: [revision("A:2-dbAid", 2, 2)] }] });
+    db.applyReplicatedBatch({
+      sourceDatabaseId: "dbAid",
+      lastEtag: 2,
+      transactions: [{ items: [revision("A:2-dbAid", 2, 2)] }],
+    });
     expect(db.get("users/1")?.body).toEqual({ v: 2 });
-    db.applyReplicatedBatch({ sourceDatabaseId: "dbAid", lastEtag: 3, transactions: [{ items: [revision("A:1-dbAid", 1, 1)] }] });
+    db.applyReplicatedBatch({
+      sourceDatabaseId: "dbAid",
+      lastEtag: 3,
+      transactions: [{ items: [revision("A:1-dbAid", 1, 1)] }],
+    });
     expect(db.get("users/1")?.body).toEqual({ v: 2 });
-    expect(db.revisionsOf("users/1").map((item) => item.changeVector)).toEqual(["A:2-dbAid", "A:1-dbAid"]);
+    expect(db.revisionsOf("users/1").map((item) => item.changeVector)).toEqual([
+      "A:2-dbAid",
+      "A:1-dbAid",
+    ]);
   });
 });

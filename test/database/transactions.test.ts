@@ -52,15 +52,24 @@ describe("transactions", () => {
     const db = instance();
     db.applyTransaction({ puts: [{ id: "users/1", body: { v: 1 } }] }, { nowMs: 1 });
     const current = db.get("users/1")!.metadata["@change-vector"];
-    db.applyTransaction({ puts: [{ id: "users/1", body: { v: 2 }, expectedChangeVector: current }] }, { nowMs: 2 });
+    db.applyTransaction(
+      { puts: [{ id: "users/1", body: { v: 2 }, expectedChangeVector: current }] },
+      { nowMs: 2 },
+    );
     expect(db.get("users/1")?.body).toEqual({ v: 2 });
     const missing = refusal(() =>
-      db.applyTransaction({ deletes: [{ id: "users/9", expectedChangeVector: current }] }, { nowMs: 3 }),
+      db.applyTransaction(
+        { deletes: [{ id: "users/9", expectedChangeVector: current }] },
+        { nowMs: 3 },
+      ),
     );
     expect(missing.code).toBe("ConcurrencyViolation");
     expect(missing.message).toContain("(none)");
     const malformed = refusal(() =>
-      db.applyTransaction({ deletes: [{ id: "users/1", expectedChangeVector: "nonsense" }] }, { nowMs: 3 }),
+      db.applyTransaction(
+        { deletes: [{ id: "users/1", expectedChangeVector: "nonsense" }] },
+        { nowMs: 3 },
+      ),
     );
     expect(malformed.code).toBe("InvalidChangeVector");
   });
@@ -92,24 +101,31 @@ describe("transactions", () => {
       limits: { transactionCommandsMax: 2 },
     });
     const puts = [1, 2, 3].map((n) => ({ id: `users/${n}`, body: {} }));
-    expect(refusal(() => db.applyTransaction({ puts }, { nowMs: 1 })).code).toBe("TransactionTooLarge");
+    expect(refusal(() => db.applyTransaction({ puts }, { nowMs: 1 })).code).toBe(
+      "TransactionTooLarge",
+    );
     expect(db.lastEtag).toBe(0);
   });
 
   it("the persistence batch of a transaction holds its items and the instance state", () => {
     const db = instance();
     const { persistence } = db.applyTransaction(
-      { puts: [{ id: "users/1", body: { v: 1 } }, { id: "users/2", body: { v: 2 } }] },
+      {
+        puts: [
+          { id: "users/1", body: { v: 1 } },
+          { id: "users/2", body: { v: 2 } },
+        ],
+      },
       { nowMs: 1 },
     );
     expect(persistence.database).toBe("Spade");
     expect(persistence.transactions).toEqual([1]);
     expect(persistence.lastEtag).toBe(2);
-    expect(persistence.operations.map((operation) => `${operation.op} ${operation.store}/${operation.key}`)).toEqual([
-      "put documents/users/1",
-      "put documents/users/2",
-      "put database/state",
-    ]);
+    expect(
+      persistence.operations.map(
+        (operation) => `${operation.op} ${operation.store}/${operation.key}`,
+      ),
+    ).toEqual(["put documents/users/1", "put documents/users/2", "put database/state"]);
     expect(JSON.parse(JSON.stringify(persistence))).toEqual(persistence);
   });
 });

@@ -20,13 +20,24 @@ describe("change vectors", () => {
     ]);
     expect(formatChangeVector(vector)).toBe("A:12-dbidA, B:3-dbidB");
     expect(formatChangeVector(parseChangeVector(""))).toBe("");
-    expect(parseChangeVector("A:10-OSKWIRBEDEGoAxbEIiFJeQ, B:7-jMR/KF8hz0uMxbJ0HtPTIQ")).toHaveLength(2);
+    expect(
+      parseChangeVector("A:10-OSKWIRBEDEGoAxbEIiFJeQ, B:7-jMR/KF8hz0uMxbJ0HtPTIQ"),
+    ).toHaveLength(2);
     expect(changeVectorEtag("A:12-dbidA, B:3-dbidB", "dbidB")).toBe(3);
     expect(changeVectorEtag("A:12-dbidA", "other")).toBe(0);
   });
 
   it("refuse malformed text with an error that quotes it", () => {
-    for (const text of ["A12-x", "A:x-db", "a:1-db", "A:1-", "A:0-db", "A:1-db, A:2-db", "A:1-db,, B:1-c", "1:1-db"]) {
+    for (const text of [
+      "A12-x",
+      "A:x-db",
+      "a:1-db",
+      "A:1-",
+      "A:0-db",
+      "A:1-db, A:2-db",
+      "A:1-db,, B:1-c",
+      "1:1-db",
+    ]) {
       let caught: unknown;
       try {
         parseChangeVector(text);
@@ -61,11 +72,13 @@ describe("change vectors", () => {
   it("merge is commutative and dominates its inputs (200 random vectors)", () => {
     const random = new SeededRandom(7);
     const randomVector = (): ChangeVector =>
-      ["A", "B", "C", "D"].filter(() => random.chance(0.6)).map((tag) => ({
-        tag,
-        etag: random.between(1, 5),
-        databaseId: `db${tag}`,
-      }));
+      ["A", "B", "C", "D"]
+        .filter(() => random.chance(0.6))
+        .map((tag) => ({
+          tag,
+          etag: random.between(1, 5),
+          databaseId: `db${tag}`,
+        }));
     for (let round = 0; round < 200; round++) {
       const a = randomVector();
       const b = randomVector();
@@ -75,7 +88,12 @@ describe("change vectors", () => {
       expect(["equal", "already-merged"]).toContain(compareChangeVectors(ab, b));
       const forward = compareChangeVectors(a, b);
       const backward = compareChangeVectors(b, a);
-      const mirror = { equal: "equal", "already-merged": "update", update: "already-merged", conflict: "conflict" };
+      const mirror = {
+        equal: "equal",
+        "already-merged": "update",
+        update: "already-merged",
+        conflict: "conflict",
+      };
       expect(backward).toBe(mirror[forward]);
     }
   });

@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { isRookeryError } from "../../engine/core/index.ts";
 import { Group, visibleState } from "./driver.ts";
 
-function conflictError(action: () => unknown): { code: string; message: string; details: Readonly<Record<string, unknown>> } {
+function conflictError(action: () => unknown): {
+  code: string;
+  message: string;
+  details: Readonly<Record<string, unknown>>;
+} {
   try {
     action();
   } catch (error) {
@@ -43,7 +47,9 @@ describe("conflicts", () => {
     group.settle();
     for (const tag of ["A", "B"]) {
       expect(group.node(tag).conflictsOf("users/1")).toEqual([]);
-      expect(group.node(tag).get("users/1")?.metadata["@change-vector"]).toBe("A:1-dbAid, B:1-dbBid");
+      expect(group.node(tag).get("users/1")?.metadata["@change-vector"]).toBe(
+        "A:1-dbAid, B:1-dbBid",
+      );
     }
   });
 
@@ -87,7 +93,11 @@ describe("conflicts", () => {
     group.write("B", { puts: [{ id: "users/1", body: { v: "b" } }] }, 2);
     group.settle();
     const error = conflictError(() =>
-      group.write("A", { puts: [{ id: "users/1", body: {}, expectedChangeVector: "A:1-dbAid" }] }, 3),
+      group.write(
+        "A",
+        { puts: [{ id: "users/1", body: {}, expectedChangeVector: "A:1-dbAid" }] },
+        3,
+      ),
     );
     expect(error.code).toBe("ConcurrencyViolation");
     expect(error.message).toContain("(conflicted)");
@@ -95,9 +105,11 @@ describe("conflicts", () => {
 
   it("three versions in conflict on C are kept until one dominating version arrives", () => {
     const group = new Group(["A", "B", "C"], { settings: { conflictResolution: "none" } });
-    for (const tag of ["A", "B", "C"]) group.write(tag, { puts: [{ id: "users/1", body: { by: tag } }] }, 1);
+    for (const tag of ["A", "B", "C"])
+      group.write(tag, { puts: [{ id: "users/1", body: { by: tag } }] }, 1);
     group.settle();
-    for (const tag of ["A", "B", "C"]) expect(group.node(tag).conflictsOf("users/1")).toHaveLength(3);
+    for (const tag of ["A", "B", "C"])
+      expect(group.node(tag).conflictsOf("users/1")).toHaveLength(3);
     group.write("C", { deletes: [{ id: "users/1" }] }, 2);
     group.settle();
     for (const tag of ["A", "B", "C"]) {

@@ -11,13 +11,18 @@ function randomTransaction(random: Random): TransactionInput {
   const pick = () => random.pick(ids);
   const roll = random.int(10);
   if (roll < 5) {
-    const puts = Array.from({ length: random.between(1, 2) }, () => ({ id: pick(), body: { v: random.int(3) } }));
+    const puts = Array.from({ length: random.between(1, 2) }, () => ({
+      id: pick(),
+      body: { v: random.int(3) },
+    }));
     return { puts };
   }
   if (roll < 7) return { deletes: [{ id: pick() }] };
   if (roll < 9) {
     const content = random.pick(["x", "yy", "zzz"]);
-    return { attachmentPuts: [{ documentId: pick(), name: random.pick(["a.txt", "b.txt"]), content }] };
+    return {
+      attachmentPuts: [{ documentId: pick(), name: random.pick(["a.txt", "b.txt"]), content }],
+    };
   }
   return { attachmentDeletes: [{ documentId: pick(), name: random.pick(["a.txt", "b.txt"]) }] };
 }
@@ -58,7 +63,14 @@ function step(group: Group, random: Random, flight: InFlight, nowMs: number): vo
 }
 
 function revisionsOf(group: Group, tag: string): string[] {
-  return ids.flatMap((id) => group.node(tag).revisionsOf(id).map((revision) => `${id.toLowerCase()} ${revision.changeVector}`)).sort();
+  return ids
+    .flatMap((id) =>
+      group
+        .node(tag)
+        .revisionsOf(id)
+        .map((revision) => `${id.toLowerCase()} ${revision.changeVector}`),
+    )
+    .sort();
 }
 
 function runSeed(seed: number): void {
@@ -83,7 +95,8 @@ function runSeed(seed: number): void {
   }
   // Every conflict resolves with a put, everywhere.
   for (const id of ids) {
-    if (group.node("B").conflictsOf(id).length > 0) group.write("B", { puts: [{ id, body: { fixed: true } }] }, nowMs + 1);
+    if (group.node("B").conflictsOf(id).length > 0)
+      group.write("B", { puts: [{ id, body: { fixed: true } }] }, nowMs + 1);
   }
   group.settle();
   for (const tag of tags) {
@@ -99,9 +112,13 @@ describe("convergence of a database group", () => {
       try {
         runSeed(seed);
       } catch (error) {
-        failures.push(`seed ${seed}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+        failures.push(
+          `seed ${seed}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+        );
       }
     }
-    expect(failures, `replay one with runSeed(<seed>)\n${failures.slice(0, 5).join("\n")}`).toEqual([]);
+    expect(failures, `replay one with runSeed(<seed>)\n${failures.slice(0, 5).join("\n")}`).toEqual(
+      [],
+    );
   });
 });

@@ -34,7 +34,10 @@ export class Disk {
     for (const operation of batch.operations) {
       const key = `${operation.store}/${operation.key}`;
       if (operation.op === "put") {
-        this.records.set(key, structuredClone({ store: operation.store, key: operation.key, value: operation.value }));
+        this.records.set(
+          key,
+          structuredClone({ store: operation.store, key: operation.key, value: operation.value }),
+        );
       } else {
         this.records.delete(key);
       }
@@ -92,7 +95,12 @@ export class Group {
     const key = `${from}>${to}`;
     let connection = this.connections.get(key);
     if (connection === undefined) {
-      connection = new OutgoingReplication({ database: this.database, from, to, limits: this.limits });
+      connection = new OutgoingReplication({
+        database: this.database,
+        from,
+        to,
+        limits: this.limits,
+      });
       this.connections.set(key, connection);
     }
     return connection;
@@ -149,7 +157,12 @@ export class Group {
   /** restart rebuilds a node from its disk, as after a crash. */
   restart(tag: NodeTag): DatabaseInstance {
     const instance = DatabaseInstance.recover(
-      { database: this.database, nodeTag: tag, databaseId: databaseIdOf(tag), settings: this.settings },
+      {
+        database: this.database,
+        nodeTag: tag,
+        databaseId: databaseIdOf(tag),
+        settings: this.settings,
+      },
       this.disks.get(tag)!.load(),
     );
     this.nodes.set(tag, instance);

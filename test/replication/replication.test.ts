@@ -27,9 +27,24 @@ describe("replication between instances of a database group", () => {
   });
 
   it("deletes, attachments and revisions replicate, attachments before their document", () => {
-    const group = new Group(["A", "B"], { settings: { revisions: { default: { enabled: true } } } });
-    group.write("A", { puts: [{ id: "users/1", body: { v: 1 } }, { id: "users/2", body: {} }] }, 1);
-    group.write("A", { attachmentPuts: [{ documentId: "users/1", name: "cv.pdf", content: "pdf!" }] }, 2);
+    const group = new Group(["A", "B"], {
+      settings: { revisions: { default: { enabled: true } } },
+    });
+    group.write(
+      "A",
+      {
+        puts: [
+          { id: "users/1", body: { v: 1 } },
+          { id: "users/2", body: {} },
+        ],
+      },
+      1,
+    );
+    group.write(
+      "A",
+      { attachmentPuts: [{ documentId: "users/1", name: "cv.pdf", content: "pdf!" }] },
+      2,
+    );
     group.write("A", { deletes: [{ id: "users/2" }] }, 3);
     group.replicateAll("A", "B");
     const items = group.log.flatMap((batch) => batch.transactions.flatMap((tx) => tx.items));
@@ -40,9 +55,14 @@ describe("replication between instances of a database group", () => {
     const b = group.node("B");
     expect(new TextDecoder().decode(b.getAttachment("users/1", "cv.pdf")?.content)).toBe("pdf!");
     expect(b.get("users/2")).toBeUndefined();
-    expect([...b.itemsAfterEtag(0)].some((item) => item.kind === "tombstone" && item.id === "users/2")).toBe(true);
+    expect(
+      [...b.itemsAfterEtag(0)].some((item) => item.kind === "tombstone" && item.id === "users/2"),
+    ).toBe(true);
     expect(b.revisionsOf("users/1").map((revision) => revision.changeVector)).toEqual(
-      group.node("A").revisionsOf("users/1").map((revision) => revision.changeVector),
+      group
+        .node("A")
+        .revisionsOf("users/1")
+        .map((revision) => revision.changeVector),
     );
   });
 
@@ -62,27 +82,47 @@ describe("replication between instances of a database group", () => {
     group.write("A", { puts: puts("b", 1) }, 2);
     group.write("A", { puts: puts("c", 1) }, 3);
     group.replicateAll("A", "B");
-    expect(group.log.map((batch) => batch.transactions.map((tx) => tx.items.length))).toEqual([[3], [1], [1]]);
+    expect(group.log.map((batch) => batch.transactions.map((tx) => tx.items.length))).toEqual([
+      [3],
+      [1],
+      [1],
+    ]);
     const roomy = new Group(["A", "B"], { limits: { batchItemsMax: 4 } });
     roomy.write("A", { puts: puts("a", 3) }, 1);
     roomy.write("A", { puts: puts("b", 1) }, 2);
     roomy.write("A", { puts: puts("c", 1) }, 3);
     roomy.replicateAll("A", "B");
-    expect(roomy.log.map((batch) => batch.transactions.map((tx) => tx.items.length))).toEqual([[3, 1], [1]]);
+    expect(roomy.log.map((batch) => batch.transactions.map((tx) => tx.items.length))).toEqual([
+      [3, 1],
+      [1],
+    ]);
   });
 
   it("a batch renders as one line naming the database, the nodes, the etags and the counts", () => {
     const group = new Group(["A", "B"]);
     group.write("A", { puts: [{ id: "x/1", body: {} }] }, 1);
     group.replicateOnce("A", "B");
-    group.write("A", { puts: [{ id: "x/2", body: {} }, { id: "x/3", body: {} }] }, 2);
+    group.write(
+      "A",
+      {
+        puts: [
+          { id: "x/2", body: {} },
+          { id: "x/3", body: {} },
+        ],
+      },
+      2,
+    );
     group.write("A", { puts: [{ id: "x/4", body: {} }] }, 3);
     const batch = group.send("A", "B")!;
     expect(describeValue(batch)).toBe("replicate Spade A→B etags 2..4 (2 tx, 3 items)");
     const ack = group.deliver(batch);
     expect(describeValue(ack)).toBe("ack Spade B→A etag 4 (applied)");
-    expect(isReplicationBatch(batch) && isReplicationAck(ack) && isReplicationMessage(ack)).toBe(true);
-    expect(isReplicationBatch(ack) || isReplicationAck(batch) || isReplicationConnect(batch)).toBe(false);
+    expect(isReplicationBatch(batch) && isReplicationAck(ack) && isReplicationMessage(ack)).toBe(
+      true,
+    );
+    expect(isReplicationBatch(ack) || isReplicationAck(batch) || isReplicationConnect(batch)).toBe(
+      false,
+    );
     expect(structuredClone(batch)).toEqual(batch);
   });
 
@@ -115,7 +155,12 @@ describe("replication between instances of a database group", () => {
       from: "A",
       to: "B",
       limits: { batchItemsMax: 1 },
-      cursor: { kind: "replication-cursor", database: "Spade", destination: "B", lastAcceptedEtag: 1 },
+      cursor: {
+        kind: "replication-cursor",
+        database: "Spade",
+        destination: "B",
+        lastAcceptedEtag: 1,
+      },
     });
     const gapped = stale.nextBatch(group.node("A"))!;
     const refused = receiveBatch(group.node("B"), gapped);
@@ -125,17 +170,41 @@ describe("replication between instances of a database group", () => {
     expect(stale.lastAcceptedEtag).toBe(0);
     expect(group.replicateAll("A", "B")).toBe(2);
     expect(lost.lastEtag).toBe(1);
-    expect(group.node("B").list().map((document) => document.id)).toEqual(["users/1", "users/2"]);
+    expect(
+      group
+        .node("B")
+        .list()
+        .map((document) => document.id),
+    ).toEqual(["users/1", "users/2"]);
   });
 
   it("a new node gets everything from etag 0, and a restarted sender resumes from its cursor", () => {
     const group = new Group(["A", "B"]);
-    group.write("A", { puts: [{ id: "users/1", body: {} }, { id: "users/2", body: {} }] }, 1);
+    group.write(
+      "A",
+      {
+        puts: [
+          { id: "users/1", body: {} },
+          { id: "users/2", body: {} },
+        ],
+      },
+      1,
+    );
     group.replicateAll("A", "B");
     const cursor = group.connection("A", "B").cursor();
-    expect(cursor).toEqual({ kind: "replication-cursor", database: "Spade", destination: "B", lastAcceptedEtag: 2 });
+    expect(cursor).toEqual({
+      kind: "replication-cursor",
+      database: "Spade",
+      destination: "B",
+      lastAcceptedEtag: 2,
+    });
     group.write("A", { puts: [{ id: "users/3", body: {} }] }, 2);
-    const resumed = new OutgoingReplication({ database: "Spade", from: "A", to: "B", cursor: structuredClone(cursor) });
+    const resumed = new OutgoingReplication({
+      database: "Spade",
+      from: "A",
+      to: "B",
+      cursor: structuredClone(cursor),
+    });
     expect(resumed.nextBatch(group.node("A"))?.afterEtag).toBe(2);
 
     const c = group.addNode("C");
@@ -154,7 +223,9 @@ describe("replication between instances of a database group", () => {
 
   it("an up-to-date destination gets no batch", () => {
     const group = new Group(["A", "B"]);
-    expect(buildBatch(group.node("A"), { database: "Spade", from: "A", to: "B" }, 0)).toBeUndefined();
+    expect(
+      buildBatch(group.node("A"), { database: "Spade", from: "A", to: "B" }, 0),
+    ).toBeUndefined();
     group.write("A", { puts: [{ id: "users/1", body: {} }] }, 1);
     group.replicateAll("A", "B");
     expect(group.send("A", "B")).toBeUndefined();
