@@ -286,9 +286,7 @@ export class DatabaseInstance {
 
   /** itemsAfterEtag walks the items whose etag is above `etag`, in etag order. */
   *itemsAfterEtag(etag: number): Generator<StoredItem> {
-    for (const item of this.tables.byEtag.values()) {
-      if (item.etag > etag) yield item;
-    }
+    yield* this.tables.itemsAfter(etag);
   }
 
   /** snapshot returns the whole state as plain JSON; a recovered instance has an equal one. */

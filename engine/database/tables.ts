@@ -60,7 +60,7 @@ function storageKey(location: Location): string {
 /**
  * Tables hold an instance's items in memory: per store, per document, per sub key, plus one
  * index by etag. Maps keep insertion order and etags only grow, so iterating `byEtag` walks the
- * items in etag order without sorting.
+ * items in etag order without sorting; `etagOrder` lets replication start in the middle.
  */
 export class Tables {
   private readonly stores: Record<ItemStoreName, Map<string, Map<string, StoredItem>>> = {
@@ -70,6 +70,9 @@ export class Tables {
     attachments: new Map(),
   };
   readonly byEtag = new Map<number, StoredItem>();
+  /** Every etag placed, ascending; etags of replaced items stay as holes until compaction. */
+  private etagOrder: number[] = [];
+  private etagHoles = 0;
   lastEtag = 0;
   lastTransaction = 0;
   changeVector = "";
@@ -119,7 +122,10 @@ export class Tables {
       this.stores[location.store].set(location.documentKey, byDocument);
     }
     byDocument.set(location.subKey, item);
+    const newest = this.etagOrder[this.etagOrder.length - 1] ?? 0;
+    assert(item.etag > newest, () => `item #${item.etag} placed after #${newest}`);
     this.byEtag.set(item.etag, item);
+    this.etagOrder.push(item.etag);
     return location;
   }
 
@@ -132,7 +138,28 @@ export class Tables {
     if (byDocument.size === 0) this.stores[location.store].delete(location.documentKey);
     assert(this.byEtag.get(previous.etag) === previous, () => `etag index lost #${previous.etag}`);
     this.byEtag.delete(previous.etag);
+    this.etagHoles += 1;
+    // Compacting when half the order is holes keeps the index linear in the live items.
+    if (this.etagHoles > 64 && this.etagHoles * 2 > this.etagOrder.length) {
+      this.etagOrder = [...this.byEtag.keys()];
+      this.etagHoles = 0;
+    }
     return previous;
+  }
+
+  /** itemsAfter walks the items whose etag is above `etag`, in etag order, from a binary search. */
+  *itemsAfter(etag: number): Generator<StoredItem> {
+    let low = 0;
+    let high = this.etagOrder.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.etagOrder[middle]! <= etag) low = middle + 1;
+      else high = middle;
+    }
+    for (let index = low; index < this.etagOrder.length; index++) {
+      const item = this.byEtag.get(this.etagOrder[index]!);
+      if (item !== undefined) yield item;
+    }
   }
 
   /** state returns the instance's own record, as it is persisted. */

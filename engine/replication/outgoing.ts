@@ -176,7 +176,8 @@ export class OutgoingReplication {
    * back, and the missing batches are sent again. Returns whether the cursor changed.
    */
   onAck(ack: ReplicationAck): boolean {
-    if (ack.from !== this.header.to || ack.database !== this.header.database) return false;
+    const ours = ack.from === this.header.to && ack.to === this.header.from;
+    if (!ours || ack.database !== this.header.database) return false;
     const before = this.acceptedEtag;
     const authoritative = ack.reason === "gap" || ack.reason === "connect";
     this.acceptedEtag = authoritative

@@ -114,6 +114,18 @@ describe("documents", () => {
     expect(db.lastEtag).toBe(2);
   });
 
+  it("iteration by etag sees only the current version of each item, from any etag", () => {
+    const db = instance();
+    for (let v = 1; v <= 300; v++) {
+      db.applyTransaction({ puts: [{ id: `users/${v % 3}`, body: { v } }] }, { nowMs: v });
+    }
+    const etags = (after: number) => [...db.itemsAfterEtag(after)].map((item) => item.etag);
+    expect(etags(0)).toEqual([298, 299, 300]);
+    expect(etags(298)).toEqual([299, 300]);
+    expect(etags(300)).toEqual([]);
+    expect(db.list().map((document) => document.body.v)).toEqual([298, 299, 300]);
+  });
+
   it("a local write's change vector carries what the instance has seen from others", () => {
     const db = instance({}, "B");
     db.applyReplicatedBatch({
