@@ -91,16 +91,3 @@ export function versionOf(item: VersionItem): DocumentVersion {
     attachments: item.kind === "tombstone" ? [] : item.attachments,
   };
 }
-
-/** isVersionItem tells document versions apart from attachment content. */
-export function isVersionItem(item: StoredItem): item is VersionItem {
-  return item.kind !== "attachment";
-}
-
-/** describeItem renders an item as a short label for logs and test failures. */
-export function describeItem(item: StoredItem): string {
-  if (item.kind === "attachment") {
-    return `#${item.etag} attachment ${item.documentId}/${item.name} (${item.size} bytes)`;
-  }
-  return `#${item.etag} ${item.kind} ${item.id} [${item.changeVector}]`;
-}

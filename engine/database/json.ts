@@ -84,8 +84,3 @@ export function canonicalJson(value: JsonValue): string {
   const fields = keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key] ?? null)}`);
   return `{${fields.join(",")}}`;
 }
-
-/** jsonBytes estimates the size of a value on the wire: its JSON text length in UTF-16 units. */
-export function jsonBytes(value: unknown): number {
-  return JSON.stringify(value)?.length ?? 0;
-}
