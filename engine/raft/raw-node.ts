@@ -698,6 +698,9 @@ export class RawNode {
     pr.recentActive = true;
     if (!message.success) {
       if (message.rejectedIndex <= pr.match) return; // stale
+      // In probe state only the answer to the probe at next - 1 counts; an older probe's rejection
+      // (reordered, or a heartbeat's duplicate probe) would move `next` back where we came from.
+      if (pr.state === "probe" && message.rejectedIndex !== pr.next - 1) return;
       pr.next = this.nextAfterRejection(message, pr);
       pr.state = "probe";
       pr.paused = false;
