@@ -57,6 +57,8 @@ export class SimNetwork<M extends Addressed> {
   private readonly blocked = new Set<string>();
   private readonly isolated = new Set<string>();
   private readonly linkLatencyMs = new Map<string, number>();
+  /** When the last in-order message on each link arrives; later ones may not overtake it. */
+  private readonly linkClearMs = new Map<string, number>();
 
   constructor(
     private readonly sim: Simulator,
@@ -121,7 +123,15 @@ export class SimNetwork<M extends Addressed> {
     const random = this.sim.random;
     const fixed = this.linkLatencyMs.get(linkKey(message.from, message.to));
     let delayMs = fixed ?? this.faults.latencyMinMs + random.next() * (this.faults.latencyMaxMs - this.faults.latencyMinMs);
-    if (random.chance(this.faults.reorderRate)) delayMs += random.next() * this.faults.reorderDelayMaxMs;
+    const key = linkKey(message.from, message.to);
+    if (random.chance(this.faults.reorderRate)) {
+      delayMs += random.next() * this.faults.reorderDelayMaxMs;
+    } else {
+      // Like a TCP connection, a link keeps its order unless the reorder fault says otherwise.
+      const clearMs = this.linkClearMs.get(key) ?? 0;
+      delayMs = Math.max(delayMs, clearMs - this.sim.nowMs());
+      this.linkClearMs.set(key, this.sim.nowMs() + delayMs);
+    }
     this.sim.schedule(delayMs, () => {
       if (!this.linkUp(message.from, message.to)) {
         this.stats.dropped++;

@@ -54,7 +54,7 @@ function randomFaults(random: Random): NetworkFaults {
  * command a client saw committed must still be where it was committed, on every node.
  */
 export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedResult {
-  const chaosMs = options.chaosMs ?? 12_000;
+  const chaosMs = options.chaosMs ?? 30_000;
   // A separate stream chooses the schedule, so the cluster's own draws do not shift it.
   const setup: Random = new SeededRandom(seed ^ 0x5eed5eed);
   const cluster = new RaftSimCluster({
