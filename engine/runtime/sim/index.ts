@@ -6,3 +6,5 @@ export { RaftSimCluster } from "./raft-cluster.ts";
 export type { RaftSimOptions, TraceEvent } from "./raft-cluster.ts";
 export { runRaftSeed } from "./raft-sweep.ts";
 export type { RaftSeedOptions, RaftSeedResult } from "./raft-sweep.ts";
+export { SimCluster, SimStorage, serverUrl } from "./sim-cluster.ts";
+export type { SimClusterOptions, ServerSummary, ClientNetwork, TimingOptions } from "./sim-cluster.ts";

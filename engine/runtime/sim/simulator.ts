@@ -51,6 +51,17 @@ export class Simulator {
     return true;
   }
 
+  /**
+   * stepUntil runs the next event if it is due by `untilMs`; otherwise it moves the clock to
+   * `untilMs` (when that is later) and returns false.
+   */
+  stepUntil(untilMs: number): boolean {
+    const next = this.heap[0];
+    if (next && next.atMs <= untilMs) return this.step();
+    if (Number.isFinite(untilMs) && untilMs > this.clock.nowMs()) this.clock.advanceTo(untilMs);
+    return false;
+  }
+
   /** runFor runs every event up to `durationMs` from now, then sets the clock to that time. */
   runFor(durationMs: number): void {
     const until = this.clock.nowMs() + durationMs;

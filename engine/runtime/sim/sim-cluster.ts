@@ -1,0 +1,381 @@
+import { RookeryError, tickMsDefault } from "../../core/index.ts";
+import type { NodeTag } from "../../core/index.ts";
+import { findDatabase } from "../../cluster/index.ts";
+import { Server } from "../../server/index.ts";
+import type { Envelope, ServerRequest, ServerResponse, ServerStorage, StorageWrite, TraceEvent } from "../../server/index.ts";
+import type { ReplicationLimits } from "../../replication/index.ts";
+import type { withTiming } from "../../server/index.ts";
+import { yieldToEventLoop } from "./yield.ts";
+
+/** TimingOptions override a server's teaching timings (see ServerTiming). */
+export type TimingOptions = Parameters<typeof withTiming>[0];
+import { reliableNetwork, SimNetwork } from "./network.ts";
+import type { NetworkFaults } from "./network.ts";
+import { Simulator } from "./simulator.ts";
+
+/**
+ * SimStorage is durable the moment write() returns, like a disk with a synchronous fsync: a crash
+ * keeps exactly what was written. Values are cloned so that nothing written can change later.
+ */
+export class SimStorage implements ServerStorage {
+  private readonly stores = new Map<string, Map<string, unknown>>();
+  writes = 0;
+
+  write(batch: readonly StorageWrite[]): void {
+    this.writes++;
+    for (const write of batch) {
+      let store = this.stores.get(write.store);
+      if (!store) this.stores.set(write.store, (store = new Map()));
+      if (write.op === "put") store.set(write.key, structuredClone(write.value));
+      else store.delete(write.key);
+    }
+  }
+
+  load(): ReadonlyMap<string, ReadonlyMap<string, unknown>> {
+    const copy = new Map<string, Map<string, unknown>>();
+    for (const [name, store] of this.stores) copy.set(name, new Map([...store].map(([k, v]) => [k, structuredClone(v)])));
+    return copy;
+  }
+}
+
+/** serverUrl is the address of the `index`-th server (0-based), as in the chapter. */
+export function serverUrl(index: number): string {
+  return `http://127.0.0.${index + 1}:8080`;
+}
+
+/** SimClusterOptions describe a simulated cluster of servers. */
+export interface SimClusterOptions {
+  readonly servers?: number;
+  readonly seed?: number;
+  readonly timing?: TimingOptions;
+  readonly faults?: NetworkFaults;
+  readonly replicationLimits?: Partial<ReplicationLimits>;
+}
+
+interface SimServerSlot {
+  readonly url: string;
+  readonly storage: SimStorage;
+  server: Server | undefined;
+}
+
+/** ServerSummary is one row of the cluster table (url, tag, role, leader, term). */
+export interface ServerSummary {
+  readonly url: string;
+  readonly tag: NodeTag;
+  readonly role: string;
+  readonly term: number;
+  readonly leader: NodeTag | null;
+  readonly alive: boolean;
+}
+
+/** ClientNetwork is how a client reaches servers: one request, one response, or a timeout. */
+export interface ClientNetwork {
+  request(url: string, request: ServerRequest, options?: { readonly timeoutMs?: number; readonly from?: string }): Promise<ServerResponse>;
+  /** nowMs is the network's clock (virtual under the simulator). */
+  nowMs(): number;
+}
+
+/** Longer than a cluster-wide operation's wait for a leader, so that error reaches the client. */
+const clientTimeoutMsDefault = 5_000;
+
+/**
+ * SimCluster runs servers in one thread on the simulator's virtual clock, connected by a seeded
+ * network. Code written with async/await runs against it unchanged: while anything awaits the
+ * cluster, virtual time advances event by event, and between events the promise continuations of
+ * servers and clients run, so `await` completes in virtual time, fast and reproducibly.
+ */
+export class SimCluster {
+  readonly sim: Simulator;
+  readonly net: SimNetwork<Envelope>;
+  readonly network: ClientNetwork;
+  private readonly slots: SimServerSlot[] = [];
+  private readonly options: SimClusterOptions;
+  private readonly traceListeners: ((events: readonly TraceEvent[]) => void)[] = [];
+  private readonly clientCalls = new Map<number, (response: ServerResponse) => void>();
+  private nextRequestId = 1;
+  private demand = 0;
+  private driving = false;
+  private stopped = false;
+  private readonly tickMs: number;
+
+  constructor(options: SimClusterOptions = {}) {
+    this.options = options;
+    this.sim = new Simulator(options.seed ?? 1);
+    this.net = new SimNetwork<Envelope>(this.sim, (envelope) => this.deliver(envelope), options.faults ?? reliableNetwork);
+    this.tickMs = options.timing?.tickMs ?? tickMsDefault;
+    for (let i = 0; i < (options.servers ?? 1); i++) this.addServerNow();
+    this.sim.every(this.tickMs, () => {
+      for (const slot of this.slots) slot.server?.tick();
+      return !this.stopped;
+    });
+    this.network = {
+      request: (url, request, requestOptions) => this.request(url, request, requestOptions),
+      nowMs: () => this.sim.nowMs(),
+    };
+  }
+
+  // --- servers -----------------------------------------------------------------------------------
+
+  get urls(): string[] {
+    return this.slots.map((slot) => slot.url);
+  }
+
+  get servers(): ServerSummary[] {
+    return this.slots.map((slot) => {
+      const soft = slot.server?.soft();
+      return {
+        url: slot.url,
+        tag: slot.server?.tag ?? this.lastKnownTag(slot),
+        role: slot.server ? (soft?.role ?? "passive") : "down",
+        term: soft?.term ?? 0,
+        leader: soft?.leader ?? null,
+        alive: slot.server !== undefined,
+      };
+    });
+  }
+
+  /** server returns the live Server behind a tag or URL (tests and the UI look inside). */
+  server(tagOrUrl: string): Server | undefined {
+    return this.slot(tagOrUrl).server;
+  }
+
+  /** addServer starts one more fresh server; it shows "?" until it joins the cluster. */
+  async addServer(): Promise<string> {
+    return this.addServerNow();
+  }
+
+  /** kill stops a server the way a crash would; what it wrote to storage stays. */
+  async kill(tagOrUrl: string): Promise<void> {
+    const slot = this.slot(tagOrUrl);
+    if (!slot.server) throw new RookeryError("ServerDown", `${slot.url} is already down`);
+    slot.server = undefined;
+    this.emit([{ type: "server", atMs: this.sim.nowMs(), url: slot.url, text: "killed" }]);
+  }
+
+  /** restart brings a killed server back from its storage. */
+  async restart(tagOrUrl: string): Promise<void> {
+    const slot = this.slot(tagOrUrl);
+    if (slot.server) throw new RookeryError("ServerRunning", `${slot.url} is running; kill it first`);
+    slot.server = this.startServer(slot);
+    this.emit([{ type: "server", atMs: this.sim.nowMs(), url: slot.url, text: `restarted as ${slot.server.tag}` }]);
+  }
+
+  /** partition cuts every link between two groups of servers (by tag or URL). */
+  partition(groupA: readonly string[], groupB: readonly string[]): void {
+    this.net.partition(groupA.map((s) => this.slot(s).url), groupB.map((s) => this.slot(s).url));
+  }
+
+  /** isolate cuts one server off from everyone, clients included. */
+  isolate(tagOrUrl: string): void {
+    this.net.disconnect(this.slot(tagOrUrl).url);
+  }
+
+  heal(): void {
+    this.net.heal();
+  }
+
+  on(event: "trace", listener: (events: readonly TraceEvent[]) => void): () => void {
+    if (event !== "trace") throw new RookeryError("InvalidEvent", `unknown event "${String(event)}"; use "trace"`);
+    this.traceListeners.push(listener);
+    return () => {
+      const k = this.traceListeners.indexOf(listener);
+      if (k >= 0) this.traceListeners.splice(k, 1);
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const slot of this.slots) slot.server = undefined;
+  }
+
+  // --- time ---------------------------------------------------------------------------------------
+
+  nowMs(): number {
+    return this.sim.nowMs();
+  }
+
+  /** runFor lets `durationMs` of virtual time pass. */
+  async runFor(durationMs: number): Promise<void> {
+    const until = this.sim.nowMs() + durationMs;
+    await this.drive(() => false, until);
+    this.sim.runFor(Math.max(0, until - this.sim.nowMs()));
+  }
+
+  /**
+   * waitFor runs virtual time until `condition` holds, or fails after `timeoutMs` with an error
+   * that says what was awaited.
+   */
+  async waitFor(condition: (cluster: SimCluster) => boolean, options: { readonly timeoutMs?: number; readonly what?: string } = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const met = await this.drive(() => condition(this), this.sim.nowMs() + timeoutMs);
+    if (!met) {
+      throw new RookeryError("WaitTimedOut", `waited ${timeoutMs} virtual ms for ${options.what ?? "a condition"} and it did not happen`);
+    }
+  }
+
+  /**
+   * drive steps the simulator until `done()` or virtual time `untilMs`. Between events it yields
+   * to the event loop whenever a server or client has promise continuations pending.
+   */
+  private async drive(done: () => boolean, untilMs: number): Promise<boolean> {
+    this.demand++;
+    try {
+      for (;;) {
+        if (this.pendingWork()) await yieldToEventLoop();
+        if (done()) return true;
+        if (!this.sim.stepUntil(untilMs)) return done();
+      }
+    } finally {
+      this.demand--;
+    }
+  }
+
+  private pendingWork(): boolean {
+    if (this.clientCalls.size > 0) return true;
+    for (const slot of this.slots) if (slot.server?.hasPendingWork()) return true;
+    return false;
+  }
+
+  /** request sends one request to a server over the simulated network. */
+  async request(url: string, request: ServerRequest, options: { readonly timeoutMs?: number; readonly from?: string } = {}): Promise<ServerResponse> {
+    const requestId = this.nextRequestId++;
+    const from = options.from ?? "client";
+    const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
+    const answered = new Promise<ServerResponse>((resolve) => {
+      this.clientCalls.set(requestId, resolve);
+      this.sim.schedule(timeoutMs, () => {
+        const pending = this.clientCalls.get(requestId);
+        if (!pending) return;
+        this.clientCalls.delete(requestId);
+        pending({ ok: false, error: { code: "RequestTimeout", message: `${url} did not answer ${request.type} within ${timeoutMs} ms` } });
+      });
+    });
+    this.net.send({ kind: "request", from, to: url, requestId, request });
+    if (!this.driving) void this.driveWhileDemanded();
+    return await answered;
+  }
+
+  /** A client awaiting a response keeps virtual time running, as a real network would. */
+  private async driveWhileDemanded(): Promise<void> {
+    this.driving = true;
+    try {
+      while (this.clientCalls.size > 0 && !this.stopped) {
+        if (this.demand > 0) {
+          await yieldToEventLoop();
+          continue;
+        }
+        await this.drive(() => this.clientCalls.size === 0, Infinity);
+      }
+    } finally {
+      this.driving = false;
+    }
+  }
+
+  // --- description --------------------------------------------------------------------------------
+
+  /** describe returns the cluster as plain JSON: topology, leader, databases, documents. */
+  describe(): {
+    readonly atMs: number;
+    readonly cluster: ServerSummary[];
+    readonly leader: NodeTag | null;
+    readonly term: number;
+    readonly databases: { name: string; members: readonly NodeTag[]; promotables: readonly NodeTag[]; rehabs: readonly NodeTag[]; replicationFactor: number }[];
+    readonly documents: Record<NodeTag, Record<string, string[]>>;
+  } {
+    const servers = this.servers;
+    const leaders = servers.filter((s) => s.alive && s.role === "leader").sort((a, b) => b.term - a.term);
+    const leaderRow = leaders[0];
+    const source = this.slots.find((slot) => slot.url === leaderRow?.url)?.server ?? this.slots.find((slot) => slot.server?.clusterState)?.server;
+    const state = source?.clusterState;
+    const databases = state
+      ? Object.values(state.databases).map((record) => ({
+          name: record.name,
+          members: record.topology.members,
+          promotables: record.topology.promotables,
+          rehabs: record.topology.rehabs,
+          replicationFactor: record.replicationFactor,
+        })).sort((a, b) => a.name.localeCompare(b.name))
+      : [];
+    const documents: Record<NodeTag, Record<string, string[]>> = {};
+    for (const slot of this.slots) {
+      if (!slot.server) continue;
+      const perDatabase: Record<string, string[]> = {};
+      for (const name of slot.server.hostedDatabaseNames().sort()) {
+        perDatabase[name] = slot.server.hostedDatabase(name)!.instance.list().map((doc) => doc.id).sort();
+      }
+      documents[slot.server.tag === "?" ? slot.url : slot.server.tag] = perDatabase;
+    }
+    return { atMs: this.sim.nowMs(), cluster: servers, leader: leaderRow?.tag ?? null, term: leaderRow?.term ?? 0, databases, documents };
+  }
+
+  /** databaseRecord reads a database record from any live server that knows the cluster. */
+  databaseRecord(name: string) {
+    for (const slot of this.slots) {
+      const state = slot.server?.clusterState;
+      const record = state ? findDatabase(state, name) : undefined;
+      if (record) return record;
+    }
+    return undefined;
+  }
+
+  // --- internals ------------------------------------------------------------------------------------
+
+  private addServerNow(): string {
+    const url = serverUrl(this.slots.length);
+    const slot: SimServerSlot = { url, storage: new SimStorage(), server: undefined };
+    this.slots.push(slot);
+    slot.server = this.startServer(slot);
+    return url;
+  }
+
+  private startServer(slot: SimServerSlot): Server {
+    return Server.startSync({
+      url: slot.url,
+      storage: slot.storage,
+      transport: { send: (envelope) => this.net.send(envelope) },
+      clock: this.sim.clock,
+      random: this.sim.random.fork(),
+      ...(this.options.timing ? { timing: this.options.timing } : {}),
+      ...(this.options.replicationLimits ? { replicationLimits: this.options.replicationLimits } : {}),
+      trace: (event) => this.emit([event]),
+    });
+  }
+
+  private deliver(envelope: Envelope): void {
+    if (envelope.kind === "response") {
+      const resolve = this.clientCalls.get(envelope.requestId);
+      if (resolve) {
+        this.clientCalls.delete(envelope.requestId);
+        resolve(envelope.response);
+      }
+      return;
+    }
+    const slot = this.slots.find((s) => s.url === envelope.to);
+    if (slot?.server) {
+      slot.server.receive(envelope);
+    } else if (envelope.kind === "request" && slot) {
+      // The host is up but the process is not: the connection is refused at once, as with TCP.
+      this.net.send({ kind: "response", from: envelope.to, to: envelope.from, requestId: envelope.requestId,
+        response: { ok: false, error: { code: "ServerUnavailable", message: `connection to ${envelope.to} refused: the server is down` } } });
+    }
+  }
+
+  private slot(tagOrUrl: string): SimServerSlot {
+    const byUrl = this.slots.find((slot) => slot.url === tagOrUrl);
+    if (byUrl) return byUrl;
+    const byTag = this.slots.find((slot) => (slot.server?.tag ?? this.lastKnownTag(slot)) === tagOrUrl);
+    if (byTag) return byTag;
+    const known = this.slots.map((slot) => `${slot.server?.tag ?? this.lastKnownTag(slot)} (${slot.url})`).join(", ");
+    throw new RookeryError("UnknownServer", `no server "${tagOrUrl}" in this cluster; it has ${known}`);
+  }
+
+  private lastKnownTag(slot: SimServerSlot): NodeTag {
+    const tag = slot.storage.load().get("server")?.get("tag");
+    return typeof tag === "string" ? tag : "?";
+  }
+
+  private emit(events: readonly TraceEvent[]): void {
+    for (const listener of this.traceListeners) listener(events);
+  }
+}
+

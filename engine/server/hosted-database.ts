@@ -1,0 +1,211 @@
+import type { NodeTag } from "../core/index.ts";
+import type { DatabaseRecord } from "../cluster/index.ts";
+import type { DatabaseInstance, DatabaseSettings, PersistenceBatch, RevisionsConfiguration as InstanceRevisions } from "../database/index.ts";
+import { answerConnect, OutgoingReplication, receiveBatch, WriteAssuranceWait } from "../replication/index.ts";
+import type { DestinationCursor, ReplicationAck, ReplicationBatch, ReplicationConnect, ReplicationLimits, ReplicationMessage, WriteAssuranceOutcome } from "../replication/index.ts";
+import type { StorageWrite } from "./ports.ts";
+
+/** HostedDatabaseEvents connect one hosted database to its server. */
+export interface HostedDatabaseEvents {
+  send(to: NodeTag, message: ReplicationMessage): void;
+  persist(writes: readonly StorageWrite[], done: () => void): void;
+  batchSent(batch: ReplicationBatch): void;
+}
+
+interface Destination {
+  readonly connection: OutgoingReplication;
+  connected: boolean;
+  lastSentMs: number;
+  lastAck: { readonly lastAcceptedEtag: number; readonly changeVector: string } | undefined;
+}
+
+interface AssuranceWaiter {
+  readonly wait: WriteAssuranceWait;
+  readonly settle: (outcome: WriteAssuranceOutcome) => void;
+}
+
+/** databaseStore names the storage store that keeps one of a database's item stores. */
+export function databaseStore(database: string, store: string): string {
+  return `db/${database.toLowerCase()}/${store}`;
+}
+
+export const cursorStore = "replication-cursors";
+
+/** instanceSettings converts a database record's settings into what an instance follows. */
+export function instanceSettings(record: DatabaseRecord): DatabaseSettings {
+  const revisions = record.revisions;
+  let converted: InstanceRevisions | undefined;
+  if (revisions) {
+    const collections: Record<string, { enabled: boolean }> = {};
+    for (const [name, setting] of Object.entries(revisions.collections)) collections[name] = { enabled: !setting.disabled };
+    converted = {
+      ...(revisions.default ? { default: { enabled: !revisions.default.disabled } } : {}),
+      collections,
+    };
+  }
+  return { ...(converted ? { revisions: converted } : {}), conflictResolution: record.conflictResolution };
+}
+
+/**
+ * HostedDatabase is one database instance on one server with its replication: an outgoing
+ * connection to each destination of the group's mesh (one batch in flight each, resent after
+ * replicationRetryMs), incoming batches applied and acknowledged only once durable, and the write
+ * assurance waits that listen to the acknowledgements.
+ */
+export class HostedDatabase {
+  private readonly destinations = new Map<NodeTag, Destination>();
+  private readonly waiters: AssuranceWaiter[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly instance: DatabaseInstance,
+    private readonly tag: NodeTag,
+    private readonly events: HostedDatabaseEvents,
+    private readonly limits: Partial<ReplicationLimits>,
+    private readonly cursors: ReadonlyMap<NodeTag, DestinationCursor> = new Map(),
+  ) {}
+
+  /** destinationTags lists where this instance replicates to now. */
+  destinationTags(): NodeTag[] {
+    return [...this.destinations.keys()];
+  }
+
+  /** acceptedEtags is what each destination acknowledged, for the supervisor's reports. */
+  acceptedEtags(): Record<NodeTag, number> {
+    const result: Record<NodeTag, number> = {};
+    for (const [tag, destination] of this.destinations) result[tag] = destination.connection.lastAcceptedEtag;
+    return result;
+  }
+
+  /** setDestinations follows the group's mesh: new destinations connect, old ones are dropped. */
+  setDestinations(tags: readonly NodeTag[], nowMs: number): void {
+    for (const tag of [...this.destinations.keys()]) if (!tags.includes(tag)) this.destinations.delete(tag);
+    for (const tag of tags) {
+      if (this.destinations.has(tag)) continue;
+      const cursor = this.cursors.get(tag);
+      const connection = new OutgoingReplication({
+        database: this.name, from: this.tag, to: tag, limits: this.limits, ...(cursor ? { cursor } : {}),
+      });
+      this.destinations.set(tag, { connection, connected: false, lastSentMs: -Infinity, lastAck: undefined });
+    }
+    this.pump(nowMs, Infinity);
+  }
+
+  /**
+   * pump sends what each destination is missing: a connect until it answers, then batches, one at
+   * a time; anything unanswered for `retryMs` is sent again.
+   */
+  pump(nowMs: number, retryMs: number): void {
+    for (const [tag, destination] of this.destinations) {
+      const stale = nowMs - destination.lastSentMs >= retryMs;
+      if (!destination.connected) {
+        if (!stale) continue;
+        const connect: ReplicationConnect = {
+          type: "replication-connect", database: this.name, from: this.tag, to: tag, sourceDatabaseId: this.instance.databaseId,
+        };
+        destination.lastSentMs = nowMs;
+        this.events.send(tag, connect);
+        continue;
+      }
+      if (destination.connection.pending && stale) destination.connection.retry();
+      const batch = destination.connection.nextBatch(this.instance);
+      if (!batch) continue;
+      destination.lastSentMs = nowMs;
+      this.events.send(tag, batch);
+      this.events.batchSent(batch);
+    }
+  }
+
+  /** receive handles a replication message addressed to this instance. */
+  receive(message: ReplicationMessage, nowMs: number, retryMs: number): void {
+    switch (message.type) {
+      case "replication-connect":
+        this.events.send(message.from, answerConnect(this.instance, message));
+        return;
+      case "replication-batch":
+        return this.receiveBatch(message);
+      case "replication-ack":
+        return this.receiveAck(message, nowMs, retryMs);
+    }
+  }
+
+  private receiveBatch(batch: ReplicationBatch): void {
+    const { ack, commit } = receiveBatch(this.instance, batch);
+    if (!commit || commit.duplicate) {
+      this.events.send(batch.from, ack);
+      return;
+    }
+    // Acknowledge only what is durable: the sender counts this ack towards write assurance.
+    this.events.persist(persistenceWrites(commit.persistence), () => this.events.send(batch.from, ack));
+  }
+
+  private receiveAck(ack: ReplicationAck, nowMs: number, retryMs: number): void {
+    const destination = this.destinations.get(ack.from);
+    if (!destination) return;
+    destination.connected = true;
+    const moved = destination.connection.onAck(ack);
+    destination.lastAck = { lastAcceptedEtag: destination.connection.lastAcceptedEtag, changeVector: ack.changeVector };
+    if (moved) {
+      const cursor = destination.connection.cursor();
+      this.events.persist([{ store: cursorStore, op: "put", key: `${this.name.toLowerCase()}/${ack.from}`, value: cursor }], () => {});
+    }
+    for (let k = this.waiters.length - 1; k >= 0; k--) {
+      const waiter = this.waiters[k]!;
+      const outcome = waiter.wait.onAck(ack.from, destination.lastAck);
+      if (outcome.status !== "pending") {
+        this.waiters.splice(k, 1);
+        waiter.settle(outcome);
+      }
+    }
+    destination.lastSentMs = Math.min(destination.lastSentMs, nowMs - retryMs);
+    this.pump(nowMs, retryMs);
+  }
+
+  /**
+   * waitForReplicas resolves once `replicas` siblings (or a majority) hold everything up to
+   * `etag`, or with a timed-out outcome at `deadlineMs`. The write itself is never undone.
+   */
+  waitForReplicas(etag: number, changeVector: string, options: { replicas?: number; majority?: boolean; deadlineMs: number }): Promise<WriteAssuranceOutcome> {
+    const wait = new WriteAssuranceWait({
+      write: { etag, changeVector },
+      ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
+      ...(options.majority !== undefined ? { majority: options.majority } : {}),
+      siblings: this.destinations.size,
+      deadlineMs: options.deadlineMs,
+    });
+    for (const [tag, destination] of this.destinations) {
+      if (destination.lastAck) wait.onAck(tag, destination.lastAck);
+    }
+    if (wait.outcome.status !== "pending") return Promise.resolve(wait.outcome);
+    return new Promise((settle) => this.waiters.push({ wait, settle }));
+  }
+
+  /** tick times out write assurance waits whose deadline passed. */
+  tick(nowMs: number, retryMs: number): void {
+    for (let k = this.waiters.length - 1; k >= 0; k--) {
+      const waiter = this.waiters[k]!;
+      const outcome = waiter.wait.onTime(nowMs);
+      if (outcome.status !== "pending") {
+        this.waiters.splice(k, 1);
+        waiter.settle(outcome);
+      }
+    }
+    this.pump(nowMs, retryMs);
+  }
+
+  /** connectionStates describes the live replication links, for the UI's graph. */
+  connectionStates(): { to: NodeTag; connected: boolean; lastAcceptedEtag: number; pending: boolean }[] {
+    return [...this.destinations].map(([to, d]) => ({
+      to, connected: d.connected, lastAcceptedEtag: d.connection.lastAcceptedEtag, pending: d.connection.pending !== undefined,
+    }));
+  }
+}
+
+/** persistenceWrites maps a database's persistence batch onto the server's named stores. */
+export function persistenceWrites(batch: PersistenceBatch): StorageWrite[] {
+  return batch.operations.map((operation) =>
+    operation.op === "put"
+      ? { store: databaseStore(batch.database, operation.store), op: "put" as const, key: operation.key, value: operation.value }
+      : { store: databaseStore(batch.database, operation.store), op: "delete" as const, key: operation.key },
+  );
+}

@@ -1,0 +1,7 @@
+export { Server, describeOperation } from "./server.ts";
+export type { ServerOptions } from "./server.ts";
+export * from "./protocol.ts";
+export type * from "./ports.ts";
+export { serverTimingDefault, withTiming } from "./timing.ts";
+export type { ServerTiming } from "./timing.ts";
+export { HostedDatabase, databaseStore, instanceSettings } from "./hosted-database.ts";

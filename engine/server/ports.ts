@@ -1,0 +1,31 @@
+import type { Envelope } from "./protocol.ts";
+
+/** StorageWrite is one put or delete in a named store. */
+export interface StorageWrite {
+  readonly store: string;
+  readonly op: "put" | "delete";
+  readonly key: string;
+  readonly value?: unknown;
+}
+
+/**
+ * ServerStorage is the durability port a server needs. `write` is atomic and durable once it
+ * returns (synchronous backends) or its promise resolves; `load` returns everything kept.
+ */
+export interface ServerStorage {
+  write(batch: readonly StorageWrite[]): void | Promise<void>;
+  load(): ReadonlyMap<string, ReadonlyMap<string, unknown>> | Promise<ReadonlyMap<string, ReadonlyMap<string, unknown>>>;
+}
+
+/** ServerTransport carries envelopes to other addresses (server URLs, client addresses). */
+export interface ServerTransport {
+  send(envelope: Envelope): void;
+}
+
+/** TraceEvent is something the UI's timeline shows; the server emits them as they happen. */
+export type TraceEvent =
+  | { readonly type: "role"; readonly atMs: number; readonly tag: string; readonly role: string; readonly term: number; readonly leader: string | null }
+  | { readonly type: "cluster-command"; readonly atMs: number; readonly tag: string; readonly index: number; readonly text: string; readonly ok: boolean }
+  | { readonly type: "topology-change"; readonly atMs: number; readonly database: string; readonly message: string }
+  | { readonly type: "replication-batch"; readonly atMs: number; readonly database: string; readonly from: string; readonly to: string; readonly text: string }
+  | { readonly type: "server"; readonly atMs: number; readonly url: string; readonly text: string };

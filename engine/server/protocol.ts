@@ -1,0 +1,121 @@
+import type { NodeTag } from "../core/index.ts";
+import type { ConflictResolution, DatabaseTopology, RevisionsConfiguration } from "../cluster/index.ts";
+import type { DocumentMetadata, JsonObject, TransactionInput } from "../database/index.ts";
+import type { Message as RaftMessage } from "../raft/index.ts";
+import type { ReplicationMessage } from "../replication/index.ts";
+
+// ------------------------------------------------------------------------------------------------
+// Requests: what clients, the CLI and the UI ask a server. One request API for all of them.
+
+/** WriteAssuranceRequest is waitForReplicationAfterSaveChanges as it travels with a batch. */
+export interface WriteAssuranceRequest {
+  readonly replicas?: number;
+  readonly majority?: boolean;
+  readonly timeoutMs: number;
+  readonly throwOnTimeout?: boolean;
+}
+
+/** ServerRequest is every request a server answers; `type` tags it. */
+export type ServerRequest =
+  | { readonly type: "node-info" }
+  | { readonly type: "cluster-topology" }
+  | { readonly type: "database-topology"; readonly database: string }
+  | { readonly type: "database-status"; readonly database: string }
+  | { readonly type: "add-node"; readonly url: string }
+  | { readonly type: "remove-node"; readonly tag: NodeTag }
+  | {
+      readonly type: "create-database";
+      readonly name: string;
+      readonly replicationFactor?: number;
+      readonly nodes?: readonly NodeTag[];
+      readonly revisions?: RevisionsConfiguration | null;
+      readonly conflictResolution?: ConflictResolution;
+    }
+  | { readonly type: "delete-database"; readonly name: string }
+  | { readonly type: "add-database-node"; readonly database: string; readonly tag?: NodeTag }
+  | { readonly type: "set-revisions"; readonly database: string; readonly revisions: RevisionsConfiguration | null }
+  | { readonly type: "set-conflict-resolution"; readonly database: string; readonly resolution: ConflictResolution }
+  | { readonly type: "get-documents"; readonly database: string; readonly ids: readonly string[] }
+  | { readonly type: "list-documents"; readonly database: string }
+  | {
+      readonly type: "batch";
+      readonly database: string;
+      readonly transaction: TransactionInput;
+      readonly writeAssurance?: WriteAssuranceRequest;
+    };
+
+export type ServerRequestType = ServerRequest["type"];
+
+/** DocumentView is a document as a client receives it. */
+export interface DocumentView {
+  readonly id: string;
+  readonly body: JsonObject;
+  readonly metadata: DocumentMetadata;
+}
+
+/** TopologyView is a database topology as a client receives it (RavenDB's GET /topology). */
+export interface TopologyView {
+  readonly database: string;
+  readonly etag: number;
+  readonly members: readonly NodeTag[];
+  readonly promotables: readonly NodeTag[];
+  readonly rehabs: readonly NodeTag[];
+  /** Every node of the group with its URL, preferred node first. */
+  readonly nodes: readonly { readonly tag: NodeTag; readonly url: string; readonly role: "member" | "promotable" | "rehab" }[];
+}
+
+/** ServerError is an error as it travels: a stable code and a message that says what to do. */
+export interface ServerError {
+  readonly code: string;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** ServerResponse answers one request. `topologyEtag` lets a client notice a newer topology. */
+export type ServerResponse =
+  | { readonly ok: true; readonly result: unknown; readonly topologyEtag?: number }
+  | { readonly ok: false; readonly error: ServerError; readonly topologyEtag?: number };
+
+// ------------------------------------------------------------------------------------------------
+// Server to server.
+
+/** Peer messages travel between servers; every one names the sender by URL and, if known, tag. */
+export type PeerMessage =
+  | { readonly type: "raft"; readonly topologyId: string; readonly toTag: NodeTag; readonly message: RaftMessage }
+  | { readonly type: "replication"; readonly message: ReplicationMessage }
+  | { readonly type: "forward"; readonly requestId: number; readonly request: ServerRequest; readonly description: string }
+  | { readonly type: "forward-result"; readonly requestId: number; readonly response: ServerResponse }
+  | { readonly type: "node-info-request"; readonly requestId: number }
+  | {
+      readonly type: "node-info-result";
+      readonly requestId: number;
+      readonly tag: NodeTag;
+      readonly topologyId: string | null;
+    }
+  | {
+      readonly type: "health-report";
+      readonly tag: NodeTag;
+      readonly databases: Readonly<Record<string, { readonly lastEtag: number; readonly acceptedEtags: Readonly<Record<NodeTag, number>> }>>;
+    };
+
+/** Envelope is what the transport carries: a peer message or a client request/response. */
+export type Envelope =
+  | { readonly kind: "peer"; readonly from: string; readonly to: string; readonly message: PeerMessage }
+  | { readonly kind: "request"; readonly from: string; readonly to: string; readonly requestId: number; readonly request: ServerRequest }
+  | { readonly kind: "response"; readonly from: string; readonly to: string; readonly requestId: number; readonly response: ServerResponse };
+
+/** DatabaseTopologyOf converts a record's topology into the client's view. */
+export function topologyView(database: string, etag: number, topology: DatabaseTopology, urlOf: (tag: NodeTag) => string): TopologyView {
+  return {
+    database,
+    etag,
+    members: topology.members,
+    promotables: topology.promotables,
+    rehabs: topology.rehabs,
+    nodes: [
+      ...topology.members.map((tag) => ({ tag, url: urlOf(tag), role: "member" as const })),
+      ...topology.promotables.map((tag) => ({ tag, url: urlOf(tag), role: "promotable" as const })),
+      ...topology.rehabs.map((tag) => ({ tag, url: urlOf(tag), role: "rehab" as const })),
+    ],
+  };
+}

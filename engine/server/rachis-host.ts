@@ -1,0 +1,247 @@
+import { assert } from "../core/index.ts";
+import type { NodeTag, Random } from "../core/index.ts";
+import { applyClusterCommand, emptyClusterState } from "../cluster/index.ts";
+import type { ClusterCommand, ClusterCommandResult, ClusterState } from "../cluster/index.ts";
+import { RawNode } from "../raft/index.ts";
+import type { Entry, HardState, MembershipChange, Message, PersistedState, Persist, ProposeResult, Snapshot, SoftState, Status } from "../raft/index.ts";
+import { emptySnapshot } from "../raft/index.ts";
+import type { StorageWrite } from "./ports.ts";
+import type { ServerTiming } from "./timing.ts";
+
+export const raftStateStore = "raft";
+export const raftLogStore = "raft-log";
+
+const logKey = (index: number): string => String(index).padStart(12, "0");
+
+/** RachisHostEvents are what the host tells its server. */
+export interface RachisHostEvents {
+  send(tag: NodeTag, message: Message): void;
+  /** Persist writes durably, then call `done` (at once for synchronous storage). */
+  persist(writes: readonly StorageWrite[], done: () => void): void;
+  applied(index: number, command: ClusterCommand, result: ClusterCommandResult, state: ClusterState): void;
+  restored(state: ClusterState): void;
+  roleChanged(soft: SoftState): void;
+}
+
+interface PendingProposal {
+  readonly term: number;
+  readonly resolve: (outcome: ClusterCommandResult | "lost") => void;
+}
+
+/**
+ * RachisHost runs one server's Rachis node: it drives the Ready loop (persist, then send, then
+ * apply, then advance), applies committed cluster commands to the ClusterState, compacts the log
+ * into snapshots of that state, and settles proposals when their entry is applied.
+ */
+export class RachisHost {
+  private raw: RawNode;
+  private clusterState: ClusterState = emptyClusterState();
+  private readonly pending = new Map<number, PendingProposal>();
+  private busy = false;
+  private readonly queued: ({ kind: "step"; message: Message } | { kind: "tick" })[] = [];
+  private firstStoredIndex = 1;
+  private lastStoredIndex = 0;
+  private snapshotIndex = 0;
+
+  constructor(
+    readonly tag: NodeTag,
+    private readonly random: Random,
+    private readonly timing: ServerTiming,
+    private readonly events: RachisHostEvents,
+    persisted?: PersistedState,
+  ) {
+    this.raw = new RawNode({ id: tag, random, timing: timing.raft }, persisted);
+    if (persisted) {
+      const first = persisted.entries[0];
+      this.firstStoredIndex = first ? first.index : persisted.snapshot.index + 1;
+      this.lastStoredIndex = persisted.snapshot.index + persisted.entries.length;
+      this.snapshotIndex = persisted.snapshot.index;
+    }
+  }
+
+  /** readPersisted turns what storage kept into the Raft node's persisted state. */
+  static readPersisted(stores: ReadonlyMap<string, ReadonlyMap<string, unknown>>): PersistedState | undefined {
+    const state = stores.get(raftStateStore);
+    const hardState = state?.get("hard") as HardState | undefined;
+    if (!hardState) return undefined;
+    const snapshot = (state?.get("snapshot") as Snapshot | undefined) ?? emptySnapshot;
+    const log = stores.get(raftLogStore);
+    const entries: Entry[] = [];
+    if (log) {
+      const keys = [...log.keys()].sort();
+      for (const key of keys) {
+        const entry = log.get(key) as Entry;
+        if (entry.index > snapshot.index) entries.push(entry);
+      }
+    }
+    return { hardState, snapshot, entries };
+  }
+
+  get state(): ClusterState {
+    return this.clusterState;
+  }
+
+  status(): Status {
+    return this.raw.status();
+  }
+
+  soft(): SoftState {
+    return this.raw.soft();
+  }
+
+  isLeaderInOffice(): boolean {
+    const soft = this.raw.soft();
+    return soft.role === "leader" && this.raw.status().leaderInOffice;
+  }
+
+  /** bootstrap makes this server a one-node cluster and its leader at once. */
+  bootstrap(): void {
+    this.raw.bootstrap([this.tag]);
+    this.raw.campaign();
+    this.pump();
+  }
+
+  /** start emits what a restarted node must redo (restore the snapshot, re-apply entries). */
+  start(): void {
+    this.pump();
+  }
+
+  tick(): void {
+    if (this.busy) {
+      this.queued.push({ kind: "tick" });
+      return;
+    }
+    this.raw.tick();
+    this.pump();
+  }
+
+  step(message: Message): void {
+    if (this.busy) {
+      this.queued.push({ kind: "step", message });
+      return;
+    }
+    this.raw.step(message);
+    this.pump();
+  }
+
+  /**
+   * propose appends a cluster command on the leader and resolves with its result once applied
+   * here, or "lost" when another entry took its place (leadership changed before it committed).
+   */
+  propose(command: ClusterCommand): { accepted: false; result: ProposeResult } | { accepted: true; outcome: Promise<ClusterCommandResult | "lost"> } {
+    if (this.busy) return { accepted: false, result: { accepted: false, reason: "not-leader", leader: this.raw.soft().leader, detail: "busy persisting" } };
+    const result = this.raw.propose(JSON.stringify(command));
+    if (!result.accepted) return { accepted: false, result };
+    const outcome = new Promise<ClusterCommandResult | "lost">((resolve) => {
+      this.pending.set(result.index, { term: result.term, resolve });
+    });
+    this.pump();
+    return { accepted: true, outcome };
+  }
+
+  proposeMembership(change: Exclude<MembershipChange, { op: "bootstrap" }>): ProposeResult {
+    if (this.busy) return { accepted: false, reason: "not-leader", leader: null, detail: "busy persisting" };
+    const result = this.raw.proposeMembership(change);
+    this.pump();
+    return result;
+  }
+
+  /** pump runs the Ready loop until there is nothing left, pausing while storage is busy. */
+  private pump(): void {
+    while (!this.busy && this.raw.hasReady()) {
+      const ready = this.raw.ready();
+      const writes = this.persistWrites(ready.persist);
+      const finish = (): void => {
+        for (const message of ready.messages) this.events.send(message.to, message);
+        if (ready.softChanged) this.events.roleChanged(ready.soft);
+        if (ready.restore) this.restore(ready.restore);
+        for (const entry of ready.committed) this.apply(entry);
+        this.raw.advance();
+        this.maybeCompact();
+      };
+      if (writes.length === 0) {
+        finish();
+        continue;
+      }
+      let synchronous = true;
+      let finished = false;
+      this.busy = true;
+      this.events.persist(writes, () => {
+        this.busy = false;
+        finish();
+        finished = true;
+        if (!synchronous) this.drainQueued();
+      });
+      synchronous = false;
+      if (!finished) return;
+    }
+  }
+
+  private drainQueued(): void {
+    while (!this.busy && this.queued.length > 0) {
+      const next = this.queued.shift()!;
+      if (next.kind === "tick") this.raw.tick();
+      else this.raw.step(next.message);
+      this.pump();
+    }
+  }
+
+  private persistWrites(persist: Persist): StorageWrite[] {
+    const writes: StorageWrite[] = [];
+    if (persist.snapshot) {
+      const snapshot = persist.snapshot;
+      writes.push({ store: raftStateStore, op: "put", key: "snapshot", value: snapshot });
+      for (let index = this.firstStoredIndex; index <= Math.min(snapshot.index, this.lastStoredIndex); index++) {
+        writes.push({ store: raftLogStore, op: "delete", key: logKey(index) });
+      }
+      this.firstStoredIndex = Math.max(this.firstStoredIndex, snapshot.index + 1);
+      this.lastStoredIndex = Math.max(this.lastStoredIndex, snapshot.index);
+      this.snapshotIndex = snapshot.index;
+    }
+    const cut = persist.truncateFrom ?? persist.entries[0]?.index;
+    if (cut !== undefined) {
+      for (let index = Math.max(cut, this.firstStoredIndex); index <= this.lastStoredIndex; index++) {
+        writes.push({ store: raftLogStore, op: "delete", key: logKey(index) });
+      }
+      this.lastStoredIndex = Math.min(this.lastStoredIndex, cut - 1);
+    }
+    for (const entry of persist.entries) {
+      assert(entry.index === this.lastStoredIndex + 1, () => `${this.tag}: storing entry ${entry.index} after ${this.lastStoredIndex}`);
+      writes.push({ store: raftLogStore, op: "put", key: logKey(entry.index), value: entry });
+      this.lastStoredIndex = entry.index;
+    }
+    if (persist.hardState) writes.push({ store: raftStateStore, op: "put", key: "hard", value: persist.hardState });
+    return writes;
+  }
+
+  private restore(snapshot: Snapshot): void {
+    this.clusterState = snapshot.data === "" ? emptyClusterState() : (JSON.parse(snapshot.data) as ClusterState);
+    this.events.restored(this.clusterState);
+  }
+
+  private apply(entry: Entry): void {
+    const pending = this.pending.get(entry.index);
+    if (entry.type !== "command") {
+      if (pending) {
+        this.pending.delete(entry.index);
+        pending.resolve("lost");
+      }
+      return;
+    }
+    const command = JSON.parse(entry.data) as ClusterCommand;
+    const { state, result } = applyClusterCommand(this.clusterState, command, entry.index);
+    this.clusterState = state;
+    this.events.applied(entry.index, command, result, state);
+    if (pending) {
+      this.pending.delete(entry.index);
+      pending.resolve(pending.term === entry.term ? result : "lost");
+    }
+  }
+
+  private maybeCompact(): void {
+    const applied = this.raw.status().applied;
+    if (applied - this.snapshotIndex < this.timing.raftSnapshotEveryEntries) return;
+    this.raw.compact(applied, JSON.stringify(this.clusterState));
+    this.pump();
+  }
+}
