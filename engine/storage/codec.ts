@@ -1,0 +1,311 @@
+/**
+ * The one encoding every backend shares: a batch is checked and each value becomes a JSON string
+ * before any backend sees it, so a value reads back the same from memory, fs and IndexedDB, and
+ * a bad value fails the same way everywhere (at `write`, with the path of the bad part).
+ *
+ * Uint8Array and objects that happen to use the escape key are wrapped in a tagged object under
+ * the key "\u0000", which plain JSON data almost never contains; when it does, the object is
+ * wrapped too, so the encoding is total and lossless.
+ */
+import { RookeryError } from "../core/index.ts";
+import { storeNamePattern } from "./storage.ts";
+import type { StorageContents, StorageLimits } from "./storage.ts";
+
+/** EncodedOperation is one checked operation; `json` is null for a delete. */
+export interface EncodedOperation {
+  readonly store: string;
+  readonly key: string;
+  readonly json: string | null;
+}
+
+/** EncodedBatch is a checked batch and its payload: the UTF-8 JSON the fs log writes. */
+export interface EncodedBatch {
+  readonly operations: readonly EncodedOperation[];
+  readonly payload: Uint8Array;
+}
+
+const escapeKey = "\u0000";
+const utf8 = new TextEncoder();
+
+/**
+ * encodeBatch checks every operation of `batch` against `limits` and encodes it, or throws a
+ * RookeryError saying which operation is wrong and why.
+ */
+export function encodeBatch(batch: readonly unknown[], limits: StorageLimits): EncodedBatch {
+  if (!Array.isArray(batch)) {
+    throw new RookeryError("InvalidStorageBatch", "a storage batch must be an array of operations");
+  }
+  if (batch.length > limits.batchOperationsMax) {
+    throw new RookeryError(
+      "StorageBatchTooLarge",
+      `a storage batch holds ${batch.length} operations, more than batchOperationsMax ` +
+        `(${limits.batchOperationsMax}); split it into smaller transactions`,
+      { operations: batch.length, batchOperationsMax: limits.batchOperationsMax },
+    );
+  }
+  const operations: EncodedOperation[] = [];
+  const parts: string[] = [];
+  for (let index = 0; index < batch.length; index++) {
+    const operation: unknown = batch[index];
+    const encoded = encodeOperation(operation, index, limits);
+    operations.push(encoded);
+    const head = `${JSON.stringify(encoded.store)},${JSON.stringify(encoded.key)}`;
+    parts.push(encoded.json === null ? `[${head}]` : `[${head},${encoded.json}]`);
+  }
+  const payload = utf8.encode(`[${parts.join(",")}]`);
+  if (payload.length > limits.batchBytesMax) {
+    throw new RookeryError(
+      "StorageBatchTooLarge",
+      `a storage batch encodes to ${payload.length} bytes, more than batchBytesMax ` +
+        `(${limits.batchBytesMax}); split it into smaller transactions or store large content ` +
+        "in pieces",
+      { bytes: payload.length, batchBytesMax: limits.batchBytesMax },
+    );
+  }
+  return { operations, payload };
+}
+
+function encodeOperation(operation: unknown, index: number, limits: StorageLimits): EncodedOperation {
+  if (typeof operation !== "object" || operation === null) {
+    throw invalidBatch(index, "is not an object like { store, op, key, value }");
+  }
+  const { store, op, key } = operation as Record<string, unknown>;
+  if (typeof store !== "string" || !storeNamePattern.test(store)) {
+    throw new RookeryError(
+      "InvalidStoreName",
+      `operation ${index}: store ${JSON.stringify(store)} is not a store name; use lower-case ` +
+        `letters, digits and dashes, like "documents" or "raft-log" (pattern ${storeNamePattern})`,
+      { index, store },
+    );
+  }
+  if (typeof key !== "string" || key.length > limits.keyCharsMax) {
+    throw new RookeryError(
+      "InvalidStorageKey",
+      typeof key !== "string"
+        ? `operation ${index} on "${store}": the key must be a string, got ${kindOf(key)}`
+        : `operation ${index} on "${store}": the key is ${key.length} characters, more than ` +
+            `keyCharsMax (${limits.keyCharsMax})`,
+      { index, store },
+    );
+  }
+  if (op === "delete") return { store, key, json: null };
+  if (op !== "put") throw invalidBatch(index, `has op ${JSON.stringify(op)}; use "put" or "delete"`);
+  if (!("value" in operation)) throw invalidBatch(index, `puts "${store}/${key}" without a value`);
+  const value = (operation as { value: unknown }).value;
+  return { store, key, json: encodeValue(value, `${store}/${key}`, limits.valueDepthMax) };
+}
+
+function invalidBatch(index: number, why: string): RookeryError {
+  return new RookeryError("InvalidStorageBatch", `storage batch operation ${index} ${why}`, { index });
+}
+
+/**
+ * encodeValue checks `value` (see StorageValue) and returns its JSON text; `where` names it in
+ * errors ("documents/users/1").
+ */
+export function encodeValue(value: unknown, where: string, depthMax: number): string {
+  const found = { special: false };
+  checkValue(value, where, "$", 0, depthMax, found, new Set());
+  return JSON.stringify(found.special ? toJsonable(value) : value);
+}
+
+function checkValue(
+  value: unknown,
+  where: string,
+  path: string,
+  depth: number,
+  depthMax: number,
+  found: { special: boolean },
+  ancestors: Set<object>,
+): void {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return;
+  if (typeof value === "number") {
+    if (Number.isFinite(value)) return;
+    throw invalidValue(where, path, `${value} is not a finite number`);
+  }
+  if (typeof value !== "object") throw invalidValue(where, path, `${kindOf(value)} cannot be stored`);
+  if (depth >= depthMax) throw invalidValue(where, path, `the value nests deeper than ${depthMax}`);
+  if (value instanceof Uint8Array) {
+    if (value.constructor !== Uint8Array) {
+      throw invalidValue(where, path, `${kindOf(value)} cannot be stored; copy it into a Uint8Array`);
+    }
+    found.special = true;
+    return;
+  }
+  // The ancestor set catches cycles; a value shared twice without a cycle is fine (it is copied).
+  if (ancestors.has(value)) throw invalidValue(where, path, "the value contains a cycle");
+  ancestors.add(value);
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      if (!(index in value)) throw invalidValue(where, `${path}[${index}]`, "arrays cannot have holes");
+      checkValue(value[index], where, `${path}[${index}]`, depth + 1, depthMax, found, ancestors);
+    }
+  } else if (isPlainObject(value)) {
+    for (const field in value) {
+      if (field === escapeKey) found.special = true;
+      checkValue(value[field], where, `${path}.${field}`, depth + 1, depthMax, found, ancestors);
+    }
+  } else {
+    throw invalidValue(where, path, `${kindOf(value)} cannot be stored; store plain objects`);
+  }
+  ancestors.delete(value);
+}
+
+function invalidValue(where: string, path: string, why: string): RookeryError {
+  return new RookeryError(
+    "InvalidStorageValue",
+    `cannot store ${where}: at ${path}, ${why}. Storage keeps JSON-like values ` +
+      "(plain objects, arrays, strings, finite numbers, booleans, null) and Uint8Array",
+    { where, path },
+  );
+}
+
+function toJsonable(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (value instanceof Uint8Array) return { [escapeKey]: "u8", b: bytesToBase64(value) };
+  if (Array.isArray(value)) return value.map(toJsonable);
+  const out: Record<string, unknown> = {};
+  for (const [field, inner] of Object.entries(value)) out[field] = toJsonable(inner);
+  return escapeKey in out ? { [escapeKey]: "o", v: out } : out;
+}
+
+/** decodeValue turns JSON text made by encodeValue back into the value. */
+export function decodeValue(json: string): unknown {
+  const parsed: unknown = JSON.parse(json);
+  // JSON.stringify writes the escape key as the six characters \u0000; without them the text
+  // holds no tagged objects and the parse is the value.
+  return json.includes("\\u0000") ? fromJsonable(parsed) : parsed;
+}
+
+function fromJsonable(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(fromJsonable);
+  const object = value as Record<string, unknown>;
+  if (escapeKey in object) {
+    const tag = object[escapeKey];
+    if (tag === "u8" && typeof object["b"] === "string") return base64ToBytes(object["b"]);
+    if (tag === "o" && typeof object["v"] === "object" && object["v"] !== null) {
+      return mapFields(object["v"] as Record<string, unknown>);
+    }
+    throw new RookeryError("StorageCorrupt", `a stored value has an unknown tag ${JSON.stringify(tag)}`);
+  }
+  return mapFields(object);
+}
+
+function mapFields(object: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [field, inner] of Object.entries(object)) out[field] = fromJsonable(inner);
+  return out;
+}
+
+function bytesToBase64(bytes: Uint8Array): string {
+  let binary = "";
+  const chunk = 0x8000;
+  for (let start = 0; start < bytes.length; start += chunk) {
+    binary += String.fromCharCode(...bytes.subarray(start, start + chunk));
+  }
+  return btoa(binary);
+}
+
+function base64ToBytes(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let index = 0; index < binary.length; index++) bytes[index] = binary.charCodeAt(index);
+  return bytes;
+}
+
+function isPlainObject(value: object): value is Record<string, unknown> {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (value === undefined) return "undefined";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return `a ${value.constructor?.name ?? "object"}`;
+  return `a ${typeof value}`;
+}
+
+/**
+ * LiveState is the latest value of every key as encoded JSON, kept by the memory and fs
+ * backends: it answers `load` without touching the disk and is what compaction writes out.
+ * Strings rather than objects keep it compact and immune to callers mutating what they loaded.
+ */
+export class LiveState {
+  private readonly stores = new Map<string, Map<string, string>>();
+  private bytes = 0;
+
+  /** apply runs a batch's operations in order. */
+  apply(operations: readonly EncodedOperation[]): void {
+    for (const { store, key, json } of operations) {
+      let keys = this.stores.get(store);
+      const previous = keys?.get(key);
+      if (previous !== undefined) this.bytes -= previous.length + key.length;
+      if (json === null) {
+        if (keys?.delete(key) && keys.size === 0) this.stores.delete(store);
+        continue;
+      }
+      if (!keys) this.stores.set(store, (keys = new Map()));
+      keys.set(key, json);
+      this.bytes += json.length + key.length;
+    }
+  }
+
+  /** sizeChars approximates the live data's size (characters of keys and encoded values). */
+  sizeChars(): number {
+    return this.bytes;
+  }
+
+  /** entries lists every live key as an operation that would recreate it. */
+  *entries(): Iterable<EncodedOperation> {
+    for (const [store, keys] of this.stores) {
+      for (const [key, json] of keys) yield { store, key, json };
+    }
+  }
+
+  /** contents decodes everything into a fresh copy the caller owns. */
+  contents<S extends object>(): StorageContents<S> {
+    const out = new Map<string, Map<string, unknown>>();
+    for (const store of this.stores.keys()) out.set(store, this.store(store));
+    return out as StorageContents<S>;
+  }
+
+  /** store decodes one store into a fresh copy the caller owns. */
+  store(store: string): Map<string, unknown> {
+    const out = new Map<string, unknown>();
+    for (const [key, json] of this.stores.get(store) ?? []) out.set(key, decodeValue(json));
+    return out;
+  }
+}
+
+/** closedError is what every call on a closed or crashed storage rejects with. */
+export function closedError(what: string, verb: string): RookeryError {
+  return new RookeryError(
+    "StorageClosed",
+    `cannot ${verb}: the storage ${what} is closed; open it again to continue`,
+    { storage: what },
+  );
+}
+
+/** checkStoreName throws unless `store` is a valid store name. */
+export function checkStoreName(store: unknown): asserts store is string {
+  if (typeof store !== "string" || !storeNamePattern.test(store)) {
+    throw new RookeryError(
+      "InvalidStoreName",
+      `store ${JSON.stringify(store)} is not a store name; use lower-case letters, digits and ` +
+        `dashes, like "documents" or "raft-log"`,
+      { store },
+    );
+  }
+}
+
+/** overloaded is the error for a write that would grow the queue past queueBytesMax. */
+export function overloaded(what: string, queueBytesMax: number): RookeryError {
+  return new RookeryError(
+    "StorageOverloaded",
+    `the storage ${what} already has ${queueBytesMax} bytes (queueBytesMax) waiting to become ` +
+      "durable; wait for earlier writes to finish before writing more",
+    { storage: what, queueBytesMax },
+  );
+}
