@@ -1,0 +1,179 @@
+import { describe, expect, it } from "vitest";
+import { Chapter, ok } from "./helpers.ts";
+
+/**
+ * The chapter "Setting up a RavenDB Cluster", told as executable stories in virtual time. Each
+ * test names the section it follows.
+ */
+describe("Your first RavenDB Cluster", () => {
+  it("Spade on A: the first database makes a one-node cluster tagged A; the new server still shows ?", async () => {
+    const book = Chapter.start(2);
+    expect(book.cluster.servers.map((s) => s.tag)).toEqual(["?", "?"]);
+    ok(await book.ask(0, { type: "create-database", name: "Spade" }));
+    ok(await book.put("A", "Spade", { "users/1": { name: "Oren" }, "users/2": { name: "Eini" } }));
+    expect(book.cluster.servers.map((s) => s.tag)).toEqual(["A", "?"]);
+    expect(book.cluster.servers[0]!.role).toBe("leader");
+    expect(book.ids("A", "Spade")).toEqual(["users/1", "users/2"]);
+  });
+
+  it("adding 127.0.0.2 makes it B; Spade is offline on B until B joins its group, then the documents arrive", async () => {
+    const book = Chapter.start(2);
+    ok(await book.ask(0, { type: "create-database", name: "Spade" }));
+    ok(await book.put("A", "Spade", { "users/1": { name: "Oren" }, "users/2": { name: "Eini" } }));
+    const added = ok<{ tag: string }>(await book.ask("A", { type: "add-node", url: "http://127.0.0.2:8080" }));
+    expect(added.tag).toBe("B");
+    await book.cluster.waitFor(() => book.cluster.servers[1]!.tag === "B" && book.cluster.server("B")!.clusterState!.databases["spade"] !== undefined, { what: "B to learn the cluster" });
+    expect(ok<{ status: string }>(await book.ask("B", { type: "database-status", database: "Spade" })).status).toBe("Offline");
+
+    const joined = ok<{ mentor: string }>(await book.ask("A", { type: "add-database-node", database: "Spade", tag: "B" }));
+    expect(joined.mentor).toBe("A");
+    expect(book.topology("Spade").promotables).toEqual(["B"]);
+    await book.cluster.waitFor(() => book.ids("B", "Spade").length === 2, { what: "users/1 and users/2 on B" });
+    await book.cluster.waitFor(() => book.topology("Spade").members.includes("B"), { what: "B promoted to member" });
+    expect(book.topology("Spade").members).toEqual(["A", "B"]);
+    expect(ok<{ status: string }>(await book.ask("B", { type: "database-status", database: "Spade" })).status).toBe("Online");
+    expect(book.body("B", "Spade", "users/1")).toEqual({ name: "Oren" });
+  });
+});
+
+/** A two-node cluster with Spade on both, as the chapter has it before it kicks the tires. */
+async function spadeOnTwo(): Promise<Chapter> {
+  const book = Chapter.start(2);
+  ok(await book.ask(0, { type: "create-database", name: "Spade" }));
+  ok(await book.put("A", "Spade", { "users/1": { name: "Oren" }, "users/2": { name: "Eini" } }));
+  ok(await book.ask("A", { type: "add-node", url: "http://127.0.0.2:8080" }));
+  ok(await book.ask("A", { type: "add-database-node", database: "Spade", tag: "B" }));
+  await book.cluster.waitFor(() => book.topology("Spade").members.length === 2, { what: "Spade on A and B" });
+  return book;
+}
+
+describe("Kicking the tires of your RavenDB Cluster", () => {
+  it("with A killed there is no leader: cluster-wide operations fail clearly, yet Spade on B takes users/3", async () => {
+    const book = await spadeOnTwo();
+    await book.cluster.kill("A");
+    await book.cluster.runFor(2000);
+    expect(book.cluster.servers.filter((s) => s.role === "leader")).toEqual([]);
+
+    const refused = await book.ask("B", { type: "create-database", name: "Pitchfork" });
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) {
+      expect(refused.error.code).toBe("NoLeader");
+      expect(refused.error.message).toContain("creating database 'Pitchfork' needs 2 of 2 nodes; 1 reachable");
+    }
+    ok(await book.put("B", "Spade", { "users/3": { name: "Written without a leader" } }));
+    expect(book.ids("B", "Spade")).toEqual(["users/1", "users/2", "users/3"]);
+  });
+
+  it("restarting A brings a leader back and users/3 reaches A", async () => {
+    const book = await spadeOnTwo();
+    await book.cluster.kill("A");
+    ok(await book.put("B", "Spade", { "users/3": { name: "Written without a leader" } }));
+    await book.cluster.restart("A");
+    await book.cluster.waitFor(() => book.cluster.servers.some((s) => s.role === "leader"), { what: "a leader" });
+    await book.cluster.waitFor(() => book.ids("A", "Spade").includes("users/3"), { what: "users/3 on A" });
+    expect(book.body("A", "Spade", "users/3")).toEqual({ name: "Written without a leader" });
+  });
+});
+
+async function fiveNodes(): Promise<Chapter> {
+  const book = await spadeOnTwo();
+  for (const url of ["http://127.0.0.3:8080", "http://127.0.0.4:8080", "http://127.0.0.5:8080"]) {
+    await book.cluster.addServer();
+    ok(await book.ask("A", { type: "add-node", url }));
+  }
+  await book.cluster.waitFor(() => book.cluster.servers.every((s) => s.tag !== "?" && s.leader !== null), { what: "five nodes with a leader" });
+  return book;
+}
+
+describe("Expanding your cluster", () => {
+  it("C, D and E join; every server sees the whole topology, and Spade is offline on D", async () => {
+    const book = await fiveNodes();
+    expect(book.cluster.servers.map((s) => s.tag)).toEqual(["A", "B", "C", "D", "E"]);
+    for (const tag of ["A", "B", "C", "D", "E"]) {
+      await book.cluster.waitFor(() => Object.keys(book.cluster.server(tag)!.clusterState!.topology.members).length === 5, { what: `${tag} to see five members` });
+      const topology = ok<{ members: Record<string, string> }>(await book.ask(tag, { type: "cluster-topology" }));
+      expect(Object.keys(topology.members).sort()).toEqual(["A", "B", "C", "D", "E"]);
+    }
+    expect(ok<{ status: string }>(await book.ask("D", { type: "database-status", database: "Spade" })).status).toBe("Offline");
+  });
+
+  it("Pitchfork with replication factor 3 lands on three servers, and a document written there reaches all three", async () => {
+    const book = await fiveNodes();
+    const created = ok<{ nodes: string[] }>(await book.ask("D", { type: "create-database", name: "Pitchfork", replicationFactor: 3 }));
+    expect(created.nodes).toHaveLength(3);
+    // Placement goes to the least loaded servers: Spade already sits on A and B.
+    expect([...created.nodes].sort()).toEqual(["C", "D", "E"]);
+    ok(await book.put(created.nodes[0]!, "Pitchfork", { "tines/1": { count: 3 } }));
+    for (const tag of created.nodes) {
+      await book.cluster.waitFor(() => book.ids(tag, "Pitchfork").includes("tines/1"), { what: `tines/1 on ${tag}` });
+    }
+  });
+
+  it("the garden shed: eight databases, and every factor-3 database survives any two failures", async () => {
+    const book = await fiveNodes();
+    const factors = { Rake: 3, Hoe: 3, Shovel: 3, Trowel: 2, Shears: 2, Pitchfork: 3, Wheelbarrow: 2 };
+    for (const [name, replicationFactor] of Object.entries(factors)) {
+      ok(await book.ask("A", { type: "create-database", name, replicationFactor }));
+    }
+    const tags = ["A", "B", "C", "D", "E"];
+    for (let i = 0; i < tags.length; i++) {
+      for (let j = i + 1; j < tags.length; j++) {
+        const down = [tags[i]!, tags[j]!];
+        for (const tag of down) await book.cluster.kill(tag);
+        for (const [name, factor] of Object.entries(factors)) {
+          if (factor !== 3) continue;
+          const topology = book.topology(name);
+          const alive = [...topology.members, ...topology.rehabs].filter((tag) => !down.includes(tag));
+          expect(alive.length, `${name} on ${topology.members} with ${down} down`).toBeGreaterThan(0);
+          ok(await book.put(alive[0]!, name, { [`survived/${down.join("")}`]: { down } }));
+        }
+        for (const tag of down) await book.cluster.restart(tag);
+      }
+    }
+  });
+});
+
+describe("The supervisor and the preferred node", () => {
+  it("a silent preferred node is rotated to the end, moved to rehab, and comes back last after catching up", async () => {
+    const book = await fiveNodes();
+    ok(await book.ask("A", { type: "create-database", name: "Hoe", nodes: ["C", "D", "E"] }));
+    await book.cluster.waitFor(() => book.topology("Hoe").members.length === 3, { what: "Hoe on three nodes" });
+    const preferred = book.topology("Hoe").members[0]!;
+    const [second, third] = book.topology("Hoe").members.slice(1) as [string, string];
+    await book.cluster.kill(preferred);
+    await book.cluster.waitFor(() => book.topology("Hoe").members[0] !== preferred, { what: "the preferred node rotated", timeoutMs: 5000 });
+    expect(book.topology("Hoe").members).toEqual([second, third, preferred]);
+    await book.cluster.waitFor(() => book.topology("Hoe").rehabs.includes(preferred), { what: `${preferred} in rehab`, timeoutMs: 10_000 });
+
+    ok(await book.put(second, "Hoe", { "handles/1": { wood: "ash" } }));
+    await book.cluster.restart(preferred);
+    await book.cluster.waitFor(() => book.topology("Hoe").members.includes(preferred), { what: `${preferred} promoted back`, timeoutMs: 10_000 });
+    expect(book.topology("Hoe").members).toEqual([second, third, preferred]);
+    expect(book.ids(preferred, "Hoe")).toContain("handles/1");
+    const record = book.cluster.databaseRecord("Hoe")!;
+    expect(record.recentChanges.map((change) => change.kind)).toEqual(expect.arrayContaining(["rotated", "movedToRehab", "promoted"]));
+  });
+});
+
+describe("Write assurance for high value data", () => {
+  it("with a sibling down, waiting for 2 replicas fails naming 1 of 2, and the document is written all the same", async () => {
+    const book = await fiveNodes();
+    ok(await book.ask("A", { type: "create-database", name: "Hoe", nodes: ["C", "D", "E"] }));
+    await book.cluster.waitFor(() => book.topology("Hoe").members.length === 3, { what: "Hoe on three nodes" });
+    ok(await book.ask("C", { type: "batch", database: "Hoe", transaction: { puts: [{ id: "tasks/0", body: { task: "warm up" } }] }, writeAssurance: { replicas: 2, timeoutMs: 1000 } }));
+    await book.cluster.kill("E");
+    const response = await book.ask("C", {
+      type: "batch", database: "Hoe",
+      transaction: { puts: [{ id: "tasks/1", body: { task: "Buy milk" } }] },
+      writeAssurance: { replicas: 2, timeoutMs: 500 },
+    });
+    expect(response.ok).toBe(false);
+    if (!response.ok) {
+      expect(response.error.code).toBe("WriteAssuranceTimeout");
+      expect(response.error.details).toMatchObject({ reached: 1, wanted: 2 });
+      expect(response.error.message).toContain("only replicated to 1");
+    }
+    expect(book.ids("C", "Hoe")).toContain("tasks/1");
+    await book.cluster.waitFor(() => book.ids("D", "Hoe").includes("tasks/1"), { what: "tasks/1 on D" });
+  });
+});
