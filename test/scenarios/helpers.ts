@@ -1,3 +1,4 @@
+import { isRookeryError } from "../../engine/core/index.ts";
 import { SimCluster } from "../../engine/runtime/sim/index.ts";
 import type { SimClusterOptions } from "../../engine/runtime/sim/index.ts";
 import type { ServerRequest, ServerResponse } from "../../engine/server/index.ts";
@@ -39,7 +40,13 @@ export class Chapter {
 
   /** body reads a document straight from a server's instance (what a reader there would see). */
   body(tag: string, database: string, id: string): Record<string, unknown> | undefined {
-    return this.cluster.server(tag)?.hostedDatabase(database)?.instance.get(id)?.body as Record<string, unknown> | undefined;
+    try {
+      return this.cluster.server(tag)?.hostedDatabase(database)?.instance.get(id)?.body as Record<string, unknown> | undefined;
+    } catch (error) {
+      // A document in conflict has no single body; a reader there gets the conflict error.
+      if (isRookeryError(error, "DocumentConflict")) return undefined;
+      throw error;
+    }
   }
 
   topology(database: string) {
