@@ -1,0 +1,18 @@
+// Every page of the book, in reading order, with the title its <h1> must show. The tests check
+// that this list and the built site agree, so a new page cannot slip in untested.
+export const chapters = [
+  { path: "", title: "Introduction" },
+  { path: "chapter/two-layers/", title: "The two layers: a CP cluster and AP databases" },
+  { path: "chapter/first-cluster/", title: "Your first cluster" },
+  { path: "chapter/kicking-the-tires/", title: "Kicking the tires" },
+  { path: "chapter/expanding/", title: "Expanding to five nodes" },
+  { path: "chapter/database-group/", title: "The database group" },
+  { path: "chapter/client-failover/", title: "Client interaction and failover" },
+  { path: "chapter/write-assurance/", title: "Write assurance for high-value data" },
+  { path: "chapter/load-balancing/", title: "Load balancing reads" },
+  { path: "chapter/replication/", title: "Replication inside a database group" },
+  { path: "chapter/transaction-atomicity/", title: "Transaction atomicity and replication" },
+  { path: "chapter/conflicts/", title: "Conflicts" },
+  { path: "chapter/supervisor/", title: "The supervisor" },
+  { path: "engine/inside/", title: "Inside the engine" },
+];

@@ -1,0 +1,49 @@
+// Browser tests for the book, in real Chromium (Debian's /usr/bin/chromium through playwright-core).
+// Builds the site under BASE_PATH=/rookery/ into a temporary directory, serves it on 127.0.0.1 and
+// runs the suites below with node:test. Not part of `npm test`: run `npm run test:browser`.
+//   ROOKERY_BOOK_DIST=<dir>  reuse a site already built with BASE_PATH=/rookery/ (skips the build)
+import { after, before, describe } from "node:test";
+import { chromium } from "playwright-core";
+import { registerLinkChecks } from "./links.browser.mjs";
+import { registerPageChecks } from "./pages.browser.mjs";
+import { buildBook, serve } from "./site.mjs";
+
+const base = "/rookery/";
+const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** Shared by the suites; filled in by the `before` hook. */
+const context = { base, outDir: "", site: undefined, browser: undefined };
+
+describe(`the book built under ${base}`, () => {
+  let cleanup = async () => {};
+  before(async () => {
+    if (process.env.ROOKERY_BOOK_DIST) {
+      context.outDir = process.env.ROOKERY_BOOK_DIST;
+    } else {
+      const built = await buildBook(base);
+      context.outDir = built.outDir;
+      cleanup = built.cleanup;
+    }
+    context.site = await serve(context.outDir, base);
+    context.browser = await chromium.launch({
+      executablePath,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+  });
+  after(async () => {
+    await context.browser?.close();
+    await context.site?.close();
+    await cleanup();
+  });
+
+  registerLinkChecks(context);
+  registerPageChecks(context);
+});
