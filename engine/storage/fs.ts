@@ -17,8 +17,14 @@
  * fsync costs ~70 µs against ~130 µs through fs.promises (reference/baselines.md), and the backend
  * runs in a server's own worker, where blocking for one fsync blocks nobody else.
  *
- * Compaction writes the live state to `storage.log.compacting`, fsyncs it, renames it over the log
- * and fsyncs the folder: a crash at any point leaves either the old log or the new one.
+ * The backend keeps no copy of the data in memory (the engine already holds its working state):
+ * `load` reads the log back, which recovery does once. The state replayed at open is kept until
+ * the first write, so open-then-load reads the file only once.
+ *
+ * Compaction replays the log, writes the live state to `storage.log.compacting`, fsyncs it,
+ * renames it over the log and fsyncs the folder: a crash at any point leaves either the old log
+ * or the new one. It runs by itself when the log has doubled since it was last compacted (the
+ * Redis AOF rule), which needs no bookkeeping per key.
  */
 import {
   accessSync,
@@ -64,8 +70,8 @@ export const fsStorageTuning = {
   groupCommitWindowMs: 0,
   /** Log size below which automatic compaction never runs. */
   compactLogBytesMin: 64 * 1024 * 1024,
-  /** Automatic compaction runs when live data is at most this fraction of the log. */
-  compactLiveFractionMax: 0.5,
+  /** Automatic compaction runs when the log has grown this many times its compacted size. */
+  compactGrowthRatio: 2,
   /** Payload bytes per record when compaction writes the live state out. */
   compactRecordBytesMax: 1024 * 1024,
 } as const;
@@ -76,6 +82,8 @@ const compactingSuffix = ".compacting";
 const magic = new TextEncoder().encode("RKYLOG01");
 const marker = 0x4b52feff;
 const recordHeaderBytes = 12;
+// The group write buffer is reused; one larger than this is dropped after use.
+const scratchBytesKeep = 4 * 1024 * 1024;
 
 /** FsStorageOptions configures openFsStorage. */
 export interface FsStorageOptions {
@@ -89,7 +97,7 @@ export interface FsStorageOptions {
    */
   readonly autoCompact?:
     | false
-    | { readonly logBytesMin?: number; readonly liveFractionMax?: number };
+    | { readonly logBytesMin?: number; readonly growthRatio?: number };
   readonly limits?: Partial<StorageLimits>;
   /** Receives what recovery fixed (a torn tail cut off); console.warn by default. */
   readonly onWarning?: (warning: StorageWarning) => void;
@@ -152,7 +160,7 @@ export async function openFsStorage<S extends object = AnySchema>(
   if (!exists(file)) writeLogFile(file, dir, []);
   const data = readFileSync(file);
   const live = new LiveState();
-  const replay = replayLog(data, file, dir, limits, live);
+  const replay = replayLog(data, file, dir, live);
   let tornTail: FsRecoveryReport["tornTail"] = null;
   if (replay.end < data.length) {
     tornTail = { offset: replay.end, bytes: data.length - replay.end };
@@ -233,16 +241,26 @@ function exists(file: string): boolean {
   return statSync(file, { throwIfNoEntry: false }) !== undefined;
 }
 
-/** encodeRecord frames one payload: marker, length, checksum, payload. */
-function frame(payload: Uint8Array, into: Uint8Array, at: number): number {
-  const view = new DataView(into.buffer, into.byteOffset, into.byteLength);
-  view.setUint32(at, marker, true);
-  view.setUint32(at + 4, payload.length, true);
-  into.set(payload, at + recordHeaderBytes);
+const utf8 = new TextEncoder();
+
+/** frameBytesMax is the room frame() may need for `payload` (UTF-8 is ≤ 3 bytes per unit). */
+function frameBytesMax(payload: string): number {
+  return recordHeaderBytes + payload.length * 3;
+}
+
+/**
+ * frame writes one record (marker, length, checksum, payload as UTF-8) into `into` at `at`,
+ * which must have frameBytesMax(payload) bytes of room, and returns where the record ends.
+ */
+function frame(payload: string, into: Uint8Array, at: number): number {
+  const start = at + recordHeaderBytes;
+  const { written } = utf8.encodeInto(payload, into.subarray(start, start + payload.length * 3));
+  const view = new DataView(into.buffer, into.byteOffset + at, recordHeaderBytes);
+  view.setUint32(0, marker, true);
+  view.setUint32(4, written, true);
   // The checksum covers the length too, so a damaged length cannot pass for a short record.
-  const crc = crc32(payload, 0, payload.length, crc32(into, at + 4, at + 8));
-  view.setUint32(at + 8, crc, true);
-  return at + recordHeaderBytes + payload.length;
+  view.setUint32(8, crc32(into, start, start + written, crc32(into, at + 4, at + 8)), true);
+  return start + written;
 }
 
 interface Replay {
@@ -251,13 +269,7 @@ interface Replay {
   readonly records: number;
 }
 
-function replayLog(
-  data: Uint8Array,
-  file: string,
-  dir: string,
-  limits: StorageLimits,
-  live: LiveState,
-): Replay {
+function replayLog(data: Uint8Array, file: string, dir: string, live: LiveState): Replay {
   if (data.length < magic.length || magic.some((byte, index) => data[index] !== byte)) {
     throw new RookeryError(
       "StorageUnknownFormat",
@@ -271,9 +283,9 @@ function replayLog(
   let offset = magic.length;
   let records = 0;
   while (offset < data.length) {
-    const problem = checkRecord(data, view, offset, limits);
+    const problem = checkRecord(data, view, offset);
     if (problem !== null) {
-      const next = findValidRecord(data, view, offset + 1, limits);
+      const next = findValidRecord(data, view, offset + 1);
       if (next === null) return { end: offset, records }; // a torn tail: nothing valid after it
       throw corrupt(file, dir, offset, problem, next, records);
     }
@@ -294,21 +306,21 @@ function replayLog(
 }
 
 /** checkRecord returns why the record at `offset` is not a whole valid record, or null. */
-function checkRecord(data: Uint8Array, view: DataView, offset: number, limits: StorageLimits): string | null {
+function checkRecord(data: Uint8Array, view: DataView, offset: number): string | null {
   if (offset + recordHeaderBytes > data.length) return "the record header is incomplete";
   if (view.getUint32(offset, true) !== marker) return "no record starts there";
+  // No check against batchBytesMax: a log written with a larger limit must still open.
   const length = view.getUint32(offset + 4, true);
-  if (length > limits.batchBytesMax) return `the record claims ${length} bytes, more than batchBytesMax`;
   if (offset + recordHeaderBytes + length > data.length) return "the record is incomplete";
   const crc = crc32(data, offset + recordHeaderBytes, offset + recordHeaderBytes + length, crc32(data, offset + 4, offset + 8));
   if (crc !== view.getUint32(offset + 8, true)) return "the record's checksum does not match";
   return null;
 }
 
-function findValidRecord(data: Uint8Array, view: DataView, from: number, limits: StorageLimits): number | null {
+function findValidRecord(data: Uint8Array, view: DataView, from: number): number | null {
   const first = marker & 0xff;
   for (let at = data.indexOf(first, from); at !== -1; at = data.indexOf(first, at + 1)) {
-    if (checkRecord(data, view, at, limits) === null) return at;
+    if (checkRecord(data, view, at) === null) return at;
   }
   return null;
 }
@@ -361,7 +373,7 @@ function cutTail(file: string, length: number): void {
 }
 
 /** writeLogFile writes a complete log (header and records) to `file` via a synced temp file. */
-function writeLogFile(file: string, dir: string, payloads: Iterable<Uint8Array>): { bytes: number; records: number } {
+function writeLogFile(file: string, dir: string, payloads: Iterable<string>): { bytes: number; records: number } {
   const temp = file + compactingSuffix;
   const fd = openSync(temp, "w");
   let bytes = 0;
@@ -369,9 +381,8 @@ function writeLogFile(file: string, dir: string, payloads: Iterable<Uint8Array>)
   try {
     bytes += writeAll(fd, magic, bytes);
     for (const payload of payloads) {
-      const buffer = new Uint8Array(recordHeaderBytes + payload.length);
-      frame(payload, buffer, 0);
-      bytes += writeAll(fd, buffer, bytes);
+      const buffer = new Uint8Array(frameBytesMax(payload));
+      bytes += writeAll(fd, buffer.subarray(0, frame(payload, buffer, 0)), bytes);
       records++;
     }
     fsyncSync(fd);
@@ -392,6 +403,23 @@ function writeAll(fd: number, bytes: Uint8Array, position: number): number {
     written += writeSync(fd, bytes, written, bytes.length - written, position + written);
   }
   return written;
+}
+
+/** livePayloads cuts the live state into record payloads of about compactRecordBytesMax. */
+function* livePayloads(live: LiveState): Iterable<string> {
+  let parts: string[] = [];
+  let chars = 0;
+  for (const { store, key, json } of live.entries()) {
+    const part = `[${JSON.stringify(store)},${JSON.stringify(key)},${json}]`;
+    if (parts.length > 0 && chars + part.length > fsStorageTuning.compactRecordBytesMax) {
+      yield `[${parts.join(",")}]`;
+      parts = [];
+      chars = 0;
+    }
+    parts.push(part);
+    chars += part.length;
+  }
+  if (parts.length > 0) yield `[${parts.join(",")}]`;
 }
 
 /** syncFolder makes a rename durable; Windows cannot open a folder for fsync and needs none. */
@@ -420,19 +448,24 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
   private size: number;
   private readonly jobs: Job[] = [];
   private queuedBytes = 0;
+  private scratch = new Uint8Array(0);
   private scheduled = false;
   private closed = false;
   private failure: RookeryError | null = null;
   private readonly windowMs: number;
   private readonly compactLogBytesMin: number;
-  private readonly compactLiveFractionMax: number;
+  private readonly compactGrowthRatio: number;
+  /** The log's size after open or the last compaction: auto-compaction measures growth from it. */
+  private baseSize: number;
+  /** The state replayed at open, until the first write makes it stale. */
+  private cache: LiveState | null;
   private readonly counters: StorageStats = { writes: 0, operations: 0, bytes: 0, syncs: 0 };
 
   /** Use openFsStorage, which recovers the log first. */
   constructor(
     readonly dir: string,
     readonly file: string,
-    private readonly live: LiveState,
+    live: LiveState,
     readonly recovery: FsRecoveryReport,
     private readonly limits: StorageLimits,
     options: FsStorageOptions,
@@ -443,8 +476,10 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
     const auto = options.autoCompact ?? {};
     this.compactLogBytesMin =
       auto === false ? Infinity : (auto.logBytesMin ?? fsStorageTuning.compactLogBytesMin);
-    this.compactLiveFractionMax =
-      auto === false ? 0 : (auto.liveFractionMax ?? fsStorageTuning.compactLiveFractionMax);
+    this.compactGrowthRatio =
+      auto === false ? Infinity : (auto.growthRatio ?? fsStorageTuning.compactGrowthRatio);
+    this.baseSize = this.size;
+    this.cache = live;
   }
 
   /** logBytes is the log file's current length. */
@@ -510,25 +545,27 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
 
   private commitGroup(): void {
     const group: Extract<Job, { kind: "write" }>[] = [];
-    let bytes = 0;
+    let chars = 0;
+    let room = 0;
     for (const job of this.jobs) {
       if (job.kind !== "write") break;
       const length = job.batch.payload.length;
-      if (group.length > 0 && bytes + length > this.limits.groupBytesMax) break;
+      if (group.length > 0 && chars + length > this.limits.groupBytesMax) break;
       group.push(job);
-      bytes += length === 0 ? 0 : recordHeaderBytes + length;
+      chars += length;
+      // An empty batch writes nothing; it only waits for the writes before it.
+      if (job.batch.operations.length > 0) room += frameBytesMax(job.batch.payload);
     }
     this.jobs.splice(0, group.length);
-    for (const job of group) this.queuedBytes -= job.batch.payload.length;
-    if (bytes > 0) {
-      const buffer = new Uint8Array(bytes);
-      let at = 0;
+    this.queuedBytes -= chars;
+    let at = 0;
+    if (room > 0) {
+      if (this.scratch.length < room) this.scratch = new Uint8Array(room);
       for (const job of group) {
-        // An empty batch writes nothing; it only waits for the writes before it.
-        if (job.batch.operations.length > 0) at = frame(job.batch.payload, buffer, at);
+        if (job.batch.operations.length > 0) at = frame(job.batch.payload, this.scratch, at);
       }
       try {
-        writeAll(this.fd, buffer.subarray(0, at), this.size);
+        writeAll(this.fd, this.scratch.subarray(0, at), this.size);
         fdatasyncSync(this.fd);
       } catch (error) {
         this.fail(error, "write to", group);
@@ -536,17 +573,18 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
       }
       this.size += at;
       this.counters.syncs++;
+      this.counters.bytes += at;
     }
+    if (this.scratch.length > scratchBytesKeep) this.scratch = new Uint8Array(0);
+    if (at > 0) this.cache = null;
     for (const job of group) {
-      this.live.apply(job.batch.operations);
       this.counters.writes++;
       this.counters.operations += job.batch.operations.length;
-      this.counters.bytes += job.batch.payload.length;
     }
     for (const job of group) job.resolve();
     if (
       this.size >= this.compactLogBytesMin &&
-      this.live.sizeChars() <= this.size * this.compactLiveFractionMax &&
+      this.size >= this.baseSize * this.compactGrowthRatio &&
       !this.jobs.some((job) => job.kind === "compact")
     ) {
       this.jobs.push({ kind: "compact", resolve: null, reject: null });
@@ -558,7 +596,7 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
     const bytesBefore = this.size;
     let result: { bytes: number; records: number };
     try {
-      result = writeLogFile(this.file, this.dir, this.livePayloads());
+      result = writeLogFile(this.file, this.dir, livePayloads(this.readState()));
     } catch (error) {
       // Whether or not the rename happened, the file at this.file holds the live state (old log
       // or new); reopen it by name so later writes never go to an unlinked old log.
@@ -579,6 +617,7 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
       return;
     }
     this.counters.syncs++;
+    this.baseSize = this.size;
     job.resolve?.({ bytesBefore, bytesAfter: result.bytes, records: result.records });
   }
 
@@ -592,21 +631,21 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
     }
   }
 
-  private *livePayloads(): Iterable<Uint8Array> {
-    const encoder = new TextEncoder();
-    let parts: string[] = [];
-    let chars = 0;
-    for (const { store, key, json } of this.live.entries()) {
-      const part = `[${JSON.stringify(store)},${JSON.stringify(key)},${json}]`;
-      if (parts.length > 0 && chars + part.length > fsStorageTuning.compactRecordBytesMax) {
-        yield encoder.encode(`[${parts.join(",")}]`);
-        parts = [];
-        chars = 0;
-      }
-      parts.push(part);
-      chars += part.length;
+  /** readState replays the whole log (or returns the state replayed at open, if still fresh). */
+  private readState(): LiveState {
+    if (this.cache) return this.cache;
+    const data = readFileSync(this.file);
+    const live = new LiveState();
+    const replay = replayLog(data, this.file, this.dir, live);
+    if (replay.end !== data.length) {
+      throw new RookeryError(
+        "StorageCorrupt",
+        `the storage log ${this.file} changed while open: it ends with ${data.length - replay.end} ` +
+          `unreadable bytes at offset ${replay.end}; another process may be writing to ${this.dir}`,
+        { file: this.file, offset: replay.end },
+      );
     }
-    if (parts.length > 0) yield encoder.encode(`[${parts.join(",")}]`);
+    return live;
   }
 
   /**
@@ -631,7 +670,11 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
   load(): Promise<StorageContents<S>> {
     const refused = this.refusal("load");
     if (refused) return Promise.reject(refused);
-    return Promise.resolve(this.live.contents<S>());
+    try {
+      return Promise.resolve(this.readState().contents<S>());
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   loadStore<K extends StoreName<S>>(store: K): Promise<Map<string, S[K]>> {
@@ -639,10 +682,10 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
     if (refused) return Promise.reject(refused);
     try {
       checkStoreName(store);
+      return Promise.resolve(this.readState().store(store) as Map<string, S[K]>);
     } catch (error) {
       return Promise.reject(error);
     }
-    return Promise.resolve(this.live.store(store) as Map<string, S[K]>);
   }
 
   stats(): StorageStats {

@@ -60,7 +60,10 @@ export interface StorageStats {
   writes: number;
   /** Operations in those batches. */
   operations: number;
-  /** Encoded bytes of those batches. */
+  /**
+   * Size of those batches: bytes written to the log (fs), or characters of their encoded JSON
+   * (memory, indexeddb, which write no bytes themselves).
+   */
   bytes: number;
   /** Durability points paid for (fsync, IndexedDB transaction, memory sync). */
   syncs: number;
@@ -107,9 +110,15 @@ export const storageLimits = {
   keyCharsMax: 1024,
   /** Nesting depth of one value. */
   valueDepthMax: 128,
-  /** Encoded bytes waiting for a sync point; more writes are refused until some commit. */
+  /**
+   * Encoded size (counted in JSON characters, a lower bound on bytes) waiting for a sync point;
+   * more writes are refused until some commit.
+   */
   queueBytesMax: 256 * 1024 * 1024,
-  /** Encoded bytes one group commit writes before its one fsync (fs) or transaction (indexeddb). */
+  /**
+   * Encoded size (counted in JSON characters) one group commit takes before its one fsync (fs) or
+   * transaction (indexeddb); the rest waits for the next group.
+   */
   groupBytesMax: 8 * 1024 * 1024,
 } as const;
 

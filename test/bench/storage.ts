@@ -1,0 +1,234 @@
+/**
+ * The storage benchmark: durable writes through our fs backend against the raw limit measured in
+ * this same run (one small record written and fsynced with plain fs calls), plus the memory
+ * backend's rate. Ratios, not bare times, are the result (DESIGN.md §6).
+ *
+ * benchStorage() is synchronous, as test/bench/run.ts expects, but the fs backend is async (group
+ * commit needs the event loop), so benchStorage runs benchStorageAsync in a child Node process
+ * and waits for its JSON. A runner that awaits suites can call benchStorageAsync directly.
+ */
+import { execFileSync } from "node:child_process";
+import { closeSync, fdatasyncSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { openMemoryStorage } from "../../engine/storage/index.ts";
+import { openFsStorage } from "../../engine/storage/node.ts";
+import type { Storage, StorageOperation } from "../../engine/storage/node.ts";
+
+const runMs = 1000;
+
+function round(value: number, digits = 0): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+}
+
+/** rawLimit: one small record per writeSync + fsync (or fdatasync), nothing else. */
+function rawLimit(dir: string, sync: (fd: number) => void): { opsPerSecond: number; medianUs: number; p99Us: number } {
+  const fd = openSync(join(dir, "raw.log"), "w");
+  const record = new Uint8Array(64).fill(0x61);
+  const samples: number[] = [];
+  let position = 0;
+  const started = performance.now();
+  while (performance.now() - started < runMs) {
+    const t = performance.now();
+    writeSync(fd, record, 0, record.length, position);
+    sync(fd);
+    position += record.length;
+    samples.push((performance.now() - t) * 1000);
+  }
+  const elapsedMs = performance.now() - started;
+  closeSync(fd);
+  samples.sort((a, b) => a - b);
+  return {
+    opsPerSecond: round((samples.length / elapsedMs) * 1000),
+    medianUs: round(percentile(samples, 0.5), 1),
+    p99Us: round(percentile(samples, 0.99), 1),
+  };
+}
+
+/** rawGroupLimit: `records` 1 KB records in one writeSync + fdatasync: the I/O ceiling of a group. */
+function rawGroupLimit(dir: string, records: number): { recordsPerSecond: number; medianUs: number } {
+  const fd = openSync(join(dir, "raw-group.log"), "w");
+  const group = new Uint8Array(records * 1024).fill(0x62);
+  const samples: number[] = [];
+  let position = 0;
+  const started = performance.now();
+  while (performance.now() - started < runMs) {
+    const t = performance.now();
+    writeSync(fd, group, 0, group.length, position);
+    fdatasyncSync(fd);
+    position += group.length;
+    samples.push((performance.now() - t) * 1000);
+  }
+  const elapsedMs = performance.now() - started;
+  closeSync(fd);
+  samples.sort((a, b) => a - b);
+  return {
+    recordsPerSecond: round(((samples.length * records) / elapsedMs) * 1000),
+    medianUs: round(percentile(samples, 0.5), 1),
+  };
+}
+
+const small = (i: number): StorageOperation[] => [
+  { store: "raft-state", op: "put", key: "hard", value: { term: 1, vote: "A", commit: i } },
+];
+
+/** sequential: one writer, each write awaited before the next (the latency-bound case). */
+async function sequential(storage: Storage): Promise<{ opsPerSecond: number; medianUs: number; p99Us: number; syncsPerWrite: number }> {
+  const samples: number[] = [];
+  const before = storage.stats();
+  const started = performance.now();
+  for (let i = 0; performance.now() - started < runMs; i++) {
+    const t = performance.now();
+    await storage.write(small(i));
+    samples.push((performance.now() - t) * 1000);
+  }
+  const elapsedMs = performance.now() - started;
+  const after = storage.stats();
+  samples.sort((a, b) => a - b);
+  return {
+    opsPerSecond: round((samples.length / elapsedMs) * 1000),
+    medianUs: round(percentile(samples, 0.5), 1),
+    p99Us: round(percentile(samples, 0.99), 1),
+    syncsPerWrite: round((after.syncs - before.syncs) / (after.writes - before.writes), 3),
+  };
+}
+
+/** concurrent: `writers` loops, each writing one 1 KB record and awaiting it, for runMs. */
+async function concurrent(
+  storage: Storage,
+  writers: number,
+): Promise<{ writers: number; recordsPerSecond: number; recordsPerSync: number; medianLatencyUs: number; p99LatencyUs: number; megabytesPerSecond: number }> {
+  const body = "r".repeat(1024 - 40);
+  const samples: number[] = [];
+  const before = storage.stats();
+  const started = performance.now();
+  let stop = false;
+  const loop = async (writer: number) => {
+    for (let i = 0; !stop; i++) {
+      const t = performance.now();
+      await storage.write([{ store: "documents", op: "put", key: `w${writer}/${i % 64}`, value: { i, body } }]);
+      samples.push((performance.now() - t) * 1000);
+      if (performance.now() - started >= runMs) stop = true;
+    }
+  };
+  await Promise.all(Array.from({ length: writers }, (_, w) => loop(w)));
+  const elapsedMs = performance.now() - started;
+  const after = storage.stats();
+  samples.sort((a, b) => a - b);
+  const writes = after.writes - before.writes;
+  return {
+    writers,
+    recordsPerSecond: round((writes / elapsedMs) * 1000),
+    recordsPerSync: round(writes / Math.max(1, after.syncs - before.syncs), 1),
+    medianLatencyUs: round(percentile(samples, 0.5), 1),
+    p99LatencyUs: round(percentile(samples, 0.99), 1),
+    megabytesPerSecond: round(((after.bytes - before.bytes) / elapsedMs) * 1000 / 1e6, 1),
+  };
+}
+
+/** benchStorageAsync measures everything in this process. */
+export async function benchStorageAsync(): Promise<Record<string, unknown>> {
+  const root = mkdtempSync(join(tmpdir(), "rookery-bench-storage-"));
+  try {
+    const rawFdatasync = rawLimit(root, fdatasyncSync);
+    const rawFsync = rawLimit(root, fsyncSync);
+    const rawGroup256 = rawGroupLimit(root, 256);
+    const rawGroup1024 = rawGroupLimit(root, 1024);
+
+    const single = await openFsStorage({ dir: join(root, "single"), autoCompact: false });
+    const singleResult = await sequential(single);
+    await single.close();
+
+    const grouped = await openFsStorage({ dir: join(root, "grouped"), autoCompact: false });
+    const group256 = await concurrent(grouped, 256);
+    const group1024 = await concurrent(grouped, 1024);
+    await grouped.close();
+
+    const windowed = await openFsStorage({ dir: join(root, "windowed"), autoCompact: false, groupCommitWindowMs: 1 });
+    const window1ms = await concurrent(windowed, 1024);
+    const logBytes = windowed.logBytes;
+    await windowed.close();
+
+    const recoveryStarted = performance.now();
+    const reopened = await openFsStorage({ dir: join(root, "windowed"), autoCompact: false });
+    const recoveryMs = performance.now() - recoveryStarted;
+    const records = reopened.recovery.records;
+    const compactStarted = performance.now();
+    const compaction = await reopened.compact();
+    const compactMs = performance.now() - compactStarted;
+    await reopened.close();
+
+    const memoryImmediate = await sequential(openMemoryStorage({ sync: "immediate" }));
+    const memoryMicrotask = await concurrent(openMemoryStorage({ sync: "microtask" }), 256);
+
+    const ratio = (value: number) => round(value / rawFdatasync.opsPerSecond, 3);
+    return {
+      limit: {
+        rawFdatasync64B: rawFdatasync,
+        rawFsync64B: rawFsync,
+        rawGroup256x1KB: rawGroup256,
+        rawGroup1024x1KB: rawGroup1024,
+        note:
+          "writeSync + fdatasync/fsync of one 64-byte record in a temp file, in this run; rawGroup: " +
+          "one writeSync of N 1 KB records + fdatasync, the I/O ceiling of a group commit",
+      },
+      fs: {
+        singleDurableWrite: { ...singleResult, vsRawFdatasync: ratio(singleResult.opsPerSecond) },
+        groupCommit1KB: {
+          writers256: {
+            ...group256,
+            vsRawFdatasync: ratio(group256.recordsPerSecond),
+            vsRawGroup: round(group256.recordsPerSecond / rawGroup256.recordsPerSecond, 3),
+          },
+          writers1024: {
+            ...group1024,
+            vsRawFdatasync: ratio(group1024.recordsPerSecond),
+            vsRawGroup: round(group1024.recordsPerSecond / rawGroup1024.recordsPerSecond, 3),
+          },
+          writers1024Window1ms: { ...window1ms, vsRawFdatasync: ratio(window1ms.recordsPerSecond) },
+        },
+        recovery: {
+          logMegabytes: round(logBytes / 1e6, 1),
+          records,
+          ms: round(recoveryMs, 1),
+          recordsPerSecond: round((records / recoveryMs) * 1000),
+        },
+        compaction: { ...compaction, ms: round(compactMs, 1) },
+      },
+      memory: {
+        immediateSequential: { opsPerSecond: memoryImmediate.opsPerSecond, medianUs: memoryImmediate.medianUs },
+        microtask256Writers1KB: { recordsPerSecond: memoryMicrotask.recordsPerSecond, recordsPerSync: memoryMicrotask.recordsPerSync },
+        vsRawFdatasync: ratio(memoryImmediate.opsPerSecond),
+      },
+    };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** benchStorage runs benchStorageAsync in a child process and returns its result. */
+export function benchStorage(): Record<string, unknown> {
+  const self = fileURLToPath(import.meta.url);
+  const output = execFileSync(process.execPath, ["--import", "tsx", self, "--child"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return JSON.parse(output) as Record<string, unknown>;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes("--child")) {
+  benchStorageAsync().then(
+    (result) => process.stdout.write(JSON.stringify(result)),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
