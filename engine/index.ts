@@ -6,3 +6,4 @@ export type { ClusterHandle, ClusterOptions, ClusterDescription } from "./runtim
 export { RookeryError, isRookeryError } from "./core/index.ts";
 export type { ServerRequest, ServerResponse, TraceEvent, DocumentView, TopologyView } from "./server/index.ts";
 export type { ClientNetwork, ServerSummary } from "./runtime/sim/index.ts";
+export { DocumentStore, MemoryTopologyCache, IndexedDbTopologyCache, type DocumentStoreOptions, type DocumentSession, type DocumentConventions, type TopologyCache, type ClientEvent } from "./client/index.ts";
