@@ -43,7 +43,7 @@ import {
   statSync,
   writeSync,
 } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { RookeryError, isRookeryError } from "../core/index.ts";
 import { crc32 } from "./crc32.ts";
 import { LiveState, checkStoreName, closedError, encodeBatch, overloaded } from "./codec.ts";
@@ -156,15 +156,24 @@ export async function openFsStorage<S extends object = AnySchema>(
   }
   const limits: StorageLimits = { ...storageLimits, ...options.limits };
   const file = join(dir, logFileName);
-  rmSync(file + compactingSuffix, { force: true }); // a compaction that never got renamed in
-  if (!exists(file)) writeLogFile(file, dir, []);
-  const data = readFileSync(file);
+  let data: Uint8Array;
+  try {
+    rmSync(file + compactingSuffix, { force: true }); // a compaction that never got renamed in
+    if (!exists(file)) writeLogFile(file, dir, []);
+    data = readFileSync(file);
+  } catch (error) {
+    throw logError(file, "open", error);
+  }
   const live = new LiveState();
   const replay = replayLog(data, file, dir, live);
   let tornTail: FsRecoveryReport["tornTail"] = null;
   if (replay.end < data.length) {
     tornTail = { offset: replay.end, bytes: data.length - replay.end };
-    cutTail(file, replay.end);
+    try {
+      cutTail(file, replay.end);
+    } catch (error) {
+      throw logError(file, `cut the torn tail at offset ${replay.end} of`, error);
+    }
     const warning: StorageWarning = {
       code: "torn-tail-cut",
       message:
@@ -178,7 +187,12 @@ export async function openFsStorage<S extends object = AnySchema>(
     (options.onWarning ?? ((w: StorageWarning) => console.warn(w.message)))(warning);
   }
   const recovery: FsRecoveryReport = { file, records: replay.records, bytes: replay.end, tornTail };
-  const storage = new FsStorage<S>(dir, file, live, recovery, limits, options);
+  let storage: FsStorage<S>;
+  try {
+    storage = new FsStorage<S>(dir, file, live, recovery, limits, options);
+  } catch (error) {
+    throw logError(file, "open", error);
+  }
   openFolders.add(dir);
   return storage;
 }
@@ -189,6 +203,7 @@ function prepareFolder(path: string): string {
     stats = statSync(path, { throwIfNoEntry: false });
     if (!stats) {
       mkdirSync(path, { recursive: true });
+      syncFolder(dirname(path)); // so the new folder itself survives a crash
       stats = statSync(path);
     }
   } catch (error) {
@@ -210,6 +225,15 @@ function prepareFolder(path: string): string {
   return realpathSync(path);
 }
 
+function logError(file: string, verb: string, error: unknown): RookeryError {
+  const code = errorCode(error);
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") return notWritable(file, error, "storage log");
+  return new RookeryError("StorageFailed", `cannot ${verb} the storage log ${file}: ${messageOf(error)}`, {
+    file,
+    cause: code,
+  });
+}
+
 function folderError(path: string, error: unknown): RookeryError {
   const code = errorCode(error);
   if (code === "ENOTDIR" || code === "EEXIST") {
@@ -228,12 +252,12 @@ function folderError(path: string, error: unknown): RookeryError {
   );
 }
 
-function notWritable(path: string, error: unknown): RookeryError {
+function notWritable(path: string, error: unknown, what = "data folder"): RookeryError {
   return new RookeryError(
     "StorageNotWritable",
-    `the data folder ${path} is not writable (${errorCode(error) ?? messageOf(error)}); give this ` +
+    `the ${what} ${path} is not writable (${errorCode(error) ?? messageOf(error)}); give this ` +
       "process write permission on it, or point dataDir at another folder",
-    { dir: path, cause: errorCode(error) },
+    { path, cause: errorCode(error) },
   );
 }
 

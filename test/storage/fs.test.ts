@@ -57,8 +57,7 @@ describe("fs storage: recovery, compaction, group commit", () => {
   let dir: string;
   let file: string;
   let warnings: StorageWarning[];
-  const open: Storage[] = [];
-  type Storage = FsStorage;
+  const open: FsStorage[] = [];
 
   const openHere = async (options: Partial<FsStorageOptions> = {}): Promise<FsStorage> => {
     const storage = await openFsStorage({ dir, onWarning: (w) => warnings.push(w), ...options });
@@ -181,6 +180,15 @@ describe("fs storage: recovery, compaction, group commit", () => {
     const error = await rejection(openHere());
     expect(isRookeryError(error, "StorageCorrupt")).toBe(true);
     expect(error.message).toContain(`corrupt at byte offset ${ends[0]}`);
+  });
+
+  it("a log written with a larger batch limit still opens under a smaller one", async () => {
+    const storage = await openHere();
+    await storage.write([put("big", "b".repeat(5000))]);
+    await storage.close();
+    const again = await openHere({ limits: { batchBytesMax: 1000 } });
+    expect(warnings).toEqual([]);
+    expect((await again.loadStore("documents")).get("big")).toBe("b".repeat(5000));
   });
 
   it("a file that is not a Rookery log is refused, not overwritten", async () => {
