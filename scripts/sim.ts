@@ -6,8 +6,7 @@
  * nodes membership changes) with the invariant checkers on, then heals and demands progress.
  * A failure prints the seed, the broken property, the last steps, and a command that replays it.
  */
-import { runRaftSeed } from "../engine/runtime/sim/index.ts";
-import type { RaftSeedResult } from "../engine/runtime/sim/index.ts";
+import { runDbSeed, runRaftSeed } from "../engine/runtime/sim/index.ts";
 
 interface Args {
   seeds: number;
@@ -15,11 +14,21 @@ interface Args {
   nodes: (3 | 5)[];
   seed: number | undefined;
   chaosMs: number | undefined;
-  workload: string;
+  workload: "raft" | "db";
+}
+
+/** One seed's verdict, whichever workload ran it. */
+interface SeedVerdict {
+  readonly seed: number;
+  readonly ok: boolean;
+  readonly broken?: string;
+  readonly message?: string;
+  readonly trace: readonly string[];
+  readonly virtualMs: number;
 }
 
 function usage(problem: string): never {
-  process.stderr.write(`${problem}\nusage: npm run sim -- --seeds N [--nodes 3|5] [--seed S] [--from F] [--chaos-ms MS]\n`);
+  process.stderr.write(`${problem}\nusage: npm run sim -- [--workload raft|db] --seeds N [--nodes 3|5] [--seed S] [--from F] [--chaos-ms MS]\n`);
   process.exit(2);
 }
 
@@ -46,7 +55,8 @@ function parseArgs(argv: string[]): Args {
         break;
       }
       case "--workload":
-        if (value !== "raft") usage(`--workload ${value ?? ""} is not available yet; the raft workload is`);
+        if (value !== "raft" && value !== "db") usage(`--workload takes raft or db, got ${value ?? "nothing"}`);
+        args.workload = value;
         i++;
         break;
       default: usage(`unknown option ${flag}`);
@@ -62,33 +72,40 @@ function bar(done: number, total: number, failures: number, label: string): void
   process.stderr.write(`\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} failures ${failures}`);
 }
 
-function report(result: RaftSeedResult, nodes: number, chaosMs: number | undefined): void {
-  const chaos = chaosMs === undefined ? "" : ` --chaos-ms ${chaosMs}`;
+function report(result: SeedVerdict, nodes: number, args: Args): void {
+  const chaos = args.chaosMs === undefined ? "" : ` --chaos-ms ${args.chaosMs}`;
+  const workload = args.workload === "raft" ? "" : ` --workload ${args.workload}`;
   console.log(`\nFAIL seed ${result.seed} on ${nodes} nodes: ${result.broken}`);
   console.log(`  ${result.message}`);
   console.log(`  last steps (virtual time):`);
   for (const line of result.trace) console.log(`    ${line}`);
-  console.log(`  replay: npm run sim -- --nodes ${nodes} --seed ${result.seed}${chaos}`);
+  console.log(`  replay: npm run sim --${workload} --nodes ${nodes} --seed ${result.seed}${chaos}`);
 }
 
 const args = parseArgs(process.argv.slice(2));
+
+async function runSeed(seed: number, nodes: 3 | 5): Promise<SeedVerdict> {
+  const chaos = args.chaosMs ? { chaosMs: args.chaosMs } : {};
+  if (args.workload === "raft") return runRaftSeed(seed, { nodes, membershipChanges: nodes === 5, ...chaos });
+  return await runDbSeed(seed, { servers: nodes, ...chaos });
+}
 const started = performance.now();
 let failures = 0;
 let virtualMs = 0;
 let runs = 0;
 for (const nodes of args.nodes) {
   const seeds = args.seed !== undefined ? [args.seed] : Array.from({ length: args.seeds }, (_, k) => args.from + k);
-  seeds.forEach((seed, k) => {
-    const result = runRaftSeed(seed, { nodes, membershipChanges: nodes === 5, ...(args.chaosMs ? { chaosMs: args.chaosMs } : {}) });
+  for (const [k, seed] of seeds.entries()) {
+    const result = await runSeed(seed, nodes);
     runs++;
     virtualMs += result.virtualMs;
     if (!result.ok) {
       failures++;
       if (process.stderr.isTTY) process.stderr.write("\n");
-      report(result, nodes, args.chaosMs);
+      report(result, nodes, args);
     }
-    if (k % 10 === 9 || k === seeds.length - 1) bar(k + 1, seeds.length, failures, `${nodes} nodes`);
-  });
+    if (k % 10 === 9 || k === seeds.length - 1) bar(k + 1, seeds.length, failures, `${args.workload} ${nodes} nodes`);
+  }
   if (process.stderr.isTTY) process.stderr.write("\n");
 }
 const wallMs = performance.now() - started;

@@ -31,6 +31,12 @@ export class SimStorage implements ServerStorage {
     }
   }
 
+  /** some tells whether a stored value in `store` matches, without copying anything. */
+  some(store: string, predicate: (value: unknown) => boolean): boolean {
+    for (const value of this.stores.get(store)?.values() ?? []) if (predicate(value)) return true;
+    return false;
+  }
+
   load(): ReadonlyMap<string, ReadonlyMap<string, unknown>> {
     const copy = new Map<string, Map<string, unknown>>();
     for (const [name, store] of this.stores) copy.set(name, new Map([...store].map(([k, v]) => [k, structuredClone(v)])));
@@ -56,6 +62,8 @@ interface SimServerSlot {
   readonly url: string;
   readonly storage: SimStorage;
   server: Server | undefined;
+  /** The tag the server had when it last ran ("?" until it joined), so a dead one keeps its name. */
+  lastTag: NodeTag;
 }
 
 /** ServerSummary is one row of the cluster table (url, tag, role, leader, term). */
@@ -125,7 +133,7 @@ export class SimCluster {
       const soft = slot.server?.soft();
       return {
         url: slot.url,
-        tag: slot.server?.tag ?? this.lastKnownTag(slot),
+        tag: this.lastKnownTag(slot),
         role: slot.server ? (soft?.role ?? "passive") : "down",
         term: soft?.term ?? 0,
         leader: soft?.leader ?? null,
@@ -139,6 +147,11 @@ export class SimCluster {
     return this.slot(tagOrUrl).server;
   }
 
+  /** storageOf returns what a server keeps on its disk, whether it runs or not (checkers read it). */
+  storageOf(tagOrUrl: string): SimStorage {
+    return this.slot(tagOrUrl).storage;
+  }
+
   /** addServer starts one more fresh server; it shows "?" until it joins the cluster. */
   async addServer(): Promise<string> {
     return this.addServerNow();
@@ -148,6 +161,7 @@ export class SimCluster {
   async kill(tagOrUrl: string): Promise<void> {
     const slot = this.slot(tagOrUrl);
     if (!slot.server) throw new RookeryError("ServerDown", `${slot.url} is already down`);
+    slot.lastTag = slot.server.tag;
     slot.server = undefined;
     this.emit([{ type: "server", atMs: this.sim.nowMs(), url: slot.url, text: "killed" }]);
   }
@@ -322,7 +336,7 @@ export class SimCluster {
 
   private addServerNow(): string {
     const url = serverUrl(this.slots.length);
-    const slot: SimServerSlot = { url, storage: new SimStorage(), server: undefined };
+    const slot: SimServerSlot = { url, storage: new SimStorage(), server: undefined, lastTag: "?" };
     this.slots.push(slot);
     slot.server = this.startServer(slot);
     return url;
@@ -363,15 +377,15 @@ export class SimCluster {
   private slot(tagOrUrl: string): SimServerSlot {
     const byUrl = this.slots.find((slot) => slot.url === tagOrUrl);
     if (byUrl) return byUrl;
-    const byTag = this.slots.find((slot) => (slot.server?.tag ?? this.lastKnownTag(slot)) === tagOrUrl);
+    const byTag = this.slots.find((slot) => this.lastKnownTag(slot) === tagOrUrl);
     if (byTag) return byTag;
-    const known = this.slots.map((slot) => `${slot.server?.tag ?? this.lastKnownTag(slot)} (${slot.url})`).join(", ");
+    const known = this.slots.map((slot) => `${this.lastKnownTag(slot)} (${slot.url})`).join(", ");
     throw new RookeryError("UnknownServer", `no server "${tagOrUrl}" in this cluster; it has ${known}`);
   }
 
   private lastKnownTag(slot: SimServerSlot): NodeTag {
-    const tag = slot.storage.load().get("server")?.get("tag");
-    return typeof tag === "string" ? tag : "?";
+    if (slot.server) slot.lastTag = slot.server.tag;
+    return slot.lastTag;
   }
 
   private emit(events: readonly TraceEvent[]): void {

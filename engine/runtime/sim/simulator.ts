@@ -17,6 +17,8 @@ export class Simulator {
   private heap: ScheduledEvent[] = [];
   private seq = 0;
   eventsRun = 0;
+  /** Called after every event: invariant checkers hang here. */
+  afterEach: (() => void) | undefined;
 
   constructor(readonly seed: number) {
     this.clock = new ManualClock(0);
@@ -48,6 +50,7 @@ export class Simulator {
     this.clock.advanceTo(event.atMs);
     this.eventsRun++;
     event.run();
+    this.afterEach?.();
     return true;
   }
 

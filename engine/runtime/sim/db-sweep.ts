@@ -1,0 +1,296 @@
+import { isRookeryError, SeededRandom } from "../../core/index.ts";
+import type { NodeTag, Random } from "../../core/index.ts";
+import type { ClusterState } from "../../cluster/index.ts";
+import { databaseStore } from "../../server/index.ts";
+import type { ServerResponse } from "../../server/index.ts";
+import { reliableNetwork } from "./network.ts";
+import type { NetworkFaults } from "./network.ts";
+import { SimCluster } from "./sim-cluster.ts";
+
+/** DbSeedOptions set the size of one randomized database run. */
+export interface DbSeedOptions {
+  readonly servers: 3 | 5;
+  /** Virtual milliseconds of faults and load before the final heal. */
+  readonly chaosMs?: number;
+}
+
+/** DbSeedResult is the verdict on one seed. */
+export interface DbSeedResult {
+  readonly seed: number;
+  readonly ok: boolean;
+  readonly broken?: string;
+  readonly message?: string;
+  readonly trace: readonly string[];
+  readonly acknowledged: number;
+  readonly revisions: boolean;
+  readonly virtualMs: number;
+}
+
+class Violation extends Error {
+  constructor(readonly property: string, message: string) {
+    super(message);
+  }
+}
+
+const accountsPerNode = 3;
+const balanceStart = 100;
+
+function randomFaults(random: Random): NetworkFaults {
+  const latencyMinMs = random.between(0, 4);
+  return {
+    latencyMinMs,
+    latencyMaxMs: latencyMinMs + random.between(1, 20),
+    lossRate: random.pick([0, 0.02, 0.1]),
+    duplicateRate: random.pick([0, 0.02]),
+    reorderRate: random.pick([0, 0.05]),
+    reorderDelayMaxMs: random.between(5, 200),
+  };
+}
+
+function documentsOf(cluster: SimCluster, tag: NodeTag, database: string): Map<string, string> {
+  const result = new Map<string, string>();
+  const db = cluster.server(tag)?.hostedDatabase(database);
+  if (!db) return result;
+  for (const item of db.instance.itemsAfterEtag(0)) {
+    if (item.kind === "document" || item.kind === "tombstone" || item.kind === "conflict") {
+      result.set(`${item.kind}:${item.id.toLowerCase()}`, item.changeVector);
+    }
+  }
+  return result;
+}
+
+/**
+ * runDbSeed runs one randomized schedule of the database layer: clients write transactions on
+ * random servers (transfers between a server's own accounts, and documents never written twice),
+ * some with write assurance, while servers crash and restart and the network loses, duplicates,
+ * reorders and partitions. Checkers: every server applies the same cluster commands at the same
+ * indexes; write assurance held whenever it was acknowledged; with revisions on, no reader ever
+ * sees half a transfer; after healing, every instance of the group converges to the same
+ * documents and change vectors, and no acknowledged document is missing anywhere.
+ */
+export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<DbSeedResult> {
+  const random: Random = new SeededRandom(seed ^ 0xdb5eed);
+  const chaosMs = options.chaosMs ?? 8_000;
+  const revisions = random.chance(0.5);
+  const chaosFaults = random.chance(0.3) ? reliableNetwork : randomFaults(random);
+  // The cluster is built on a quiet network; the faults start with the chaos.
+  const cluster = new SimCluster({
+    servers: options.servers,
+    seed,
+    replicationLimits: { batchItemsMax: random.pick([1, 2, 8, 1024]) },
+  });
+  const trace: string[] = [];
+  const note = (text: string): void => {
+    trace.push(`${cluster.nowMs().toFixed(1).padStart(9)}ms  ${text}`);
+    if (trace.length > 40) trace.shift();
+  };
+  cluster.on("trace", (events) => {
+    for (const event of events) if (event.type !== "replication-batch") note(`${event.type} ${JSON.stringify(event).slice(0, 160)}`);
+  });
+  const acknowledged = new Map<string, NodeTag>();
+  const commandAt = new Map<number, string>();
+  let violation: Violation | undefined;
+  const fail = (property: string, message: string): void => {
+    violation ??= new Violation(property, message);
+  };
+  cluster.on("trace", (events) => {
+    for (const event of events) {
+      if (event.type !== "cluster-command") continue;
+      const seen = commandAt.get(event.index);
+      if (seen === undefined) commandAt.set(event.index, event.text);
+      else if (seen !== event.text) fail("cluster state", `node ${event.tag} applied "${event.text}" at index ${event.index}, another node applied "${seen}"`);
+    }
+  });
+
+  const tags = Array.from({ length: options.servers }, (_, i) => String.fromCharCode(65 + i));
+  const result = (extra: Partial<DbSeedResult>): DbSeedResult => ({
+    seed, ok: violation === undefined, ...(violation ? { broken: violation.property, message: violation.message } : {}),
+    trace, acknowledged: acknowledged.size, revisions, virtualMs: cluster.nowMs(), ...extra,
+  });
+
+  try {
+    // Build the cluster: every server joins, the database lives on all of them.
+    const first = cluster.urls[0]!;
+    const setup = async (response: Promise<ServerResponse>, what: string): Promise<void> => {
+      const answer = await response;
+      if (!answer.ok) throw new Violation("setup", `${what}: ${answer.error.message}`);
+    };
+    await setup(cluster.request(first, {
+      type: "create-database", name: "Spade",
+      ...(revisions ? { revisions: { default: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false }, collections: {} } } : {}),
+    }), "create Spade");
+    for (const url of cluster.urls.slice(1)) await setup(cluster.request(first, { type: "add-node", url }), `add ${url}`);
+    for (const tag of tags.slice(1)) await setup(cluster.request(first, { type: "add-database-node", database: "Spade", tag }), `add ${tag} to Spade`);
+    await cluster.waitFor(() => (cluster.databaseRecord("Spade")?.topology.members.length ?? 0) === tags.length, { what: "Spade on every server", timeoutMs: 20_000 });
+    const accounts: Record<string, { id: string; body: { amount: number } }[]> = {};
+    for (const tag of tags) {
+      accounts[tag] = Array.from({ length: accountsPerNode }, (_, k) => ({ id: `accounts/${tag}-${k}`, body: { amount: balanceStart } }));
+      await setup(cluster.request(cluster.urls[tags.indexOf(tag)]!, { type: "batch", database: "Spade", transaction: { puts: accounts[tag]! } }), "open accounts");
+    }
+    await cluster.waitFor(() => tags.every((tag) => documentsOf(cluster, tag, "Spade").size === tags.length * accountsPerNode), { what: "accounts everywhere", timeoutMs: 20_000 });
+
+    // With revisions on, a transfer is never seen half-done on any server, at any moment.
+    const balanceOf = (on: NodeTag, owner: NodeTag): number | undefined => {
+      const instance = cluster.server(on)?.hostedDatabase("Spade")?.instance;
+      if (!instance) return undefined;
+      let sum = 0;
+      for (let k = 0; k < accountsPerNode; k++) {
+        try {
+          sum += Number(instance.get(`accounts/${owner}-${k}`)?.body.amount ?? 0);
+        } catch (error) {
+          if (isRookeryError(error, "DocumentConflict")) return undefined;
+          throw error;
+        }
+      }
+      return sum;
+    };
+    if (revisions) {
+      // Only an instance whose last etag moved can show something new.
+      const seenEtag = new Map<NodeTag, number>();
+      cluster.sim.afterEach = () => {
+        for (const on of tags) {
+          const etag = cluster.server(on)?.hostedDatabase("Spade")?.instance.lastEtag ?? -1;
+          if (seenEtag.get(on) === etag) continue;
+          seenEtag.set(on, etag);
+          for (const owner of tags) {
+            const sum = balanceOf(on, owner);
+            if (sum !== undefined && sum !== accountsPerNode * balanceStart) {
+              const instance = cluster.server(on)!.hostedDatabase("Spade")!.instance;
+              const shown = Array.from({ length: accountsPerNode }, (_, k) => {
+                const doc = instance.get(`accounts/${owner}-${k}`);
+                return `${owner}-${k}=${String(doc?.body.amount)}@${doc?.metadata["@change-vector"] ?? "-"}`;
+              }).join(" ");
+              fail("transaction atomicity", `node ${on} shows ${owner}'s accounts summing to ${sum}, not ${accountsPerNode * balanceStart}: half a transfer is visible (${shown})`);
+            }
+          }
+        }
+      };
+    }
+
+    let written = 0;
+    const write = (): void => {
+      const tag = random.pick(tags);
+      const url = cluster.urls[tags.indexOf(tag)]!;
+      const own = accounts[tag]!;
+      const from = random.int(accountsPerNode);
+      const to = (from + 1 + random.int(accountsPerNode - 1)) % accountsPerNode;
+      const instance = cluster.server(tag)?.hostedDatabase("Spade")?.instance;
+      // Read, then write with the change vectors read: a concurrent transfer makes this one fail
+      // (optimistic concurrency) instead of silently losing an update.
+      const read = (k: number): { amount: number; changeVector: string } | undefined => {
+        try {
+          const doc = instance?.get(own[k]!.id);
+          return doc ? { amount: Number(doc.body.amount), changeVector: doc.metadata["@change-vector"] } : undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      const source = read(from);
+      const target = read(to);
+      // A client that cannot read its balances (its server is down) does not write blind.
+      if (!source || !target) return;
+      const moved = random.between(1, 5);
+      const id = `acked/${seed}-${written++}`;
+      const assured = random.chance(0.3);
+      void cluster.request(url, {
+        type: "batch", database: "Spade",
+        transaction: { puts: [
+          { id: own[from]!.id, body: { amount: source.amount - moved }, expectedChangeVector: source.changeVector },
+          { id: own[to]!.id, body: { amount: target.amount + moved }, expectedChangeVector: target.changeVector },
+          { id, body: { by: tag } },
+        ] },
+        ...(assured ? { writeAssurance: { replicas: 1, timeoutMs: 300 } } : {}),
+      }).then((response) => {
+        if (!response.ok) return;
+        acknowledged.set(id, tag);
+        if (assured) {
+          // A holder may have crashed since it acknowledged; what it made durable still counts.
+          const holders = tags.filter((t) => cluster.storageOf(t).some(databaseStore("Spade", "documents"),
+            (value) => (value as { id?: string; kind?: string }).id === id && (value as { kind?: string }).kind === "document"));
+          if (holders.length < 2) fail("write assurance", `${id} was acknowledged with 1 replica but only ${holders.join(", ") || "nobody"} holds it`);
+        }
+      });
+    };
+    const chaos = (): void => {
+      const tag = random.pick(tags);
+      const pick = random.next();
+      const alive = cluster.servers.filter((s) => s.alive).length;
+      if (pick < 0.25 && alive > 1 && cluster.server(tag)) {
+        note(`kill ${tag}`);
+        void cluster.kill(tag);
+      } else if (pick < 0.5) {
+        for (const t of tags) if (!cluster.server(t) && random.chance(0.7)) {
+          note(`restart ${t}`);
+          void cluster.restart(t);
+        }
+      } else if (pick < 0.65) {
+        const shuffled = [...tags].sort(() => random.next() - 0.5);
+        const cut = random.between(1, tags.length - 1);
+        note(`partition ${shuffled.slice(0, cut)} | ${shuffled.slice(cut)}`);
+        cluster.partition(shuffled.slice(0, cut), shuffled.slice(cut));
+      } else if (pick < 0.9) {
+        note("heal");
+        cluster.heal();
+      } else {
+        cluster.net.faults = random.chance(0.4) ? { ...reliableNetwork } : randomFaults(random);
+      }
+    };
+    cluster.net.faults = { ...chaosFaults };
+    const end = cluster.nowMs() + chaosMs;
+    cluster.sim.every(random.between(200, 800), () => {
+      if (cluster.nowMs() >= end) return false;
+      chaos();
+    });
+    cluster.sim.every(random.between(10, 60), () => {
+      if (cluster.nowMs() >= end) return false;
+      write();
+    });
+    await cluster.runFor(chaosMs);
+
+    // Heal, restart everyone, let replication settle, then compare every instance.
+    cluster.heal();
+    cluster.net.faults = { ...reliableNetwork };
+    for (const tag of tags) if (!cluster.server(tag)) await cluster.restart(tag);
+    let convergedAt = "";
+    const converged = (): boolean => {
+      const etags = tags.map((tag) => cluster.server(tag)?.hostedDatabase("Spade")?.instance.lastEtag ?? -1).join(",");
+      if (etags === convergedAt) return false;
+      convergedAt = etags;
+      const first = documentsOf(cluster, tags[0]!, "Spade");
+      return tags.every((tag) => {
+        const docs = documentsOf(cluster, tag, "Spade");
+        if (docs.size !== first.size) return false;
+        for (const [key, vector] of first) if (docs.get(key) !== vector) return false;
+        return true;
+      });
+    };
+    try {
+      await cluster.waitFor(converged, { what: "every instance of Spade to converge", timeoutMs: 30_000 });
+    } catch {
+      const sizes = tags.map((tag) => `${tag}:${documentsOf(cluster, tag, "Spade").size}`).join(" ");
+      fail("convergence", `after healing, the instances of Spade did not converge within 30 s (documents ${sizes})`);
+    }
+    await cluster.waitFor(() => sameClusterState(cluster, tags), { what: "the same cluster state everywhere", timeoutMs: 20_000 })
+      .catch(() => fail("cluster state", "after healing, the servers hold different cluster states"));
+    for (const [id, by] of acknowledged) {
+      for (const tag of tags) {
+        if (!documentsOf(cluster, tag, "Spade").has(`document:${id.toLowerCase()}`)) {
+          fail("acknowledged write lost", `${id} was acknowledged by ${by} but is missing on ${tag}`);
+          break;
+        }
+      }
+    }
+    await cluster.stop();
+  } catch (error) {
+    if (error instanceof Violation) fail(error.property, error.message);
+    else fail("crash", (error as Error).stack ?? String(error));
+  }
+  return result({});
+}
+
+function sameClusterState(cluster: SimCluster, tags: readonly NodeTag[]): boolean {
+  const states = tags.map((tag) => cluster.server(tag)?.clusterState).filter((s): s is ClusterState => s !== undefined);
+  if (states.length !== tags.length) return false;
+  const first = JSON.stringify(states[0]);
+  return states.every((state) => JSON.stringify(state) === first);
+}
