@@ -1,0 +1,35 @@
+import type { ClusterDescription } from "../cluster.ts";
+
+/** table renders rows as aligned text columns with a header and a rule. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, k) => Math.max(title.length, ...rows.map((row) => (row[k] ?? "").length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, k) => cell.padEnd(widths[k]!)).join("  ").trimEnd();
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+/**
+ * renderCluster is the Studio's cluster screen as text: url, tag, role, the leader as that server
+ * sees it ("-" when it knows none), and its term. A killed server shows "down".
+ */
+export function renderCluster(description: ClusterDescription): string {
+  return table(["url", "tag", "role", "leader", "term"], description.cluster.map((server) => [
+    server.url, server.tag, server.alive ? server.role : "down", server.alive ? (server.leader ?? "-") : "", server.alive ? String(server.term) : "",
+  ]));
+}
+
+/** renderDatabases shows each database's group: members in order (preferred first), promotables, rehabs. */
+export function renderDatabases(description: ClusterDescription): string {
+  if (description.databases.length === 0) return "(no databases)";
+  return table(["database", "members (preferred first)", "promotables", "rehabs", "factor"], description.databases.map((db) => [
+    db.name, db.members.join(", "), db.promotables.join(", ") || "-", db.rehabs.join(", ") || "-", String(db.replicationFactor),
+  ]));
+}
+
+/** renderDocuments lists the document ids each running server holds, per database. */
+export function renderDocuments(description: ClusterDescription): string {
+  const rows: string[][] = [];
+  for (const [server, databases] of Object.entries(description.documents)) {
+    for (const [database, ids] of Object.entries(databases)) rows.push([server, database, ids.join(", ") || "(empty)"]);
+  }
+  return rows.length === 0 ? "(no documents)" : table(["server", "database", "documents"], rows);
+}
