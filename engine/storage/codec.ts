@@ -71,7 +71,11 @@ export function encodeBatch(batch: readonly unknown[], limits: StorageLimits): E
   return { operations, payload };
 }
 
-function encodeOperation(operation: unknown, index: number, limits: StorageLimits): EncodedOperation {
+function encodeOperation(
+  operation: unknown,
+  index: number,
+  limits: StorageLimits,
+): EncodedOperation {
   if (typeof operation !== "object" || operation === null) {
     throw invalidBatch(index, "is not an object like { store, op, key, value }");
   }
@@ -95,14 +99,18 @@ function encodeOperation(operation: unknown, index: number, limits: StorageLimit
     );
   }
   if (op === "delete") return { store, key, json: null };
-  if (op !== "put") throw invalidBatch(index, `has op ${JSON.stringify(op)}; use "put" or "delete"`);
+  if (op !== "put") {
+    throw invalidBatch(index, `has op ${JSON.stringify(op)}; use "put" or "delete"`);
+  }
   if (!("value" in operation)) throw invalidBatch(index, `puts "${store}/${key}" without a value`);
   const value = (operation as { value: unknown }).value;
   return { store, key, json: encodeValue(value, `${store}/${key}`, limits.valueDepthMax) };
 }
 
 function invalidBatch(index: number, why: string): RookeryError {
-  return new RookeryError("InvalidStorageBatch", `storage batch operation ${index} ${why}`, { index });
+  return new RookeryError("InvalidStorageBatch", `storage batch operation ${index} ${why}`, {
+    index,
+  });
 }
 
 /**
@@ -129,11 +137,14 @@ function checkValue(
     if (Number.isFinite(value)) return;
     throw invalidValue(where, path, `${value} is not a finite number`);
   }
-  if (typeof value !== "object") throw invalidValue(where, path, `${kindOf(value)} cannot be stored`);
+  if (typeof value !== "object") {
+    throw invalidValue(where, path, `${kindOf(value)} cannot be stored`);
+  }
   if (depth >= depthMax) throw invalidValue(where, path, `the value nests deeper than ${depthMax}`);
   if (value instanceof Uint8Array) {
     if (value.constructor !== Uint8Array) {
-      throw invalidValue(where, path, `${kindOf(value)} cannot be stored; copy it into a Uint8Array`);
+      const why = `${kindOf(value)} cannot be stored; copy it into a Uint8Array`;
+      throw invalidValue(where, path, why);
     }
     found.special = true;
     return;
@@ -143,7 +154,9 @@ function checkValue(
   ancestors.add(value);
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
-      if (!(index in value)) throw invalidValue(where, `${path}[${index}]`, "arrays cannot have holes");
+      if (!(index in value)) {
+        throw invalidValue(where, `${path}[${index}]`, "arrays cannot have holes");
+      }
       checkValue(value[index], where, `${path}[${index}]`, depth + 1, depthMax, found, ancestors);
     }
   } else if (isPlainObject(value)) {
@@ -193,7 +206,10 @@ function fromJsonable(value: unknown): unknown {
     if (tag === "o" && typeof object["v"] === "object" && object["v"] !== null) {
       return mapFields(object["v"] as Record<string, unknown>);
     }
-    throw new RookeryError("StorageCorrupt", `a stored value has an unknown tag ${JSON.stringify(tag)}`);
+    throw new RookeryError(
+      "StorageCorrupt",
+      `a stored value has an unknown tag ${JSON.stringify(tag)}`,
+    );
   }
   return mapFields(object);
 }

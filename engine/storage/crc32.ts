@@ -4,9 +4,20 @@
  * in V8, which keeps the checksum well below the cost of the fsync it protects.
  */
 const tables: Uint32Array = makeTables();
-const slices = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => tables.subarray(k * 256, k * 256 + 256)) as [
-  Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array,
+type Tables = [
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
 ];
+// Eight separate views: V8 indexes them faster than offsets into the one array.
+const slices = [0, 1, 2, 3, 4, 5, 6, 7].map((k) =>
+  tables.subarray(k * 256, k * 256 + 256),
+) as Tables;
 
 // Eight 256-entry tables in one array: table k at offset k * 256.
 function makeTables(): Uint32Array {
@@ -34,7 +45,8 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0)
   let c = ~crc >>> 0;
   let i = start;
   for (; i + 8 <= end; i += 8) {
-    const low = c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
+    const low =
+      c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
     c =
       t7[low & 0xff]! ^
       t6[(low >>> 8) & 0xff]! ^

@@ -9,13 +9,14 @@
  * A batch is one record, so a crash keeps a batch whole or loses it whole. The marker starts with
  * 0xFF, a byte UTF-8 never contains, so no payload can look like the start of a record; that is
  * what lets recovery tell a torn tail (nothing valid after the damage) from corruption in the
- * middle (a valid record after it) — the first is cut off and reported, the second stops the open.
+ * middle (a valid record after it): the first is cut off and reported, the second stops the
+ * open.
  *
  * Group commit: `write` only queues; the queue is written with one writeSync and made durable with
  * one fdatasync at the next turn of the event loop (or after groupCommitWindowMs), so every write
- * issued meanwhile shares that fsync. The calls are synchronous on purpose: on this machine a sync
- * fsync costs ~70 µs against ~130 µs through fs.promises (reference/baselines.md), and the backend
- * runs in a server's own worker, where blocking for one fsync blocks nobody else.
+ * issued meanwhile shares that fsync. The calls are synchronous on purpose: on this machine a
+ * sync fsync costs ~70 µs against ~130 µs through fs.promises (reference/baselines.md), and the
+ * backend runs in a server's own worker, where blocking for one fsync blocks nobody else.
  *
  * The backend keeps no copy of the data in memory (the engine already holds its working state):
  * `load` reads the log back, which recovery does once. The state replayed at open is kept until
@@ -178,7 +179,8 @@ export async function openFsStorage<S extends object = AnySchema>(
       code: "torn-tail-cut",
       message:
         `cut ${tornTail.bytes} bytes of torn tail at offset ${tornTail.offset} in ${file}: the ` +
-        `last record was incomplete (a crash while it was written, so it was never acknowledged); ` +
+        "last record was incomplete (a crash while it was written, so it was never " +
+        "acknowledged); " +
         `the ${replay.records} records before it are kept`,
       file,
       offset: tornTail.offset,
@@ -227,11 +229,14 @@ function prepareFolder(path: string): string {
 
 function logError(file: string, verb: string, error: unknown): RookeryError {
   const code = errorCode(error);
-  if (code === "EACCES" || code === "EPERM" || code === "EROFS") return notWritable(file, error, "storage log");
-  return new RookeryError("StorageFailed", `cannot ${verb} the storage log ${file}: ${messageOf(error)}`, {
-    file,
-    cause: code,
-  });
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+    return notWritable(file, error, "storage log");
+  }
+  return new RookeryError(
+    "StorageFailed",
+    `cannot ${verb} the storage log ${file}: ${messageOf(error)}`,
+    { file, cause: code },
+  );
 }
 
 function folderError(path: string, error: unknown): RookeryError {
@@ -320,7 +325,8 @@ function replayLog(data: Uint8Array, file: string, dir: string, live: LiveState)
       operations = parsePayload(decoder.decode(data.subarray(start, start + length)));
     } catch (error) {
       // The checksum matched, so these bytes are what was written: a bug or a foreign writer.
-      throw corrupt(file, dir, offset, `the record's content is unreadable (${messageOf(error)})`, null, records);
+      const problem = `the record's content is unreadable (${messageOf(error)})`;
+      throw corrupt(file, dir, offset, problem, null, records);
     }
     live.apply(operations);
     records++;
@@ -336,7 +342,8 @@ function checkRecord(data: Uint8Array, view: DataView, offset: number): string |
   // No check against batchBytesMax: a log written with a larger limit must still open.
   const length = view.getUint32(offset + 4, true);
   if (offset + recordHeaderBytes + length > data.length) return "the record is incomplete";
-  const crc = crc32(data, offset + recordHeaderBytes, offset + recordHeaderBytes + length, crc32(data, offset + 4, offset + 8));
+  const start = offset + recordHeaderBytes;
+  const crc = crc32(data, start, start + length, crc32(data, offset + 4, offset + 8));
   if (crc !== view.getUint32(offset + 8, true)) return "the record's checksum does not match";
   return null;
 }
@@ -380,7 +387,9 @@ function parsePayload(text: string): EncodedOperation[] {
       throw new Error("an operation is not [store, key, value?]");
     }
     const [store, key] = entry as unknown[];
-    if (typeof store !== "string" || typeof key !== "string") throw new Error("a store or key is not a string");
+    if (typeof store !== "string" || typeof key !== "string") {
+      throw new Error("a store or key is not a string");
+    }
     // Re-encoding what JSON.parse made of our own JSON.stringify output gives the same text.
     return { store, key, json: entry.length === 3 ? JSON.stringify(entry[2]) : null };
   });
@@ -397,7 +406,11 @@ function cutTail(file: string, length: number): void {
 }
 
 /** writeLogFile writes a complete log (header and records) to `file` via a synced temp file. */
-function writeLogFile(file: string, dir: string, payloads: Iterable<string>): { bytes: number; records: number } {
+function writeLogFile(
+  file: string,
+  dir: string,
+  payloads: Iterable<string>,
+): { bytes: number; records: number } {
   const temp = file + compactingSuffix;
   const fd = openSync(temp, "w");
   let bytes = 0;
@@ -664,8 +677,9 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
     if (replay.end !== data.length) {
       throw new RookeryError(
         "StorageCorrupt",
-        `the storage log ${this.file} changed while open: it ends with ${data.length - replay.end} ` +
-          `unreadable bytes at offset ${replay.end}; another process may be writing to ${this.dir}`,
+        `the storage log ${this.file} changed while open: it ends with ` +
+          `${data.length - replay.end} unreadable bytes at offset ${replay.end}; another ` +
+          `process may be writing to ${this.dir}`,
         { file: this.file, offset: replay.end },
       );
     }
@@ -676,7 +690,11 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
    * fail stops the storage after an I/O error: after a failed fsync the page cache cannot be
    * trusted (what is on disk is unknown), so the only safe way on is to reopen and recover.
    */
-  private fail(error: unknown, verb: string, group: readonly { reject: (error: unknown) => void }[]): void {
+  private fail(
+    error: unknown,
+    verb: string,
+    group: readonly { reject: (error: unknown) => void }[],
+  ): void {
     this.failure = isRookeryError(error)
       ? error
       : new RookeryError(

@@ -230,7 +230,8 @@ export class IndexedDbStorage<S extends object = AnySchema> implements Storage<S
       }
       if (this.closed) {
         // Crashed while committing: a killed server never hears back, so nothing is acknowledged.
-        for (const job of group) job.reject(this.failure ?? closedError(this.name, "finish a write (it crashed)"));
+        const lost = this.failure ?? closedError(this.name, "finish a write (it crashed)");
+        for (const job of group) job.reject(lost);
         break;
       }
       for (const job of group) {
@@ -249,7 +250,9 @@ export class IndexedDbStorage<S extends object = AnySchema> implements Storage<S
     const requests: Promise<unknown>[] = [];
     for (const job of group) {
       for (const { store, key, json } of job.batch.operations) {
-        requests.push(json === null ? tx.store.delete([store, key]) : tx.store.put(json, [store, key]));
+        requests.push(
+          json === null ? tx.store.delete([store, key]) : tx.store.put(json, [store, key]),
+        );
       }
     }
     // Awaiting every request with tx.done leaves no request rejection unhandled.
@@ -314,7 +317,8 @@ export class IndexedDbStorage<S extends object = AnySchema> implements Storage<S
     const lost = this.queue.splice(0);
     this.queuedBytes = 0;
     this.db.close();
-    for (const job of lost) job.reject(failure ?? closedError(this.name, "finish a write (it crashed)"));
+    const error = failure ?? closedError(this.name, "finish a write (it crashed)");
+    for (const job of lost) job.reject(error);
   }
 }
 

@@ -217,7 +217,8 @@ export class MemoryStorage<S extends object = AnySchema> implements Storage<S> {
     this.pending = [];
     this.pendingBytes = 0;
     this.release();
-    for (const { reject } of lost) reject?.(closedError(this.disk.name, "finish a write (it crashed)"));
+    const error = closedError(this.disk.name, "finish a write (it crashed)");
+    for (const { reject } of lost) reject?.(error);
   }
 
   private release(): void {

@@ -28,7 +28,13 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** rawLimit: one small record per writeSync + fsync (or fdatasync), nothing else. */
-function rawLimit(dir: string, sync: (fd: number) => void): { opsPerSecond: number; medianUs: number; p99Us: number } {
+interface Rate {
+  opsPerSecond: number;
+  medianUs: number;
+  p99Us: number;
+}
+
+function rawLimit(dir: string, sync: (fd: number) => void): Rate {
   const fd = openSync(join(dir, "raw.log"), "w");
   const record = new Uint8Array(64).fill(0x61);
   const samples: number[] = [];
@@ -79,7 +85,7 @@ const small = (i: number): StorageOperation[] => [
 ];
 
 /** sequential: one writer, each write awaited before the next (the latency-bound case). */
-async function sequential(storage: Storage): Promise<{ opsPerSecond: number; medianUs: number; p99Us: number; syncsPerWrite: number }> {
+async function sequential(storage: Storage): Promise<Rate & { syncsPerWrite: number }> {
   const samples: number[] = [];
   const before = storage.stats();
   const started = performance.now();
@@ -103,7 +109,14 @@ async function sequential(storage: Storage): Promise<{ opsPerSecond: number; med
 async function concurrent(
   storage: Storage,
   writers: number,
-): Promise<{ writers: number; recordsPerSecond: number; recordsPerSync: number; medianLatencyUs: number; p99LatencyUs: number; megabytesPerSecond: number }> {
+): Promise<{
+  writers: number;
+  recordsPerSecond: number;
+  recordsPerSync: number;
+  medianLatencyUs: number;
+  p99LatencyUs: number;
+  megabytesPerSecond: number;
+}> {
   const body = "r".repeat(1024 - 40);
   const samples: number[] = [];
   const before = storage.stats();
@@ -112,7 +125,8 @@ async function concurrent(
   const loop = async (writer: number) => {
     for (let i = 0; !stop; i++) {
       const t = performance.now();
-      await storage.write([{ store: "documents", op: "put", key: `w${writer}/${i % 64}`, value: { i, body } }]);
+      const key = `w${writer}/${i % 64}`;
+      await storage.write([{ store: "documents", op: "put", key, value: { i, body } }]);
       samples.push((performance.now() - t) * 1000);
       if (performance.now() - started >= runMs) stop = true;
     }
@@ -150,7 +164,11 @@ export async function benchStorageAsync(): Promise<Record<string, unknown>> {
     const group1024 = await concurrent(grouped, 1024);
     await grouped.close();
 
-    const windowed = await openFsStorage({ dir: join(root, "windowed"), autoCompact: false, groupCommitWindowMs: 1 });
+    const windowed = await openFsStorage({
+      dir: join(root, "windowed"),
+      autoCompact: false,
+      groupCommitWindowMs: 1,
+    });
     const window1ms = await concurrent(windowed, 1024);
     const logBytes = windowed.logBytes;
     await windowed.close();
@@ -202,8 +220,14 @@ export async function benchStorageAsync(): Promise<Record<string, unknown>> {
         compaction: { ...compaction, ms: round(compactMs, 1) },
       },
       memory: {
-        immediateSequential: { opsPerSecond: memoryImmediate.opsPerSecond, medianUs: memoryImmediate.medianUs },
-        microtask256Writers1KB: { recordsPerSecond: memoryMicrotask.recordsPerSecond, recordsPerSync: memoryMicrotask.recordsPerSync },
+        immediateSequential: {
+          opsPerSecond: memoryImmediate.opsPerSecond,
+          medianUs: memoryImmediate.medianUs,
+        },
+        microtask256Writers1KB: {
+          recordsPerSecond: memoryMicrotask.recordsPerSecond,
+          recordsPerSync: memoryMicrotask.recordsPerSync,
+        },
         vsRawFdatasync: ratio(memoryImmediate.opsPerSecond),
       },
     };

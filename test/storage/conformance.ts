@@ -269,7 +269,8 @@ export function runStorageConformance(
     if (traits.groupsConcurrentWrites) {
       it("concurrent writers share durability points (group commit)", async () => {
         const storage = await open();
-        await Promise.all(Array.from({ length: 100 }, (_, i) => storage.write([put("documents", `g${i}`, i)])));
+        const writes = Array.from({ length: 100 }, (_, i) => storage.write([put("documents", `g${i}`, i)]));
+        await Promise.all(writes);
         const stats = storage.stats();
         expect(stats.writes).toBe(100);
         expect(stats.syncs).toBeGreaterThan(0);
@@ -290,7 +291,9 @@ export function runStorageConformance(
       const storage = await open();
       const big = "x".repeat(2 * 1024 * 1024);
       const bytes = new Uint8Array(1024 * 1024).map((_, i) => (i * 31) & 0xff);
-      const many = Array.from({ length: 10_000 }, (_, i) => put("revisions", `r/${i}`, { i, body: "y".repeat(50) }));
+      const many = Array.from({ length: 10_000 }, (_, i) =>
+        put("revisions", `r/${i}`, { i, body: "y".repeat(50) }),
+      );
       await storage.write([put("documents", "big", { big }), put("attachments", "bin", bytes)]);
       await storage.write(many);
       storage.crash();

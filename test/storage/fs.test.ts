@@ -159,11 +159,16 @@ describe("fs storage: recovery, compaction, group commit", () => {
     writeFileSync(file, damaged);
     const error = await rejection(openHere());
     expect(isRookeryError(error, "StorageCorrupt"), String(error)).toBe(true);
-    expect(error.message).toContain(`the storage log ${join(dir, logFileName)} is corrupt at byte offset ${recordStart}`);
+    expect(error.message).toContain(
+      `the storage log ${join(dir, logFileName)} is corrupt at byte offset ${recordStart}`,
+    );
     expect(error.message).toContain("checksum does not match");
     expect(error.message).toContain(`a valid record follows at byte ${ends[2]}`);
     expect(error.message).toMatch(/Restore .* from a backup, or move .* aside/);
-    expect((error as unknown as { details: object }).details).toMatchObject({ offset: recordStart, recordsBefore: 2 });
+    expect((error as unknown as { details: object }).details).toMatchObject({
+      offset: recordStart,
+      recordsBefore: 2,
+    });
     // Nothing was cut or rewritten: the operator gets the file as it was.
     expect(readFileSync(file).equals(damaged)).toBe(true);
     expect(warnings).toEqual([]);
@@ -207,7 +212,10 @@ describe("fs storage: recovery, compaction, group commit", () => {
         Array.from({ length: 10 }, (_, i) => put(`users/${i}`, { round, pad: "p".repeat(100) })),
       );
     }
-    await storage.write([{ store: "documents", op: "delete", key: "users/9" }, { store: "meta", op: "put", key: "m", value: new Uint8Array([7]) }]);
+    await storage.write([
+      { store: "documents", op: "delete", key: "users/9" },
+      { store: "meta", op: "put", key: "m", value: new Uint8Array([7]) },
+    ]);
     const before = plain(await storage.load());
     const sizeBefore = storage.logBytes;
     const report = await storage.compact();

@@ -65,7 +65,11 @@ describe("memory storage under the simulator's control", () => {
 
   it("microtask mode shares one sync among the writes of one synchronous run", async () => {
     const storage = openMemoryStorage({ sync: "microtask" });
-    await Promise.all([storage.write([put("a", 1)]), storage.write([put("b", 2)]), storage.write([put("c", 3)])]);
+    await Promise.all([
+      storage.write([put("a", 1)]),
+      storage.write([put("b", 2)]),
+      storage.write([put("c", 3)]),
+    ]);
     await storage.write([put("d", 4)]);
     expect(storage.stats()).toMatchObject({ writes: 4, syncs: 2 });
   });
@@ -105,5 +109,27 @@ describe("memory storage under the simulator's control", () => {
       return plain(await openMemoryStorage({ disk }).load());
     };
     expect(await run()).toEqual(await run());
+  });
+});
+
+describe("a declared schema", () => {
+  interface RaftSchema {
+    "raft-log": { term: number; data: string };
+    "raft-state": { term: number; vote: string | null; commit: number };
+  }
+
+  it("types each store's values for writes and loads", async () => {
+    const storage = openMemoryStorage<RaftSchema>();
+    await storage.write([
+      { store: "raft-log", op: "put", key: "00000001", value: { term: 1, data: "x" } },
+      { store: "raft-state", op: "put", key: "hard", value: { term: 1, vote: "A", commit: 1 } },
+    ]);
+    // @ts-expect-error a raft-state value needs vote and commit
+    const wrong = storage.write([{ store: "raft-state", op: "put", key: "hard", value: { term: 2 } }]);
+    await wrong;
+    // @ts-expect-error there is no such store in the schema
+    await storage.write([{ store: "documents", op: "delete", key: "x" }]).catch(() => {});
+    const log: Map<string, { term: number; data: string }> = await storage.loadStore("raft-log");
+    expect(log.get("00000001")?.term).toBe(1);
   });
 });
