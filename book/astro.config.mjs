@@ -33,12 +33,12 @@ const bookCodeBlocks = {
 const chapter = (slug, label) => ({ label, link: `/chapter/${slug}/` });
 
 export default defineConfig({
+  devToolbar: { enabled: false },
   base: basePath(),
   ...(process.env.SITE_URL ? { site: process.env.SITE_URL } : {}),
   // `npm run build` writes the static site to the repository's dist/ (any base path works).
   outDir: "../dist",
   trailingSlash: "always",
-  telemetry: false,
   integrations: [
     starlight({
       title: "Rookery",

@@ -24,9 +24,11 @@ async function openPage(context, { theme, viewport = { width: 1280, height: 900 
     if (message.type() === "error") errors.push(`console: ${message.text()}`);
   });
   page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
-  page.on("requestfailed", (request) =>
-    errors.push(`request failed: ${request.url()} (${request.failure()?.errorText})`),
-  );
+  page.on("requestfailed", (request) => {
+    // A navigation (click, reload) cancels requests still in flight; that is not a failure.
+    const reason = request.failure()?.errorText ?? "";
+    if (reason !== "net::ERR_ABORTED") errors.push(`request failed: ${request.url()} (${reason})`);
+  });
   page.on("response", (response) => {
     if (response.status() >= 400) errors.push(`HTTP ${response.status()}: ${response.url()}`);
   });

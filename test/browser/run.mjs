@@ -14,7 +14,8 @@ const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Shared by the suites; filled in by the `before` hook. */
 const context = { base, outDir: "", site: undefined, browser: undefined };
 
-describe(`the book built under ${base}`, () => {
+// The suites use separate browser contexts, so they can run side by side (the axe passes dominate).
+describe(`the book built under ${base}`, { concurrency: 4 }, () => {
   let cleanup = async () => {};
   before(async () => {
     if (process.env.ROOKERY_BOOK_DIST) {

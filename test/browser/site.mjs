@@ -50,7 +50,7 @@ export async function buildBook(base) {
           ...process.env,
           BASE_PATH: base,
           ASTRO_TELEMETRY_DISABLED: "1",
-          ASTRO_DISABLE_UPDATE_CHECK: "1",
+          ASTRO_DISABLE_UPDATE_CHECK: "true",
         },
         stdio: ["ignore", "pipe", "pipe"],
       },
