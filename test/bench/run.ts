@@ -1,11 +1,15 @@
 /**
  * npm run bench -- [suite …] [--json FILE]
- * Suites: raft. Results print as JSON and, with --json, are written to FILE for scripts to read.
+ * Suites: raft, replication. Results print as JSON and, with --json, are written to FILE for scripts to read.
  */
 import { writeFileSync } from "node:fs";
 import { benchRaft } from "./raft.ts";
+import { benchReplication } from "./replication.ts";
 
-const suites: Record<string, () => Record<string, unknown>> = { raft: benchRaft };
+const suites: Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>> = {
+  raft: benchRaft,
+  replication: benchReplication,
+};
 
 const argv = process.argv.slice(2);
 let jsonFile: string | undefined;
@@ -29,7 +33,7 @@ for (const name of names) {
 const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
 for (const name of names) {
   const started = performance.now();
-  results[name] = suites[name]!();
+  results[name] = await suites[name]!();
   console.error(`${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 const text = JSON.stringify(results, null, 2);

@@ -10,7 +10,7 @@
 import { execFileSync } from "node:child_process";
 import { closeSync, fdatasyncSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openMemoryStorage } from "../../engine/storage/index.ts";
 import { openFsStorage } from "../../engine/storage/node.ts";
@@ -241,6 +241,7 @@ export function benchStorage(): Record<string, unknown> {
   const self = fileURLToPath(import.meta.url);
   const output = execFileSync(process.execPath, ["--import", "tsx", self, "--child"], {
     encoding: "utf8",
+    cwd: join(dirname(self), "..", ".."), // where node_modules/tsx resolves
     stdio: ["ignore", "pipe", "inherit"],
     maxBuffer: 16 * 1024 * 1024,
   });

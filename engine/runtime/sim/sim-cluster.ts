@@ -250,6 +250,20 @@ export class SimCluster {
     return false;
   }
 
+  /**
+   * settle runs virtual time until `promise` settles: for work started inside the simulation
+   * without a client request (a server's handleRequest called directly, by tests and benches).
+   */
+  async settle<T>(promise: Promise<T>, timeoutMs = 60_000): Promise<T> {
+    let settled = false;
+    const tracked = promise.finally(() => {
+      settled = true;
+    });
+    const met = await this.drive(() => settled, this.sim.nowMs() + timeoutMs);
+    if (!met) throw new RookeryError("WaitTimedOut", `waited ${timeoutMs} virtual ms for work inside the cluster to finish`);
+    return await tracked;
+  }
+
   /** request sends one request to a server over the simulated network. */
   async request(url: string, request: ServerRequest, options: { readonly timeoutMs?: number; readonly from?: string } = {}): Promise<ServerResponse> {
     const requestId = this.nextRequestId++;
