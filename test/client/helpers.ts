@@ -22,7 +22,10 @@ export async function clusterWith(options: {
   const admin = new DocumentStore({ urls: cluster.urls, network: cluster.network, address: "admin" }).initialize();
   for (const url of cluster.urls.slice(1)) await admin.maintenance.addNodeToCluster(url);
   if (options.servers > 1) {
-    await cluster.waitFor((c) => c.servers.every((s) => s.tag !== "?" && s.leader !== null), { what: "every server in the cluster" });
+    // Every server tagged and following a leader, and every one a voter (not a learner still).
+    await cluster.waitFor((c) => c.servers.every((s) => s.tag !== "?" && s.leader !== null) &&
+      c.servers.every((s) => (c.server(s.url)?.raftStatus()?.membership.voters.length ?? 0) === options.servers),
+    { what: "every server a voting member of the cluster" });
   }
   if (options.database) {
     await admin.maintenance.createDatabase(options.nodes
