@@ -269,7 +269,7 @@ describe("fs storage: recovery, compaction, group commit", () => {
   });
 
   it("a group commit window gathers writes issued over several turns", async () => {
-    const storage = await openHere({ groupCommitWindowMs: 20 });
+    const storage = await openHere({ groupCommitWindowMs: 100 });
     const first = storage.write([put("a", 1)]);
     await new Promise((resolve) => setImmediate(resolve));
     const second = storage.write([put("b", 2)]);
