@@ -23,6 +23,11 @@ const bookCodeBlocks = {
         if (node.type !== "element") return;
         if (node.tagName === "pre") node.properties.tabIndex = 0;
         if (runnable && node.tagName === "figure") node.properties.dataRunnable = "true";
+        const classes = [node.properties.className ?? []].flat();
+        if (runnable && node.tagName === "span" && classes.includes("title")) {
+          node.children.push({ type: "text", value: " · runnable walkthrough" });
+          return;
+        }
         for (const child of node.children ?? []) visit(child);
       };
       visit(renderData.blockAst);
