@@ -24,9 +24,23 @@ interface AssuranceWaiter {
   readonly settle: (outcome: WriteAssuranceOutcome) => void;
 }
 
-/** databaseStore names the storage store that keeps one of a database's item stores. */
-export function databaseStore(database: string, store: string): string {
-  return `db/${database.toLowerCase()}/${store}`;
+/**
+ * databaseStore names the storage store that keeps one kind of item for every database on a
+ * server ("db-documents", "db-revisions" …); store names stay within what every backend accepts.
+ */
+export function databaseStore(store: string): string {
+  return `db-${store}`;
+}
+
+/** databaseKey prefixes an item's key with its database, so one store serves all databases. */
+export function databaseKey(database: string, key: string): string {
+  return `${database.toLowerCase()}|${key}`;
+}
+
+/** databaseOfKey splits a stored key back into its database and the item's own key. */
+export function splitDatabaseKey(stored: string): { database: string; key: string } {
+  const bar = stored.indexOf("|");
+  return { database: stored.slice(0, bar), key: stored.slice(bar + 1) };
 }
 
 export const cursorStore = "replication-cursors";
@@ -205,7 +219,7 @@ export class HostedDatabase {
 export function persistenceWrites(batch: PersistenceBatch): StorageWrite[] {
   return batch.operations.map((operation) =>
     operation.op === "put"
-      ? { store: databaseStore(batch.database, operation.store), op: "put" as const, key: operation.key, value: operation.value }
-      : { store: databaseStore(batch.database, operation.store), op: "delete" as const, key: operation.key },
+      ? { store: databaseStore(operation.store), op: "put" as const, key: databaseKey(batch.database, operation.key), value: operation.value }
+      : { store: databaseStore(operation.store), op: "delete" as const, key: databaseKey(batch.database, operation.key) },
   );
 }

@@ -4,4 +4,4 @@ export * from "./protocol.ts";
 export type * from "./ports.ts";
 export { serverTimingDefault, withTiming } from "./timing.ts";
 export type { ServerTiming } from "./timing.ts";
-export { HostedDatabase, databaseStore, instanceSettings } from "./hosted-database.ts";
+export { HostedDatabase, databaseStore, databaseKey, instanceSettings } from "./hosted-database.ts";

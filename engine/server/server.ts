@@ -20,7 +20,7 @@ import { quorum } from "../raft/index.ts";
 import type { Message as RaftMessage, SoftState } from "../raft/index.ts";
 import type { DestinationCursor, ReplicationLimits, ReplicationMessage } from "../replication/index.ts";
 import { writeAssuranceTimeoutError } from "../replication/index.ts";
-import { cursorStore, databaseStore, HostedDatabase, instanceSettings, persistenceWrites } from "./hosted-database.ts";
+import { cursorStore, databaseStore, HostedDatabase, instanceSettings, persistenceWrites, splitDatabaseKey } from "./hosted-database.ts";
 import type { ServerStorage, ServerTransport, StorageWrite, TraceEvent } from "./ports.ts";
 import { topologyView } from "./protocol.ts";
 import type { DocumentView, Envelope, PeerMessage, ServerError, ServerRequest, ServerResponse } from "./protocol.ts";
@@ -618,8 +618,10 @@ export class Server {
     const options = { database: name, nodeTag: this.tag, databaseId };
     const records: PersistedRecord[] = [];
     for (const store of ["documents", "conflicts", "revisions", "attachments", "database"] as StoreName[]) {
-      const kept = this.loaded.get(databaseStore(name, store));
-      if (kept) for (const [k, value] of kept) records.push({ store, key: k, value: value as PersistedRecord["value"] });
+      for (const [stored, value] of this.loaded.get(databaseStore(store)) ?? []) {
+        const { database, key: itemKey } = splitDatabaseKey(stored);
+        if (database === key) records.push({ store, key: itemKey, value: value as PersistedRecord["value"] });
+      }
     }
     const instance = records.length > 0 ? DatabaseInstance.recover(options, records) : new DatabaseInstance(options);
     const cursors = new Map<NodeTag, DestinationCursor>();

@@ -1,14 +1,16 @@
 /**
  * npm run bench -- [suite …] [--json FILE]
- * Suites: raft, replication. Results print as JSON and, with --json, are written to FILE for scripts to read.
+ * Suites: raft, replication, storage. Results print as JSON and, with --json, are written to FILE for scripts to read.
  */
 import { writeFileSync } from "node:fs";
 import { benchRaft } from "./raft.ts";
 import { benchReplication } from "./replication.ts";
+import { benchStorageAsync } from "./storage.ts";
 
 const suites: Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>> = {
   raft: benchRaft,
   replication: benchReplication,
+  storage: benchStorageAsync,
 };
 
 const argv = process.argv.slice(2);

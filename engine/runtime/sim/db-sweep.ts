@@ -205,7 +205,7 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
         acknowledged.set(id, tag);
         if (assured) {
           // A holder may have crashed since it acknowledged; what it made durable still counts.
-          const holders = tags.filter((t) => cluster.storageOf(t).some(databaseStore("Spade", "documents"),
+          const holders = tags.filter((t) => cluster.storageOf(t).some(databaseStore("documents"),
             (value) => (value as { id?: string; kind?: string }).id === id && (value as { kind?: string }).kind === "document"));
           if (holders.length < 2) fail("write assurance", `${id} was acknowledged with 1 replica but only ${holders.join(", ") || "nobody"} holds it`);
         }
