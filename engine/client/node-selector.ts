@@ -97,9 +97,9 @@ export class NodeSelector {
   preferred(): ServerNode | undefined {
     const member = this.nodes.findIndex((node, i) => node.role === "member" && this.healthy(i));
     if (member >= 0) return this.nodes[member];
-    const any = this.nodes.findIndex((_, i) => this.healthy(i));
+    const healthy = this.nodes.findIndex((_, i) => this.healthy(i));
     // Everyone failed: the first node, so the caller gets an error or finds it recovered.
-    return this.nodes[any >= 0 ? any : 0];
+    return this.nodes[healthy >= 0 ? healthy : 0];
   }
 
   /** bySession is round robin: from index sessionId % n, the first healthy member, wrapping round. */

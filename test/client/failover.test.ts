@@ -145,3 +145,25 @@ describe("failover", () => {
     expect(events.filter((e) => e.type === "topology-updated").length).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe("determinism", () => {
+  it("the same seed gives the same requests, failovers and topology changes, to the virtual millisecond", async () => {
+    const run = async () => {
+      const cluster = await clusterWith({ servers: 3, seed: 99, database: "Spade" });
+      const { store, events } = storeFor(cluster, "Spade", { conventions: { readBalance: "roundRobin" } });
+      for (let i = 0; i < 20; i++) {
+        if (i === 5) await cluster.kill("A");
+        if (i === 12) await cluster.restart("A");
+        const session = store.openSession();
+        await session.load(`orders/${i - 1}`);
+        session.store({ n: i }, `orders/${i}`);
+        await session.saveChanges();
+        await cluster.runFor(150);
+      }
+      return events;
+    };
+    const first = await run();
+    expect(first.some((e) => e.type === "failover")).toBe(true);
+    expect(await run()).toEqual(first);
+  });
+});
