@@ -133,9 +133,17 @@ export class HostedDatabase {
   /** receive handles a replication message addressed to this instance. */
   receive(message: ReplicationMessage, nowMs: number, retryMs: number): void {
     switch (message.type) {
-      case "replication-connect":
+      case "replication-connect": {
         this.events.send(message.from, answerConnect(this.instance, message));
+        // A sibling that just opened the database connects to us; our own connect to it may
+        // have arrived before it hosted the database, so try again now rather than after a retry.
+        const back = this.destinations.get(message.from);
+        if (back && !back.connected) {
+          back.lastSentMs = -Infinity;
+          this.pump(nowMs, retryMs);
+        }
         return;
+      }
       case "replication-batch":
         return this.receiveBatch(message);
       case "replication-ack":

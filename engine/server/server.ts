@@ -226,7 +226,8 @@ export class Server {
       if (clusterOperations.has(request.type)) return await this.clusterOperation(request);
       return this.withTopologyEtag(request, await this.answerLocally(request));
     } catch (error) {
-      return fromError(error);
+      // Errors carry the topology etag too: "offline here" is how a client learns it is stale.
+      return this.withTopologyEtag(request, fromError(error));
     } finally {
       this.requestsInFlight--;
     }

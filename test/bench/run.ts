@@ -1,8 +1,9 @@
 /**
  * npm run bench -- [suite …] [--json FILE]
- * Suites: raft, replication, storage. Results print as JSON and, with --json, are written to FILE for scripts to read.
+ * Suites: raft, replication, storage, client. Results print as JSON and, with --json, are written to FILE for scripts to read.
  */
 import { writeFileSync } from "node:fs";
+import { benchClient } from "./client.ts";
 import { benchRaft } from "./raft.ts";
 import { benchReplication } from "./replication.ts";
 import { benchStorageAsync } from "./storage.ts";
@@ -11,6 +12,7 @@ const suites: Record<string, () => Record<string, unknown> | Promise<Record<stri
   raft: benchRaft,
   replication: benchReplication,
   storage: benchStorageAsync,
+  client: benchClient,
 };
 
 const argv = process.argv.slice(2);
