@@ -21,7 +21,11 @@ function byLoadThenTag(counts: Readonly<Record<NodeTag, number>>) {
  * node and the chosen set alone would make the same server preferred every time.
  * The caller has checked that enough candidates exist.
  */
-export function placeDatabase(state: ClusterState, replicationFactor: number): NodeTag[] {
+export function placeDatabase(
+  state: ClusterState,
+  replicationFactor: number,
+  unreachable: readonly NodeTag[] = [],
+): NodeTag[] {
   const candidates = placementCandidates(state);
   assert(
     Number.isInteger(replicationFactor) && replicationFactor >= 1,
@@ -31,7 +35,10 @@ export function placeDatabase(state: ClusterState, replicationFactor: number): N
     replicationFactor <= candidates.length,
     () => `placeDatabase: factor ${replicationFactor} > ${candidates.length} candidates`,
   );
-  const chosen = candidates.sort(byLoadThenTag(hostedDatabaseCounts(state))).slice(0, replicationFactor);
+  // Like RavenDB, leave servers the leader cannot reach aside unless the factor needs them.
+  const byLoad = byLoadThenTag(hostedDatabaseCounts(state));
+  const down = (tag: NodeTag): number => (unreachable.includes(tag) ? 1 : 0);
+  const chosen = candidates.sort((a, b) => down(a) - down(b) || byLoad(a, b)).slice(0, replicationFactor);
   assert(new Set(chosen).size === chosen.length, "placeDatabase chose a node twice");
   const preferred = preferredCounts(state);
   return chosen

@@ -1,3 +1,4 @@
+import type { NodeTag } from "../core/index.ts";
 import type { ClusterCommand } from "./commands.ts";
 import type { ClusterError } from "./errors.ts";
 import type { ClusterState } from "./model.ts";
@@ -17,12 +18,16 @@ export type PreparedCommand =
  * the placed topology into the record it proposes. Tags of new servers are left to apply, so two
  * additions in flight at once cannot be handed the same tag.
  */
-export function prepareClusterCommand(state: ClusterState, command: unknown): PreparedCommand {
+export function prepareClusterCommand(
+  state: ClusterState,
+  command: unknown,
+  unreachable: readonly NodeTag[] = [],
+): PreparedCommand {
   const error = validateClusterCommand(state, command);
   if (error !== undefined) return { ok: false, error };
   const valid = command as ClusterCommand;
   if (valid.type === "createDatabase" && valid.nodes === undefined) {
-    const nodes = placeDatabase(state, valid.replicationFactor ?? 1);
+    const nodes = placeDatabase(state, valid.replicationFactor ?? 1, unreachable);
     const reason = valid.reason ?? placedByLoad(nodes.length);
     return { ok: true, command: { ...valid, replicationFactor: nodes.length, nodes, reason } };
   }

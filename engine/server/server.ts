@@ -381,6 +381,13 @@ export class Server {
     return response;
   }
 
+  /** unreachableTags lists the servers this leader has not heard from lately. */
+  private unreachableTags(): NodeTag[] {
+    const now = this.clock.nowMs();
+    return clusterNodeTags(this.rachis!.state).filter((tag) =>
+      tag !== this.tag && now - (this.lastHeardMs.get(tag) ?? -Infinity) > this.timing.reachableWithinMs);
+  }
+
   private noLeader(request: ServerRequest): ServerResponse {
     const status = this.rachis!.status();
     const voters = status.membership.voters.length;
@@ -438,7 +445,7 @@ export class Server {
   }
 
   private async proposeCommand(raw: ClusterCommand, deadline: number, request: ServerRequest): Promise<ServerResponse> {
-    const prepared = prepareClusterCommand(this.rachis!.state, raw);
+    const prepared = prepareClusterCommand(this.rachis!.state, raw, this.unreachableTags());
     if (!prepared.ok) return failure(prepared.error.code, prepared.error.message, prepared.error.details);
     const proposal = this.rachis!.propose(prepared.command);
     if (!proposal.accepted) return this.noLeader(request);

@@ -177,3 +177,16 @@ describe("Write assurance for high value data", () => {
     await book.cluster.waitFor(() => book.ids("D", "Hoe").includes("tasks/1"), { what: "tasks/1 on D" });
   });
 });
+
+describe("Placement leaves unreachable servers aside", () => {
+  it("a database created while C is down goes to servers the leader can reach", async () => {
+    const book = await fiveNodes();
+    const leader = book.cluster.servers.find((s) => s.role === "leader")!.tag;
+    const victim = ["C", "D", "E"].find((tag) => tag !== leader)!;
+    await book.cluster.kill(victim);
+    await book.cluster.runFor(2000);
+    const created = ok<{ nodes: string[] }>(await book.ask(leader, { type: "create-database", name: "Trowel", replicationFactor: 3 }));
+    expect(created.nodes).not.toContain(victim);
+    expect(created.nodes).toHaveLength(3);
+  });
+});
