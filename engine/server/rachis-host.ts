@@ -38,7 +38,11 @@ export class RachisHost {
   private clusterState: ClusterState = emptyClusterState();
   private readonly pending = new Map<number, PendingProposal>();
   private busy = false;
-  private readonly queued: ({ kind: "step"; message: Message } | { kind: "tick" })[] = [];
+  private readonly queued: (
+    | { kind: "step"; message: Message }
+    | { kind: "tick" }
+    | { kind: "propose"; data: string; resolve: (outcome: ClusterCommandResult | "lost") => void }
+  )[] = [];
   private firstStoredIndex = 1;
   private lastStoredIndex = 0;
   private snapshotIndex = 0;
@@ -129,7 +133,14 @@ export class RachisHost {
    * here, or "lost" when another entry took its place (leadership changed before it committed).
    */
   propose(command: ClusterCommand): { accepted: false; result: ProposeResult } | { accepted: true; outcome: Promise<ClusterCommandResult | "lost"> } {
-    if (this.busy) return { accepted: false, result: { accepted: false, reason: "not-leader", leader: this.raw.soft().leader, detail: "busy persisting" } };
+    if (this.busy) {
+      // With asynchronous storage a Ready may still be persisting; the Raft node must not change
+      // before it advances, so the proposal waits its turn like a tick or a message. If this node
+      // is no longer leader by then, the proposal is "lost", as one overtaken by an election.
+      const data = JSON.stringify(command);
+      const outcome = new Promise<ClusterCommandResult | "lost">((resolve) => this.queued.push({ kind: "propose", data, resolve }));
+      return { accepted: true, outcome };
+    }
     const result = this.raw.propose(JSON.stringify(command));
     if (!result.accepted) return { accepted: false, result };
     const outcome = new Promise<ClusterCommandResult | "lost">((resolve) => {
@@ -181,7 +192,12 @@ export class RachisHost {
     while (!this.busy && this.queued.length > 0) {
       const next = this.queued.shift()!;
       if (next.kind === "tick") this.raw.tick();
-      else this.raw.step(next.message);
+      else if (next.kind === "step") this.raw.step(next.message);
+      else {
+        const result = this.raw.propose(next.data);
+        if (result.accepted) this.pending.set(result.index, { term: result.term, resolve: next.resolve });
+        else next.resolve("lost");
+      }
       this.pump();
     }
   }

@@ -357,8 +357,8 @@ export class Server {
     for (;;) {
       const soft = this.rachis!.soft();
       if (soft.role === "leader") {
-        await this.waitUntil(() => this.rachis!.isLeaderInOffice() || this.rachis!.soft().role !== "leader", deadline);
-        if (this.rachis!.isLeaderInOffice()) return await this.executeAsLeader(request, deadline);
+        await this.waitUntil(() => this.readyToLead() || this.rachis!.soft().role !== "leader", deadline);
+        if (this.readyToLead()) return await this.executeAsLeader(request, deadline);
       } else if (soft.leader !== null) {
         const leaderUrl = clusterNodeUrl(this.rachis!.state, soft.leader);
         if (leaderUrl) {
@@ -370,6 +370,19 @@ export class Server {
       const term = soft.term;
       await this.waitUntil(() => this.rachis!.soft().leader !== null && (this.rachis!.soft().term !== term || soft.leader === null), deadline);
     }
+  }
+
+  /**
+   * readyToLead: this leader is in office and has applied everything it committed (its own
+   * bootstrap included), so a command is validated against the latest cluster state. With
+   * synchronous storage that holds as soon as it is in office; with asynchronous storage
+   * (fs, IndexedDB) applying trails committing by one write.
+   */
+  private readyToLead(): boolean {
+    const rachis = this.rachis!;
+    if (!rachis.isLeaderInOffice() || !isBootstrapped(rachis.state)) return false;
+    const status = rachis.status();
+    return status.applied >= status.commit;
   }
 
   /** afterForward waits until this server applied what the leader did, so reads see it here. */
