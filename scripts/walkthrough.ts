@@ -1,15 +1,22 @@
 /**
- * npm run walkthrough -- [--runtime sim] [--json] [--seed S]
+ * npm run walkthrough -- [--runtime sim|worker] [--storage fs|memory] [--data-dir DIR] [--json] [--seed S]
  *
  * The chapter's walkthrough, run headless: Spade on A, users/1 and users/2, B joins, kill A,
  * users/3 without a leader, restart A, five nodes, Pitchfork with replication factor 3. Each step
  * prints the cluster table, each database's group and the documents on each server — the
  * chapter's Studio screens as text. With --json each step is one JSON line:
  * { step, cluster, databases, documents } as returned by cluster.describe().
+ *
+ * --runtime worker runs the same story in real time, one Web Worker per server; with
+ * --storage fs --data-dir DIR each server keeps its data in DIR/1, DIR/2 … like the chapter's
+ * Data/1. Run it again over the same folders and it restarts those servers instead, and shows
+ * every acknowledged document recovered.
  */
 import { Cluster } from "../engine/index.ts";
 import type { ClusterHandle, ServerRequest, ServerResponse } from "../engine/index.ts";
 import { renderCluster, renderDatabases, renderDocuments } from "../engine/runtime/cli/render.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 
 const argv = process.argv.slice(2);
 const json = argv.includes("--json");
@@ -17,22 +24,49 @@ const runtimeFlag = argv.indexOf("--runtime");
 const runtime = runtimeFlag >= 0 ? argv[runtimeFlag + 1] : "sim";
 const seedFlag = argv.indexOf("--seed");
 const seed = seedFlag >= 0 ? Number(argv[seedFlag + 1]) : 1;
+const storageFlag = argv.indexOf("--storage");
+const storage = storageFlag >= 0 ? argv[storageFlag + 1] : undefined;
+const dataDirFlag = argv.indexOf("--data-dir");
+const dataDir = dataDirFlag >= 0 ? argv[dataDirFlag + 1] : undefined;
 for (const arg of argv) {
-  if (arg.startsWith("--") && !["--json", "--runtime", "--seed"].includes(arg)) {
-    console.error(`unknown option ${arg}; usage: npm run walkthrough -- [--runtime sim] [--json] [--seed S]`);
+  if (arg.startsWith("--") && !["--json", "--runtime", "--seed", "--storage", "--data-dir"].includes(arg)) {
+    console.error(`unknown option ${arg}; usage: npm run walkthrough -- [--runtime sim|worker] [--storage fs|memory] [--data-dir DIR] [--json] [--seed S]`);
     process.exit(2);
   }
 }
-if (runtime !== "sim") {
-  console.error(`--runtime ${runtime ?? ""}: this walkthrough runs on the sim runtime (one thread, virtual time)`);
+if (runtime !== "sim" && runtime !== "worker") {
+  console.error(`--runtime ${runtime ?? ""}: use sim (one thread, virtual time) or worker (one Web Worker per server)`);
   process.exit(2);
 }
 if (!Number.isInteger(seed)) {
   console.error("--seed needs a whole number");
   process.exit(2);
 }
+if (runtime === "sim" && (storage !== undefined || dataDir !== undefined)) {
+  console.error("--storage and --data-dir are for --runtime worker; the sim runtime keeps its data in memory");
+  process.exit(2);
+}
+if (storage !== undefined && storage !== "fs" && storage !== "memory") {
+  console.error(`--storage ${storage}: use fs or memory`);
+  process.exit(2);
+}
+if (dataDirFlag >= 0 && (!dataDir || dataDir.startsWith("--") || storage === "memory")) {
+  console.error("--data-dir needs a folder, and goes with --storage fs");
+  process.exit(2);
+}
 
-const cluster: ClusterHandle = await Cluster.start({ runtime: "sim", servers: 2, seed });
+/** recovered counts the server folders (DIR/1, DIR/2 …) an earlier run left behind. */
+function serverFolders(dir: string | undefined): number {
+  let count = 0;
+  while (dir && existsSync(join(dir, String(count + 1)))) count++;
+  return count;
+}
+const earlier = runtime === "worker" ? serverFolders(dataDir) : 0;
+
+const cluster: ClusterHandle = runtime === "sim"
+  ? await Cluster.start({ runtime: "sim", servers: 2, seed })
+  : await Cluster.start({ runtime: "worker", servers: Math.max(2, earlier), seed,
+      ...(storage === "fs" || storage === "memory" ? { storage } : {}), ...(dataDir ? { dataDir } : {}) });
 const url = (n: number): string => `http://127.0.0.${n}:8080`;
 let stepNo = 0;
 
@@ -63,6 +97,15 @@ function step(title: string, detail?: string): void {
   console.log(`\n== ${stepNo}. ${title}`);
   if (detail) console.log(detail);
   console.log(`\n${renderCluster(description)}\n\n${renderDatabases(description)}\n\n${renderDocuments(description)}`);
+}
+
+if (earlier > 0) {
+  // A second run over the same folders: the servers recover instead of starting fresh.
+  await cluster.waitFor((c) => c.servers.every((s) => s.tag !== "?") && c.servers.some((s) => s.role === "leader"), { timeoutMs: 30_000, what: "the recovered servers to elect a leader" });
+  await cluster.runFor(500);
+  step(`Restart ${earlier} servers from ${dataDir}: each recovers its tag, the cluster, its databases and every acknowledged document`);
+  await cluster.stop();
+  process.exit(0);
 }
 
 step("Two fresh servers: neither belongs to a cluster, so both show ?");

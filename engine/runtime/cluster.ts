@@ -2,18 +2,30 @@ import { RookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import type { ReplicationLimits } from "../replication/index.ts";
 import type { TraceEvent } from "../server/index.ts";
+import { WorkerCluster } from "./host/index.ts";
+import type { HostPlatform } from "./host/index.ts";
 import { SimCluster } from "./sim/index.ts";
 import type { ClientNetwork, NetworkFaults, ServerSummary, TimingOptions } from "./sim/index.ts";
 
 /** ClusterOptions choose where the servers live and how they behave (DESIGN.md §7). */
 export interface ClusterOptions {
-  /** sim: one thread, virtual time. */
-  readonly runtime?: "sim";
+  /** sim: one thread, virtual time (the default). worker: one Web Worker per server, real time. */
+  readonly runtime?: "sim" | "worker";
   /** Fresh servers to start; each shows tag "?" until it joins a cluster. */
   readonly servers?: number;
-  readonly storage?: "memory";
+  /**
+   * Where servers keep their data. sim: memory only. worker: "fs" (Node's default; one folder
+   * per server under dataDir), "indexeddb" (the browser's default; one database per server) or
+   * "memory" (the host keeps each server's disk across a kill).
+   */
+  readonly storage?: "memory" | "fs" | "indexeddb";
+  /** worker + fs: the data folder (DIR/1, DIR/2 …); a fresh temporary one when omitted. */
+  readonly dataDir?: string;
+  /** worker + indexeddb: the cluster's name in IndexedDB database names; fresh when omitted. */
+  readonly name?: string;
   readonly seed?: number;
   readonly timing?: TimingOptions;
+  /** sim only: the simulated network's latency, loss, duplication and reordering. */
   readonly faults?: NetworkFaults;
   readonly replicationLimits?: Partial<ReplicationLimits>;
 }
@@ -43,20 +55,61 @@ export interface ClusterHandle {
   stop(): Promise<void>;
 }
 
+function runsInNode(): boolean {
+  const proc = (globalThis as { process?: { versions?: { node?: unknown } } }).process;
+  return typeof proc?.versions?.node === "string" && typeof (globalThis as { window?: unknown }).window === "undefined";
+}
+
+/**
+ * hostPlatform loads the worker host's adapter for where this code runs. The Node adapter is
+ * imported through a specifier bundlers do not follow, so a browser bundle never contains it
+ * (it imports node:fs, worker_threads through web-worker, and the esbuild build script).
+ */
+async function hostPlatform(): Promise<HostPlatform> {
+  if (runsInNode()) {
+    const nodeAdapter = "./host/node-platform.ts";
+    return ((await import(/* @vite-ignore */ nodeAdapter)) as typeof import("./host/node-platform.ts")).nodePlatform;
+  }
+  return (await import("./host/browser-platform.ts")).browserPlatform;
+}
+
 /** Cluster starts clusters; see ClusterHandle for what one can do. */
 export const Cluster = {
   async start(options: ClusterOptions = {}): Promise<ClusterHandle> {
     const runtime = options.runtime ?? "sim";
-    if (runtime !== "sim") {
-      throw new RookeryError("InvalidRuntime", `unknown runtime "${String(runtime)}"; use "sim"`);
+    if (runtime !== "sim" && runtime !== "worker") {
+      throw new RookeryError("InvalidRuntime", `unknown runtime "${String(runtime)}"; use "sim" or "worker"`);
+    }
+    const servers = options.servers ?? 1;
+    if (!Number.isInteger(servers) || servers < 1 || servers > 26) {
+      throw new RookeryError("InvalidServers", `servers must be a whole number from 1 to 26, got ${String(servers)}`);
+    }
+    if (runtime === "worker") {
+      const storage = options.storage;
+      if (storage !== undefined && storage !== "fs" && storage !== "memory" && storage !== "indexeddb") {
+        throw new RookeryError("InvalidStorage", `unknown storage "${String(storage)}"; use "fs", "indexeddb" or "memory"`);
+      }
+      if (options.faults) {
+        throw new RookeryError("InvalidOption", "faults describe the simulated network; in the worker runtime use partition, isolate and heal");
+      }
+      const platform = await hostPlatform();
+      return await WorkerCluster.start({
+        platform,
+        servers,
+        ...(storage ? { storage } : {}),
+        ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+        ...(options.name !== undefined ? { name: options.name } : {}),
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        ...(options.timing ? { timing: options.timing } : {}),
+        ...(options.replicationLimits ? { replicationLimits: options.replicationLimits } : {}),
+      }) as ClusterHandle;
     }
     const storage = options.storage ?? "memory";
     if (storage !== "memory") {
       throw new RookeryError("InvalidStorage", `the sim runtime keeps its servers' data in memory; storage "${String(storage)}" is not available there`);
     }
-    const servers = options.servers ?? 1;
-    if (!Number.isInteger(servers) || servers < 1 || servers > 26) {
-      throw new RookeryError("InvalidServers", `servers must be a whole number from 1 to 26, got ${String(servers)}`);
+    if (options.dataDir !== undefined) {
+      throw new RookeryError("InvalidStorage", "the sim runtime keeps its servers' data in memory; dataDir is for the worker runtime with storage \"fs\"");
     }
     return new SimCluster({ ...options, servers }) as ClusterHandle;
   },

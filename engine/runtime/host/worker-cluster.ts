@@ -1,0 +1,636 @@
+/**
+ * WorkerCluster runs each server in its own Web Worker, in real time, behind the same API as the
+ * simulator (ClusterHandle). The host only wires and watches:
+ * - it spawns one worker per server and controls it through Comlink (init, connect, faults,
+ *   crash, shutdown);
+ * - it makes one MessageChannel per pair of servers and transfers the two ports, so servers talk
+ *   directly, never through the host;
+ * - each worker has one more channel to the host: client requests in, responses and batched
+ *   trace events with the server's status out. describe() reads the latest status of every
+ *   server, so it stays synchronous; a worker pushes its status before every response, so after
+ *   an awaited request describe() already shows that request's effect on that server.
+ */
+import { transfer, wrap } from "comlink";
+import type { Remote } from "comlink";
+import { RookeryError } from "../../core/index.ts";
+import type { NodeTag } from "../../core/index.ts";
+import type { ReplicationLimits } from "../../replication/index.ts";
+import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
+import { serverUrl } from "../sim/index.ts";
+import type { ClientNetwork, ServerSummary, TimingOptions } from "../sim/index.ts";
+import { deleteIndexedDbStorage } from "../../storage/index.ts";
+import { clientLink, noFaults } from "../worker/protocol.ts";
+import type {
+  DatabaseSummary,
+  HostBound,
+  LinkFaults,
+  ServerWorkerApi,
+  StorageChoice,
+  StorageSnapshot,
+  WorkerResult,
+  WorkerStatus,
+} from "../worker/protocol.ts";
+import type { HostPlatform, SpawnedWorker } from "./platform.ts";
+
+/** Longer than a cluster-wide operation's wait for a leader, so that error reaches the client. */
+const clientTimeoutMsDefault = 5_000;
+/** How long the host waits for a worker to open its storage and recover. */
+const initTimeoutMsDefault = 30_000;
+/** How long a control call (connect, status, crash) may take before the worker counts as hung. */
+const controlTimeoutMs = 5_000;
+/** How long stop() and a graceful shutdown wait for queued writes. */
+const shutdownTimeoutMs = 5_000;
+/** How often waitFor looks at the cluster again. */
+const waitPollMs = 5;
+/** Servers one cluster may have (tags A..Z before the two-letter ones; URLs 127.0.0.1..254). */
+const serversMax = 254;
+
+/** WorkerStorageKind names where worker servers keep their data. */
+export type WorkerStorageKind = "fs" | "memory" | "indexeddb";
+
+/** WorkerClusterOptions describe a cluster of worker servers. */
+export interface WorkerClusterOptions {
+  readonly platform: HostPlatform;
+  readonly servers?: number;
+  /** fs (Node default), indexeddb (browser default) or memory (kept across kills by the host). */
+  readonly storage?: WorkerStorageKind;
+  /** fs: the cluster's data folder, one subfolder per server (DIR/1, DIR/2 …). A fresh
+   * temporary folder, removed by stop(), when omitted. */
+  readonly dataDir?: string;
+  /** indexeddb: the cluster's name in database names; a fresh one, deleted by stop(), when omitted. */
+  readonly name?: string;
+  readonly seed?: number;
+  readonly timing?: TimingOptions;
+  readonly replicationLimits?: Partial<ReplicationLimits>;
+  /** How often each worker pushes trace events and a changed status (default 50 ms). */
+  readonly statusIntervalMs?: number;
+}
+
+/** ClusterDescription as WorkerCluster returns it (the same shape as SimCluster's). */
+export interface WorkerClusterDescription {
+  readonly atMs: number;
+  readonly cluster: ServerSummary[];
+  readonly leader: NodeTag | null;
+  readonly term: number;
+  readonly databases: { name: string; members: readonly NodeTag[]; promotables: readonly NodeTag[]; rehabs: readonly NodeTag[]; replicationFactor: number }[];
+  readonly documents: Record<NodeTag, Record<string, string[]>>;
+}
+
+interface Slot {
+  readonly index: number;
+  readonly url: string;
+  /** Restarts so far; seeds a fresh random stream for each life. */
+  generation: number;
+  worker: SpawnedWorker | undefined;
+  api: Remote<ServerWorkerApi> | undefined;
+  hostPort: MessagePort | undefined;
+  alive: boolean;
+  status: WorkerStatus | undefined;
+  documents: Record<string, string[]>;
+  lastTag: NodeTag;
+  /** memory storage: the disk's contents, kept by the host while the server is down. */
+  memory: StorageSnapshot | undefined;
+}
+
+interface PendingRequest {
+  readonly url: string;
+  readonly timer: ReturnType<typeof setTimeout>;
+  readonly resolve: (answer: TimedAnswer) => void;
+}
+
+/** TimedAnswer is a response with the epoch ms at which the server sent it (null if it did not). */
+export interface TimedAnswer {
+  readonly response: ServerResponse;
+  readonly sentAtMs: number | null;
+}
+
+function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** within settles with `promise`, or rejects after `ms` saying what took too long. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new RookeryError("WorkerTimeout", `${what} took longer than ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+function unavailable(url: string, why: string): ServerResponse {
+  return { ok: false, error: { code: "ServerUnavailable", message: `connection to ${url} refused: ${why}` } };
+}
+
+/**
+ * WorkerCluster is the worker runtime's ClusterHandle; start one with WorkerCluster.start or
+ * Cluster.start({ runtime: "worker" }).
+ */
+export class WorkerCluster {
+  readonly network: ClientNetwork;
+  /** The storage every server uses. */
+  readonly storage: WorkerStorageKind;
+  /** fs: the cluster's data folder. */
+  readonly dataDir: string | undefined;
+  /** indexeddb: the cluster's name in database names. */
+  readonly name: string | undefined;
+  private readonly options: WorkerClusterOptions;
+  private readonly platform: HostPlatform;
+  private readonly ownsData: boolean;
+  private readonly slots: Slot[] = [];
+  private readonly pending = new Map<number, PendingRequest>();
+  private readonly traceListeners: ((events: readonly TraceEvent[]) => void)[] = [];
+  private readonly blockedPairs = new Set<string>();
+  private readonly isolated = new Set<string>();
+  private readonly linkShapes = new Map<string, { latencyMs: number; lossRate: number }>();
+  private nextRequestId = 1;
+  private stopped = false;
+
+  private constructor(options: WorkerClusterOptions, storage: WorkerStorageKind, dataDir: string | undefined, name: string | undefined, ownsData: boolean) {
+    this.options = options;
+    this.platform = options.platform;
+    this.storage = storage;
+    this.dataDir = dataDir;
+    this.name = name;
+    this.ownsData = ownsData;
+    this.network = {
+      request: (url, request, requestOptions) => this.request(url, request, requestOptions),
+      nowMs: () => epochMs(),
+    };
+  }
+
+  /** start spawns `servers` workers in parallel, lets each recover, then connects every pair. */
+  static async start(options: WorkerClusterOptions): Promise<WorkerCluster> {
+    const platform = options.platform;
+    const storage = options.storage ?? platform.defaultStorage;
+    let dataDir: string | undefined;
+    let name: string | undefined;
+    let ownsData = false;
+    if (storage === "fs") {
+      ownsData = options.dataDir === undefined;
+      dataDir = options.dataDir ?? (await platform.makeTempDataDir());
+    } else if (options.dataDir !== undefined) {
+      throw new RookeryError("InvalidStorage", `dataDir is for storage "fs"; storage "${storage}" keeps no folders`);
+    }
+    if (storage === "indexeddb") {
+      ownsData = options.name === undefined;
+      name = options.name ?? `cluster-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
+    }
+    const cluster = new WorkerCluster(options, storage, dataDir, name, ownsData);
+    const count = options.servers ?? 1;
+    try {
+      for (let index = 0; index < count; index++) cluster.slots.push(cluster.newSlot(index));
+      await Promise.all(cluster.slots.map((slot) => cluster.launch(slot)));
+      await cluster.connectAll();
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  // --- servers -----------------------------------------------------------------------------------
+
+  get urls(): string[] {
+    return this.slots.map((slot) => slot.url);
+  }
+
+  get servers(): ServerSummary[] {
+    return this.slots.map((slot) => {
+      const status = slot.alive ? slot.status : undefined;
+      return {
+        url: slot.url,
+        tag: this.tagOf(slot),
+        role: status ? status.role : "down",
+        term: status?.term ?? 0,
+        leader: status?.leader ?? null,
+        alive: slot.alive,
+      };
+    });
+  }
+
+  /** addServer starts one more fresh server; it shows "?" until it joins the cluster. */
+  async addServer(): Promise<string> {
+    this.assertRunning();
+    if (this.slots.length >= serversMax) throw new RookeryError("InvalidServers", `a cluster here has at most ${serversMax} servers`);
+    const slot = this.newSlot(this.slots.length);
+    this.slots.push(slot);
+    await this.launch(slot);
+    await this.connect(slot);
+    return slot.url;
+  }
+
+  /**
+   * kill stops a server the way a crash would: its storage crashes (writes not yet durable are
+   * lost), then its worker is terminated. Requests in flight to it fail as ServerUnavailable.
+   */
+  async kill(tagOrUrl: string): Promise<void> {
+    this.assertRunning();
+    const slot = this.slot(tagOrUrl);
+    if (!slot.alive) throw new RookeryError("ServerDown", `${slot.url} is already down`);
+    this.tagOf(slot);
+    this.markDown(slot, "the server was killed");
+    const { api, worker } = slot;
+    slot.api = slot.worker = undefined;
+    try {
+      const kept = await within(api!.crash(), controlTimeoutMs, `crashing ${slot.url}`);
+      if (this.storage === "memory") slot.memory = kept ?? undefined;
+    } catch {
+      // A hung worker cannot crash its storage; terminating it below ends it all the same (a
+      // memory disk then dies with it, and the trace says so).
+      if (this.storage === "memory") {
+        slot.memory = undefined;
+        this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: "did not answer the crash; its memory disk is lost" }]);
+      }
+    }
+    await worker!.terminate();
+    this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: "killed" }]);
+  }
+
+  /** restart starts a new worker on the server's storage; it recovers what was durable. */
+  async restart(tagOrUrl: string): Promise<void> {
+    this.assertRunning();
+    const slot = this.slot(tagOrUrl);
+    if (slot.alive) throw new RookeryError("ServerRunning", `${slot.url} is running; kill it first`);
+    slot.generation++;
+    await this.launch(slot);
+    await this.connect(slot);
+    this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: `restarted as ${this.tagOf(slot)}` }]);
+  }
+
+  /** partition cuts every link between two groups of servers (by tag or URL), at both ends. */
+  partition(groupA: readonly string[], groupB: readonly string[]): void {
+    this.assertRunning();
+    const a = groupA.map((s) => this.slot(s));
+    const b = groupB.map((s) => this.slot(s));
+    for (const x of a) for (const y of b) if (x !== y) this.blockedPairs.add(pairKey(x.url, y.url));
+    for (const slot of new Set([...a, ...b])) this.applyFaults(slot);
+  }
+
+  /** isolate cuts one server off from everyone, clients included: requests to it time out. */
+  isolate(tagOrUrl: string): void {
+    this.assertRunning();
+    const slot = this.slot(tagOrUrl);
+    this.isolated.add(slot.url);
+    for (const other of this.slots) this.applyFaults(other);
+  }
+
+  /** heal ends every partition and isolation (latency and loss set with setLink stay). */
+  heal(): void {
+    this.assertRunning();
+    this.blockedPairs.clear();
+    this.isolated.clear();
+    for (const slot of this.slots) this.applyFaults(slot);
+  }
+
+  /**
+   * setLink gives the link between two servers a latency (each way) and a loss rate, applied by
+   * both ends' senders; { latencyMs: 0, lossRate: 0 } restores it.
+   */
+  setLink(a: string, b: string, shape: { readonly latencyMs?: number; readonly lossRate?: number }): void {
+    this.assertRunning();
+    const x = this.slot(a);
+    const y = this.slot(b);
+    const latencyMs = shape.latencyMs ?? 0;
+    const lossRate = shape.lossRate ?? 0;
+    if (latencyMs === 0 && lossRate === 0) this.linkShapes.delete(pairKey(x.url, y.url));
+    else this.linkShapes.set(pairKey(x.url, y.url), { latencyMs, lossRate });
+    this.applyFaults(x);
+    this.applyFaults(y);
+  }
+
+  on(event: "trace", listener: (events: readonly TraceEvent[]) => void): () => void {
+    if (event !== "trace") throw new RookeryError("InvalidEvent", `unknown event "${String(event)}"; use "trace"`);
+    this.traceListeners.push(listener);
+    return () => {
+      const k = this.traceListeners.indexOf(listener);
+      if (k >= 0) this.traceListeners.splice(k, 1);
+    };
+  }
+
+  /**
+   * stop shuts every server down gracefully (queued writes finish, storages close), terminates
+   * every worker and closes every port, so nothing keeps the process alive; a data folder or
+   * IndexedDB name the cluster made up itself is deleted.
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await Promise.all(this.slots.map(async (slot) => {
+      const { api, worker } = slot;
+      slot.api = slot.worker = undefined;
+      if (slot.alive) this.markDown(slot, "the cluster stopped");
+      if (api) await within(api.shutdown(), shutdownTimeoutMs, `shutting ${slot.url} down`).catch(() => null);
+      await worker?.terminate();
+    }));
+    if (this.ownsData) {
+      if (this.storage === "fs" && this.dataDir) await this.platform.removeDataDir(this.dataDir);
+      if (this.storage === "indexeddb" && this.name) {
+        for (const slot of this.slots) await deleteIndexedDbStorage(this.name, slot.url).catch(() => {});
+      }
+    }
+  }
+
+  // --- time ---------------------------------------------------------------------------------------
+
+  /** nowMs is epoch milliseconds (real time), the same clock the workers use. */
+  nowMs(): number {
+    return epochMs();
+  }
+
+  /** runFor lets `durationMs` of real time pass, then refreshes every server's status. */
+  async runFor(durationMs: number): Promise<void> {
+    await sleep(durationMs);
+    await this.refresh();
+  }
+
+  /**
+   * waitFor polls `condition` in real time until it holds, or fails after `timeoutMs` with an
+   * error that says what was awaited.
+   */
+  async waitFor(condition: (cluster: WorkerCluster) => boolean, options: { readonly timeoutMs?: number; readonly what?: string } = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const deadline = epochMs() + timeoutMs;
+    for (;;) {
+      if (condition(this)) return;
+      if (this.stopped) throw new RookeryError("ClusterStopped", `the cluster stopped while waiting for ${options.what ?? "a condition"}`);
+      if (epochMs() >= deadline) {
+        throw new RookeryError("WaitTimedOut", `waited ${timeoutMs} ms for ${options.what ?? "a condition"} and it did not happen`);
+      }
+      await sleep(waitPollMs);
+    }
+  }
+
+  /** refresh asks every running server for its full status now (describe() is then current). */
+  async refresh(): Promise<void> {
+    await Promise.all(this.slots.map(async (slot) => {
+      const api = slot.api;
+      if (!api || !slot.alive) return;
+      try {
+        const status = await within(api.status(), controlTimeoutMs, `status of ${slot.url}`);
+        if (slot.api === api) this.absorb(slot, status);
+      } catch {
+        // A hung or dying worker keeps its last status; its exit will mark it down.
+      }
+    }));
+  }
+
+  // --- clients ------------------------------------------------------------------------------------
+
+  /** request sends one client request to the server at `url` over its host port. */
+  async request(url: string, request: ServerRequest, options: { readonly timeoutMs?: number; readonly from?: string } = {}): Promise<ServerResponse> {
+    return (await this.requestTimed(url, request, options)).response;
+  }
+
+  /**
+   * requestTimed is request() that also says when the server sent its answer (epoch ms on the
+   * server's clock), for measurements. A killed server answers ServerUnavailable at once; an
+   * isolated one never answers, so the request times out (RequestTimeout).
+   */
+  requestTimed(url: string, request: ServerRequest, options: { readonly timeoutMs?: number; readonly from?: string } = {}): Promise<TimedAnswer> {
+    const slot = this.slots.find((s) => s.url === url);
+    if (this.stopped) return Promise.resolve({ response: unavailable(url, "the cluster was stopped"), sentAtMs: null });
+    if (!slot) return Promise.resolve({ response: unavailable(url, "no server listens there"), sentAtMs: null });
+    const port = slot.hostPort;
+    if (!slot.alive || !port) return Promise.resolve({ response: unavailable(url, "the server is down"), sentAtMs: null });
+    const requestId = this.nextRequestId++;
+    const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
+    return new Promise<TimedAnswer>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        resolve({ response: { ok: false, error: { code: "RequestTimeout", message: `${url} did not answer ${request.type} within ${timeoutMs} ms` } }, sentAtMs: null });
+      }, timeoutMs);
+      this.pending.set(requestId, { url, timer, resolve });
+      const envelope: Envelope = { kind: "request", from: options.from ?? "client", to: url, requestId, request };
+      port.postMessage(envelope);
+    });
+  }
+
+  /**
+   * controlRequest sends a request through the worker's Comlink control plane instead of its
+   * host port (no link faults apply); benchmarks compare the two paths.
+   */
+  async controlRequest(tagOrUrl: string, request: ServerRequest): Promise<ServerResponse> {
+    const slot = this.slot(tagOrUrl);
+    if (!slot.alive || !slot.api) return unavailable(slot.url, "the server is down");
+    return await slot.api.request(request);
+  }
+
+  /** pingPeer measures `count` message round trips from one server to another over their port. */
+  async pingPeer(from: string, to: string, count: number): Promise<number[]> {
+    const a = this.slot(from);
+    const b = this.slot(to);
+    if (!a.api) throw new RookeryError("ServerDown", `${a.url} is down`);
+    return await a.api.pingPeer(b.url, count);
+  }
+
+  /**
+   * watchDocument resolves with the epoch ms at which a document became visible on a server (at
+   * once if it already is), or null after `timeoutMs`.
+   */
+  async watchDocument(tagOrUrl: string, database: string, id: string, timeoutMs: number): Promise<number | null> {
+    const slot = this.slot(tagOrUrl);
+    if (!slot.api) throw new RookeryError("ServerDown", `${slot.url} is down`);
+    return await slot.api.watchDocument(database, id, timeoutMs);
+  }
+
+  // --- description --------------------------------------------------------------------------------
+
+  /** describe returns the cluster as plain JSON from every server's latest status. */
+  describe(): WorkerClusterDescription {
+    const servers = this.servers;
+    const leaders = servers.filter((s) => s.alive && s.role === "leader").sort((a, b) => b.term - a.term);
+    const leaderRow = leaders[0];
+    const source = this.slots.find((slot) => slot.url === leaderRow?.url && slot.status?.databases)
+      ?? this.slots.find((slot) => slot.alive && slot.status?.databases);
+    const records: readonly DatabaseSummary[] = source?.status?.databases ?? [];
+    const databases = records.map((db) => ({ ...db }));
+    const documents: Record<NodeTag, Record<string, string[]>> = {};
+    for (const slot of this.slots) {
+      if (!slot.alive || !slot.status) continue;
+      const perDatabase: Record<string, string[]> = {};
+      for (const name of Object.keys(slot.documents).sort()) perDatabase[name] = [...slot.documents[name]!];
+      documents[slot.status.tag === "?" ? slot.url : slot.status.tag] = perDatabase;
+    }
+    return { atMs: epochMs(), cluster: servers, leader: leaderRow?.tag ?? null, term: leaderRow?.term ?? 0, databases, documents };
+  }
+
+  // --- internals ------------------------------------------------------------------------------------
+
+  private newSlot(index: number): Slot {
+    return { index, url: serverUrl(index), generation: 0, worker: undefined, api: undefined, hostPort: undefined, alive: false, status: undefined, documents: {}, lastTag: "?", memory: undefined };
+  }
+
+  private storageFor(slot: Slot): StorageChoice {
+    switch (this.storage) {
+      case "fs": return { kind: "fs", dir: this.platform.serverDir(this.dataDir!, slot.index) };
+      case "indexeddb": return { kind: "indexeddb", cluster: this.name! };
+      case "memory": return slot.memory ? { kind: "memory", contents: slot.memory } : { kind: "memory" };
+    }
+  }
+
+  /** launch spawns the slot's worker and waits until its server has recovered. */
+  private async launch(slot: Slot): Promise<void> {
+    const worker = await this.platform.spawn(`rookery ${slot.url}`);
+    const api = wrap<ServerWorkerApi>(worker.endpoint);
+    const channel = new MessageChannel();
+    const hostPort = channel.port1;
+    const seed = ((this.options.seed ?? 1) * 1_000_003 + slot.index * 7_919 + slot.generation * 104_729) >>> 0;
+    let result: WorkerResult<WorkerStatus>;
+    try {
+      // Comlink's Remote type distributes over the result union; the value is one WorkerResult.
+      const init = api.init(transfer({
+        url: slot.url,
+        storage: this.storageFor(slot),
+        seed,
+        ...(this.options.timing ? { timing: this.options.timing } : {}),
+        ...(this.options.replicationLimits ? { replicationLimits: this.options.replicationLimits } : {}),
+        statusIntervalMs: this.options.statusIntervalMs ?? 50,
+        hostPort: channel.port2,
+      }, [channel.port2])) as Promise<WorkerResult<WorkerStatus>>;
+      result = await within(init, initTimeoutMsDefault, `starting ${slot.url}`);
+    } catch (error) {
+      hostPort.close();
+      await worker.terminate();
+      throw error;
+    }
+    if (!result.ok) {
+      hostPort.close();
+      await worker.terminate();
+      throw new RookeryError(result.code, result.message, { url: slot.url });
+    }
+    slot.memory = undefined;
+    slot.worker = worker;
+    slot.api = api;
+    slot.hostPort = hostPort;
+    slot.alive = true;
+    slot.documents = {};
+    hostPort.onmessage = (event: MessageEvent<HostBound>) => {
+      if (slot.hostPort === hostPort) this.fromWorker(slot, event.data);
+    };
+    worker.onExit((reason) => {
+      if (slot.worker !== worker || !slot.alive) return;
+      slot.api = slot.worker = undefined;
+      this.markDown(slot, `the server crashed: ${reason}`);
+      this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: `crashed: ${reason}` }]);
+      void worker.terminate();
+    });
+    this.absorb(slot, result.value);
+  }
+
+  /** connectAll gives every pair of running servers a channel of their own. */
+  private async connectAll(): Promise<void> {
+    const live = this.slots.filter((slot) => slot.alive);
+    const calls: Promise<void>[] = [];
+    for (let i = 0; i < live.length; i++) {
+      for (let j = i + 1; j < live.length; j++) calls.push(this.link(live[i]!, live[j]!));
+    }
+    await Promise.all(calls);
+  }
+
+  /** connect gives one (re)started server a channel to every other running server. */
+  private async connect(slot: Slot): Promise<void> {
+    await Promise.all(this.slots.filter((other) => other !== slot && other.alive).map((other) => this.link(slot, other)));
+  }
+
+  /** link makes one MessageChannel and hands one port to each end, faults set first. */
+  private async link(a: Slot, b: Slot): Promise<void> {
+    if (!a.api || !b.api) return;
+    const { port1, port2 } = new MessageChannel();
+    const faults = this.faultsBetween(a.url, b.url);
+    const calls: Promise<void>[] = [];
+    if (faults !== noFaults) calls.push(a.api.setLinkFaults(b.url, faults), b.api.setLinkFaults(a.url, faults));
+    calls.push(a.api.connectPeer(b.url, transfer(port1, [port1])), b.api.connectPeer(a.url, transfer(port2, [port2])));
+    await within(Promise.all(calls), controlTimeoutMs, `connecting ${a.url} and ${b.url}`);
+  }
+
+  private faultsBetween(a: string, b: string): LinkFaults {
+    const blocked = this.blockedPairs.has(pairKey(a, b)) || this.isolated.has(a) || this.isolated.has(b);
+    const shape = this.linkShapes.get(pairKey(a, b));
+    if (!blocked && !shape) return noFaults;
+    return { blocked, latencyMs: shape?.latencyMs ?? 0, lossRate: shape?.lossRate ?? 0 };
+  }
+
+  /** applyFaults tells one running server what to do on each of its links now. */
+  private applyFaults(slot: Slot): void {
+    const api = slot.api;
+    if (!api) return;
+    const calls = this.slots.filter((other) => other !== slot).map((other) => api.setLinkFaults(other.url, this.faultsBetween(slot.url, other.url)));
+    calls.push(api.setLinkFaults(clientLink, this.isolated.has(slot.url) ? { ...noFaults, blocked: true } : noFaults));
+    // Comlink calls to one worker run in order, so these take effect before anything sent later;
+    // a worker that dies meanwhile has no links left to fault.
+    void Promise.all(calls).catch(() => {});
+  }
+
+  private fromWorker(slot: Slot, message: HostBound): void {
+    if (message.kind === "timed-response") {
+      const call = this.pending.get(message.envelope.requestId);
+      if (!call) return;
+      this.pending.delete(message.envelope.requestId);
+      clearTimeout(call.timer);
+      call.resolve({ response: message.envelope.response, sentAtMs: message.sentAtMs });
+      return;
+    }
+    this.absorb(slot, message.status);
+    if (message.events.length > 0) this.emit(message.events);
+  }
+
+  /** absorb keeps a server's latest status; document lists arrive only for databases that changed. */
+  private absorb(slot: Slot, status: WorkerStatus): void {
+    const documents: Record<string, string[]> = {};
+    for (const name of status.hosted) documents[name] = [...(status.documents[name] ?? slot.documents[name] ?? [])];
+    slot.documents = documents;
+    slot.status = status;
+    if (status.tag !== "?") slot.lastTag = status.tag;
+  }
+
+  /** markDown forgets a server's connections: pending requests fail as a refused connection would. */
+  private markDown(slot: Slot, why: string): void {
+    slot.alive = false;
+    slot.status = undefined;
+    slot.documents = {};
+    slot.hostPort?.close();
+    slot.hostPort = undefined;
+    for (const [id, call] of this.pending) {
+      if (call.url !== slot.url) continue;
+      this.pending.delete(id);
+      clearTimeout(call.timer);
+      call.resolve({ response: unavailable(slot.url, why), sentAtMs: null });
+    }
+  }
+
+  private slot(tagOrUrl: string): Slot {
+    const byUrl = this.slots.find((slot) => slot.url === tagOrUrl);
+    if (byUrl) return byUrl;
+    const byTag = this.slots.find((slot) => this.tagOf(slot) === tagOrUrl);
+    if (byTag) return byTag;
+    const known = this.slots.map((slot) => `${this.tagOf(slot)} (${slot.url})`).join(", ");
+    throw new RookeryError("UnknownServer", `no server "${tagOrUrl}" in this cluster; it has ${known}`);
+  }
+
+  private tagOf(slot: Slot): NodeTag {
+    if (slot.alive && slot.status && slot.status.tag !== "?") slot.lastTag = slot.status.tag;
+    return slot.lastTag;
+  }
+
+  private assertRunning(): void {
+    if (this.stopped) throw new RookeryError("ClusterStopped", "the cluster was stopped; start a new one");
+  }
+
+  private emit(events: readonly TraceEvent[]): void {
+    for (const listener of this.traceListeners) listener(events);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * What the host and a server's worker say to each other. Plain, structured-clone-safe types only:
+ * the host imports this file, the worker implements it, and neither side's platform leaks in.
+ *
+ * Three channels connect them:
+ * - Comlink over the worker itself: the control plane (init, connect a peer, faults, status,
+ *   crash, shutdown), request/response only, as book-anchors §3 advises;
+ * - the host port (one MessageChannel per worker): client requests in, responses and batched
+ *   trace events with the latest status out — raw messages, because the data plane should not pay
+ *   Comlink's per-call cost (baselines.md: ~2× a raw round trip in Node);
+ * - one peer port per other server (one MessageChannel per pair, made by the host and transferred
+ *   to both ends): envelopes between servers, never relayed through the host.
+ */
+import type { NodeTag } from "../../core/index.ts";
+import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
+import type { TimingOptions } from "../sim/index.ts";
+import type { ReplicationLimits } from "../../replication/index.ts";
+
+/** StorageChoice says where a server keeps its data. */
+export type StorageChoice =
+  /** One folder per server (Node): the chapter's Data/1, Data/2 … */
+  | { readonly kind: "fs"; readonly dir: string }
+  /** One IndexedDB database per server (browser), named after the cluster and the server. */
+  | { readonly kind: "indexeddb"; readonly cluster: string }
+  /**
+   * Memory inside the worker. A worker's memory dies with it, so the host keeps the disk across
+   * a kill: crash() hands back what was synced and the next worker starts from `contents`.
+   */
+  | { readonly kind: "memory"; readonly contents?: StorageSnapshot };
+
+/** StorageSnapshot is a memory disk's synced contents (store → key → value) between threads. */
+export type StorageSnapshot = ReadonlyMap<string, ReadonlyMap<string, unknown>>;
+
+/** WorkerConfig starts one server inside its worker. */
+export interface WorkerConfig {
+  readonly url: string;
+  readonly storage: StorageChoice;
+  /** Seeds the server's randomness (election timeouts) and the link faults' loss draws. */
+  readonly seed: number;
+  readonly timing?: TimingOptions;
+  readonly replicationLimits?: Partial<ReplicationLimits>;
+  /** How often buffered trace events and a changed status are pushed to the host. */
+  readonly statusIntervalMs: number;
+  /** The worker's end of its host channel (transferred). */
+  readonly hostPort: MessagePort;
+}
+
+/**
+ * LinkFaults is what one end of a link does to traffic: drop everything (a partition), delay each
+ * message, or lose a fraction. Both ends apply their own, so a partition is set on both.
+ */
+export interface LinkFaults {
+  readonly blocked: boolean;
+  readonly latencyMs: number;
+  /** Probability in [0, 1] that one message is lost. */
+  readonly lossRate: number;
+}
+
+/** noFaults is a healthy link. */
+export const noFaults: LinkFaults = { blocked: false, latencyMs: 0, lossRate: 0 };
+
+/** clientLink names the link between a server and its clients (the host), for setLinkFaults. */
+export const clientLink = "client";
+
+/** DatabaseSummary is one database record as describe() shows it. */
+export interface DatabaseSummary {
+  readonly name: string;
+  readonly members: readonly NodeTag[];
+  readonly promotables: readonly NodeTag[];
+  readonly rehabs: readonly NodeTag[];
+  readonly replicationFactor: number;
+}
+
+/** WorkerStatus is a server as the host's describe() needs it. */
+export interface WorkerStatus {
+  readonly url: string;
+  readonly tag: NodeTag;
+  readonly role: string;
+  readonly term: number;
+  readonly leader: NodeTag | null;
+  /** The database records this server knows, by name; null while it knows no cluster. */
+  readonly databases: readonly DatabaseSummary[] | null;
+  /** Document ids per hosted database, sorted. In a push, only databases that changed. */
+  readonly documents: Readonly<Record<string, readonly string[]>>;
+  /** The databases this server hosts now (so the host can forget one that went away). */
+  readonly hosted: readonly string[];
+  /** Epoch ms on the worker's clock. */
+  readonly atMs: number;
+}
+
+/** StatusPush is the worker's periodic message on the host port. */
+export interface StatusPush {
+  readonly kind: "status";
+  readonly status: WorkerStatus;
+  readonly events: readonly TraceEvent[];
+}
+
+/** TimedResponse is a response envelope with the moment the server sent it (epoch ms). */
+export interface TimedResponse {
+  readonly kind: "timed-response";
+  readonly envelope: Extract<Envelope, { kind: "response" }>;
+  readonly sentAtMs: number;
+}
+
+/** HostBound is everything a worker posts on its host port. */
+export type HostBound = StatusPush | TimedResponse;
+
+/** WorkerBound is everything the host posts on a worker's host port: client requests. */
+export type WorkerBound = Extract<Envelope, { kind: "request" }>;
+
+/** PeerBound is what travels on a peer port: envelopes, and pings for measuring the link. */
+export type PeerBound =
+  | Envelope
+  | { readonly kind: "ping"; readonly id: number }
+  | { readonly kind: "pong"; readonly id: number };
+
+/** WorkerResult carries a failure across Comlink with its code (a thrown error would lose it). */
+export type WorkerResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/**
+ * ServerWorkerApi is the control plane each server's worker exposes through Comlink.
+ */
+export interface ServerWorkerApi {
+  /** init opens the storage, recovers the server and starts its tick; once per worker. */
+  init(config: WorkerConfig): Promise<WorkerResult<WorkerStatus>>;
+  /** connectPeer gives the server its end of the channel to `url` (replacing an older one). */
+  connectPeer(url: string, port: MessagePort): void;
+  /** setLinkFaults changes what this end does to traffic with `url` (or clientLink). */
+  setLinkFaults(url: string, faults: LinkFaults): void;
+  /** request answers one client request directly (the host port is the fast path). */
+  request(request: ServerRequest): Promise<ServerResponse>;
+  /** status returns the server's full status now. */
+  status(): WorkerStatus;
+  /**
+   * crash stops the server the way a killed process stops: no more ticks or messages, the
+   * storage crashes (unsynced writes are lost). For memory storage it returns the disk's synced
+   * contents so the host can keep them for the restart.
+   */
+  crash(): Promise<StorageSnapshot | null>;
+  /** shutdown stops gracefully: pushes what is buffered, waits for writes, closes the storage. */
+  shutdown(): Promise<StorageSnapshot | null>;
+  /** pingPeer measures `count` round trips to `url` over the peer port, in ms each. */
+  pingPeer(url: string, count: number): Promise<number[]>;
+  /**
+   * watchDocument resolves with the epoch ms at which document `id` of `database` became visible
+   * here (at once if it is), or null after `timeoutMs`. Benchmarks measure replication lag with it.
+   */
+  watchDocument(database: string, id: string, timeoutMs: number): Promise<number | null>;
+}

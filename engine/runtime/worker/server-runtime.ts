@@ -1,0 +1,267 @@
+/**
+ * ServerRuntime is one server's life inside its worker: it opens the storage, recovers the
+ * Server, owns the tick timer, carries envelopes through the port mesh, buffers trace events and
+ * pushes them to the host with the server's status. It uses only what every worker has (timers,
+ * performance, MessagePort through the mesh); server-worker.ts exposes it through Comlink.
+ */
+import { isRookeryError, SeededRandom } from "../../core/index.ts";
+import type { Clock } from "../../core/index.ts";
+import { Server } from "../../server/index.ts";
+import type { ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
+import type { StorageWarning } from "../../storage/index.ts";
+import { PortMesh } from "./port-mesh.ts";
+import type {
+  DatabaseSummary,
+  LinkFaults,
+  ServerWorkerApi,
+  StorageSnapshot,
+  WorkerConfig,
+  WorkerResult,
+  WorkerStatus,
+} from "./protocol.ts";
+import { openServerStore } from "./storage.ts";
+import type { ServerStore } from "./storage.ts";
+
+/** Trace events kept between two pushes; older ones are dropped (and the drop is reported). */
+const traceEventsMax = 10_000;
+/** Round trips one pingPeer call may ask for. */
+const pingCountMax = 100_000;
+/** How long one ping waits for its pong. */
+const pingTimeoutMs = 1_000;
+
+/**
+ * The worker's clock: epoch milliseconds at sub-millisecond resolution. performance.now() alone
+ * starts at zero in every worker; adding timeOrigin makes times comparable across workers and
+ * restarts, which @last-modified (resolve-to-latest) and cross-worker lag measurements need.
+ */
+const realClock: Clock = { nowMs: () => performance.timeOrigin + performance.now() };
+
+interface Watch {
+  readonly database: string;
+  readonly id: string;
+  readonly resolve: (atMs: number | null) => void;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+/** ServerRuntime implements the worker's control plane (see ServerWorkerApi). */
+export class ServerRuntime implements ServerWorkerApi {
+  private server: Server | undefined;
+  private store: ServerStore | undefined;
+  private mesh: PortMesh | undefined;
+  private tickTimer: ReturnType<typeof setInterval> | undefined;
+  private statusTimer: ReturnType<typeof setInterval> | undefined;
+  private events: TraceEvent[] = [];
+  private droppedEvents = 0;
+  private lastStatusKey = "";
+  private readonly pushedEtags = new Map<string, number>();
+  private readonly watches = new Set<Watch>();
+  private stopped = false;
+
+  async init(config: WorkerConfig): Promise<WorkerResult<WorkerStatus>> {
+    if (this.server || this.stopped) return { ok: false, code: "AlreadyStarted", message: `this worker already ran ${config.url}; start a new worker` };
+    const random = new SeededRandom(config.seed);
+    try {
+      this.store = await openServerStore(config.storage, config.url, (warning) => this.warn(config.url, warning));
+      this.mesh = new PortMesh(config.hostPort, random.fork(), {
+        deliver: (envelope) => {
+          this.server?.receive(envelope);
+          this.checkWatches();
+        },
+        beforeResponse: () => this.push(),
+        nowMs: realClock.nowMs,
+      });
+      this.server = await Server.start({
+        url: config.url,
+        storage: this.store.port,
+        transport: this.mesh,
+        clock: realClock,
+        random,
+        ...(config.timing ? { timing: config.timing } : {}),
+        ...(config.replicationLimits ? { replicationLimits: config.replicationLimits } : {}),
+        trace: (event) => this.record(event),
+      });
+    } catch (error) {
+      this.stopTimersAndPorts();
+      this.store?.crash();
+      const code = isRookeryError(error) ? error.code : "ServerStartFailed";
+      const message = error instanceof Error ? error.message : String(error);
+      return { ok: false, code, message: `${config.url} could not start: ${message}` };
+    }
+    const server = this.server;
+    this.tickTimer = setInterval(() => {
+      server.tick();
+      this.checkWatches();
+    }, server.timing.tickMs);
+    this.statusTimer = setInterval(() => this.push(), config.statusIntervalMs);
+    this.record({ type: "server", atMs: realClock.nowMs(), url: server.url, text: server.tag === "?" ? "started (fresh, tag ?)" : `started, recovered as node ${server.tag}` });
+    return { ok: true, value: this.status() };
+  }
+
+  connectPeer(url: string, port: MessagePort): void {
+    if (!this.mesh) {
+      port.close();
+      return;
+    }
+    this.mesh.connectPeer(url, port);
+  }
+
+  setLinkFaults(url: string, faults: LinkFaults): void {
+    this.mesh?.setFaults(url, faults);
+  }
+
+  async request(request: ServerRequest): Promise<ServerResponse> {
+    if (!this.server || this.stopped) return { ok: false, error: { code: "ServerUnavailable", message: "the server is not running" } };
+    const response = await this.server.handleRequest(request);
+    this.push();
+    return response;
+  }
+
+  status(): WorkerStatus {
+    return this.snapshot(true);
+  }
+
+  async crash(): Promise<StorageSnapshot | null> {
+    this.stopped = true;
+    this.stopTimersAndPorts();
+    return this.store?.crash() ?? null;
+  }
+
+  async shutdown(): Promise<StorageSnapshot | null> {
+    if (this.stopped) return null;
+    if (this.server) this.record({ type: "server", atMs: realClock.nowMs(), url: this.server.url, text: "shut down" });
+    this.push();
+    this.stopped = true;
+    this.stopTimersAndPorts();
+    return (await this.store?.close()) ?? null;
+  }
+
+  async pingPeer(url: string, count: number): Promise<number[]> {
+    const rounds: number[] = [];
+    for (let k = 0; k < Math.min(count, pingCountMax) && this.mesh && !this.stopped; k++) {
+      const ms = await this.mesh.ping(url, pingTimeoutMs);
+      if (ms === null) break;
+      rounds.push(ms);
+    }
+    return rounds;
+  }
+
+  watchDocument(database: string, id: string, timeoutMs: number): Promise<number | null> {
+    return new Promise((resolve) => {
+      const watch: Watch = {
+        database,
+        id,
+        resolve,
+        timer: setTimeout(() => {
+          this.watches.delete(watch);
+          resolve(null);
+        }, timeoutMs),
+      };
+      this.watches.add(watch);
+      this.checkWatches();
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private record(event: TraceEvent): void {
+    if (this.events.length >= traceEventsMax) {
+      this.events.shift();
+      this.droppedEvents++;
+    }
+    this.events.push(event);
+  }
+
+  private warn(url: string, warning: StorageWarning): void {
+    this.record({ type: "server", atMs: realClock.nowMs(), url, text: `storage: ${warning.message}` });
+  }
+
+  /**
+   * push sends buffered trace events and the status, if anything changed since the last push.
+   * Document ids travel only for databases whose last etag moved, so a quiet server costs a few
+   * comparisons per push, not a listing of every document.
+   */
+  private push(): void {
+    if (!this.mesh || !this.server || this.stopped) return;
+    if (this.droppedEvents > 0) {
+      const dropped = this.droppedEvents;
+      this.droppedEvents = 0;
+      this.events.push({ type: "server", atMs: realClock.nowMs(), url: this.server.url, text: `${dropped} trace events dropped (more than ${traceEventsMax} between two pushes)` });
+    }
+    const status = this.snapshot(false);
+    const key = JSON.stringify({ ...status, atMs: 0 });
+    if (this.events.length === 0 && key === this.lastStatusKey) return;
+    this.lastStatusKey = key;
+    const events = this.events;
+    this.events = [];
+    this.mesh.pushToHost({ kind: "status", status, events });
+  }
+
+  /** snapshot reads the server's status; documents for every database (`full`) or changed ones. */
+  private snapshot(full: boolean): WorkerStatus {
+    const server = this.server;
+    if (!server) {
+      return { url: "", tag: "?", role: "down", term: 0, leader: null, databases: null, documents: {}, hosted: [], atMs: realClock.nowMs() };
+    }
+    const soft = server.soft();
+    const state = server.clusterState;
+    const databases: DatabaseSummary[] | null = state
+      ? Object.values(state.databases).map((record) => ({
+          name: record.name,
+          members: record.topology.members,
+          promotables: record.topology.promotables,
+          rehabs: record.topology.rehabs,
+          replicationFactor: record.replicationFactor,
+        })).sort((a, b) => a.name.localeCompare(b.name))
+      : null;
+    const hosted = server.hostedDatabaseNames().sort();
+    const documents: Record<string, string[]> = {};
+    for (const name of hosted) {
+      const instance = server.hostedDatabase(name)!.instance;
+      const etag = instance.lastEtag;
+      if (!full && this.pushedEtags.get(name) === etag) continue;
+      if (!full) this.pushedEtags.set(name, etag);
+      documents[name] = instance.list().map((doc) => doc.id).sort();
+    }
+    for (const name of [...this.pushedEtags.keys()]) if (!hosted.includes(name)) this.pushedEtags.delete(name);
+    return {
+      url: server.url,
+      tag: server.tag,
+      role: soft?.role ?? "passive",
+      term: soft?.term ?? 0,
+      leader: soft?.leader ?? null,
+      databases,
+      documents,
+      hosted,
+      atMs: realClock.nowMs(),
+    };
+  }
+
+  private checkWatches(): void {
+    if (this.watches.size === 0 || !this.server) return;
+    for (const watch of this.watches) {
+      let visible = false;
+      try {
+        visible = this.server.hostedDatabase(watch.database)?.instance.get(watch.id) !== undefined;
+      } catch {
+        // A document in conflict is there, just not readable as one version.
+        visible = true;
+      }
+      if (!visible) continue;
+      clearTimeout(watch.timer);
+      this.watches.delete(watch);
+      watch.resolve(realClock.nowMs());
+    }
+  }
+
+  private stopTimersAndPorts(): void {
+    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    if (this.statusTimer !== undefined) clearInterval(this.statusTimer);
+    this.tickTimer = this.statusTimer = undefined;
+    for (const watch of this.watches) {
+      clearTimeout(watch.timer);
+      watch.resolve(null);
+    }
+    this.watches.clear();
+    this.mesh?.close();
+  }
+}
