@@ -1,3 +1,4 @@
+import type { DocumentView, TopologyView, TraceEvent } from "../../server/index.ts";
 import type { ClusterDescription } from "../cluster.ts";
 
 /** table renders rows as aligned text columns with a header and a rule. */
@@ -32,4 +33,30 @@ export function renderDocuments(description: ClusterDescription): string {
     for (const [database, ids] of Object.entries(databases)) rows.push([server, database, ids.join(", ") || "(empty)"]);
   }
   return rows.length === 0 ? "(no documents)" : table(["server", "database", "documents"], rows);
+}
+
+/** renderTopology is the Studio's Manage group screen: each node of the group, preferred first. */
+export function renderTopology(view: TopologyView): string {
+  const rows = view.nodes.map((node, k) => [node.tag, node.url, k === 0 && node.role === "member" ? "member (preferred)" : node.role]);
+  return `${view.database} (topology etag ${view.etag})\n${table(["tag", "url", "role"], rows)}`;
+}
+
+/** renderDocumentList lists documents as one server holds them: id, change vector and body. */
+export function renderDocumentList(documents: readonly DocumentView[], bodyCharsMax = 60): string {
+  if (documents.length === 0) return "(no documents)";
+  return table(["id", "change vector", "body"], documents.map((doc) => {
+    const body = JSON.stringify(doc.body);
+    return [doc.id, doc.metadata["@change-vector"], body.length > bodyCharsMax ? `${body.slice(0, bodyCharsMax - 1)}…` : body];
+  }));
+}
+
+/** renderTrace writes one trace event as one line of text. */
+export function renderTrace(event: TraceEvent): string {
+  switch (event.type) {
+    case "role": return `${event.tag} is ${event.role} in term ${event.term}${event.leader ? ` (leader ${event.leader})` : ""}`;
+    case "cluster-command": return `${event.tag} applied #${event.index} ${event.text}${event.ok ? "" : " (refused)"}`;
+    case "topology-change": return `${event.database}: ${event.message}`;
+    case "replication-batch": return `${event.database}: ${event.from} → ${event.to} ${event.text}`;
+    case "server": return `${event.url} ${event.text}`;
+  }
 }
