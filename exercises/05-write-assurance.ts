@@ -1,0 +1,96 @@
+/**
+ * Exercise 5: make write assurance fail while the data stays ("Write assurances for high value data").
+ */
+import { isRookeryError } from "../engine/index.ts";
+import { databaseOf, fail, idsOn, list, pass, requestsOf } from "./history.ts";
+import { createOn, joinAll } from "./setup.ts";
+import type { Exercise, RequestRecord, RunRecord } from "./types.ts";
+
+function assuranceFailure(record: RunRecord): RequestRecord | undefined {
+  return requestsOf(record, "batch", "Spade").find((r) => r.writeAssurance !== undefined && !r.ok && r.code === "WriteAssuranceTimeout");
+}
+
+/** writeAssurance: waitForReplicationAfterSaveChanges fails with a sibling down, and the write is there all the same. */
+export const writeAssurance: Exercise = {
+  id: "write-assurance",
+  title: "Make write assurance fail while the data stays",
+  section: "Write assurances for high value data",
+  goal:
+    "Spade lives on A and B. Save a very important task with write assurance (Listing 6.2: wait for one replica) at a " +
+    "moment when no replica can get it, so that saveChanges raises WriteAssuranceTimeout. Catch the error and show that " +
+    "it is not a rollback: the task is on the node that took the write, and it reaches the other node once that is back.",
+  hints: [
+    "session.advanced.waitForReplicationAfterSaveChanges({ replicas: 1, timeout: 1000 }) before saveChanges().",
+    "Kill the other node first. With A down, the store fails over to B, B writes the task, and then waits in vain for a replica.",
+    "The error's details say how many replicas it reached and how many you wanted.",
+    "Restart the node you killed and wait until describe() shows the task on both.",
+  ],
+  start: {
+    servers: 2,
+    seed: 15,
+    async setup(cluster, store) {
+      await joinAll(cluster, store);
+      await createOn(cluster, store, "Spade", ["A", "B"]);
+    },
+  },
+  checks: [
+    {
+      id: "assurance-failed",
+      description: "a save with write assurance failed with WriteAssuranceTimeout",
+      check: (record) => {
+        const failure = assuranceFailure(record);
+        if (failure) return pass(`${failure.tag}: ${failure.message ?? failure.code}`);
+        const assured = requestsOf(record, "batch", "Spade").filter((r) => r.writeAssurance !== undefined);
+        return assured.length > 0 ? fail("every save with write assurance reached its replicas; make one fail") : fail("no save asked for write assurance");
+      },
+    },
+    {
+      id: "data-stayed",
+      description: "the document of that failed save is on the node that took it",
+      check: (record) => {
+        const failure = assuranceFailure(record);
+        if (!failure) return fail("no write assurance failure to look at");
+        const ids = (failure.puts ?? []).map((p) => p.id);
+        const held = idsOn(record, failure.tag, "Spade");
+        const missing = ids.filter((id) => !held.includes(id));
+        return missing.length === 0 ? pass(`${failure.tag} holds ${list(ids)}: the write was not rolled back`) : fail(`${failure.tag} does not hold ${list(missing)}`);
+      },
+    },
+    {
+      id: "reached-everyone",
+      description: "once every node is back, the document is on every member of Spade",
+      check: (record) => {
+        const failure = assuranceFailure(record);
+        if (!failure) return fail("no write assurance failure to look at");
+        const down = record.final.cluster.filter((s) => !s.alive).map((s) => s.tag);
+        if (down.length > 0) return fail(`still down at the end: ${list(down)}`);
+        const ids = (failure.puts ?? []).map((p) => p.id);
+        const members = databaseOf(record, "Spade")?.members ?? [];
+        const missing = members.filter((tag) => !ids.every((id) => idsOn(record, tag, "Spade").includes(id)));
+        return missing.length === 0 ? pass(`${list(ids)} on ${list(members)}`) : fail(`not yet on ${list(missing)}`);
+      },
+    },
+  ],
+  solution: {
+    steps: [
+      "await cluster.kill(\"A\").",
+      "Open a session, store { task: \"Buy milk\" } as tasks/1, call session.advanced.waitForReplicationAfterSaveChanges({ replicas: 1, timeout: 1000 }).",
+      "try { await session.saveChanges() } catch (error) { /* WriteAssuranceTimeout: reached 0 of 1 */ } — B has the task anyway.",
+      "await cluster.restart(\"A\") and waitFor tasks/1 on A.",
+    ],
+    async run(cluster, store) {
+      await cluster.kill("A");
+      const session = store.openSession();
+      session.store({ task: "Buy milk", dueDate: "tomorrow" }, "tasks/1");
+      session.advanced.waitForReplicationAfterSaveChanges({ replicas: 1, timeout: 1_000 });
+      try {
+        await session.saveChanges();
+      } catch (error) {
+        // The write is committed on B; only the wait for a replica failed.
+        if (!isRookeryError(error, "WriteAssuranceTimeout")) throw error;
+      }
+      await cluster.restart("A");
+      await cluster.waitFor((c) => c.describe().documents["A"]?.["Spade"]?.includes("tasks/1") ?? false, { timeoutMs: 10_000 });
+    },
+  },
+};
