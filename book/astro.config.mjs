@@ -2,6 +2,7 @@
 // `SITE_URL` optionally sets the absolute origin used for canonical links and the sitemap.
 import { defineConfig } from "astro/config";
 import starlight from "@astrojs/starlight";
+import preact from "@astrojs/preact";
 
 function basePath() {
   const raw = (process.env.BASE_PATH ?? "/").trim() || "/";
@@ -35,6 +36,25 @@ const bookCodeBlocks = {
   },
 };
 
+/**
+ * The server worker opens its storage backend lazily, and its fs backend (engine/storage/node.ts)
+ * needs node:fs. A browser never asks a worker for fs storage, but Rollup still bundles the lazy
+ * chunk and fails on node:path's missing exports, so the browser's worker build gets a stub that
+ * says so instead.
+ */
+const noFsStorageInBrowsers = {
+  name: "rookery-no-fs-storage-in-browsers",
+  enforce: "pre",
+  resolveId(source, importer) {
+    if (importer && /engine[\\/]/.test(importer) && /storage\/node\.ts$/.test(source)) return "\0rookery-no-fs-storage";
+    return null;
+  },
+  load(id) {
+    if (id !== "\0rookery-no-fs-storage") return null;
+    return 'export async function openFsStorage() { throw new Error("fs storage is not available in a browser; use indexeddb"); }';
+  },
+};
+
 const chapter = (slug, label) => ({ label, link: `/chapter/${slug}/` });
 
 export default defineConfig({
@@ -44,7 +64,12 @@ export default defineConfig({
   // `npm run build` writes the static site to the repository's dist/ (any base path works).
   outDir: "../dist",
   trailingSlash: "always",
+  // Playground servers run in module workers that import each other's chunks (book-anchors §2:
+  // Vite's default iife worker format cannot code-split).
+  vite: { worker: { format: "es", plugins: () => [noFsStorageInBrowsers] }, plugins: [noFsStorageInBrowsers] },
   integrations: [
+    // Only the playground's islands are Preact; nothing else on a page hydrates.
+    preact({ include: ["../playground/**/*.tsx"] }),
     starlight({
       title: "Rookery",
       description:

@@ -6,6 +6,7 @@ import { after, before, describe } from "node:test";
 import { chromium } from "playwright-core";
 import { registerLinkChecks } from "./links.browser.mjs";
 import { registerPageChecks } from "./pages.browser.mjs";
+import { registerPlaygroundChecks } from "./playground.browser.mjs";
 import { buildBook, serve } from "./site.mjs";
 
 const base = "/rookery/";
@@ -47,4 +48,5 @@ describe(`the book built under ${base}`, { concurrency: 4 }, () => {
 
   registerLinkChecks(context);
   registerPageChecks(context);
+  registerPlaygroundChecks(context);
 });

@@ -1,0 +1,87 @@
+/**
+ * The playground's state: plain data a view renders and a test compares. The session fills it
+ * from the cluster (describe(), trace events, requests to the selected server).
+ */
+import type { ClusterDescription, DocumentView, ServerSummary } from "../engine/index.ts";
+
+/** TimelineCategory groups timeline entries for the filter. */
+export type TimelineCategory = "election" | "cluster" | "topology" | "failover" | "replication" | "server" | "action";
+
+/** TimelineEntry is one line of the timeline. */
+export interface TimelineEntry {
+  readonly id: number;
+  /** Milliseconds since the playground's cluster first started (cluster clock). */
+  readonly atMs: number;
+  readonly category: TimelineCategory;
+  /** The server or servers it concerns, as tags or URLs ("A", "A→B"). */
+  readonly where: string;
+  readonly text: string;
+}
+
+/** Flow is one replication batch on its way, for the replication graph. */
+export interface Flow {
+  readonly id: number;
+  readonly database: string;
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+  /** Real (page) time when it was seen, to expire it after its animation. */
+  readonly seenAtMs: number;
+}
+
+/** NetworkCut is one partition the reader made: two groups of server URLs that cannot talk. */
+export interface NetworkCut {
+  readonly a: readonly string[];
+  readonly b: readonly string[];
+}
+
+/** DatabaseStatus is what the selected server says about a database. */
+export type DatabaseStatus = "Online" | "Offline" | "unknown here" | "server down";
+
+/** OpenDocument is the document being viewed or edited (contents as text, never HTML). */
+export interface OpenDocument {
+  readonly database: string;
+  readonly id: string;
+  readonly text: string;
+  readonly isNew: boolean;
+}
+
+/** StepView is the scenario's progress as the Next step control shows it. */
+export interface StepView {
+  /** Steps already taken. */
+  readonly done: number;
+  readonly total: number;
+  /** The title of the step just taken, or null before the first. */
+  readonly lastTitle: string | null;
+  /** The explanation of the step just taken (or the scenario's intro before the first). */
+  readonly explanation: string;
+  /** The title of the next step, or null once the walkthrough is over (free play). */
+  readonly nextTitle: string | null;
+}
+
+export type SessionPhase = "idle" | "starting" | "running" | "pausing" | "paused" | "stopped" | "failed";
+
+/** PlaygroundState is everything a playground shows. */
+export interface PlaygroundState {
+  readonly phase: SessionPhase;
+  /** Why the cluster is paused: by the reader, or because the playground scrolled away. */
+  readonly pausedBy: "reader" | "scroll" | null;
+  /** A long action (a step, Reset) is running; controls that would race it are disabled. */
+  readonly busy: string | null;
+  readonly servers: readonly ServerSummary[];
+  readonly description: ClusterDescription | null;
+  readonly selectedUrl: string;
+  readonly statuses: Readonly<Record<string, DatabaseStatus>>;
+  readonly selectedDatabase: string | null;
+  /** Documents of the selected database on the selected server; null when it has none there. */
+  readonly documents: readonly DocumentView[] | null;
+  readonly openDocument: OpenDocument | null;
+  readonly timeline: readonly TimelineEntry[];
+  readonly flows: readonly Flow[];
+  readonly cuts: readonly NetworkCut[];
+  readonly step: StepView;
+  readonly speed: number;
+  /** The outcome of the reader's last action, announced politely. */
+  readonly message: { readonly text: string; readonly error: boolean } | null;
+  readonly runtime: "sim" | "worker";
+}

@@ -1,0 +1,652 @@
+/**
+ * PlaygroundSession runs one chapter's cluster for its playground: it starts the servers (or
+ * brings them back from storage after a reload), replays the scenario's steps, performs the
+ * reader's actions, and keeps an Atom<PlaygroundState> current for the views. The runtime is one
+ * argument: "worker" (one Web Worker per server, IndexedDB; the book) or "sim" (virtual time in
+ * this thread; unit tests).
+ */
+import type { ClusterHandle, ClusterOptions, DocumentView, ServerRequest, TraceEvent } from "../engine/index.ts";
+import { ActionFailed, outcome, runAction } from "./actions.ts";
+import type { ActionContext } from "./actions.ts";
+import { Atom } from "./atom.ts";
+import type { DatabaseStatus, Flow, NetworkCut, PlaygroundState, StepView, TimelineEntry } from "./model.ts";
+import { forgetPlayground, loadPending, loadPlayground, loadSpeed, notePending, savePlayground, saveSpeed } from "./persistence.ts";
+import type { KeyValueStore, SavedPlayground } from "./persistence.ts";
+import type { Scenario } from "./scenarios.ts";
+import {
+  appendTimeline,
+  defaultSpeed,
+  flowVisibleMs,
+  normalizeServerUrl,
+  parseDocumentText,
+  serverName,
+  speeds,
+  timelineEntries,
+  timingForSpeed,
+  validateDocumentId,
+} from "./view-model.ts";
+
+export type StartCluster = (options: ClusterOptions) => Promise<ClusterHandle>;
+
+export interface SessionOptions {
+  readonly scenario: Scenario;
+  readonly runtime: "sim" | "worker";
+  /** localStorage, or null to remember nothing. */
+  readonly store: KeyValueStore | null;
+  /** How clusters start; the default imports the engine lazily, so a page's first JS stays small. */
+  readonly startCluster?: StartCluster;
+  /** Forget IndexedDB data of a cluster name (Reset); worker runtime only. */
+  readonly deleteData?: (name: string, urls: readonly string[]) => Promise<void>;
+  /** How often the panels are refreshed from the cluster; 0 leaves it to refresh() (tests). */
+  readonly refreshMs?: number;
+  /** Page clock, for the graph's animations. */
+  readonly now?: () => number;
+  /** How long a step may wait for what it promises (real ms for workers, virtual for sim). */
+  readonly stepTimeoutMs?: number;
+  /** sim: let virtual time follow the page's clock (default); tests advance it themselves. */
+  readonly driveSimClock?: boolean;
+}
+
+/** loadEngine imports the engine on first use, so a chapter page's first JavaScript stays small. */
+export const loadEngine = () => import("../engine/index.ts");
+
+const defaultStartCluster: StartCluster = async (options) => (await loadEngine()).Cluster.start(options);
+
+async function defaultDeleteData(name: string, urls: readonly string[]): Promise<void> {
+  const { deleteIndexedDbStorage } = await import("../engine/storage/index.ts");
+  await Promise.all(urls.map((url) => deleteIndexedDbStorage(name, url).catch(() => {})));
+}
+
+function initialState(scenario: Scenario, runtime: "sim" | "worker", speed: number): PlaygroundState {
+  return {
+    phase: "idle",
+    pausedBy: null,
+    busy: null,
+    servers: [],
+    description: null,
+    selectedUrl: scenario.startOn ?? "http://127.0.0.1:8080",
+    statuses: {},
+    selectedDatabase: scenario.database ?? null,
+    documents: null,
+    openDocument: null,
+    timeline: [],
+    flows: [],
+    cuts: [],
+    step: { done: 0, total: scenario.steps.length, lastTitle: null, explanation: scenario.intro, nextTitle: scenario.steps[0]?.title ?? null },
+    speed,
+    message: null,
+    runtime,
+  };
+}
+
+export class PlaygroundSession {
+  readonly state: Atom<PlaygroundState>;
+  private readonly scenario: Scenario;
+  private readonly options: SessionOptions;
+  private readonly startCluster: StartCluster;
+  private cluster: ClusterHandle | null = null;
+  private clusterName = "";
+  private originMs = 0;
+  private killedUrl: string | null = null;
+  private nextEntryId = 1;
+  private nextFlowId = 1;
+  private unsubscribe: (() => void) | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private refreshing = false;
+  private simDriver: { stop: boolean } | null = null;
+  private lifecycle: Promise<void> = Promise.resolve();
+  private disposed = false;
+
+  constructor(options: SessionOptions) {
+    this.options = options;
+    this.scenario = options.scenario;
+    this.startCluster = options.startCluster ?? defaultStartCluster;
+    const speed = loadSpeed(options.store, speeds.map((s) => s.value), defaultSpeed);
+    this.state = new Atom(initialState(options.scenario, options.runtime, speed));
+  }
+
+  private get s(): PlaygroundState {
+    return this.state.get();
+  }
+
+  private patch(change: Partial<PlaygroundState>): void {
+    this.state.update((state) => ({ ...state, ...change }));
+  }
+
+  /** engine loads the engine module (for benchmarks and the curious reader's console). */
+  engine(): ReturnType<typeof loadEngine> {
+    return loadEngine();
+  }
+
+  /** The cluster, for tests and benchmarks that look beneath the panels. */
+  get handle(): ClusterHandle | null {
+    return this.cluster;
+  }
+
+  // --- lifecycle -----------------------------------------------------------------------------------
+
+  /**
+   * open brings the playground up: from the saved state when there is one (worker runtime: the
+   * servers recover from IndexedDB), otherwise from the scenario's start.
+   */
+  open(): Promise<void> {
+    return this.serialize(async () => {
+      const saved = this.options.runtime === "worker" ? loadPlayground(this.options.store, this.scenario.id) : null;
+      await this.deleteOrphan(saved?.clusterName);
+      if (saved) {
+        try {
+          await this.restore(saved);
+          return;
+        } catch (error) {
+          this.note(`Could not bring the saved cluster back (${messageOf(error)}); starting the section again.`, true);
+          await this.discard();
+        }
+      }
+      await this.fresh();
+    });
+  }
+
+  /** deleteOrphan deletes the data of a cluster whose setup a previous visit did not finish. */
+  private async deleteOrphan(keep: string | undefined): Promise<void> {
+    const pending = loadPending(this.options.store, this.scenario.id);
+    if (!pending || this.options.runtime !== "worker") return;
+    notePending(this.options.store, this.scenario.id, null);
+    if (pending === keep) return;
+    const urls = Array.from({ length: Math.max(8, this.scenario.servers) }, (_, i) => `http://127.0.0.${i + 1}:8080`);
+    await (this.options.deleteData ?? defaultDeleteData)(pending, urls);
+  }
+
+  /** reset returns to the section's start: new servers with empty storage, the walkthrough at 0. */
+  reset(): Promise<void> {
+    return this.serialize(async () => {
+      this.patch({ busy: "Resetting" });
+      await this.discard();
+      this.state.set({ ...initialState(this.scenario, this.options.runtime, this.s.speed), busy: "Resetting" });
+      await this.fresh();
+    });
+  }
+
+  /** pause stops the servers: workers are shut down with their data in IndexedDB; sim time stops. */
+  pause(by: "reader" | "scroll" = "reader"): Promise<void> {
+    return this.serialize(async () => {
+      if (this.s.phase !== "running" || !this.cluster) return;
+      this.patch({ phase: "pausing" });
+      this.persist();
+      await this.stopCluster();
+      this.patch({ phase: "paused", pausedBy: by });
+    });
+  }
+
+  /** resume starts the servers again from their storage (a paused scroll resumes on its own). */
+  resume(): Promise<void> {
+    return this.serialize(async () => {
+      if (this.s.phase !== "paused") return;
+      const saved = this.snapshot();
+      await this.restore(saved);
+    });
+  }
+
+  /** setSpeed changes every engine interval; running workers restart from storage to take it. */
+  setSpeed(speed: number): Promise<void> {
+    return this.serialize(async () => {
+      if (speed === this.s.speed) return;
+      saveSpeed(this.options.store, speed);
+      this.patch({ speed });
+      if (this.s.phase === "running" && this.cluster && this.options.runtime === "worker") {
+        this.patch({ busy: "Changing speed" });
+        const saved = this.snapshot();
+        await this.stopCluster();
+        await this.restore(saved);
+        this.patch({ busy: null });
+      }
+    });
+  }
+
+  /** dispose stops everything (the page is going away or the island unmounts). */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.persist();
+    await this.stopCluster();
+  }
+
+  private serialize(work: () => Promise<void>): Promise<void> {
+    const run = this.lifecycle.then(async () => {
+      if (this.disposed) return;
+      try {
+        await work();
+      } catch (error) {
+        this.patch({ phase: this.cluster ? this.s.phase : "failed", busy: null });
+        this.note(messageOf(error), true);
+      }
+    });
+    this.lifecycle = run;
+    return run;
+  }
+
+  private async launch(name: string, servers: number): Promise<ClusterHandle> {
+    const cluster = await this.startCluster({
+      runtime: this.options.runtime,
+      servers,
+      ...(this.options.runtime === "worker" ? { storage: "indexeddb" as const, name } : {}),
+      timing: timingForSpeed(this.s.speed),
+    });
+    this.cluster = cluster;
+    this.unsubscribe = cluster.on("trace", (events) => this.onTrace(events));
+    if (this.options.runtime === "sim" && this.options.driveSimClock !== false) this.driveSimClock(cluster);
+    const refreshMs = this.options.refreshMs ?? 250;
+    if (refreshMs > 0) this.timer = setInterval(() => void this.refresh(), refreshMs);
+    return cluster;
+  }
+
+  private async fresh(): Promise<void> {
+    this.patch({ phase: "starting", busy: "Starting the servers" });
+    this.clusterName = `${this.scenario.id}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+    this.killedUrl = null;
+    if (this.options.runtime === "worker") notePending(this.options.store, this.scenario.id, this.clusterName);
+    const cluster = await this.launch(this.clusterName, this.scenario.servers);
+    this.originMs = cluster.nowMs();
+    this.patch({ phase: "running", busy: this.scenario.setup.length > 0 ? "Preparing the section's starting state" : null });
+    await this.refresh();
+    const context = this.actionContext(cluster);
+    for (const action of this.scenario.setup) await runAction(context, action);
+    this.killedUrl = null;
+    this.patch({ busy: null });
+    await this.refresh();
+    this.persist();
+    if (this.options.runtime === "worker") notePending(this.options.store, this.scenario.id, null);
+  }
+
+  private async restore(saved: SavedPlayground): Promise<void> {
+    this.patch({ phase: "starting", busy: "Starting the servers from their storage" });
+    this.clusterName = saved.clusterName;
+    this.originMs = saved.originMs;
+    this.killedUrl = saved.killedUrl;
+    this.nextEntryId = Math.max(this.nextEntryId, ...saved.timeline.map((entry) => entry.id + 1));
+    const done = Math.min(saved.stepsDone, this.scenario.steps.length);
+    this.patch({
+      selectedUrl: saved.selectedUrl,
+      selectedDatabase: saved.selectedDatabase,
+      cuts: saved.cuts,
+      timeline: saved.timeline.length >= this.s.timeline.length ? saved.timeline : this.s.timeline,
+      step: this.stepView(done, done > 0 ? this.scenario.steps[done - 1]!.explanation : this.scenario.intro),
+    });
+    const cluster = await this.launch(saved.clusterName, saved.servers);
+    // A server that was down stays down: the host starts every server from its storage, so the
+    // dead ones are stopped again before their first election timeout could fire.
+    for (const url of saved.down) await cluster.kill(url).catch(() => {});
+    for (const cut of saved.cuts) cluster.partition(cut.a, cut.b);
+    this.patch({ phase: "running", pausedBy: null, busy: null });
+    await this.refresh();
+  }
+
+  private async stopCluster(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.simDriver) this.simDriver.stop = true;
+    this.simDriver = null;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    const cluster = this.cluster;
+    this.cluster = null;
+    await cluster?.stop();
+  }
+
+  /** discard stops the cluster and forgets it: saved state and (workers) its IndexedDB data. */
+  private async discard(): Promise<void> {
+    const urls = this.cluster?.urls ?? [];
+    const saved = loadPlayground(this.options.store, this.scenario.id);
+    await this.stopCluster();
+    forgetPlayground(this.options.store, this.scenario.id);
+    if (this.options.runtime === "worker") {
+      const name = saved?.clusterName ?? this.clusterName;
+      const all = new Set([...urls, ...Array.from({ length: saved?.servers ?? 0 }, (_, i) => `http://127.0.0.${i + 1}:8080`)]);
+      if (name) await (this.options.deleteData ?? defaultDeleteData)(name, [...all]);
+    }
+  }
+
+  /**
+   * The sim runtime runs in virtual time; here it follows the page's clock, scaled by the speed,
+   * one frame at a time (requests drive it further on their own).
+   */
+  private driveSimClock(cluster: ClusterHandle): void {
+    const driver = { stop: false };
+    this.simDriver = driver;
+    const frame = typeof requestAnimationFrame === "function" ? (f: () => void) => requestAnimationFrame(f) : (f: () => void) => setTimeout(f, 16);
+    let last = this.now();
+    const loop = async () => {
+      if (driver.stop) return;
+      const now = this.now();
+      const elapsed = Math.min(100, now - last);
+      last = now;
+      await cluster.runFor(elapsed * this.s.speed * 4).catch(() => {});
+      frame(() => void loop());
+    };
+    frame(() => void loop());
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? (typeof performance !== "undefined" ? performance.now() : Date.now());
+  }
+
+  // --- the walkthrough -----------------------------------------------------------------------------
+
+  private stepView(done: number, explanation: string): StepView {
+    return { done, total: this.scenario.steps.length, lastTitle: this.scenario.steps[done - 1]?.title ?? null, explanation, nextTitle: this.scenario.steps[done]?.title ?? null };
+  }
+
+  /** nextStep replays the walkthrough's next action and waits until its explanation is true. */
+  nextStep(): Promise<void> {
+    return this.serialize(async () => {
+      const cluster = this.requireRunning();
+      const index = this.s.step.done;
+      const step = this.scenario.steps[index];
+      if (!step) return;
+      this.patch({ busy: step.title, message: null });
+      this.addAction(`Next step: ${step.title}`);
+      const context = this.actionContext(cluster);
+      const results: string[] = [];
+      try {
+        for (const action of step.actions) results.push(await runAction(context, action));
+        if (step.until) await runAction(context, { kind: "wait", until: step.until });
+      } catch (error) {
+        this.patch({ busy: null });
+        this.note(`“${step.title}” did not finish: ${messageOf(error)}`, true);
+        await this.refresh();
+        this.persist();
+        return;
+      }
+      this.killedUrl = context.killedUrl;
+      const last = results.filter((r) => !r.startsWith("switched") && !r.startsWith("done waiting")).pop();
+      this.patch({ busy: null, step: this.stepView(index + 1, step.explanation) });
+      if (last) this.note(capitalize(last), false);
+      await this.refresh();
+      this.persist();
+    });
+  }
+
+  private actionContext(cluster: ClusterHandle): ActionContext {
+    const session = this;
+    return {
+      cluster,
+      killedUrl: this.killedUrl,
+      waitMs: this.options.stepTimeoutMs ?? 60_000,
+      select: (url) => this.patch({ selectedUrl: url, openDocument: null }),
+      partition: (a, b) => session.applyCut({ a, b }),
+      heal: () => session.applyHeal(),
+    };
+  }
+
+  // --- the reader's actions ------------------------------------------------------------------------
+
+  private requireRunning(): ClusterHandle {
+    if (!this.cluster || this.s.phase !== "running") throw new Error("The cluster is not running: press Resume first.");
+    return this.cluster;
+  }
+
+  /** act runs one reader action: busy while it runs, its outcome announced, state saved. */
+  private act(label: string, work: (cluster: ClusterHandle) => Promise<string>): Promise<void> {
+    return this.serialize(async () => {
+      const cluster = this.requireRunning();
+      this.addAction(label);
+      this.patch({ busy: label, message: null });
+      try {
+        this.note(await work(cluster), false);
+      } catch (error) {
+        this.note(messageOf(error), true);
+      } finally {
+        this.patch({ busy: null });
+      }
+      await this.refresh();
+      this.persist();
+    });
+  }
+
+  private async request(url: string, request: ServerRequest, timeoutMs = 20_000): Promise<unknown> {
+    const response = await this.requireRunning().network.request(url, request, { timeoutMs });
+    if (!response.ok) throw new ActionFailed(outcome(response));
+    return response.result;
+  }
+
+  select(url: string): void {
+    if (url === this.s.selectedUrl) return;
+    this.patch({ selectedUrl: url, openDocument: null, documents: null, statuses: {} });
+    this.persist();
+    void this.refresh();
+  }
+
+  selectDatabase(name: string): void {
+    this.patch({ selectedDatabase: name, openDocument: null, documents: null });
+    this.persist();
+    void this.refresh();
+  }
+
+  /** addNode asks the selected server to add a server to the cluster (Manage server → Cluster). */
+  addNode(text: string): Promise<void> {
+    const parsed = normalizeServerUrl(text);
+    if (!parsed.ok) {
+      this.note(parsed.error, true);
+      return Promise.resolve();
+    }
+    const on = this.s.selectedUrl;
+    return this.act(`Add node ${parsed.url} (on ${on})`, async (cluster) => {
+      if (!cluster.urls.includes(parsed.url)) {
+        throw new ActionFailed(`No server runs at ${parsed.url}. Start one first with “Start a new server”.`);
+      }
+      await this.request(on, { type: "add-node", url: parsed.url }, 30_000);
+      return `Asked ${on} to add ${parsed.url}; it joins once the leader commits it.`;
+    });
+  }
+
+  /** startServer starts one more fresh server (the chapter's `start ./Server/Raven.Server.exe`). */
+  startServer(): Promise<void> {
+    return this.act("Start a new server", async (cluster) => `Started ${await cluster.addServer()}; it shows ? until it is added to the cluster.`);
+  }
+
+  kill(url: string): Promise<void> {
+    return this.act(`Kill ${this.nameOf(url)}`, async (cluster) => {
+      await cluster.kill(url);
+      this.killedUrl = url;
+      return `${this.nameOf(url)} was killed; its worker is gone and its data waits in storage.`;
+    });
+  }
+
+  restart(url: string): Promise<void> {
+    return this.act(`Restart ${this.nameOf(url)}`, async (cluster) => {
+      await cluster.restart(url);
+      return `${this.nameOf(url)} restarted from its storage.`;
+    });
+  }
+
+  /** cut partitions the network between `group` and every other server. */
+  cut(group: readonly string[]): Promise<void> {
+    return this.act("Cut the network", async (cluster) => {
+      const rest = cluster.urls.filter((url) => !group.includes(url));
+      if (group.length === 0 || rest.length === 0) throw new ActionFailed("Choose some servers, but not all: the cut runs between the chosen ones and the rest.");
+      this.applyCut({ a: [...group], b: rest });
+      return `Cut the network between ${group.map((u) => this.nameOf(u)).join(", ")} and the rest.`;
+    });
+  }
+
+  heal(): Promise<void> {
+    return this.act("Heal the network", async () => {
+      this.applyHeal();
+      return "The network is whole again.";
+    });
+  }
+
+  private applyCut(cut: NetworkCut): void {
+    this.cluster?.partition(cut.a, cut.b);
+    this.patch({ cuts: [...this.s.cuts, cut] });
+  }
+
+  private applyHeal(): void {
+    this.cluster?.heal();
+    this.patch({ cuts: [] });
+  }
+
+  createDatabase(name: string, replicationFactor: number): Promise<void> {
+    const on = this.s.selectedUrl;
+    return this.act(`New database ${name} (factor ${replicationFactor}) on ${this.nameOf(on)}`, async () => {
+      if (name.trim() === "") throw new ActionFailed("Give the database a name.");
+      const result = (await this.request(on, { type: "create-database", name: name.trim(), replicationFactor }, 30_000)) as { nodes?: string[] };
+      if (!this.s.selectedDatabase) this.patch({ selectedDatabase: name.trim() });
+      return `Created ${name.trim()}${result.nodes ? ` on ${result.nodes.join(", ")}` : ""}.`;
+    });
+  }
+
+  addNodeToGroup(database: string, tag: string): Promise<void> {
+    const on = this.s.selectedUrl;
+    return this.act(`Add node ${tag} to ${database}'s group`, async () => {
+      await this.request(on, { type: "add-database-node", database, tag }, 30_000);
+      return `Node ${tag} joins ${database}'s group; it is promotable until it has caught up.`;
+    });
+  }
+
+  openDocument(id: string): void {
+    const database = this.s.selectedDatabase;
+    const document = this.s.documents?.find((doc) => doc.id === id);
+    if (!database || !document) return;
+    this.patch({ openDocument: { database, id, text: JSON.stringify(document.body, null, 2), isNew: false } });
+  }
+
+  newDocument(): void {
+    const database = this.s.selectedDatabase;
+    if (!database) return;
+    this.patch({ openDocument: { database, id: "", text: "{\n  \"name\": \"\"\n}", isNew: true } });
+  }
+
+  closeDocument(): void {
+    this.patch({ openDocument: null });
+  }
+
+  /** saveDocument writes the document to the selected server (a put in one transaction). */
+  saveDocument(id: string, text: string): Promise<void> {
+    const database = this.s.selectedDatabase;
+    const on = this.s.selectedUrl;
+    const idProblem = validateDocumentId(id);
+    const parsed = parseDocumentText(text);
+    if (!database || idProblem || !parsed.ok) {
+      this.note(idProblem ?? (parsed.ok ? "Choose a database first." : parsed.error), true);
+      return Promise.resolve();
+    }
+    return this.act(`Save ${id.trim()} to ${database} on ${this.nameOf(on)}`, async () => {
+      await this.request(on, { type: "batch", database, transaction: { puts: [{ id: id.trim(), body: parsed.body as never }] } });
+      this.patch({ openDocument: { database, id: id.trim(), text, isNew: false } });
+      return `Saved ${id.trim()} on ${this.nameOf(on)}.`;
+    });
+  }
+
+  deleteDocument(id: string): Promise<void> {
+    const database = this.s.selectedDatabase;
+    const on = this.s.selectedUrl;
+    if (!database) return Promise.resolve();
+    return this.act(`Delete ${id} from ${database} on ${this.nameOf(on)}`, async () => {
+      await this.request(on, { type: "batch", database, transaction: { deletes: [{ id }] } });
+      this.patch({ openDocument: null });
+      return `Deleted ${id} on ${this.nameOf(on)}; the deletion replicates as a tombstone.`;
+    });
+  }
+
+  private nameOf(url: string): string {
+    const server = this.s.servers.find((s) => s.url === url);
+    return server ? serverName(server) : url;
+  }
+
+  // --- observing the cluster -----------------------------------------------------------------------
+
+  private onTrace(events: readonly TraceEvent[]): void {
+    const entries = timelineEntries(events, this.originMs, this.nextEntryId);
+    this.nextEntryId += entries.length + events.length;
+    const now = this.now();
+    const flows: Flow[] = [];
+    for (const event of events) {
+      if (event.type === "replication-batch") flows.push({ id: this.nextFlowId++, database: event.database, from: event.from, to: event.to, text: event.text, seenAtMs: now });
+    }
+    this.patch({
+      timeline: appendTimeline(this.s.timeline, entries),
+      flows: flows.length > 0 ? [...this.s.flows.filter((f) => now - f.seenAtMs < flowVisibleMs), ...flows].slice(-40) : this.s.flows,
+    });
+  }
+
+  private addAction(text: string): void {
+    const atMs = this.cluster ? Math.max(0, this.cluster.nowMs() - this.originMs) : 0;
+    const entry: TimelineEntry = { id: this.nextEntryId++, atMs, category: "action", where: "you", text };
+    this.patch({ timeline: appendTimeline(this.s.timeline, [entry]) });
+  }
+
+  private note(text: string, error: boolean): void {
+    this.patch({ message: { text, error } });
+  }
+
+  /**
+   * refresh reads the cluster into the state: servers and groups from describe(), and from the
+   * selected server — like its Studio — each database's status and the selected one's documents.
+   */
+  async refresh(): Promise<void> {
+    const cluster = this.cluster;
+    if (!cluster || this.refreshing) return;
+    this.refreshing = true;
+    try {
+      const description = cluster.describe();
+      const servers = cluster.servers;
+      const now = this.now();
+      this.patch({ servers, description, flows: this.s.flows.filter((f) => now - f.seenAtMs < flowVisibleMs) });
+      const selectedUrl = this.s.selectedUrl;
+      const selected = servers.find((s) => s.url === selectedUrl);
+      const names = description.databases.map((db) => db.name);
+      const statuses: Record<string, DatabaseStatus> = {};
+      if (!selected?.alive) {
+        for (const name of names) statuses[name] = "server down";
+      } else {
+        await Promise.all(names.map(async (name) => {
+          const response = await cluster.network.request(selectedUrl, { type: "database-status", database: name }, { timeoutMs: 1_500 });
+          if (response.ok) statuses[name] = (response.result as { status: DatabaseStatus }).status;
+          else if (response.error.code === "DatabaseDoesNotExist") statuses[name] = "unknown here";
+          // A request that timed out says nothing new: keep what the server said last.
+          else statuses[name] = this.s.statuses[name] ?? "unknown here";
+        }));
+      }
+      let selectedDatabase = this.s.selectedDatabase;
+      if ((!selectedDatabase || !names.includes(selectedDatabase)) && names.length > 0) selectedDatabase = names[0]!;
+      let documents: DocumentView[] | null = null;
+      if (selectedDatabase && statuses[selectedDatabase] === "Online") {
+        const response = await cluster.network.request(selectedUrl, { type: "list-documents", database: selectedDatabase }, { timeoutMs: 1_500 });
+        if (response.ok) documents = response.result as DocumentView[];
+      }
+      if (this.cluster === cluster && this.s.selectedUrl === selectedUrl) this.patch({ statuses, selectedDatabase, documents });
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  private snapshot(): SavedPlayground {
+    const servers = this.cluster?.servers ?? this.s.servers;
+    return {
+      version: 1,
+      clusterName: this.clusterName,
+      servers: servers.length,
+      down: servers.filter((s) => !s.alive).map((s) => s.url),
+      cuts: this.s.cuts,
+      selectedUrl: this.s.selectedUrl,
+      selectedDatabase: this.s.selectedDatabase,
+      stepsDone: this.s.step.done,
+      killedUrl: this.killedUrl,
+      originMs: this.originMs,
+      timeline: this.s.timeline,
+    };
+  }
+
+  /** persist saves the playground for the next page load (worker runtime: the data is durable). */
+  private persist(): void {
+    if (this.options.runtime !== "worker" || !this.cluster || !this.clusterName) return;
+    savePlayground(this.options.store, this.scenario.id, this.snapshot());
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

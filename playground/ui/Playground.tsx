@@ -1,0 +1,116 @@
+/**
+ * One chapter's live playground: a Preact island over a PlaygroundSession. The session (plain
+ * TypeScript) owns the cluster and the state; these components only render it and call it.
+ */
+import { useEffect, useMemo, useRef } from "preact/hooks";
+import { scenario as findScenario } from "../scenarios.ts";
+import { PlaygroundSession } from "../session.ts";
+import { ClusterPanel } from "./ClusterPanel.tsx";
+import { Controls } from "./Controls.tsx";
+import { DatabasesPanel } from "./DatabasesPanel.tsx";
+import { DocumentsPanel } from "./DocumentsPanel.tsx";
+import { ReplicationGraph } from "./ReplicationGraph.tsx";
+import { ServerSwitcher } from "./ServerSwitcher.tsx";
+import { Timeline } from "./Timeline.tsx";
+import { useAtom } from "./use-atom.ts";
+import "./playground.css";
+
+export interface PlaygroundProps {
+  /** Which chapter's scenario (playground/scenarios.ts). */
+  readonly scenario: string;
+  /** worker (the book: one Web Worker per server, IndexedDB) or sim (one thread, virtual time). */
+  readonly runtime?: "worker" | "sim";
+}
+
+/** How long a playground may be out of view before its cluster pauses (scrolling past is not leaving). */
+const pauseAfterHiddenMs = 1_500;
+
+function browserStore() {
+  try {
+    return typeof localStorage === "undefined" ? null : localStorage;
+  } catch {
+    return null;
+  }
+}
+
+export default function Playground({ scenario: scenarioId, runtime = "worker" }: PlaygroundProps) {
+  const scenario = findScenario(scenarioId);
+  const session = useMemo(() => new PlaygroundSession({ scenario, runtime, store: browserStore() }), [scenarioId, runtime]);
+  const state = useAtom(session.state);
+  const root = useRef<HTMLElement>(null);
+  const id = `rk-${scenario.id}`;
+
+  useEffect(() => {
+    // The browser console (and the book's benchmark) can reach the running playground.
+    (globalThis as { rookeryPlayground?: PlaygroundSession }).rookeryPlayground = session;
+    void session.open();
+    const save = () => void session.dispose();
+    addEventListener("pagehide", save);
+    return () => {
+      removeEventListener("pagehide", save);
+      void session.dispose();
+    };
+  }, [session]);
+
+  // A playground scrolled out of view pauses its cluster, and resumes when it comes back.
+  useEffect(() => {
+    const element = root.current;
+    if (!element || typeof IntersectionObserver !== "function") return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const observer = new IntersectionObserver(([entry]) => {
+      clearTimeout(timer);
+      if (!entry) return;
+      if (entry.isIntersecting) {
+        if (session.state.get().pausedBy === "scroll") void session.resume();
+      } else {
+        timer = setTimeout(() => {
+          if (session.state.get().phase === "running") void session.pause("scroll");
+        }, pauseAfterHiddenMs);
+      }
+    });
+    observer.observe(element);
+    return () => {
+      clearTimeout(timer);
+      observer.disconnect();
+    };
+  }, [session]);
+
+  const status =
+    state.phase === "failed"
+      ? "The playground could not start. Reset tries again."
+      : state.phase === "paused"
+        ? state.pausedBy === "scroll"
+          ? "Paused while out of view: the servers are stopped, their data kept in IndexedDB."
+          : "Paused: the servers are stopped, their data kept in IndexedDB. Resume starts them again (expect a new election)."
+        : state.phase === "pausing"
+          ? "Pausing…"
+          : (state.busy ? `${state.busy}…` : state.phase === "starting" || state.phase === "idle" ? "Starting the servers…" : "");
+
+  return (
+    <section ref={root} class="rk-playground not-content" aria-labelledby={`${id}-title`} data-pagefind-ignore data-phase={state.phase} data-busy={state.busy ? "true" : "false"}>
+      <header class="rk-header">
+        <h2 id={`${id}-title`} class="rk-title">
+          Live playground: {scenario.title}
+        </h2>
+        <p class="rk-note">
+          {runtime === "worker" ? "Each server is a real engine in its own Web Worker, with its data in IndexedDB." : "The servers run in this page, on the simulator's virtual clock."}
+        </p>
+      </header>
+      <Controls state={state} session={session} id={id} />
+      <p class="rk-status" role="status">
+        {status}
+      </p>
+      <ServerSwitcher state={state} session={session} id={id} />
+      <div class="rk-grid">
+        <ClusterPanel state={state} session={session} id={id} />
+        <DatabasesPanel state={state} session={session} id={id} />
+        <DocumentsPanel state={state} session={session} id={id} />
+        <ReplicationGraph state={state} id={id} />
+        <Timeline state={state} id={id} />
+      </div>
+      <p class={`rk-message${state.message?.error ? " rk-error" : ""}`} aria-live="polite">
+        {state.message?.text ?? ""}
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,297 @@
+// The playgrounds in Chromium, on the built book: the chapter's walkthrough by clicking, Next step,
+// Kill/Restart as workers disappearing and coming back with their data, reload, the 390 px layout
+// and axe on a playground full of state; and the storage conformance suite against real IndexedDB.
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { fileURLToPath } from "node:url";
+import AxeBuilder from "@axe-core/playwright";
+import { build } from "esbuild";
+
+const axeTags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"];
+const url = (n) => `http://127.0.0.${n}:8080`;
+/** Generous for a 2-core machine; at engine speed an election takes 0.3–0.6 s. */
+const waitMs = 30_000;
+
+/** openPlayground opens a chapter at engine speed (1×) and waits until its cluster is ready. */
+async function openPlayground(context, path, { viewport = { width: 1280, height: 900 }, theme } = {}) {
+  const browserContext = await context.browser.newContext({ viewport });
+  await browserContext.addInitScript((value) => {
+    try {
+      if (!sessionStorage.getItem("rookery-test-speed")) {
+        localStorage.setItem("rookery-playground:speed", "1");
+        sessionStorage.setItem("rookery-test-speed", "set");
+      }
+      if (value) localStorage.setItem("starlight-theme", value);
+    } catch {}
+  }, theme ?? null);
+  const page = await browserContext.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(`console: ${message.text()}`);
+  });
+  await page.goto(context.site.url(path));
+  const playground = page.locator(".rk-playground");
+  await playground.scrollIntoViewIfNeeded();
+  await settled(page);
+  return { page, playground, errors, close: () => browserContext.close() };
+}
+
+/** settled waits until the playground runs and no action or step is in progress. */
+async function settled(page) {
+  await page.waitForSelector('.rk-playground[data-phase="running"][data-busy="false"]', { timeout: waitMs });
+}
+
+async function until(what, check) {
+  const deadline = Date.now() + waitMs;
+  let last;
+  for (;;) {
+    last = await check();
+    if (last === true) return;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const panel = (playground, name) => playground.locator("section.rk-panel").filter({ has: playground.page().getByRole("heading", { name, exact: false }) }).first();
+const tags = (playground) => playground.locator(".rk-servers .rk-tag").allTextContents();
+const documentIds = (playground) => playground.locator(".rk-documents button").allTextContents();
+const serverWorkers = (page) => page.workers().filter((worker) => worker.url().includes("server-worker")).length;
+
+async function selectServer(playground, n) {
+  await playground.locator(".rk-tab").filter({ hasText: `127.0.0.${n}:8080` }).click();
+  await until(`server ${n} selected`, async () => (await playground.locator(".rk-tab-on").textContent()).includes(`127.0.0.${n}:8080`) || "not yet");
+}
+
+async function newDocument(playground, id, json) {
+  await playground.getByRole("button", { name: "New document" }).click();
+  await playground.getByLabel("Id").fill(id);
+  await playground.getByLabel("Contents (JSON)").fill(json);
+  await playground.getByRole("button", { name: "Save" }).click();
+  await settled(playground.page());
+  const message = await playground.locator(".rk-message").textContent();
+  assert.match(message, new RegExp(`Saved ${id}`), message);
+}
+
+async function databaseStatus(playground, name) {
+  const item = playground.locator(".rk-database").filter({ hasText: name });
+  if ((await item.count()) === 0) return "not listed";
+  return (await item.locator(".rk-status").textContent()).trim();
+}
+
+/** dump adds what the playground showed to a failure, so a red run says what the reader saw. */
+async function dump(playground, error) {
+  const text = await playground.innerText({ timeout: 2_000 }).catch(() => "(no playground)");
+  error.message = `${error.message}\n--- the playground showed:\n${text.slice(text.indexOf("Databases"), text.indexOf("Databases") + 2_500)}`;
+  throw error;
+}
+
+async function seriousViolations(page) {
+  const results = await new AxeBuilder({ page }).include(".rk-playground").withTags(axeTags).analyze();
+  return results.violations
+    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+    .map((violation) => `${violation.id}: ${violation.help} — ${violation.nodes.slice(0, 3).map((node) => node.target.join(" ")).join(" | ")}`);
+}
+
+export function registerPlaygroundChecks(context) {
+  it("the chapter's walkthrough by clicking: Spade on A … five nodes and Pitchfork with factor 3", async () => {
+    const { page, playground, errors, close } = await openPlayground(context, "chapter/first-cluster/");
+    try {
+      assert.deepEqual(await tags(playground), ["?", "?"]);
+      assert.equal(serverWorkers(page), 2, "one worker per server");
+
+      // Spade on the first server: it bootstraps a cluster of one and becomes A.
+      await playground.getByRole("button", { name: "New database" }).click();
+      await playground.getByLabel("Name", { exact: true }).fill("Spade");
+      await playground.getByLabel("Replication factor").fill("1");
+      await playground.getByRole("button", { name: "Create", exact: true }).click();
+      await settled(page);
+      await until("server 1 to be A and leader", async () => ((await tags(playground))[0] === "A" && (await playground.locator(".rk-leader").count()) === 1) || (await tags(playground)));
+
+      await until("Spade Online on A", async () => (await databaseStatus(playground, "Spade")) === "Online" || (await databaseStatus(playground, "Spade")));
+      await newDocument(playground, "users/1", '{ "name": "Oren", "lastName": "Eini" }');
+      await newDocument(playground, "users/2", '{ "name": "<b>Ayende</b>" }');
+      await until("users on A", async () => JSON.stringify(await documentIds(playground)) === '["users/1","users/2"]' || (await documentIds(playground)));
+      // Contents are text: the markup in the name is shown, not rendered.
+      await playground.getByRole("button", { name: "users/2", exact: true }).click();
+      assert.match(await playground.getByLabel("Contents (JSON)").inputValue(), /<b>Ayende<\/b>/);
+      assert.equal(await playground.locator(".rk-playground b").count(), 0);
+
+      // The second server: no databases, tag ?.
+      await selectServer(playground, 2);
+      assert.equal((await tags(playground))[1], "?");
+      assert.match(await panel(playground, "Databases").textContent(), /No databases on this server's Studio/);
+
+      // Add node from A: the second server becomes B; Spade is Offline there.
+      await selectServer(playground, 1);
+      await playground.getByLabel("Server URL").fill(url(2));
+      await playground.getByRole("button", { name: "Add node", exact: true }).click();
+      await settled(page);
+      await until("B to join", async () => (await tags(playground))[1] === "B" || (await tags(playground)));
+      await selectServer(playground, 2);
+      await until("Spade Offline on B", async () => (await databaseStatus(playground, "Spade")) === "Offline" || (await databaseStatus(playground, "Spade")));
+
+      // Manage group → Add node to group: the documents arrive on B.
+      await playground.getByRole("button", { name: "Manage group of Spade" }).click();
+      await playground.getByLabel("Node", { exact: true }).selectOption("B");
+      await playground.getByRole("button", { name: "Add node to group" }).click();
+      await settled(page);
+      await until("Spade Online on B with both users", async () => ((await databaseStatus(playground, "Spade")) === "Online" && (await documentIds(playground)).length === 2) || (await documentIds(playground)));
+
+      // Kill A: its worker disappears, and B sees no leader.
+      await playground.getByRole("button", { name: "Kill node A" }).click();
+      await settled(page);
+      await until("A's worker to be gone", async () => serverWorkers(page) === 1 || serverWorkers(page));
+      await until("no leader", async () => /sees no leader/.test(await panel(playground, "Cluster").textContent()) || "still a leader");
+
+      // users/3 on B without a leader.
+      await newDocument(playground, "users/3", '{ "name": "Written on B without a leader" }');
+
+      // Restart A: a new worker, a leader again, and users/3 reaches A.
+      await playground.getByRole("button", { name: "Restart node A" }).click();
+      await settled(page);
+      await until("A's worker to be back", async () => serverWorkers(page) === 2 || serverWorkers(page));
+      await selectServer(playground, 1);
+      await until("users/3 on A", async () => (await documentIds(playground)).includes("users/3") || (await documentIds(playground)));
+      await until("a leader", async () => (await playground.locator(".rk-leader").count()) === 1 || "no leader yet");
+
+      // Three more servers, added from A: C, D and E.
+      for (const n of [3, 4, 5]) {
+        await playground.getByRole("button", { name: "Start a new server" }).click();
+        await settled(page);
+        await playground.getByLabel("Server URL").fill(url(n));
+        await playground.getByRole("button", { name: "Add node", exact: true }).click();
+        await settled(page);
+      }
+      await until("five nodes", async () => JSON.stringify(await tags(playground)) === '["A","B","C","D","E"]' || (await tags(playground)));
+      assert.equal(serverWorkers(page), 5);
+
+      // From D: Spade is Offline; Pitchfork with factor 3 lands on three servers.
+      await selectServer(playground, 4);
+      await until("Spade Offline on D", async () => (await databaseStatus(playground, "Spade")) === "Offline" || (await databaseStatus(playground, "Spade")));
+      await playground.getByRole("button", { name: "New database" }).click();
+      await playground.getByLabel("Name", { exact: true }).fill("Pitchfork");
+      await playground.getByLabel("Replication factor").fill("3");
+      await playground.getByRole("button", { name: "Create", exact: true }).click();
+      await settled(page);
+      const pitchfork = playground.locator(".rk-database").filter({ hasText: "Pitchfork" });
+      await until("Pitchfork on three members", async () => (await pitchfork.locator(".rk-chip-member").count()) === 3 || (await pitchfork.textContent()));
+
+      // A playground full of state passes axe, in the light theme and the dark one.
+      assert.deepEqual(await seriousViolations(page), [], "axe (light)");
+      await page.evaluate(() => (document.documentElement.dataset.theme = "dark"));
+      assert.deepEqual(await seriousViolations(page), [], "axe (dark)");
+      assert.deepEqual(errors, []);
+    } catch (error) {
+      await dump(playground, error);
+    } finally {
+      await close();
+    }
+  });
+
+  it("Next step replays Kicking the tires; Kill removes a worker, Restart brings it back with its data; a reload keeps everything", async () => {
+    const { page, playground, errors, close } = await openPlayground(context, "chapter/kicking-the-tires/");
+    try {
+      assert.deepEqual(await tags(playground), ["A", "B"]);
+      assert.equal(serverWorkers(page), 2);
+      const next = playground.getByRole("button", { name: "Next step" });
+
+      // By keyboard: focus Next step and press Enter. Step 1 kills A.
+      await next.focus();
+      await page.keyboard.press("Enter");
+      await settled(page);
+      await until("A's worker to be gone", async () => serverWorkers(page) === 1 || serverWorkers(page));
+      assert.match(await panel(playground, "Cluster").textContent(), /sees no leader/);
+
+      await next.click(); // creating Pitchfork fails without a leader
+      await settled(page);
+      assert.match(await playground.locator(".rk-message").textContent(), /failed, as expected/);
+      await next.click(); // users/3 on B
+      await settled(page);
+      await until("users/3 on B", async () => (await documentIds(playground)).includes("users/3") || (await documentIds(playground)));
+
+      // Reload: the servers come back from IndexedDB, A stays down, the walkthrough stays at step 3.
+      await page.reload();
+      await playground.scrollIntoViewIfNeeded();
+      await settled(page);
+      assert.match(await playground.locator(".rk-step-text").textContent(), /Step 3 of 4/);
+      assert.equal(serverWorkers(page), 1, "A is still down after the reload");
+      assert.ok(await playground.getByRole("button", { name: "Restart node A" }).isVisible());
+      await until("users/3 on B after the reload", async () => (await documentIds(playground)).includes("users/3") || (await documentIds(playground)));
+      assert.ok((await playground.locator(".rk-event").count()) > 0, "the timeline survives the reload");
+
+      // Step 4 restarts A: its worker is back, with users/1–2 from its own storage and users/3 from B.
+      await next.click();
+      await settled(page);
+      assert.equal(serverWorkers(page), 2);
+      await selectServer(playground, 1);
+      await until("A's documents", async () => JSON.stringify(await documentIds(playground)) === '["users/1","users/2","users/3"]' || (await documentIds(playground)));
+      assert.match(await playground.locator(".rk-step-text").textContent(), /free play/);
+
+      // The server switcher follows the arrow keys.
+      await playground.locator(".rk-tab-on input").focus();
+      await page.keyboard.press("ArrowRight");
+      await until("B selected by keyboard", async () => (await playground.locator(".rk-tab-on").textContent()).includes("127.0.0.2") || "not yet");
+
+      // Reset returns to the section's start.
+      await playground.getByRole("button", { name: "Reset" }).click();
+      await settled(page);
+      assert.match(await playground.locator(".rk-step-text").textContent(), /Next: Kill node A/);
+      assert.deepEqual(await tags(playground), ["A", "B"]);
+      assert.deepEqual(errors, []);
+    } catch (error) {
+      await dump(playground, error);
+    } finally {
+      await close();
+    }
+  });
+
+  it("a playground fits a 390 px screen, and pauses when scrolled out of view", async () => {
+    const { page, playground, errors, close } = await openPlayground(context, "chapter/expanding/", { viewport: { width: 390, height: 844 } });
+    try {
+      assert.deepEqual(await tags(playground), ["A", "B", "?", "?", "?"]);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 390, `the page is ${width} px wide`);
+      for (const name of ["Next step", "Reset", "Pause", "Kill node A", "Add node", "New database"]) {
+        const box = await playground.getByRole("button", { name, exact: true }).first().boundingBox();
+        assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${name} is on screen: ${JSON.stringify(box)}`);
+      }
+      await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+      await page.waitForSelector('.rk-playground[data-phase="paused"]', { timeout: waitMs });
+      await until("the workers to stop", async () => serverWorkers(page) === 0 || serverWorkers(page));
+      await playground.scrollIntoViewIfNeeded();
+      await settled(page);
+      assert.equal(serverWorkers(page), 5);
+      assert.deepEqual(await tags(playground), ["A", "B", "?", "?", "?"]);
+      assert.deepEqual(errors, []);
+    } catch (error) {
+      await dump(playground, error);
+    } finally {
+      await close();
+    }
+  });
+
+  it("the storage conformance suite passes against Chromium's IndexedDB", async () => {
+    const bundle = await build({
+      entryPoints: [fileURLToPath(new URL("./storage-conformance.entry.ts", import.meta.url))],
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      write: false,
+      alias: { vitest: fileURLToPath(new URL("./mini-vitest.ts", import.meta.url)) },
+    });
+    const browserContext = await context.browser.newContext();
+    try {
+      const page = await browserContext.newPage();
+      await page.goto(context.site.url("engine/inside/"));
+      await page.addScriptTag({ content: bundle.outputFiles[0].text, type: "module" });
+      await page.waitForFunction(() => "rookeryConformance" in globalThis, null, { timeout: waitMs });
+      const results = await page.evaluate(() => globalThis.rookeryConformance);
+      const failed = results.filter((result) => !result.ok).map((result) => `${result.name}: ${result.error}`);
+      assert.ok(results.length >= 15, `only ${results.length} conformance tests ran`);
+      assert.deepEqual(failed, []);
+    } finally {
+      await browserContext.close();
+    }
+  });
+}
