@@ -27,6 +27,7 @@ import type {
   ServerWorkerApi,
   StorageChoice,
   StorageSnapshot,
+  WorkerBound,
   WorkerResult,
   WorkerStatus,
 } from "../worker/protocol.ts";
@@ -86,7 +87,12 @@ interface Slot {
   hostPort: MessagePort | undefined;
   alive: boolean;
   status: WorkerStatus | undefined;
-  documents: Record<string, string[]>;
+  /** Document ids per hosted database, kept up to date from the worker's changes. */
+  documents: Map<string, Set<string>>;
+  /** The same, sorted, for describe(); dropped when a set changes. */
+  sorted: Map<string, string[]>;
+  /** refresh() calls waiting for their push, by id. */
+  refreshes: Map<number, () => void>;
   lastTag: NodeTag;
   /** memory storage: the disk's contents, kept by the host while the server is down. */
   memory: StorageSnapshot | undefined;
@@ -374,17 +380,26 @@ export class WorkerCluster {
     }
   }
 
-  /** refresh asks every running server for its full status now (describe() is then current). */
+  /**
+   * refresh asks every running server to push its status now, and waits for those pushes (they
+   * travel behind every earlier push on the same port), so describe() is then current.
+   */
   async refresh(): Promise<void> {
     await Promise.all(this.slots.map(async (slot) => {
-      const api = slot.api;
-      if (!api || !slot.alive) return;
-      try {
-        const status = await within(api.status(), controlTimeoutMs, `status of ${slot.url}`);
-        if (slot.api === api) this.absorb(slot, status);
-      } catch {
-        // A hung or dying worker keeps its last status; its exit will mark it down.
-      }
+      const port = slot.hostPort;
+      if (!port || !slot.alive) return;
+      const id = this.nextRequestId++;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        slot.refreshes.set(id, resolve);
+        // A hung worker keeps its last status; its exit (or kill) marks it down.
+        timer = setTimeout(() => {
+          slot.refreshes.delete(id);
+          resolve();
+        }, controlTimeoutMs);
+        port.postMessage({ kind: "refresh", id } satisfies WorkerBound);
+      });
+      clearTimeout(timer);
     }));
   }
 
@@ -454,15 +469,27 @@ export class WorkerCluster {
     const servers = this.servers;
     const leaders = servers.filter((s) => s.alive && s.role === "leader").sort((a, b) => b.term - a.term);
     const leaderRow = leaders[0];
-    const source = this.slots.find((slot) => slot.url === leaderRow?.url && slot.status?.databases)
-      ?? this.slots.find((slot) => slot.alive && slot.status?.databases);
+    // Statuses arrive at different moments; the records come from the running server that has
+    // applied the most of the cluster's log (the leader on a tie), so a change one server
+    // already answered for is never hidden behind an older status of the leader.
+    let source: Slot | undefined;
+    for (const slot of this.slots) {
+      if (!slot.alive || !slot.status?.databases) continue;
+      const better = !source || slot.status.appliedIndex > source.status!.appliedIndex ||
+        (slot.status.appliedIndex === source.status!.appliedIndex && slot.url === leaderRow?.url);
+      if (better) source = slot;
+    }
     const records: readonly DatabaseSummary[] = source?.status?.databases ?? [];
     const databases = records.map((db) => ({ ...db }));
     const documents: Record<NodeTag, Record<string, string[]>> = {};
     for (const slot of this.slots) {
       if (!slot.alive || !slot.status) continue;
       const perDatabase: Record<string, string[]> = {};
-      for (const name of Object.keys(slot.documents).sort()) perDatabase[name] = [...slot.documents[name]!];
+      for (const name of [...slot.documents.keys()].sort()) {
+        let ids = slot.sorted.get(name);
+        if (!ids) slot.sorted.set(name, (ids = [...slot.documents.get(name)!].sort()));
+        perDatabase[name] = [...ids];
+      }
       documents[slot.status.tag === "?" ? slot.url : slot.status.tag] = perDatabase;
     }
     return { atMs: epochMs(), cluster: servers, leader: leaderRow?.tag ?? null, term: leaderRow?.term ?? 0, databases, documents };
@@ -471,7 +498,10 @@ export class WorkerCluster {
   // --- internals ------------------------------------------------------------------------------------
 
   private newSlot(index: number): Slot {
-    return { index, url: serverUrl(index), generation: 0, worker: undefined, api: undefined, hostPort: undefined, alive: false, status: undefined, documents: {}, lastTag: "?", memory: undefined };
+    return {
+      index, url: serverUrl(index), generation: 0, worker: undefined, api: undefined, hostPort: undefined, alive: false,
+      status: undefined, documents: new Map(), sorted: new Map(), refreshes: new Map(), lastTag: "?", memory: undefined,
+    };
   }
 
   private storageFor(slot: Slot): StorageChoice {
@@ -517,7 +547,8 @@ export class WorkerCluster {
     slot.api = api;
     slot.hostPort = hostPort;
     slot.alive = true;
-    slot.documents = {};
+    slot.documents = new Map();
+    slot.sorted = new Map();
     hostPort.onmessage = (event: MessageEvent<HostBound>) => {
       if (slot.hostPort === hostPort) this.fromWorker(slot, event.data);
     };
@@ -586,13 +617,28 @@ export class WorkerCluster {
     }
     this.absorb(slot, message.status);
     if (message.events.length > 0) this.emit(message.events);
+    if (message.refreshed !== undefined) {
+      slot.refreshes.get(message.refreshed)?.();
+      slot.refreshes.delete(message.refreshed);
+    }
   }
 
-  /** absorb keeps a server's latest status; document lists arrive only for databases that changed. */
+  /** absorb keeps a server's latest status and applies its document changes. */
   private absorb(slot: Slot, status: WorkerStatus): void {
-    const documents: Record<string, string[]> = {};
-    for (const name of status.hosted) documents[name] = [...(status.documents[name] ?? slot.documents[name] ?? [])];
-    slot.documents = documents;
+    for (const name of [...slot.documents.keys()]) {
+      if (!status.hosted.includes(name)) {
+        slot.documents.delete(name);
+        slot.sorted.delete(name);
+      }
+    }
+    for (const [name, change] of Object.entries(status.documents)) {
+      let ids = slot.documents.get(name);
+      if (change.reset || !ids) slot.documents.set(name, (ids = new Set(change.reset ?? [])));
+      for (const id of change.added ?? []) ids.add(id);
+      for (const id of change.removed ?? []) ids.delete(id);
+      slot.sorted.delete(name);
+    }
+    for (const name of status.hosted) if (!slot.documents.has(name)) slot.documents.set(name, new Set());
     slot.status = status;
     if (status.tag !== "?") slot.lastTag = status.tag;
   }
@@ -601,7 +647,10 @@ export class WorkerCluster {
   private markDown(slot: Slot, why: string): void {
     slot.alive = false;
     slot.status = undefined;
-    slot.documents = {};
+    slot.documents = new Map();
+    slot.sorted = new Map();
+    for (const resolve of slot.refreshes.values()) resolve();
+    slot.refreshes.clear();
     slot.hostPort?.close();
     slot.hostPort = undefined;
     for (const [id, call] of this.pending) {

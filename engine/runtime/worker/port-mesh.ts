@@ -21,6 +21,8 @@ export interface PortMeshEvents {
   readonly deliver: (envelope: Envelope) => void;
   /** A response is about to leave for the host: the runtime pushes its status first. */
   readonly beforeResponse: () => void;
+  /** The host asked for a status push now (observation: faults do not apply). */
+  readonly refresh: (id: number) => void;
   readonly nowMs: () => number;
 }
 
@@ -112,9 +114,11 @@ export class PortMesh implements ServerTransport {
     this.hostPort.close();
   }
 
-  private fromHost(request: WorkerBound): void {
-    if (this.closed || this.dropsIncoming(clientLink)) return;
-    this.events.deliver(request);
+  private fromHost(message: WorkerBound): void {
+    if (this.closed) return;
+    if (message.kind === "refresh") return this.events.refresh(message.id);
+    if (this.dropsIncoming(clientLink)) return;
+    this.events.deliver(message);
   }
 
   private fromPeer(url: string, port: MessagePort, message: PeerBound): void {

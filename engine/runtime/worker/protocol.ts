@@ -80,12 +80,25 @@ export interface WorkerStatus {
   readonly leader: NodeTag | null;
   /** The database records this server knows, by name; null while it knows no cluster. */
   readonly databases: readonly DatabaseSummary[] | null;
-  /** Document ids per hosted database, sorted. In a push, only databases that changed. */
-  readonly documents: Readonly<Record<string, readonly string[]>>;
+  /** The Raft index of the cluster state those records come from (0 without a cluster). */
+  readonly appliedIndex: number;
+  /** What changed in each hosted database's set of document ids (only databases that changed). */
+  readonly documents: Readonly<Record<string, DocumentsChange>>;
   /** The databases this server hosts now (so the host can forget one that went away). */
   readonly hosted: readonly string[];
   /** Epoch ms on the worker's clock. */
   readonly atMs: number;
+}
+
+/**
+ * DocumentsChange updates the host's copy of one database's document ids: `reset` replaces the
+ * whole set (the first time, or when asked for everything), then ids are added and removed.
+ * Changes travel instead of lists so that a push costs what changed, not what is stored.
+ */
+export interface DocumentsChange {
+  readonly reset?: readonly string[];
+  readonly added?: readonly string[];
+  readonly removed?: readonly string[];
 }
 
 /** StatusPush is the worker's periodic message on the host port. */
@@ -93,6 +106,8 @@ export interface StatusPush {
   readonly kind: "status";
   readonly status: WorkerStatus;
   readonly events: readonly TraceEvent[];
+  /** Set when the push answers the host's refresh request with this id. */
+  readonly refreshed?: number;
 }
 
 /** TimedResponse is a response envelope with the moment the server sent it (epoch ms). */
@@ -105,8 +120,11 @@ export interface TimedResponse {
 /** HostBound is everything a worker posts on its host port. */
 export type HostBound = StatusPush | TimedResponse;
 
-/** WorkerBound is everything the host posts on a worker's host port: client requests. */
-export type WorkerBound = Extract<Envelope, { kind: "request" }>;
+/**
+ * WorkerBound is everything the host posts on a worker's host port: client requests, and refresh
+ * requests, answered by a push on the same port, so the answer arrives after every earlier push.
+ */
+export type WorkerBound = Extract<Envelope, { kind: "request" }> | { readonly kind: "refresh"; readonly id: number };
 
 /** PeerBound is what travels on a peer port: envelopes, and pings for measuring the link. */
 export type PeerBound =
@@ -131,7 +149,7 @@ export interface ServerWorkerApi {
   setLinkFaults(url: string, faults: LinkFaults): void;
   /** request answers one client request directly (the host port is the fast path). */
   request(request: ServerRequest): Promise<ServerResponse>;
-  /** status returns the server's full status now. */
+  /** status returns the server's full status now (every database's ids as a reset). */
   status(): WorkerStatus;
   /**
    * crash stops the server the way a killed process stops: no more ticks or messages, the

@@ -6,12 +6,14 @@
  */
 import { isRookeryError, SeededRandom } from "../../core/index.ts";
 import type { Clock } from "../../core/index.ts";
+import type { DatabaseInstance } from "../../database/index.ts";
 import { Server } from "../../server/index.ts";
 import type { ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
 import type { StorageWarning } from "../../storage/index.ts";
 import { PortMesh } from "./port-mesh.ts";
 import type {
   DatabaseSummary,
+  DocumentsChange,
   LinkFaults,
   ServerWorkerApi,
   StorageSnapshot,
@@ -36,6 +38,18 @@ const pingTimeoutMs = 1_000;
  */
 const realClock: Clock = { nowMs: () => performance.timeOrigin + performance.now() };
 
+/**
+ * readable tells whether a document can be read as one version, which is what list() shows (a
+ * document in conflict has no current version until a put resolves it).
+ */
+function readable(instance: DatabaseInstance, id: string): boolean {
+  try {
+    return instance.get(id) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 interface Watch {
   readonly database: string;
   readonly id: string;
@@ -53,7 +67,8 @@ export class ServerRuntime implements ServerWorkerApi {
   private events: TraceEvent[] = [];
   private droppedEvents = 0;
   private lastStatusKey = "";
-  private readonly pushedEtags = new Map<string, number>();
+  /** The document ids the host was told of, per hosted database, and the etag they reflect. */
+  private readonly pushed = new Map<string, { etag: number; ids: Set<string> }>();
   private readonly watches = new Set<Watch>();
   private stopped = false;
 
@@ -68,6 +83,7 @@ export class ServerRuntime implements ServerWorkerApi {
           this.checkWatches();
         },
         beforeResponse: () => this.push(),
+        refresh: (id) => this.push(id),
         nowMs: realClock.nowMs,
       });
       this.server = await Server.start({
@@ -117,7 +133,12 @@ export class ServerRuntime implements ServerWorkerApi {
   }
 
   status(): WorkerStatus {
-    return this.snapshot(true);
+    const status = this.summary();
+    const documents: Record<string, DocumentsChange> = {};
+    for (const name of status.hosted) {
+      documents[name] = { reset: this.server!.hostedDatabase(name)!.instance.list().map((doc) => doc.id) };
+    }
+    return { ...status, documents };
   }
 
   async crash(): Promise<StorageSnapshot | null> {
@@ -176,31 +197,32 @@ export class ServerRuntime implements ServerWorkerApi {
   }
 
   /**
-   * push sends buffered trace events and the status, if anything changed since the last push.
-   * Document ids travel only for databases whose last etag moved, so a quiet server costs a few
-   * comparisons per push, not a listing of every document.
+   * push sends buffered trace events and the status, if anything changed since the last push
+   * (always when it answers a refresh). Document ids travel as changes since the last push, found
+   * by walking the items written since then, so a push costs what changed, not what is stored.
    */
-  private push(): void {
+  private push(refreshed?: number): void {
     if (!this.mesh || !this.server || this.stopped) return;
     if (this.droppedEvents > 0) {
       const dropped = this.droppedEvents;
       this.droppedEvents = 0;
       this.events.push({ type: "server", atMs: realClock.nowMs(), url: this.server.url, text: `${dropped} trace events dropped (more than ${traceEventsMax} between two pushes)` });
     }
-    const status = this.snapshot(false);
-    const key = JSON.stringify({ ...status, atMs: 0 });
-    if (this.events.length === 0 && key === this.lastStatusKey) return;
+    const summary = this.summary();
+    const documents = this.documentChanges(summary.hosted);
+    const key = JSON.stringify({ ...summary, atMs: 0 });
+    if (refreshed === undefined && this.events.length === 0 && key === this.lastStatusKey && Object.keys(documents).length === 0) return;
     this.lastStatusKey = key;
     const events = this.events;
     this.events = [];
-    this.mesh.pushToHost({ kind: "status", status, events });
+    this.mesh.pushToHost({ kind: "status", status: { ...summary, documents }, events, ...(refreshed !== undefined ? { refreshed } : {}) });
   }
 
-  /** snapshot reads the server's status; documents for every database (`full`) or changed ones. */
-  private snapshot(full: boolean): WorkerStatus {
+  /** summary reads the server's status, without documents. */
+  private summary(): WorkerStatus {
     const server = this.server;
     if (!server) {
-      return { url: "", tag: "?", role: "down", term: 0, leader: null, databases: null, documents: {}, hosted: [], atMs: realClock.nowMs() };
+      return { url: "", tag: "?", role: "down", term: 0, leader: null, databases: null, appliedIndex: 0, documents: {}, hosted: [], atMs: realClock.nowMs() };
     }
     const soft = server.soft();
     const state = server.clusterState;
@@ -213,16 +235,6 @@ export class ServerRuntime implements ServerWorkerApi {
           replicationFactor: record.replicationFactor,
         })).sort((a, b) => a.name.localeCompare(b.name))
       : null;
-    const hosted = server.hostedDatabaseNames().sort();
-    const documents: Record<string, string[]> = {};
-    for (const name of hosted) {
-      const instance = server.hostedDatabase(name)!.instance;
-      const etag = instance.lastEtag;
-      if (!full && this.pushedEtags.get(name) === etag) continue;
-      if (!full) this.pushedEtags.set(name, etag);
-      documents[name] = instance.list().map((doc) => doc.id).sort();
-    }
-    for (const name of [...this.pushedEtags.keys()]) if (!hosted.includes(name)) this.pushedEtags.delete(name);
     return {
       url: server.url,
       tag: server.tag,
@@ -230,23 +242,59 @@ export class ServerRuntime implements ServerWorkerApi {
       term: soft?.term ?? 0,
       leader: soft?.leader ?? null,
       databases,
-      documents,
-      hosted,
+      appliedIndex: server.raftStatus()?.applied ?? 0,
+      documents: {},
+      hosted: server.hostedDatabaseNames().sort(),
       atMs: realClock.nowMs(),
     };
+  }
+
+  /**
+   * documentChanges brings the pushed id sets up to date and returns what changed: a reset for a
+   * database the host has not heard of, ids added and removed for the others.
+   */
+  private documentChanges(hosted: readonly string[]): Record<string, DocumentsChange> {
+    const changes: Record<string, DocumentsChange> = {};
+    for (const name of [...this.pushed.keys()]) if (!hosted.includes(name)) this.pushed.delete(name);
+    for (const name of hosted) {
+      const instance = this.server!.hostedDatabase(name)!.instance;
+      const known = this.pushed.get(name);
+      if (!known) {
+        const ids = instance.list().map((doc) => doc.id);
+        this.pushed.set(name, { etag: instance.lastEtag, ids: new Set(ids) });
+        changes[name] = { reset: ids };
+        continue;
+      }
+      if (known.etag === instance.lastEtag) continue;
+      const added: string[] = [];
+      const removed: string[] = [];
+      const seen = new Set<string>();
+      for (const item of instance.itemsAfterEtag(known.etag)) {
+        // Documents, deletes and conflicts change whether an id is readable; revisions and
+        // attachments never do on their own.
+        if (item.kind !== "document" && item.kind !== "tombstone" && item.kind !== "conflict") continue;
+        if (seen.has(item.id)) continue;
+        seen.add(item.id);
+        const present = readable(instance, item.id);
+        if (present && !known.ids.has(item.id)) {
+          known.ids.add(item.id);
+          added.push(item.id);
+        } else if (!present && known.ids.has(item.id)) {
+          known.ids.delete(item.id);
+          removed.push(item.id);
+        }
+      }
+      known.etag = instance.lastEtag;
+      if (added.length > 0 || removed.length > 0) changes[name] = { ...(added.length > 0 ? { added } : {}), ...(removed.length > 0 ? { removed } : {}) };
+    }
+    return changes;
   }
 
   private checkWatches(): void {
     if (this.watches.size === 0 || !this.server) return;
     for (const watch of this.watches) {
-      let visible = false;
-      try {
-        visible = this.server.hostedDatabase(watch.database)?.instance.get(watch.id) !== undefined;
-      } catch {
-        // A document in conflict is there, just not readable as one version.
-        visible = true;
-      }
-      if (!visible) continue;
+      const instance = this.server.hostedDatabase(watch.database)?.instance;
+      if (!instance || !readable(instance, watch.id)) continue;
       clearTimeout(watch.timer);
       this.watches.delete(watch);
       watch.resolve(realClock.nowMs());
