@@ -3,21 +3,30 @@
  * them in the playground): join servers into one cluster, create a database on chosen nodes and
  * wait for every node of its group to be a member, write documents.
  */
-import type { ClusterHandle, DocumentStore } from "../engine/index.ts";
+import { DocumentStore } from "../engine/index.ts";
+import type { ClusterHandle } from "../engine/index.ts";
 
 /**
  * joinAll adds every server after the first to the cluster (the first bootstraps as A) and waits
- * until all of them are voting members: a server that just joined is a promotable (a Raft learner)
- * until it has caught up, and a cluster whose voters are only A and B cannot elect anyone without A.
+ * until every server itself lists all of them as members and follows one leader, and then until
+ * Rachis has made them voters. A server that just joined is a Raft learner until it has caught up;
+ * killing the leader before the learners are promoted leaves a cluster that can never elect.
  */
 export async function joinAll(cluster: ClusterHandle, store: DocumentStore): Promise<void> {
   for (const url of cluster.urls.slice(1)) await store.maintenance.addNodeToCluster(url);
+  const views = cluster.urls.map((url) => new DocumentStore({ urls: [url], network: cluster.network, address: "setup" }).initialize());
   for (let attempt = 0; ; attempt++) {
-    const topology = await store.maintenance.getClusterTopology();
-    const voters = Object.keys(topology.members).length;
-    const following = cluster.servers.every((s) => s.tag !== "?" && s.leader !== null && s.leader === topology.leader);
-    if (voters === cluster.urls.length && following) return;
-    if (attempt === 200) throw new Error(`the cluster has ${voters} voting members of ${cluster.urls.length} after ${attempt} tries`);
+    const topologies = await Promise.all(views.map((view) => view.maintenance.getClusterTopology()));
+    const leader = topologies[0]?.leader ?? null;
+    const settled = leader !== null && topologies.every((t) => Object.keys(t.members).length === cluster.urls.length && t.leader === leader);
+    if (settled) {
+      // The cluster topology calls a new server a member as soon as addNode is applied, but Rachis
+      // promotes it from learner to voter only once it has caught up, a little later, and nothing
+      // in the public API shows that step. Give it a virtual second before anything is killed.
+      await cluster.runFor(1_000);
+      return;
+    }
+    if (attempt === 200) throw new Error(`the servers do not yet agree on ${cluster.urls.length} voting members: ${JSON.stringify(topologies.map((t) => Object.keys(t.members)))}`);
     await cluster.runFor(20);
   }
 }
