@@ -14,6 +14,8 @@ export interface ActionContext {
   /** Network cuts are part of the playground's state (the graph and reload need them). */
   partition(a: readonly string[], b: readonly string[]): void;
   heal(): void;
+  /** Slows one link (worker runtime); the session remembers it across pause and reload. */
+  slowLink(a: string, b: string, electionFraction: number): string;
   /** How long a step may wait for its condition. */
   readonly waitMs: number;
 }
@@ -171,6 +173,17 @@ export async function runAction(context: ActionContext, action: Action): Promise
       return "network healed";
     case "set-conflict-resolution":
       return must(await send(action.on, { type: "set-conflict-resolution", database: action.database, resolution: action.resolution }, 30_000), `conflict resolution ${action.resolution}`);
+    case "set-revisions":
+      return must(
+        await send(action.on, {
+          type: "set-revisions",
+          database: action.database,
+          revisions: action.enabled ? { default: null, collections: { [action.collection]: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false } } } : null,
+        }, 30_000),
+        `revisions ${action.enabled ? "on" : "off"} for ${action.collection}`,
+      );
+    case "slow-link":
+      return context.slowLink(action.a, action.b, action.electionFraction);
     case "wait":
       await waitUntil(context, action.until);
       return `done waiting for ${describeCondition(action.until)}`;

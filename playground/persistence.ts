@@ -12,6 +12,13 @@ export interface KeyValueStore {
   removeItem(key: string): void;
 }
 
+/** SlowLink is a link a scenario slowed, as a fraction of the shortest election timeout. */
+export interface SlowLink {
+  readonly a: string;
+  readonly b: string;
+  readonly electionFraction: number;
+}
+
 export interface SavedPlayground {
   readonly version: 1;
   readonly clusterName: string;
@@ -22,6 +29,7 @@ export interface SavedPlayground {
   readonly selectedDatabase: string | null;
   readonly stepsDone: number;
   readonly killedUrl: string | null;
+  readonly slowLinks?: readonly SlowLink[];
   /** Epoch ms the cluster first started: timeline times count from it. */
   readonly originMs: number;
   readonly timeline: readonly TimelineEntry[];

@@ -33,6 +33,9 @@ export type Action =
   | { readonly kind: "partition"; readonly a: readonly string[]; readonly b: readonly string[] }
   | { readonly kind: "heal" }
   | { readonly kind: "set-conflict-resolution"; readonly on: string; readonly database: string; readonly resolution: "latest" | "none" }
+  | { readonly kind: "set-revisions"; readonly on: string; readonly database: string; readonly collection: string; readonly enabled: boolean }
+  /** Slow the link between two servers (both ways), as a fraction of the shortest election timeout. */
+  | { readonly kind: "slow-link"; readonly a: string; readonly b: string; readonly electionFraction: number }
   | { readonly kind: "wait"; readonly until: Condition };
 
 /** Step is one press of Next step: what it is, what it does, and what to notice. */
@@ -57,6 +60,10 @@ export interface Scenario {
   readonly database?: string;
   /** The server the reader starts "on". */
   readonly startOn?: string;
+  /** Replication limits for the section's servers (batchItemsMax 1: one transaction per batch). */
+  readonly replicationLimits?: { readonly batchItemsMax?: number };
+  /** A sum the documents panel keeps in view, e.g. the total of the accounts. */
+  readonly watchSum?: { readonly label: string; readonly database: string; readonly field: string };
 }
 
 const users12 = [
@@ -155,6 +162,40 @@ const expandingSteps: readonly Step[] = [
     explanation: "The document goes to Pitchfork's preferred node and replicates to the other two; watch the batches in the replication graph.",
   },
 ];
+
+const accounts = (you: number, me: number, tax: number) => [
+  { id: "accounts/1234-A", body: { owner: "you", amount: you } },
+  { id: "accounts/4321-C", body: { owner: "me", amount: me } },
+  { id: "accounts/48879-B", body: { owner: "tax office", amount: tax } },
+];
+
+/** The two transfers on A while B cannot hear, then the link back, slowed so batches can be watched. */
+function transfers(round: string): Step[] {
+  return [
+    {
+      title: `Cut the network between A and B${round}`,
+      actions: [{ kind: "select", url: url(1) }, { kind: "partition", a: [url(1)], b: [url(2)] }],
+      explanation: "Both transfers will commit on A before B hears of either, so replication must carry them afterwards.",
+    },
+    {
+      title: `Listing 6.3 on A: I send you $10${round}`,
+      actions: [{ kind: "put", on: url(1), database: "Bank", documents: accounts(110, 90, 0).slice(0, 2) }],
+      explanation: "One transaction changes your account ($110) and mine ($90). On A the total stays $200.",
+    },
+    {
+      title: `Listing 6.4 on A: you pay $3 of tax${round}`,
+      actions: [{ kind: "put", on: url(1), database: "Bank", documents: [accounts(107, 90, 3)[0]!, accounts(107, 90, 3)[2]!] }],
+      explanation: "A second transaction changes your account again ($107) and the tax office's ($3). Your account's current version now belongs to this transaction.",
+    },
+    {
+      title: `Heal the network and watch B${round}`,
+      actions: [{ kind: "select", url: url(2) }, { kind: "heal" }],
+      explanation: round
+        ? "With revisions on, the first batch also carries the $110 revision of your account: B goes to 110 / 90 / 0 and then 107 / 90 / 3. Its total never leaves $200."
+        : "One transaction per batch, on a slowed link. The first batch carries only my account — yours is no longer current in it — so B shows 100 / 90 / 0: a total of $190 until the second batch arrives. Watch the total and the timeline.",
+    },
+  ];
+}
 
 /** asSetup flattens steps into the actions that rebuild their end state, each waited for. */
 function asSetup(steps: readonly Step[]): Action[] {
@@ -287,25 +328,35 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
     id: "transaction-atomicity",
     title: "Transaction atomicity",
     servers: 2,
+    replicationLimits: { batchItemsMax: 1 },
+    watchSum: { label: "Total of the accounts", database: "Bank", field: "amount" },
     setup: [
-      ...twoNodeSpade,
-      { kind: "put", on: url(1), database: "Spade", documents: [{ id: "accounts/1234-A", body: { owner: "you", balance: 100 } }, { id: "accounts/4321-C", body: { owner: "me", balance: 100 } }, { id: "accounts/48879-B", body: { owner: "tax", balance: 0 } }] },
-      { kind: "wait", until: { kind: "documents", tag: "B", database: "Spade", ids: ["accounts/48879-B"] } },
+      { kind: "create-database", on: url(1), name: "Bank" },
+      { kind: "wait", until: { kind: "tag", url: url(1), tag: "A" } },
+      { kind: "put", on: url(1), database: "Bank", documents: accounts(100, 100, 0) },
+      { kind: "add-node", on: url(1), url: url(2) },
+      { kind: "wait", until: { kind: "tag", url: url(2), tag: "B" } },
+      { kind: "add-database-node", on: url(1), database: "Bank", tag: "B" },
+      { kind: "wait", until: { kind: "members", database: "Bank", count: 2 } },
+      { kind: "wait", until: { kind: "documents", tag: "B", database: "Bank", ids: ["accounts/48879-B"] } },
+      // The A–B link is slowed so each replication batch lasts long enough to see what B holds in
+      // between; a round trip stays below the shortest election timeout, so Rachis keeps its leader.
+      { kind: "slow-link", a: url(1), b: url(2), electionFraction: 0.3 },
     ],
-    intro: "Three accounts on A and B. Two transactions change them; open the accounts on B to see what arrives together.",
-    database: "Spade",
+    intro: "Bank on A and B: you $100, me $100, the tax office $0. Replication sends one transaction per batch, and the A–B link is slowed so you can watch each batch land.",
+    database: "Bank",
     steps: [
+      ...transfers(""),
       {
-        title: "Listing 6.3 on A: move 10 from me to you",
-        actions: [{ kind: "put", on: url(1), database: "Spade", documents: [{ id: "accounts/1234-A", body: { owner: "you", balance: 110 } }, { id: "accounts/4321-C", body: { owner: "me", balance: 90 } }] }],
-        explanation: "Both accounts change in one transaction on A; the timeline shows the batch that carries it to B.",
+        title: "Turn revisions on for Accounts, and reset the balances",
+        actions: [
+          { kind: "set-revisions", on: url(1), database: "Bank", collection: "Accounts", enabled: true },
+          { kind: "put", on: url(1), database: "Bank", documents: accounts(100, 100, 0) },
+          { kind: "wait", until: { kind: "documents", tag: "B", database: "Bank", ids: ["accounts/48879-B"] } },
+        ],
+        explanation: "A cluster-wide change through Rachis: from now on every change to an account also writes a revision in the same transaction.",
       },
-      {
-        title: "Listing 6.4 on A: pay 3 tax out of your account",
-        actions: [{ kind: "put", on: url(1), database: "Spade", documents: [{ id: "accounts/1234-A", body: { owner: "you", balance: 107 } }, { id: "accounts/48879-B", body: { owner: "tax", balance: 3 } }] }],
-        until: { kind: "documents", tag: "B", database: "Spade", ids: ["accounts/1234-A"] },
-        explanation: "Both transfers have reached B. Open the three accounts on B: the total is 200 there too, as it is on A.",
-      },
+      ...transfers(" (revisions on)"),
     ],
   },
   conflicts: {

@@ -11,11 +11,12 @@ import type { ActionContext } from "./actions.ts";
 import { Atom } from "./atom.ts";
 import type { DatabaseStatus, Flow, NetworkCut, PlaygroundState, StepView, TimelineEntry } from "./model.ts";
 import { forgetPlayground, loadPending, loadPlayground, loadSpeed, notePending, savePlayground, saveSpeed } from "./persistence.ts";
-import type { KeyValueStore, SavedPlayground } from "./persistence.ts";
+import type { KeyValueStore, SavedPlayground, SlowLink } from "./persistence.ts";
 import type { Scenario } from "./scenarios.ts";
 import {
   appendTimeline,
   defaultSpeed,
+  electionTimeoutMaxMs,
   flowVisibleMs,
   normalizeServerUrl,
   parseDocumentText,
@@ -50,7 +51,16 @@ export interface SessionOptions {
 /** loadEngine imports the engine on first use, so a chapter page's first JavaScript stays small. */
 export const loadEngine = () => import("../engine/index.ts");
 
-const defaultStartCluster: StartCluster = async (options) => (await loadEngine()).Cluster.start(options);
+/**
+ * The worker runtime is started through its host directly: Cluster.start would also bring the
+ * simulator into the page, which the book's playgrounds never run. Same ClusterHandle either way.
+ */
+const defaultStartCluster: StartCluster = async (options) => {
+  if (options.runtime !== "worker") return (await loadEngine()).Cluster.start(options);
+  const [{ WorkerCluster }, { browserPlatform }] = await Promise.all([import("../engine/runtime/host/index.ts"), import("../engine/runtime/host/browser-platform.ts")]);
+  const { runtime: _runtime, faults: _faults, ...rest } = options;
+  return (await WorkerCluster.start({ ...rest, platform: browserPlatform })) as unknown as ClusterHandle;
+};
 
 async function defaultDeleteData(name: string, urls: readonly string[]): Promise<void> {
   const { deleteIndexedDbStorage } = await import("../engine/storage/index.ts");
@@ -88,6 +98,7 @@ export class PlaygroundSession {
   private clusterName = "";
   private originMs = 0;
   private killedUrl: string | null = null;
+  private slowLinks: SlowLink[] = [];
   private nextEntryId = 1;
   private nextFlowId = 1;
   private unsubscribe: (() => void) | null = null;
@@ -229,6 +240,7 @@ export class PlaygroundSession {
       servers,
       ...(this.options.runtime === "worker" ? { storage: "indexeddb" as const, name } : {}),
       timing: timingForSpeed(this.s.speed),
+      ...(this.scenario.replicationLimits ? { replicationLimits: this.scenario.replicationLimits } : {}),
     });
     this.cluster = cluster;
     this.unsubscribe = cluster.on("trace", (events) => this.onTrace(events));
@@ -242,6 +254,7 @@ export class PlaygroundSession {
     this.patch({ phase: "starting", busy: "Starting the servers" });
     this.clusterName = `${this.scenario.id}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
     this.killedUrl = null;
+    this.slowLinks = [];
     if (this.options.runtime === "worker") notePending(this.options.store, this.scenario.id, this.clusterName);
     const cluster = await this.launch(this.clusterName, this.scenario.servers);
     this.originMs = cluster.nowMs();
@@ -275,6 +288,8 @@ export class PlaygroundSession {
     // dead ones are stopped again before their first election timeout could fire.
     for (const url of saved.down) await cluster.kill(url).catch(() => {});
     for (const cut of saved.cuts) cluster.partition(cut.a, cut.b);
+    this.slowLinks = [];
+    for (const link of saved.slowLinks ?? []) this.applySlowLink(link);
     this.patch({ phase: "running", pausedBy: null, busy: null });
     await this.refresh();
   }
@@ -336,11 +351,18 @@ export class PlaygroundSession {
 
   /** nextStep replays the walkthrough's next action and waits until its explanation is true. */
   nextStep(): Promise<void> {
+    // Busy at once (not when the queue reaches this step), so the controls and anyone watching
+    // them see the step start the moment it is asked for.
+    const upcoming = this.scenario.steps[this.s.step.done];
+    if (upcoming && this.s.phase === "running") this.patch({ busy: upcoming.title });
     return this.serialize(async () => {
       const cluster = this.requireRunning();
       const index = this.s.step.done;
       const step = this.scenario.steps[index];
-      if (!step) return;
+      if (!step) {
+        this.patch({ busy: null });
+        return;
+      }
       this.patch({ busy: step.title, message: null });
       this.addAction(`Next step: ${step.title}`);
       const context = this.actionContext(cluster);
@@ -373,6 +395,7 @@ export class PlaygroundSession {
       select: (url) => this.patch({ selectedUrl: url, openDocument: null }),
       partition: (a, b) => session.applyCut({ a, b }),
       heal: () => session.applyHeal(),
+      slowLink: (a, b, fraction) => session.applySlowLink({ a, b, electionFraction: fraction }),
     };
   }
 
@@ -385,6 +408,7 @@ export class PlaygroundSession {
 
   /** act runs one reader action: busy while it runs, its outcome announced, state saved. */
   private act(label: string, work: (cluster: ClusterHandle) => Promise<string>): Promise<void> {
+    if (this.s.phase === "running") this.patch({ busy: label });
     return this.serialize(async () => {
       const cluster = this.requireRunning();
       this.addAction(label);
@@ -477,6 +501,19 @@ export class PlaygroundSession {
   private applyCut(cut: NetworkCut): void {
     this.cluster?.partition(cut.a, cut.b);
     this.patch({ cuts: [...this.s.cuts, cut] });
+  }
+
+  /**
+   * applySlowLink delays one link in the worker runtime (its ports hold each message), kept below
+   * the shortest election timeout at the current speed so Rachis does not lose its leader.
+   */
+  private applySlowLink(link: SlowLink): string {
+    if (!this.slowLinks.some((l) => l.a === link.a && l.b === link.b)) this.slowLinks.push(link);
+    const shaped = this.cluster as (ClusterHandle & { setLink?: (a: string, b: string, shape: { latencyMs: number }) => void }) | null;
+    if (!shaped?.setLink) return "this runtime cannot slow one link";
+    const latencyMs = Math.round((electionTimeoutMaxMs(this.s.speed) / 2) * link.electionFraction);
+    shaped.setLink(link.a, link.b, { latencyMs });
+    return `slowed the link between ${link.a} and ${link.b} to ${latencyMs} ms each way`;
   }
 
   private applyHeal(): void {
@@ -631,6 +668,7 @@ export class PlaygroundSession {
       selectedDatabase: this.s.selectedDatabase,
       stepsDone: this.s.step.done,
       killedUrl: this.killedUrl,
+      slowLinks: this.slowLinks,
       originMs: this.originMs,
       timeline: this.s.timeline,
     };

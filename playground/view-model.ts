@@ -431,3 +431,18 @@ export function timingForSpeed(speed: number) {
 export function electionTimeoutMaxMs(speed: number): number {
   return timingForSpeed(speed).tickMs * 30 * 2;
 }
+
+/** sumOfField adds up a numeric field over documents (the accounts' total); null if none has it. */
+export function sumOfField(documents: readonly { readonly body: unknown }[] | null, field: string): number | null {
+  if (!documents) return null;
+  let total = 0;
+  let found = false;
+  for (const doc of documents) {
+    const value = (doc.body as Record<string, unknown> | null)?.[field];
+    if (typeof value === "number") {
+      total += value;
+      found = true;
+    }
+  }
+  return found ? total : null;
+}

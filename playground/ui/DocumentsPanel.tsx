@@ -1,13 +1,21 @@
 import { useEffect, useState } from "preact/hooks";
 import type { PlaygroundState } from "../model.ts";
 import type { PlaygroundSession } from "../session.ts";
-import { serverName } from "../view-model.ts";
+import { serverName, sumOfField } from "../view-model.ts";
 
 /**
  * Documents of one database on the server the reader is on: list, open, edit, New document,
  * delete. Contents are plain text in a textarea; nothing a document holds is ever parsed as HTML.
  */
-export function DocumentsPanel({ state, session, id }: { state: PlaygroundState; session: PlaygroundSession; id: string }) {
+interface DocumentsPanelProps {
+  state: PlaygroundState;
+  session: PlaygroundSession;
+  id: string;
+  /** A total to keep in view, such as the accounts' (scenario.watchSum). */
+  watchSum?: { readonly label: string; readonly database: string; readonly field: string } | undefined;
+}
+
+export function DocumentsPanel({ state, session, id, watchSum }: DocumentsPanelProps) {
   const open = state.openDocument;
   const [docId, setDocId] = useState(open?.id ?? "");
   const [text, setText] = useState(open?.text ?? "");
@@ -54,6 +62,12 @@ export function DocumentsPanel({ state, session, id }: { state: PlaygroundState;
             ))}
           </ul>
         )
+      ) : null}
+      {watchSum && database === watchSum.database && state.documents ? (
+        <p class="rk-sum" aria-live="polite">
+          {watchSum.label} on {here}: <strong>{sumOfField(state.documents, watchSum.field) ?? "—"}</strong>
+          {" "}({state.documents.map((doc) => `${doc.id.split("/")[1] ?? doc.id} ${String((doc.body as Record<string, unknown>)[watchSum.field] ?? "—")}`).join(" · ")})
+        </p>
       ) : null}
       <button type="button" disabled={disabled || status !== "Online"} onClick={() => session.newDocument()}>
         New document

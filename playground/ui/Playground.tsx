@@ -87,7 +87,7 @@ export default function Playground({ scenario: scenarioId, runtime = "worker" }:
           : (state.busy ? `${state.busy}…` : state.phase === "starting" || state.phase === "idle" ? "Starting the servers…" : "");
 
   return (
-    <section ref={root} class="rk-playground not-content" aria-labelledby={`${id}-title`} data-pagefind-ignore data-phase={state.phase} data-busy={state.busy ? "true" : "false"}>
+    <section ref={root} class="rk-playground not-content" aria-labelledby={`${id}-title`} data-pagefind-ignore data-phase={state.phase} data-busy={state.busy ? "true" : "false"} data-step={state.step.done}>
       <header class="rk-header">
         <h2 id={`${id}-title`} class="rk-title">
           Live playground: {scenario.title}
@@ -104,7 +104,7 @@ export default function Playground({ scenario: scenarioId, runtime = "worker" }:
       <div class="rk-grid">
         <ClusterPanel state={state} session={session} id={id} />
         <DatabasesPanel state={state} session={session} id={id} />
-        <DocumentsPanel state={state} session={session} id={id} />
+        <DocumentsPanel state={state} session={session} id={id} watchSum={scenario.watchSum} />
         <ReplicationGraph state={state} id={id} />
         <Timeline state={state} id={id} />
       </div>

@@ -53,6 +53,20 @@ async function until(what, check) {
   }
 }
 
+/** clickNext presses Next step and waits until that step is done. */
+async function clickNext(playground, { keyboard = false } = {}) {
+  const page = playground.page();
+  const before = Number(await playground.getAttribute("data-step"));
+  const next = playground.getByRole("button", { name: "Next step" });
+  if (keyboard) {
+    await next.focus();
+    await page.keyboard.press("Enter");
+  } else {
+    await next.click();
+  }
+  await page.waitForSelector(`.rk-playground[data-step="${before + 1}"][data-busy="false"]`, { timeout: waitMs });
+}
+
 const panel = (playground, name) => playground.locator("section.rk-panel").filter({ has: playground.page().getByRole("heading", { name, exact: false }) }).first();
 const tags = (playground) => playground.locator(".rk-servers .rk-tag").allTextContents();
 const documentIds = (playground) => playground.locator(".rk-documents button").allTextContents();
@@ -194,20 +208,14 @@ export function registerPlaygroundChecks(context) {
     try {
       assert.deepEqual(await tags(playground), ["A", "B"]);
       assert.equal(serverWorkers(page), 2);
-      const next = playground.getByRole("button", { name: "Next step" });
-
       // By keyboard: focus Next step and press Enter. Step 1 kills A.
-      await next.focus();
-      await page.keyboard.press("Enter");
-      await settled(page);
+      await clickNext(playground, { keyboard: true });
       await until("A's worker to be gone", async () => serverWorkers(page) === 1 || serverWorkers(page));
       assert.match(await panel(playground, "Cluster").textContent(), /sees no leader/);
 
-      await next.click(); // creating Pitchfork fails without a leader
-      await settled(page);
+      await clickNext(playground); // creating Pitchfork fails without a leader
       assert.match(await playground.locator(".rk-message").textContent(), /failed, as expected/);
-      await next.click(); // users/3 on B
-      await settled(page);
+      await clickNext(playground); // users/3 on B
       await until("users/3 on B", async () => (await documentIds(playground)).includes("users/3") || (await documentIds(playground)));
 
       // Reload: the servers come back from IndexedDB, A stays down, the walkthrough stays at step 3.
@@ -221,8 +229,7 @@ export function registerPlaygroundChecks(context) {
       assert.ok((await playground.locator(".rk-event").count()) > 0, "the timeline survives the reload");
 
       // Step 4 restarts A: its worker is back, with users/1–2 from its own storage and users/3 from B.
-      await next.click();
-      await settled(page);
+      await clickNext(playground);
       assert.equal(serverWorkers(page), 2);
       await selectServer(playground, 1);
       await until("A's documents", async () => JSON.stringify(await documentIds(playground)) === '["users/1","users/2","users/3"]' || (await documentIds(playground)));
@@ -238,6 +245,44 @@ export function registerPlaygroundChecks(context) {
       await settled(page);
       assert.match(await playground.locator(".rk-step-text").textContent(), /Next: Kill node A/);
       assert.deepEqual(await tags(playground), ["A", "B"]);
+      assert.deepEqual(errors, []);
+    } catch (error) {
+      await dump(playground, error);
+    } finally {
+      await close();
+    }
+  });
+
+  it("Listings 6.3 and 6.4 live: B's total dips to $190 between batches without revisions, never with them", async () => {
+    const { page, playground, errors, close } = await openPlayground(context, "chapter/transaction-atomicity/");
+    try {
+      // B's total, sampled straight from its worker every few ms while the batches arrive.
+      const sampleTotalsOnB = () =>
+        page.evaluate(async () => {
+          const cluster = globalThis.rookeryPlayground.handle;
+          const totals = [];
+          const ids = ["accounts/1234-A", "accounts/4321-C", "accounts/48879-B"];
+          const until = performance.now() + 4_000;
+          while (performance.now() < until) {
+            const response = await cluster.network.request("http://127.0.0.2:8080", { type: "get-documents", database: "Bank", ids });
+            if (response.ok) totals.push(response.result.reduce((sum, doc) => sum + (doc?.body.amount ?? 0), 0));
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          return totals;
+        });
+      const round = async () => {
+        for (let i = 0; i < 3; i++) await clickNext(playground);
+        const sampling = sampleTotalsOnB();
+        await clickNext(playground); // heal: the batches go, one transaction each, over the slowed link
+        return await sampling;
+      };
+      const without = await round();
+      assert.ok(without.includes(190), `without revisions B should show $190 for a moment: ${[...new Set(without)]}`);
+      assert.equal(without.at(-1), 200);
+      await clickNext(playground); // revisions on, balances reset
+      const withRevisions = await round();
+      assert.deepEqual([...new Set(withRevisions)], [200], "with revisions B's total never leaves $200");
+      await until("B's total in the documents panel", async () => /Total of the accounts on node B: 200/.test(await playground.locator(".rk-sum").textContent()) || (await playground.locator(".rk-sum").textContent()));
       assert.deepEqual(errors, []);
     } catch (error) {
       await dump(playground, error);
