@@ -110,6 +110,7 @@ export class Server {
   private lastSupervisorMs = 0;
   private lastHealthReportMs = 0;
   private readonly supervisorInFlight = new Set<string>();
+  private promotingNode = false;
   private readonly waiters: Waiter[] = [];
   private readonly peerCalls = new Map<number, PeerCall>();
   private nextCallId = 1;
@@ -239,13 +240,14 @@ export class Server {
    */
   hasPendingWork(): boolean {
     return this.requestsInFlight > 0 || this.waiters.length > 0 || this.peerCalls.size > 0 ||
-      this.writeChain !== undefined || this.supervisorInFlight.size > 0;
+      this.writeChain !== undefined || this.supervisorInFlight.size > 0 || this.promotingNode;
   }
 
   // ---------------------------------------------------------------------------------------------
   // Requests answered by this server alone.
 
   private async answerLocally(request: ServerRequest): Promise<ServerResponse> {
+    if ("database" in request) await this.catchUpOn(request.database);
     switch (request.type) {
       case "node-info":
         return { ok: true, result: this.nodeInfo() };
@@ -315,6 +317,19 @@ export class Server {
       return { tag: this.tag, topologyId: null, leader: null, term: 0, members: { [this.tag]: this.url }, promotables: {}, watchers: {}, etag: -1 };
     }
     return { tag: this.tag, leader: soft?.leader ?? null, term: soft?.term ?? 0, ...state.topology };
+  }
+
+  /**
+   * catchUpOn gives a follower that does not know a database yet one heartbeat to learn of it: a
+   * client that read the topology from the leader can reach a member before that member applied
+   * the commit that put it in the group.
+   */
+  private async catchUpOn(name: string): Promise<void> {
+    const known = (): boolean => this.rachis !== undefined && findDatabase(this.rachis.state, name) !== undefined;
+    const soft = this.rachis?.soft();
+    if (known() || !soft || soft.role === "leader" || soft.leader === null) return;
+    const heartbeatMs = this.timing.raft.heartbeatTicks * this.timing.tickMs;
+    await this.waitUntil(known, this.clock.nowMs() + heartbeatMs + this.timing.tickMs);
   }
 
   private requireRecord(name: string) {
@@ -495,8 +510,13 @@ export class Server {
     if (info.topologyId !== null && info.topologyId !== this.topologyId) {
       return failure("TopologyMismatch", `${url} (node ${info.tag}) belongs to another cluster (${info.topologyId}). Remove it from that cluster first, or start a fresh server.`, { url });
     }
-    const response = await this.proposeCommand({ type: "addNode", url }, deadline, { type: "add-node", url });
+    // It joins as a promotable: a Raft learner that catches up before it votes. Only then is it a
+    // member, so the cluster never counts on a vote the new server cannot give yet.
+    const response = await this.proposeCommand({ type: "addNode", url, joinAs: "promotable" }, deadline, { type: "add-node", url });
+    if (!response.ok) return response;
     this.reconcileMembership();
+    const tag = (response.result as { tag: NodeTag }).tag;
+    await this.waitUntil(() => this.rachis!.state.topology.members[tag] !== undefined, deadline);
     return response;
   }
 
@@ -730,7 +750,21 @@ export class Server {
       return;
     }
     const removed = raftTags.find((tag) => !topologyTags.includes(tag));
-    if (removed) this.rachis.proposeMembership({ op: "remove", node: removed });
+    if (removed) {
+      this.rachis.proposeMembership({ op: "remove", node: removed });
+      return;
+    }
+    // A promotable whose Raft learner caught up and now votes becomes a member of the cluster.
+    const promoted = Object.keys(this.rachis.state.topology.promotables).find((tag) => status.membership.voters.includes(tag));
+    if (promoted && !this.promotingNode) {
+      const proposal = this.rachis.propose({ type: "promoteNode", tag: promoted });
+      if (proposal.accepted) {
+        this.promotingNode = true;
+        void proposal.outcome.then(() => {
+          this.promotingNode = false;
+        });
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
