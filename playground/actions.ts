@@ -9,6 +9,8 @@ import type { Action, Condition } from "./scenarios.ts";
 export interface ActionContext {
   readonly cluster: ClusterHandle;
   select(url: string): void;
+  /** Shows a database in the documents panel and the replication graph. */
+  selectDatabase(name: string): void;
   /** The URL a scenario killed last ("killed" in a scenario refers to it). */
   killedUrl: string | null;
   /** Network cuts are part of the playground's state (the graph and reload need them). */
@@ -134,6 +136,7 @@ export async function runAction(context: ActionContext, action: Action): Promise
       if (action.expectFailure) return response.ok ? `${action.name} was created after all` : `creating ${action.name} failed, as expected: ${response.error.message}`;
       const nodes = response.ok ? (response.result as { nodes?: string[] }).nodes : undefined;
       must(response, `create ${action.name}`);
+      context.selectDatabase(action.name);
       return `created ${action.name}${nodes ? ` on ${nodes.join(", ")}` : ""}`;
     }
     case "put": {

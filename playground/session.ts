@@ -107,6 +107,8 @@ export class PlaygroundSession {
   private simDriver: { stop: boolean } | null = null;
   private lifecycle: Promise<void> = Promise.resolve();
   private disposed = false;
+  /** The section's setup finished (or the cluster came back from a save): safe to save it. */
+  private ready = false;
 
   constructor(options: SessionOptions) {
     this.options = options;
@@ -181,6 +183,13 @@ export class PlaygroundSession {
   pause(by: "reader" | "scroll" = "reader"): Promise<void> {
     return this.serialize(async () => {
       if (this.s.phase !== "running" || !this.cluster) return;
+      if (this.options.runtime === "sim") {
+        // The simulator keeps its servers in memory: pausing stops its clock, nothing more.
+        if (this.simDriver) this.simDriver.stop = true;
+        this.simDriver = null;
+        this.patch({ phase: "paused", pausedBy: by });
+        return;
+      }
       this.patch({ phase: "pausing" });
       this.persist();
       await this.stopCluster();
@@ -192,6 +201,11 @@ export class PlaygroundSession {
   resume(): Promise<void> {
     return this.serialize(async () => {
       if (this.s.phase !== "paused") return;
+      if (this.options.runtime === "sim" && this.cluster) {
+        if (this.options.driveSimClock !== false) this.driveSimClock(this.cluster);
+        this.patch({ phase: "running", pausedBy: null });
+        return;
+      }
       const saved = this.snapshot();
       await this.restore(saved);
     });
@@ -255,6 +269,7 @@ export class PlaygroundSession {
     this.clusterName = `${this.scenario.id}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
     this.killedUrl = null;
     this.slowLinks = [];
+    this.ready = false;
     if (this.options.runtime === "worker") notePending(this.options.store, this.scenario.id, this.clusterName);
     const cluster = await this.launch(this.clusterName, this.scenario.servers);
     this.originMs = cluster.nowMs();
@@ -265,6 +280,7 @@ export class PlaygroundSession {
     this.killedUrl = null;
     this.patch({ busy: null });
     await this.refresh();
+    this.ready = true;
     this.persist();
     if (this.options.runtime === "worker") notePending(this.options.store, this.scenario.id, null);
   }
@@ -290,6 +306,7 @@ export class PlaygroundSession {
     for (const cut of saved.cuts) cluster.partition(cut.a, cut.b);
     this.slowLinks = [];
     for (const link of saved.slowLinks ?? []) this.applySlowLink(link);
+    this.ready = true;
     this.patch({ phase: "running", pausedBy: null, busy: null });
     await this.refresh();
   }
@@ -393,6 +410,7 @@ export class PlaygroundSession {
       killedUrl: this.killedUrl,
       waitMs: this.options.stepTimeoutMs ?? 60_000,
       select: (url) => this.patch({ selectedUrl: url, openDocument: null }),
+      selectDatabase: (name) => this.patch({ selectedDatabase: name, openDocument: null, documents: null }),
       partition: (a, b) => session.applyCut({ a, b }),
       heal: () => session.applyHeal(),
       slowLink: (a, b, fraction) => session.applySlowLink({ a, b, electionFraction: fraction }),
@@ -526,7 +544,7 @@ export class PlaygroundSession {
     return this.act(`New database ${name} (factor ${replicationFactor}) on ${this.nameOf(on)}`, async () => {
       if (name.trim() === "") throw new ActionFailed("Give the database a name.");
       const result = (await this.request(on, { type: "create-database", name: name.trim(), replicationFactor }, 30_000)) as { nodes?: string[] };
-      if (!this.s.selectedDatabase) this.patch({ selectedDatabase: name.trim() });
+      this.patch({ selectedDatabase: name.trim(), openDocument: null, documents: null });
       return `Created ${name.trim()}${result.nodes ? ` on ${result.nodes.join(", ")}` : ""}.`;
     });
   }
@@ -676,7 +694,8 @@ export class PlaygroundSession {
 
   /** persist saves the playground for the next page load (worker runtime: the data is durable). */
   private persist(): void {
-    if (this.options.runtime !== "worker" || !this.cluster || !this.clusterName) return;
+    // A half-built section is never saved: the next visit deletes it and starts the section again.
+    if (this.options.runtime !== "worker" || !this.cluster || !this.clusterName || !this.ready) return;
     savePlayground(this.options.store, this.scenario.id, this.snapshot());
   }
 }

@@ -45,9 +45,16 @@ export default function Playground({ scenario: scenarioId, runtime = "worker" }:
     (globalThis as { rookeryPlayground?: PlaygroundSession }).rookeryPlayground = session;
     void session.open();
     const save = () => void session.dispose();
+    // A page restored from the back/forward cache has lost its workers: load it afresh, and the
+    // playground comes back from its saved state.
+    const restored = (event: PageTransitionEvent) => {
+      if (event.persisted) location.reload();
+    };
     addEventListener("pagehide", save);
+    addEventListener("pageshow", restored);
     return () => {
       removeEventListener("pagehide", save);
+      removeEventListener("pageshow", restored);
       void session.dispose();
     };
   }, [session]);

@@ -86,3 +86,47 @@ describe("PlaygroundSession on the sim runtime: the chapter's walkthrough by Nex
     });
   }
 });
+
+describe("PlaygroundSession: the reader's own actions and the clock", () => {
+  it("creates a database, writes, edits and deletes documents on the selected server, and cuts and heals the network", async () => {
+    const s = session("first-cluster");
+    await s.open();
+    await s.createDatabase("Spade", 1);
+    await s.refresh();
+    let state = s.state.get();
+    expect(state.message).toEqual({ text: "Created Spade on A.", error: false });
+    expect(state.selectedDatabase).toBe("Spade");
+    await s.saveDocument("users/9", '{ "name": "<i>text</i>" }');
+    await s.refresh();
+    expect(s.state.get().documents?.map((d) => d.id)).toEqual(["users/9"]);
+    s.openDocument("users/9");
+    expect(s.state.get().openDocument?.text).toBe('{\n  "name": "<i>text</i>"\n}');
+    await s.saveDocument("users/9", "{ not json");
+    expect(s.state.get().message?.error).toBe(true);
+    await s.deleteDocument("users/9");
+    await s.refresh();
+    expect(s.state.get().documents).toEqual([]);
+    await s.addNode("127.0.0.9:8080");
+    expect(s.state.get().message?.text).toMatch(/No server runs at http:\/\/127\.0\.0\.9:8080/);
+    await s.startServer();
+    expect(s.state.get().servers).toHaveLength(3);
+    await s.cut([url(1)]);
+    state = s.state.get();
+    expect(state.cuts).toEqual([{ a: [url(1)], b: [url(2), url(3)] }]);
+    await s.heal();
+    expect(s.state.get().cuts).toEqual([]);
+    expect(s.state.get().timeline.filter((e) => e.category === "action").map((e) => e.text)).toContain("Heal the network");
+    await s.dispose();
+  });
+
+  it("pauses and resumes the simulator's clock without losing its servers", async () => {
+    const s = session("kicking-the-tires");
+    await s.open();
+    await s.pause();
+    expect(s.state.get().phase).toBe("paused");
+    await s.resume();
+    expect(s.state.get().phase).toBe("running");
+    expect(s.handle!.describe().databases[0]!.members).toHaveLength(2);
+    await s.dispose();
+  });
+});
