@@ -38,6 +38,23 @@ const entryPattern = /^([A-Z]+):(\d+)-([A-Za-z0-9+/=_-]+)$/;
  * empty vector). Malformed text is input from outside, so it gets a RookeryError that quotes it.
  */
 export function parseChangeVector(text: string): ChangeVector {
+  const cached = parsedVectors.get(text);
+  if (cached !== undefined) return cached;
+  const parsed = parseUncached(text);
+  if (parsedVectors.size >= parsedVectorsMax) parsedVectors.clear();
+  parsedVectors.set(text, parsed);
+  return parsed;
+}
+
+/**
+ * Parsed vectors by text. Every write parses the instance's vector and the versions it compares
+ * or merges, mostly the same few texts again; parsing is pure, so a small memo is safe (the
+ * parsed form is readonly, so sharing it is too). Cleared when full rather than evicted one by one.
+ */
+const parsedVectors = new Map<string, ChangeVector>();
+const parsedVectorsMax = 4096;
+
+function parseUncached(text: string): ChangeVector {
   const trimmed = text.trim();
   if (trimmed === "") return [];
   const entries = trimmed.split(",").map((part) => parseEntry(part.trim(), text));

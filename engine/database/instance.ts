@@ -215,6 +215,23 @@ export class DatabaseInstance {
     return current?.kind === "document" ? this.load(current) : undefined;
   }
 
+  /**
+   * currentWrittenAtMs returns when the current version of a document was written (its
+   * @last-modified at full resolution), or undefined when there is none or it was deleted. It
+   * does not copy the body, so watchers can poll it cheaply.
+   */
+  currentWrittenAtMs(id: string): number | undefined {
+    const current = this.tables.current(documentKey(id));
+    return current?.kind === "document" ? current.lastModifiedMs : undefined;
+  }
+
+  /** readableIds lists the ids of every readable document in etag order (list() without bodies). */
+  readableIds(): string[] {
+    const ids: string[] = [];
+    for (const item of this.tables.byEtag.values()) if (item.kind === "document") ids.push(item.id);
+    return ids;
+  }
+
   /** list returns every readable document in etag order. */
   list(): LoadedDocument[] {
     const documents: LoadedDocument[] = [];

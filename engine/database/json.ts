@@ -14,6 +14,12 @@ export interface JsonObject {
  * caller can keep mutating its own object without changing what was stored.
  */
 export function validateJsonObject(value: unknown, what: string, depthMax: number): JsonObject {
+  checkJsonObject(value, what, depthMax);
+  return JSON.parse(JSON.stringify(value)) as JsonObject;
+}
+
+/** checkJsonObject is validateJsonObject without the copy: it only checks `value`. */
+export function checkJsonObject(value: unknown, what: string, depthMax: number): asserts value is JsonObject {
   if (!isPlainObject(value)) {
     throw new RookeryError(
       "InvalidDocumentBody",
@@ -21,8 +27,40 @@ export function validateJsonObject(value: unknown, what: string, depthMax: numbe
         "wrap values in an object like { value }",
     );
   }
-  checkJson(value, what, "$", 0, depthMax);
-  return JSON.parse(JSON.stringify(value)) as JsonObject;
+  // The quick walk builds no paths; only a value it refuses is walked again to say where.
+  if (!isJson(value, 0, depthMax, [])) checkJson(value, what, "$", 0, depthMax);
+}
+
+/** isJson is checkJson's verdict without paths or messages (ancestors kept as a small stack). */
+function isJson(value: unknown, depth: number, depthMax: number, ancestors: object[]): boolean {
+  if (depth > depthMax) return false;
+  if (value === null) return true;
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (ancestors.includes(value)) return false;
+  ancestors.push(value);
+  let ok = true;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length && ok; index++) ok = isJson(value[index], depth + 1, depthMax, ancestors);
+  } else if (isPlainObject(value)) {
+    for (const key of Object.keys(value)) {
+      if (!ok) break;
+      ok = isJson(value[key], depth + 1, depthMax, ancestors);
+    }
+  } else {
+    ok = false;
+  }
+  ancestors.pop();
+  return ok;
 }
 
 function checkJson(

@@ -11,7 +11,7 @@ import { decideIncoming, revisionBringsUp, type ConflictResolution } from "./con
 import { contentHash, decodeBase64 } from "./content.ts";
 import { documentKey, validateAttachmentName, validateDocumentId } from "./ids.ts";
 import { versionOf, type DocumentVersion, type StoredItem, type VersionItem } from "./items.ts";
-import { validateJsonObject } from "./json.ts";
+import { checkJsonObject } from "./json.ts";
 import type { DatabaseLimits } from "./limits.ts";
 
 /** ReplicatedTransactionInput is one source transaction: its items in source etag order. */
@@ -67,7 +67,7 @@ function validateItem(item: StoredItem, limits: DatabaseLimits): void {
   if (!Number.isFinite(item.lastModifiedMs))
     throw invalidBatch(`"${item.id}" has no @last-modified`);
   if (item.kind !== "tombstone" && item.body !== null) {
-    validateJsonObject(item.body, `the body of "${item.id}"`, limits.documentDepthMax);
+    checkJsonObject(item.body, `the body of "${item.id}"`, limits.documentDepthMax);
   }
 }
 

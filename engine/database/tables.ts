@@ -109,7 +109,9 @@ export class Tables {
   }
 
   private list(store: ItemStoreName, key: string): StoredItem[] {
-    return [...(this.stores[store].get(key)?.values() ?? [])].sort((a, b) => a.etag - b.etag);
+    const items = this.stores[store].get(key);
+    if (items === undefined) return [];
+    return [...items.values()].sort((a, b) => a.etag - b.etag);
   }
 
   /** place stores an item (which already has its etag), replacing what was at its location. */

@@ -15,7 +15,7 @@ import {
   validateDocumentId,
 } from "./ids.ts";
 import type { AttachmentInfo, AttachmentItem } from "./items.ts";
-import { validateJsonObject, type JsonObject } from "./json.ts";
+import { checkJsonObject, type JsonObject } from "./json.ts";
 import type { DatabaseLimits } from "./limits.ts";
 import type { Tables } from "./tables.ts";
 
@@ -151,10 +151,17 @@ function planPut(
   limits: DatabaseLimits,
 ): void {
   const id = validateDocumentId(put.id, limits.documentIdLengthMax);
-  const body = validateJsonObject(put.body, `the body of "${id}"`, limits.documentDepthMax);
+  checkJsonObject(put.body, `the body of "${id}"`, limits.documentDepthMax);
+  const text = JSON.stringify(put.body);
+  // One stringify gives both the private copy and the size (measured again only when the body
+  // carried @metadata, which is not stored in it).
+  const body = JSON.parse(text) as JsonObject;
   const metadata = body["@metadata"];
-  delete body["@metadata"];
-  const size = JSON.stringify(body).length;
+  let size = text.length;
+  if (metadata !== undefined) {
+    delete body["@metadata"];
+    size = JSON.stringify(body).length;
+  }
   if (size > limits.documentBytesMax) {
     throw new RookeryError(
       "DocumentTooLarge",

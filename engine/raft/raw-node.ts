@@ -321,6 +321,11 @@ export class RawNode {
     };
   }
 
+  /** appliedIndex is the index of the last entry applied, without building the whole status. */
+  appliedIndex(): number {
+    return this.log.applied;
+  }
+
   /** soft is the cheap part of status(): role, leader and term. */
   soft(): SoftState {
     return this.softState();

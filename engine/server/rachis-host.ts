@@ -93,6 +93,10 @@ export class RachisHost {
     return this.raw.soft();
   }
 
+  appliedIndex(): number {
+    return this.raw.appliedIndex();
+  }
+
   isLeaderInOffice(): boolean {
     const soft = this.raw.soft();
     return soft.role === "leader" && this.raw.status().leaderInOffice;

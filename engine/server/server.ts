@@ -161,6 +161,11 @@ export class Server {
     return this.rachis?.soft();
   }
 
+  /** appliedIndex is the Raft index of the cluster state this server applied (0 without a cluster). */
+  appliedIndex(): number {
+    return this.rachis?.appliedIndex() ?? 0;
+  }
+
   raftStatus(): ReturnType<RachisHost["status"]> | undefined {
     return this.rachis?.status();
   }

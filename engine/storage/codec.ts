@@ -118,9 +118,55 @@ function invalidBatch(index: number, why: string): RookeryError {
  * errors ("documents/users/1").
  */
 export function encodeValue(value: unknown, where: string, depthMax: number): string {
+  const verdict = quickCheck(value, 0, depthMax, []);
+  if (verdict === quickPlain) return JSON.stringify(value);
+  // Something special or wrong: the careful walk names the path of what is wrong, or says
+  // whether the value needs the tagged encoding.
   const found = { special: false };
   checkValue(value, where, "$", 0, depthMax, found, new Set());
   return JSON.stringify(found.special ? toJsonable(value) : value);
+}
+
+const quickPlain = 0;
+const quickOther = 1;
+
+/**
+ * quickCheck walks a value without building paths (its ancestors are a small stack): quickPlain
+ * when it is plain JSON data (no Uint8Array, no escape key, nothing refused), quickOther when
+ * checkValue must look (a special value or a bad one). Most values are plain, and for them this
+ * is the whole check.
+ */
+function quickCheck(value: unknown, depth: number, depthMax: number, ancestors: object[]): number {
+  if (value === null) return quickPlain;
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return quickPlain;
+    case "number":
+      return Number.isFinite(value) ? quickPlain : quickOther;
+    case "object":
+      break;
+    default:
+      return quickOther;
+  }
+  if (depth >= depthMax || ancestors.includes(value)) return quickOther;
+  ancestors.push(value);
+  let verdict = quickPlain;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length && verdict === quickPlain; index++) {
+      verdict = index in value ? quickCheck(value[index], depth + 1, depthMax, ancestors) : quickOther;
+    }
+  } else {
+    const prototype: unknown = Object.getPrototypeOf(value);
+    if (prototype !== Object.prototype && prototype !== null) verdict = quickOther;
+    const object = value as Record<string, unknown>;
+    for (const field in object) {
+      if (verdict !== quickPlain) break;
+      verdict = field === escapeKey ? quickOther : quickCheck(object[field], depth + 1, depthMax, ancestors);
+    }
+  }
+  ancestors.pop();
+  return verdict;
 }
 
 function checkValue(

@@ -46,7 +46,8 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { RookeryError, isRookeryError } from "../core/index.ts";
-import { crc32 } from "./crc32.ts";
+import * as zlib from "node:zlib";
+import { crc32 as crc32Js } from "./crc32.ts";
 import { LiveState, checkStoreName, closedError, encodeBatch, overloaded } from "./codec.ts";
 import type { EncodedBatch, EncodedOperation } from "./codec.ts";
 import { storageLimits } from "./storage.ts";
@@ -271,6 +272,15 @@ function exists(file: string): boolean {
 }
 
 const utf8 = new TextEncoder();
+
+/**
+ * crc32 is zlib's CRC-32 where Node has it (20.15 and later: native, several times faster than
+ * the portable one over a group's bytes), else the portable one; both compute the same checksum.
+ */
+const zlibCrc32: ((data: Uint8Array, value?: number) => number) | undefined = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+function crc32(bytes: Uint8Array, start: number, end: number, crc = 0): number {
+  return zlibCrc32 ? zlibCrc32(bytes.subarray(start, end), crc) : crc32Js(bytes, start, end, crc);
+}
 
 /** frameBytesMax is the room frame() may need for `payload` (UTF-8 is ≤ 3 bytes per unit). */
 function frameBytesMax(payload: string): number {

@@ -7,12 +7,14 @@ import { benchClient } from "./client.ts";
 import { benchRaft } from "./raft.ts";
 import { benchReplication } from "./replication.ts";
 import { benchStorageAsync } from "./storage.ts";
+import { benchWorkers } from "./workers.ts";
 
 const suites: Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>> = {
   raft: benchRaft,
   replication: benchReplication,
   storage: benchStorageAsync,
   client: benchClient,
+  workers: benchWorkers,
 };
 
 const argv = process.argv.slice(2);

@@ -22,6 +22,7 @@ import { deleteIndexedDbStorage } from "../../storage/index.ts";
 import { clientLink, noFaults } from "../worker/protocol.ts";
 import type {
   DatabaseSummary,
+  DocumentsChange,
   HostBound,
   LinkFaults,
   ServerWorkerApi,
@@ -30,6 +31,7 @@ import type {
   WorkerBound,
   WorkerResult,
   WorkerStatus,
+  WriteSeen,
 } from "../worker/protocol.ts";
 import type { HostPlatform, SpawnedWorker } from "./platform.ts";
 
@@ -462,6 +464,16 @@ export class WorkerCluster {
     return await slot.api.watchDocument(database, id, timeoutMs);
   }
 
+  /**
+   * watchWrite resolves with when a document became readable on a server and when the version it
+   * saw was written (on its writer's clock), or null after `timeoutMs`.
+   */
+  async watchWrite(tagOrUrl: string, database: string, id: string, timeoutMs: number): Promise<WriteSeen | null> {
+    const slot = this.slot(tagOrUrl);
+    if (!slot.api) throw new RookeryError("ServerDown", `${slot.url} is down`);
+    return await slot.api.watchWrite(database, id, timeoutMs);
+  }
+
   // --- description --------------------------------------------------------------------------------
 
   /** describe returns the cluster as plain JSON from every server's latest status. */
@@ -615,7 +627,8 @@ export class WorkerCluster {
       call.resolve({ response: message.envelope.response, sentAtMs: message.sentAtMs });
       return;
     }
-    this.absorb(slot, message.status);
+    if (message.status) this.absorb(slot, message.status);
+    else if (message.documents && slot.status) this.applyDocuments(slot, message.documents);
     if (message.events.length > 0) this.emit(message.events);
     if (message.refreshed !== undefined) {
       slot.refreshes.get(message.refreshed)?.();
@@ -631,16 +644,21 @@ export class WorkerCluster {
         slot.sorted.delete(name);
       }
     }
-    for (const [name, change] of Object.entries(status.documents)) {
+    this.applyDocuments(slot, status.documents);
+    for (const name of status.hosted) if (!slot.documents.has(name)) slot.documents.set(name, new Set());
+    slot.status = status;
+    if (status.tag !== "?") slot.lastTag = status.tag;
+  }
+
+  /** applyDocuments applies a push's changes to a server's document ids. */
+  private applyDocuments(slot: Slot, documents: Readonly<Record<string, DocumentsChange>>): void {
+    for (const [name, change] of Object.entries(documents)) {
       let ids = slot.documents.get(name);
       if (change.reset || !ids) slot.documents.set(name, (ids = new Set(change.reset ?? [])));
       for (const id of change.added ?? []) ids.add(id);
       for (const id of change.removed ?? []) ids.delete(id);
       slot.sorted.delete(name);
     }
-    for (const name of status.hosted) if (!slot.documents.has(name)) slot.documents.set(name, new Set());
-    slot.status = status;
-    if (status.tag !== "?") slot.lastTag = status.tag;
   }
 
   /** markDown forgets a server's connections: pending requests fail as a refused connection would. */

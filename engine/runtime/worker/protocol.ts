@@ -104,7 +104,10 @@ export interface DocumentsChange {
 /** StatusPush is the worker's periodic message on the host port. */
 export interface StatusPush {
   readonly kind: "status";
-  readonly status: WorkerStatus;
+  /** The whole status, when something in it other than document ids changed since the last push. */
+  readonly status?: WorkerStatus;
+  /** Otherwise only what changed in the document ids (the rest of the status is as last pushed). */
+  readonly documents?: Readonly<Record<string, DocumentsChange>>;
   readonly events: readonly TraceEvent[];
   /** Set when the push answers the host's refresh request with this id. */
   readonly refreshed?: number;
@@ -166,4 +169,17 @@ export interface ServerWorkerApi {
    * here (at once if it is), or null after `timeoutMs`. Benchmarks measure replication lag with it.
    */
   watchDocument(database: string, id: string, timeoutMs: number): Promise<number | null>;
+  /**
+   * watchWrite is watchDocument that also returns when the version it saw was written (the
+   * writer's clock at its transaction, full resolution), so lag can be measured from the write.
+   */
+  watchWrite(database: string, id: string, timeoutMs: number): Promise<WriteSeen | null>;
+}
+
+/** WriteSeen is when a document became readable on a server, and when its version was written. */
+export interface WriteSeen {
+  /** Epoch ms on the watching server's clock. */
+  readonly visibleAtMs: number;
+  /** Epoch ms on the clock of the server that wrote the version (its @last-modified, unrounded). */
+  readonly writtenAtMs: number;
 }

@@ -20,6 +20,7 @@ import type {
   WorkerConfig,
   WorkerResult,
   WorkerStatus,
+  WriteSeen,
 } from "./protocol.ts";
 import { openServerStore } from "./storage.ts";
 import type { ServerStore } from "./storage.ts";
@@ -40,20 +41,30 @@ const realClock: Clock = { nowMs: () => performance.timeOrigin + performance.now
 
 /**
  * readable tells whether a document can be read as one version, which is what list() shows (a
- * document in conflict has no current version until a put resolves it).
+ * document in conflict has no current version until a put resolves it). It reads without
+ * copying the body, as get() would.
  */
 function readable(instance: DatabaseInstance, id: string): boolean {
+  return readableSince(instance, id) !== null;
+}
+
+/**
+ * readableSince returns when the readable version of a document was written (its writer's clock,
+ * at full resolution), or null when the document cannot be read here.
+ */
+function readableSince(instance: DatabaseInstance, id: string): number | null {
   try {
-    return instance.get(id) !== undefined;
+    if (instance.conflictsOf(id).length > 0) return null;
+    return instance.currentWrittenAtMs(id) ?? null;
   } catch {
-    return false;
+    return null;
   }
 }
 
 interface Watch {
   readonly database: string;
   readonly id: string;
-  readonly resolve: (atMs: number | null) => void;
+  readonly resolve: (seen: WriteSeen | null) => void;
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
@@ -136,7 +147,7 @@ export class ServerRuntime implements ServerWorkerApi {
     const status = this.summary();
     const documents: Record<string, DocumentsChange> = {};
     for (const name of status.hosted) {
-      documents[name] = { reset: this.server!.hostedDatabase(name)!.instance.list().map((doc) => doc.id) };
+      documents[name] = { reset: this.server!.hostedDatabase(name)!.instance.readableIds() };
     }
     return { ...status, documents };
   }
@@ -166,7 +177,11 @@ export class ServerRuntime implements ServerWorkerApi {
     return rounds;
   }
 
-  watchDocument(database: string, id: string, timeoutMs: number): Promise<number | null> {
+  async watchDocument(database: string, id: string, timeoutMs: number): Promise<number | null> {
+    return (await this.watchWrite(database, id, timeoutMs))?.visibleAtMs ?? null;
+  }
+
+  watchWrite(database: string, id: string, timeoutMs: number): Promise<WriteSeen | null> {
     return new Promise((resolve) => {
       const watch: Watch = {
         database,
@@ -208,14 +223,24 @@ export class ServerRuntime implements ServerWorkerApi {
       this.droppedEvents = 0;
       this.events.push({ type: "server", atMs: realClock.nowMs(), url: this.server.url, text: `${dropped} trace events dropped (more than ${traceEventsMax} between two pushes)` });
     }
-    const summary = this.summary();
-    const documents = this.documentChanges(summary.hosted);
-    const key = JSON.stringify({ ...summary, atMs: 0 });
-    if (refreshed === undefined && this.events.length === 0 && key === this.lastStatusKey && Object.keys(documents).length === 0) return;
+    // The status is rebuilt and sent only when what it shows changed; the key is cheap to make,
+    // since a push goes before every response (a write's push is mostly its document ids).
+    const server = this.server;
+    const soft = server.soft();
+    const hosted = server.hostedDatabaseNames().sort();
+    const key = `${server.tag}|${soft?.role}|${soft?.term}|${soft?.leader}|${server.appliedIndex()}|${hosted.join("|")}`;
+    const documents = this.documentChanges(hosted);
+    const changed = key !== this.lastStatusKey;
+    if (refreshed === undefined && this.events.length === 0 && !changed && Object.keys(documents).length === 0) return;
     this.lastStatusKey = key;
     const events = this.events;
     this.events = [];
-    this.mesh.pushToHost({ kind: "status", status: { ...summary, documents }, events, ...(refreshed !== undefined ? { refreshed } : {}) });
+    this.mesh.pushToHost({
+      kind: "status",
+      ...(changed ? { status: { ...this.summary(), documents } } : { documents }),
+      events,
+      ...(refreshed !== undefined ? { refreshed } : {}),
+    });
   }
 
   /** summary reads the server's status, without documents. */
@@ -242,7 +267,7 @@ export class ServerRuntime implements ServerWorkerApi {
       term: soft?.term ?? 0,
       leader: soft?.leader ?? null,
       databases,
-      appliedIndex: server.raftStatus()?.applied ?? 0,
+      appliedIndex: server.appliedIndex(),
       documents: {},
       hosted: server.hostedDatabaseNames().sort(),
       atMs: realClock.nowMs(),
@@ -260,7 +285,7 @@ export class ServerRuntime implements ServerWorkerApi {
       const instance = this.server!.hostedDatabase(name)!.instance;
       const known = this.pushed.get(name);
       if (!known) {
-        const ids = instance.list().map((doc) => doc.id);
+        const ids = instance.readableIds();
         this.pushed.set(name, { etag: instance.lastEtag, ids: new Set(ids) });
         changes[name] = { reset: ids };
         continue;
@@ -294,10 +319,12 @@ export class ServerRuntime implements ServerWorkerApi {
     if (this.watches.size === 0 || !this.server) return;
     for (const watch of this.watches) {
       const instance = this.server.hostedDatabase(watch.database)?.instance;
-      if (!instance || !readable(instance, watch.id)) continue;
+      const writtenAtMs = instance ? readableSince(instance, watch.id) : null;
+      if (writtenAtMs === null) continue;
+      const visibleAtMs = realClock.nowMs();
       clearTimeout(watch.timer);
       this.watches.delete(watch);
-      watch.resolve(realClock.nowMs());
+      watch.resolve({ visibleAtMs, writtenAtMs });
     }
   }
 
