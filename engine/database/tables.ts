@@ -1,4 +1,5 @@
-import { assert, AssertionError, formatChangeVector, mergeChangeVectors } from "../core/index.ts";
+import { assert, AssertionError, formatChangeVector, mergeChangeVectors, parseChangeVector } from "../core/index.ts";
+import type { ChangeVector } from "../core/index.ts";
 import { documentKey } from "./ids.ts";
 import type {
   AttachmentItem,
@@ -75,7 +76,32 @@ export class Tables {
   private etagHoles = 0;
   lastEtag = 0;
   lastTransaction = 0;
-  changeVector = "";
+  /**
+   * The instance's vector, parsed; its text is made only when read, since a commit merges every
+   * item it writes into it and reads the text once, at the end.
+   */
+  private vector: ChangeVector = [];
+  private vectorText: string | undefined = "";
+
+  get changeVector(): string {
+    return (this.vectorText ??= formatChangeVector(this.vector));
+  }
+
+  set changeVector(text: string) {
+    this.vector = parseChangeVector(text);
+    this.vectorText = text;
+  }
+
+  /** parsedChangeVector is changeVector without formatting it. */
+  get parsedChangeVector(): ChangeVector {
+    return this.vector;
+  }
+
+  /** mergeChangeVector merges a version's vector into the instance's. */
+  mergeChangeVector(changeVector: string): void {
+    this.vector = mergeChangeVectors(this.vector, changeVector);
+    this.vectorText = undefined;
+  }
   readonly incoming = new Map<string, number>();
 
   /** current returns the document or tombstone of a document key. */
@@ -248,9 +274,7 @@ export class Writer {
       transaction: this.tables.lastTransaction,
     } as StoredItem;
     if (item.kind !== "attachment") {
-      this.tables.changeVector = formatChangeVector(
-        mergeChangeVectors(this.tables.changeVector, item.changeVector),
-      );
+      this.tables.mergeChangeVector(item.changeVector);
     }
     const location = this.tables.place(item);
     this.record({ op: "put", store: location.store, key: storageKey(location), value: item });

@@ -327,7 +327,7 @@ export function commitPlans(
     }
     const etag = writer.nextEtag();
     const changeVector = formatChangeVector(
-      bumpChangeVector(tables.changeVector, identity.tag, identity.databaseId, etag),
+      bumpChangeVector(tables.parsedChangeVector, identity.tag, identity.databaseId, etag),
     );
     writeCurrent(context, {
       id: plan.id,

@@ -18,7 +18,7 @@ import { DatabaseInstance } from "../database/index.ts";
 import type { PersistedRecord, StoreName } from "../database/index.ts";
 import { quorum } from "../raft/index.ts";
 import type { Message as RaftMessage, SoftState } from "../raft/index.ts";
-import type { DestinationCursor, ReplicationLimits, ReplicationMessage } from "../replication/index.ts";
+import type { DestinationCursor, ReplicationConnect, ReplicationLimits, ReplicationMessage } from "../replication/index.ts";
 import { writeAssuranceTimeoutError } from "../replication/index.ts";
 import { cursorStore, databaseStore, HostedDatabase, instanceSettings, persistenceWrites, splitDatabaseKey } from "./hosted-database.ts";
 import type { ServerStorage, ServerTransport, StorageWrite, TraceEvent } from "./ports.ts";
@@ -29,6 +29,8 @@ import { withTiming } from "./timing.ts";
 import type { ServerTiming } from "./timing.ts";
 
 const metaStore = "server";
+/** Early replication connects kept at most (see receiveReplication); the oldest goes first. */
+const earlyConnectsMax = 64;
 
 /** ServerOptions wires a server to its runtime. */
 export interface ServerOptions {
@@ -112,6 +114,8 @@ export class Server {
   private readonly supervisorInFlight = new Set<string>();
   private promotingNode = false;
   private readonly waiters: Waiter[] = [];
+  /** Replication connects for databases not hosted here yet, by "database/sender" (bounded). */
+  private readonly earlyConnects = new Map<string, ReplicationConnect>();
   private readonly peerCalls = new Map<number, PeerCall>();
   private nextCallId = 1;
   private writeChain: Promise<void> | undefined;
@@ -595,9 +599,30 @@ export class Server {
   }
 
   private receiveReplication(message: ReplicationMessage): void {
-    const db = this.databases.get(message.database.toLowerCase());
-    if (!db || message.to !== this.tag) return;
-    db.receive(message, this.clock.nowMs(), this.timing.replicationRetryMs);
+    if (message.to !== this.tag) return;
+    const key = message.database.toLowerCase();
+    const db = this.databases.get(key);
+    if (db) {
+      db.receive(message, this.clock.nowMs(), this.timing.replicationRetryMs);
+      return;
+    }
+    // A sibling that applied the topology change before this server did connects to a database
+    // not hosted here yet. Keep its connect and answer it once the database opens, instead of
+    // leaving the sibling to wait a whole replicationRetryMs before it connects again.
+    if (message.type !== "replication-connect") return;
+    const early = `${key}/${message.from}`;
+    this.earlyConnects.delete(early);
+    if (this.earlyConnects.size >= earlyConnectsMax) this.earlyConnects.delete(this.earlyConnects.keys().next().value!);
+    this.earlyConnects.set(early, message);
+  }
+
+  /** answerEarlyConnects hands a newly opened database the connects that arrived before it. */
+  private answerEarlyConnects(key: string, db: HostedDatabase): void {
+    for (const [early, connect] of [...this.earlyConnects]) {
+      if (connect.database.toLowerCase() !== key) continue;
+      this.earlyConnects.delete(early);
+      db.receive(connect, this.clock.nowMs(), this.timing.replicationRetryMs);
+    }
   }
 
   private sendRaft(tag: NodeTag, message: RaftMessage): void {
@@ -645,6 +670,10 @@ export class Server {
       if (!db) {
         db = this.openDatabase(record.name);
         this.databases.set(key, db);
+        db.instance.configure(instanceSettings(record));
+        db.setDestinations(replicationDestinations(record, this.tag), now);
+        this.answerEarlyConnects(key, db);
+        continue;
       }
       db.instance.configure(instanceSettings(record));
       db.setDestinations(replicationDestinations(record, this.tag), now);

@@ -1,16 +1,18 @@
 /**
- * The worker runtime benchmark. Limits first, measured in this same run: a raw MessagePort round
- * trip between two bare workers (nothing but an echo) and one 1 KB write + fdatasync. Then the
- * engine against them, as ratios (DESIGN.md §6):
- * - a client request round trip through the host (host port, and Comlink for comparison) and a
- *   ping between two server workers over their own port;
- * - replication lag between two worker servers, memory and fs storage, on cross-thread epoch
- *   clocks: from the moment A sends the replication batch (its trace event, after the write is
- *   durable on A) to the moment B can read the document, and end to end from the client's send
- *   (which adds a hop to A and A's durable write), in ms and in raw round trips;
- * - cold start of a 5-server cluster (spawn, recover, connect every pair) and the time to form it
- *   (four add-node operations through Raft), excluding any election timeout (the first server
- *   bootstraps itself; no election waits).
+ * The worker runtime benchmark (`npm run bench -- workers [--json FILE]`). Limits first, measured
+ * in this same run: a raw MessagePort round trip between two bare workers (nothing but an echo),
+ * one 1 KB write + fdatasync, the skew between thread clocks, and raw group commit (1 KB records
+ * appended with one writeSync + fdatasync per group). Then the engine against them:
+ * - replication lag between two (and three) worker servers, memory and fs storage: from A
+ *   stamping the write (its @last-modified, unrounded) to B finding the document readable;
+ * - durable write throughput of one fs server to concurrent clients (transactions of 100 1 KB
+ *   documents) against raw group commit;
+ * - bringing a new member up to date with 10,000 1 KB documents, beside PouchDB (memory adapter,
+ *   same documents, same process) replicating them between two databases;
+ * - cold start of a 5-server cluster, forming it with a leader (no election timeout waited), and
+ *   a re-election after the leader is killed (which waits one; the timeout is reported apart);
+ * - client request round trips through the host port and through Comlink.
+ * `targets` lists the issue's "Done when" lines, each with its limit, value, ratio and `met`.
  */
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
