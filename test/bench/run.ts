@@ -1,8 +1,9 @@
 /**
  * npm run bench -- [suite …] [--json FILE]
- * Suites: raft, replication, storage, client. Results print as JSON and, with --json, are written to FILE for scripts to read.
+ * Suites: raft, replication, storage, client, workers, browser (needs /usr/bin/chromium). Results print as JSON and, with --json, are written to FILE for scripts to read.
  */
 import { writeFileSync } from "node:fs";
+import { benchBrowser } from "./browser.ts";
 import { benchClient } from "./client.ts";
 import { benchRaft } from "./raft.ts";
 import { benchReplication } from "./replication.ts";
@@ -15,6 +16,7 @@ const suites: Record<string, () => Record<string, unknown> | Promise<Record<stri
   storage: benchStorageAsync,
   client: benchClient,
   workers: benchWorkers,
+  browser: benchBrowser,
 };
 
 const argv = process.argv.slice(2);

@@ -16,7 +16,7 @@ import { RookeryError } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
-import { serverUrl } from "../sim/index.ts";
+import { serverUrl } from "../addresses.ts";
 import type { ClientNetwork, ServerSummary, TimingOptions } from "../sim/index.ts";
 import { deleteIndexedDbStorage } from "../../storage/index.ts";
 import { clientLink, noFaults } from "../worker/protocol.ts";

@@ -6,6 +6,7 @@ import type { Envelope, ServerRequest, ServerResponse, ServerStorage, StorageWri
 import type { ReplicationLimits } from "../../replication/index.ts";
 import type { withTiming } from "../../server/index.ts";
 import { yieldToEventLoop } from "./yield.ts";
+import { serverUrl } from "../addresses.ts";
 
 /** TimingOptions override a server's teaching timings (see ServerTiming). */
 export type TimingOptions = Parameters<typeof withTiming>[0];
@@ -44,10 +45,7 @@ export class SimStorage implements ServerStorage {
   }
 }
 
-/** serverUrl is the address of the `index`-th server (0-based), as in the chapter. */
-export function serverUrl(index: number): string {
-  return `http://127.0.0.${index + 1}:8080`;
-}
+export { serverUrl };
 
 /** SimClusterOptions describe a simulated cluster of servers. */
 export interface SimClusterOptions {
