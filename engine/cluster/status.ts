@@ -1,5 +1,5 @@
 import type { NodeTag } from "../core/index.ts";
-import type { DatabaseRecord } from "./model.ts";
+import type { ClusterState, DatabaseRecord } from "./model.ts";
 
 /** DatabaseRole is how a node takes part in a database group. */
 export type DatabaseRole = "member" | "promotable" | "rehab";
@@ -63,4 +63,26 @@ export function replicationMesh(record: DatabaseRecord): ReplicationLink[] {
   return [...members, ...rehabs].flatMap((from) =>
     replicationDestinations(record, from).map((to) => ({ from, to })),
   );
+}
+
+/** DatabaseSummary is one database record as describe() shows it: its group and factor. */
+export interface DatabaseSummary {
+  readonly name: string;
+  readonly members: readonly NodeTag[];
+  readonly promotables: readonly NodeTag[];
+  readonly rehabs: readonly NodeTag[];
+  readonly replicationFactor: number;
+}
+
+/** databaseSummaries lists every database of the cluster state by name, as describe() shows them. */
+export function databaseSummaries(state: ClusterState): DatabaseSummary[] {
+  return Object.values(state.databases)
+    .map((record) => ({
+      name: record.name,
+      members: record.topology.members,
+      promotables: record.topology.promotables,
+      rehabs: record.topology.rehabs,
+      replicationFactor: record.replicationFactor,
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }

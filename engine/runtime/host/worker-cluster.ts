@@ -17,6 +17,7 @@ import type { NodeTag } from "../../core/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
 import { serverUrl } from "../addresses.ts";
+import { TraceListeners } from "../trace-listeners.ts";
 import type { ClientNetwork, ServerSummary, TimingOptions } from "../sim/index.ts";
 import { deleteIndexedDbStorage } from "../../storage/index.ts";
 import { clientLink, noFaults } from "../worker/protocol.ts";
@@ -160,7 +161,7 @@ export class WorkerCluster {
   private readonly ownsData: boolean;
   private readonly slots: Slot[] = [];
   private readonly pending = new Map<number, PendingRequest>();
-  private readonly traceListeners: ((events: readonly TraceEvent[]) => void)[] = [];
+  private readonly traceListeners = new TraceListeners();
   private readonly blockedPairs = new Set<string>();
   private readonly isolated = new Set<string>();
   private readonly linkShapes = new Map<string, { latencyMs: number; lossRate: number }>();
@@ -321,12 +322,7 @@ export class WorkerCluster {
   }
 
   on(event: "trace", listener: (events: readonly TraceEvent[]) => void): () => void {
-    if (event !== "trace") throw new RookeryError("InvalidEvent", `unknown event "${String(event)}"; use "trace"`);
-    this.traceListeners.push(listener);
-    return () => {
-      const k = this.traceListeners.indexOf(listener);
-      if (k >= 0) this.traceListeners.splice(k, 1);
-    };
+    return this.traceListeners.on(event, listener);
   }
 
   /**
@@ -698,6 +694,6 @@ export class WorkerCluster {
   }
 
   private emit(events: readonly TraceEvent[]): void {
-    for (const listener of this.traceListeners) listener(events);
+    this.traceListeners.emit(events);
   }
 }

@@ -1,12 +1,13 @@
 import { RookeryError, tickMsDefault } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
-import { findDatabase } from "../../cluster/index.ts";
+import { databaseSummaries, findDatabase } from "../../cluster/index.ts";
 import { Server } from "../../server/index.ts";
 import type { Envelope, ServerRequest, ServerResponse, ServerStorage, StorageWrite, TraceEvent } from "../../server/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import type { withTiming } from "../../server/index.ts";
 import { yieldToEventLoop } from "./yield.ts";
 import { serverUrl } from "../addresses.ts";
+import { TraceListeners } from "../trace-listeners.ts";
 
 /** TimingOptions override a server's teaching timings (see ServerTiming). */
 export type TimingOptions = Parameters<typeof withTiming>[0];
@@ -96,7 +97,7 @@ export class SimCluster {
   readonly network: ClientNetwork;
   private readonly slots: SimServerSlot[] = [];
   private readonly options: SimClusterOptions;
-  private readonly traceListeners: ((events: readonly TraceEvent[]) => void)[] = [];
+  private readonly traceListeners = new TraceListeners();
   private readonly clientCalls = new Map<number, (response: ServerResponse) => void>();
   private nextRequestId = 1;
   private demand = 0;
@@ -187,12 +188,7 @@ export class SimCluster {
   }
 
   on(event: "trace", listener: (events: readonly TraceEvent[]) => void): () => void {
-    if (event !== "trace") throw new RookeryError("InvalidEvent", `unknown event "${String(event)}"; use "trace"`);
-    this.traceListeners.push(listener);
-    return () => {
-      const k = this.traceListeners.indexOf(listener);
-      if (k >= 0) this.traceListeners.splice(k, 1);
-    };
+    return this.traceListeners.on(event, listener);
   }
 
   async stop(): Promise<void> {
@@ -313,15 +309,7 @@ export class SimCluster {
     const leaderRow = leaders[0];
     const source = this.slots.find((slot) => slot.url === leaderRow?.url)?.server ?? this.slots.find((slot) => slot.server?.clusterState)?.server;
     const state = source?.clusterState;
-    const databases = state
-      ? Object.values(state.databases).map((record) => ({
-          name: record.name,
-          members: record.topology.members,
-          promotables: record.topology.promotables,
-          rehabs: record.topology.rehabs,
-          replicationFactor: record.replicationFactor,
-        })).sort((a, b) => a.name.localeCompare(b.name))
-      : [];
+    const databases = state ? databaseSummaries(state) : [];
     const documents: Record<NodeTag, Record<string, string[]>> = {};
     for (const slot of this.slots) {
       if (!slot.server) continue;
@@ -401,7 +389,7 @@ export class SimCluster {
   }
 
   private emit(events: readonly TraceEvent[]): void {
-    for (const listener of this.traceListeners) listener(events);
+    this.traceListeners.emit(events);
   }
 }
 

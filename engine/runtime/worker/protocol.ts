@@ -12,6 +12,7 @@
  *   to both ends): envelopes between servers, never relayed through the host.
  */
 import type { NodeTag } from "../../core/index.ts";
+import type { DatabaseSummary } from "../../cluster/index.ts";
 import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
 import type { TimingOptions } from "../sim/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
@@ -62,14 +63,7 @@ export const noFaults: LinkFaults = { blocked: false, latencyMs: 0, lossRate: 0 
 /** clientLink names the link between a server and its clients (the host), for setLinkFaults. */
 export const clientLink = "client";
 
-/** DatabaseSummary is one database record as describe() shows it. */
-export interface DatabaseSummary {
-  readonly name: string;
-  readonly members: readonly NodeTag[];
-  readonly promotables: readonly NodeTag[];
-  readonly rehabs: readonly NodeTag[];
-  readonly replicationFactor: number;
-}
+export type { DatabaseSummary } from "../../cluster/index.ts";
 
 /** WorkerStatus is a server as the host's describe() needs it. */
 export interface WorkerStatus {

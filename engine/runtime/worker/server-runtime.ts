@@ -6,6 +6,7 @@
  */
 import { isRookeryError, SeededRandom } from "../../core/index.ts";
 import type { Clock } from "../../core/index.ts";
+import { databaseSummaries } from "../../cluster/index.ts";
 import type { DatabaseInstance } from "../../database/index.ts";
 import { Server } from "../../server/index.ts";
 import type { ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
@@ -251,15 +252,7 @@ export class ServerRuntime implements ServerWorkerApi {
     }
     const soft = server.soft();
     const state = server.clusterState;
-    const databases: DatabaseSummary[] | null = state
-      ? Object.values(state.databases).map((record) => ({
-          name: record.name,
-          members: record.topology.members,
-          promotables: record.topology.promotables,
-          rehabs: record.topology.rehabs,
-          replicationFactor: record.replicationFactor,
-        })).sort((a, b) => a.name.localeCompare(b.name))
-      : null;
+    const databases: DatabaseSummary[] | null = state ? databaseSummaries(state) : null;
     return {
       url: server.url,
       tag: server.tag,
