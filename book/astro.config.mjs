@@ -11,32 +11,6 @@ function basePath() {
 }
 
 /**
- * An Expressive Code plugin (no extra dependency): makes every code block's <pre> reachable by
- * keyboard, since long lines scroll sideways (axe: scrollable-region-focusable), and marks blocks
- * whose meta says `runnable` — the walkthroughs the book's tests will extract and execute.
- */
-const bookCodeBlocks = {
-  name: "rookery-book-code-blocks",
-  hooks: {
-    postprocessRenderedBlock: ({ codeBlock, renderData }) => {
-      const runnable = codeBlock.meta.split(/\s+/).includes("runnable");
-      const visit = (node) => {
-        if (node.type !== "element") return;
-        if (node.tagName === "pre") node.properties.tabIndex = 0;
-        if (runnable && node.tagName === "figure") node.properties.dataRunnable = "true";
-        const classes = [node.properties.className ?? []].flat();
-        if (runnable && node.tagName === "span" && classes.includes("title")) {
-          node.children.push({ type: "text", value: " · runnable walkthrough" });
-          return;
-        }
-        for (const child of node.children ?? []) visit(child);
-      };
-      visit(renderData.blockAst);
-    },
-  },
-};
-
-/**
  * The server worker opens its storage backend lazily, and its fs backend (engine/storage/node.ts)
  * needs node:fs. A browser never asks a worker for fs storage, but Rollup still bundles the lazy
  * chunk and fails on node:path's missing exports, so the browser's worker build gets a stub that
@@ -56,6 +30,8 @@ const noFsStorageInBrowsers = {
 };
 
 const chapter = (slug, label) => ({ label, link: `/chapter/${slug}/` });
+// Exercise pages are generated from exercises/ (npm run exercise-pages); the browser tests check this list against them.
+const exercise = (id, label) => ({ label, link: `/exercises/${id}/` });
 
 export default defineConfig({
   devToolbar: { enabled: false },
@@ -76,7 +52,8 @@ export default defineConfig({
         "An interactive companion to the chapter “Setting up a RavenDB Cluster”: Rachis (Raft), " +
         "database groups and multi-master replication, explained and run.",
       customCss: ["./src/styles/custom.css"],
-      expressiveCode: { plugins: [bookCodeBlocks] },
+      // Expressive Code's options (the book's code-block plugin) live in ec.config.mjs, so the
+      // <Code> component (the teacher's page shows files of the repository with it) can load them.
       pagination: true,
       pagefind: true,
       lastUpdated: false,
@@ -111,6 +88,22 @@ export default defineConfig({
           ],
         },
         { label: "Under the hood", items: [{ label: "Inside the engine", link: "/engine/inside/" }] },
+        {
+          label: "Exercises",
+          items: [
+            { label: "For teachers", link: "/teaching/" },
+            exercise("bootstrap", "1. Bootstrap a cluster"),
+            exercise("grow-group", "2. Grow a database group"),
+            exercise("leaderless-writes", "3. Writes without a leader"),
+            exercise("failover", "4. Client failover"),
+            exercise("write-assurance", "5. Write assurance fails"),
+            exercise("partial-transaction", "6. A partial transaction"),
+            exercise("conflicts", "7. Conflicts, both ways"),
+            exercise("pitchfork", "8. Survive any two failures"),
+            exercise("supervisor", "9. The supervisor at work"),
+            exercise("majority", "10. Without a majority"),
+          ],
+        },
       ],
     }),
   ],

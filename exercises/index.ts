@@ -29,7 +29,7 @@ export function findExercise(numberOrId: string): Exercise | undefined {
 export type { Check, CheckResult, Exercise, RunRecord, Solution } from "./types.ts";
 export { evaluate, noopSolution, runExercise } from "./runner.ts";
 export type { CheckLine, RunOptions, RunReport } from "./runner.ts";
-export { Recorder } from "./recorder.ts";
+export { Recorder, readProbes } from "./recorder.ts";
 export { verifyExercise } from "./verify.ts";
 export type { Verification } from "./verify.ts";
 export { resultsJson } from "./results.ts";

@@ -98,23 +98,20 @@ export class Recorder {
 
   /** probe reads `spec.ids` on every running server straight from its instance, as the checker (after the run). */
   async probe(spec: ExerciseProbe): Promise<void> {
-    for (const server of this.cluster.servers) {
-      if (!server.alive) {
-        this.probes.push({ tag: server.tag, database: spec.database, reachable: false, conflict: false, documents: {} });
-        continue;
-      }
-      const response = await this.cluster.network.request(server.url, { type: "get-documents", database: spec.database, ids: spec.ids }, { timeoutMs: 1_000, from: "checker" });
-      if (response.ok) {
-        const views = response.result as readonly ({ readonly id: string; readonly body: unknown } | null)[];
-        const documents: Record<string, unknown> = {};
-        spec.ids.forEach((id, i) => (documents[id] = views[i]?.body ?? null));
-        this.probes.push({ tag: server.tag, database: spec.database, reachable: true, conflict: false, documents });
-      } else {
-        const conflict = response.error.code === "DocumentConflict";
-        const reachable = conflict || !["ServerUnavailable", "RequestTimeout", "NetworkError"].includes(response.error.code);
-        this.probes.push({ tag: server.tag, database: spec.database, reachable, conflict, documents: {} });
-      }
-    }
+    this.probes.push(...(await readProbes(this.cluster, spec)));
+  }
+
+  /**
+   * continueFrom carries on a run recorded earlier (the book's playground after a reload): its
+   * records come first, and the solution's start time is kept. Call it before anything new happens.
+   */
+  continueFrom(previous: Pick<RunRecord, "traces" | "clientEvents" | "requests" | "operations" | "actions" | "solutionStartedAtMs">): void {
+    this.traces.unshift(...previous.traces);
+    this.clientEvents.unshift(...previous.clientEvents);
+    this.requests.unshift(...previous.requests);
+    this.operations.unshift(...previous.operations);
+    this.actions.unshift(...previous.actions);
+    this.solutionStartedAtMs = previous.solutionStartedAtMs;
   }
 
   /** record returns the run so far as plain data (copies: later events do not change it). */
@@ -309,4 +306,30 @@ export class Recorder {
       this.operation({ kind: "load", name: "load", ids: typeof ids === "string" ? [ids] : [...ids] }, () => load(ids), () => session.advanced.lastServedBy)) as DocumentSession["load"];
     return session;
   }
+}
+
+/**
+ * readProbes reads `spec.ids` on every server straight from its instance, as the checker does
+ * after a run (the book's playground probes again each time it checks): unreported requests.
+ */
+export async function readProbes(cluster: ClusterHandle, spec: ExerciseProbe): Promise<ProbeRecord[]> {
+  const probes: ProbeRecord[] = [];
+  for (const server of cluster.servers) {
+    if (!server.alive) {
+      probes.push({ tag: server.tag, database: spec.database, reachable: false, conflict: false, documents: {} });
+      continue;
+    }
+    const response = await cluster.network.request(server.url, { type: "get-documents", database: spec.database, ids: spec.ids }, { timeoutMs: 1_000, from: "checker" });
+    if (response.ok) {
+      const views = response.result as readonly ({ readonly id: string; readonly body: unknown } | null)[];
+      const documents: Record<string, unknown> = {};
+      spec.ids.forEach((id, i) => (documents[id] = views[i]?.body ?? null));
+      probes.push({ tag: server.tag, database: spec.database, reachable: true, conflict: false, documents });
+    } else {
+      const conflict = response.error.code === "DocumentConflict";
+      const reachable = conflict || !["ServerUnavailable", "RequestTimeout", "NetworkError"].includes(response.error.code);
+      probes.push({ tag: server.tag, database: spec.database, reachable, conflict, documents: {} });
+    }
+  }
+  return probes;
 }

@@ -5,7 +5,7 @@
  * argument: "worker" (one Web Worker per server, IndexedDB; the book) or "sim" (virtual time in
  * this thread; unit tests).
  */
-import type { ClusterHandle, ClusterOptions, DocumentView, ServerRequest, TraceEvent } from "../engine/index.ts";
+import type { ClusterHandle, ClusterOptions, DocumentStore, DocumentView, ServerRequest, TraceEvent } from "../engine/index.ts";
 import { ActionFailed, outcome, runAction } from "./actions.ts";
 import type { ActionContext } from "./actions.ts";
 import { Atom } from "./atom.ts";
@@ -29,6 +29,24 @@ import {
 
 export type StartCluster = (options: ClusterOptions) => Promise<ClusterHandle>;
 
+/**
+ * SessionHooks let a page look over the reader's shoulder: an exercise page records what the
+ * reader does (every action through a recording handle), builds its starting state after the
+ * scenario's, and gives the reader a client (a DocumentStore) to write and read through.
+ */
+export interface SessionHooks {
+  /** The session's cluster changed: started, restored, or stopped (null). */
+  attach?(cluster: ClusterHandle | null): void;
+  /** The handle the reader's actions go through (a recording one); absent: the cluster itself. */
+  acting?(): ClusterHandle | null;
+  /** Runs on a fresh cluster after the scenario's setup (Reset runs it again). */
+  setup?(cluster: ClusterHandle): Promise<void>;
+  /** The client the reader's store actions use (clientSave, clientLoad). */
+  store?(): DocumentStore | null;
+  /** After each reader action, once its outcome is known. */
+  acted?(): void;
+}
+
 export interface SessionOptions {
   readonly scenario: Scenario;
   readonly runtime: "sim" | "worker";
@@ -46,6 +64,8 @@ export interface SessionOptions {
   readonly stepTimeoutMs?: number;
   /** sim: let virtual time follow the page's clock (default); tests advance it themselves. */
   readonly driveSimClock?: boolean;
+  /** Exercise pages: recording, a starting state built by code, a client. */
+  readonly hooks?: SessionHooks;
 }
 
 /** loadEngine imports the engine on first use, so a chapter page's first JavaScript stays small. */
@@ -129,6 +149,11 @@ export class PlaygroundSession {
   /** engine loads the engine module (for benchmarks and the curious reader's console). */
   engine(): ReturnType<typeof loadEngine> {
     return loadEngine();
+  }
+
+  /** The name the cluster's data is kept under (IndexedDB), "" before the first start. */
+  get name(): string {
+    return this.clusterName;
   }
 
   /** The cluster, for tests and benchmarks that look beneath the panels. */
@@ -257,6 +282,7 @@ export class PlaygroundSession {
       ...(this.scenario.replicationLimits ? { replicationLimits: this.scenario.replicationLimits } : {}),
     });
     this.cluster = cluster;
+    this.options.hooks?.attach?.(cluster);
     this.unsubscribe = cluster.on("trace", (events) => this.onTrace(events));
     if (this.options.runtime === "sim" && this.options.driveSimClock !== false) this.driveSimClock(cluster);
     const refreshMs = this.options.refreshMs ?? 250;
@@ -277,6 +303,10 @@ export class PlaygroundSession {
     await this.refresh();
     const context = this.actionContext(cluster);
     for (const action of this.scenario.setup) await runAction(context, action);
+    if (this.options.hooks?.setup) {
+      this.patch({ busy: "Preparing the exercise's starting state" });
+      await this.options.hooks.setup(cluster);
+    }
     this.killedUrl = null;
     this.patch({ busy: null });
     await this.refresh();
@@ -320,6 +350,7 @@ export class PlaygroundSession {
     this.unsubscribe = null;
     const cluster = this.cluster;
     this.cluster = null;
+    if (cluster) this.options.hooks?.attach?.(null);
     await cluster?.stop();
   }
 
@@ -424,6 +455,11 @@ export class PlaygroundSession {
     return this.cluster;
   }
 
+  /** acting is the handle reader actions go through: a recording one on exercise pages. */
+  private acting(cluster: ClusterHandle): ClusterHandle {
+    return this.options.hooks?.acting?.() ?? cluster;
+  }
+
   /** act runs one reader action: busy while it runs, its outcome announced, state saved. */
   private act(label: string, work: (cluster: ClusterHandle) => Promise<string>): Promise<void> {
     if (this.s.phase === "running") this.patch({ busy: label });
@@ -432,7 +468,7 @@ export class PlaygroundSession {
       this.addAction(label);
       this.patch({ busy: label, message: null });
       try {
-        this.note(await work(cluster), false);
+        this.note(await work(this.acting(cluster)), false);
       } catch (error) {
         this.note(messageOf(error), true);
       } finally {
@@ -440,11 +476,12 @@ export class PlaygroundSession {
       }
       await this.refresh();
       this.persist();
+      this.options.hooks?.acted?.();
     });
   }
 
   private async request(url: string, request: ServerRequest, timeoutMs = 20_000): Promise<unknown> {
-    const response = await this.requireRunning().network.request(url, request, { timeoutMs });
+    const response = await this.acting(this.requireRunning()).network.request(url, request, { timeoutMs });
     if (!response.ok) throw new ActionFailed(outcome(response));
     return response.result;
   }
@@ -504,20 +541,20 @@ export class PlaygroundSession {
     return this.act("Cut the network", async (cluster) => {
       const rest = cluster.urls.filter((url) => !group.includes(url));
       if (group.length === 0 || rest.length === 0) throw new ActionFailed("Choose some servers, but not all: the cut runs between the chosen ones and the rest.");
-      this.applyCut({ a: [...group], b: rest });
+      this.applyCut({ a: [...group], b: rest }, cluster);
       return `Cut the network between ${group.map((u) => this.nameOf(u)).join(", ")} and the rest.`;
     });
   }
 
   heal(): Promise<void> {
-    return this.act("Heal the network", async () => {
-      this.applyHeal();
+    return this.act("Heal the network", async (cluster) => {
+      this.applyHeal(cluster);
       return "The network is whole again.";
     });
   }
 
-  private applyCut(cut: NetworkCut): void {
-    this.cluster?.partition(cut.a, cut.b);
+  private applyCut(cut: NetworkCut, via: ClusterHandle | null = this.cluster): void {
+    via?.partition(cut.a, cut.b);
     this.patch({ cuts: [...this.s.cuts, cut] });
   }
 
@@ -534,8 +571,8 @@ export class PlaygroundSession {
     return `slowed the link between ${link.a} and ${link.b} to ${latencyMs} ms each way`;
   }
 
-  private applyHeal(): void {
-    this.cluster?.heal();
+  private applyHeal(via: ClusterHandle | null = this.cluster): void {
+    via?.heal();
     this.patch({ cuts: [] });
   }
 
@@ -599,6 +636,76 @@ export class PlaygroundSession {
       await this.request(on, { type: "batch", database, transaction: { deletes: [{ id }] } });
       this.patch({ openDocument: null });
       return `Deleted ${id} on ${this.nameOf(on)}; the deletion replicates as a tombstone.`;
+    });
+  }
+
+  // --- exercise pages: more of the Studio, and a client ------------------------------------------
+
+  /** readTopology asks the selected server for the cluster topology (Manage server → Cluster, as that server sees it). */
+  readTopology(): Promise<void> {
+    const on = this.s.selectedUrl;
+    return this.act(`Read the cluster topology on ${this.nameOf(on)}`, async () => {
+      const topology = (await this.request(on, { type: "cluster-topology" }, 10_000)) as { members?: Record<string, string>; leader?: string | null };
+      const members = Object.keys(topology.members ?? {});
+      return `${this.nameOf(on)} lists ${members.length === 1 ? "one member" : `${members.length} members`}: ${members.join(", ") || "none"}; leader: ${topology.leader ?? "none"}.`;
+    });
+  }
+
+  /** setConflictResolution sets a database's conflict resolution (a cluster-wide operation, sent to the selected server). */
+  setConflictResolution(database: string, resolution: "latest" | "none"): Promise<void> {
+    const on = this.s.selectedUrl;
+    return this.act(`Conflict resolution of ${database}: ${resolution}`, async () => {
+      await this.request(on, { type: "set-conflict-resolution", database, resolution }, 30_000);
+      return resolution === "none" ? `${database} keeps conflicts now: a read of a conflicted document reports it until you write it again.` : `${database} resolves conflicts to the latest version now.`;
+    });
+  }
+
+  /** client is the page's DocumentStore (exercise pages), null elsewhere. */
+  get client(): DocumentStore | null {
+    return this.options.hooks?.store?.() ?? null;
+  }
+
+  /** clientSave saves one document through the page's DocumentStore (it picks the node and fails over on its own). */
+  clientSave(id: string, text: string, writeAssurance: boolean): Promise<void> {
+    const store = this.options.hooks?.store?.() ?? null;
+    const idProblem = validateDocumentId(id);
+    const parsed = parseDocumentText(text);
+    if (!store || idProblem || !parsed.ok) {
+      this.note(!store ? "There is no client on this page." : (idProblem ?? (parsed.ok ? "" : parsed.error)), true);
+      return Promise.resolve();
+    }
+    const label = `Client: save ${id.trim()} to ${store.database ?? "?"}${writeAssurance ? ", waiting for 1 replica" : ""}`;
+    return this.act(label, async () => {
+      const session = store.openSession();
+      session.store({ ...parsed.body }, id.trim());
+      if (writeAssurance) session.advanced.waitForReplicationAfterSaveChanges({ replicas: 1, timeout: Math.round(1_000 / this.s.speed) });
+      try {
+        await session.saveChanges();
+      } catch (error) {
+        throw new ActionFailed(`The client's save of ${id.trim()} raised ${codeAndMessage(error)}${session.advanced.lastServedBy ? ` (node ${session.advanced.lastServedBy} answered)` : ""}.`);
+      }
+      return `The client saved ${id.trim()} on node ${session.advanced.lastServedBy ?? "?"}.`;
+    });
+  }
+
+  /** clientLoad loads one document through the page's DocumentStore and shows it. */
+  clientLoad(id: string): Promise<void> {
+    const store = this.options.hooks?.store?.() ?? null;
+    const idProblem = validateDocumentId(id);
+    if (!store || idProblem) {
+      this.note(!store ? "There is no client on this page." : idProblem ?? "", true);
+      return Promise.resolve();
+    }
+    return this.act(`Client: load ${id.trim()} from ${store.database ?? "?"}`, async () => {
+      const session = store.openSession();
+      let loaded: unknown;
+      try {
+        loaded = await session.load(id.trim());
+      } catch (error) {
+        throw new ActionFailed(`The client's load of ${id.trim()} raised ${codeAndMessage(error)}${session.advanced.lastServedBy ? ` (node ${session.advanced.lastServedBy} answered)` : ""}.`);
+      }
+      const from = session.advanced.lastServedBy ?? "?";
+      return loaded === null || loaded === undefined ? `Node ${from} has no ${id.trim()}.` : `The client loaded ${id.trim()} from node ${from}: ${JSON.stringify(loaded)}`;
     });
   }
 
@@ -702,6 +809,11 @@ export class PlaygroundSession {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function codeAndMessage(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? `${code}: ${messageOf(error)}` : messageOf(error);
 }
 
 function capitalize(text: string): string {

@@ -4,7 +4,7 @@ import type { PlaygroundSession } from "../session.ts";
 import { describeCuts, leaderLine, serverRows, shortUrl } from "../view-model.ts";
 
 /** Manage server → Cluster: every server, who leads, Add node, Kill/Restart, and network cuts. */
-export function ClusterPanel({ state, session, id }: { state: PlaygroundState; session: PlaygroundSession; id: string }) {
+export function ClusterPanel({ state, session, id, extras = false }: { state: PlaygroundState; session: PlaygroundSession; id: string; extras?: boolean }) {
   const [newUrl, setNewUrl] = useState("");
   const [group, setGroup] = useState<readonly string[]>([]);
   const disabled = state.phase !== "running" || state.busy !== null;
@@ -14,6 +14,14 @@ export function ClusterPanel({ state, session, id }: { state: PlaygroundState; s
     <section class="rk-panel" aria-labelledby={`${id}-cluster`}>
       <h3 id={`${id}-cluster`}>Cluster</h3>
       <p class="rk-note">{leaderLine(state.servers, state.selectedUrl)}</p>
+      {extras ? (
+        <p>
+          <button type="button" disabled={disabled} onClick={() => void session.readTopology()}>
+            Read the cluster topology
+          </button>{" "}
+          <span class="rk-note">asks the server you are on</span>
+        </p>
+      ) : null}
       <ul class="rk-servers">
         {rows.map((row) => (
           <li key={row.url} class={`rk-server${row.selected ? " rk-selected" : ""}${row.alive ? "" : " rk-down"}`}>

@@ -3,13 +3,13 @@ import type { PlaygroundSession } from "../session.ts";
 import { speeds } from "../view-model.ts";
 
 /** Next step, Reset, Pause/Resume and the speed: the walkthrough and the clock. */
-export function Controls({ state, session, id }: { state: PlaygroundState; session: PlaygroundSession; id: string }) {
+export function Controls({ state, session, id, onReset }: { state: PlaygroundState; session: PlaygroundSession; id: string; onReset?: (() => Promise<void>) | undefined }) {
   const running = state.phase === "running";
   const busy = state.busy !== null;
   const { step } = state;
   return (
     <div class="rk-controls">
-      <div class="rk-step">
+      {step.total === 0 ? null : (<div class="rk-step">
         <button type="button" class="rk-primary" disabled={!running || busy || step.nextTitle === null} onClick={() => void session.nextStep()}>
           Next step
         </button>
@@ -22,9 +22,9 @@ export function Controls({ state, session, id }: { state: PlaygroundState; sessi
             {step.nextTitle === null ? "The walkthrough is over: free play. Reset starts the section again." : `Next: ${step.nextTitle}`}
           </p>
         </div>
-      </div>
+      </div>)}
       <div class="rk-clock">
-        <button type="button" disabled={busy || (state.phase !== "running" && state.phase !== "failed" && state.phase !== "paused")} onClick={() => void session.reset()}>
+        <button type="button" disabled={busy || (state.phase !== "running" && state.phase !== "failed" && state.phase !== "paused")} onClick={() => void (onReset ? onReset() : session.reset())}>
           Reset
         </button>
         {state.phase === "paused" ? (

@@ -5,7 +5,7 @@ import { databaseRows } from "../view-model.ts";
 import type { DatabaseRow } from "../view-model.ts";
 
 /** The databases list: each group per server, Online/Offline here, New database, Manage group. */
-export function DatabasesPanel({ state, session, id }: { state: PlaygroundState; session: PlaygroundSession; id: string }) {
+export function DatabasesPanel({ state, session, id, extras = false }: { state: PlaygroundState; session: PlaygroundSession; id: string; extras?: boolean }) {
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState("");
   const [factor, setFactor] = useState("1");
@@ -26,6 +26,7 @@ export function DatabasesPanel({ state, session, id }: { state: PlaygroundState;
             session={session}
             disabled={disabled}
             id={id}
+            extras={extras}
             managing={managing === row.name}
             setManaging={(open) => setManaging(open ? row.name : null)}
           />
@@ -68,12 +69,14 @@ interface DatabaseItemProps {
   session: PlaygroundSession;
   disabled: boolean;
   id: string;
+  extras: boolean;
   managing: boolean;
   setManaging: (open: boolean) => void;
 }
 
-function DatabaseItem({ row, session, disabled, id, managing, setManaging }: DatabaseItemProps) {
+function DatabaseItem({ row, session, disabled, id, extras, managing, setManaging }: DatabaseItemProps) {
   const [candidate, setCandidate] = useState("");
+  const [resolution, setResolution] = useState<"latest" | "none">("none");
   const chosen = row.candidates.includes(candidate) ? candidate : (row.candidates[0] ?? "");
   const panelId = `${id}-manage-${row.name}`;
   return (
@@ -113,6 +116,18 @@ function DatabaseItem({ row, session, disabled, id, managing, setManaging }: Dat
               </button>
             </>
           )}
+          {extras ? (
+            <p class="rk-inline">
+              <label for={`${panelId}-resolution`}>Conflict resolution</label>
+              <select id={`${panelId}-resolution`} value={resolution} onChange={(event) => setResolution(event.currentTarget.value === "latest" ? "latest" : "none")}>
+                <option value="latest">latest</option>
+                <option value="none">none</option>
+              </select>
+              <button type="button" disabled={disabled} onClick={() => void session.setConflictResolution(row.name, resolution).then(() => setManaging(false))}>
+                Set conflict resolution
+              </button>
+            </p>
+          ) : null}
         </div>
       ) : null}
     </li>

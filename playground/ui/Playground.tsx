@@ -2,9 +2,12 @@
  * One chapter's live playground: a Preact island over a PlaygroundSession. The session (plain
  * TypeScript) owns the cluster and the state; these components only render it and call it.
  */
+import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef } from "preact/hooks";
 import { scenario as findScenario } from "../scenarios.ts";
+import type { Scenario } from "../scenarios.ts";
 import { PlaygroundSession } from "../session.ts";
+import { ClientPanel } from "./ClientPanel.tsx";
 import { ClusterPanel } from "./ClusterPanel.tsx";
 import { Controls } from "./Controls.tsx";
 import { DatabasesPanel } from "./DatabasesPanel.tsx";
@@ -25,7 +28,7 @@ export interface PlaygroundProps {
 /** How long a playground may be out of view before its cluster pauses (scrolling past is not leaving). */
 const pauseAfterHiddenMs = 1_500;
 
-function browserStore() {
+export function browserStore() {
   try {
     return typeof localStorage === "undefined" ? null : localStorage;
   } catch {
@@ -36,6 +39,30 @@ function browserStore() {
 export default function Playground({ scenario: scenarioId, runtime = "worker" }: PlaygroundProps) {
   const scenario = findScenario(scenarioId);
   const session = useMemo(() => new PlaygroundSession({ scenario, runtime, store: browserStore() }), [scenarioId, runtime]);
+  return <PlaygroundView scenario={scenario} session={session} runtime={runtime} lifecycle={{ open: () => session.open(), dispose: () => session.dispose() }} />;
+}
+
+/** What opens and closes the cluster: the session itself, or an exercise around it. */
+export interface PlaygroundLifecycle {
+  open(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export interface PlaygroundViewProps {
+  readonly scenario: Scenario;
+  readonly session: PlaygroundSession;
+  readonly runtime: "worker" | "sim";
+  readonly lifecycle: PlaygroundLifecycle;
+  /** Exercise pages: Read the cluster topology, conflict resolution, and the Client panel. */
+  readonly extras?: boolean;
+  /** Shown above the controls (an exercise's checklist). */
+  readonly children?: ComponentChildren;
+  /** What Reset does, when more than the session's reset (an exercise's). */
+  readonly onReset?: () => Promise<void>;
+}
+
+/** PlaygroundView renders a session and runs its lifecycle (open, pause out of view, save on leaving). */
+export function PlaygroundView({ scenario, session, runtime, lifecycle, extras = false, children, onReset }: PlaygroundViewProps) {
   const state = useAtom(session.state);
   const root = useRef<HTMLElement>(null);
   const id = `rk-${scenario.id}`;
@@ -43,8 +70,8 @@ export default function Playground({ scenario: scenarioId, runtime = "worker" }:
   useEffect(() => {
     // The browser console (and the book's benchmark) can reach the running playground.
     (globalThis as { rookeryPlayground?: PlaygroundSession }).rookeryPlayground = session;
-    void session.open();
-    const save = () => void session.dispose();
+    void lifecycle.open();
+    const save = () => void lifecycle.dispose();
     // A page restored from the back/forward cache has lost its workers: load it afresh, and the
     // playground comes back from its saved state.
     const restored = (event: PageTransitionEvent) => {
@@ -55,7 +82,7 @@ export default function Playground({ scenario: scenarioId, runtime = "worker" }:
     return () => {
       removeEventListener("pagehide", save);
       removeEventListener("pageshow", restored);
-      void session.dispose();
+      void lifecycle.dispose();
     };
   }, [session]);
 
@@ -103,14 +130,16 @@ export default function Playground({ scenario: scenarioId, runtime = "worker" }:
           {runtime === "worker" ? "Each server is a real engine in its own Web Worker, with its data in IndexedDB." : "The servers run in this page, on the simulator's virtual clock."}
         </p>
       </header>
-      <Controls state={state} session={session} id={id} />
+      {children}
+      <Controls state={state} session={session} id={id} onReset={onReset} />
       <p class="rk-status" role="status">
         {status}
       </p>
       <ServerSwitcher state={state} session={session} id={id} />
       <div class="rk-grid">
-        <ClusterPanel state={state} session={session} id={id} />
-        <DatabasesPanel state={state} session={session} id={id} />
+        <ClusterPanel state={state} session={session} id={id} extras={extras} />
+        <DatabasesPanel state={state} session={session} id={id} extras={extras} />
+        {extras ? <ClientPanel state={state} session={session} id={id} /> : null}
         <DocumentsPanel state={state} session={session} id={id} watchSum={scenario.watchSum} />
         <ReplicationGraph state={state} id={id} />
         <Timeline state={state} id={id} />

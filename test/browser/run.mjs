@@ -4,6 +4,7 @@
 //   ROOKERY_BOOK_DIST=<dir>  reuse a site already built with BASE_PATH=/rookery/ (skips the build)
 import { after, before, describe } from "node:test";
 import { chromium } from "playwright-core";
+import { registerExerciseChecks } from "./exercise.browser.mjs";
 import { registerLinkChecks } from "./links.browser.mjs";
 import { registerPageChecks } from "./pages.browser.mjs";
 import { registerPlaygroundChecks } from "./playground.browser.mjs";
@@ -49,4 +50,5 @@ describe(`the book built under ${base}`, { concurrency: 4 }, () => {
   registerLinkChecks(context);
   registerPageChecks(context);
   registerPlaygroundChecks(context);
+  registerExerciseChecks(context);
 });
