@@ -99,6 +99,50 @@ describe("ExerciseSession on the sim runtime: the exercise's own checks over wha
     await s.dispose();
   });
 
+  it("leaderless-writes by the Studio's buttons: kill A, a refused New database on B, users/3 on B, restart A", async () => {
+    const { s } = exerciseSession("leaderless-writes");
+    await s.open();
+    await s.session.kill(url(1));
+    await s.session.handle!.runFor(2_000);
+    s.session.select(url(2));
+    await s.session.createDatabase("Rake", 1);
+    expect(s.session.state.get().message?.text).toMatch(/^NoLeader/);
+    s.session.selectDatabase("Spade");
+    await s.session.saveDocument("users/3", '{ "name": "Grace Hopper" }');
+    await s.session.restart(url(1));
+    await advance(s, () => (s.session.handle!.describe().documents["A"]?.["Spade"]?.includes("users/3") ?? false) && s.session.handle!.describe().leader !== null, "users/3 on A, and a leader");
+    await s.check();
+    expect(ok(s)).toEqual({ "no-leader": "done", "cluster-op-refused": "done", "write-without-leader": "done", "leader-back": "done", "replicated-to-a": "done" });
+    await s.dispose();
+  });
+
+  it("conflicts by clicking: cut, writes on both sides, conflict resolution none, a conflicted load through the client, a fix", async () => {
+    const { s } = exerciseSession("conflicts");
+    await s.open();
+    s.session.selectDatabase("Spade");
+    const bothSides = async (id: string) => {
+      await s.session.cut([url(1)]);
+      s.session.select(url(1));
+      await s.session.saveDocument(id, '{ "name": "written on A" }');
+      await s.session.handle!.runFor(50);
+      s.session.select(url(2));
+      await s.session.saveDocument(id, '{ "name": "written on B" }');
+      await s.session.heal();
+      await s.session.handle!.runFor(6_000);
+    };
+    await bothSides("users/2");
+    await s.session.setConflictResolution("Spade", "none");
+    await s.session.handle!.runFor(1_000);
+    await bothSides("users/1");
+    await s.session.clientLoad("users/1");
+    expect(s.session.state.get().message?.text).toMatch(/DocumentConflict/);
+    await s.session.saveDocument("users/1", '{ "name": "Oren, resolved by hand" }');
+    await s.session.handle!.runFor(6_000);
+    await s.check();
+    expect(ok(s)).toEqual({ "concurrent-users-2": "done", "resolved-to-latest": "done", "conflict-kept": "done", "resolved-by-hand": "done" });
+    await s.dispose();
+  });
+
   it("a CLI-only exercise never ticks in the page", async () => {
     const { s } = exerciseSession("partial-transaction");
     expect(s.support.where).toBe("cli");
