@@ -7,6 +7,7 @@
  * A failure prints the seed, the broken property, the last steps, and a command that replays it.
  */
 import { runDbSeed, runRaftSeed } from "../engine/runtime/sim/index.ts";
+import type { SeedVerdict } from "../engine/runtime/sim/index.ts";
 
 interface Args {
   seeds: number;
@@ -15,16 +16,6 @@ interface Args {
   seed: number | undefined;
   chaosMs: number | undefined;
   workload: "raft" | "db";
-}
-
-/** One seed's verdict, whichever workload ran it. */
-interface SeedVerdict {
-  readonly seed: number;
-  readonly ok: boolean;
-  readonly broken?: string;
-  readonly message?: string;
-  readonly trace: readonly string[];
-  readonly virtualMs: number;
 }
 
 function usage(problem: string): never {

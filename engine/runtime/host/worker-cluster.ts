@@ -16,7 +16,7 @@ import { RookeryError } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
-import { serverUrl } from "../addresses.ts";
+import { findServer, serverUrl } from "../addresses.ts";
 import { TraceListeners } from "../trace-listeners.ts";
 import type { ClientNetwork, ServerSummary, TimingOptions } from "../sim/index.ts";
 import { deleteIndexedDbStorage } from "../../storage/index.ts";
@@ -676,12 +676,7 @@ export class WorkerCluster {
   }
 
   private slot(tagOrUrl: string): Slot {
-    const byUrl = this.slots.find((slot) => slot.url === tagOrUrl);
-    if (byUrl) return byUrl;
-    const byTag = this.slots.find((slot) => this.tagOf(slot) === tagOrUrl);
-    if (byTag) return byTag;
-    const known = this.slots.map((slot) => `${this.tagOf(slot)} (${slot.url})`).join(", ");
-    throw new RookeryError("UnknownServer", `no server "${tagOrUrl}" in this cluster; it has ${known}`);
+    return findServer(this.slots, tagOrUrl, (slot) => this.tagOf(slot));
   }
 
   private tagOf(slot: Slot): NodeTag {

@@ -5,6 +5,7 @@ import { databaseStore } from "../../server/index.ts";
 import type { ServerResponse } from "../../server/index.ts";
 import { reliableNetwork } from "./network.ts";
 import type { NetworkFaults } from "./network.ts";
+import type { SeedVerdict } from "./raft-sweep.ts";
 import { SimCluster } from "./sim-cluster.ts";
 
 /** DbSeedOptions set the size of one randomized database run. */
@@ -14,16 +15,10 @@ export interface DbSeedOptions {
   readonly chaosMs?: number;
 }
 
-/** DbSeedResult is the verdict on one seed. */
-export interface DbSeedResult {
-  readonly seed: number;
-  readonly ok: boolean;
-  readonly broken?: string;
-  readonly message?: string;
-  readonly trace: readonly string[];
+/** DbSeedResult is the verdict on one seed of the database workload. */
+export interface DbSeedResult extends SeedVerdict {
   readonly acknowledged: number;
   readonly revisions: boolean;
-  readonly virtualMs: number;
 }
 
 class Violation extends Error {

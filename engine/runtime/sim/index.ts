@@ -5,7 +5,7 @@ export { RaftCheckers, InvariantViolation } from "./raft-checkers.ts";
 export { RaftSimCluster } from "./raft-cluster.ts";
 export type { RaftSimOptions, TraceEvent } from "./raft-cluster.ts";
 export { runRaftSeed } from "./raft-sweep.ts";
-export type { RaftSeedOptions, RaftSeedResult } from "./raft-sweep.ts";
+export type { RaftSeedOptions, RaftSeedResult, SeedVerdict } from "./raft-sweep.ts";
 export { SimCluster, SimStorage, serverUrl } from "./sim-cluster.ts";
 export type { SimClusterOptions, ServerSummary, ClientNetwork, TimingOptions } from "./sim-cluster.ts";
 export { runDbSeed } from "./db-sweep.ts";

@@ -17,15 +17,20 @@ export interface RaftSeedOptions {
   readonly unsafe?: { readonly commitEarlierTermsByCounting?: boolean };
 }
 
-/** RaftSeedResult is the verdict on one seed, with what is needed to understand a failure. */
-export interface RaftSeedResult {
+/** SeedVerdict is the verdict on one seed of any sweep, with what is needed to understand a failure. */
+export interface SeedVerdict {
   readonly seed: number;
   readonly ok: boolean;
-  /** Which property broke: an invariant name, "liveness", or "acknowledged write lost". */
+  /** Which property broke: an invariant name, "liveness", "acknowledged write lost" … */
   readonly broken?: string;
   readonly message?: string;
+  /** The last steps before the failure, one line each, in virtual time. */
   readonly trace: readonly string[];
   readonly virtualMs: number;
+}
+
+/** RaftSeedResult is the verdict on one Rachis seed. */
+export interface RaftSeedResult extends SeedVerdict {
   readonly committed: number;
   readonly faults: number;
 }

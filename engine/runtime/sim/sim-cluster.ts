@@ -6,7 +6,7 @@ import type { Envelope, ServerRequest, ServerResponse, ServerStorage, StorageWri
 import type { ReplicationLimits } from "../../replication/index.ts";
 import type { withTiming } from "../../server/index.ts";
 import { yieldToEventLoop } from "./yield.ts";
-import { serverUrl } from "../addresses.ts";
+import { findServer, serverUrl } from "../addresses.ts";
 import { TraceListeners } from "../trace-listeners.ts";
 
 /** TimingOptions override a server's teaching timings (see ServerTiming). */
@@ -375,12 +375,7 @@ export class SimCluster {
   }
 
   private slot(tagOrUrl: string): SimServerSlot {
-    const byUrl = this.slots.find((slot) => slot.url === tagOrUrl);
-    if (byUrl) return byUrl;
-    const byTag = this.slots.find((slot) => this.lastKnownTag(slot) === tagOrUrl);
-    if (byTag) return byTag;
-    const known = this.slots.map((slot) => `${this.lastKnownTag(slot)} (${slot.url})`).join(", ");
-    throw new RookeryError("UnknownServer", `no server "${tagOrUrl}" in this cluster; it has ${known}`);
+    return findServer(this.slots, tagOrUrl, (slot) => this.lastKnownTag(slot));
   }
 
   private lastKnownTag(slot: SimServerSlot): NodeTag {
