@@ -369,6 +369,24 @@ export function checkStoreName(store: unknown): asserts store is string {
 }
 
 /** overloaded is the error for a write that would grow the queue past queueBytesMax. */
+/**
+ * admitBatch is the front door of a queueing backend's write(): it refuses a write to a closed or
+ * failed storage, encodes (and so validates) the batch, and refuses it when the bytes already
+ * waiting to become durable would pass queueBytesMax. It throws; write() turns that into a rejection.
+ */
+export function admitBatch(
+  refusal: RookeryError | null,
+  batch: readonly unknown[],
+  limits: StorageLimits,
+  queuedBytes: number,
+  what: string,
+): EncodedBatch {
+  if (refusal) throw refusal;
+  const encoded = encodeBatch(batch, limits);
+  if (queuedBytes + encoded.payload.length > limits.queueBytesMax) throw overloaded(what, limits.queueBytesMax);
+  return encoded;
+}
+
 export function overloaded(what: string, queueBytesMax: number): RookeryError {
   return new RookeryError(
     "StorageOverloaded",

@@ -48,7 +48,7 @@ import { dirname, join } from "node:path";
 import { RookeryError, isRookeryError } from "../core/index.ts";
 import * as zlib from "node:zlib";
 import { crc32 as crc32Js } from "./crc32.ts";
-import { LiveState, checkStoreName, closedError, encodeBatch, overloaded } from "./codec.ts";
+import { LiveState, admitBatch, checkStoreName, closedError } from "./codec.ts";
 import type { EncodedBatch, EncodedOperation } from "./codec.ts";
 import { storageLimits } from "./storage.ts";
 import type {
@@ -535,16 +535,11 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
   }
 
   write(batch: readonly StorageOperation<S>[]): Promise<void> {
-    const refused = this.refusal("write");
-    if (refused) return Promise.reject(refused);
     let encoded: EncodedBatch;
     try {
-      encoded = encodeBatch(batch, this.limits);
+      encoded = admitBatch(this.refusal("write"), batch, this.limits, this.queuedBytes, this.dir);
     } catch (error) {
       return Promise.reject(error);
-    }
-    if (this.queuedBytes + encoded.payload.length > this.limits.queueBytesMax) {
-      return Promise.reject(overloaded(this.dir, this.limits.queueBytesMax));
     }
     this.queuedBytes += encoded.payload.length;
     return new Promise<void>((resolve, reject) => {

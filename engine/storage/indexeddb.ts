@@ -22,7 +22,7 @@
 import { wrap } from "idb";
 import type { DBSchema, IDBPDatabase } from "idb";
 import { RookeryError } from "../core/index.ts";
-import { checkStoreName, closedError, decodeValue, encodeBatch, overloaded } from "./codec.ts";
+import { admitBatch, checkStoreName, closedError, decodeValue } from "./codec.ts";
 import type { EncodedBatch } from "./codec.ts";
 import { storageLimits } from "./storage.ts";
 import type {
@@ -178,16 +178,11 @@ export class IndexedDbStorage<S extends object = AnySchema> implements Storage<S
   }
 
   write(batch: readonly StorageOperation<S>[]): Promise<void> {
-    const refused = this.refusal("write");
-    if (refused) return Promise.reject(refused);
     let encoded: EncodedBatch;
     try {
-      encoded = encodeBatch(batch, this.limits);
+      encoded = admitBatch(this.refusal("write"), batch, this.limits, this.queuedBytes, this.name);
     } catch (error) {
       return Promise.reject(error);
-    }
-    if (this.queuedBytes + encoded.payload.length > this.limits.queueBytesMax) {
-      return Promise.reject(overloaded(this.name, this.limits.queueBytesMax));
     }
     this.queuedBytes += encoded.payload.length;
     const done = new Promise<void>((resolve, reject) => {
