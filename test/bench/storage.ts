@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { openMemoryStorage } from "../../engine/storage/index.ts";
 import { openFsStorage } from "../../engine/storage/node.ts";
 import type { Storage, StorageOperation } from "../../engine/storage/node.ts";
+import { appendGroups } from "./raw-io.ts";
 
 const runMs = 1000;
 
@@ -59,25 +60,9 @@ function rawLimit(dir: string, sync: (fd: number) => void): Rate {
 
 /** rawGroupLimit: `records` 1 KB records in one writeSync + fdatasync: the I/O ceiling of a group. */
 function rawGroupLimit(dir: string, records: number): { recordsPerSecond: number; medianUs: number } {
-  const fd = openSync(join(dir, "raw-group.log"), "w");
-  const group = new Uint8Array(records * 1024).fill(0x62);
-  const samples: number[] = [];
-  let position = 0;
-  const started = performance.now();
-  while (performance.now() - started < runMs) {
-    const t = performance.now();
-    writeSync(fd, group, 0, group.length, position);
-    fdatasyncSync(fd);
-    position += group.length;
-    samples.push((performance.now() - t) * 1000);
-  }
-  const elapsedMs = performance.now() - started;
-  closeSync(fd);
-  samples.sort((a, b) => a - b);
-  return {
-    recordsPerSecond: round(((samples.length * records) / elapsedMs) * 1000),
-    medianUs: round(percentile(samples, 0.5), 1),
-  };
+  const { recordsPerSecond, samplesMs } = appendGroups(dir, records, runMs);
+  const samples = samplesMs.map((ms) => ms * 1000).sort((a, b) => a - b);
+  return { recordsPerSecond: round(recordsPerSecond), medianUs: round(percentile(samples, 0.5), 1) };
 }
 
 const small = (i: number): StorageOperation[] => [

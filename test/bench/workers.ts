@@ -22,6 +22,7 @@ import { WorkerCluster } from "../../engine/runtime/host/index.ts";
 import { nodePlatform } from "../../engine/runtime/host/node-platform.ts";
 import type { ServerRequest } from "../../engine/server/index.ts";
 import { serverTimingDefault } from "../../engine/server/timing.ts";
+import { appendGroups } from "./raw-io.ts";
 
 const url = (n: number): string => `http://127.0.0.${n}:8080`;
 
@@ -189,21 +190,8 @@ async function writeThroughput(dataDir: string, writers: number, runMs: number):
 
 /** rawGroupCommit: `records` 1 KB records appended with one writeSync + fdatasync, for runMs. */
 function rawGroupCommit(dir: string, records: number, runMs: number): { recordsPerSecond: number; groupMs: Stats } {
-  const fd = openSync(join(dir, `raw-group-${records}.log`), "w");
-  const group = new Uint8Array(records * 1024).fill(0x62);
-  const samples: number[] = [];
-  let position = 0;
-  const started = performance.now();
-  while (performance.now() - started < runMs) {
-    const t = performance.now();
-    writeSync(fd, group, 0, group.length, position);
-    fdatasyncSync(fd);
-    position += group.length;
-    samples.push(performance.now() - t);
-  }
-  const elapsedMs = performance.now() - started;
-  closeSync(fd);
-  return { recordsPerSecond: Math.round((samples.length * records) / (elapsedMs / 1000)), groupMs: stats(samples) };
+  const { recordsPerSecond, samplesMs } = appendGroups(dir, records, runMs);
+  return { recordsPerSecond: Math.round(recordsPerSecond), groupMs: stats(samplesMs) };
 }
 
 /**
