@@ -6,47 +6,11 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import AxeBuilder from "@axe-core/playwright";
-
-const axeTags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"];
-const waitMs = 30_000;
+import { axeTags, openPlaygroundPage, settled, until } from "./playground-page.mjs";
 
 /** openExercise opens an exercise page at engine speed (1×) and waits until its cluster is ready. */
-async function openExercise(context, id, { viewport = { width: 1280, height: 900 } } = {}) {
-  const browserContext = await context.browser.newContext({ viewport });
-  await browserContext.addInitScript(() => {
-    try {
-      if (!sessionStorage.getItem("rookery-test-speed")) {
-        localStorage.setItem("rookery-playground:speed", "1");
-        sessionStorage.setItem("rookery-test-speed", "set");
-      }
-    } catch {}
-  });
-  const page = await browserContext.newPage();
-  const errors = [];
-  page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error") errors.push(`console: ${message.text()}`);
-  });
-  await page.goto(context.site.url(`exercises/${id}/`));
-  const playground = page.locator(".rk-playground");
-  await playground.scrollIntoViewIfNeeded();
-  await settled(page);
-  return { page, playground, errors, close: () => browserContext.close() };
-}
-
-async function settled(page) {
-  await page.waitForSelector('.rk-playground[data-phase="running"][data-busy="false"]', { timeout: waitMs });
-}
-
-async function until(what, check) {
-  const deadline = Date.now() + waitMs;
-  let last;
-  for (;;) {
-    last = await check();
-    if (last === true) return;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function openExercise(context, id, options = {}) {
+  return openPlaygroundPage(context, `exercises/${id}/`, options);
 }
 
 const tags = (playground) => playground.locator(".rk-servers .rk-tag").allTextContents();

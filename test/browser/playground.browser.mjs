@@ -6,54 +6,10 @@ import { it } from "node:test";
 import { fileURLToPath } from "node:url";
 import AxeBuilder from "@axe-core/playwright";
 import { build } from "esbuild";
+import { axeTags, openPlaygroundPage, settled, until, waitMs } from "./playground-page.mjs";
 
-const axeTags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"];
 const url = (n) => `http://127.0.0.${n}:8080`;
-/** Generous for a 2-core machine; at engine speed an election takes 0.3–0.6 s. */
-const waitMs = 30_000;
 
-/** openPlayground opens a chapter at engine speed (1×) and waits until its cluster is ready. */
-async function openPlayground(context, path, { viewport = { width: 1280, height: 900 }, theme } = {}) {
-  const browserContext = await context.browser.newContext({ viewport });
-  await browserContext.addInitScript((value) => {
-    try {
-      if (!sessionStorage.getItem("rookery-test-speed")) {
-        localStorage.setItem("rookery-playground:speed", "1");
-        sessionStorage.setItem("rookery-test-speed", "set");
-      }
-      if (value) localStorage.setItem("starlight-theme", value);
-    } catch {}
-  }, theme ?? null);
-  const page = await browserContext.newPage();
-  const errors = [];
-  page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error") errors.push(`console: ${message.text()}`);
-  });
-  await page.goto(context.site.url(path));
-  const playground = page.locator(".rk-playground");
-  await playground.scrollIntoViewIfNeeded();
-  await settled(page);
-  return { page, playground, errors, close: () => browserContext.close() };
-}
-
-/** settled waits until the playground runs and no action or step is in progress. */
-async function settled(page) {
-  await page.waitForSelector('.rk-playground[data-phase="running"][data-busy="false"]', { timeout: waitMs });
-}
-
-async function until(what, check) {
-  const deadline = Date.now() + waitMs;
-  let last;
-  for (;;) {
-    last = await check();
-    if (last === true) return;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** clickNext presses Next step and waits until that step is done. */
 async function clickNext(playground, { keyboard = false } = {}) {
   const page = playground.page();
   const before = Number(await playground.getAttribute("data-step"));
@@ -109,7 +65,7 @@ async function seriousViolations(page) {
 
 export function registerPlaygroundChecks(context) {
   it("the chapter's walkthrough by clicking: Spade on A … five nodes and Pitchfork with factor 3", async () => {
-    const { page, playground, errors, close } = await openPlayground(context, "chapter/first-cluster/");
+    const { page, playground, errors, close } = await openPlaygroundPage(context, "chapter/first-cluster/");
     try {
       assert.deepEqual(await tags(playground), ["?", "?"]);
       assert.equal(serverWorkers(page), 2, "one worker per server");
@@ -204,7 +160,7 @@ export function registerPlaygroundChecks(context) {
   });
 
   it("Next step replays Kicking the tires; Kill removes a worker, Restart brings it back with its data; a reload keeps everything", async () => {
-    const { page, playground, errors, close } = await openPlayground(context, "chapter/kicking-the-tires/");
+    const { page, playground, errors, close } = await openPlaygroundPage(context, "chapter/kicking-the-tires/");
     try {
       assert.deepEqual(await tags(playground), ["A", "B"]);
       assert.equal(serverWorkers(page), 2);
@@ -254,7 +210,7 @@ export function registerPlaygroundChecks(context) {
   });
 
   it("Listings 6.3 and 6.4 live: B's total dips to $190 between batches without revisions, never with them", async () => {
-    const { page, playground, errors, close } = await openPlayground(context, "chapter/transaction-atomicity/");
+    const { page, playground, errors, close } = await openPlaygroundPage(context, "chapter/transaction-atomicity/");
     try {
       // B's total, sampled straight from its worker every few ms while the batches arrive.
       const sampleTotalsOnB = () =>
@@ -292,7 +248,7 @@ export function registerPlaygroundChecks(context) {
   });
 
   it("a playground fits a 390 px screen, and pauses when scrolled out of view", async () => {
-    const { page, playground, errors, close } = await openPlayground(context, "chapter/expanding/", { viewport: { width: 390, height: 844 } });
+    const { page, playground, errors, close } = await openPlaygroundPage(context, "chapter/expanding/", { viewport: { width: 390, height: 844 } });
     try {
       assert.deepEqual(await tags(playground), ["A", "B", "?", "?", "?"]);
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
