@@ -122,7 +122,7 @@ async function request(cluster: WorkerCluster, on: string, req: ServerRequest): 
  * skew between threads is measured separately). It covers A's apply, A's durable write, building
  * and posting the batch, the hop, and B's validation, apply and storage encoding.
  */
-async function replicationLag(storage: "memory" | "fs", dataDir: string | undefined, count: number, servers = 2): Promise<{ lagMs: Stats; fromClientMs: Stats; meshPingMs: Stats }> {
+export async function replicationLag(storage: "memory" | "fs", dataDir: string | undefined, count: number, servers = 2): Promise<{ lagMs: Stats; fromClientMs: Stats; meshPingMs: Stats }> {
   const cluster = await WorkerCluster.start({ platform: nodePlatform, servers, storage, ...(dataDir ? { dataDir } : {}) });
   try {
     for (let n = 2; n <= servers; n++) await request(cluster, url(1), { type: "add-node", url: url(n) });
@@ -158,7 +158,7 @@ async function replicationLag(storage: "memory" | "fs", dataDir: string | undefi
  * transactions of 100 1 KB documents through the host port, each awaiting its durable answer
  * before sending the next, for `runMs`.
  */
-async function writeThroughput(dataDir: string, writers: number, runMs: number): Promise<{ docsPerSecond: number; transactions: number; latencyMs: Stats }> {
+export async function writeThroughput(dataDir: string, writers: number, runMs: number): Promise<{ docsPerSecond: number; transactions: number; latencyMs: Stats }> {
   const cluster = await WorkerCluster.start({ platform: nodePlatform, servers: 1, storage: "fs", dataDir });
   try {
     await request(cluster, url(1), { type: "create-database", name: "Load", replicationFactor: 1 });
@@ -200,7 +200,7 @@ function rawGroupCommit(dir: string, records: number, runMs: number): { recordsP
  * B can read the last document written (B's clock; replication keeps etag order, so the last
  * document is the last to arrive). Includes the Raft commit of the topology change.
  */
-async function catchUp(storage: "memory" | "fs", dataDir: string | undefined, docs: number): Promise<{ ms: number; docsPerSecond: number; countOnB: number }> {
+export async function catchUp(storage: "memory" | "fs", dataDir: string | undefined, docs: number): Promise<{ ms: number; docsPerSecond: number; countOnB: number }> {
   const cluster = await WorkerCluster.start({ platform: nodePlatform, servers: 2, storage, ...(dataDir ? { dataDir } : {}) });
   try {
     await request(cluster, url(1), { type: "add-node", url: url(2) });
@@ -232,7 +232,7 @@ function pouchDoc(n: number): { id: string; body: { n: number; pad: string } } {
 }
 
 /** pouchCatchUp: the same documents in one in-memory PouchDB, replicated to an empty one. */
-async function pouchCatchUp(docs: number): Promise<{ ms: number; docsPerSecond: number; countOnB: number }> {
+export async function pouchCatchUp(docs: number): Promise<{ ms: number; docsPerSecond: number; countOnB: number }> {
   const PouchDB = (await import("pouchdb-core")).default;
   const memory = (await import("pouchdb-adapter-memory")).default;
   const replication = (await import("pouchdb-replication")).default;
