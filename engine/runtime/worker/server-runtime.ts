@@ -41,15 +41,6 @@ const pingTimeoutMs = 1_000;
 const realClock: Clock = { nowMs: () => performance.timeOrigin + performance.now() };
 
 /**
- * readable tells whether a document can be read as one version, which is what list() shows (a
- * document in conflict has no current version until a put resolves it). It reads without
- * copying the body, as get() would.
- */
-function readable(instance: DatabaseInstance, id: string): boolean {
-  return readableSince(instance, id) !== null;
-}
-
-/**
  * readableSince returns when the readable version of a document was written (its writer's clock,
  * at full resolution), or null when the document cannot be read here.
  */
@@ -293,7 +284,10 @@ export class ServerRuntime implements ServerWorkerApi {
         if (item.kind !== "document" && item.kind !== "tombstone" && item.kind !== "conflict") continue;
         if (seen.has(item.id)) continue;
         seen.add(item.id);
-        const present = readable(instance, item.id);
+        // The walk sees only items still in place, and a document item in place is its id's
+        // current version, which has no kept conflicts (a put or a resolution removes them): so
+        // it is readable. A tombstone or a kept conflict in place means the id is not.
+        const present = item.kind === "document";
         if (present && !known.ids.has(item.id)) {
           known.ids.add(item.id);
           added.push(item.id);
