@@ -103,6 +103,25 @@ describe("worker runtime: one Web Worker per server, fs storage, real time", () 
     await cluster.waitFor((c) => ["A", "B"].every((tag) => idsOn(c, tag, "Spade").join() === all.join()), { timeoutMs: patientMs, what: "A and B to converge after heal" });
   });
 
+  it("the host's document list drops a document while its versions are in conflict, and shows it again once a put resolves it", async () => {
+    const cluster = track(await startWorkers({ servers: 2, storage: "memory" }));
+    await formCluster(cluster, 2);
+    await ok(cluster, url(1), { type: "create-database", name: "Spade", replicationFactor: 2 });
+    await ok(cluster, url(1), { type: "set-conflict-resolution", database: "Spade", resolution: "none" });
+    await cluster.waitFor((c) => c.describe().databases[0]?.members.length === 2, { timeoutMs: patientMs, what: "Spade on A and B" });
+    await ok(cluster, url(1), { type: "batch", database: "Spade", transaction: { puts: [{ id: "users/1", body: { v: 0 } }] } });
+    await cluster.waitFor((c) => idsOn(c, "B", "Spade").includes("users/1"), { timeoutMs: patientMs, what: "users/1 on B" });
+
+    cluster.partition(["A"], ["B"]);
+    await ok(cluster, url(1), { type: "batch", database: "Spade", transaction: { puts: [{ id: "users/1", body: { v: "a" } }, { id: "users/2", body: {} }] } });
+    await ok(cluster, url(2), { type: "batch", database: "Spade", transaction: { puts: [{ id: "users/1", body: { v: "b" } }] } });
+    cluster.heal();
+    await cluster.waitFor((c) => ["A", "B"].every((tag) => idsOn(c, tag, "Spade").join() === "users/2"), { timeoutMs: patientMs, what: "users/1 in conflict on both" });
+
+    await ok(cluster, url(2), { type: "batch", database: "Spade", transaction: { puts: [{ id: "users/1", body: { v: "resolved" } }] } });
+    await cluster.waitFor((c) => ["A", "B"].every((tag) => [...idsOn(c, tag, "Spade")].sort().join() === "users/1,users/2"), { timeoutMs: patientMs, what: "users/1 readable again on both" });
+  });
+
   it("a killed server refuses requests at once; an isolated one lets them time out", async () => {
     const cluster = track(await startWorkers({ servers: 2, storage: "memory" }));
     await formCluster(cluster, 2);
