@@ -126,6 +126,8 @@ export class OutgoingReplication {
   private readonly limits: ReplicationLimits;
   private acceptedEtag: number;
   private inFlight: ReplicationBatch | undefined;
+  /** The batch after the one in flight, built while waiting for its ack (see prepareNext). */
+  private prepared: ReplicationBatch | undefined;
 
   constructor(options: OutgoingReplicationOptions) {
     if (!isNodeTag(options.from) || !isNodeTag(options.to) || options.from === options.to) {
@@ -166,8 +168,25 @@ export class OutgoingReplication {
    */
   nextBatch(source: ReplicationSource): ReplicationBatch | undefined {
     if (this.inFlight !== undefined) return undefined;
-    this.inFlight = buildBatch(source, this.header, this.acceptedEtag, this.limits);
+    const prepared = this.prepared;
+    this.prepared = undefined;
+    this.inFlight = prepared?.afterEtag === this.acceptedEtag
+      ? prepared
+      : buildBatch(source, this.header, this.acceptedEtag, this.limits);
     return this.inFlight;
+  }
+
+  /**
+   * prepareNext builds the batch that follows the one in flight, so that it can leave the moment
+   * the ack arrives: the sender builds while the destination applies, instead of each waiting for
+   * the other (a node catching up receives batch after batch). Still one batch in flight, as in
+   * RavenDB. The prepared batch is the items' state when it was built; anything written since has
+   * a later etag and follows in a later batch. It is used only if the ack lands exactly at its
+   * start; a gap, a reconnect or a retry throws it away.
+   */
+  prepareNext(source: ReplicationSource): void {
+    if (this.inFlight === undefined || this.prepared !== undefined) return;
+    this.prepared = buildBatch(source, this.header, this.inFlight.lastEtag, this.limits);
   }
 
   /**
@@ -189,12 +208,14 @@ export class OutgoingReplication {
     ) {
       this.inFlight = undefined;
     }
+    if (authoritative) this.prepared = undefined;
     return this.acceptedEtag !== before;
   }
 
   /** retry forgets the unacknowledged batch (lost, or the connection broke) to build it again. */
   retry(): void {
     this.inFlight = undefined;
+    this.prepared = undefined;
   }
 
   /** cursor returns what to persist so that replication resumes here after a restart. */

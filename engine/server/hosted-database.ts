@@ -129,6 +129,7 @@ export class HostedDatabase {
       destination.lastSentMs = nowMs;
       this.events.send(tag, batch);
       this.events.batchSent(batch);
+      destination.connection.prepareNext(this.instance);
     }
   }
 

@@ -108,8 +108,11 @@ export class Group {
 
   /** send builds the next batch from→to without delivering it. */
   send(from: NodeTag, to: NodeTag): ReplicationBatch | undefined {
-    const batch = this.connection(from, to).nextBatch(this.node(from));
+    const connection = this.connection(from, to);
+    const batch = connection.nextBatch(this.node(from));
     if (batch !== undefined) this.log.push(batch);
+    // As a server does: the next batch is built while this one waits for its ack.
+    connection.prepareNext(this.node(from));
     return batch;
   }
 

@@ -221,6 +221,35 @@ describe("replication between instances of a database group", () => {
     expect(c.list().map((document) => document.id)).toEqual(["users/1", "users/2", "users/3"]);
   });
 
+  it("the next batch is built while the last one awaits its ack; a document changed meanwhile still ends in its latest version", () => {
+    const group = new Group(["A", "B"], { limits: { batchItemsMax: 1 } });
+    group.write("A", { puts: [{ id: "users/1", body: { v: 1 } }] }, 1);
+    group.write("A", { puts: [{ id: "users/2", body: { v: 1 } }] }, 2);
+    const first = group.send("A", "B")!;
+    // users/2 changes after the second batch was prepared: the prepared batch keeps version 1,
+    // and version 2 follows in a batch of its own.
+    group.write("A", { puts: [{ id: "users/2", body: { v: 2 } }] }, 3);
+    group.acknowledge(group.deliver(first));
+    const second = group.send("A", "B")!;
+    expect(second.afterEtag).toBe(1);
+    expect(second.transactions[0]?.items[0]).toMatchObject({ id: "users/2", body: { v: 1 } });
+    group.acknowledge(group.deliver(second));
+    expect(group.replicateAll("A", "B")).toBe(1);
+    expect(group.node("B").get("users/2")?.body).toEqual({ v: 2 });
+  });
+
+  it("a prepared batch is thrown away when the destination says it is elsewhere", () => {
+    const group = new Group(["A", "B"], { limits: { batchItemsMax: 1 } });
+    group.write("A", { puts: [{ id: "users/1", body: {} }] }, 1);
+    group.write("A", { puts: [{ id: "users/2", body: {} }] }, 2);
+    const outgoing = group.connection("A", "B");
+    group.send("A", "B");
+    // B restarted from an empty disk and answers the reconnect with etag 0: the batch prepared
+    // to follow etag 1 must not leave; everything goes again from the start.
+    outgoing.onAck({ ...answerConnect(group.node("B"), { type: "replication-connect", database: "Spade", from: "A", to: "B", sourceDatabaseId: "dbAid" }) });
+    expect(group.send("A", "B")?.afterEtag).toBe(0);
+  });
+
   it("an up-to-date destination gets no batch", () => {
     const group = new Group(["A", "B"]);
     expect(
