@@ -65,7 +65,30 @@ function parseUncached(text: string): ChangeVector {
     }
     seen.add(entry.databaseId);
   }
-  return sortEntries(entries);
+  const parsed = sortEntries(entries);
+  // Text that is already canonical is its own format, which spares formatting it again when a
+  // replicated version's vector becomes the instance's.
+  if (isCanonicalText(text, parsed)) formattedVectors.set(parsed, text);
+  return parsed;
+}
+
+/**
+ * isCanonicalText tells whether `text` is exactly what formatChangeVector prints for `parsed`,
+ * without printing it: same length as the canonical form and every entry where that form has it.
+ */
+function isCanonicalText(text: string, parsed: ChangeVector): boolean {
+  let at = 0;
+  for (let index = 0; index < parsed.length; index++) {
+    const entry = parsed[index]!;
+    const part = `${entry.tag}:${entry.etag}-${entry.databaseId}`;
+    if (index > 0) {
+      if (!text.startsWith(", ", at)) return false;
+      at += 2;
+    }
+    if (!text.startsWith(part, at)) return false;
+    at += part.length;
+  }
+  return at === text.length;
 }
 
 function parseEntry(part: string, text: string): ChangeVectorEntry {
@@ -91,10 +114,19 @@ function malformed(text: string, why: string): RookeryError {
 
 /** formatChangeVector writes the canonical text form, entries separated by ", ". */
 export function formatChangeVector(vector: ChangeVectorInput): string {
-  return toVector(vector)
-    .map((entry) => `${entry.tag}:${entry.etag}-${entry.databaseId}`)
-    .join(", ");
+  const parsed = toVector(vector);
+  const known = formattedVectors.get(parsed);
+  if (known !== undefined) return known;
+  const text = parsed.map((entry) => `${entry.tag}:${entry.etag}-${entry.databaseId}`).join(", ");
+  formattedVectors.set(parsed, text);
+  return text;
 }
+
+/**
+ * The canonical text of vectors already printed or parsed from canonical text. Parsed vectors
+ * are readonly and shared, so the text of one never changes; a WeakMap lets them go with it.
+ */
+const formattedVectors = new WeakMap<ChangeVector, string>();
 
 /** changeVectorEtag returns the etag recorded for `databaseId`, or 0 when there is none. */
 export function changeVectorEtag(vector: ChangeVectorInput, databaseId: string): number {
@@ -113,11 +145,15 @@ export function compareChangeVectors(
   const right = toVector(incoming);
   let currentAhead = false;
   let incomingAhead = false;
-  for (const databaseId of databaseIdsOf(left, right)) {
-    const currentEtag = changeVectorEtag(left, databaseId);
-    const incomingEtag = changeVectorEtag(right, databaseId);
-    if (currentEtag > incomingEtag) currentAhead = true;
-    if (incomingEtag > currentEtag) incomingAhead = true;
+  // Database ids are unique within a vector, so walking each side once covers their union; an
+  // entry missing on the other side counts as 0, and every etag is at least 1.
+  for (const entry of left) {
+    const incomingEtag = etagOf(right, entry.databaseId);
+    if (entry.etag > incomingEtag) currentAhead = true;
+    else if (incomingEtag > entry.etag) incomingAhead = true;
+  }
+  for (const entry of right) {
+    if (etagOf(left, entry.databaseId) === 0) incomingAhead = true;
   }
   if (currentAhead && incomingAhead) return "conflict";
   if (incomingAhead) return "update";
@@ -138,6 +174,22 @@ export function mergeChangeVectors(...vectors: readonly ChangeVectorInput[]): Ch
     }
   }
   return sortEntries([...byDatabase.values()]);
+}
+
+/**
+ * mergeChangeVectorPair is mergeChangeVectors(current, incoming) that returns one of its
+ * arguments itself when the merge equals it: `current` when it has seen everything `incoming`
+ * has, `incoming` when it holds every entry of `current` at an etag as high or higher. So a caller
+ * can tell "nothing changed" by identity, and reuse the text it already has for `incoming`.
+ */
+export function mergeChangeVectorPair(current: ChangeVector, incoming: ChangeVector): ChangeVector {
+  if (incoming.every((entry) => etagOf(current, entry.databaseId) >= entry.etag)) return current;
+  // An equal etag keeps current's entry, so incoming stands for the merge only if the tags match.
+  const covers = current.every((entry) => {
+    const other = incoming.find((candidate) => candidate.databaseId === entry.databaseId);
+    return other !== undefined && other.tag === entry.tag && other.etag >= entry.etag;
+  });
+  return covers ? incoming : mergeChangeVectors(current, incoming);
 }
 
 /**
@@ -163,8 +215,10 @@ function toVector(vector: ChangeVectorInput): ChangeVector {
   return typeof vector === "string" ? parseChangeVector(vector) : vector;
 }
 
-function databaseIdsOf(left: ChangeVector, right: ChangeVector): Set<string> {
-  return new Set([...left, ...right].map((entry) => entry.databaseId));
+/** etagOf is changeVectorEtag on a parsed vector, as a plain loop for the hot paths. */
+function etagOf(vector: ChangeVector, databaseId: string): number {
+  for (const entry of vector) if (entry.databaseId === databaseId) return entry.etag;
+  return 0;
 }
 
 function sortEntries(entries: ChangeVectorEntry[]): ChangeVector {
