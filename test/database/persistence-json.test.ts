@@ -1,31 +1,46 @@
 import { describe, expect, it } from "vitest";
-import type {
+import {
   DatabaseInstance,
-  DatabaseSettings,
-  PersistenceBatch,
-  TransactionInput,
+  type DatabaseSettings,
+  type PersistenceBatch,
+  type TransactionInput,
 } from "../../engine/database/index.ts";
 import { buildBatch } from "../../engine/replication/outgoing.ts";
+import { Disk } from "../replication/driver.ts";
 import { instance } from "./helpers.ts";
 
+const settings: DatabaseSettings = {
+  revisions: { default: { enabled: true } },
+  conflictResolution: "none",
+};
+
 /** A two-node story with revisions, attachments, a delete and a conflict kept and resolved. */
-function story(): { batches: PersistenceBatch[]; a: DatabaseInstance; b: DatabaseInstance } {
-  const settings: DatabaseSettings = {
-    revisions: { default: { enabled: true } },
-    conflictResolution: "none",
-  };
+function story(): {
+  batches: PersistenceBatch[];
+  a: DatabaseInstance;
+  b: DatabaseInstance;
+  disks: Map<string, Disk>;
+} {
   const a = instance(settings, "A");
   const b = instance(settings, "B");
   const batches: PersistenceBatch[] = [];
+  const disks = new Map([
+    ["A", new Disk()],
+    ["B", new Disk()],
+  ]);
+  const keep = (db: DatabaseInstance, persistence: PersistenceBatch): void => {
+    batches.push(persistence);
+    disks.get(db.nodeTag)!.apply(persistence);
+  };
   const write = (db: DatabaseInstance, input: TransactionInput, nowMs: number): void => {
-    batches.push(db.applyTransaction(input, { nowMs }).persistence);
+    keep(db, db.applyTransaction(input, { nowMs }).persistence);
   };
   const replicate = (from: DatabaseInstance, to: DatabaseInstance): void => {
     for (;;) {
       const header = { database: "Spade", from: from.nodeTag, to: to.nodeTag };
       const batch = buildBatch(from, header, to.lastEtagFrom(from.databaseId));
       if (batch === undefined) return;
-      batches.push(to.applyReplicatedBatch(structuredClone(batch)).persistence);
+      keep(to, to.applyReplicatedBatch(structuredClone(batch)).persistence);
     }
   };
   write(
@@ -51,7 +66,7 @@ function story(): { batches: PersistenceBatch[]; a: DatabaseInstance; b: Databas
   write(a, { puts: [{ id: "users/1", body: { v: "resolved" } }] }, 5);
   write(a, { puts: [{ id: "odd", body: { "\u0000": { escaped: 1 } } }] }, 6);
   replicate(a, b);
-  return { batches, a, b };
+  return { batches, a, b, disks };
 }
 
 describe("the JSON text handed to storage", () => {
@@ -75,5 +90,22 @@ describe("the JSON text handed to storage", () => {
       .filter((operation) => operation.op === "put" && operation.key === "odd");
     expect(odd).toHaveLength(2);
     for (const operation of odd) expect(operation).not.toHaveProperty("json");
+  });
+});
+
+describe("item sizes for replication", () => {
+  it("an item's JSON length is its JSON text's, whether written, replicated or recovered", () => {
+    const { a, b, disks } = story();
+    const recovered = [a, b].map((db) =>
+      DatabaseInstance.recover(
+        { database: "Spade", nodeTag: db.nodeTag, databaseId: db.databaseId, settings },
+        disks.get(db.nodeTag)!.load(),
+      ),
+    );
+    for (const db of [a, b, ...recovered]) {
+      const items = [...db.itemsAfterEtag(0)];
+      expect(items.length).toBeGreaterThan(5);
+      for (const item of items) expect(db.itemJsonLength(item)).toBe(JSON.stringify(item).length);
+    }
   });
 });
