@@ -92,8 +92,12 @@ export class Tables {
   private readonly incoming = new Map<string, number>();
   /** The incoming etags as the state record shows them, made again only when one moves. */
   private incomingRecord: Readonly<Record<string, number>> | undefined = {};
-  /** JSON text lengths of items, known when they were written or measured since. */
-  private readonly jsonLengths = new WeakMap<StoredItem, number>();
+  /**
+   * JSON text lengths of the items in place, by etag: known when an item was written, or
+   * measured since. Kept by etag rather than by item object because a map of numbers is far
+   * cheaper to fill than a WeakMap, and an entry goes when its item is displaced.
+   */
+  private readonly jsonLengths = new Map<number, number>();
 
   /** incomingEtag is the last etag of `sourceDatabaseId` whose replication batch was applied. */
   incomingEtag(sourceDatabaseId: string): number {
@@ -195,6 +199,7 @@ export class Tables {
     const displaced = previous;
     assert(this.byEtag.get(displaced.etag) === displaced, () => `etag index lost #${displaced.etag}`);
     this.byEtag.delete(displaced.etag);
+    this.jsonLengths.delete(displaced.etag);
     this.etagHoles += 1;
     // Compacting when half the order is holes keeps the index linear in the live items.
     if (this.etagHoles > 64 && this.etagHoles * 2 > this.etagOrder.length) {
@@ -219,17 +224,19 @@ export class Tables {
     }
   }
 
-  /** rememberJsonLength records the length of an item's JSON text, known when it was written. */
+  /** rememberJsonLength records the length of a placed item's JSON text, known when written. */
   rememberJsonLength(item: StoredItem, length: number): void {
-    this.jsonLengths.set(item, length);
+    this.jsonLengths.set(item.etag, length);
   }
 
-  /** jsonLength is JSON.stringify(item).length, measured once per item. */
+  /** jsonLength is JSON.stringify(item).length, measured at most once per item in place. */
   jsonLength(item: StoredItem): number {
-    let length = this.jsonLengths.get(item);
+    // An item no longer in place (or another instance's) is measured, not remembered.
+    if (this.byEtag.get(item.etag) !== item) return JSON.stringify(item).length;
+    let length = this.jsonLengths.get(item.etag);
     if (length === undefined) {
       length = JSON.stringify(item).length;
-      this.jsonLengths.set(item, length);
+      this.jsonLengths.set(item.etag, length);
     }
     return length;
   }
