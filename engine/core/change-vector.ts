@@ -55,6 +55,13 @@ const parsedVectors = new Map<string, ChangeVector>();
 const parsedVectorsMax = 4096;
 
 function parseUncached(text: string): ChangeVector {
+  const canonical = parseCanonical(text);
+  if (canonical !== undefined) {
+    // Canonical text is its own print, which spares printing it again when a replicated
+    // version's vector becomes the instance's.
+    formattedVectors.set(canonical, text);
+    return canonical;
+  }
   const trimmed = text.trim();
   if (trimmed === "") return [];
   const entries = trimmed.split(",").map((part) => parseEntry(part.trim(), text));
@@ -65,30 +72,71 @@ function parseUncached(text: string): ChangeVector {
     }
     seen.add(entry.databaseId);
   }
-  const parsed = sortEntries(entries);
-  // Text that is already canonical is its own format, which spares formatting it again when a
-  // replicated version's vector becomes the instance's.
-  if (isCanonicalText(text, parsed)) formattedVectors.set(parsed, text);
-  return parsed;
+  return sortEntries(entries);
 }
 
 /**
- * isCanonicalText tells whether `text` is exactly what formatChangeVector prints for `parsed`,
- * without printing it: same length as the canonical form and every entry where that form has it.
+ * parseCanonical reads text already in canonical form (what formatChangeVector prints: entries
+ * in order, ", " between them, no leading zeros) with a plain scan; every change vector the
+ * engine makes is such text. Anything else, including every malformed text, returns undefined
+ * and goes the general way, which says what is wrong.
  */
-function isCanonicalText(text: string, parsed: ChangeVector): boolean {
+function parseCanonical(text: string): ChangeVector | undefined {
+  const entries: ChangeVectorEntry[] = [];
   let at = 0;
-  for (let index = 0; index < parsed.length; index++) {
-    const entry = parsed[index]!;
-    const part = `${entry.tag}:${entry.etag}-${entry.databaseId}`;
-    if (index > 0) {
-      if (!text.startsWith(", ", at)) return false;
+  while (at < text.length) {
+    if (entries.length > 0) {
+      if (text.charCodeAt(at) !== comma || text.charCodeAt(at + 1) !== space) return undefined;
       at += 2;
     }
-    if (!text.startsWith(part, at)) return false;
-    at += part.length;
+    const tagStart = at;
+    while (isUpper(text.charCodeAt(at))) at++;
+    if (at === tagStart || text.charCodeAt(at) !== colon) return undefined;
+    const tag = text.slice(tagStart, at);
+    const etagStart = ++at;
+    // A leading zero is not canonical (and a lone 0 is not an etag).
+    if (text.charCodeAt(at) === zero) return undefined;
+    while (isDigit(text.charCodeAt(at))) at++;
+    if (at === etagStart || text.charCodeAt(at) !== dash) return undefined;
+    const etag = Number(text.slice(etagStart, at));
+    const idStart = ++at;
+    while (isDatabaseIdChar(text.charCodeAt(at))) at++;
+    if (at === idStart || !isNodeTag(tag) || !Number.isSafeInteger(etag)) return undefined;
+    const entry = { tag, etag, databaseId: text.slice(idStart, at) };
+    const previous = entries[entries.length - 1];
+    if (previous !== undefined && compareEntries(previous, entry) >= 0) return undefined;
+    if (entries.some((known) => known.databaseId === entry.databaseId)) return undefined;
+    entries.push(entry);
   }
-  return at === text.length;
+  return entries.length > 0 ? entries : undefined;
+}
+
+const comma = 44;
+const space = 32;
+const colon = 58;
+const dash = 45;
+const zero = 48;
+
+function isUpper(code: number): boolean {
+  return code >= 65 && code <= 90;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/** isDatabaseIdChar matches the database id characters of `entryPattern`: base64 and "_-". */
+function isDatabaseIdChar(code: number): boolean {
+  return (
+    (code >= 65 && code <= 90) ||
+    (code >= 97 && code <= 122) ||
+    (code >= 48 && code <= 57) ||
+    code === 43 || // +
+    code === 47 || // /
+    code === 61 || // =
+    code === 95 || // _
+    code === 45 // -
+  );
 }
 
 function parseEntry(part: string, text: string): ChangeVectorEntry {
@@ -222,9 +270,13 @@ function etagOf(vector: ChangeVector, databaseId: string): number {
 }
 
 function sortEntries(entries: ChangeVectorEntry[]): ChangeVector {
-  return entries.sort(
-    (a, b) =>
-      compareNodeTags(a.tag, b.tag) ||
-      (a.databaseId < b.databaseId ? -1 : a.databaseId > b.databaseId ? 1 : 0),
+  return entries.sort(compareEntries);
+}
+
+/** compareEntries is the canonical order: tag, then database id. */
+function compareEntries(a: ChangeVectorEntry, b: ChangeVectorEntry): number {
+  return (
+    compareNodeTags(a.tag, b.tag) ||
+    (a.databaseId < b.databaseId ? -1 : a.databaseId > b.databaseId ? 1 : 0)
   );
 }
