@@ -56,12 +56,7 @@ const parsedVectorsMax = 4096;
 
 function parseUncached(text: string): ChangeVector {
   const canonical = parseCanonical(text);
-  if (canonical !== undefined) {
-    // Canonical text is its own print, which spares printing it again when a replicated
-    // version's vector becomes the instance's.
-    formattedVectors.set(canonical, text);
-    return canonical;
-  }
+  if (canonical !== undefined) return canonical;
   const trimmed = text.trim();
   if (trimmed === "") return [];
   const entries = trimmed.split(",").map((part) => parseEntry(part.trim(), text));
@@ -162,19 +157,10 @@ function malformed(text: string, why: string): RookeryError {
 
 /** formatChangeVector writes the canonical text form, entries separated by ", ". */
 export function formatChangeVector(vector: ChangeVectorInput): string {
-  const parsed = toVector(vector);
-  const known = formattedVectors.get(parsed);
-  if (known !== undefined) return known;
-  const text = parsed.map((entry) => `${entry.tag}:${entry.etag}-${entry.databaseId}`).join(", ");
-  formattedVectors.set(parsed, text);
-  return text;
+  return toVector(vector)
+    .map((entry) => `${entry.tag}:${entry.etag}-${entry.databaseId}`)
+    .join(", ");
 }
-
-/**
- * The canonical text of vectors already printed or parsed from canonical text. Parsed vectors
- * are readonly and shared, so the text of one never changes; a WeakMap lets them go with it.
- */
-const formattedVectors = new WeakMap<ChangeVector, string>();
 
 /** changeVectorEtag returns the etag recorded for `databaseId`, or 0 when there is none. */
 export function changeVectorEtag(vector: ChangeVectorInput, databaseId: string): number {
