@@ -84,6 +84,12 @@ export class Tables {
   readonly byEtag = new Map<number, StoredItem>();
   /** Every etag placed, ascending; etags of replaced items stay as holes until compaction. */
   private etagOrder: number[] = [];
+  /**
+   * JSON text lengths beside `etagOrder` (0: not measured yet): known when an item is written,
+   * measured on demand after recovery. Two arrays of small integers cost less to keep than a map
+   * entry per item, and compaction keeps them in step.
+   */
+  private etagJsonLengths: number[] = [];
   private etagHoles = 0;
   lastEtag = 0;
   lastTransaction = 0;
@@ -92,12 +98,6 @@ export class Tables {
   private readonly incoming = new Map<string, number>();
   /** The incoming etags as the state record shows them, made again only when one moves. */
   private incomingRecord: Readonly<Record<string, number>> | undefined = {};
-  /**
-   * JSON text lengths of the items in place, by etag: known when an item was written, or
-   * measured since. Kept by etag rather than by item object because a map of numbers is far
-   * cheaper to fill than a WeakMap, and an entry goes when its item is displaced.
-   */
-  private readonly jsonLengths = new Map<number, number>();
 
   /** incomingEtag is the last etag of `sourceDatabaseId` whose replication batch was applied. */
   incomingEtag(sourceDatabaseId: string): number {
@@ -159,9 +159,16 @@ export class Tables {
 
   /**
    * place stores an item (which already has its etag) at (its store, `key`, `subKey`), replacing
-   * what was there, and returns the item it replaced.
+   * what was there, and returns the item it replaced. `jsonLength`, when known, is
+   * JSON.stringify(item).length.
    */
-  place(item: StoredItem, store: ItemStoreName, key: string, subKey: string): StoredItem | undefined {
+  place(
+    item: StoredItem,
+    store: ItemStoreName,
+    key: string,
+    subKey: string,
+    jsonLength = 0,
+  ): StoredItem | undefined {
     const previous = this.displace(store, key, subKey);
     if (item.kind === "document" || item.kind === "tombstone") {
       this.documents.set(key, item);
@@ -178,6 +185,7 @@ export class Tables {
     assert(item.etag > newest, () => `item #${item.etag} placed after #${newest}`);
     this.byEtag.set(item.etag, item);
     this.etagOrder.push(item.etag);
+    this.etagJsonLengths.push(jsonLength);
     return previous;
   }
 
@@ -199,18 +207,28 @@ export class Tables {
     const displaced = previous;
     assert(this.byEtag.get(displaced.etag) === displaced, () => `etag index lost #${displaced.etag}`);
     this.byEtag.delete(displaced.etag);
-    this.jsonLengths.delete(displaced.etag);
     this.etagHoles += 1;
     // Compacting when half the order is holes keeps the index linear in the live items.
-    if (this.etagHoles > 64 && this.etagHoles * 2 > this.etagOrder.length) {
-      this.etagOrder = [...this.byEtag.keys()];
-      this.etagHoles = 0;
-    }
+    if (this.etagHoles > 64 && this.etagHoles * 2 > this.etagOrder.length) this.compact();
     return displaced;
   }
 
-  /** itemsAfter walks the items whose etag is above `etag`, in etag order, from a binary search. */
-  *itemsAfter(etag: number): Generator<StoredItem> {
+  private compact(): void {
+    const order: number[] = [];
+    const lengths: number[] = [];
+    for (let index = 0; index < this.etagOrder.length; index++) {
+      const etag = this.etagOrder[index]!;
+      if (!this.byEtag.has(etag)) continue;
+      order.push(etag);
+      lengths.push(this.etagJsonLengths[index]!);
+    }
+    this.etagOrder = order;
+    this.etagJsonLengths = lengths;
+    this.etagHoles = 0;
+  }
+
+  /** firstIndexAfter is the index in `etagOrder` of the first etag above `etag`. */
+  private firstIndexAfter(etag: number): number {
     let low = 0;
     let high = this.etagOrder.length;
     while (low < high) {
@@ -218,25 +236,26 @@ export class Tables {
       if (this.etagOrder[middle]! <= etag) low = middle + 1;
       else high = middle;
     }
-    for (let index = low; index < this.etagOrder.length; index++) {
+    return low;
+  }
+
+  /** itemsAfter walks the items whose etag is above `etag`, in etag order, from a binary search. */
+  *itemsAfter(etag: number): Generator<StoredItem> {
+    for (let index = this.firstIndexAfter(etag); index < this.etagOrder.length; index++) {
       const item = this.byEtag.get(this.etagOrder[index]!);
       if (item !== undefined) yield item;
     }
-  }
-
-  /** rememberJsonLength records the length of a placed item's JSON text, known when written. */
-  rememberJsonLength(item: StoredItem, length: number): void {
-    this.jsonLengths.set(item.etag, length);
   }
 
   /** jsonLength is JSON.stringify(item).length, measured at most once per item in place. */
   jsonLength(item: StoredItem): number {
     // An item no longer in place (or another instance's) is measured, not remembered.
     if (this.byEtag.get(item.etag) !== item) return JSON.stringify(item).length;
-    let length = this.jsonLengths.get(item.etag);
-    if (length === undefined) {
+    const index = this.firstIndexAfter(item.etag - 1);
+    let length = this.etagJsonLengths[index]!;
+    if (length === 0) {
       length = JSON.stringify(item).length;
-      this.jsonLengths.set(item.etag, length);
+      this.etagJsonLengths[index] = length;
     }
     return length;
   }

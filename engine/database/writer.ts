@@ -73,14 +73,13 @@ export class Writer {
     tables.lastEtag += 1;
     const item = stamp(draft, tables.lastEtag, tables.lastTransaction);
     if (item.kind !== "attachment") tables.vector.merge(item.changeVector);
+    const json = itemJson(item, this.bodyJsonOf(item, bodyJson));
     const store = storeOf(item);
     const subKey = subKeyOf(item);
-    const previous = tables.place(item, store, key, subKey);
+    const previous = tables.place(item, store, key, subKey, json.length);
     if (previous !== undefined) this.forgetPut(previous);
     const keyInStore = storageKey(key, subKey);
     if (this.deleteSlots.size > 0) this.forgetDelete(compositeKey(store, keyInStore));
-    const json = itemJson(item, this.bodyJsonOf(item, bodyJson));
-    tables.rememberJsonLength(item, json.length);
     this.putSlots.set(item.etag, this.slots.length);
     this.slots.push(put(store, keyInStore, item, storableJson(json)));
     return item;
