@@ -55,6 +55,8 @@ const parsedVectors = new Map<string, ChangeVector>();
 const parsedVectorsMax = 4096;
 
 function parseUncached(text: string): ChangeVector {
+  const canonical = parseCanonical(text);
+  if (canonical !== undefined) return canonical;
   const trimmed = text.trim();
   if (trimmed === "") return [];
   const entries = trimmed.split(",").map((part) => parseEntry(part.trim(), text));
@@ -66,6 +68,70 @@ function parseUncached(text: string): ChangeVector {
     seen.add(entry.databaseId);
   }
   return sortEntries(entries);
+}
+
+/**
+ * parseCanonical reads text already in canonical form (what formatChangeVector prints: entries
+ * in order, ", " between them, no leading zeros) with a plain scan; every change vector the
+ * engine makes is such text. Anything else, including every malformed text, returns undefined
+ * and goes the general way, which says what is wrong.
+ */
+function parseCanonical(text: string): ChangeVector | undefined {
+  const entries: ChangeVectorEntry[] = [];
+  let at = 0;
+  while (at < text.length) {
+    if (entries.length > 0) {
+      if (text.charCodeAt(at) !== comma || text.charCodeAt(at + 1) !== space) return undefined;
+      at += 2;
+    }
+    const tagStart = at;
+    while (isUpper(text.charCodeAt(at))) at++;
+    if (at === tagStart || text.charCodeAt(at) !== colon) return undefined;
+    const tag = text.slice(tagStart, at);
+    const etagStart = ++at;
+    // A leading zero is not canonical (and a lone 0 is not an etag).
+    if (text.charCodeAt(at) === zero) return undefined;
+    while (isDigit(text.charCodeAt(at))) at++;
+    if (at === etagStart || text.charCodeAt(at) !== dash) return undefined;
+    const etag = Number(text.slice(etagStart, at));
+    const idStart = ++at;
+    while (isDatabaseIdChar(text.charCodeAt(at))) at++;
+    if (at === idStart || !isNodeTag(tag) || !Number.isSafeInteger(etag)) return undefined;
+    const entry = { tag, etag, databaseId: text.slice(idStart, at) };
+    const previous = entries[entries.length - 1];
+    if (previous !== undefined && compareEntries(previous, entry) >= 0) return undefined;
+    if (entries.some((known) => known.databaseId === entry.databaseId)) return undefined;
+    entries.push(entry);
+  }
+  return entries.length > 0 ? entries : undefined;
+}
+
+const comma = 44;
+const space = 32;
+const colon = 58;
+const dash = 45;
+const zero = 48;
+
+function isUpper(code: number): boolean {
+  return code >= 65 && code <= 90;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/** isDatabaseIdChar matches the database id characters of `entryPattern`: base64 and "_-". */
+function isDatabaseIdChar(code: number): boolean {
+  return (
+    (code >= 65 && code <= 90) ||
+    (code >= 97 && code <= 122) ||
+    (code >= 48 && code <= 57) ||
+    code === 43 || // +
+    code === 47 || // /
+    code === 61 || // =
+    code === 95 || // _
+    code === 45 // -
+  );
 }
 
 function parseEntry(part: string, text: string): ChangeVectorEntry {
@@ -113,11 +179,15 @@ export function compareChangeVectors(
   const right = toVector(incoming);
   let currentAhead = false;
   let incomingAhead = false;
-  for (const databaseId of databaseIdsOf(left, right)) {
-    const currentEtag = changeVectorEtag(left, databaseId);
-    const incomingEtag = changeVectorEtag(right, databaseId);
-    if (currentEtag > incomingEtag) currentAhead = true;
-    if (incomingEtag > currentEtag) incomingAhead = true;
+  // Database ids are unique within a vector, so walking each side once covers their union; an
+  // entry missing on the other side counts as 0, and every etag is at least 1.
+  for (const entry of left) {
+    const incomingEtag = etagOf(right, entry.databaseId);
+    if (entry.etag > incomingEtag) currentAhead = true;
+    else if (incomingEtag > entry.etag) incomingAhead = true;
+  }
+  for (const entry of right) {
+    if (etagOf(left, entry.databaseId) === 0) incomingAhead = true;
   }
   if (currentAhead && incomingAhead) return "conflict";
   if (incomingAhead) return "update";
@@ -138,6 +208,22 @@ export function mergeChangeVectors(...vectors: readonly ChangeVectorInput[]): Ch
     }
   }
   return sortEntries([...byDatabase.values()]);
+}
+
+/**
+ * mergeChangeVectorPair is mergeChangeVectors(current, incoming) that returns one of its
+ * arguments itself when the merge equals it: `current` when it has seen everything `incoming`
+ * has, `incoming` when it holds every entry of `current` at an etag as high or higher. So a caller
+ * can tell "nothing changed" by identity, and reuse the text it already has for `incoming`.
+ */
+export function mergeChangeVectorPair(current: ChangeVector, incoming: ChangeVector): ChangeVector {
+  if (incoming.every((entry) => etagOf(current, entry.databaseId) >= entry.etag)) return current;
+  // An equal etag keeps current's entry, so incoming stands for the merge only if the tags match.
+  const covers = current.every((entry) => {
+    const other = incoming.find((candidate) => candidate.databaseId === entry.databaseId);
+    return other !== undefined && other.tag === entry.tag && other.etag >= entry.etag;
+  });
+  return covers ? incoming : mergeChangeVectors(current, incoming);
 }
 
 /**
@@ -163,14 +249,20 @@ function toVector(vector: ChangeVectorInput): ChangeVector {
   return typeof vector === "string" ? parseChangeVector(vector) : vector;
 }
 
-function databaseIdsOf(left: ChangeVector, right: ChangeVector): Set<string> {
-  return new Set([...left, ...right].map((entry) => entry.databaseId));
+/** etagOf is changeVectorEtag on a parsed vector, as a plain loop for the hot paths. */
+function etagOf(vector: ChangeVector, databaseId: string): number {
+  for (const entry of vector) if (entry.databaseId === databaseId) return entry.etag;
+  return 0;
 }
 
 function sortEntries(entries: ChangeVectorEntry[]): ChangeVector {
-  return entries.sort(
-    (a, b) =>
-      compareNodeTags(a.tag, b.tag) ||
-      (a.databaseId < b.databaseId ? -1 : a.databaseId > b.databaseId ? 1 : 0),
+  return entries.sort(compareEntries);
+}
+
+/** compareEntries is the canonical order: tag, then database id. */
+function compareEntries(a: ChangeVectorEntry, b: ChangeVectorEntry): number {
+  return (
+    compareNodeTags(a.tag, b.tag) ||
+    (a.databaseId < b.databaseId ? -1 : a.databaseId > b.databaseId ? 1 : 0)
   );
 }

@@ -1,7 +1,7 @@
 import { assert } from "../core/index.ts";
-import { documentKey } from "./ids.ts";
 import type { AttachmentItem, DocumentVersion, StoredItem } from "./items.ts";
-import { attachmentSubKey, type Tables, type Writer } from "./tables.ts";
+import { attachmentSubKey, type Tables } from "./tables.ts";
+import type { Writer } from "./writer.ts";
 
 /** CommitContext is what the write paths share: the tables, the open commit, the settings. */
 export interface CommitContext {
@@ -11,50 +11,74 @@ export interface CommitContext {
 }
 
 /**
- * writeCurrent makes `version` the current version of its document (a document, or a tombstone
- * when its body is null), resolving any kept conflicts, and writes its revision in the same
- * transaction when the collection keeps revisions. Revisions are keyed by change vector, so a
- * revision that already arrived by replication is not written twice.
+ * writeCurrent makes `version` the current version of its document `key` (a document, or a
+ * tombstone when its body is null), resolving any kept conflicts, and writes its revision in the
+ * same transaction when the collection keeps revisions. Revisions are keyed by change vector, so
+ * a revision that already arrived by replication is not written twice. `bodyJson`, when given,
+ * is JSON.stringify of the version's body.
  */
-export function writeCurrent(context: CommitContext, version: DocumentVersion): StoredItem {
+export function writeCurrent(
+  context: CommitContext,
+  version: DocumentVersion,
+  key: string,
+  bodyJson?: string,
+): StoredItem {
   const { tables, writer } = context;
-  const key = documentKey(version.id);
-  for (const conflict of tables.conflictsOf(key)) writer.remove(conflict);
-  const common = {
-    id: version.id,
-    collection: version.collection,
-    changeVector: version.changeVector,
-    lastModifiedMs: version.lastModifiedMs,
-  };
+  if (tables.hasConflicts(key)) {
+    for (const conflict of tables.conflictsOf(key)) writer.remove(conflict);
+  }
   const written =
     version.body === null
-      ? writer.write({ kind: "tombstone", ...common })
-      : writer.write({
-          kind: "document",
-          ...common,
-          body: version.body,
-          attachments: version.attachments,
-        });
-  if (context.revisionsEnabled(version.collection)) writeRevision(context, version);
+      ? writer.write(
+          {
+            kind: "tombstone",
+            id: version.id,
+            collection: version.collection,
+            changeVector: version.changeVector,
+            lastModifiedMs: version.lastModifiedMs,
+          },
+          key,
+        )
+      : writer.write(
+          {
+            kind: "document",
+            id: version.id,
+            collection: version.collection,
+            changeVector: version.changeVector,
+            lastModifiedMs: version.lastModifiedMs,
+            body: version.body,
+            attachments: version.attachments,
+          },
+          key,
+          bodyJson,
+        );
+  if (context.revisionsEnabled(version.collection)) writeRevision(context, version, key, bodyJson);
   return written;
 }
 
 /** writeRevision stores a revision of `version` unless one with its change vector exists. */
-export function writeRevision(context: CommitContext, version: DocumentVersion): boolean {
-  const key = documentKey(version.id);
+export function writeRevision(
+  context: CommitContext,
+  version: DocumentVersion,
+  key: string,
+  bodyJson?: string,
+): boolean {
   if (context.tables.find("revisions", key, version.changeVector) !== undefined) return false;
-  context.writer.write({ kind: "revision", ...version });
+  context.writer.write({ kind: "revision", ...version }, key, bodyJson);
   return true;
 }
 
 /**
- * keepConflicts makes exactly `versions` the kept conflicts of a document; the document leaves
- * its current slot (as in RavenDB, a conflicted document is not in its collection).
+ * keepConflicts makes exactly `versions` the kept conflicts of the document `key`; the document
+ * leaves its current slot (as in RavenDB, a conflicted document is not in its collection).
  */
-export function keepConflicts(context: CommitContext, versions: readonly DocumentVersion[]): void {
+export function keepConflicts(
+  context: CommitContext,
+  versions: readonly DocumentVersion[],
+  key: string,
+): void {
   const { tables, writer } = context;
   assert(versions.length >= 2, () => `a conflict needs two versions, got ${versions.length}`);
-  const key = documentKey(versions[0]!.id);
   const current = tables.current(key);
   if (current !== undefined) writer.remove(current);
   const wanted = new Set(versions.map((version) => version.changeVector));
@@ -63,20 +87,23 @@ export function keepConflicts(context: CommitContext, versions: readonly Documen
   }
   for (const version of versions) {
     if (tables.find("conflicts", key, version.changeVector) === undefined) {
-      writer.write({ kind: "conflict", ...version });
+      writer.write({ kind: "conflict", ...version }, key);
     }
   }
 }
 
-/** writeAttachment stores attachment content unless the same (document, name, hash) is stored. */
+/**
+ * writeAttachment stores attachment content of the document `key` unless the same (name, hash)
+ * is stored.
+ */
 export function writeAttachment(
   context: CommitContext,
   item: Omit<AttachmentItem, "etag" | "transaction">,
+  key: string,
 ): void {
-  const key = documentKey(item.documentId);
   if (context.tables.find("attachments", key, attachmentSubKey(item.name, item.hash)) !== undefined)
     return;
-  context.writer.write(item);
+  context.writer.write(item, key);
 }
 
 /**
@@ -86,6 +113,8 @@ export function writeAttachment(
  */
 export function collectAttachments(context: CommitContext, key: string): void {
   const { tables, writer } = context;
+  // Only content can be collected; a document without any has nothing to list or drop.
+  if (!tables.hasAttachments(key)) return;
   const referenced = new Set<string>();
   const current = tables.current(key);
   const versions = [

@@ -20,7 +20,8 @@ import {
   type ReplicatedBatchInput,
 } from "./replicated.ts";
 import type { InstanceStateRecord, PersistedRecord, PersistenceBatch } from "./storage.ts";
-import { attachmentSubKey, Tables, Writer } from "./tables.ts";
+import { attachmentSubKey, Tables } from "./tables.ts";
+import { Writer } from "./writer.ts";
 import { commitPlans, planTransaction, type TransactionInput } from "./transaction.ts";
 
 /** DatabaseInstanceOptions name one instance: its database, the node it is on, its own id. */
@@ -132,12 +133,12 @@ export class DatabaseInstance {
 
   /** changeVector is the merge of every version this instance has written or received. */
   get changeVector(): string {
-    return this.tables.changeVector;
+    return this.tables.vector.text;
   }
 
   /** lastEtagFrom is the last etag of `sourceDatabaseId` whose replication batch was applied. */
   lastEtagFrom(sourceDatabaseId: string): number {
-    return this.tables.incoming.get(sourceDatabaseId) ?? 0;
+    return this.tables.incomingEtag(sourceDatabaseId);
   }
 
   /**
@@ -175,7 +176,7 @@ export class DatabaseInstance {
       for (const transaction of batch.transactions) {
         applyReplicatedTransaction(context, transaction, resolution);
       }
-      this.tables.incoming.set(batch.sourceDatabaseId, batch.lastEtag);
+      this.tables.setIncomingEtag(batch.sourceDatabaseId, batch.lastEtag);
     }
     const result = context.writer.finish();
     return {
@@ -190,7 +191,25 @@ export class DatabaseInstance {
     return {
       tables: this.tables,
       writer: new Writer(this.tables, this.database),
-      revisionsEnabled: (collection) => revisionsEnabled(this.settings.revisions, collection),
+      revisionsEnabled: this.revisionsSwitch(),
+    };
+  }
+
+  /**
+   * revisionsSwitch answers "does this collection keep revisions?" for one commit. Settings do
+   * not change during a commit, so each collection's answer is worked out once per commit.
+   */
+  private revisionsSwitch(): (collection: string) => boolean {
+    const config = this.settings.revisions;
+    if (config === undefined) return () => false;
+    const answers = new Map<string, boolean>();
+    return (collection) => {
+      let enabled = answers.get(collection);
+      if (enabled === undefined) {
+        enabled = revisionsEnabled(config, collection);
+        answers.set(collection, enabled);
+      }
+      return enabled;
     };
   }
 
@@ -200,7 +219,7 @@ export class DatabaseInstance {
    */
   get(id: string): LoadedDocument | undefined {
     const key = documentKey(id);
-    const conflicts = this.tables.conflictsOf(key);
+    const conflicts = this.tables.hasConflicts(key) ? this.tables.conflictsOf(key) : [];
     if (conflicts.length > 0) {
       // Sorted, so every instance reports the same conflict in the same words.
       const vectors = conflicts.map((conflict) => conflict.changeVector).sort();
@@ -244,7 +263,7 @@ export class DatabaseInstance {
   private load(item: DocumentItem): LoadedDocument {
     const flags = [
       ...(item.attachments.length > 0 ? ["HasAttachments"] : []),
-      ...(this.tables.revisionsOf(documentKey(item.id)).length > 0 ? ["HasRevisions"] : []),
+      ...(this.tables.hasRevisions(documentKey(item.id)) ? ["HasRevisions"] : []),
     ];
     const metadata: DocumentMetadata = {
       "@collection": item.collection,
@@ -292,13 +311,23 @@ export class DatabaseInstance {
    * sends it right before the version, so a receiver never holds a version without its content.
    */
   attachmentsReferencedBy(item: VersionItem): readonly AttachmentItem[] {
-    if (item.kind === "tombstone" || item.body === null) return [];
+    // Most versions have no attachments; they need no key and no lookups.
+    if (item.kind === "tombstone" || item.body === null || item.attachments.length === 0) return [];
     const key = documentKey(item.id);
     return item.attachments.map((info) => {
       const content = this.tables.find("attachments", key, attachmentSubKey(info.name, info.hash));
       assert(content?.kind === "attachment", () => `"${item.id}" lacks content of "${info.name}"`);
       return content;
     });
+  }
+
+  /**
+   * itemJsonLength is JSON.stringify(item).length for an item of this instance, which replication
+   * counts against its batch byte limit: known from the text made when the item was written, or
+   * measured once (items loaded at recovery).
+   */
+  itemJsonLength(item: StoredItem): number {
+    return this.tables.jsonLength(item);
   }
 
   /** itemsAfterEtag walks the items whose etag is above `etag`, in etag order. */

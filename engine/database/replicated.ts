@@ -57,7 +57,7 @@ function validateItem(item: StoredItem, limits: DatabaseLimits): void {
     }
     return;
   }
-  if (!["document", "tombstone", "conflict", "revision"].includes(item.kind)) {
+  if (!versionKinds.has(item.kind)) {
     throw invalidBatch(`an item has the unknown kind ${JSON.stringify(item.kind)}`);
   }
   validateDocumentId(item.id, limits.documentIdLengthMax);
@@ -70,6 +70,8 @@ function validateItem(item: StoredItem, limits: DatabaseLimits): void {
     checkJsonObject(item.body, `the body of "${item.id}"`, limits.documentDepthMax);
   }
 }
+
+const versionKinds: ReadonlySet<string> = new Set(["document", "tombstone", "conflict", "revision"]);
 
 function invalidBatch(why: string): RookeryError {
   return new RookeryError("InvalidReplicationBatch", `refused a replication batch: ${why}`);
@@ -91,36 +93,37 @@ export function applyReplicatedTransaction(
   const touched = new Set<string>();
   for (const item of transaction.items) {
     if (item.kind === "attachment") {
-      const { etag: _etag, transaction: _transaction, ...content } = item;
-      writeAttachment(context, content);
+      // The writer takes the content's fields and gives it a local etag and transaction.
+      writeAttachment(context, item, documentKey(item.documentId));
       continue;
     }
-    touched.add(documentKey(item.id));
-    if (item.kind === "revision") applyRevision(context, item);
-    else applyVersion(context, versionOf(item), resolution);
+    const key = documentKey(item.id);
+    touched.add(key);
+    if (item.kind === "revision") applyRevision(context, item, key);
+    else applyVersion(context, versionOf(item), key, resolution);
   }
   for (const key of touched) collectAttachments(context, key);
 }
 
-function applyRevision(context: CommitContext, revision: VersionItem): void {
+function applyRevision(context: CommitContext, revision: VersionItem, key: string): void {
   const version = versionOf(revision);
-  writeRevision(context, version);
-  const key = documentKey(version.id);
+  writeRevision(context, version, key);
   const current = context.tables.current(key);
-  const conflicted = context.tables.conflictsOf(key).length > 0;
+  const conflicted = context.tables.hasConflicts(key);
   if (revisionBringsUp(current && versionOf(current), conflicted, version))
-    writeCurrent(context, version);
+    writeCurrent(context, version, key);
 }
 
 function applyVersion(
   context: CommitContext,
   incoming: DocumentVersion,
+  key: string,
   resolution: ConflictResolution,
 ): void {
-  const key = documentKey(incoming.id);
-  const current = context.tables.current(key);
-  const conflicts = context.tables.conflictsOf(key).map(versionOf);
+  const { tables } = context;
+  const current = tables.current(key);
+  const conflicts = tables.hasConflicts(key) ? tables.conflictsOf(key).map(versionOf) : [];
   const decision = decideIncoming(current && versionOf(current), conflicts, incoming, resolution);
-  if (decision.action === "write") writeCurrent(context, decision.version);
-  else if (decision.action === "conflict") keepConflicts(context, decision.versions);
+  if (decision.action === "write") writeCurrent(context, decision.version, key);
+  else if (decision.action === "conflict") keepConflicts(context, decision.versions, key);
 }

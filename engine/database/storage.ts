@@ -35,6 +35,11 @@ export type PersistenceOperation =
       readonly store: StoreName;
       readonly key: string;
       readonly value: PersistedValue;
+      /**
+       * The exact JSON.stringify of `value`, when the database has it at hand: plain JSON data
+       * with no object key "\u0000", so storage may keep it without checking and encoding again.
+       */
+      readonly json?: string;
     }
   | { readonly op: "delete"; readonly store: StoreName; readonly key: string };
 

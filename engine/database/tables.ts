@@ -1,6 +1,6 @@
-import { assert, AssertionError, formatChangeVector, mergeChangeVectors, parseChangeVector } from "../core/index.ts";
-import type { ChangeVector } from "../core/index.ts";
+import { assert } from "../core/index.ts";
 import { documentKey } from "./ids.ts";
+import { InstanceVector } from "./instance-vector.ts";
 import type {
   AttachmentItem,
   ConflictItem,
@@ -9,42 +9,46 @@ import type {
   StoredItem,
   TombstoneItem,
 } from "./items.ts";
-import {
-  stateKey,
-  type InstanceStateRecord,
-  type ItemStoreName,
-  type PersistenceBatch,
-  type PersistenceOperation,
-  type PersistedRecord,
-} from "./storage.ts";
+import type { InstanceStateRecord, ItemStoreName, PersistedRecord } from "./storage.ts";
 
 /** keySeparator joins parts of storage keys; ids and names may not contain control characters. */
 const keySeparator = "\u001f";
 
-/** Location says where an item lives: a store, the document it belongs to, and a sub key. */
-interface Location {
-  readonly store: ItemStoreName;
-  readonly documentKey: string;
-  readonly subKey: string;
-}
+/** SideStoreName names the stores that hold many items per document. */
+type SideStoreName = Exclude<ItemStoreName, "documents">;
 
-/** locate finds an item's place; one document, many conflicts/revisions/attachment contents. */
-function locate(item: StoredItem): Location {
+/** storeOf names the store an item lives in: one document, many conflicts/revisions/contents. */
+export function storeOf(item: StoredItem): ItemStoreName {
   switch (item.kind) {
     case "document":
     case "tombstone":
-      return { store: "documents", documentKey: documentKey(item.id), subKey: "" };
+      return "documents";
     case "conflict":
-      return { store: "conflicts", documentKey: documentKey(item.id), subKey: item.changeVector };
+      return "conflicts";
     case "revision":
-      return { store: "revisions", documentKey: documentKey(item.id), subKey: item.changeVector };
+      return "revisions";
     case "attachment":
-      return {
-        store: "attachments",
-        documentKey: documentKey(item.documentId),
-        subKey: attachmentSubKey(item.name, item.hash),
-      };
+      return "attachments";
   }
+}
+
+/** subKeyOf names an item within its document: "" for the current version. */
+export function subKeyOf(item: StoredItem): string {
+  switch (item.kind) {
+    case "document":
+    case "tombstone":
+      return "";
+    case "conflict":
+    case "revision":
+      return item.changeVector;
+    case "attachment":
+      return attachmentSubKey(item.name, item.hash);
+  }
+}
+
+/** documentKeyOf is the key of the document an item belongs to. */
+export function documentKeyOf(item: StoredItem): string {
+  return documentKey(item.kind === "attachment" ? item.documentId : item.id);
 }
 
 /** attachmentSubKey names attachment content within a document: name (any case) and hash. */
@@ -52,20 +56,27 @@ export function attachmentSubKey(name: string, hash: string): string {
   return `${name.toLowerCase()}${keySeparator}${hash}`;
 }
 
-function storageKey(location: Location): string {
-  return location.subKey === ""
-    ? location.documentKey
-    : `${location.documentKey}${keySeparator}${location.subKey}`;
+/** storageKey is an item's key in its store. */
+export function storageKey(key: string, subKey: string): string {
+  return subKey === "" ? key : `${key}${keySeparator}${subKey}`;
+}
+
+/** compositeKey names a key across all stores, for bookkeeping that spans them. */
+export function compositeKey(store: ItemStoreName, key: string): string {
+  return `${store}${keySeparator}${key}`;
 }
 
 /**
- * Tables hold an instance's items in memory: per store, per document, per sub key, plus one
- * index by etag. Maps keep insertion order and etags only grow, so iterating `byEtag` walks the
- * items in etag order without sorting; `etagOrder` lets replication start in the middle.
+ * Tables hold an instance's items in memory: the current version per document, the other items
+ * per document and sub key, plus one index by etag. Maps keep insertion order and etags only
+ * grow, so iterating `byEtag` walks the items in etag order without sorting; `etagOrder` lets
+ * replication start in the middle.
  */
 export class Tables {
-  private readonly stores: Record<ItemStoreName, Map<string, Map<string, StoredItem>>> = {
-    documents: new Map(),
+  /** The current version of each document; one flat map, since every write replaces one. */
+  private readonly documents = new Map<string, DocumentItem | TombstoneItem>();
+  /** Per side store, per document key, per sub key; a document's map goes when it empties. */
+  private readonly sides: Record<SideStoreName, Map<string, Map<string, StoredItem>>> = {
     conflicts: new Map(),
     revisions: new Map(),
     attachments: new Map(),
@@ -73,42 +84,47 @@ export class Tables {
   readonly byEtag = new Map<number, StoredItem>();
   /** Every etag placed, ascending; etags of replaced items stay as holes until compaction. */
   private etagOrder: number[] = [];
+  /**
+   * JSON text lengths beside `etagOrder` (0: not measured yet): known when an item is written,
+   * measured on demand after recovery. Two arrays of small integers cost less to keep than a map
+   * entry per item, and compaction keeps them in step.
+   */
+  private etagJsonLengths: number[] = [];
   private etagHoles = 0;
   lastEtag = 0;
   lastTransaction = 0;
-  /**
-   * The instance's vector, parsed; its text is made only when read, since a commit merges every
-   * item it writes into it and reads the text once, at the end.
-   */
-  private vector: ChangeVector = [];
-  private vectorText: string | undefined = "";
+  /** The change vector of everything the instance has written or received. */
+  readonly vector = new InstanceVector();
+  private readonly incoming = new Map<string, number>();
+  /** The incoming etags as the state record shows them, made again only when one moves. */
+  private incomingRecord: Readonly<Record<string, number>> | undefined = {};
 
-  get changeVector(): string {
-    return (this.vectorText ??= formatChangeVector(this.vector));
+  /** incomingEtag is the last etag of `sourceDatabaseId` whose replication batch was applied. */
+  incomingEtag(sourceDatabaseId: string): number {
+    return this.incoming.get(sourceDatabaseId) ?? 0;
   }
 
-  set changeVector(text: string) {
-    this.vector = parseChangeVector(text);
-    this.vectorText = text;
+  setIncomingEtag(sourceDatabaseId: string, etag: number): void {
+    this.incoming.set(sourceDatabaseId, etag);
+    this.incomingRecord = undefined;
   }
-
-  /** parsedChangeVector is changeVector without formatting it. */
-  get parsedChangeVector(): ChangeVector {
-    return this.vector;
-  }
-
-  /** mergeChangeVector merges a version's vector into the instance's. */
-  mergeChangeVector(changeVector: string): void {
-    this.vector = mergeChangeVectors(this.vector, changeVector);
-    this.vectorText = undefined;
-  }
-  readonly incoming = new Map<string, number>();
 
   /** current returns the document or tombstone of a document key. */
   current(key: string): DocumentItem | TombstoneItem | undefined {
-    const item = this.stores.documents.get(key)?.get("");
-    if (item === undefined || item.kind === "document" || item.kind === "tombstone") return item;
-    throw new AssertionError(`the documents store holds a ${item.kind} for "${key}"`);
+    return this.documents.get(key);
+  }
+
+  /** hasConflicts, hasRevisions and hasAttachments answer without listing anything. */
+  hasConflicts(key: string): boolean {
+    return this.sides.conflicts.has(key);
+  }
+
+  hasRevisions(key: string): boolean {
+    return this.sides.revisions.has(key);
+  }
+
+  hasAttachments(key: string): boolean {
+    return this.sides.attachments.has(key);
   }
 
   conflictsOf(key: string): ConflictItem[] {
@@ -131,52 +147,88 @@ export class Tables {
 
   /** find returns the item at (store, document key, sub key). */
   find(store: ItemStoreName, key: string, subKey: string): StoredItem | undefined {
-    return this.stores[store].get(key)?.get(subKey);
+    if (store === "documents") return subKey === "" ? this.documents.get(key) : undefined;
+    return this.sides[store].get(key)?.get(subKey);
   }
 
-  private list(store: ItemStoreName, key: string): StoredItem[] {
-    const items = this.stores[store].get(key);
+  private list(store: SideStoreName, key: string): StoredItem[] {
+    const items = this.sides[store].get(key);
     if (items === undefined) return [];
     return [...items.values()].sort((a, b) => a.etag - b.etag);
   }
 
-  /** place stores an item (which already has its etag), replacing what was at its location. */
-  place(item: StoredItem): Location {
-    const location = locate(item);
-    this.displace(location);
-    let byDocument = this.stores[location.store].get(location.documentKey);
-    if (byDocument === undefined) {
-      byDocument = new Map();
-      this.stores[location.store].set(location.documentKey, byDocument);
+  /**
+   * place stores an item (which already has its etag) at (its store, `key`, `subKey`), replacing
+   * what was there, and returns the item it replaced. `jsonLength`, when known, is
+   * JSON.stringify(item).length.
+   */
+  place(
+    item: StoredItem,
+    store: ItemStoreName,
+    key: string,
+    subKey: string,
+    jsonLength = 0,
+  ): StoredItem | undefined {
+    const previous = this.displace(store, key, subKey);
+    if (item.kind === "document" || item.kind === "tombstone") {
+      this.documents.set(key, item);
+    } else {
+      const side = this.sides[store as SideStoreName];
+      let byDocument = side.get(key);
+      if (byDocument === undefined) {
+        byDocument = new Map();
+        side.set(key, byDocument);
+      }
+      byDocument.set(subKey, item);
     }
-    byDocument.set(location.subKey, item);
     const newest = this.etagOrder[this.etagOrder.length - 1] ?? 0;
     assert(item.etag > newest, () => `item #${item.etag} placed after #${newest}`);
     this.byEtag.set(item.etag, item);
     this.etagOrder.push(item.etag);
-    return location;
-  }
-
-  /** displace removes whatever is at a location and returns it. */
-  displace(location: Location): StoredItem | undefined {
-    const byDocument = this.stores[location.store].get(location.documentKey);
-    const previous = byDocument?.get(location.subKey);
-    if (byDocument === undefined || previous === undefined) return undefined;
-    byDocument.delete(location.subKey);
-    if (byDocument.size === 0) this.stores[location.store].delete(location.documentKey);
-    assert(this.byEtag.get(previous.etag) === previous, () => `etag index lost #${previous.etag}`);
-    this.byEtag.delete(previous.etag);
-    this.etagHoles += 1;
-    // Compacting when half the order is holes keeps the index linear in the live items.
-    if (this.etagHoles > 64 && this.etagHoles * 2 > this.etagOrder.length) {
-      this.etagOrder = [...this.byEtag.keys()];
-      this.etagHoles = 0;
-    }
+    this.etagJsonLengths.push(jsonLength);
     return previous;
   }
 
-  /** itemsAfter walks the items whose etag is above `etag`, in etag order, from a binary search. */
-  *itemsAfter(etag: number): Generator<StoredItem> {
+  /** displace removes whatever is at a location and returns it. */
+  displace(store: ItemStoreName, key: string, subKey: string): StoredItem | undefined {
+    let previous: StoredItem | undefined;
+    if (store === "documents") {
+      previous = this.documents.get(key);
+      if (previous === undefined) return undefined;
+      this.documents.delete(key);
+    } else {
+      const side = this.sides[store];
+      const byDocument = side.get(key);
+      previous = byDocument?.get(subKey);
+      if (byDocument === undefined || previous === undefined) return undefined;
+      byDocument.delete(subKey);
+      if (byDocument.size === 0) side.delete(key);
+    }
+    const displaced = previous;
+    assert(this.byEtag.get(displaced.etag) === displaced, () => `etag index lost #${displaced.etag}`);
+    this.byEtag.delete(displaced.etag);
+    this.etagHoles += 1;
+    // Compacting when half the order is holes keeps the index linear in the live items.
+    if (this.etagHoles > 64 && this.etagHoles * 2 > this.etagOrder.length) this.compact();
+    return displaced;
+  }
+
+  private compact(): void {
+    const order: number[] = [];
+    const lengths: number[] = [];
+    for (let index = 0; index < this.etagOrder.length; index++) {
+      const etag = this.etagOrder[index]!;
+      if (!this.byEtag.has(etag)) continue;
+      order.push(etag);
+      lengths.push(this.etagJsonLengths[index]!);
+    }
+    this.etagOrder = order;
+    this.etagJsonLengths = lengths;
+    this.etagHoles = 0;
+  }
+
+  /** firstIndexAfter is the index in `etagOrder` of the first etag above `etag`. */
+  private firstIndexAfter(etag: number): number {
     let low = 0;
     let high = this.etagOrder.length;
     while (low < high) {
@@ -184,20 +236,41 @@ export class Tables {
       if (this.etagOrder[middle]! <= etag) low = middle + 1;
       else high = middle;
     }
-    for (let index = low; index < this.etagOrder.length; index++) {
+    return low;
+  }
+
+  /** itemsAfter walks the items whose etag is above `etag`, in etag order, from a binary search. */
+  *itemsAfter(etag: number): Generator<StoredItem> {
+    for (let index = this.firstIndexAfter(etag); index < this.etagOrder.length; index++) {
       const item = this.byEtag.get(this.etagOrder[index]!);
       if (item !== undefined) yield item;
     }
   }
 
+  /** jsonLength is JSON.stringify(item).length, measured at most once per item in place. */
+  jsonLength(item: StoredItem): number {
+    // An item no longer in place (or another instance's) is measured, not remembered.
+    if (this.byEtag.get(item.etag) !== item) return JSON.stringify(item).length;
+    const index = this.firstIndexAfter(item.etag - 1);
+    let length = this.etagJsonLengths[index]!;
+    if (length === 0) {
+      length = JSON.stringify(item).length;
+      this.etagJsonLengths[index] = length;
+    }
+    return length;
+  }
+
   /** state returns the instance's own record, as it is persisted. */
   state(): InstanceStateRecord {
+    this.incomingRecord ??= Object.fromEntries(
+      [...this.incoming].sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
     return {
       kind: "state",
       lastEtag: this.lastEtag,
       lastTransaction: this.lastTransaction,
-      changeVector: this.changeVector,
-      incoming: Object.fromEntries([...this.incoming].sort(([a], [b]) => (a < b ? -1 : 1))),
+      changeVector: this.vector.text,
+      incoming: this.incomingRecord,
     };
   }
 
@@ -209,9 +282,9 @@ export class Tables {
       if (record.value.kind === "state") {
         this.lastEtag = record.value.lastEtag;
         this.lastTransaction = record.value.lastTransaction;
-        this.changeVector = record.value.changeVector;
+        this.vector.reset(record.value.changeVector);
         for (const [source, etag] of Object.entries(record.value.incoming)) {
-          this.incoming.set(source, etag);
+          this.setIncomingEtag(source, etag);
         }
       } else {
         items.push(record.value);
@@ -223,96 +296,10 @@ export class Tables {
         item.etag <= this.lastEtag,
         () => `item #${item.etag} after last etag ${this.lastEtag}`,
       );
-      const location = locate(item);
-      assert(storageKey(location) !== "", "empty storage key");
-      this.place(item);
+      const key = documentKeyOf(item);
+      const subKey = subKeyOf(item);
+      assert(storageKey(key, subKey) !== "", "empty storage key");
+      this.place(item, storeOf(item), key, subKey);
     }
-  }
-}
-
-/** ItemDraft is an item before the writer gives it an etag and a transaction. */
-export type ItemDraft = DistributiveOmit<StoredItem, "etag" | "transaction">;
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-/**
- * Writer applies one commit (a local transaction, or a replicated batch of transactions) to the
- * tables and records what storage must keep. Callers validate everything before the first write,
- * so a commit never stops half-way: that is how "all or nothing" holds without an undo log.
- */
-export class Writer {
-  private readonly operations = new Map<string, PersistenceOperation>();
-  private readonly transactions: number[] = [];
-  private transactionOpen = false;
-
-  constructor(
-    private readonly tables: Tables,
-    private readonly database: string,
-  ) {}
-
-  /** startTransaction begins a transaction; its number is taken at its first write. */
-  startTransaction(): void {
-    this.transactionOpen = false;
-  }
-
-  /** nextEtag is the etag the next write will get (local writes put it in their vector). */
-  nextEtag(): number {
-    return this.tables.lastEtag + 1;
-  }
-
-  /** write gives a draft the next etag and the current transaction, and stores it. */
-  write(draft: ItemDraft): StoredItem {
-    if (!this.transactionOpen) {
-      this.tables.lastTransaction += 1;
-      this.transactions.push(this.tables.lastTransaction);
-      this.transactionOpen = true;
-    }
-    this.tables.lastEtag += 1;
-    const item = {
-      ...draft,
-      etag: this.tables.lastEtag,
-      transaction: this.tables.lastTransaction,
-    } as StoredItem;
-    if (item.kind !== "attachment") {
-      this.tables.mergeChangeVector(item.changeVector);
-    }
-    const location = this.tables.place(item);
-    this.record({ op: "put", store: location.store, key: storageKey(location), value: item });
-    return item;
-  }
-
-  /** remove deletes the item at a location, if any. */
-  remove(item: StoredItem): void {
-    const location = locate(item);
-    if (this.tables.displace(location) === undefined) return;
-    this.record({ op: "delete", store: location.store, key: storageKey(location) });
-  }
-
-  private record(operation: PersistenceOperation): void {
-    const key = `${operation.store}${keySeparator}${operation.key}`;
-    // A later operation on the same key replaces the earlier one: storage keeps the outcome.
-    this.operations.delete(key);
-    this.operations.set(key, operation);
-  }
-
-  /** finish returns the items this commit left in place and the batch storage must keep. */
-  finish(): { written: StoredItem[]; persistence: PersistenceBatch } {
-    const written: StoredItem[] = [];
-    const operations: PersistenceOperation[] = [];
-    for (const operation of this.operations.values()) {
-      operations.push(operation);
-      if (operation.op === "put" && operation.value.kind !== "state") written.push(operation.value);
-    }
-    operations.push({ op: "put", store: "database", key: stateKey, value: this.tables.state() });
-    written.sort((a, b) => a.etag - b.etag);
-    return {
-      written,
-      persistence: {
-        database: this.database,
-        transactions: [...this.transactions],
-        lastEtag: this.tables.lastEtag,
-        operations,
-      },
-    };
   }
 }

@@ -1,5 +1,4 @@
 import {
-  bumpChangeVector,
   compareChangeVectors,
   formatChangeVector,
   parseChangeVector,
@@ -74,13 +73,20 @@ export interface Identity {
 /** Plan is what a transaction will leave for one document. */
 interface Plan {
   readonly id: string;
+  /** documentKey(id), made once per document of the transaction. */
+  readonly key: string;
   collection: string;
   body: JsonObject | null;
-  attachments: AttachmentInfo[];
+  /** JSON.stringify(body) when a put made it; storage is handed this text as it is. */
+  bodyJson: string | undefined;
+  attachments: readonly AttachmentInfo[];
   contents: Omit<AttachmentItem, "etag" | "transaction">[];
   /** Reading a document for a command does not rewrite it; only a change does. */
   touched: boolean;
 }
+
+/** noAttachments is the attachment list of every version without any; it is never changed. */
+const noAttachments: readonly AttachmentInfo[] = Object.freeze([]);
 
 /**
  * planTransaction validates a transaction and works out its outcome per document without
@@ -95,17 +101,18 @@ export function planTransaction(
   countCommands(input, limits);
   checkExpectedVectors(tables, input, limits);
   const plans = new Map<string, Plan>();
-  const live = (id: string): Plan | undefined => {
-    const key = documentKey(id);
+  const live = (id: string, key = documentKey(id)): Plan | undefined => {
     const planned = plans.get(key);
     if (planned !== undefined) return planned.body === null ? undefined : planned;
     const current = tables.current(key);
     if (current?.kind !== "document") return undefined;
     const plan: Plan = {
       id: current.id,
+      key,
       collection: current.collection,
       body: current.body,
-      attachments: [...current.attachments],
+      bodyJson: undefined,
+      attachments: current.attachments,
       contents: [],
       touched: false,
     };
@@ -146,22 +153,22 @@ function countCommands(input: TransactionInput, limits: DatabaseLimits): void {
 
 function planPut(
   plans: Map<string, Plan>,
-  live: (id: string) => Plan | undefined,
+  live: (id: string, key: string) => Plan | undefined,
   put: DocumentPut,
   limits: DatabaseLimits,
 ): void {
   const id = validateDocumentId(put.id, limits.documentIdLengthMax);
   checkJsonObject(put.body, `the body of "${id}"`, limits.documentDepthMax);
-  const text = JSON.stringify(put.body);
-  // One stringify gives both the private copy and the size (measured again only when the body
-  // carried @metadata, which is not stored in it).
-  const body = JSON.parse(text) as JsonObject;
+  let bodyJson = JSON.stringify(put.body);
+  // One stringify gives the private copy, the size and the text storage keeps (made again only
+  // when the body carried @metadata, which is not stored in it).
+  const body = JSON.parse(bodyJson) as JsonObject;
   const metadata = body["@metadata"];
-  let size = text.length;
   if (metadata !== undefined) {
     delete body["@metadata"];
-    size = JSON.stringify(body).length;
+    bodyJson = JSON.stringify(body);
   }
+  const size = bodyJson.length;
   if (size > limits.documentBytesMax) {
     throw new RookeryError(
       "DocumentTooLarge",
@@ -169,12 +176,13 @@ function planPut(
     );
   }
   const explicit = metadataCollection(metadata);
-  const existing = live(id);
+  const key = documentKey(id);
+  const existing = live(id, key);
   const collection = explicit ?? existing?.collection ?? collectionFromId(id);
   // A put keeps the document's attachments, as RavenDB does; they are removed explicitly.
-  const attachments = existing?.attachments ?? [];
+  const attachments = existing?.attachments ?? noAttachments;
   const contents = existing?.contents ?? [];
-  plans.set(documentKey(id), { id, collection, body, attachments, contents, touched: true });
+  plans.set(key, { id, key, collection, body, bodyJson, attachments, contents, touched: true });
 }
 
 function metadataCollection(metadata: unknown): string | undefined {
@@ -185,7 +193,7 @@ function metadataCollection(metadata: unknown): string | undefined {
 }
 
 function planAttachmentPut(
-  live: (id: string) => Plan | undefined,
+  live: (id: string, key?: string) => Plan | undefined,
   put: AttachmentPut,
   limits: DatabaseLimits,
 ): void {
@@ -235,22 +243,24 @@ function planAttachmentPut(
 function planDelete(
   tables: Tables,
   plans: Map<string, Plan>,
-  live: (id: string) => Plan | undefined,
+  live: (id: string, key: string) => Plan | undefined,
   deletion: DocumentDelete,
   limits: DatabaseLimits,
 ): void {
   const id = validateDocumentId(deletion.id, limits.documentIdLengthMax);
   const key = documentKey(id);
-  const existing = live(id);
-  const conflicts = tables.conflictsOf(key);
+  const existing = live(id, key);
+  const conflicts = tables.hasConflicts(key) ? tables.conflictsOf(key) : [];
   // Deleting a document that does not exist changes nothing; deleting a conflicted one resolves it.
   if (existing === undefined && conflicts.length === 0) return;
   const collection = existing?.collection ?? conflicts[0]?.collection ?? collectionFromId(id);
-  const plan = {
+  const plan: Plan = {
     id: existing?.id ?? id,
+    key,
     collection,
     body: null,
-    attachments: [],
+    bodyJson: undefined,
+    attachments: noAttachments,
     contents: [],
     touched: true,
   };
@@ -262,45 +272,49 @@ function checkExpectedVectors(
   input: TransactionInput,
   limits: DatabaseLimits,
 ): void {
-  const checks = [
-    ...(input.puts ?? []).map((put) => [put.id, put.expectedChangeVector] as const),
-    ...(input.deletes ?? []).map(
-      (deletion) => [deletion.id, deletion.expectedChangeVector] as const,
-    ),
-    ...(input.attachmentPuts ?? []).map(
-      (put) => [put.documentId, put.expectedChangeVector] as const,
-    ),
-    ...(input.attachmentDeletes ?? []).map(
-      (del) => [del.documentId, del.expectedChangeVector] as const,
-    ),
-  ];
-  for (const [rawId, expected] of checks) {
-    if (expected === undefined) continue;
-    const id = validateDocumentId(rawId, limits.documentIdLengthMax);
-    const wanted = formatChangeVector(parseChangeVector(expected));
-    const key = documentKey(id);
-    // A conflicted document has no current version (its versions are kept aside), so no
-    // expected vector can match it.
-    const current = tables.current(key);
-    if (
-      current?.kind === "document" &&
-      compareChangeVectors(current.changeVector, wanted) === "equal"
-    ) {
-      continue;
-    }
-    const conflicted = tables.conflictsOf(key).length > 0;
-    const actual = conflicted
-      ? "(conflicted)"
-      : current?.kind === "document"
-        ? current.changeVector
-        : "(none)";
-    throw new RookeryError(
-      "ConcurrencyViolation",
-      `concurrency violation on "${id}": expected change vector "${wanted}" but it is ` +
-        `"${actual}"; load "${id}" again and retry`,
-      { id, expectedChangeVector: wanted, actualChangeVector: actual },
-    );
+  for (const put of input.puts ?? []) checkExpected(tables, put.id, put.expectedChangeVector, limits);
+  for (const deletion of input.deletes ?? []) {
+    checkExpected(tables, deletion.id, deletion.expectedChangeVector, limits);
   }
+  for (const put of input.attachmentPuts ?? []) {
+    checkExpected(tables, put.documentId, put.expectedChangeVector, limits);
+  }
+  for (const deletion of input.attachmentDeletes ?? []) {
+    checkExpected(tables, deletion.documentId, deletion.expectedChangeVector, limits);
+  }
+}
+
+function checkExpected(
+  tables: Tables,
+  rawId: string,
+  expected: string | undefined,
+  limits: DatabaseLimits,
+): void {
+  if (expected === undefined) return;
+  const id = validateDocumentId(rawId, limits.documentIdLengthMax);
+  const wanted = formatChangeVector(parseChangeVector(expected));
+  const key = documentKey(id);
+  // A conflicted document has no current version (its versions are kept aside), so no
+  // expected vector can match it.
+  const current = tables.current(key);
+  if (
+    current?.kind === "document" &&
+    compareChangeVectors(current.changeVector, wanted) === "equal"
+  ) {
+    return;
+  }
+  const conflicted = tables.hasConflicts(key);
+  const actual = conflicted
+    ? "(conflicted)"
+    : current?.kind === "document"
+      ? current.changeVector
+      : "(none)";
+  throw new RookeryError(
+    "ConcurrencyViolation",
+    `concurrency violation on "${id}": expected change vector "${wanted}" but it is ` +
+      `"${actual}"; load "${id}" again and retry`,
+    { id, expectedChangeVector: wanted, actualChangeVector: actual },
+  );
 }
 
 /**
@@ -322,21 +336,23 @@ export function commitPlans(
       if (
         plan.attachments.some((info) => info.hash === content.hash && info.name === content.name)
       ) {
-        writeAttachment(context, content);
+        writeAttachment(context, content, plan.key);
       }
     }
-    const etag = writer.nextEtag();
-    const changeVector = formatChangeVector(
-      bumpChangeVector(tables.parsedChangeVector, identity.tag, identity.databaseId, etag),
+    const changeVector = tables.vector.bump(identity.tag, identity.databaseId, writer.nextEtag());
+    writeCurrent(
+      context,
+      {
+        id: plan.id,
+        collection: plan.collection,
+        changeVector,
+        lastModifiedMs: nowMs,
+        body: plan.body,
+        attachments: plan.body === null ? noAttachments : plan.attachments,
+      },
+      plan.key,
+      plan.bodyJson,
     );
-    writeCurrent(context, {
-      id: plan.id,
-      collection: plan.collection,
-      changeVector,
-      lastModifiedMs: nowMs,
-      body: plan.body,
-      attachments: plan.body === null ? [] : plan.attachments,
-    });
   }
-  for (const plan of plans) collectAttachments(context, documentKey(plan.id));
+  for (const plan of plans) collectAttachments(context, plan.key);
 }

@@ -86,10 +86,10 @@ function* transactionGroups(source: ReplicationSource, afterEtag: number): Gener
       if (current.sent.has(key)) continue;
       current.sent.add(key);
       current.items.push(content);
-      bytes += JSON.stringify(content).length;
+      bytes += source.itemJsonLength(content);
     }
     current.items.push(item);
-    bytes += JSON.stringify(item).length;
+    bytes += source.itemJsonLength(item);
   }
   if (current !== undefined) {
     yield {

@@ -15,6 +15,8 @@ export interface ReplicationSource {
   readonly lastEtag: number;
   itemsAfterEtag(etag: number): Iterable<StoredItem>;
   attachmentsReferencedBy(item: VersionItem): readonly AttachmentItem[];
+  /** itemJsonLength is JSON.stringify(item).length, which the source knows without printing it. */
+  itemJsonLength(item: StoredItem): number;
 }
 
 /** ReplicationTarget is what the receiving side needs from its database instance. */

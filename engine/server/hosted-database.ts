@@ -243,9 +243,13 @@ export class HostedDatabase {
 
 /** persistenceWrites maps a database's persistence batch onto the server's named stores. */
 export function persistenceWrites(batch: PersistenceBatch): StorageWrite[] {
-  return batch.operations.map((operation) =>
-    operation.op === "put"
-      ? { store: databaseStore(operation.store), op: "put" as const, key: databaseKey(batch.database, operation.key), value: operation.value }
-      : { store: databaseStore(operation.store), op: "delete" as const, key: databaseKey(batch.database, operation.key) },
-  );
+  return batch.operations.map((operation) => {
+    const store = databaseStore(operation.store);
+    const key = databaseKey(batch.database, operation.key);
+    if (operation.op === "delete") return { store, op: "delete" as const, key };
+    // The database's own JSON text of the value travels on, so storage need not make it again.
+    return operation.json === undefined
+      ? { store, op: "put" as const, key, value: operation.value }
+      : { store, op: "put" as const, key, value: operation.value, json: operation.json };
+  });
 }

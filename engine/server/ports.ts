@@ -6,6 +6,11 @@ export interface StorageWrite {
   readonly op: "put" | "delete";
   readonly key: string;
   readonly value?: unknown;
+  /**
+   * The exact JSON.stringify of `value`, which the caller promises is plain JSON data: no
+   * Uint8Array, no object key "\u0000". A backend may keep it instead of checking and encoding.
+   */
+  readonly json?: string;
 }
 
 /**
