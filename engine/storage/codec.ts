@@ -103,7 +103,12 @@ function encodeOperation(
     throw invalidBatch(index, `has op ${JSON.stringify(op)}; use "put" or "delete"`);
   }
   if (!("value" in operation)) throw invalidBatch(index, `puts "${store}/${key}" without a value`);
-  const value = (operation as { value: unknown }).value;
+  const { value, json } = operation as { value: unknown; json?: unknown };
+  // The caller's own JSON.stringify of a value it promises is plain (StorageOperation): trusted.
+  if (typeof json === "string") return { store, key, json };
+  if (json !== undefined) {
+    throw invalidBatch(index, `puts "${store}/${key}" with a json that is not a string`);
+  }
   return { store, key, json: encodeValue(value, `${store}/${key}`, limits.valueDepthMax) };
 }
 

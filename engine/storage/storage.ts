@@ -37,10 +37,23 @@ export type StoreName<S extends object> = Extract<keyof S, string>;
 /**
  * StorageOperation is one put or delete of a key in a named store; for a put, `value` has the
  * store's type.
+ *
+ * A put may carry `json`: the exact JSON.stringify of `value`, which the caller promises is plain
+ * JSON data (no Uint8Array, no object key "\u0000", nothing refused). A caller that has already
+ * stringified the value (the database layer does, to measure documents) passes the text along,
+ * and every backend then trusts it: it skips its own check and stringify and stores the text as
+ * is (store name and key are still checked). A `json` that breaks the promise is stored anyway
+ * and reads back as whatever it parses to, so only pass text JSON.stringify made of `value`.
  */
 export type StorageOperation<S extends object = AnySchema> = {
   [K in StoreName<S>]:
-    | { readonly store: K; readonly op: "put"; readonly key: string; readonly value: S[K] }
+    | {
+        readonly store: K;
+        readonly op: "put";
+        readonly key: string;
+        readonly value: S[K];
+        readonly json?: string;
+      }
     | { readonly store: K; readonly op: "delete"; readonly key: string };
 }[StoreName<S>];
 

@@ -139,6 +139,33 @@ export function runStorageConformance(
       await check(await open());
     });
 
+    it("a put that carries its value's JSON reads back equal to the value, after a restart too", async () => {
+      const value = { name: "Oren", tags: ["a", "é", "𝄞"], nested: { n: 1.5, ok: true, none: null } };
+      const storage = await open();
+      await storage.write([
+        { store: "documents", op: "put", key: "users/1", value, json: JSON.stringify(value) },
+        { store: "documents", op: "put", key: "quote\"d/ключ", value: "text", json: JSON.stringify("text") },
+        put("documents", "plain", { also: "checked and stringified" }),
+      ]);
+      const expected = { "users/1": value, 'quote"d/ключ': "text", plain: { also: "checked and stringified" } };
+      expect(Object.fromEntries(await storage.loadStore("documents"))).toEqual(expected);
+      await storage.close();
+      expect(Object.fromEntries(await (await open()).loadStore("documents"))).toEqual(expected);
+    });
+
+    it("a put's json is trusted, but must be a string, and its store and key are still checked", async () => {
+      const storage = await open();
+      // The caller promises json is JSON.stringify(value): the backend stores the text unchecked.
+      await storage.write([{ store: "documents", op: "put", key: "k", value: { a: 1 }, json: '{"a":2}' }]);
+      expect((await storage.loadStore("documents")).get("k")).toEqual({ a: 2 });
+      const notText = { store: "documents", op: "put", key: "k", value: 1, json: 1 } as unknown as Op;
+      expect(isRookeryError(await rejection(storage.write([notText])), "InvalidStorageBatch")).toBe(true);
+      const badStore = { store: "Documents", op: "put", key: "k", value: 1, json: "1" } as Op;
+      expect(isRookeryError(await rejection(storage.write([badStore])), "InvalidStoreName")).toBe(true);
+      const longKey = { store: "documents", op: "put", key: "k".repeat(2000), value: 1, json: "1" } as Op;
+      expect(isRookeryError(await rejection(storage.write([longKey])), "InvalidStorageKey")).toBe(true);
+    });
+
     it("later operations on the same key in one batch win", async () => {
       const storage = await open();
       await storage.write([put("documents", "k", 1), del("documents", "k"), put("documents", "k", 3)]);
