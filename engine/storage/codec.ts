@@ -27,8 +27,8 @@ export interface EncodedBatch {
   readonly operations: readonly EncodedOperation[];
   /**
    * The batch's encoded size in UTF-16 units: store names, keys, value JSON and the framing the fs
-   * log adds per operation. The queue and group limits count it; for ASCII data it is the fs
-   * record's payload bytes.
+   * log adds per operation. The queue and group limits count it; for ASCII data it is within a
+   * byte per operation of the fs record's payload size.
    */
   readonly chars: number;
 }
@@ -108,6 +108,9 @@ export function utf8Bytes(text: string): number {
   return bytes;
 }
 
+/** The store name the last operation passed the pattern with. */
+let lastStoreName: string | null = null;
+
 function encodeOperation(
   operation: unknown,
   index: number,
@@ -117,7 +120,7 @@ function encodeOperation(
     throw invalidBatch(index, "is not an object like { store, op, key, value }");
   }
   const { store, op, key } = operation as Record<string, unknown>;
-  if (typeof store !== "string" || !storeNamePattern.test(store)) {
+  if (typeof store !== "string" || (store !== lastStoreName && !storeNamePattern.test(store))) {
     throw new RookeryError(
       "InvalidStoreName",
       `operation ${index}: store ${JSON.stringify(store)} is not a store name; use lower-case ` +
@@ -125,6 +128,8 @@ function encodeOperation(
       { index, store },
     );
   }
+  // A batch nearly always names one store many times: test the pattern once per run of it.
+  lastStoreName = store;
   if (typeof key !== "string" || key.length > limits.keyCharsMax) {
     throw new RookeryError(
       "InvalidStorageKey",
