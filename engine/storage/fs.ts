@@ -52,22 +52,13 @@ import { dirname, join } from "node:path";
 import * as zlib from "node:zlib";
 import { RookeryError, isRookeryError } from "../core/index.ts";
 import { crc32 as crc32Js } from "./crc32.ts";
-import { LiveState, admitBatch, checkStoreName, closedError, decodeValue } from "./codec.ts";
+import { admitBatch, checkStoreName, closedError, decodeValue } from "./codec.ts";
 import type { EncodedBatch, EncodedOperation } from "./codec.ts";
 import { Compactor } from "./fs-compaction.ts";
-import {
-  PayloadReader,
-  RecordWriter,
-  checkRecord,
-  findValidRecord,
-  isLegacyPayload,
-  logMagic,
-  parseLegacyPayload,
-  recordBytes,
-  recordHeaderBytes,
-} from "./fs-format.ts";
-import type { OperationVisitor } from "./fs-format.ts";
+import { errorCode, folderError, logEndsEarly, logError, messageOf, notWritable } from "./fs-errors.ts";
+import { RecordWriter, logMagic } from "./fs-format.ts";
 import { LogIndex } from "./fs-index.ts";
+import { replayLegacy, replayLog } from "./fs-replay.ts";
 import { storageLimits } from "./storage.ts";
 import type {
   AnySchema,
@@ -250,7 +241,7 @@ function recover(
     throw logError(file, "open", error);
   }
   let index = new LogIndex();
-  const replay = replayLog(data, file, dir, index);
+  const replay = replayLog(data, file, dir, index, crc32);
   let tornTail: FsRecoveryReport["tornTail"] = null;
   if (replay.end < data.length) {
     tornTail = { offset: replay.end, bytes: data.length - replay.end };
@@ -281,7 +272,7 @@ function recover(
       throw isRookeryError(error) ? error : logError(file, "rewrite", error);
     }
     index = new LogIndex();
-    replayLog(data, file, dir, index);
+    replayLog(data, file, dir, index, crc32);
   }
   const recovery: FsRecoveryReport = {
     file,
@@ -321,45 +312,6 @@ function prepareFolder(path: string): string {
   return realpathSync(path);
 }
 
-function logError(file: string, verb: string, error: unknown): RookeryError {
-  const code = errorCode(error);
-  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
-    return notWritable(file, error, "storage log");
-  }
-  return new RookeryError(
-    "StorageFailed",
-    `cannot ${verb} the storage log ${file}: ${messageOf(error)}`,
-    { file, cause: code },
-  );
-}
-
-function folderError(path: string, error: unknown): RookeryError {
-  const code = errorCode(error);
-  if (code === "ENOTDIR" || code === "EEXIST") {
-    return new RookeryError(
-      "StorageNotDirectory",
-      `the data folder ${path} cannot be created: part of its path is a file, not a directory; ` +
-        "point dataDir at a folder",
-      { dir: path, cause: code },
-    );
-  }
-  if (code === "EACCES" || code === "EPERM" || code === "EROFS") return notWritable(path, error);
-  return new RookeryError(
-    "StorageFailed",
-    `the data folder ${path} cannot be used: ${messageOf(error)}`,
-    { dir: path, cause: code },
-  );
-}
-
-function notWritable(path: string, error: unknown, what = "data folder"): RookeryError {
-  return new RookeryError(
-    "StorageNotWritable",
-    `the ${what} ${path} is not writable (${errorCode(error) ?? messageOf(error)}); give this ` +
-      "process write permission on it, or point dataDir at another folder",
-    { path, cause: errorCode(error) },
-  );
-}
-
 function exists(file: string): boolean {
   return statSync(file, { throwIfNoEntry: false }) !== undefined;
 }
@@ -376,104 +328,6 @@ const nativeCrcBytesMin = 64;
 function crc32(bytes: Uint8Array, start: number, end: number, crc = 0): number {
   if (!zlibCrc32 || end - start < nativeCrcBytesMin) return crc32Js(bytes, start, end, crc);
   return zlibCrc32(bytes.subarray(start, end), crc);
-}
-
-interface Replay {
-  /** Where the valid records end; anything after is a torn tail. */
-  readonly end: number;
-  readonly records: number;
-  /** Whether some record has the older one-line layout, so the log must be rewritten. */
-  readonly legacy: boolean;
-}
-
-/** replayLog checks every record of `data` and indexes the line-layout ones into `index`. */
-function replayLog(data: Uint8Array, file: string, dir: string, index: LogIndex): Replay {
-  if (data.length < logMagic.length || logMagic.some((byte, at) => data[at] !== byte)) {
-    throw new RookeryError(
-      "StorageUnknownFormat",
-      `${file} is not a Rookery storage log (it does not start with "RKYLOG01"); move it aside ` +
-        `or point dataDir at another folder than ${dir}`,
-      { file },
-    );
-  }
-  const reader = new PayloadReader();
-  const visit: OperationVisitor = (store, key, _lineStart, _lineEnd, valueStart, valueEnd) => {
-    if (valueStart < 0) index.delete(store, key);
-    else index.put(store, key, valueStart, valueEnd - valueStart);
-  };
-  let offset = logMagic.length;
-  let records = 0;
-  let legacy = false;
-  while (offset < data.length) {
-    const problem = checkRecord(data, offset, crc32);
-    if (problem !== null) {
-      const next = findValidRecord(data, offset + 1, crc32);
-      if (next === null) return { end: offset, records, legacy }; // a torn tail: nothing valid after it
-      throw corrupt(file, dir, offset, problem, next, records);
-    }
-    const start = offset + recordHeaderBytes;
-    const end = offset + recordBytes(data, offset);
-    if (isLegacyPayload(data, start)) legacy = true;
-    else {
-      let unreadable: string | null;
-      try {
-        unreadable = reader.read(data, start, end, visit);
-      } catch (error) {
-        unreadable = messageOf(error);
-      }
-      // The checksum matched, so these bytes are what was written: a bug or a foreign writer.
-      if (unreadable !== null) {
-        throw corrupt(file, dir, offset, `the record's content is unreadable (${unreadable})`, null, records);
-      }
-    }
-    records++;
-    offset = end;
-  }
-  return { end: offset, records, legacy };
-}
-
-/**
- * replayLegacy reads a log that has records of the older one-line layout the slow way (JSON.parse
- * of every payload, which reads both layouts), so that recovery can rewrite it in the line layout.
- */
-function replayLegacy(data: Uint8Array, file: string, dir: string): LiveState {
-  const live = new LiveState();
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let records = 0;
-  for (let offset = logMagic.length; offset < data.length; offset += recordBytes(data, offset)) {
-    const start = offset + recordHeaderBytes;
-    try {
-      live.apply(parseLegacyPayload(decoder.decode(data.subarray(start, offset + recordBytes(data, offset)))));
-    } catch (error) {
-      const problem = `the record's content is unreadable (${messageOf(error)})`;
-      throw corrupt(file, dir, offset, problem, null, records);
-    }
-    records++;
-  }
-  return live;
-}
-
-function corrupt(
-  file: string,
-  dir: string,
-  offset: number,
-  problem: string,
-  next: number | null,
-  records: number,
-): RookeryError {
-  const why =
-    next === null
-      ? ""
-      : `, yet a valid record follows at byte ${next}, so this is damage, not a write cut short ` +
-        "by a crash";
-  return new RookeryError(
-    "StorageCorrupt",
-    `the storage log ${file} is corrupt at byte offset ${offset}: ${problem}${why}. Rookery did ` +
-      `not start with part of the data (${records} records before it were readable). Restore ` +
-      `${dir} from a backup, or move ${file} aside to start this server empty and let it catch ` +
-      "up from the cluster",
-    { file, offset, nextValidOffset: next, recordsBefore: records },
-  );
 }
 
 function cutTail(file: string, length: number): void {
@@ -535,15 +389,6 @@ function syncFolder(dir: string): void {
   } finally {
     closeSync(fd);
   }
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Thrown inside compaction when the storage closed, crashed or failed under it. */
@@ -1084,13 +929,4 @@ function closeQuietly(fd: number): void {
   } catch {
     // Closing is the last thing done with this fd; an error here loses nothing.
   }
-}
-
-function logEndsEarly(file: string, offset: number): RookeryError {
-  return new RookeryError(
-    "StorageCorrupt",
-    `the storage log ${file} ends at byte offset ${offset}, before the records it held when ` +
-      "opened; another process may have changed it",
-    { file, offset },
-  );
 }
