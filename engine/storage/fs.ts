@@ -562,11 +562,10 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
     const position = this.size;
     const finish = (error: Error | null) => {
       this.inFlight = false;
-      this.ioDone();
       this.groupDone(group, bytes.length, error);
       for (const waiter of this.quietWaiters.splice(0)) waiter();
-      if (this.jobs.length > 0) this.schedule(true);
-      this.checkIdle();
+      if (this.jobs.length > 0 && !this.closed) this.schedule(true);
+      this.ioDone(); // last: once the storage is released, this closes the fd
     };
     const step = (offset: number) => {
       write(fd, bytes, offset, bytes.length - offset, position + offset, (error, written) => {
@@ -718,7 +717,10 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
       closeQuietly(fd);
       throw new CompactionStopped();
     }
-    closeQuietly(this.fd);
+    // Closing the old log frees its blocks (the rename unlinked it): tens of ms for a large log,
+    // so it happens on the pool. Nothing uses that fd any more.
+    const old = this.fd;
+    void this.pool<void>((done) => close(old, done)).catch(() => {});
     this.fd = fd;
     this.size = compactor.size;
     this.index.promote();
@@ -782,6 +784,7 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
 
   private ioDone(): void {
     this.ioPending--;
+    if (this.ioPending === 0 && !this.closed) this.checkIdle();
     if (this.ioPending === 0 && this.closed && this.settled) {
       closeQuietly(this.fd);
       settling.delete(this.dir);
@@ -892,7 +895,10 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
   }
 
   private checkIdle(): void {
-    const idle = this.closed || this.failure || (this.jobs.length === 0 && !this.inFlight && !this.compaction);
+    const idle =
+      this.closed ||
+      this.failure ||
+      (this.jobs.length === 0 && !this.inFlight && !this.compaction && this.ioPending === 0);
     if (idle) for (const waiter of this.idleWaiters.splice(0)) waiter();
   }
 
