@@ -1,55 +1,64 @@
 /**
- * The filesystem backend (Node only; the one file that imports node:fs). One folder per server,
- * like the chapter's `Data/1`, holding one append-only log, `storage.log`:
+ * The filesystem backend (Node only; the one file that does I/O). One folder per server, like the
+ * chapter's `Data/1`, holding one append-only log, `storage.log`, whose bytes fs-format.ts
+ * describes: a header, then one checksummed record per write batch, one operation per line.
+ * A batch is one record, so a crash keeps a batch whole or loses it whole; recovery cuts a torn
+ * tail off (and says so) and stops at corruption in the middle (naming file and offset).
  *
- *   header   8 bytes  "RKYLOG01"
- *   record   marker u32 (0x4B52FEFF, bytes FF FE 52 4B) | length u32 | crc32(length, payload) u32
- *            | payload: `length` bytes of UTF-8 JSON, one write batch: [[store, key, value?], …]
+ * Group commit: `write` only queues. At the next turn of the event loop (setImmediate, or after
+ * groupCommitWindowMs) the queue becomes one group: its records are framed into one buffer, written
+ * and made durable with one fdatasync, and every write issued meanwhile shares that fsync. One
+ * group is in flight at a time, which keeps batches in call order; what queues while it syncs
+ * forms the next group. A large group is written and synced on libuv's thread pool, so this
+ * thread keeps applying and encoding requests meanwhile; a smaller one synchronously, which
+ * measured faster (see fsStorageTuning.syncGroupBytesMax).
  *
- * A batch is one record, so a crash keeps a batch whole or loses it whole. The marker starts with
- * 0xFF, a byte UTF-8 never contains, so no payload can look like the start of a record; that is
- * what lets recovery tell a torn tail (nothing valid after the damage) from corruption in the
- * middle (a valid record after it): the first is cut off and reported, the second stops the
- * open.
+ * The backend keeps no values in memory (the engine already holds its working state), only a
+ * LogIndex: where each live key's latest value sits in the log. `load` decodes just those bytes;
+ * recovery does it once. The log read at open is kept until the first write, so open-then-load
+ * reads the file only once.
  *
- * Group commit: `write` only queues; the queue is written with one writeSync and made durable with
- * one fdatasync at the next turn of the event loop (or after groupCommitWindowMs), so every write
- * issued meanwhile shares that fsync. The calls are synchronous on purpose: on this machine a
- * sync fsync costs ~70 µs against ~130 µs through fs.promises (reference/baselines.md), and the
- * backend runs in a server's own worker, where blocking for one fsync blocks nobody else.
- *
- * The backend keeps no copy of the data in memory (the engine already holds its working state):
- * `load` reads the log back, which recovery does once. The state replayed at open is kept until
- * the first write, so open-then-load reads the file only once.
- *
- * Compaction replays the log, writes the live state to `storage.log.compacting`, fsyncs it,
- * renames it over the log and fsyncs the folder: a crash at any point leaves either the old log
- * or the new one. It runs by itself when the log has doubled since it was last compacted (the
- * Redis AOF rule), which needs no bookkeeping per key.
+ * Compaction copies the live lines into `storage.log.compacting` (fs-compaction.ts: no parsing,
+ * in slices of compactReadBytes read on the thread pool, while writes go on), follows the writes
+ * made meanwhile to the end with writes paused, fsyncs, renames it over the log and fsyncs the
+ * folder: a crash at any point leaves either the old log or the new one, each complete. It runs by
+ * itself when the log is growthRatio times the live data (see fsStorageTuning).
  */
 import {
   accessSync,
+  close,
   closeSync,
   constants,
+  fdatasync,
   fdatasyncSync,
-  fstatSync,
+  fsync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
+  open,
   openSync,
+  read,
   readFileSync,
+  readSync,
   realpathSync,
+  rename,
   renameSync,
   rmSync,
   statSync,
+  write,
   writeSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import { RookeryError, isRookeryError } from "../core/index.ts";
 import * as zlib from "node:zlib";
+import { RookeryError, isRookeryError } from "../core/index.ts";
 import { crc32 as crc32Js } from "./crc32.ts";
-import { LiveState, admitBatch, checkStoreName, closedError } from "./codec.ts";
+import { admitBatch, checkStoreName, closedError, decodeValue } from "./codec.ts";
 import type { EncodedBatch, EncodedOperation } from "./codec.ts";
+import { Compactor } from "./fs-compaction.ts";
+import { errorCode, folderError, logEndsEarly, logError, messageOf, notWritable } from "./fs-errors.ts";
+import { RecordWriter, logMagic } from "./fs-format.ts";
+import { LogIndex } from "./fs-index.ts";
+import { replayLegacy, replayLog } from "./fs-replay.ts";
 import { storageLimits } from "./storage.ts";
 import type {
   AnySchema,
@@ -66,25 +75,55 @@ import type {
 export const fsStorageTuning = {
   /**
    * How long the first queued write waits for company before the group is written. 0 means the
-   * next turn of the event loop: writes issued in the same turn share one fsync, and a lone write
-   * pays no extra latency.
+   * next turn of the event loop (setImmediate, not a timer, so no 1 ms clamp): writes issued in
+   * the same turn share one fsync, and a lone write pays no extra latency.
    */
   groupCommitWindowMs: 0,
+  /**
+   * A group of at most this many bytes is written and fdatasynced synchronously; a larger one on
+   * libuv's thread pool, so the thread keeps applying and encoding requests while it syncs.
+   * Measured here (2 busy cores, ext4 on virtio), the pool loses below this size: its two thread
+   * hops add ~40–80 µs to a ~100–300 µs fsync, which slows a lone write (0.13 against 0.16–0.22
+   * ms), the server's 100-document transactions (fs 27–33k against 24–26k docs/s) and even
+   * 8 writers sharing 800 KB groups (39–41k against 34k docs/s): the thread is rarely busy
+   * enough to use the time, and under load the pool thread competes for the same cores. What a
+   * synchronous write costs is a stall of every other request for as long as the disk takes,
+   * which grows with the group: a few ms per megabyte. So groups up to this size (nearly every
+   * group: a 100-document transaction is ~120 KB) take the cheaper synchronous path, and larger
+   * ones (bulk loads, catch-up) the pool, which bounds that stall to a few ms.
+   */
+  syncGroupBytesMax: 1024 * 1024,
   /** Log size below which automatic compaction never runs. */
   compactLogBytesMin: 64 * 1024 * 1024,
-  /** Automatic compaction runs when the log has grown this many times its compacted size. */
+  /**
+   * Automatic compaction runs when the log is this many times the live data (LogIndex.liveBytes).
+   * That is the Redis AOF rule (the log has doubled since it was compacted) without its blind
+   * spot: a log that is all live data, however large, is never rewritten for nothing, and the
+   * cost of each compaction (proportional to the live data) is paid for by as much garbage.
+   */
   compactGrowthRatio: 2,
-  /** Payload bytes per record when compaction writes the live state out. */
+  /** Payload bytes per record when compaction writes the live lines out. */
   compactRecordBytesMax: 1024 * 1024,
+  /**
+   * Bytes of the old log compaction reads per step; each step's CPU work (checksum, finding live
+   * lines, copying them) is about a millisecond per megabyte, so this bounds how long it holds
+   * the thread at once.
+   */
+  compactReadBytes: 1024 * 1024,
+  /**
+   * When no more than this many bytes written during compaction remain to be copied, compaction
+   * pauses writes, copies the rest and swaps logs; writes wait (they do not stall the thread)
+   * only for that last stretch and the fsync, rename and folder fsync.
+   */
+  compactPauseTailBytes: 1024 * 1024,
+  /** Passes over the writes made meanwhile before compaction pauses writes however far behind. */
+  compactCatchUpPassesMax: 8,
 } as const;
 
 /** logFileName is the log's name inside the data folder. */
 export const logFileName = "storage.log";
 const compactingSuffix = ".compacting";
-const magic = new TextEncoder().encode("RKYLOG01");
-const marker = 0x4b52feff;
-const recordHeaderBytes = 12;
-// The group write buffer is reused; one larger than this is dropped after use.
+// The write buffers are reused; one grown larger than this is dropped after use.
 const scratchBytesKeep = 4 * 1024 * 1024;
 
 /** FsStorageOptions configures openFsStorage. */
@@ -93,6 +132,10 @@ export interface FsStorageOptions {
   readonly dir: string;
   /** See fsStorageTuning.groupCommitWindowMs. */
   readonly groupCommitWindowMs?: number;
+  /** See fsStorageTuning.syncGroupBytesMax (0: always on the thread pool). */
+  readonly syncGroupBytesMax?: number;
+  /** See fsStorageTuning.compactReadBytes; tests shrink it to make compaction take many steps. */
+  readonly compactReadBytes?: number;
   /**
    * Automatic compaction thresholds, or false to compact only when `compact()` is called.
    * Defaults from fsStorageTuning.
@@ -110,10 +153,12 @@ export interface FsRecoveryReport {
   readonly file: string;
   /** Records replayed. */
   readonly records: number;
-  /** Bytes of the log kept (the file's length after any cut). */
+  /** Bytes of the log kept (the file's length after any cut or rewrite). */
   readonly bytes: number;
   /** The torn tail cut off, if there was one. */
   readonly tornTail: { readonly offset: number; readonly bytes: number } | null;
+  /** Whether the log held records of the older one-line layout and was rewritten. */
+  readonly rewritten: boolean;
 }
 
 /** FsCompactionReport says what one compaction did. */
@@ -123,21 +168,30 @@ export interface FsCompactionReport {
   readonly records: number;
 }
 
-type Job =
-  | {
-      readonly kind: "write";
-      readonly batch: EncodedBatch;
-      readonly resolve: () => void;
-      readonly reject: (error: unknown) => void;
-    }
-  | {
-      readonly kind: "compact";
-      readonly resolve: ((report: FsCompactionReport) => void) | null;
-      readonly reject: ((error: unknown) => void) | null;
-    };
+interface WriteJob {
+  readonly batch: EncodedBatch;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface CompactionWaiter {
+  readonly resolve: (report: FsCompactionReport) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** CompactionRun is the compaction in progress; `paused` holds new groups back while it swaps. */
+interface CompactionRun {
+  readonly waiters: CompactionWaiter[];
+  paused: boolean;
+}
 
 // Folders open in this thread: a second open of the same folder would interleave two logs.
 const openFolders = new Set<string>();
+/**
+ * Folders whose storage crashed with I/O still on the thread pool: an open waits for it to land,
+ * as a restarted process finds a dead one's last writes done (or not) but never still running.
+ */
+const settling = new Map<string, Promise<void>>();
 
 /**
  * openFsStorage opens (or creates) the storage in `options.dir` and replays its log. It fails with
@@ -149,14 +203,34 @@ export async function openFsStorage<S extends object = AnySchema>(
   options: FsStorageOptions,
 ): Promise<FsStorage<S>> {
   const dir = prepareFolder(options.dir);
-  if (openFolders.has(dir)) {
-    throw new RookeryError(
-      "StorageAlreadyOpen",
-      `the storage folder ${dir} is already open in this process; close or crash it first`,
-      { dir },
-    );
+  refuseIfOpen(dir);
+  await settling.get(dir);
+  refuseIfOpen(dir);
+  openFolders.add(dir);
+  try {
+    const limits: StorageLimits = { ...storageLimits, ...options.limits };
+    const { index, data, recovery } = recover(dir, options);
+    return new FsStorage<S>(dir, recovery.file, index, data, recovery, limits, options);
+  } catch (error) {
+    openFolders.delete(dir);
+    throw error;
   }
-  const limits: StorageLimits = { ...storageLimits, ...options.limits };
+}
+
+function refuseIfOpen(dir: string): void {
+  if (!openFolders.has(dir)) return;
+  throw new RookeryError(
+    "StorageAlreadyOpen",
+    `the storage folder ${dir} is already open in this process; close or crash it first`,
+    { dir },
+  );
+}
+
+/** recover reads and replays the log, cutting a torn tail and rewriting a legacy log. */
+function recover(
+  dir: string,
+  options: FsStorageOptions,
+): { index: LogIndex; data: Uint8Array; recovery: FsRecoveryReport } {
   const file = join(dir, logFileName);
   let data: Uint8Array;
   try {
@@ -166,8 +240,8 @@ export async function openFsStorage<S extends object = AnySchema>(
   } catch (error) {
     throw logError(file, "open", error);
   }
-  const live = new LiveState();
-  const replay = replayLog(data, file, dir, live);
+  let index = new LogIndex();
+  const replay = replayLog(data, file, dir, index, crc32);
   let tornTail: FsRecoveryReport["tornTail"] = null;
   if (replay.end < data.length) {
     tornTail = { offset: replay.end, bytes: data.length - replay.end };
@@ -176,6 +250,7 @@ export async function openFsStorage<S extends object = AnySchema>(
     } catch (error) {
       throw logError(file, `cut the torn tail at offset ${replay.end} of`, error);
     }
+    data = data.subarray(0, replay.end);
     const warning: StorageWarning = {
       code: "torn-tail-cut",
       message:
@@ -189,15 +264,24 @@ export async function openFsStorage<S extends object = AnySchema>(
     };
     (options.onWarning ?? ((w: StorageWarning) => console.warn(w.message)))(warning);
   }
-  const recovery: FsRecoveryReport = { file, records: replay.records, bytes: replay.end, tornTail };
-  let storage: FsStorage<S>;
-  try {
-    storage = new FsStorage<S>(dir, file, live, recovery, limits, options);
-  } catch (error) {
-    throw logError(file, "open", error);
+  if (replay.legacy) {
+    try {
+      writeLogFile(file, dir, replayLegacy(data, file, dir).entries());
+      data = readFileSync(file);
+    } catch (error) {
+      throw isRookeryError(error) ? error : logError(file, "rewrite", error);
+    }
+    index = new LogIndex();
+    replayLog(data, file, dir, index, crc32);
   }
-  openFolders.add(dir);
-  return storage;
+  const recovery: FsRecoveryReport = {
+    file,
+    records: replay.records,
+    bytes: data.length,
+    tornTail,
+    rewritten: replay.legacy,
+  };
+  return { index, data, recovery };
 }
 
 function prepareFolder(path: string): string {
@@ -228,181 +312,22 @@ function prepareFolder(path: string): string {
   return realpathSync(path);
 }
 
-function logError(file: string, verb: string, error: unknown): RookeryError {
-  const code = errorCode(error);
-  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
-    return notWritable(file, error, "storage log");
-  }
-  return new RookeryError(
-    "StorageFailed",
-    `cannot ${verb} the storage log ${file}: ${messageOf(error)}`,
-    { file, cause: code },
-  );
-}
-
-function folderError(path: string, error: unknown): RookeryError {
-  const code = errorCode(error);
-  if (code === "ENOTDIR" || code === "EEXIST") {
-    return new RookeryError(
-      "StorageNotDirectory",
-      `the data folder ${path} cannot be created: part of its path is a file, not a directory; ` +
-        "point dataDir at a folder",
-      { dir: path, cause: code },
-    );
-  }
-  if (code === "EACCES" || code === "EPERM" || code === "EROFS") return notWritable(path, error);
-  return new RookeryError(
-    "StorageFailed",
-    `the data folder ${path} cannot be used: ${messageOf(error)}`,
-    { dir: path, cause: code },
-  );
-}
-
-function notWritable(path: string, error: unknown, what = "data folder"): RookeryError {
-  return new RookeryError(
-    "StorageNotWritable",
-    `the ${what} ${path} is not writable (${errorCode(error) ?? messageOf(error)}); give this ` +
-      "process write permission on it, or point dataDir at another folder",
-    { path, cause: errorCode(error) },
-  );
-}
-
 function exists(file: string): boolean {
   return statSync(file, { throwIfNoEntry: false }) !== undefined;
 }
 
-const utf8 = new TextEncoder();
-
 /**
- * crc32 is zlib's CRC-32 where Node has it (20.15 and later: native, several times faster than
- * the portable one over a group's bytes), else the portable one; both compute the same checksum.
+ * crc32 is zlib's CRC-32 where Node has it (20.15 and later: native, about 7 GB/s here against
+ * 1 GB/s for the portable one), else the portable one; both compute the same checksum. A few
+ * bytes (a record's length field) go to the portable one, since a native call costs more.
  */
-const zlibCrc32: ((data: Uint8Array, value?: number) => number) | undefined = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+const zlibCrc32: ((data: Uint8Array, value?: number) => number) | undefined = (
+  zlib as { crc32?: (data: Uint8Array, value?: number) => number }
+).crc32;
+const nativeCrcBytesMin = 64;
 function crc32(bytes: Uint8Array, start: number, end: number, crc = 0): number {
-  return zlibCrc32 ? zlibCrc32(bytes.subarray(start, end), crc) : crc32Js(bytes, start, end, crc);
-}
-
-/** frameBytesMax is the room frame() may need for `payload` (UTF-8 is ≤ 3 bytes per unit). */
-function frameBytesMax(payload: string): number {
-  return recordHeaderBytes + payload.length * 3;
-}
-
-/**
- * frame writes one record (marker, length, checksum, payload as UTF-8) into `into` at `at`,
- * which must have frameBytesMax(payload) bytes of room, and returns where the record ends.
- */
-function frame(payload: string, into: Uint8Array, at: number): number {
-  const start = at + recordHeaderBytes;
-  const { written } = utf8.encodeInto(payload, into.subarray(start, start + payload.length * 3));
-  const view = new DataView(into.buffer, into.byteOffset + at, recordHeaderBytes);
-  view.setUint32(0, marker, true);
-  view.setUint32(4, written, true);
-  // The checksum covers the length too, so a damaged length cannot pass for a short record.
-  view.setUint32(8, crc32(into, start, start + written, crc32(into, at + 4, at + 8)), true);
-  return start + written;
-}
-
-interface Replay {
-  /** Where the valid records end; anything after is a torn tail. */
-  readonly end: number;
-  readonly records: number;
-}
-
-function replayLog(data: Uint8Array, file: string, dir: string, live: LiveState): Replay {
-  if (data.length < magic.length || magic.some((byte, index) => data[index] !== byte)) {
-    throw new RookeryError(
-      "StorageUnknownFormat",
-      `${file} is not a Rookery storage log (it does not start with "RKYLOG01"); move it aside ` +
-        `or point dataDir at another folder than ${dir}`,
-      { file },
-    );
-  }
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let offset = magic.length;
-  let records = 0;
-  while (offset < data.length) {
-    const problem = checkRecord(data, view, offset);
-    if (problem !== null) {
-      const next = findValidRecord(data, view, offset + 1);
-      if (next === null) return { end: offset, records }; // a torn tail: nothing valid after it
-      throw corrupt(file, dir, offset, problem, next, records);
-    }
-    const length = view.getUint32(offset + 4, true);
-    const start = offset + recordHeaderBytes;
-    let operations: EncodedOperation[];
-    try {
-      operations = parsePayload(decoder.decode(data.subarray(start, start + length)));
-    } catch (error) {
-      // The checksum matched, so these bytes are what was written: a bug or a foreign writer.
-      const problem = `the record's content is unreadable (${messageOf(error)})`;
-      throw corrupt(file, dir, offset, problem, null, records);
-    }
-    live.apply(operations);
-    records++;
-    offset = start + length;
-  }
-  return { end: offset, records };
-}
-
-/** checkRecord returns why the record at `offset` is not a whole valid record, or null. */
-function checkRecord(data: Uint8Array, view: DataView, offset: number): string | null {
-  if (offset + recordHeaderBytes > data.length) return "the record header is incomplete";
-  if (view.getUint32(offset, true) !== marker) return "no record starts there";
-  // No check against batchBytesMax: a log written with a larger limit must still open.
-  const length = view.getUint32(offset + 4, true);
-  if (offset + recordHeaderBytes + length > data.length) return "the record is incomplete";
-  const start = offset + recordHeaderBytes;
-  const crc = crc32(data, start, start + length, crc32(data, offset + 4, offset + 8));
-  if (crc !== view.getUint32(offset + 8, true)) return "the record's checksum does not match";
-  return null;
-}
-
-function findValidRecord(data: Uint8Array, view: DataView, from: number): number | null {
-  const first = marker & 0xff;
-  for (let at = data.indexOf(first, from); at !== -1; at = data.indexOf(first, at + 1)) {
-    if (checkRecord(data, view, at) === null) return at;
-  }
-  return null;
-}
-
-function corrupt(
-  file: string,
-  dir: string,
-  offset: number,
-  problem: string,
-  next: number | null,
-  records: number,
-): RookeryError {
-  const why =
-    next === null
-      ? ""
-      : `, yet a valid record follows at byte ${next}, so this is damage, not a write cut short ` +
-        "by a crash";
-  return new RookeryError(
-    "StorageCorrupt",
-    `the storage log ${file} is corrupt at byte offset ${offset}: ${problem}${why}. Rookery did ` +
-      `not start with part of the data (${records} records before it were readable). Restore ` +
-      `${dir} from a backup, or move ${file} aside to start this server empty and let it catch ` +
-      "up from the cluster",
-    { file, offset, nextValidOffset: next, recordsBefore: records },
-  );
-}
-
-function parsePayload(text: string): EncodedOperation[] {
-  const parsed: unknown = JSON.parse(text);
-  if (!Array.isArray(parsed)) throw new Error("a batch is not an array");
-  return parsed.map((entry: unknown) => {
-    if (!Array.isArray(entry) || (entry.length !== 2 && entry.length !== 3)) {
-      throw new Error("an operation is not [store, key, value?]");
-    }
-    const [store, key] = entry as unknown[];
-    if (typeof store !== "string" || typeof key !== "string") {
-      throw new Error("a store or key is not a string");
-    }
-    // Re-encoding what JSON.parse made of our own JSON.stringify output gives the same text.
-    return { store, key, json: entry.length === 3 ? JSON.stringify(entry[2]) : null };
-  });
+  if (!zlibCrc32 || end - start < nativeCrcBytesMin) return crc32Js(bytes, start, end, crc);
+  return zlibCrc32(bytes.subarray(start, end), crc);
 }
 
 function cutTail(file: string, length: number): void {
@@ -415,23 +340,28 @@ function cutTail(file: string, length: number): void {
   }
 }
 
-/** writeLogFile writes a complete log (header and records) to `file` via a synced temp file. */
-function writeLogFile(
-  file: string,
-  dir: string,
-  payloads: Iterable<string>,
-): { bytes: number; records: number } {
+/** writeLogFile writes a complete log of `operations` to `file` via a synced temp file. */
+function writeLogFile(file: string, dir: string, operations: Iterable<EncodedOperation>): void {
   const temp = file + compactingSuffix;
   const fd = openSync(temp, "w");
-  let bytes = 0;
-  let records = 0;
+  const writer = new RecordWriter(crc32);
+  const placements: number[] = [];
+  let position = 0;
+  const flush = () => {
+    if (writer.recordOpen) writer.endRecord();
+    writeAll(fd, writer.bytes.subarray(0, writer.length), position);
+    position += writer.length;
+    writer.clear(scratchBytesKeep);
+  };
   try {
-    bytes += writeAll(fd, magic, bytes);
-    for (const payload of payloads) {
-      const buffer = new Uint8Array(frameBytesMax(payload));
-      bytes += writeAll(fd, buffer.subarray(0, frame(payload, buffer, 0)), bytes);
-      records++;
+    writer.appendMagic();
+    for (const operation of operations) {
+      if (!writer.recordOpen) writer.beginRecord();
+      writer.addOperation(operation, placements);
+      placements.length = 0;
+      if (writer.payloadBytes >= fsStorageTuning.compactRecordBytesMax) flush();
     }
+    flush();
     fsyncSync(fd);
   } catch (error) {
     closeSync(fd);
@@ -441,32 +371,13 @@ function writeLogFile(
   closeSync(fd);
   renameSync(temp, file);
   syncFolder(dir);
-  return { bytes, records };
 }
 
-function writeAll(fd: number, bytes: Uint8Array, position: number): number {
+function writeAll(fd: number, bytes: Uint8Array, position: number): void {
   let written = 0;
   while (written < bytes.length) {
     written += writeSync(fd, bytes, written, bytes.length - written, position + written);
   }
-  return written;
-}
-
-/** livePayloads cuts the live state into record payloads of about compactRecordBytesMax. */
-function* livePayloads(live: LiveState): Iterable<string> {
-  let parts: string[] = [];
-  let chars = 0;
-  for (const { store, key, json } of live.entries()) {
-    const part = `[${JSON.stringify(store)},${JSON.stringify(key)},${json}]`;
-    if (parts.length > 0 && chars + part.length > fsStorageTuning.compactRecordBytesMax) {
-      yield `[${parts.join(",")}]`;
-      parts = [];
-      chars = 0;
-    }
-    parts.push(part);
-    chars += part.length;
-  }
-  if (parts.length > 0) yield `[${parts.join(",")}]`;
 }
 
 /** syncFolder makes a rename durable; Windows cannot open a folder for fsync and needs none. */
@@ -480,56 +391,71 @@ function syncFolder(dir: string): void {
   }
 }
 
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+/** Thrown inside compaction when the storage closed, crashed or failed under it. */
+class CompactionStopped extends Error {}
 
 /** FsStorage is the Storage port over one data folder; see the file comment for the format. */
 export class FsStorage<S extends object = AnySchema> implements Storage<S> {
   private fd: number;
   private size: number;
-  private readonly jobs: Job[] = [];
-  private queuedBytes = 0;
-  private scratch = new Uint8Array(0);
+  private readonly jobs: WriteJob[] = [];
+  private queuedChars = 0;
+  private readonly writer = new RecordWriter(crc32);
+  /** Two numbers per operation of the group in flight: where its value sits in `writer`, and its bytes. */
+  private readonly placements: number[] = [];
   private scheduled = false;
+  /** A group is being written and synced on the thread pool. */
+  private inFlight = false;
+  /** close() was called: new calls are refused while queued work finishes. */
+  private closing: Promise<void> | null = null;
+  /** Released (closed or crashed): nothing more happens. */
   private closed = false;
   private failure: RookeryError | null = null;
+  private compaction: CompactionRun | null = null;
+  /** Calls waiting for the group in flight to finish (compaction, before it swaps logs). */
+  private readonly quietWaiters: (() => void)[] = [];
+  /** Calls waiting until nothing is queued or running (close). */
+  private readonly idleWaiters: (() => void)[] = [];
+  /** fs calls on the thread pool: the log's fd stays open until they are done. */
+  private ioPending = 0;
+  private settled: (() => void) | null = null;
   private readonly windowMs: number;
+  private readonly syncGroupBytesMax: number;
+  private readonly compactReadBytes: number;
   private readonly compactLogBytesMin: number;
   private readonly compactGrowthRatio: number;
-  /** The log's size after open or the last compaction: auto-compaction measures growth from it. */
-  private baseSize: number;
-  /** The state replayed at open, until the first write makes it stale. */
-  private cache: LiveState | null;
+  /** The log as read at open, until the first write: open-then-load reads the file once. */
+  private openedLog: Uint8Array | null;
   private readonly counters: StorageStats = { writes: 0, operations: 0, bytes: 0, syncs: 0 };
 
   /** Use openFsStorage, which recovers the log first. */
   constructor(
     readonly dir: string,
     readonly file: string,
-    live: LiveState,
+    private readonly index: LogIndex,
+    log: Uint8Array,
     readonly recovery: FsRecoveryReport,
     private readonly limits: StorageLimits,
     options: FsStorageOptions,
   ) {
-    this.fd = openSync(file, "r+");
-    this.size = recovery.bytes;
+    try {
+      this.fd = openSync(file, "r+");
+    } catch (error) {
+      throw logError(file, "open", error);
+    }
+    this.size = log.length;
+    this.openedLog = log;
     this.windowMs = options.groupCommitWindowMs ?? fsStorageTuning.groupCommitWindowMs;
+    this.syncGroupBytesMax = options.syncGroupBytesMax ?? fsStorageTuning.syncGroupBytesMax;
+    this.compactReadBytes = options.compactReadBytes ?? fsStorageTuning.compactReadBytes;
     const auto = options.autoCompact ?? {};
     this.compactLogBytesMin =
       auto === false ? Infinity : (auto.logBytesMin ?? fsStorageTuning.compactLogBytesMin);
     this.compactGrowthRatio =
       auto === false ? Infinity : (auto.growthRatio ?? fsStorageTuning.compactGrowthRatio);
-    this.baseSize = this.size;
-    this.cache = live;
   }
 
-  /** logBytes is the log file's current length. */
+  /** logBytes is the log file's current length (what is durable). */
   get logBytes(): number {
     return this.size;
   }
@@ -537,169 +463,341 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
   write(batch: readonly StorageOperation<S>[]): Promise<void> {
     let encoded: EncodedBatch;
     try {
-      encoded = admitBatch(this.refusal("write"), batch, this.limits, this.queuedBytes, this.dir);
+      encoded = admitBatch(this.refusal("write"), batch, this.limits, this.queuedChars, this.dir);
     } catch (error) {
       return Promise.reject(error);
     }
-    this.queuedBytes += encoded.payload.length;
+    this.queuedChars += encoded.chars;
     return new Promise<void>((resolve, reject) => {
-      this.jobs.push({ kind: "write", batch: encoded, resolve, reject });
-      this.schedule();
+      this.jobs.push({ batch: encoded, resolve, reject });
+      this.schedule(false);
     });
   }
 
   /**
-   * compact rewrites the log as the live state alone and swaps it in atomically; it runs in turn
-   * with writes (those queued before it are in the new log).
+   * compact rewrites the log as the live state alone and swaps it in atomically. Writes go on
+   * meanwhile, and every write (before, during or after) ends up in the new log. A call while a
+   * compaction runs waits for that one.
    */
   compact(): Promise<FsCompactionReport> {
     const refused = this.refusal("compact");
     if (refused) return Promise.reject(refused);
     return new Promise<FsCompactionReport>((resolve, reject) => {
-      this.jobs.push({ kind: "compact", resolve, reject });
-      this.schedule();
+      this.startCompaction().waiters.push({ resolve, reject });
     });
   }
 
   private refusal(verb: string): RookeryError | null {
-    if (this.closed) return closedError(this.dir, verb);
+    if (this.closed || this.closing) return closedError(this.dir, verb);
     return this.failure;
   }
 
-  private schedule(): void {
+  /** schedule drains the queue at the next turn (or after the window, for a first write). */
+  private schedule(again: boolean): void {
     if (this.scheduled) return;
     this.scheduled = true;
     const run = () => {
       this.scheduled = false;
       this.drain();
     };
-    if (this.windowMs > 0) setTimeout(run, this.windowMs);
+    // After a group, what queued meanwhile has waited already: no second window.
+    if (this.windowMs > 0 && !again) setTimeout(run, this.windowMs);
     else setImmediate(run);
   }
 
-  /** drain runs every queued job now: groups of writes share one fsync; compactions run alone. */
+  /** drain commits queued writes, one group at a time, unless a group is in flight. */
   private drain(): void {
-    while (this.jobs.length > 0 && !this.closed && !this.failure) {
-      if (this.jobs[0]!.kind === "compact") this.runCompaction();
-      else this.commitGroup();
-    }
+    while (this.jobs.length > 0 && this.canCommit()) this.commitGroup();
+    this.checkIdle();
+  }
+
+  private canCommit(): boolean {
+    return !this.inFlight && !this.closed && !this.failure && !this.compaction?.paused;
   }
 
   private commitGroup(): void {
-    const group: Extract<Job, { kind: "write" }>[] = [];
+    const group: WriteJob[] = [];
     let chars = 0;
-    let room = 0;
     for (const job of this.jobs) {
-      if (job.kind !== "write") break;
-      const length = job.batch.payload.length;
-      if (group.length > 0 && chars + length > this.limits.groupBytesMax) break;
+      if (group.length > 0 && chars + job.batch.chars > this.limits.groupBytesMax) break;
       group.push(job);
-      chars += length;
-      // An empty batch writes nothing; it only waits for the writes before it.
-      if (job.batch.operations.length > 0) room += frameBytesMax(job.batch.payload);
+      chars += job.batch.chars;
     }
     this.jobs.splice(0, group.length);
-    this.queuedBytes -= chars;
-    let at = 0;
-    if (room > 0) {
-      if (this.scratch.length < room) this.scratch = new Uint8Array(room);
-      for (const job of group) {
-        if (job.batch.operations.length > 0) at = frame(job.batch.payload, this.scratch, at);
-      }
-      try {
-        writeAll(this.fd, this.scratch.subarray(0, at), this.size);
-        fdatasyncSync(this.fd);
-      } catch (error) {
-        this.fail(error, "write to", group);
-        return;
-      }
-      this.size += at;
-      this.counters.syncs++;
-      this.counters.bytes += at;
-    }
-    if (this.scratch.length > scratchBytesKeep) this.scratch = new Uint8Array(0);
-    if (at > 0) this.cache = null;
+    this.queuedChars -= chars;
+    this.writer.clear(scratchBytesKeep);
+    this.placements.length = 0;
     for (const job of group) {
+      // An empty batch writes nothing; it only waits for the writes before it.
+      if (job.batch.operations.length === 0) continue;
+      this.writer.beginRecord();
+      for (const operation of job.batch.operations) this.writer.addOperation(operation, this.placements);
+      this.writer.endRecord();
+    }
+    const bytes = this.writer.bytes.subarray(0, this.writer.length);
+    if (bytes.length > this.syncGroupBytesMax) {
+      this.appendOnPool(group, bytes);
+      return;
+    }
+    let error: unknown = null;
+    if (bytes.length > 0) {
+      try {
+        writeAll(this.fd, bytes, this.size);
+        fdatasyncSync(this.fd);
+      } catch (caught) {
+        error = caught;
+      }
+    }
+    this.groupDone(group, bytes.length, error);
+  }
+
+  /**
+   * appendOnPool writes `bytes` at the log's end and fdatasyncs, on libuv's thread pool; `bytes`
+   * (the writer's buffer) stays untouched until groupDone, since no group starts meanwhile.
+   */
+  private appendOnPool(group: readonly WriteJob[], bytes: Uint8Array): void {
+    this.inFlight = true;
+    this.ioPending++;
+    const fd = this.fd;
+    const position = this.size;
+    const finish = (error: Error | null) => {
+      this.inFlight = false;
+      this.groupDone(group, bytes.length, error);
+      for (const waiter of this.quietWaiters.splice(0)) waiter();
+      if (this.jobs.length > 0 && !this.closed) this.schedule(true);
+      this.ioDone(); // last: once the storage is released, this closes the fd
+    };
+    const step = (offset: number) => {
+      write(fd, bytes, offset, bytes.length - offset, position + offset, (error, written) => {
+        if (error) finish(error);
+        else if (offset + written < bytes.length) step(offset + written);
+        else if (this.closed) finish(null); // crashed meanwhile: nobody waits for this fsync
+        else fdatasync(fd, finish);
+      });
+    };
+    step(0);
+  }
+
+  /** groupDone acknowledges a group once durable (or rejects it), and updates the index. */
+  private groupDone(group: readonly WriteJob[], bytes: number, error: unknown): void {
+    if (this.closed) {
+      // Crashed while the group was in flight: a killed process never hears back.
+      const lost = closedError(this.dir, "finish a write (it crashed)");
+      for (const job of group) job.reject(lost);
+      return;
+    }
+    if (error) {
+      this.fail(error, "write to", group);
+      return;
+    }
+    const base = this.size;
+    if (bytes > 0) {
+      this.size += bytes;
+      this.counters.syncs++;
+      this.counters.bytes += bytes;
+      this.openedLog = null;
+    }
+    let placement = 0;
+    for (const job of group) {
+      for (const { store, key, json } of job.batch.operations) {
+        if (json === null) this.index.delete(store, key);
+        else this.index.put(store, key, base + this.placements[placement]!, this.placements[placement + 1]!);
+        placement += 2;
+      }
       this.counters.writes++;
       this.counters.operations += job.batch.operations.length;
     }
     for (const job of group) job.resolve();
     if (
+      !this.compaction &&
       this.size >= this.compactLogBytesMin &&
-      this.size >= this.baseSize * this.compactGrowthRatio &&
-      !this.jobs.some((job) => job.kind === "compact")
+      this.size >= this.index.liveBytes * this.compactGrowthRatio
     ) {
-      this.jobs.push({ kind: "compact", resolve: null, reject: null });
+      this.startCompaction();
     }
   }
 
-  private runCompaction(): void {
-    const job = this.jobs.shift() as Extract<Job, { kind: "compact" }>;
+  private startCompaction(): CompactionRun {
+    if (this.compaction) return this.compaction;
+    const run: CompactionRun = { waiters: [], paused: false };
+    this.compaction = run;
+    void this.compactLog(run);
+    return run;
+  }
+
+  /** compactLog runs one compaction to the end; see the file comment and fs-compaction.ts. */
+  private async compactLog(run: CompactionRun): Promise<void> {
     const bytesBefore = this.size;
-    let result: { bytes: number; records: number };
+    const temp = this.file + compactingSuffix;
+    let out: number | null = null;
     try {
-      result = writeLogFile(this.file, this.dir, livePayloads(this.readState()));
+      out = await this.pool<number>((done) => open(temp, "w", done));
+      const compactor = new Compactor(this.index, crc32, this.file, bytesBefore, fsStorageTuning.compactRecordBytesMax);
+      let readAt = logMagic.length;
+      for (let passes = 1; ; passes++) {
+        readAt = await this.copyLive(compactor, out, readAt);
+        if (run.paused) break;
+        const behind = this.size - readAt;
+        if (behind <= fsStorageTuning.compactPauseTailBytes || passes >= fsStorageTuning.compactCatchUpPassesMax) {
+          run.paused = true;
+          await this.quiet();
+        }
+      }
+      // What is left: the log's header, if the old log held no live line at all.
+      const rest = compactor.output();
+      await this.writeFully(out, rest, compactor.size - rest.length);
+      const fd = out;
+      await this.pool<void>((done) => fdatasync(fd, done));
+      out = null;
+      await this.pool<void>((done) => close(fd, done));
+      this.stopIfEnded();
+      await this.pool<void>((done) => rename(temp, this.file, done));
+      await this.swapLog(compactor);
+      run.waiters.forEach((waiter) => waiter.resolve({ bytesBefore, bytesAfter: this.size, records: compactor.records }));
     } catch (error) {
-      // Whether or not the rename happened, the file at this.file holds the live state (old log
-      // or new); reopen it by name so later writes never go to an unlinked old log.
-      this.reopen();
-      const failed = new RookeryError(
+      if (out !== null) closeQuietly(out);
+      if (!this.closed) rmSync(temp, { force: true });
+      this.compactionFailed(run, error);
+    } finally {
+      this.compaction = null;
+      if (!this.closed && this.jobs.length > 0) this.schedule(true);
+      this.checkIdle();
+    }
+  }
+
+  /**
+   * copyLive is one pass: it feeds the old log from `readAt` to where it ends now through
+   * `compactor`, and returns where it stopped (writes may have added more meanwhile).
+   */
+  private async copyLive(compactor: Compactor, out: number, readAt: number): Promise<number> {
+    let chunk = new Uint8Array(this.compactReadBytes);
+    const end = this.size;
+    while (readAt < end) {
+      this.stopIfEnded();
+      const wanted = Math.max(Math.min(chunk.length, end - readAt), compactor.nextRecordBytes);
+      // Whole records end exactly at `end`, so a record claiming more has a damaged length.
+      if (wanted > end - readAt) throw logEndsEarly(this.file, end);
+      if (wanted > chunk.length) chunk = new Uint8Array(wanted);
+      const view = chunk.subarray(0, wanted);
+      await this.readFully(view, readAt);
+      this.stopIfEnded();
+      readAt += compactor.consume(view, readAt);
+      const output = compactor.output();
+      if (output.length > 0) {
+        await this.writeFully(out, output, compactor.size - output.length);
+        compactor.advance(scratchBytesKeep);
+      }
+    }
+    return readAt;
+  }
+
+  /**
+   * swapLog makes the renamed, compacted log current. Its rename must be durable before anything
+   * is written to it, so the folder is fsynced first; if that fails the storage stops.
+   */
+  private async swapLog(compactor: Compactor): Promise<void> {
+    let fd: number;
+    try {
+      if (process.platform !== "win32") {
+        const folder = await this.pool<number>((done) => open(this.dir, "r", done));
+        try {
+          await this.pool<void>((done) => fsync(folder, done));
+        } finally {
+          closeQuietly(folder);
+        }
+      }
+      fd = await this.pool<number>((done) => open(this.file, "r+", done));
+    } catch (error) {
+      // The rename may not survive a crash, and the old fd names an unlinked file: the only safe
+      // way on is a reopen, which recovers whichever log the folder holds.
+      if (!this.closed) this.fail(error, "swap in the compacted log of", []);
+      throw new CompactionStopped();
+    }
+    if (this.closed) {
+      closeQuietly(fd);
+      throw new CompactionStopped();
+    }
+    // Closing the old log frees its blocks (the rename unlinked it): tens of ms for a large log,
+    // so it happens on the pool. Nothing uses that fd any more.
+    const old = this.fd;
+    void this.pool<void>((done) => close(old, done)).catch(() => {});
+    this.fd = fd;
+    this.size = compactor.size;
+    this.index.promote();
+    this.openedLog = null;
+    this.counters.syncs++;
+  }
+
+  private compactionFailed(run: CompactionRun, error: unknown): void {
+    let failed: unknown;
+    if (this.closed) failed = closedError(this.dir, "finish compacting (it was closed)");
+    else if (this.failure) failed = this.failure;
+    else {
+      failed = new RookeryError(
         "StorageCompactionFailed",
         `compacting ${this.file} failed (${messageOf(error)}); the log still holds everything. ` +
           "Free disk space or fix permissions, then compact again",
         { file: this.file, cause: errorCode(error) },
       );
-      if (job.reject) job.reject(failed);
-      else console.warn(failed.message);
-      return;
     }
-    this.reopen();
-    if (this.failure) {
-      job.reject?.(this.failure);
-      return;
-    }
-    this.counters.syncs++;
-    this.baseSize = this.size;
-    job.resolve?.({ bytesBefore, bytesAfter: result.bytes, records: result.records });
+    if (run.waiters.length === 0) {
+      if (!this.closed && !(error instanceof CompactionStopped)) console.warn((failed as Error).message);
+    } else run.waiters.forEach((waiter) => waiter.reject(failed));
   }
 
-  private reopen(): void {
-    try {
-      closeSync(this.fd);
-      this.fd = openSync(this.file, "r+");
-      this.size = fstatSync(this.fd).size;
-    } catch (error) {
-      this.fail(error, "reopen", []);
+  private stopIfEnded(): void {
+    if (this.closed || this.failure) throw new CompactionStopped();
+  }
+
+  /** quiet resolves once no group is in flight (at once, if none is). */
+  private quiet(): Promise<void> {
+    if (!this.inFlight) return Promise.resolve();
+    return new Promise<void>((resolve) => this.quietWaiters.push(resolve));
+  }
+
+  /** pool runs one fs call on libuv's thread pool, counted so the fd outlives it. */
+  private pool<T>(call: (done: (error: Error | null, value?: T) => void) => void): Promise<T> {
+    this.ioPending++;
+    return new Promise<T>((resolve, reject) => {
+      call((error, value) => {
+        this.ioDone();
+        if (error) reject(error);
+        else resolve(value as T);
+      });
+    });
+  }
+
+  private async readFully(into: Uint8Array, position: number): Promise<void> {
+    for (let done = 0; done < into.length; ) {
+      const fd = this.fd;
+      const got = await this.pool<number>((finish) => read(fd, into, done, into.length - done, position + done, finish));
+      if (got === 0) throw logEndsEarly(this.file, position + done);
+      done += got;
     }
   }
 
-  /** readState replays the whole log (or returns the state replayed at open, if still fresh). */
-  private readState(): LiveState {
-    if (this.cache) return this.cache;
-    const data = readFileSync(this.file);
-    const live = new LiveState();
-    const replay = replayLog(data, this.file, this.dir, live);
-    if (replay.end !== data.length) {
-      throw new RookeryError(
-        "StorageCorrupt",
-        `the storage log ${this.file} changed while open: it ends with ` +
-          `${data.length - replay.end} unreadable bytes at offset ${replay.end}; another ` +
-          `process may be writing to ${this.dir}`,
-        { file: this.file, offset: replay.end },
-      );
+  private async writeFully(fd: number, bytes: Uint8Array, position: number): Promise<void> {
+    for (let done = 0; done < bytes.length; ) {
+      done += await this.pool<number>((finish) => write(fd, bytes, done, bytes.length - done, position + done, finish));
     }
-    return live;
+  }
+
+  private ioDone(): void {
+    this.ioPending--;
+    if (this.ioPending === 0 && !this.closed) this.checkIdle();
+    if (this.ioPending === 0 && this.closed && this.settled) {
+      closeQuietly(this.fd);
+      settling.delete(this.dir);
+      this.settled();
+      this.settled = null;
+    }
   }
 
   /**
    * fail stops the storage after an I/O error: after a failed fsync the page cache cannot be
    * trusted (what is on disk is unknown), so the only safe way on is to reopen and recover.
    */
-  private fail(
-    error: unknown,
-    verb: string,
-    group: readonly { reject: (error: unknown) => void }[],
-  ): void {
+  private fail(error: unknown, verb: string, group: readonly WriteJob[]): void {
     this.failure = isRookeryError(error)
       ? error
       : new RookeryError(
@@ -710,15 +808,19 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
           { file: this.file, cause: errorCode(error) },
         );
     for (const job of group) job.reject(this.failure);
-    for (const job of this.jobs.splice(0)) job.reject?.(this.failure);
-    this.queuedBytes = 0;
+    for (const job of this.jobs.splice(0)) job.reject(this.failure);
+    this.queuedChars = 0;
+    this.checkIdle();
   }
 
   load(): Promise<StorageContents<S>> {
     const refused = this.refusal("load");
     if (refused) return Promise.reject(refused);
     try {
-      return Promise.resolve(this.readState().contents<S>());
+      const log = this.readLog();
+      const out = new Map<string, Map<string, unknown>>();
+      for (const store of this.index.storeNames()) out.set(store, this.decodeStore(log, store));
+      return Promise.resolve(out as StorageContents<S>);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -729,40 +831,108 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
     if (refused) return Promise.reject(refused);
     try {
       checkStoreName(store);
-      return Promise.resolve(this.readState().store(store) as Map<string, S[K]>);
+      return Promise.resolve(this.decodeStore(this.readLog(), store) as Map<string, S[K]>);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  private decodeStore(log: Uint8Array, store: string): Map<string, unknown> {
+    const out = new Map<string, unknown>();
+    const text = new TextDecoder();
+    for (const { key, at, bytes } of this.index.values(store)) {
+      out.set(key, decodeValue(text.decode(log.subarray(at, at + bytes))));
+    }
+    return out;
+  }
+
+  /** readLog returns the durable log's bytes (what was read at open, if nothing was written since). */
+  private readLog(): Uint8Array {
+    if (this.openedLog) return this.openedLog;
+    const log = new Uint8Array(this.size);
+    try {
+      for (let done = 0; done < log.length; ) {
+        const got = readSync(this.fd, log, done, log.length - done, done);
+        if (got === 0) throw logEndsEarly(this.file, done);
+        done += got;
+      }
+    } catch (error) {
+      throw isRookeryError(error) ? error : logError(this.file, "read", error);
+    }
+    return log;
   }
 
   stats(): StorageStats {
     return { ...this.counters };
   }
 
-  /** close writes and syncs everything queued, then closes the file. */
+  /**
+   * close writes and syncs everything queued, lets a running compaction finish, then closes the
+   * file; calls made meanwhile are refused.
+   */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.drain();
-    this.release();
-    return this.failure ? Promise.reject(this.failure) : Promise.resolve();
+    this.closing ??= this.finishAndRelease();
+    return this.closing;
   }
 
-  /** crash closes the file at once; queued writes never reach it and are rejected. */
+  private async finishAndRelease(): Promise<void> {
+    this.drain();
+    await this.whenIdle();
+    this.release();
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * whenIdle resolves once no write is queued or in flight and no compaction runs (at once after
+   * close or crash), so a test or benchmark can wait for automatic compaction without a timer.
+   */
+  whenIdle(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.checkIdle();
+    });
+  }
+
+  private checkIdle(): void {
+    const idle =
+      this.closed ||
+      this.failure ||
+      (this.jobs.length === 0 && !this.inFlight && !this.compaction && this.ioPending === 0);
+    if (idle) for (const waiter of this.idleWaiters.splice(0)) waiter();
+  }
+
+  /**
+   * crash stops at once, as a killed process would: queued writes are rejected and never reach the
+   * file; a group already on the thread pool lands or not (recovery cuts a torn tail) and is
+   * rejected; a compaction stops before its rename, or has already renamed a complete log.
+   */
   crash(): void {
     if (this.closed) return;
     const lost = this.jobs.splice(0);
-    this.queuedBytes = 0;
+    this.queuedChars = 0;
     this.release();
-    for (const job of lost) job.reject?.(closedError(this.dir, "finish a write (it crashed)"));
+    for (const job of lost) job.reject(closedError(this.dir, "finish a write (it crashed)"));
+    for (const waiter of this.quietWaiters.splice(0)) waiter();
+    this.checkIdle();
   }
 
   private release(): void {
+    if (this.closed) return;
     this.closed = true;
     openFolders.delete(this.dir);
-    try {
-      closeSync(this.fd);
-    } catch {
-      // Already closed by a failed compaction; nothing is lost by ignoring it.
+    if (this.ioPending === 0) {
+      closeQuietly(this.fd);
+      return;
     }
+    settling.set(this.dir, new Promise<void>((resolve) => (this.settled = resolve)));
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Closing is the last thing done with this fd; an error here loses nothing.
   }
 }

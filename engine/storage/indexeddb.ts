@@ -184,7 +184,7 @@ export class IndexedDbStorage<S extends object = AnySchema> implements Storage<S
     } catch (error) {
       return Promise.reject(error);
     }
-    this.queuedBytes += encoded.payload.length;
+    this.queuedBytes += encoded.chars;
     const done = new Promise<void>((resolve, reject) => {
       this.queue.push({ batch: encoded, resolve, reject });
     });
@@ -204,9 +204,9 @@ export class IndexedDbStorage<S extends object = AnySchema> implements Storage<S
       const group: Job[] = [];
       let bytes = 0;
       for (const job of this.queue) {
-        if (group.length > 0 && bytes + job.batch.payload.length > this.limits.groupBytesMax) break;
+        if (group.length > 0 && bytes + job.batch.chars > this.limits.groupBytesMax) break;
         group.push(job);
-        bytes += job.batch.payload.length;
+        bytes += job.batch.chars;
       }
       this.queue.splice(0, group.length);
       this.queuedBytes -= bytes;
@@ -232,7 +232,7 @@ export class IndexedDbStorage<S extends object = AnySchema> implements Storage<S
       for (const job of group) {
         this.counters.writes++;
         this.counters.operations += job.batch.operations.length;
-        this.counters.bytes += job.batch.payload.length;
+        this.counters.bytes += job.batch.chars;
       }
       this.counters.syncs++;
       for (const job of group) job.resolve();

@@ -121,10 +121,10 @@ export class MemoryStorage<S extends object = AnySchema> implements Storage<S> {
       this.commit([{ batch: encoded, resolve: null, reject: null }]);
       return Promise.resolve();
     }
-    if (this.pendingBytes + encoded.payload.length > this.limits.queueBytesMax) {
+    if (this.pendingBytes + encoded.chars > this.limits.queueBytesMax) {
       return Promise.reject(overloaded(this.disk.name, this.limits.queueBytesMax));
     }
-    this.pendingBytes += encoded.payload.length;
+    this.pendingBytes += encoded.chars;
     if (this.mode === "microtask" && !this.syncScheduled) {
       this.syncScheduled = true;
       queueMicrotask(() => {
@@ -160,7 +160,7 @@ export class MemoryStorage<S extends object = AnySchema> implements Storage<S> {
       this.disk.durable.apply(batch.operations);
       this.counters.writes++;
       this.counters.operations += batch.operations.length;
-      this.counters.bytes += batch.payload.length;
+      this.counters.bytes += batch.chars;
     }
     this.disk.syncedBatches += batches.length;
     this.counters.syncs++;

@@ -3,16 +3,19 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
   truncateSync,
   writeFileSync,
 } from "node:fs";
+import { stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isRookeryError } from "../../engine/core/index.ts";
+import { SeededRandom, isRookeryError } from "../../engine/core/index.ts";
+import { crc32 } from "../../engine/storage/index.ts";
 import { logFileName, openFsStorage } from "../../engine/storage/node.ts";
 import type {
   FsStorage,
@@ -244,12 +247,96 @@ describe("fs storage: recovery, compaction, group commit", () => {
     expect(documents.size).toBe(61);
   });
 
-  it("compaction runs by itself once the log has doubled", async () => {
+  it("compaction runs by itself once the log is twice the live data", async () => {
     const storage = await openHere({ autoCompact: { logBytesMin: 20_000, growthRatio: 2 } });
     for (let i = 0; i < 200; i++) await storage.write([put("same", { i, pad: "q".repeat(200) })]);
+    await storage.whenIdle(); // compaction runs alongside the writes; wait for the last one
+    expect(storage.stats().syncs).toBeGreaterThan(200); // two compactions, one fsync each
     expect(storage.logBytes).toBeLessThan(20_000 + 400);
     storage.crash();
     expect((await (await openHere()).loadStore("documents")).get("same")).toMatchObject({ i: 199 });
+  });
+
+  it("a log that is all live data is not compacted, however large", async () => {
+    const storage = await openHere({ autoCompact: { logBytesMin: 20_000, growthRatio: 2 } });
+    for (let i = 0; i < 200; i++) await storage.write([put(`k${i}`, { i, pad: "q".repeat(200) })]);
+    await storage.whenIdle();
+    expect(storage.stats().syncs).toBe(200);
+    expect(storage.logBytes).toBeGreaterThan(50_000);
+  });
+
+  it("writes, overwrites and deletes made while compaction runs all land, and survive a crash", async () => {
+    // Small read steps make compaction take many turns, so writes interleave with every stage.
+    const storage = await openHere({ autoCompact: false, compactReadBytes: 512 });
+    const random = new SeededRandom(11);
+    const model = new Map<string, unknown>();
+    const apply = async (round: number, steps: number) => {
+      for (let step = 0; step < steps; step++) {
+        const key = `k${random.int(40)}`;
+        if (random.chance(0.25)) {
+          await storage.write([{ store: "documents", op: "delete", key }]);
+          model.delete(key);
+        } else {
+          const value = { round, step, pad: "é".repeat(random.int(300)) };
+          await storage.write([put(key, value)]);
+          model.set(key, value);
+        }
+      }
+    };
+    for (let round = 0; round < 6; round++) {
+      await apply(round, 60);
+      const compacted = storage.compact();
+      let done = false;
+      void compacted.then(() => (done = true));
+      for (let step = 0; !done && step < 2000; step++) await apply(round, 1);
+      await compacted;
+      expect(Object.fromEntries(await storage.loadStore("documents"))).toEqual(Object.fromEntries(model));
+    }
+    storage.crash();
+    const reopened = await openHere();
+    expect(Object.fromEntries(await reopened.loadStore("documents"))).toEqual(Object.fromEntries(model));
+    // And once more, compacting the reopened log.
+    await reopened.compact();
+    reopened.crash();
+    expect(Object.fromEntries(await (await openHere()).loadStore("documents"))).toEqual(Object.fromEntries(model));
+  });
+
+  it("a record larger than compaction's read step is copied whole", async () => {
+    const storage = await openHere({ autoCompact: false, compactReadBytes: 256 });
+    const big = "b".repeat(5000);
+    await storage.write([put("big", big), put("small", 1)]);
+    await storage.write([put("small", 2)]);
+    await storage.compact();
+    storage.crash();
+    expect(plain(await (await openHere()).load())).toEqual({ documents: { big, small: 2 } });
+  });
+
+  it("a crash while compaction runs leaves the old log or the new one, each complete", async () => {
+    let crashedAfterSwap = 0;
+    for (let stage = 0; stage < 40; stage++) {
+      const here = join(root, `stage${stage}`);
+      const storage = await openFsStorage({ dir: here, autoCompact: false, compactReadBytes: 600 });
+      open.push(storage);
+      for (let i = 0; i < 30; i++) await storage.write([put(`k${i % 10}`, { stage, i })]);
+      let swapped = false;
+      void storage.compact().then(
+        () => (swapped = true),
+        () => {},
+      );
+      // Compaction's steps run on the thread pool; give it `stage` round trips there, then crash.
+      for (let trip = 0; trip < stage; trip++) await stat(here);
+      if (swapped) crashedAfterSwap++;
+      storage.crash();
+      const reopened = await openFsStorage({ dir: here });
+      open.push(reopened);
+      const documents = await reopened.loadStore("documents");
+      expect(documents.size).toBe(10);
+      for (let k = 0; k < 10; k++) expect(documents.get(`k${k}`)).toEqual({ stage, i: 20 + k });
+      expect(existsSync(join(here, `${logFileName}.compacting`))).toBe(false);
+      await reopened.close();
+    }
+    expect(crashedAfterSwap).toBeGreaterThan(0);
+    expect(crashedAfterSwap).toBeLessThan(40);
   });
 
   it("a compaction that never got renamed in is ignored and removed", async () => {
@@ -266,6 +353,99 @@ describe("fs storage: recovery, compaction, group commit", () => {
     expect(storage.stats()).toMatchObject({ writes: 200, syncs: 1 });
     await storage.write([put("alone", 1)]);
     expect(storage.stats().syncs).toBe(2);
+  });
+
+  it("a group written on the thread pool is acknowledged in order and keeps later writes whole", async () => {
+    const storage = await openHere({ syncGroupBytesMax: 0 });
+    const order: number[] = [];
+    const writes = Array.from({ length: 50 }, (_, i) =>
+      storage.write([put(`p${i}`, i), put("last", i)]).then(() => order.push(i)),
+    );
+    await Promise.all(writes);
+    expect(order).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    await storage.write([put("after", 1)]);
+    storage.crash();
+    const documents = await (await openHere()).loadStore("documents");
+    expect(documents.get("last")).toBe(49);
+    expect(documents.get("after")).toBe(1);
+  });
+
+  it("a crash with a group on the thread pool loses it whole or keeps it whole, and reopens cleanly", async () => {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const storage = await openHere({ syncGroupBytesMax: 0 });
+      await storage.write([put("base", attempt)]);
+      const inFlight = storage.write([put(`a${attempt}`, 1), put(`b${attempt}`, "x".repeat(50_000))]);
+      void inFlight.catch(() => {});
+      await new Promise((resolve) => setImmediate(resolve)); // the group is now on the pool
+      storage.crash();
+      const error = await rejection(inFlight);
+      expect(isRookeryError(error, "StorageClosed")).toBe(true);
+      // The reopen waits for the dead storage's write to land (or not), never racing it.
+      const reopened = await openHere();
+      const documents = await reopened.loadStore("documents");
+      expect(documents.get("base")).toBe(attempt);
+      expect(documents.has(`a${attempt}`)).toBe(documents.has(`b${attempt}`));
+      await reopened.write([put("after", attempt)]);
+      await reopened.close();
+      expect((await (await openHere()).loadStore("documents")).get("after")).toBe(attempt);
+      open.splice(0).forEach((s) => s.crash());
+    }
+  });
+
+  it("close waits for a group on the thread pool and leaves no file open", async () => {
+    const fds = () => (existsSync("/proc/self/fd") ? readdirSync("/proc/self/fd").length : 0);
+    const before = fds();
+    const storage = await openHere({ syncGroupBytesMax: 0 });
+    const writes = Array.from({ length: 20 }, (_, i) => storage.write([put(`c${i}`, "z".repeat(10_000))]));
+    await new Promise((resolve) => setImmediate(resolve));
+    await storage.close();
+    await Promise.all(writes);
+    expect(fds()).toBe(before);
+    expect((await (await openHere()).loadStore("documents")).size).toBe(20);
+  });
+
+  it("close lets a running compaction finish and leaves no file open", async () => {
+    const fds = () => (existsSync("/proc/self/fd") ? readdirSync("/proc/self/fd").length : 0);
+    const before = fds();
+    const storage = await openHere({ autoCompact: false, compactReadBytes: 300 });
+    for (let i = 0; i < 30; i++) await storage.write([put(`k${i % 5}`, i)]);
+    const compacted = storage.compact();
+    await storage.close();
+    expect((await compacted).bytesAfter).toBeLessThan((await compacted).bytesBefore);
+    expect(fds()).toBe(before);
+    expect(existsSync(file + ".compacting")).toBe(false);
+    expect((await (await openHere()).loadStore("documents")).get("k4")).toBe(29);
+  });
+
+  it("a log written in the older one-line layout is read and rewritten in the line layout", async () => {
+    // Two records as the previous version wrote them: [[store, key, value?], …] on one line.
+    mkdirSync(dir, { recursive: true });
+    const record = (payload: string): Buffer => {
+      const body = Buffer.from(payload, "utf8");
+      const head = Buffer.alloc(12);
+      head.writeUInt32LE(0x4b52feff, 0);
+      head.writeUInt32LE(body.length, 4);
+      head.writeUInt32LE(crc32(body, 0, body.length, crc32(head, 4, 8)), 8);
+      return Buffer.concat([head, body]);
+    };
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from("RKYLOG01"),
+        record('[["documents","users/1",{"name":"Oren"}],["documents","users/2",{"name":"x"}]]'),
+        record('[["documents","users/2"],["meta","m",{"\\u0000":"u8","b":"Bw=="}]]'),
+      ]),
+    );
+    const storage = await openHere();
+    expect(storage.recovery).toMatchObject({ records: 2, rewritten: true, tornTail: null });
+    const expected = { documents: { "users/1": { name: "Oren" } }, meta: { m: new Uint8Array([7]) } };
+    expect(plain(await storage.load())).toEqual(expected);
+    expect(readFileSync(file).toString("utf8")).toContain('[\n["documents","users/1",{"name":"Oren"}]');
+    await storage.write([put("users/3", 3)]);
+    storage.crash();
+    const again = await openHere();
+    expect(again.recovery.rewritten).toBe(false);
+    expect(plain(await again.load())).toEqual({ ...expected, documents: { ...expected.documents, "users/3": 3 } });
   });
 
   it("a group commit window gathers writes issued over several turns", async () => {
