@@ -15,7 +15,8 @@ export interface StorageWrite {
 
 /**
  * ServerStorage is the durability port a server needs. `write` is atomic and durable once it
- * returns (synchronous backends) or its promise resolves; `load` returns everything kept.
+ * returns (synchronous backends) or its promise resolves; batches apply in call order, so a
+ * server may issue a write before the previous one finished; `load` returns everything kept.
  */
 export interface ServerStorage {
   write(batch: readonly StorageWrite[]): void | Promise<void>;

@@ -831,17 +831,21 @@ export class Server {
 
   /**
    * persist writes durably, in order, then calls `done`. With synchronous storage (the simulator)
-   * `done` runs at once; with asynchronous storage writes queue behind each other.
+   * `done` runs at once. With asynchronous storage the write is handed over at once, because the
+   * storage applies batches in call order and makes every batch waiting at that moment durable
+   * with one fsync (group commit); only the `done` calls wait for each other, so they keep the
+   * order of the writes. Handing a write over only after the previous one finished would leave
+   * the storage one batch per fsync.
    */
   private persist(writes: readonly StorageWrite[], done: () => void): void {
     if (writes.length === 0) return done();
+    const result = this.storage.write(writes);
     if (this.writeChain === undefined) {
-      const result = this.storage.write(writes);
       if (!(result instanceof Promise)) return done();
       this.writeChain = this.track(result.then(done));
       return;
     }
-    this.writeChain = this.track(this.writeChain.then(() => this.storage.write(writes)).then(done));
+    this.writeChain = this.track(this.writeChain.then(() => result).then(done));
   }
 
   private track(chain: Promise<void>): Promise<void> {

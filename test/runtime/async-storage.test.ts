@@ -46,3 +46,48 @@ describe("a server on asynchronous storage", () => {
     }
   });
 });
+
+/**
+ * HeldStorage keeps writes waiting until flush(), like a disk whose fsync is slow: what a server
+ * hands over meanwhile is what one group commit could cover.
+ */
+class HeldStorage extends SlowStorage {
+  holding = false;
+  readonly held: { batch: readonly StorageWrite[]; resolve: () => void }[] = [];
+  override write(batch: readonly StorageWrite[]): Promise<void> {
+    if (!this.holding) return super.write(batch);
+    return new Promise((resolve) => this.held.push({ batch, resolve }));
+  }
+  flush(): void {
+    for (const { resolve } of this.held.splice(0)) resolve();
+  }
+}
+
+describe("a server's writes to asynchronous storage", () => {
+  it("are handed over at once, so concurrent transactions can share one fsync, and are acknowledged in order", async () => {
+    const storage = new HeldStorage();
+    const server = await Server.start({
+      url: "http://127.0.0.1:8080", storage, transport: { send: () => {} }, clock: { nowMs: () => performance.now() },
+      random: new SeededRandom(1), timing: { tickMs: 2 },
+    });
+    const timer = setInterval(() => server.tick(), 2);
+    try {
+      expect((await server.handleRequest({ type: "create-database", name: "Spade" })).ok).toBe(true);
+      clearInterval(timer);
+      storage.holding = true;
+      const answered: number[] = [];
+      const writes = Array.from({ length: 8 }, (_, k) =>
+        server.handleRequest({ type: "batch", database: "Spade", transaction: { puts: [{ id: `users/${k}`, body: { k } }] } })
+          .then((response) => { expect(response.ok).toBe(true); answered.push(k); }));
+      await new Promise((resolve) => setImmediate(resolve));
+      // All eight transactions wait on the disk together; none was acknowledged before it.
+      expect(storage.held).toHaveLength(8);
+      expect(answered).toEqual([]);
+      storage.flush();
+      await Promise.all(writes);
+      expect(answered).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+});
