@@ -17,6 +17,12 @@ import type { DatabaseLimits } from "./limits.ts";
 /** ReplicatedTransactionInput is one source transaction: its items in source etag order. */
 export interface ReplicatedTransactionInput {
   readonly items: readonly StoredItem[];
+  /**
+   * The JSON text of each item's body as it travelled (JSON.stringify of the body, by index;
+   * null or absent where there is none). The receiver keeps it as the stored text instead of
+   * printing every body again.
+   */
+  readonly bodyJson?: readonly (string | null)[];
 }
 
 /**
@@ -91,7 +97,13 @@ export function applyReplicatedTransaction(
 ): void {
   context.writer.startTransaction();
   const touched = new Set<string>();
-  for (const item of transaction.items) {
+  const texts = transaction.bodyJson;
+  for (let index = 0; index < transaction.items.length; index++) {
+    const item = transaction.items[index]!;
+    const text = texts?.[index];
+    if (typeof text === "string" && item.kind !== "attachment" && item.kind !== "tombstone" && item.body !== null) {
+      context.writer.knowBodyJson(item.body, text);
+    }
     if (item.kind === "attachment") {
       // The writer takes the content's fields and gives it a local etag and transaction.
       writeAttachment(context, item, documentKey(item.documentId));

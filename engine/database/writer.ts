@@ -116,6 +116,15 @@ export class Writer {
     this.deleteSlots.delete(composite);
   }
 
+  /**
+   * knowBodyJson tells the writer the JSON text of a body it is about to write (a replicated body
+   * arrives as text), so that writing it, and its revision, prints nothing again.
+   */
+  knowBodyJson(body: JsonObject, json: string): void {
+    this.lastBody = body;
+    this.lastBodyJson = json;
+  }
+
   private bodyJsonOf(item: StoredItem, given: string | undefined): string | undefined {
     if (item.kind === "attachment" || item.kind === "tombstone" || item.body === null) return undefined;
     if (given !== undefined) {

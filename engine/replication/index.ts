@@ -4,3 +4,4 @@ export type * from "./ports.ts";
 export * from "./outgoing.ts";
 export * from "./incoming.ts";
 export * from "./write-assurance.ts";
+export * from "./wire.ts";

@@ -7,6 +7,11 @@ export interface ReplicatedTransaction {
   readonly transaction: number;
   /** The current state of the transaction's items, attachment content before its document. */
   readonly items: readonly StoredItem[];
+  /**
+   * The JSON text of each item's body, by index, when the batch came over the wire (see
+   * wire.ts); the receiver stores it instead of printing the bodies again.
+   */
+  readonly bodyJson?: readonly (string | null)[];
 }
 
 /**
@@ -108,6 +113,11 @@ export function describeAck(ack: ReplicationAck): string {
 
 registerRenderer("replication-batch", (value) =>
   isReplicationBatch(value) ? describeBatch(value) : "replication-batch (malformed)",
+);
+registerRenderer("replication-wire-batch", (value) =>
+  hasType(value, "replication-wire-batch") && Array.isArray(value.transactions)
+    ? describeBatch(value as unknown as ReplicationBatch)
+    : "replication-wire-batch (malformed)",
 );
 registerRenderer("replication-ack", (value) =>
   isReplicationAck(value) ? describeAck(value) : "replication-ack (malformed)",

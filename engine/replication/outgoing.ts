@@ -182,11 +182,13 @@ export class OutgoingReplication {
    * the other (a node catching up receives batch after batch). Still one batch in flight, as in
    * RavenDB. The prepared batch is the items' state when it was built; anything written since has
    * a later etag and follows in a later batch. It is used only if the ack lands exactly at its
-   * start; a gap, a reconnect or a retry throws it away.
+   * start; a gap, a reconnect or a retry throws it away. Returns it (undefined when there is
+   * nothing more to send yet), so the caller can get its wire form ready too.
    */
-  prepareNext(source: ReplicationSource): void {
-    if (this.inFlight === undefined || this.prepared !== undefined) return;
-    this.prepared = buildBatch(source, this.header, this.inFlight.lastEtag, this.limits);
+  prepareNext(source: ReplicationSource): ReplicationBatch | undefined {
+    if (this.inFlight === undefined) return undefined;
+    this.prepared ??= buildBatch(source, this.header, this.inFlight.lastEtag, this.limits);
+    return this.prepared;
   }
 
   /**

@@ -1,19 +1,21 @@
 import type { NodeTag } from "../core/index.ts";
 import type { DatabaseRecord } from "../cluster/index.ts";
 import type { DatabaseInstance, DatabaseSettings, PersistenceBatch, RevisionsConfiguration as InstanceRevisions } from "../database/index.ts";
-import { answerConnect, OutgoingReplication, receiveBatch, WriteAssuranceWait } from "../replication/index.ts";
-import type { DestinationCursor, ReplicationAck, ReplicationBatch, ReplicationConnect, ReplicationLimits, ReplicationMessage, WriteAssuranceOutcome } from "../replication/index.ts";
+import { answerConnect, OutgoingReplication, packBatch, receiveBatch, unpackBatch, WriteAssuranceWait } from "../replication/index.ts";
+import type { DestinationCursor, ReplicationAck, ReplicationBatch, ReplicationConnect, ReplicationLimits, ReplicationWireBatch, ReplicationWireMessage, WriteAssuranceOutcome } from "../replication/index.ts";
 import type { StorageWrite } from "./ports.ts";
 
 /** HostedDatabaseEvents connect one hosted database to its server. */
 export interface HostedDatabaseEvents {
-  send(to: NodeTag, message: ReplicationMessage): void;
+  send(to: NodeTag, message: ReplicationWireMessage): void;
   persist(writes: readonly StorageWrite[], done: () => void): void;
   batchSent(batch: ReplicationBatch): void;
 }
 
 interface Destination {
   readonly connection: OutgoingReplication;
+  /** The wire form of the batch prepared to follow the one in flight, packed in advance. */
+  prepared: { readonly batch: ReplicationBatch; readonly wire: ReplicationWireBatch } | undefined;
   connected: boolean;
   lastSentMs: number;
   lastAck: { readonly lastAcceptedEtag: number; readonly changeVector: string } | undefined;
@@ -102,7 +104,7 @@ export class HostedDatabase {
       const connection = new OutgoingReplication({
         database: this.name, from: this.tag, to: tag, limits: this.limits, ...(cursor ? { cursor } : {}),
       });
-      this.destinations.set(tag, { connection, connected: false, lastSentMs: -Infinity, lastAck: undefined });
+      this.destinations.set(tag, { connection, prepared: undefined, connected: false, lastSentMs: -Infinity, lastAck: undefined });
     }
     this.pump(nowMs, Infinity);
   }
@@ -127,14 +129,16 @@ export class HostedDatabase {
       const batch = destination.connection.nextBatch(this.instance);
       if (!batch) continue;
       destination.lastSentMs = nowMs;
-      this.events.send(tag, batch);
+      this.events.send(tag, destination.prepared?.batch === batch ? destination.prepared.wire : packBatch(batch));
       this.events.batchSent(batch);
-      destination.connection.prepareNext(this.instance);
+      // The next batch is built and packed now, while the destination applies this one.
+      const next = destination.connection.prepareNext(this.instance);
+      destination.prepared = next ? { batch: next, wire: packBatch(next) } : undefined;
     }
   }
 
   /** receive handles a replication message addressed to this instance. */
-  receive(message: ReplicationMessage, nowMs: number, retryMs: number): void {
+  receive(message: ReplicationWireMessage, nowMs: number, retryMs: number): void {
     switch (message.type) {
       case "replication-connect": {
         this.events.send(message.from, answerConnect(this.instance, message));
@@ -147,14 +151,15 @@ export class HostedDatabase {
         }
         return;
       }
-      case "replication-batch":
+      case "replication-wire-batch":
         return this.receiveBatch(message);
       case "replication-ack":
         return this.receiveAck(message, nowMs, retryMs);
     }
   }
 
-  private receiveBatch(batch: ReplicationBatch): void {
+  private receiveBatch(wire: ReplicationWireBatch): void {
+    const batch = unpackBatch(wire);
     const { ack, commit } = receiveBatch(this.instance, batch);
     if (!commit || commit.duplicate) {
       this.events.send(batch.from, ack);

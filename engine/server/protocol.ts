@@ -2,7 +2,7 @@ import type { NodeTag } from "../core/index.ts";
 import type { ConflictResolution, DatabaseTopology, RevisionsConfiguration } from "../cluster/index.ts";
 import type { DocumentMetadata, JsonObject, TransactionInput } from "../database/index.ts";
 import type { Message as RaftMessage } from "../raft/index.ts";
-import type { ReplicationMessage } from "../replication/index.ts";
+import type { ReplicationWireMessage } from "../replication/index.ts";
 
 // ------------------------------------------------------------------------------------------------
 // Requests: what clients, the CLI and the UI ask a server. One request API for all of them.
@@ -82,7 +82,7 @@ export type ServerResponse =
 /** Peer messages travel between servers; every one names the sender by URL and, if known, tag. */
 export type PeerMessage =
   | { readonly type: "raft"; readonly topologyId: string; readonly toTag: NodeTag; readonly message: RaftMessage }
-  | { readonly type: "replication"; readonly message: ReplicationMessage }
+  | { readonly type: "replication"; readonly message: ReplicationWireMessage }
   | { readonly type: "forward"; readonly requestId: number; readonly request: ServerRequest; readonly description: string }
   | { readonly type: "forward-result"; readonly requestId: number; readonly response: ServerResponse }
   | { readonly type: "node-info-request"; readonly requestId: number }

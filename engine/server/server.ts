@@ -18,7 +18,7 @@ import { DatabaseInstance } from "../database/index.ts";
 import type { PersistedRecord, StoreName } from "../database/index.ts";
 import { quorum } from "../raft/index.ts";
 import type { Message as RaftMessage, SoftState } from "../raft/index.ts";
-import type { DestinationCursor, ReplicationConnect, ReplicationLimits, ReplicationMessage } from "../replication/index.ts";
+import type { DestinationCursor, ReplicationConnect, ReplicationLimits, ReplicationWireMessage } from "../replication/index.ts";
 import { writeAssuranceTimeoutError } from "../replication/index.ts";
 import { cursorStore, databaseStore, HostedDatabase, instanceSettings, persistenceWrites, splitDatabaseKey } from "./hosted-database.ts";
 import type { ServerStorage, ServerTransport, StorageWrite, TraceEvent } from "./ports.ts";
@@ -598,7 +598,7 @@ export class Server {
     this.rachis.step(message);
   }
 
-  private receiveReplication(message: ReplicationMessage): void {
+  private receiveReplication(message: ReplicationWireMessage): void {
     if (message.to !== this.tag) return;
     const key = message.database.toLowerCase();
     const db = this.databases.get(key);

@@ -277,16 +277,15 @@ export class ServerRuntime implements ServerWorkerApi {
       if (known.etag === instance.lastEtag) continue;
       const added: string[] = [];
       const removed: string[] = [];
-      const seen = new Set<string>();
       for (const item of instance.itemsAfterEtag(known.etag)) {
         // Documents, deletes and conflicts change whether an id is readable; revisions and
         // attachments never do on their own.
         if (item.kind !== "document" && item.kind !== "tombstone" && item.kind !== "conflict") continue;
-        if (seen.has(item.id)) continue;
-        seen.add(item.id);
         // The walk sees only items still in place, and a document item in place is its id's
         // current version, which has no kept conflicts (a put or a resolution removes them): so
-        // it is readable. A tombstone or a kept conflict in place means the id is not.
+        // it is readable. A tombstone or a kept conflict in place means the id is not. An id has
+        // at most one document or tombstone in place, and its conflicts all say the same, so
+        // meeting an id twice changes nothing.
         const present = item.kind === "document";
         if (present && !known.ids.has(item.id)) {
           known.ids.add(item.id);
