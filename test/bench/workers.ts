@@ -1,6 +1,7 @@
 /**
  * The worker runtime benchmark (`npm run bench -- workers [--json FILE]`). Limits first, measured
- * in this same run: a raw MessagePort round trip between two bare workers (nothing but an echo),
+ * in this same run: a raw MessagePort round trip between two bare workers (nothing but an echo;
+ * back to back, the targets' round trip, and paced one per millisecond, for comparison),
  * one 1 KB write + fdatasync, the skew between thread clocks, and raw group commit (1 KB records
  * appended with one writeSync + fdatasync per group). Then the engine against them:
  * - replication lag between two (and three) worker servers, memory and fs storage: from A
@@ -41,20 +42,20 @@ function stats(samples: readonly number[]): Stats {
 
 const moduleUrl = (code: string): string => `data:text/javascript,${encodeURIComponent(code)}`;
 
-// The pinger measures `count` round trips over the port it is given and posts the times (ms).
+// The pinger measures `count` round trips over the port it is given and posts the times (ms),
+// back to back, or `gapMs` apart (both threads idle in between, as between two lag samples).
 const pinger = moduleUrl(`
   self.addEventListener("message", (event) => {
-    const { port, count } = event.data;
+    const { port, count, gapMs } = event.data;
     const times = [];
     let t0 = 0;
+    const ping = () => { t0 = performance.now(); port.postMessage(times.length); };
     port.onmessage = () => {
       times.push(performance.now() - t0);
       if (times.length === count) { self.postMessage(times); port.close(); return; }
-      t0 = performance.now();
-      port.postMessage(times.length);
+      if (gapMs > 0) setTimeout(ping, gapMs); else ping();
     };
-    t0 = performance.now();
-    port.postMessage(0);
+    ping();
   });
 `);
 const echo = moduleUrl(`
@@ -66,7 +67,7 @@ const echo = moduleUrl(`
 `);
 
 /** rawRoundTrip: two bare workers, one MessageChannel between them, small messages. */
-async function rawRoundTrip(count: number): Promise<Stats> {
+async function rawRoundTrip(count: number, gapMs = 0): Promise<Stats> {
   const a = new Worker(pinger, { type: "module" });
   const b = new Worker(echo, { type: "module" });
   try {
@@ -75,7 +76,7 @@ async function rawRoundTrip(count: number): Promise<Stats> {
     b.postMessage({ port: port2 }, [port2]);
     await ready;
     const times = new Promise<number[]>((resolve) => a.addEventListener("message", (event: MessageEvent<number[]>) => resolve(event.data)));
-    a.postMessage({ port: port1, count }, [port1]);
+    a.postMessage({ port: port1, count, gapMs }, [port1]);
     return stats((await times).slice(Math.floor(count / 10)));
   } finally {
     a.terminate();
@@ -346,6 +347,7 @@ export async function benchWorkers(): Promise<Record<string, unknown>> {
     // Build (or check) the worker bundle first, so no measurement pays for it.
     await WorkerCluster.start({ platform: nodePlatform, servers: 1, storage: "memory" }).then((c) => c.stop());
     const raw = await rawRoundTrip(5_000);
+    const rawPaced = await rawRoundTrip(500, 1);
     const fsync = oneFsync(root, 500);
     const skewUs = await clockSkewUs(4);
 
@@ -404,14 +406,15 @@ export async function benchWorkers(): Promise<Record<string, unknown>> {
     ];
     return {
       definitions: {
-        rawRtt: "median round trip of a small message between two bare web-worker threads over one MessageChannel (echo), in this run",
+        rawRtt: "median round trip of a small message between two bare web-worker threads over one MessageChannel (echo), back to back, in this run; the targets' round trip",
+        rawRttPaced: "the same, one round trip every millisecond (both threads idle in between, as between two lag samples); for comparison only",
         lag: "from A stamping the write (its transaction time = the document's @last-modified, unrounded) to B's watch finding the document readable; epoch clocks of the two workers (timeOrigin + now, one monotonic clock per process; thread skew below)",
         fromClientSend: "from the host posting the write to A to B finding it readable (adds the host→A hop and A's request handling)",
         writeThroughput: "documents/s acknowledged durable (fs, fdatasync) by one worker server to concurrent clients on the host port",
         catchUp: "from the add-database-node request (host) to B reading the last of 10,000 documents (B's clock); Raft commit of the topology change included",
         coldStart: "spawn + storage open + connect 5 workers; form = 4 add-node operations until all five follow A; reelection = leader killed until the 4 others agree on a new one (includes an election timeout)",
       },
-      limits: { rawPortRoundTripMs: raw, fsync1KbMs: fsync, threadClockSkewUs: skewUs, rawGroupCommit: { [`records${writers * 100}`]: rawGroupAll, records100: rawGroup100 } },
+      limits: { rawPortRoundTripMs: raw, rawPortRoundTripPacedMs: rawPaced, fsync1KbMs: fsync, threadClockSkewUs: skewUs, rawGroupCommit: { [`records${writers * 100}`]: rawGroupAll, records100: rawGroup100 } },
       targets,
       allMet: targets.every((t) => t.met),
       clientRequest: {
