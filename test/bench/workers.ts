@@ -1,7 +1,7 @@
 /**
  * The worker runtime benchmark (`npm run bench -- workers [--json FILE]`). Limits first, measured
  * in this same run: a raw MessagePort round trip between two bare workers (nothing but an echo;
- * back to back, the targets' round trip, and paced one per millisecond, for comparison),
+ * back to back and paced one per millisecond; the targets count in the faster of the two),
  * one 1 KB write + fdatasync, the skew between thread clocks, and raw group commit (1 KB records
  * appended with one writeSync + fdatasync per group). Then the engine against them:
  * - replication lag between two (and three) worker servers, memory and fs storage: from A
@@ -366,13 +366,6 @@ export async function benchWorkers(): Promise<Record<string, unknown>> {
     const fsLag = await replicationLag("fs", join(root, "lag"), 300);
     const memoryLag3 = await replicationLag("memory", undefined, 300, 3);
 
-    const writers = 8;
-    const throughput = await writeThroughput(join(root, "load"), writers, 2_000);
-    // The limit, right after: the same bytes per fsync as `writers` transactions of 100 1 KB
-    // documents (what the server's group commit can gather at most), and 100 (one transaction).
-    const rawGroupAll = rawGroupCommit(root, writers * 100, 1_000);
-    const rawGroup100 = rawGroupCommit(root, 100, 1_000);
-
     const docs = 10_000;
     const pouch = await pouchCatchUp(docs);
     const catchUpMemory = await catchUp("memory", undefined, docs);
@@ -380,10 +373,21 @@ export async function benchWorkers(): Promise<Record<string, unknown>> {
 
     const coldMemory = await coldStart("memory", root, 3);
     const coldFs = await coldStart("fs", root, 3);
+    // Last: these write gigabytes, and the disk's write-back would disturb what follows them.
+    const writers = 8;
+    const throughput = await writeThroughput(join(root, "load"), writers, 2_000);
+    // The limit, right after: the same bytes per fsync as `writers` transactions of 100 1 KB
+    // documents (what the server's group commit can gather at most), and 100 (one transaction).
+    const rawGroupAll = rawGroupCommit(root, writers * 100, 1_000);
+    const rawGroup100 = rawGroupCommit(root, 100, 1_000);
+
     const timing = serverTimingDefault;
     const electionTimeoutMs = { min: timing.raft.electionTicks * timing.tickMs, max: 2 * timing.raft.electionTicks * timing.tickMs };
 
-    const rtt = raw.median;
+    // The faster of the two: on this 2-core VM the same round trip measures ~18 µs in some runs
+    // and ~50 µs in others, depending on where the scheduler puts the two threads; the targets
+    // are held to what the machine can do, not to a slow placement.
+    const rtt = Math.min(raw.median, rawPaced.median);
     const inRtt = (ms: number) => round(ms / rtt, 1);
     const lagReport = (lag: Awaited<ReturnType<typeof replicationLag>>) => ({
       lagMs: lag.lagMs,
@@ -406,15 +410,16 @@ export async function benchWorkers(): Promise<Record<string, unknown>> {
     ];
     return {
       definitions: {
-        rawRtt: "median round trip of a small message between two bare web-worker threads over one MessageChannel (echo), back to back, in this run; the targets' round trip",
-        rawRttPaced: "the same, one round trip every millisecond (both threads idle in between, as between two lag samples); for comparison only",
+        rawRtt: "median round trip of a small message between two bare web-worker threads over one MessageChannel (echo), back to back, in this run",
+        rawRttPaced: "the same, one round trip every millisecond (both threads idle in between, as between two lag samples)",
+        targetRtt: "the smaller of the two medians above: the round trip the targets count in",
         lag: "from A stamping the write (its transaction time = the document's @last-modified, unrounded) to B's watch finding the document readable; epoch clocks of the two workers (timeOrigin + now, one monotonic clock per process; thread skew below)",
         fromClientSend: "from the host posting the write to A to B finding it readable (adds the host→A hop and A's request handling)",
         writeThroughput: "documents/s acknowledged durable (fs, fdatasync) by one worker server to concurrent clients on the host port",
         catchUp: "from the add-database-node request (host) to B reading the last of 10,000 documents (B's clock); Raft commit of the topology change included",
         coldStart: "spawn + storage open + connect 5 workers; form = 4 add-node operations until all five follow A; reelection = leader killed until the 4 others agree on a new one (includes an election timeout)",
       },
-      limits: { rawPortRoundTripMs: raw, rawPortRoundTripPacedMs: rawPaced, fsync1KbMs: fsync, threadClockSkewUs: skewUs, rawGroupCommit: { [`records${writers * 100}`]: rawGroupAll, records100: rawGroup100 } },
+      limits: { rawPortRoundTripMs: raw, rawPortRoundTripPacedMs: rawPaced, targetRoundTripMs: rtt, fsync1KbMs: fsync, threadClockSkewUs: skewUs, rawGroupCommit: { [`records${writers * 100}`]: rawGroupAll, records100: rawGroup100 } },
       targets,
       allMet: targets.every((t) => t.met),
       clientRequest: {
