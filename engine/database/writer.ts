@@ -177,19 +177,9 @@ function put(
 function stamp(draft: ItemDraft, etag: number, transaction: number): StoredItem {
   switch (draft.kind) {
     case "document":
-      return {
-        kind: draft.kind,
-        id: draft.id,
-        collection: draft.collection,
-        changeVector: draft.changeVector,
-        lastModifiedMs: draft.lastModifiedMs,
-        body: draft.body,
-        attachments: draft.attachments,
-        etag,
-        transaction,
-      };
     case "conflict":
     case "revision":
+      // A document's body is never null; the kind, copied from the draft, keeps that true.
       return {
         kind: draft.kind,
         id: draft.id,
@@ -200,7 +190,7 @@ function stamp(draft: ItemDraft, etag: number, transaction: number): StoredItem 
         attachments: draft.attachments,
         etag,
         transaction,
-      };
+      } as StoredItem;
     case "tombstone":
       return {
         kind: draft.kind,
