@@ -41,7 +41,8 @@ const openBracket = 0x5b;
 const closeBracket = 0x5d;
 
 const utf8 = new TextEncoder();
-const utf8Text = new TextDecoder();
+// ignoreBOM: a key may start with U+FEFF, which a default TextDecoder would drop as a byte order mark.
+const utf8Text = new TextDecoder("utf-8", { ignoreBOM: true });
 
 export function readU32(bytes: Uint8Array, at: number): number {
   return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;

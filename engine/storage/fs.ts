@@ -839,7 +839,8 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
 
   private decodeStore(log: Uint8Array, store: string): Map<string, unknown> {
     const out = new Map<string, unknown>();
-    const text = new TextDecoder();
+    // ignoreBOM: the bytes are exactly the value's JSON, and a leading U+FEFF is part of them.
+    const text = new TextDecoder("utf-8", { ignoreBOM: true });
     for (const { key, at, bytes } of this.index.values(store)) {
       out.set(key, decodeValue(text.decode(log.subarray(at, at + bytes))));
     }

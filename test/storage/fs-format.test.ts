@@ -15,7 +15,7 @@ import {
 import { LogIndex } from "../../engine/storage/fs-index.ts";
 import { storageLimits } from "../../engine/storage/storage.ts";
 
-const keys = ["users/1", "", 'quote"d', "back\\slash", "line\nbreak", "tab\t", "\u0000nul", "ключ", "𝄞", "\ud800lone", "é".repeat(70)];
+const keys = ["users/1", "", 'quote"d', "back\\slash", "line\nbreak", "tab\t", "\u0000nul", "ключ", "𝄞", "\ud800lone", "é".repeat(70), "\ufeffbom", "\u2028\u2029"];
 const utf8 = new TextDecoder();
 
 interface Seen {
