@@ -273,6 +273,15 @@ function recover(
     }
     index = new LogIndex();
     replayLog(data, file, dir, index, crc32);
+  } else {
+    // The log may be a compaction's, renamed in just before a crash that came ahead of the
+    // folder's fsync (swapLog). Its name must be durable before anything is appended to it, or a
+    // power cut could bring the old log back without the writes this run acknowledges.
+    try {
+      syncFolder(dir);
+    } catch (error) {
+      throw logError(file, "fsync the folder holding", error);
+    }
   }
   const recovery: FsRecoveryReport = {
     file,
