@@ -34,6 +34,7 @@ export const recordHeaderBytes = 12;
 export type Crc32 = (bytes: Uint8Array, start: number, end: number, crc?: number) => number;
 
 const lineFeed = 0x0a;
+const space = 0x20;
 const quote = 0x22;
 const comma = 0x2c;
 const backslash = 0x5c;
@@ -157,6 +158,10 @@ export class RecordWriter {
     } else {
       bytes[at++] = comma;
       const { written } = utf8.encodeInto(json, bytes.subarray(at));
+      // JSON.stringify never writes a raw line break, but a put's trusted json may (indented
+      // text): one would end the line early and make the record unreadable. In JSON it can only
+      // stand between tokens, where a space means the same.
+      if (json.includes("\n")) blankLineBreaks(bytes, at, at + written);
       placements.push(at, written);
       at += written;
     }
@@ -206,6 +211,13 @@ export class RecordWriter {
     const grown = new Uint8Array(Math.max(needed, this.bytes.length * 2));
     grown.set(this.bytes.subarray(0, this.length));
     this.bytes = grown;
+  }
+}
+
+/** blankLineBreaks turns each line feed in `bytes[start, end)` into a space. */
+function blankLineBreaks(bytes: Uint8Array, start: number, end: number): void {
+  for (let at = bytes.indexOf(lineFeed, start); at !== -1 && at < end; at = bytes.indexOf(lineFeed, at + 1)) {
+    bytes[at] = space;
   }
 }
 

@@ -166,6 +166,22 @@ export function runStorageConformance(
       expect(isRookeryError(await rejection(storage.write([longKey])), "InvalidStorageKey")).toBe(true);
     });
 
+    it("a put's json printed with indentation reads back as what it parses to, after a restart too", async () => {
+      // Trusted text that breaks the promise is stored anyway (StorageOperation); line breaks
+      // between tokens are still JSON, and must not make the storage unreadable.
+      const value = { name: "Oren", tags: ["a", "b"] };
+      const storage = await open();
+      await storage.write([
+        { store: "documents", op: "put", key: "pretty", value, json: JSON.stringify(value, null, 2) },
+        { store: "documents", op: "put", key: "crlf", value: [1], json: "[\r\n1\r\n]" },
+      ]);
+      await storage.write([put("documents", "after", 1)]);
+      const expected = { pretty: value, crlf: [1], after: 1 };
+      expect(Object.fromEntries(await storage.loadStore("documents"))).toEqual(expected);
+      await storage.close();
+      expect(Object.fromEntries(await (await open()).loadStore("documents"))).toEqual(expected);
+    });
+
     it("later operations on the same key in one batch win", async () => {
       const storage = await open();
       await storage.write([put("documents", "k", 1), del("documents", "k"), put("documents", "k", 3)]);
