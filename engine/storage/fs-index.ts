@@ -34,8 +34,8 @@ export class LogIndex {
   private live = 0;
 
   /**
-   * liveBytes is about what a compacted log would take: the value bytes and key characters of
-   * every live key, plus the framing of its line.
+   * liveBytes is about what a compacted log would take: the bytes of every live key's line (its
+   * value, its key as JSON, its store and framing), less the records' headers.
    */
   get liveBytes(): number {
     return this.live;
@@ -54,7 +54,7 @@ export class LogIndex {
       return;
     }
     keys.set(key, { at, bytes, epoch: this.epoch, carriedAt: -1 });
-    this.live += bytes + key.length + store.length + operationFramingChars;
+    this.live += bytes + keyBytes(key) + store.length + operationFramingChars;
   }
 
   delete(store: string, key: string): void {
@@ -62,7 +62,7 @@ export class LogIndex {
     const slot = keys?.get(key);
     if (!keys || !slot) return;
     keys.delete(key);
-    this.live -= slot.bytes + key.length + store.length + operationFramingChars;
+    this.live -= slot.bytes + keyBytes(key) + store.length + operationFramingChars;
     if (keys.size === 0) this.stores.delete(store);
   }
 
@@ -108,4 +108,30 @@ export class LogIndex {
   private position(slot: Slot): number {
     return slot.epoch === this.epoch ? slot.at : slot.carriedAt;
   }
+}
+
+/**
+ * keyBytes is what `key` takes between its quotes in a line: UTF-8 with JSON's escapes. Counting
+ * characters instead would make a log of long non-ASCII or escaped keys look twice its live data
+ * even right after a compaction, so automatic compaction would rewrite it after every few writes.
+ */
+function keyBytes(key: string): number {
+  let bytes = 0;
+  for (let index = 0; index < key.length; index++) {
+    const unit = key.charCodeAt(index);
+    if (unit < 0x20) bytes += unit === 0x08 || unit === 0x09 || unit === 0x0a || unit === 0x0c || unit === 0x0d ? 2 : 6;
+    else if (unit === 0x22 || unit === 0x5c) bytes += 2;
+    else if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit < 0xd800 || unit > 0xdfff) bytes += 3;
+    else {
+      const next = key.charCodeAt(index + 1);
+      // A surrogate pair is 4 bytes of UTF-8; a lone surrogate JSON writes as \uXXXX.
+      if (unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        index++;
+      } else bytes += 6;
+    }
+  }
+  return bytes;
 }

@@ -77,6 +77,16 @@ describe("the fs log's line layout", () => {
     for (const { line, key } of seen) expect((JSON.parse(line) as unknown[])[1]).toBe(key);
   });
 
+  it("the index's live size is the bytes the live lines take, whatever the keys hold", () => {
+    // Automatic compaction compares the log with this size, so it must not undercount.
+    const index = new LogIndex();
+    const operations: EncodedOperation[] = [...keys, "\u0007bell\u007f", "ø".repeat(9)].map((key) => ({ store: "documents", key, json: '{"v":"é"}' }));
+    const { bytes, placements } = frame(operations);
+    operations.forEach(({ store, key }, i) => index.put(store, key, placements[2 * i]!, placements[2 * i + 1]!));
+    // The payload is "[\n", each line followed by ",\n" but the last, then "\n]".
+    expect(index.liveBytes).toBe(bytes.length - recordHeaderBytes - 2);
+  });
+
   it("says why a damaged payload is unreadable instead of guessing", () => {
     const reader = new PayloadReader();
     const bad = ['[["documents","k",1]]', '[\n["documents","k",1]]', '[\n["documents","k",1]\n["documents","j"]\n]', '[\n["documents" "k"]\n]', '[\n["documents","k]\n]'];
