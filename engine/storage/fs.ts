@@ -226,7 +226,10 @@ function refuseIfOpen(dir: string): void {
   );
 }
 
-/** recover reads and replays the log, cutting a torn tail and rewriting a legacy log. */
+/**
+ * recover reads and replays the log, cutting a torn tail and rewriting a legacy log, and makes the
+ * log's name durable before anything is appended to it.
+ */
 function recover(
   dir: string,
   options: FsStorageOptions,
