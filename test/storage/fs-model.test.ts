@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SeededRandom, isRookeryError } from "../../engine/core/index.ts";
 import { logFileName, openFsStorage } from "../../engine/storage/node.ts";
-import type { FsStorage, FsStorageOptions, StorageOperation, StorageWarning } from "../../engine/storage/node.ts";
+import type { FsStorage, FsStorageOptions, StorageOperation, StorageValue, StorageWarning } from "../../engine/storage/node.ts";
 
 type State = Map<string, Map<string, unknown>>;
 
@@ -253,7 +253,7 @@ class Run {
     this.batches.push(batch);
   }
 
-  private value(): unknown {
+  private value(): StorageValue {
     const roll = this.random.next();
     const n = this.sequence;
     if (roll < 0.35) return { n, text: this.random.pick(texts), list: [n, null, true] };
