@@ -434,6 +434,23 @@ export function admitBatch(
   return encoded;
 }
 
+/**
+ * takeGroup removes from the front of `queue` the writes one durability point will cover (one
+ * fsync, one IndexedDB transaction): always the first, then as many as fit in `groupBytesMax`
+ * encoded characters. It returns them and their size, which the caller takes off its queue count.
+ */
+export function takeGroup<J extends { readonly batch: EncodedBatch }>(queue: J[], groupBytesMax: number): { group: J[]; chars: number } {
+  const group: J[] = [];
+  let chars = 0;
+  for (const job of queue) {
+    if (group.length > 0 && chars + job.batch.chars > groupBytesMax) break;
+    group.push(job);
+    chars += job.batch.chars;
+  }
+  queue.splice(0, group.length);
+  return { group, chars };
+}
+
 export function overloaded(what: string, queueBytesMax: number): RookeryError {
   return new RookeryError(
     "StorageOverloaded",

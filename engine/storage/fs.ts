@@ -52,7 +52,7 @@ import { dirname, join } from "node:path";
 import * as zlib from "node:zlib";
 import { RookeryError, isRookeryError } from "../core/index.ts";
 import { crc32 as crc32Js } from "./crc32.ts";
-import { admitBatch, checkStoreName, closedError, decodeValue } from "./codec.ts";
+import { admitBatch, checkStoreName, closedError, decodeValue, takeGroup } from "./codec.ts";
 import type { EncodedBatch, EncodedOperation } from "./codec.ts";
 import { Compactor } from "./fs-compaction.ts";
 import { errorCode, folderError, logEndsEarly, logError, messageOf, notWritable } from "./fs-errors.ts";
@@ -528,14 +528,7 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
   }
 
   private commitGroup(): void {
-    const group: WriteJob[] = [];
-    let chars = 0;
-    for (const job of this.jobs) {
-      if (group.length > 0 && chars + job.batch.chars > this.limits.groupBytesMax) break;
-      group.push(job);
-      chars += job.batch.chars;
-    }
-    this.jobs.splice(0, group.length);
+    const { group, chars } = takeGroup(this.jobs, this.limits.groupBytesMax);
     this.queuedChars -= chars;
     this.writer.clear(scratchBytesKeep);
     this.placements.length = 0;

@@ -22,7 +22,7 @@
 import { wrap } from "idb";
 import type { DBSchema, IDBPDatabase } from "idb";
 import { RookeryError } from "../core/index.ts";
-import { admitBatch, checkStoreName, closedError, decodeValue } from "./codec.ts";
+import { admitBatch, checkStoreName, closedError, decodeValue, takeGroup } from "./codec.ts";
 import type { EncodedBatch } from "./codec.ts";
 import { storageLimits } from "./storage.ts";
 import type {
@@ -201,15 +201,8 @@ export class IndexedDbStorage<S extends object = AnySchema> implements Storage<S
   /** pump commits queued batches, one group per transaction, until the queue is empty. */
   private async pump(): Promise<void> {
     while (this.queue.length > 0 && !this.closed) {
-      const group: Job[] = [];
-      let bytes = 0;
-      for (const job of this.queue) {
-        if (group.length > 0 && bytes + job.batch.chars > this.limits.groupBytesMax) break;
-        group.push(job);
-        bytes += job.batch.chars;
-      }
-      this.queue.splice(0, group.length);
-      this.queuedBytes -= bytes;
+      const { group, chars } = takeGroup(this.queue, this.limits.groupBytesMax);
+      this.queuedBytes -= chars;
       try {
         await this.commit(group);
       } catch (error) {
