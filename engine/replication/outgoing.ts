@@ -3,6 +3,7 @@ import type { StoredItem } from "../database/index.ts";
 import { replicationLimits, type ReplicationLimits } from "./limits.ts";
 import type { ReplicatedTransaction, ReplicationAck, ReplicationBatch } from "./messages.ts";
 import type { ReplicationSource } from "./ports.ts";
+import { packBatch, type ReplicationWireBatch } from "./wire.ts";
 
 /** BatchHeader names the database and the two ends of a replication connection. */
 export interface BatchHeader {
@@ -126,8 +127,10 @@ export class OutgoingReplication {
   private readonly limits: ReplicationLimits;
   private acceptedEtag: number;
   private inFlight: ReplicationBatch | undefined;
-  /** The batch after the one in flight, built while waiting for its ack (see prepareNext). */
-  private prepared: ReplicationBatch | undefined;
+  /** The in-flight batch's wire form, when it was packed ahead (see wireOf). */
+  private inFlightWire: ReplicationWireBatch | undefined;
+  /** The batch after the one in flight and its wire form, made while waiting for the ack. */
+  private prepared: { readonly batch: ReplicationBatch; readonly wire: ReplicationWireBatch } | undefined;
 
   constructor(options: OutgoingReplicationOptions) {
     if (!isNodeTag(options.from) || !isNodeTag(options.to) || options.from === options.to) {
@@ -170,9 +173,9 @@ export class OutgoingReplication {
     if (this.inFlight !== undefined) return undefined;
     const prepared = this.prepared;
     this.prepared = undefined;
-    this.inFlight = prepared?.afterEtag === this.acceptedEtag
-      ? prepared
-      : buildBatch(source, this.header, this.acceptedEtag, this.limits);
+    const usable = prepared?.batch.afterEtag === this.acceptedEtag;
+    this.inFlight = usable ? prepared.batch : buildBatch(source, this.header, this.acceptedEtag, this.limits);
+    this.inFlightWire = usable ? prepared.wire : undefined;
     return this.inFlight;
   }
 
@@ -182,13 +185,17 @@ export class OutgoingReplication {
    * the other (a node catching up receives batch after batch). Still one batch in flight, as in
    * RavenDB. The prepared batch is the items' state when it was built; anything written since has
    * a later etag and follows in a later batch. It is used only if the ack lands exactly at its
-   * start; a gap, a reconnect or a retry throws it away. Returns it (undefined when there is
-   * nothing more to send yet), so the caller can get its wire form ready too.
+   * start; a gap, a reconnect or a retry throws it away. Its wire form is packed now too.
    */
-  prepareNext(source: ReplicationSource): ReplicationBatch | undefined {
-    if (this.inFlight === undefined) return undefined;
-    this.prepared ??= buildBatch(source, this.header, this.inFlight.lastEtag, this.limits);
-    return this.prepared;
+  prepareNext(source: ReplicationSource): void {
+    if (this.inFlight === undefined || this.prepared !== undefined) return;
+    const batch = buildBatch(source, this.header, this.inFlight.lastEtag, this.limits);
+    if (batch !== undefined) this.prepared = { batch, wire: packBatch(batch) };
+  }
+
+  /** wireOf returns what to post for `batch`: its wire form packed ahead, or packed now. */
+  wireOf(batch: ReplicationBatch): ReplicationWireBatch {
+    return batch === this.inFlight && this.inFlightWire !== undefined ? this.inFlightWire : packBatch(batch);
   }
 
   /**
@@ -217,6 +224,7 @@ export class OutgoingReplication {
   /** retry forgets the unacknowledged batch (lost, or the connection broke) to build it again. */
   retry(): void {
     this.inFlight = undefined;
+    this.inFlightWire = undefined;
     this.prepared = undefined;
   }
 

@@ -1,7 +1,7 @@
 import type { NodeTag } from "../core/index.ts";
 import type { DatabaseRecord } from "../cluster/index.ts";
 import type { DatabaseInstance, DatabaseSettings, PersistenceBatch, RevisionsConfiguration as InstanceRevisions } from "../database/index.ts";
-import { answerConnect, OutgoingReplication, packBatch, receiveBatch, unpackBatch, WriteAssuranceWait } from "../replication/index.ts";
+import { answerConnect, OutgoingReplication, receiveBatch, unpackBatch, WriteAssuranceWait } from "../replication/index.ts";
 import type { DestinationCursor, ReplicationAck, ReplicationBatch, ReplicationConnect, ReplicationLimits, ReplicationWireBatch, ReplicationWireMessage, WriteAssuranceOutcome } from "../replication/index.ts";
 import type { StorageWrite } from "./ports.ts";
 
@@ -14,8 +14,6 @@ export interface HostedDatabaseEvents {
 
 interface Destination {
   readonly connection: OutgoingReplication;
-  /** The wire form of the batch prepared to follow the one in flight, packed in advance. */
-  prepared: { readonly batch: ReplicationBatch; readonly wire: ReplicationWireBatch } | undefined;
   connected: boolean;
   lastSentMs: number;
   lastAck: { readonly lastAcceptedEtag: number; readonly changeVector: string } | undefined;
@@ -104,7 +102,7 @@ export class HostedDatabase {
       const connection = new OutgoingReplication({
         database: this.name, from: this.tag, to: tag, limits: this.limits, ...(cursor ? { cursor } : {}),
       });
-      this.destinations.set(tag, { connection, prepared: undefined, connected: false, lastSentMs: -Infinity, lastAck: undefined });
+      this.destinations.set(tag, { connection, connected: false, lastSentMs: -Infinity, lastAck: undefined });
     }
     this.pump(nowMs, Infinity);
   }
@@ -129,11 +127,10 @@ export class HostedDatabase {
       const batch = destination.connection.nextBatch(this.instance);
       if (!batch) continue;
       destination.lastSentMs = nowMs;
-      this.events.send(tag, destination.prepared?.batch === batch ? destination.prepared.wire : packBatch(batch));
+      this.events.send(tag, destination.connection.wireOf(batch));
       this.events.batchSent(batch);
       // The next batch is built and packed now, while the destination applies this one.
-      const next = destination.connection.prepareNext(this.instance);
-      destination.prepared = next ? { batch: next, wire: packBatch(next) } : undefined;
+      destination.connection.prepareNext(this.instance);
     }
   }
 
