@@ -1,20 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { isRookeryError } from "../../engine/core/index.ts";
+import { refusal } from "../database/helpers.ts";
 import { Group, visibleState } from "./driver.ts";
 
-function conflictError(action: () => unknown): {
-  code: string;
-  message: string;
-  details: Readonly<Record<string, unknown>>;
-} {
-  try {
-    action();
-  } catch (error) {
-    if (isRookeryError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected the read to report a conflict");
-}
 
 describe("conflicts", () => {
   it("concurrent writes to users/1 on A and B resolve to the latest on both", () => {
@@ -70,7 +57,7 @@ describe("conflicts", () => {
     group.write("B", { puts: [{ id: "users/1", body: { name: "on B" } }] }, 200);
     group.settle();
     for (const tag of ["A", "B"]) {
-      const error = conflictError(() => group.node(tag).get("users/1"));
+      const error = refusal(() => group.node(tag).get("users/1"));
       expect(error.code).toBe("DocumentConflict");
       expect(error.message).toContain("users/1");
       expect(error.message).toContain("A:1-dbAid");
@@ -92,7 +79,7 @@ describe("conflicts", () => {
     group.write("A", { puts: [{ id: "users/1", body: { v: "a" } }] }, 1);
     group.write("B", { puts: [{ id: "users/1", body: { v: "b" } }] }, 2);
     group.settle();
-    const error = conflictError(() =>
+    const error = refusal(() =>
       group.write(
         "A",
         { puts: [{ id: "users/1", body: {}, expectedChangeVector: "A:1-dbAid" }] },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { isRookeryError } from "../../engine/core/index.ts";
 import { packBatch, receiveBatch, unpackBatch } from "../../engine/replication/index.ts";
 import type { ReplicationWireBatch } from "../../engine/replication/index.ts";
+import { refusal } from "../database/helpers.ts";
 import { Group } from "./driver.ts";
 
 describe("replication batches on the wire", () => {
@@ -53,14 +53,9 @@ describe("replication batches on the wire", () => {
       transactions: wire.transactions.map((tx, k) => k === 1 ? { ...tx, items: tx.items.map((item) => ({ ...item, bodyJson })) } : tx) as ReplicationWireBatch["transactions"],
     });
     for (const [bodyJson, why] of [["{not json", "not valid JSON"], ["[1,2]", "not a JSON object"], [42, "not JSON text"]] as const) {
-      let error: unknown;
-      try {
-        unpackBatch(broken(bodyJson));
-      } catch (caught) {
-        error = caught;
-      }
-      expect(isRookeryError(error, "InvalidReplicationBatch")).toBe(true);
-      expect((error as Error).message).toContain(`the body of "users/2" is ${why}`);
+      const error = refusal(() => unpackBatch(broken(bodyJson)));
+      expect(error.code).toBe("InvalidReplicationBatch");
+      expect(error.message).toContain(`the body of "users/2" is ${why}`);
     }
     expect(group.node("B").get("users/1")).toBeUndefined();
   });
