@@ -14,6 +14,9 @@
  *   a re-election after the leader is killed (which waits one; the timeout is reported apart);
  * - client request round trips through the host port and through Comlink.
  * `targets` lists the issue's "Done when" lines, each with its limit, value, ratio and `met`.
+ * `floors` (floors.ts) says how much of each target the machine itself takes: a bare one-way hop
+ * of a one-document batch, a server with no database, and, during the catch-up, how busy every
+ * thread of the process was.
  */
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,24 +26,10 @@ import { WorkerCluster } from "../../engine/runtime/host/index.ts";
 import { nodePlatform } from "../../engine/runtime/host/node-platform.ts";
 import type { ServerRequest } from "../../engine/server/index.ts";
 import { serverTimingDefault } from "../../engine/server/timing.ts";
+import { bareHop, moduleUrl, round, serverWriteFloor, stats, threadTimes, threadUse, type Stats, type ThreadUse } from "./floors.ts";
 import { appendGroups } from "./raw-io.ts";
 
 const url = (n: number): string => `http://127.0.0.${n}:8080`;
-
-function round(value: number, digits = 3): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
-}
-
-type Stats = { median: number; p99: number; n: number };
-
-function stats(samples: readonly number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-  return { median: round(at(0.5)), p99: round(at(0.99)), n: sorted.length };
-}
-
-const moduleUrl = (code: string): string => `data:text/javascript,${encodeURIComponent(code)}`;
 
 // The pinger measures `count` round trips over the port it is given and posts the times (ms),
 // back to back, or `gapMs` apart (both threads idle in between, as between two lag samples).
@@ -208,7 +197,7 @@ function rawGroupCommit(dir: string, records: number, runMs: number): { recordsP
  * B can read the last document written (B's clock; replication keeps etag order, so the last
  * document is the last to arrive). Includes the Raft commit of the topology change.
  */
-export async function catchUp(storage: "memory" | "fs", dataDir: string | undefined, docs: number): Promise<{ ms: number; docsPerSecond: number; countOnB: number }> {
+export async function catchUp(storage: "memory" | "fs", dataDir: string | undefined, docs: number): Promise<{ ms: number; docsPerSecond: number; countOnB: number; threads: ThreadUse | null }> {
   const cluster = await WorkerCluster.start({ platform: nodePlatform, servers: 2, storage, ...(dataDir ? { dataDir } : {}) });
   try {
     await request(cluster, url(1), { type: "add-node", url: url(2) });
@@ -219,16 +208,18 @@ export async function catchUp(storage: "memory" | "fs", dataDir: string | undefi
       await request(cluster, url(1), { type: "batch", database: "Sync", transaction: { puts: Array.from({ length: 100 }, (_, d) => pouchDoc(k * 100 + d)) } });
     }
     const lastId = pouchDoc(docs - 1).id;
+    const threadsBefore = threadTimes();
     const started = cluster.nowMs();
     await request(cluster, url(1), { type: "add-database-node", database: "Sync", tag: "B" });
     // B hosts the database once it applies the topology change; watch from then on.
     await cluster.waitFor((c) => (c.describe().documents["B"]?.["Sync"] !== undefined) || false, { timeoutMs: 30_000, what: "B to host Sync" }).catch(() => {});
     const seen = await cluster.watchWrite("B", "Sync", lastId, 60_000);
     if (seen === null) throw new Error("B never caught up");
+    const threads = threadUse(threadsBefore, threadTimes(), cluster.nowMs() - started);
     const ms = seen.visibleAtMs - started;
     await cluster.refresh();
     const countOnB = cluster.describe().documents["B"]?.["Sync"]?.length ?? 0;
-    return { ms: round(ms, 1), docsPerSecond: Math.round(docs / (ms / 1000)), countOnB };
+    return { ms: round(ms, 1), docsPerSecond: Math.round(docs / (ms / 1000)), countOnB, threads };
   } finally {
     await cluster.stop();
   }
@@ -240,7 +231,7 @@ function pouchDoc(n: number): { id: string; body: { n: number; pad: string } } {
 }
 
 /** pouchCatchUp: the same documents in one in-memory PouchDB, replicated to an empty one. */
-export async function pouchCatchUp(docs: number): Promise<{ ms: number; docsPerSecond: number; countOnB: number }> {
+export async function pouchCatchUp(docs: number): Promise<{ ms: number; docsPerSecond: number; countOnB: number; threads: ThreadUse | null }> {
   const PouchDB = (await import("pouchdb-core")).default;
   const memory = (await import("pouchdb-adapter-memory")).default;
   const replication = (await import("pouchdb-replication")).default;
@@ -255,11 +246,13 @@ export async function pouchCatchUp(docs: number): Promise<{ ms: number; docsPerS
         return { _id: doc.id, ...doc.body };
       }));
     }
+    const threadsBefore = threadTimes();
     const started = performance.now();
     await PouchDB.replicate(a, b);
     const ms = performance.now() - started;
+    const threads = threadUse(threadsBefore, threadTimes(), ms);
     const countOnB = (await b.info()).doc_count;
-    return { ms: round(ms, 1), docsPerSecond: Math.round(docs / (ms / 1000)), countOnB };
+    return { ms: round(ms, 1), docsPerSecond: Math.round(docs / (ms / 1000)), countOnB, threads };
   } finally {
     await a.destroy();
     await b.destroy();
@@ -348,6 +341,7 @@ export async function benchWorkers(): Promise<Record<string, unknown>> {
     await WorkerCluster.start({ platform: nodePlatform, servers: 1, storage: "memory" }).then((c) => c.stop());
     const raw = await rawRoundTrip(5_000);
     const rawPaced = await rawRoundTrip(500, 1);
+    const hop = await bareHop(1_000, 300);
     const fsync = oneFsync(root, 500);
     const skewUs = await clockSkewUs(4);
 
@@ -379,6 +373,7 @@ export async function benchWorkers(): Promise<Record<string, unknown>> {
     // The limit, right after: the same bytes per fsync as `writers` transactions of 100 1 KB
     // documents (what the server's group commit can gather at most), and 100 (one transaction).
     const rawGroupAll = rawGroupCommit(root, writers * 100, 1_000);
+    const writeFloor = serverWriteFloor(root, writers, 1_000);
     const rawGroup100 = rawGroupCommit(root, 100, 1_000);
 
     const timing = serverTimingDefault;
@@ -417,7 +412,25 @@ export async function benchWorkers(): Promise<Record<string, unknown>> {
         fromClientSend: "from the host posting the write to A to B finding it readable (adds the host→A hop and A's request handling)",
         writeThroughput: "documents/s acknowledged durable (fs, fdatasync) by one worker server to concurrent clients on the host port",
         catchUp: "from the add-database-node request (host) to B reading the last of 10,000 documents (B's clock); Raft commit of the topology change included",
+        floorHop: "one-way time of a replication batch carrying one 1 KB document between two bare web-worker threads (no Rookery code), one per millisecond, epoch clocks; and the paced round trip of the same pair",
+        floorServerWrite: "documents/s of a server with no database: decode each transaction of 100 1 KB documents (structured clone), print each body, frame and checksum it, one append + fdatasync per group of 8 transactions",
+        catchUpThreads: "CPU ms of every thread of the process during the catch-up window (Linux schedstat): all threads, the busiest one and its time waiting for a CPU, and the rest (the other server, the host, V8's compiler and GC threads)",
         coldStart: "spawn + storage open + connect 5 workers; form = 4 add-node operations until all five follow A; reelection = leader killed until the 4 others agree on a new one (includes an election timeout)",
+      },
+      floors: {
+        hop: {
+          oneDocumentBatchMs: hop.hopMs,
+          pacedRoundTripSamePairMs: hop.pacedRoundTripMs,
+          hopInTargetRtt: { median: inRtt(hop.hopMs.median), p99: inRtt(hop.hopMs.p99) },
+          lagMedianLeftForServerWorkMs: round(2 * rtt - hop.hopMs.median, 4),
+        },
+        serverWrite: {
+          ...writeFloor,
+          ofRawGroupCommit: round(writeFloor.docsPerSecond / rawGroupLimit, 3),
+          // 30% of the raw limit leaves 1/(0.3 × raw) per document; the floor spends 1/floor of it.
+          databaseUsPerDocumentAt30Percent: round(1e6 / (0.3 * rawGroupLimit) - 1e6 / writeFloor.docsPerSecond, 2),
+          serverUsPerDocumentNow: round(1e6 / throughput.docsPerSecond, 2),
+        },
       },
       limits: { rawPortRoundTripMs: raw, rawPortRoundTripPacedMs: rawPaced, targetRoundTripMs: rtt, fsync1KbMs: fsync, threadClockSkewUs: skewUs, rawGroupCommit: { [`records${writers * 100}`]: rawGroupAll, records100: rawGroup100 } },
       targets,
