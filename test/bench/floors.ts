@@ -4,11 +4,11 @@
  * cannot avoid, with no Rookery code in it:
  * - hop: one replication batch carrying one 1 KB document, posted from one bare worker thread to
  *   another, one per millisecond (the pace of the lag samples), timed on the two threads' epoch
- *   clocks; next to the paced round trip of a small message on the same pair of threads;
+ *   clocks;
  * - serverWrite: receiving transactions of 100 1 KB documents (structured-clone decode), printing
  *   each body once, checksumming it into a log buffer, and one append + fdatasync per group of
  *   `writers` transactions: a server with no database in it;
- * - threadCpu: CPU time and time spent waiting for a CPU of every thread of this process between
+ * - threadTimes and threadUse: CPU time and time spent waiting for a CPU of every thread of this process between
  *   two snapshots (Linux /proc schedstat), which shows how busy the cores were during a window.
  */
 import { closeSync, fdatasyncSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
@@ -32,15 +32,13 @@ export function stats(samples: readonly number[]): Stats {
 
 export const moduleUrl = (code: string): string => `data:text/javascript,${encodeURIComponent(code)}`;
 
-// The sender first pings `pings` times (paced), then posts `hops` batches, one per millisecond,
-// each stamped with its epoch time just before postMessage. The receiver answers pings and posts
-// each batch's one-way time (its epoch clock minus the stamp) to the host.
+// The sender posts `hops` batches, one per millisecond, each stamped with its epoch time just
+// before postMessage; the receiver posts each batch's one-way time (its epoch clock minus the
+// stamp) to the host.
 const hopSender = moduleUrl(`
   self.addEventListener("message", (event) => {
-    const { port, pings, hops } = event.data;
+    const { port, hops } = event.data;
     const pad = "p".repeat(1000);
-    const rtts = [];
-    let t0 = 0;
     let sent = 0;
     const hop = () => {
       sent++;
@@ -48,16 +46,10 @@ const hopSender = moduleUrl(`
         lastModifiedMs: performance.timeOrigin + performance.now(), bodyJson: JSON.stringify({ i: sent, pad }), attachments: [], etag: sent, transaction: sent };
       const batch = { type: "replication-wire-batch", database: "Lag", from: "A", to: "B", sourceDatabaseId: "AaaaAaaaAaaaAaaaAaaaAa",
         afterEtag: sent - 1, lastEtag: sent, transactions: [{ transaction: sent, items: [item] }] };
-      port.postMessage({ kind: "batch", atMs: performance.timeOrigin + performance.now(), batch });
+      port.postMessage({ atMs: performance.timeOrigin + performance.now(), batch });
       if (sent < hops) setTimeout(hop, 1);
     };
-    const ping = () => { t0 = performance.now(); port.postMessage({ kind: "ping" }); };
-    port.onmessage = () => {
-      rtts.push(performance.now() - t0);
-      if (rtts.length < pings) setTimeout(ping, 1);
-      else { self.postMessage({ rtts }); setTimeout(hop, 1); }
-    };
-    ping();
+    hop();
   });
 `);
 const hopReceiver = moduleUrl(`
@@ -65,37 +57,26 @@ const hopReceiver = moduleUrl(`
     const { port, hops } = event.data;
     const times = [];
     port.onmessage = (message) => {
-      const data = message.data;
-      if (data.kind === "ping") { port.postMessage({ kind: "pong" }); return; }
-      times.push(performance.timeOrigin + performance.now() - data.atMs);
-      if (times.length === hops) self.postMessage({ times });
+      times.push(performance.timeOrigin + performance.now() - message.data.atMs);
+      if (times.length === hops) self.postMessage(times);
     };
     self.postMessage("ready");
   });
 `);
 
-/** bareHop: the one-way time of a 1-document batch between two bare threads, and their paced round trip. */
-export async function bareHop(hops: number, pings: number): Promise<{ hopMs: Stats; pacedRoundTripMs: Stats }> {
+/** bareHop: the one-way time of a 1-document batch between two bare threads, one per millisecond. */
+export async function bareHop(hops: number): Promise<Stats> {
   const sender = new Worker(hopSender, { type: "module" });
   const receiver = new Worker(hopReceiver, { type: "module" });
   try {
     const { port1, port2 } = new MessageChannel();
-    const replies = (worker: InstanceType<typeof Worker>, key: "rtts" | "times") =>
-      new Promise<number[]>((resolve) => worker.addEventListener("message", (event: MessageEvent<Record<string, number[]>>) => {
-        const values = event.data[key];
-        if (values) resolve(values);
-      }));
     const ready = new Promise<void>((resolve) => receiver.addEventListener("message", () => resolve(), { once: true }));
     receiver.postMessage({ port: port2, hops }, [port2]);
     await ready;
-    const times = replies(receiver, "times");
-    const rtts = replies(sender, "rtts");
-    sender.postMessage({ port: port1, pings, hops }, [port1]);
-    // The first tenth of each series runs while the threads warm up.
-    return {
-      pacedRoundTripMs: stats((await rtts).slice(Math.floor(pings / 10))),
-      hopMs: stats((await times).slice(Math.floor(hops / 10))),
-    };
+    const times = new Promise<number[]>((resolve) => receiver.addEventListener("message", (event: MessageEvent<number[]>) => resolve(event.data)));
+    sender.postMessage({ port: port1, hops }, [port1]);
+    // The first tenth runs while the threads warm up.
+    return stats((await times).slice(Math.floor(hops / 10)));
   } finally {
     sender.terminate();
     receiver.terminate();

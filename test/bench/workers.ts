@@ -341,7 +341,7 @@ export async function benchWorkers(): Promise<Record<string, unknown>> {
     await WorkerCluster.start({ platform: nodePlatform, servers: 1, storage: "memory" }).then((c) => c.stop());
     const raw = await rawRoundTrip(5_000);
     const rawPaced = await rawRoundTrip(500, 1);
-    const hop = await bareHop(1_000, 300);
+    const hop = await bareHop(1_000);
     const fsync = oneFsync(root, 500);
     const skewUs = await clockSkewUs(4);
 
@@ -412,17 +412,16 @@ export async function benchWorkers(): Promise<Record<string, unknown>> {
         fromClientSend: "from the host posting the write to A to B finding it readable (adds the host→A hop and A's request handling)",
         writeThroughput: "documents/s acknowledged durable (fs, fdatasync) by one worker server to concurrent clients on the host port",
         catchUp: "from the add-database-node request (host) to B reading the last of 10,000 documents (B's clock); Raft commit of the topology change included",
-        floorHop: "one-way time of a replication batch carrying one 1 KB document between two bare web-worker threads (no Rookery code), one per millisecond, epoch clocks; and the paced round trip of the same pair",
+        floorHop: "one-way time of a replication batch carrying one 1 KB document between two bare web-worker threads (no Rookery code), one per millisecond, epoch clocks",
         floorServerWrite: "documents/s of a server with no database: decode each transaction of 100 1 KB documents (structured clone), print each body, frame and checksum it, one append + fdatasync per group of 8 transactions",
         catchUpThreads: "CPU ms of every thread of the process during the catch-up window (Linux schedstat): all threads, the busiest one and its time waiting for a CPU, and the rest (the other server, the host, V8's compiler and GC threads)",
         coldStart: "spawn + storage open + connect 5 workers; form = 4 add-node operations until all five follow A; reelection = leader killed until the 4 others agree on a new one (includes an election timeout)",
       },
       floors: {
         hop: {
-          oneDocumentBatchMs: hop.hopMs,
-          pacedRoundTripSamePairMs: hop.pacedRoundTripMs,
-          hopInTargetRtt: { median: inRtt(hop.hopMs.median), p99: inRtt(hop.hopMs.p99) },
-          lagMedianLeftForServerWorkMs: round(2 * rtt - hop.hopMs.median, 4),
+          oneDocumentBatchMs: hop,
+          hopInTargetRtt: { median: inRtt(hop.median), p99: inRtt(hop.p99) },
+          lagMedianLeftForServerWorkMs: round(2 * rtt - hop.median, 4),
         },
         serverWrite: {
           ...writeFloor,
