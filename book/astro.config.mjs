@@ -20,7 +20,8 @@ const noFsStorageInBrowsers = {
   name: "rookery-no-fs-storage-in-browsers",
   enforce: "pre",
   resolveId(source, importer) {
-    if (importer && /engine[\\/]/.test(importer) && /storage\/node\.ts$/.test(source)) return "\0rookery-no-fs-storage";
+    if (importer && /engine[\\/]/.test(importer) && /storage\/node\.ts$/.test(source))
+      return "\0rookery-no-fs-storage";
     return null;
   },
   load(id) {
@@ -42,7 +43,10 @@ export default defineConfig({
   trailingSlash: "always",
   // Playground servers run in module workers that import each other's chunks (book-anchors §2:
   // Vite's default iife worker format cannot code-split).
-  vite: { worker: { format: "es", plugins: () => [noFsStorageInBrowsers] }, plugins: [noFsStorageInBrowsers] },
+  vite: {
+    worker: { format: "es", plugins: () => [noFsStorageInBrowsers] },
+    plugins: [noFsStorageInBrowsers],
+  },
   integrations: [
     // Only the playground's islands are Preact; nothing else on a page hydrates.
     preact({ include: ["../playground/**/*.tsx"] }),
@@ -87,7 +91,10 @@ export default defineConfig({
             chapter("supervisor", "The supervisor"),
           ],
         },
-        { label: "Under the hood", items: [{ label: "Inside the engine", link: "/engine/inside/" }] },
+        {
+          label: "Under the hood",
+          items: [{ label: "Inside the engine", link: "/engine/inside/" }],
+        },
         {
           label: "Exercises",
           items: [

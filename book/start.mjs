@@ -7,12 +7,17 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const astroBin = join(dirname(createRequire(import.meta.url).resolve("astro/package.json")), "astro.js");
+const astroBin = join(
+  dirname(createRequire(import.meta.url).resolve("astro/package.json")),
+  "astro.js",
+);
 const port = process.env.PORT ?? "4321";
 const host = "127.0.0.1";
 const base = process.env.BASE_PATH ?? "/";
 
-console.log(`Rookery book: starting on http://${host}:${port}${base.startsWith("/") ? base : `/${base}`}`);
+console.log(
+  `Rookery book: starting on http://${host}:${port}${base.startsWith("/") ? base : `/${base}`}`,
+);
 const child = spawn(
   process.execPath,
   [astroBin, "dev", "--root", here, "--host", host, "--port", port, ...process.argv.slice(2)],

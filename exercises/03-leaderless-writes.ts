@@ -1,12 +1,29 @@
 /**
  * Exercise 3: lose the leader while Spade keeps taking writes ("Kicking the tires of your RavenDB Cluster").
  */
-import { fail, idsOn, inSolution, leaderlessIntervals, list, pass, requestsOf, within } from "./history.ts";
+import {
+  fail,
+  idsOn,
+  inSolution,
+  leaderlessIntervals,
+  list,
+  pass,
+  requestsOf,
+  within,
+} from "./history.ts";
 import { createOn, joinAll, put } from "./setup.ts";
 import type { Exercise } from "./types.ts";
 
 /** Request types that are cluster-wide operations (Raft commands): they need a majority. */
-export const clusterWideTypes = new Set(["add-node", "remove-node", "create-database", "delete-database", "add-database-node", "set-revisions", "set-conflict-resolution"]);
+export const clusterWideTypes = new Set([
+  "add-node",
+  "remove-node",
+  "create-database",
+  "delete-database",
+  "add-database-node",
+  "set-revisions",
+  "set-conflict-resolution",
+]);
 
 /** leaderlessWrites: kill A of two, see the cluster stall and the database carry on, then heal. */
 export const leaderlessWrites: Exercise = {
@@ -18,10 +35,10 @@ export const leaderlessWrites: Exercise = {
     "cluster-wide operations are refused — try one (create a database) and catch the error. The database layer does not " +
     "care: write users/3 to Spade while there is no leader. Then restart A, let a leader be elected again, and watch users/3 reach A.",
   hints: [
-    "cluster.kill(\"A\") crashes a server; cluster.restart(\"A\") brings it back from its disk.",
+    'cluster.kill("A") crashes a server; cluster.restart("A") brings it back from its disk.',
     "Wrap the cluster-wide operation in try/catch: its error says how many nodes it needed and how many it could reach.",
     "The store fails over to B on its own when A does not answer; session.store(...) then await session.saveChanges().",
-    "cluster.waitFor((c) => …) until some server's role is \"leader\", then until describe().documents.A.Spade includes users/3.",
+    'cluster.waitFor((c) => …) until some server\'s role is "leader", then until describe().documents.A.Spade includes users/3.',
   ],
   start: {
     servers: 2,
@@ -37,17 +54,27 @@ export const leaderlessWrites: Exercise = {
       id: "no-leader",
       description: "the cluster lost its leader (no server led for a while)",
       check: (record) => {
-        const gaps = leaderlessIntervals(record).filter((i) => i.fromMs >= record.solutionStartedAtMs);
+        const gaps = leaderlessIntervals(record).filter(
+          (i) => i.fromMs >= record.solutionStartedAtMs,
+        );
         const first = gaps[0];
-        return first ? pass(`no leader from ${Math.round(first.fromMs)} ms to ${Math.round(first.toMs)} ms (virtual)`) : fail("there was a leader all along");
+        return first
+          ? pass(
+              `no leader from ${Math.round(first.fromMs)} ms to ${Math.round(first.toMs)} ms (virtual)`,
+            )
+          : fail("there was a leader all along");
       },
     },
     {
       id: "cluster-op-refused",
       description: "a cluster-wide operation was refused for want of a majority",
       check: (record) => {
-        const refused = inSolution(record.requests).find((r) => clusterWideTypes.has(r.type) && !r.ok && r.code === "NoLeader");
-        return refused ? pass(`${refused.type} on ${refused.tag}: ${refused.message ?? refused.code}`) : fail("no cluster-wide operation was tried while there was no leader");
+        const refused = inSolution(record.requests).find(
+          (r) => clusterWideTypes.has(r.type) && !r.ok && r.code === "NoLeader",
+        );
+        return refused
+          ? pass(`${refused.type} on ${refused.tag}: ${refused.message ?? refused.code}`)
+          : fail("no cluster-wide operation was tried while there was no leader");
       },
     },
     {
@@ -55,21 +82,32 @@ export const leaderlessWrites: Exercise = {
       description: "users/3 was written to Spade while there was no leader",
       check: (record) => {
         const gaps = leaderlessIntervals(record);
-        const writes = requestsOf(record, "batch", "Spade").filter((r) => r.ok && (r.puts ?? []).some((p) => p.id === "users/3"));
+        const writes = requestsOf(record, "batch", "Spade").filter(
+          (r) => r.ok && (r.puts ?? []).some((p) => p.id === "users/3"),
+        );
         const during = writes.find((r) => within(gaps, r.doneAtMs));
-        if (during) return pass(`node ${during.tag} took users/3 at ${Math.round(during.doneAtMs)} ms, with no leader in the cluster`);
-        return writes.length > 0 ? fail("users/3 was written, but while there was a leader") : fail("users/3 was never written");
+        if (during)
+          return pass(
+            `node ${during.tag} took users/3 at ${Math.round(during.doneAtMs)} ms, with no leader in the cluster`,
+          );
+        return writes.length > 0
+          ? fail("users/3 was written, but while there was a leader")
+          : fail("users/3 was never written");
       },
     },
     {
       id: "leader-back",
       description: "A is back and the cluster has a leader again",
       check: (record) => {
-        const restarted = inSolution(record.actions).some((a) => a.kind === "restart" && a.target === "A");
+        const restarted = inSolution(record.actions).some(
+          (a) => a.kind === "restart" && a.target === "A",
+        );
         if (!restarted) return fail("A was never restarted");
         const down = record.final.cluster.filter((s) => !s.alive).map((s) => s.tag);
         if (down.length > 0) return fail(`still down: ${list(down)}`);
-        return record.final.leader ? pass(`${record.final.leader} leads term ${record.final.term}`) : fail("no leader at the end");
+        return record.final.leader
+          ? pass(`${record.final.leader} leads term ${record.final.term}`)
+          : fail("no leader at the end");
       },
     },
     {
@@ -77,16 +115,18 @@ export const leaderlessWrites: Exercise = {
       description: "users/3 reached A by replication",
       check: (record) => {
         const ids = idsOn(record, "A", "Spade");
-        return ids.includes("users/3") ? pass(`A holds ${list(ids)}`) : fail(`A holds ${list(ids)}`);
+        return ids.includes("users/3")
+          ? pass(`A holds ${list(ids)}`)
+          : fail(`A holds ${list(ids)}`);
       },
     },
   ],
   solution: {
     steps: [
-      "await cluster.kill(\"A\").",
-      "try { await store.maintenance.createDatabase({ name: \"Rake\" }) } catch (error) { /* NoLeader: needs 2 of 2 nodes */ }",
-      "Open a session, store { name: \"Grace Hopper\" } as users/3 and saveChanges(): the store fails over to B.",
-      "await cluster.restart(\"A\"), then waitFor a leader and for users/3 on A.",
+      'await cluster.kill("A").',
+      'try { await store.maintenance.createDatabase({ name: "Rake" }) } catch (error) { /* NoLeader: needs 2 of 2 nodes */ }',
+      'Open a session, store { name: "Grace Hopper" } as users/3 and saveChanges(): the store fails over to B.',
+      'await cluster.restart("A"), then waitFor a leader and for users/3 on A.',
     ],
     async run(cluster, store) {
       await cluster.kill("A");
@@ -99,8 +139,13 @@ export const leaderlessWrites: Exercise = {
       session.store({ name: "Grace Hopper" }, "users/3");
       await session.saveChanges();
       await cluster.restart("A");
-      await cluster.waitFor((c) => c.servers.some((s) => s.role === "leader"), { timeoutMs: 10_000 });
-      await cluster.waitFor((c) => c.describe().documents["A"]?.["Spade"]?.includes("users/3") ?? false, { timeoutMs: 10_000 });
+      await cluster.waitFor((c) => c.servers.some((s) => s.role === "leader"), {
+        timeoutMs: 10_000,
+      });
+      await cluster.waitFor(
+        (c) => c.describe().documents["A"]?.["Spade"]?.includes("users/3") ?? false,
+        { timeoutMs: 10_000 },
+      );
     },
   },
 };

@@ -9,10 +9,13 @@ import type { Exercise, RunRecord } from "./types.ts";
 function preferredKill(record: RunRecord): { tag: string; atMs: number } | undefined {
   for (const action of inSolution(record.actions)) {
     if (action.kind !== "kill") continue;
-    const known = record.clientEvents.filter((e) => e.type === "topology-updated" && e.atMs <= action.atMs);
+    const known = record.clientEvents.filter(
+      (e) => e.type === "topology-updated" && e.atMs <= action.atMs,
+    );
     const latest = known[known.length - 1];
     const preferred = latest?.type === "topology-updated" ? latest.members[0] : undefined;
-    if (preferred !== undefined && preferred === action.target) return { tag: preferred, atMs: action.atMs };
+    if (preferred !== undefined && preferred === action.target)
+      return { tag: preferred, atMs: action.atMs };
   }
   return undefined;
 }
@@ -42,13 +45,18 @@ export const failover: Exercise = {
   checks: [
     {
       id: "preferred-killed",
-      description: "the node the store preferred was killed after the store had learned the topology",
+      description:
+        "the node the store preferred was killed after the store had learned the topology",
       check: (record) => {
         const kill = preferredKill(record);
         if (kill) return pass(`${kill.tag} was the preferred node when it was killed`);
-        const kills = inSolution(record.actions).filter((a) => a.kind === "kill").map((a) => a.target ?? "?");
+        const kills = inSolution(record.actions)
+          .filter((a) => a.kind === "kill")
+          .map((a) => a.target ?? "?");
         return kills.length > 0
-          ? fail(`you killed ${list(kills)}, but not the node the store preferred at that moment (write something first so the store learns the topology)`)
+          ? fail(
+              `you killed ${list(kills)}, but not the node the store preferred at that moment (write something first so the store learns the topology)`,
+            )
           : fail("no server was killed");
       },
     },
@@ -57,8 +65,12 @@ export const failover: Exercise = {
       description: "the store failed over from the dead node to another one",
       check: (record) => {
         const kill = preferredKill(record);
-        const event = inSolution(record.clientEvents).find((e) => e.type === "failover" && kill !== undefined && e.from === kill.tag);
-        return event?.type === "failover" ? pass(`${event.request}: ${event.from} → ${event.to} (${event.reason})`) : fail("the store never had to fail over");
+        const event = inSolution(record.clientEvents).find(
+          (e) => e.type === "failover" && kill !== undefined && e.from === kill.tag,
+        );
+        return event?.type === "failover"
+          ? pass(`${event.request}: ${event.from} → ${event.to} (${event.reason})`)
+          : fail("the store never had to fail over");
       },
     },
     {
@@ -68,9 +80,14 @@ export const failover: Exercise = {
         const kill = preferredKill(record);
         const operations = inSolution(record.operations).filter((o) => o.kind !== "maintenance");
         const failed = operations.find((o) => !o.ok);
-        if (failed) return fail(`${failed.name} failed: ${failed.code ?? ""} ${failed.message ?? ""}`.trim());
-        const after = operations.find((o) => o.kind === "saveChanges" && kill !== undefined && o.atMs >= kill.atMs);
-        return after ? pass(`saveChanges after the kill was served by ${after.servedBy ?? "?"}`) : fail("no saveChanges after killing the preferred node");
+        if (failed)
+          return fail(`${failed.name} failed: ${failed.code ?? ""} ${failed.message ?? ""}`.trim());
+        const after = operations.find(
+          (o) => o.kind === "saveChanges" && kill !== undefined && o.atMs >= kill.atMs,
+        );
+        return after
+          ? pass(`saveChanges after the kill was served by ${after.servedBy ?? "?"}`)
+          : fail("no saveChanges after killing the preferred node");
       },
     },
     {
@@ -79,12 +96,20 @@ export const failover: Exercise = {
       check: (record) => {
         const kill = preferredKill(record);
         if (!kill) return fail("the preferred node was not killed");
-        const ids = inSolution(record.requests).filter((r) => r.type === "batch" && r.ok && r.atMs >= kill.atMs).flatMap((r) => (r.puts ?? []).map((p) => p.id));
+        const ids = inSolution(record.requests)
+          .filter((r) => r.type === "batch" && r.ok && r.atMs >= kill.atMs)
+          .flatMap((r) => (r.puts ?? []).map((p) => p.id));
         if (ids.length === 0) return fail("nothing was written after the kill");
         const alive = new Set(record.final.cluster.filter((s) => s.alive).map((s) => s.tag));
-        const members = (databaseOf(record, "Spade")?.members ?? []).filter((tag) => alive.has(tag));
-        const missing = members.filter((tag) => !ids.every((id) => idsOn(record, tag, "Spade").includes(id)));
-        return missing.length === 0 ? pass(`${list(ids)} on ${list(members)}`) : fail(`missing on ${list(missing)}`);
+        const members = (databaseOf(record, "Spade")?.members ?? []).filter((tag) =>
+          alive.has(tag),
+        );
+        const missing = members.filter(
+          (tag) => !ids.every((id) => idsOn(record, tag, "Spade").includes(id)),
+        );
+        return missing.length === 0
+          ? pass(`${list(ids)} on ${list(members)}`)
+          : fail(`missing on ${list(missing)}`);
       },
     },
   ],

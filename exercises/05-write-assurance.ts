@@ -7,7 +7,9 @@ import { createOn, joinAll } from "./setup.ts";
 import type { Exercise, RequestRecord, RunRecord } from "./types.ts";
 
 function assuranceFailure(record: RunRecord): RequestRecord | undefined {
-  return requestsOf(record, "batch", "Spade").find((r) => r.writeAssurance !== undefined && !r.ok && r.code === "WriteAssuranceTimeout");
+  return requestsOf(record, "batch", "Spade").find(
+    (r) => r.writeAssurance !== undefined && !r.ok && r.code === "WriteAssuranceTimeout",
+  );
 }
 
 /** writeAssurance: waitForReplicationAfterSaveChanges fails with a sibling down, and the write is there all the same. */
@@ -40,8 +42,12 @@ export const writeAssurance: Exercise = {
       check: (record) => {
         const failure = assuranceFailure(record);
         if (failure) return pass(`${failure.tag}: ${failure.message ?? failure.code}`);
-        const assured = requestsOf(record, "batch", "Spade").filter((r) => r.writeAssurance !== undefined);
-        return assured.length > 0 ? fail("every save with write assurance reached its replicas; make one fail") : fail("no save asked for write assurance");
+        const assured = requestsOf(record, "batch", "Spade").filter(
+          (r) => r.writeAssurance !== undefined,
+        );
+        return assured.length > 0
+          ? fail("every save with write assurance reached its replicas; make one fail")
+          : fail("no save asked for write assurance");
       },
     },
     {
@@ -53,7 +59,9 @@ export const writeAssurance: Exercise = {
         const ids = (failure.puts ?? []).map((p) => p.id);
         const held = idsOn(record, failure.tag, "Spade");
         const missing = ids.filter((id) => !held.includes(id));
-        return missing.length === 0 ? pass(`${failure.tag} holds ${list(ids)}: the write was not rolled back`) : fail(`${failure.tag} does not hold ${list(missing)}`);
+        return missing.length === 0
+          ? pass(`${failure.tag} holds ${list(ids)}: the write was not rolled back`)
+          : fail(`${failure.tag} does not hold ${list(missing)}`);
       },
     },
     {
@@ -66,17 +74,21 @@ export const writeAssurance: Exercise = {
         if (down.length > 0) return fail(`still down at the end: ${list(down)}`);
         const ids = (failure.puts ?? []).map((p) => p.id);
         const members = databaseOf(record, "Spade")?.members ?? [];
-        const missing = members.filter((tag) => !ids.every((id) => idsOn(record, tag, "Spade").includes(id)));
-        return missing.length === 0 ? pass(`${list(ids)} on ${list(members)}`) : fail(`not yet on ${list(missing)}`);
+        const missing = members.filter(
+          (tag) => !ids.every((id) => idsOn(record, tag, "Spade").includes(id)),
+        );
+        return missing.length === 0
+          ? pass(`${list(ids)} on ${list(members)}`)
+          : fail(`not yet on ${list(missing)}`);
       },
     },
   ],
   solution: {
     steps: [
-      "await cluster.kill(\"A\").",
-      "Open a session, store { task: \"Buy milk\" } as tasks/1, call session.advanced.waitForReplicationAfterSaveChanges({ replicas: 1, timeout: 1000 }).",
+      'await cluster.kill("A").',
+      'Open a session, store { task: "Buy milk" } as tasks/1, call session.advanced.waitForReplicationAfterSaveChanges({ replicas: 1, timeout: 1000 }).',
       "try { await session.saveChanges() } catch (error) { /* WriteAssuranceTimeout: reached 0 of 1 */ } — B has the task anyway.",
-      "await cluster.restart(\"A\") and waitFor tasks/1 on A.",
+      'await cluster.restart("A") and waitFor tasks/1 on A.',
     ],
     async run(cluster, store) {
       await cluster.kill("A");
@@ -90,7 +102,10 @@ export const writeAssurance: Exercise = {
         if (!isRookeryError(error, "WriteAssuranceTimeout")) throw error;
       }
       await cluster.restart("A");
-      await cluster.waitFor((c) => c.describe().documents["A"]?.["Spade"]?.includes("tasks/1") ?? false, { timeoutMs: 10_000 });
+      await cluster.waitFor(
+        (c) => c.describe().documents["A"]?.["Spade"]?.includes("tasks/1") ?? false,
+        { timeoutMs: 10_000 },
+      );
     },
   },
 };

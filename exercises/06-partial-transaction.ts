@@ -23,28 +23,43 @@ interface AccountsRead {
 function accountReads(record: RunRecord): AccountsRead[] {
   return requestsOf(record, "get-documents", "Bank").flatMap((r) => {
     if (!r.ok || !accounts.every((id) => r.ids?.includes(id))) return [];
-    const views = r.result as readonly ({ readonly id: string; readonly body: { readonly amount?: unknown } } | null)[];
+    const views = r.result as readonly ({
+      readonly id: string;
+      readonly body: { readonly amount?: unknown };
+    } | null)[];
     const amounts = accounts.map((id) => views.find((v) => v?.id === id)?.body.amount);
     if (!amounts.every((a): a is number => typeof a === "number")) return [];
-    return [{ tag: r.tag, atMs: r.doneAtMs, amounts, total: amounts.reduce((sum, a) => sum + a, 0) }];
+    return [
+      { tag: r.tag, atMs: r.doneAtMs, amounts, total: amounts.reduce((sum, a) => sum + a, 0) },
+    ];
   });
 }
 
 /** revisionsOnAt is when revisions were first turned on for Bank by the solution (undefined if never). */
 function revisionsOnAt(record: RunRecord): number | undefined {
-  return inSolution(record.traces).find((t) => t.type === "cluster-command" && t.ok && /^setRevisions Bank keep/i.test(t.text))?.atMs;
+  return inSolution(record.traces).find(
+    (t) => t.type === "cluster-command" && t.ok && /^setRevisions Bank keep/i.test(t.text),
+  )?.atMs;
 }
 
 function transfersAfter(record: RunRecord, atMs: number): RequestRecord[] {
-  return requestsOf(record, "batch", "Bank").filter((r) => r.ok && r.atMs >= atMs && (r.puts ?? []).some((p) => accounts.includes(p.id)));
+  return requestsOf(record, "batch", "Bank").filter(
+    (r) => r.ok && r.atMs >= atMs && (r.puts ?? []).some((p) => accounts.includes(p.id)),
+  );
 }
 
 /** readAccounts reads the three accounts straight from one server in one request (one instant), bypassing the store's choice of node. */
 export async function readAccounts(cluster: ClusterHandle, tag: string): Promise<number[]> {
   const url = cluster.servers.find((s) => s.tag === tag)?.url ?? "";
-  const response = await cluster.network.request(url, { type: "get-documents", database: "Bank", ids: accounts });
+  const response = await cluster.network.request(url, {
+    type: "get-documents",
+    database: "Bank",
+    ids: accounts,
+  });
   if (!response.ok) throw new Error(`${response.error.code}: ${response.error.message}`);
-  const views = response.result as readonly ({ readonly body: { readonly amount: number } } | null)[];
+  const views = response.result as readonly ({
+    readonly body: { readonly amount: number };
+  } | null)[];
   return views.map((view) => view?.body.amount ?? 0);
 }
 
@@ -69,17 +84,23 @@ async function transfers(store: DocumentStore): Promise<void> {
  * every quarter of a virtual millisecond until B has the tax: the half-applied state lasts about
  * one replication round trip, so reads one after another can step over it.
  */
-async function watchB(cluster: ClusterHandle, store: DocumentStore, expectedTax: number): Promise<number[]> {
+async function watchB(
+  cluster: ClusterHandle,
+  store: DocumentStore,
+  expectedTax: number,
+): Promise<number[]> {
   cluster.partition(["A"], ["B"]);
   await transfers(store);
   cluster.heal();
   let caughtUp = false;
   const reads: Promise<number>[] = [];
   for (let i = 0; i < 2_000 && !caughtUp; i++) {
-    reads.push(readAccounts(cluster, "B").then(([yours = 0, mine = 0, taxman = 0]) => {
-      if (taxman === expectedTax) caughtUp = true;
-      return yours + mine + taxman;
-    }));
+    reads.push(
+      readAccounts(cluster, "B").then(([yours = 0, mine = 0, taxman = 0]) => {
+        if (taxman === expectedTax) caughtUp = true;
+        return yours + mine + taxman;
+      }),
+    );
     await cluster.runFor(0.25);
   }
   return Promise.all(reads);
@@ -91,16 +112,16 @@ export const partialTransaction: Exercise = {
   title: "Reproduce the partial transaction of Listings 6.3/6.4, then prevent it with revisions",
   section: "Transaction atomicity and replication",
   goal:
-    "The database Bank lives on A and B and replicates one item per batch (\"as small a unit as possible\"). It holds " +
+    'The database Bank lives on A and B and replicates one item per batch ("as small a unit as possible"). It holds ' +
     "accounts/1234-A (you, $100), accounts/4321-C (me, $100) and accounts/48879-B (the taxman, $0): $200 in all. Play " +
     "Listing 6.3 (I give you $10) and then Listing 6.4 (you pay $3 of tax) on A while B is cut off, heal, and read all " +
     "three accounts on B as it catches up until one read shows a total that is not $200. Then turn revisions on for Bank, " +
     "play both listings again the same way, and show that every read on B now totals $200 while the balances change.",
   hints: [
-    "cluster.partition([\"A\"], [\"B\"]) cuts the link between the servers; the store can still reach A. cluster.heal() mends it.",
-    "Read B directly: cluster.network.request(bUrl, { type: \"get-documents\", database: \"Bank\", ids: [...] }) — one request reads all three accounts at one instant.",
+    'cluster.partition(["A"], ["B"]) cuts the link between the servers; the store can still reach A. cluster.heal() mends it.',
+    'Read B directly: cluster.network.request(bUrl, { type: "get-documents", database: "Bank", ids: [...] }) — one request reads all three accounts at one instant.',
     "B is half-way for only about one replication round trip. After healing, start a read of B every quarter millisecond without awaiting it (push the promise into an array, then `await cluster.runFor(0.25)`), until the tax has arrived; then await them all.",
-    "store.maintenance.setRevisions(\"Bank\", { default: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false }, collections: {} }) — do it while the cluster is whole: it is a cluster-wide operation.",
+    'store.maintenance.setRevisions("Bank", { default: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false }, collections: {} }) — do it while the cluster is whole: it is a cluster-wide operation.',
   ],
   start: {
     servers: 2,
@@ -111,20 +132,31 @@ export const partialTransaction: Exercise = {
       await joinAll(cluster, store);
       await createOn(cluster, store, "Bank", ["A", "B"]);
       await put(store, { [you]: { amount: 100 }, [me]: { amount: 100 }, [tax]: { amount: 0 } });
-      await cluster.waitFor((c) => (c.describe().documents["B"]?.["Bank"]?.length ?? 0) === 3, { what: "the accounts on B", timeoutMs: 10_000 });
+      await cluster.waitFor((c) => (c.describe().documents["B"]?.["Bank"]?.length ?? 0) === 3, {
+        what: "the accounts on B",
+        timeoutMs: 10_000,
+      });
     },
   },
   limits: { virtualMs: 60_000 },
   checks: [
     {
       id: "partial-seen",
-      description: "without revisions, a read on a replica showed money in flight (a total other than $200)",
+      description:
+        "without revisions, a read on a replica showed money in flight (a total other than $200)",
       check: (record) => {
         const on = revisionsOnAt(record) ?? Infinity;
         const partial = accountReads(record).find((r) => r.atMs < on && r.total !== 200);
-        if (partial) return pass(`${partial.tag} showed ${partial.amounts.map((a) => `$${a}`).join(" + ")} = $${partial.total}`);
+        if (partial)
+          return pass(
+            `${partial.tag} showed ${partial.amounts.map((a) => `$${a}`).join(" + ")} = $${partial.total}`,
+          );
         const reads = accountReads(record).filter((r) => r.atMs < on);
-        return reads.length > 0 ? fail(`${reads.length} reads of all three accounts, every one totalling $200; read the replica while it catches up`) : fail("no read of all three accounts (in one request) before revisions were on");
+        return reads.length > 0
+          ? fail(
+              `${reads.length} reads of all three accounts, every one totalling $200; read the replica while it catches up`,
+            )
+          : fail("no read of all three accounts (in one request) before revisions were on");
       },
     },
     {
@@ -132,7 +164,9 @@ export const partialTransaction: Exercise = {
       description: "revisions were turned on for Bank",
       check: (record) => {
         const at = revisionsOnAt(record);
-        return at !== undefined ? pass(`revisions on from ${Math.round(at)} ms`) : fail("revisions were never turned on for Bank");
+        return at !== undefined
+          ? pass(`revisions on from ${Math.round(at)} ms`)
+          : fail("revisions were never turned on for Bank");
       },
     },
     {
@@ -142,12 +176,17 @@ export const partialTransaction: Exercise = {
         const at = revisionsOnAt(record);
         if (at === undefined) return fail("revisions were never turned on");
         const writes = transfersAfter(record, at);
-        return writes.length >= 2 ? pass(`${writes.length} transactions on ${list([...new Set(writes.map((w) => w.tag))])}`) : fail(`${writes.length} transaction(s) on the accounts after revisions were on; play Listings 6.3 and 6.4 again`);
+        return writes.length >= 2
+          ? pass(`${writes.length} transactions on ${list([...new Set(writes.map((w) => w.tag))])}`)
+          : fail(
+              `${writes.length} transaction(s) on the accounts after revisions were on; play Listings 6.3 and 6.4 again`,
+            );
       },
     },
     {
       id: "atomic-with-revisions",
-      description: "with revisions on, every read on the replica totals $200 while its balances change",
+      description:
+        "with revisions on, every read on the replica totals $200 while its balances change",
       check: (record) => {
         const at = revisionsOnAt(record);
         if (at === undefined) return fail("revisions were never turned on");
@@ -155,26 +194,38 @@ export const partialTransaction: Exercise = {
         if (writers.size === 0) return fail("no transfers after revisions were on");
         const reads = accountReads(record).filter((r) => r.atMs > at && !writers.has(r.tag));
         const broken = reads.find((r) => r.total !== 200);
-        if (broken) return fail(`${broken.tag} showed $${broken.total} at ${Math.round(broken.atMs)} ms`);
+        if (broken)
+          return fail(`${broken.tag} showed $${broken.total} at ${Math.round(broken.atMs)} ms`);
         const states = new Set(reads.map((r) => r.amounts.join("/")));
-        return states.size >= 2 ? pass(`${reads.length} reads on ${list([...new Set(reads.map((r) => r.tag))])}, ${states.size} different balances, always $200`) : fail(`the replica was read ${reads.length} time(s) showing ${states.size} state(s); read it while it catches up`);
+        return states.size >= 2
+          ? pass(
+              `${reads.length} reads on ${list([...new Set(reads.map((r) => r.tag))])}, ${states.size} different balances, always $200`,
+            )
+          : fail(
+              `the replica was read ${reads.length} time(s) showing ${states.size} state(s); read it while it catches up`,
+            );
       },
     },
   ],
   solution: {
     steps: [
-      "cluster.partition([\"A\"], [\"B\"]); play Listing 6.3 and Listing 6.4 through the store (they commit on A).",
+      'cluster.partition(["A"], ["B"]); play Listing 6.3 and Listing 6.4 through the store (they commit on A).',
       "cluster.heal(); then start a read of the three accounts on B (cluster.network.request) every quarter of a virtual millisecond until the tax has arrived: some read shows $190 — the $10 left my account but has not reached yours.",
-      "store.maintenance.setRevisions(\"Bank\", { default: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false }, collections: {} }).",
+      'store.maintenance.setRevisions("Bank", { default: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false }, collections: {} }).',
       "Partition again, play both listings again, heal, and read B the same way: every read totals $200.",
     ],
     async run(cluster, store) {
       const before = await watchB(cluster, store, 3);
-      if (!before.some((total) => total !== 200)) throw new Error(`B always showed $200: ${before.join(", ")}`);
-      await store.maintenance.setRevisions("Bank", { default: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false }, collections: {} });
+      if (!before.some((total) => total !== 200))
+        throw new Error(`B always showed $200: ${before.join(", ")}`);
+      await store.maintenance.setRevisions("Bank", {
+        default: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false },
+        collections: {},
+      });
       await cluster.runFor(100);
       const after = await watchB(cluster, store, 6);
-      if (after.some((total) => total !== 200)) throw new Error(`with revisions B showed ${after.join(", ")}`);
+      if (after.some((total) => total !== 200))
+        throw new Error(`with revisions B showed ${after.join(", ")}`);
     },
   },
 };

@@ -2,7 +2,15 @@
  * Exercise 9: watch the supervisor rotate a preferred node and bring a rehab back ("The
  * supervisor and the preferred node").
  */
-import { databaseOf, fail, inSolution, list, pass, requestsOf, topologyChanges } from "./history.ts";
+import {
+  databaseOf,
+  fail,
+  inSolution,
+  list,
+  pass,
+  requestsOf,
+  topologyChanges,
+} from "./history.ts";
 import { createOn, joinAll } from "./setup.ts";
 import type { Exercise, RunRecord } from "./types.ts";
 
@@ -10,11 +18,15 @@ import type { Exercise, RunRecord } from "./types.ts";
  * firstPreferredKill is the kill of Hoe's starting preferred node: Hoe is created on A, B, C in
  * that order, so A is first in line until the supervisor says otherwise.
  */
-function firstPreferredKill(record: RunRecord): { tag: string; atMs: number; restartedAtMs?: number } | undefined {
+function firstPreferredKill(
+  record: RunRecord,
+): { tag: string; atMs: number; restartedAtMs?: number } | undefined {
   const preferred = "A";
   const kill = inSolution(record.actions).find((a) => a.kind === "kill" && a.target === preferred);
   if (!kill) return undefined;
-  const restart = inSolution(record.actions).find((a) => a.kind === "restart" && a.target === preferred && a.atMs >= kill.atMs);
+  const restart = inSolution(record.actions).find(
+    (a) => a.kind === "restart" && a.target === preferred && a.atMs >= kill.atMs,
+  );
   return { tag: preferred, atMs: kill.atMs, ...(restart ? { restartedAtMs: restart.atMs } : {}) };
 }
 
@@ -30,7 +42,7 @@ export const supervisor: Exercise = {
     "supervisor promotes it back to member — at the end of the list, not first.",
   hints: [
     "cluster.describe().databases lists each database's members, promotables and rehabs; members[0] is the preferred node.",
-    "cluster.on(\"trace\", …) shows topology-change events with the supervisor's reason for each change.",
+    'cluster.on("trace", …) shows topology-change events with the supervisor\'s reason for each change.',
     "The supervisor waits for missed heartbeats: use cluster.waitFor(…, { timeoutMs: 10_000 }) rather than fixed sleeps.",
     "The store fails over on its own; write handles/1 through it while A is down.",
   ],
@@ -50,8 +62,14 @@ export const supervisor: Exercise = {
       check: (record) => {
         const kill = firstPreferredKill(record);
         if (!kill) return fail("Hoe's preferred node (A) was not killed");
-        const change = topologyChanges(record, "Hoe").find((t) => t.atMs >= kill.atMs && t.message.startsWith(`${kill.tag} is no longer the preferred node`));
-        return change ? pass(change.message) : fail(`${kill.tag} was killed but never rotated; wait longer`);
+        const change = topologyChanges(record, "Hoe").find(
+          (t) =>
+            t.atMs >= kill.atMs &&
+            t.message.startsWith(`${kill.tag} is no longer the preferred node`),
+        );
+        return change
+          ? pass(change.message)
+          : fail(`${kill.tag} was killed but never rotated; wait longer`);
       },
     },
     {
@@ -60,8 +78,12 @@ export const supervisor: Exercise = {
       check: (record) => {
         const kill = firstPreferredKill(record);
         if (!kill) return fail("Hoe's preferred node (A) was not killed");
-        const change = topologyChanges(record, "Hoe").find((t) => t.atMs >= kill.atMs && t.message.startsWith(`${kill.tag} moved to rehab`));
-        return change ? pass(change.message) : fail(`${kill.tag} never went to rehab; keep it down longer`);
+        const change = topologyChanges(record, "Hoe").find(
+          (t) => t.atMs >= kill.atMs && t.message.startsWith(`${kill.tag} moved to rehab`),
+        );
+        return change
+          ? pass(change.message)
+          : fail(`${kill.tag} never went to rehab; keep it down longer`);
       },
     },
     {
@@ -70,8 +92,12 @@ export const supervisor: Exercise = {
       check: (record) => {
         const kill = firstPreferredKill(record);
         if (!kill) return fail("Hoe's preferred node (A) was not killed");
-        const write = requestsOf(record, "batch", "Hoe").find((r) => r.ok && r.atMs >= kill.atMs && r.atMs <= (kill.restartedAtMs ?? Infinity));
-        return write ? pass(`${list((write.puts ?? []).map((p) => p.id))} written on ${write.tag}`) : fail(`nothing was written to Hoe while ${kill.tag} was down`);
+        const write = requestsOf(record, "batch", "Hoe").find(
+          (r) => r.ok && r.atMs >= kill.atMs && r.atMs <= (kill.restartedAtMs ?? Infinity),
+        );
+        return write
+          ? pass(`${list((write.puts ?? []).map((p) => p.id))} written on ${write.tag}`)
+          : fail(`nothing was written to Hoe while ${kill.tag} was down`);
       },
     },
     {
@@ -80,8 +106,14 @@ export const supervisor: Exercise = {
       check: (record) => {
         const kill = firstPreferredKill(record);
         if (!kill?.restartedAtMs) return fail("the killed node was not restarted");
-        const change = topologyChanges(record, "Hoe").find((t) => t.atMs >= (kill.restartedAtMs ?? 0) && t.message.startsWith(`${kill.tag} recovered from rehab`));
-        return change ? pass(change.message) : fail(`${kill.tag} is back up but has not been promoted yet; wait for it`);
+        const change = topologyChanges(record, "Hoe").find(
+          (t) =>
+            t.atMs >= (kill.restartedAtMs ?? 0) &&
+            t.message.startsWith(`${kill.tag} recovered from rehab`),
+        );
+        return change
+          ? pass(change.message)
+          : fail(`${kill.tag} is back up but has not been promoted yet; wait for it`);
       },
     },
     {
@@ -91,28 +123,34 @@ export const supervisor: Exercise = {
         const kill = firstPreferredKill(record);
         const members = databaseOf(record, "Hoe")?.members ?? [];
         if (!kill) return fail("Hoe's preferred node (A) was not killed");
-        return members.length === 3 && members[members.length - 1] === kill.tag ? pass(`Hoe's members: ${list(members)}`) : fail(`Hoe's members are ${list(members)}`);
+        return members.length === 3 && members[members.length - 1] === kill.tag
+          ? pass(`Hoe's members: ${list(members)}`)
+          : fail(`Hoe's members are ${list(members)}`);
       },
     },
   ],
   solution: {
     steps: [
-      "Read Hoe's preferred node: cluster.describe().databases.find(db => db.name === \"Hoe\").members[0] — A.",
-      "await cluster.kill(\"A\"); waitFor members[0] to change (the rotation), then for rehabs to include A.",
+      'Read Hoe\'s preferred node: cluster.describe().databases.find(db => db.name === "Hoe").members[0] — A.',
+      'await cluster.kill("A"); waitFor members[0] to change (the rotation), then for rehabs to include A.',
       "Write handles/1 through the store (it fails over to the new preferred node).",
-      "await cluster.restart(\"A\"); waitFor A among the members again: B, C, A.",
+      'await cluster.restart("A"); waitFor A among the members again: B, C, A.',
     ],
     async run(cluster, store) {
       const hoe = () => cluster.describe().databases.find((db) => db.name === "Hoe");
       const preferred = hoe()?.members[0] ?? "A";
       await cluster.kill(preferred);
       await cluster.waitFor(() => hoe()?.members[0] !== preferred, { timeoutMs: 10_000 });
-      await cluster.waitFor(() => hoe()?.rehabs.includes(preferred) ?? false, { timeoutMs: 10_000 });
+      await cluster.waitFor(() => hoe()?.rehabs.includes(preferred) ?? false, {
+        timeoutMs: 10_000,
+      });
       const session = store.openSession();
       session.store({ wood: "ash" }, "handles/1");
       await session.saveChanges();
       await cluster.restart(preferred);
-      await cluster.waitFor(() => hoe()?.members.includes(preferred) ?? false, { timeoutMs: 10_000 });
+      await cluster.waitFor(() => hoe()?.members.includes(preferred) ?? false, {
+        timeoutMs: 10_000,
+      });
     },
   },
 };

@@ -19,8 +19,12 @@ const predictionId = "predictions/majority";
 
 /** attempts lists the requests of an operation made while three or more of the five servers were down (predictions excluded). */
 function attempts(record: RunRecord, operation: Operation): RequestRecord[] {
-  return inSolution(record.requests).filter((r) => r.type === operations[operation].type && downAt(record, r.atMs).size >= 3 &&
-    !(r.puts ?? []).some((p) => p.id === predictionId));
+  return inSolution(record.requests).filter(
+    (r) =>
+      r.type === operations[operation].type &&
+      downAt(record, r.atMs).size >= 3 &&
+      !(r.puts ?? []).some((p) => p.id === predictionId),
+  );
 }
 
 function firstAttemptAt(record: RunRecord): number {
@@ -30,8 +34,14 @@ function firstAttemptAt(record: RunRecord): number {
 /** prediction reads the predictions document the solution wrote before its first attempt. */
 function prediction(record: RunRecord): Partial<Record<Operation, string>> | undefined {
   const before = firstAttemptAt(record);
-  const write = requestsOf(record, "batch", "Spade").filter((r) => r.ok && r.atMs < before).flatMap((r) => r.puts ?? []).filter((p) => p.id === predictionId).pop();
-  return write && typeof write.body === "object" && write.body !== null ? (write.body as Partial<Record<Operation, string>>) : undefined;
+  const write = requestsOf(record, "batch", "Spade")
+    .filter((r) => r.ok && r.atMs < before)
+    .flatMap((r) => r.puts ?? [])
+    .filter((p) => p.id === predictionId)
+    .pop();
+  return write && typeof write.body === "object" && write.body !== null
+    ? (write.body as Partial<Record<Operation, string>>)
+    : undefined;
 }
 
 function operationCheck(name: Operation): Check {
@@ -40,14 +50,17 @@ function operationCheck(name: Operation): Check {
     description: `without a majority, you tried to ${operations[name].what}, and your prediction was right`,
     check: (record) => {
       const tried = attempts(record, name);
-      if (tried.length === 0) return fail(`you never tried to ${operations[name].what} while three servers were down`);
+      if (tried.length === 0)
+        return fail(`you never tried to ${operations[name].what} while three servers were down`);
       const ok = tried.find((r) => r.ok);
       const outcome = ok ? "ok" : "fail";
       const last = tried[tried.length - 1]!;
       const how = ok ? `succeeded on ${ok.tag}` : `failed: ${last.code ?? "?"} on ${last.tag}`;
       const predicted = prediction(record)?.[name];
       if (predicted === undefined) return fail(`${how}; there was no prediction for "${name}"`);
-      return predicted === outcome ? pass(`${how} — you predicted "${predicted}"`) : fail(`${how} — you predicted "${predicted}"`);
+      return predicted === outcome
+        ? pass(`${how} — you predicted "${predicted}"`)
+        : fail(`${how} — you predicted "${predicted}"`);
     },
   };
 }
@@ -66,7 +79,7 @@ export const majority: Exercise = {
     "A cluster of five needs three servers to agree; with three down, Rachis cannot elect a leader or commit a command.",
     "Which of the four are Raft commands (cluster-wide), and which go straight to one database instance?",
     "Kill A, B and D: Spade keeps C. The store fails over to C on its own.",
-    "store.maintenance.createDatabase({ name: \"Rake\" }), store.maintenance.addDatabaseNode(\"Spade\", \"E\"), a session's saveChanges and load.",
+    'store.maintenance.createDatabase({ name: "Rake" }), store.maintenance.addDatabaseNode("Spade", "E"), a session\'s saveChanges and load.',
   ],
   start: {
     servers: 5,
@@ -82,9 +95,12 @@ export const majority: Exercise = {
       description: `a prediction for all four operations was written to ${predictionId} before trying them`,
       check: (record) => {
         const predicted = prediction(record);
-        if (!predicted) return fail(`no ${predictionId} document was written before the first attempt`);
+        if (!predicted)
+          return fail(`no ${predictionId} document was written before the first attempt`);
         const bad = names.filter((name) => predicted[name] !== "ok" && predicted[name] !== "fail");
-        return bad.length === 0 ? pass(names.map((name) => `${name}: ${predicted[name] ?? "?"}`).join(", ")) : fail(`${list(bad)} must be "ok" or "fail"`);
+        return bad.length === 0
+          ? pass(names.map((name) => `${name}: ${predicted[name] ?? "?"}`).join(", "))
+          : fail(`${list(bad)} must be "ok" or "fail"`);
       },
     },
     {
@@ -92,7 +108,9 @@ export const majority: Exercise = {
       description: "three of the five servers were down at once",
       check: (record) => {
         const worst = mostDown(record);
-        return worst.count >= 3 ? pass(`${list(worst.tags)} down at ${Math.round(worst.atMs)} ms`) : fail(`at most ${worst.count} server(s) down at once`);
+        return worst.count >= 3
+          ? pass(`${list(worst.tags)} down at ${Math.round(worst.atMs)} ms`)
+          : fail(`at most ${worst.count} server(s) down at once`);
       },
     },
     ...names.map(operationCheck),
@@ -103,7 +121,9 @@ export const majority: Exercise = {
         if (mostDown(record).count < 3) return fail("the majority was never lost");
         const down = record.final.cluster.filter((s) => !s.alive).map((s) => s.tag);
         if (down.length > 0) return fail(`still down: ${list(down)}`);
-        return record.final.leader ? pass(`${record.final.leader} leads term ${record.final.term}`) : fail("no leader yet; wait for an election");
+        return record.final.leader
+          ? pass(`${record.final.leader} leads term ${record.final.term}`)
+          : fail("no leader yet; wait for an election");
       },
     },
   ],
@@ -111,16 +131,22 @@ export const majority: Exercise = {
     steps: [
       `Write ${predictionId} = { createDatabase: "fail", addDatabaseNode: "fail", write: "ok", read: "ok" } through the store.`,
       "Kill A, B and D.",
-      "try createDatabase({ name: \"Rake\" }) and addDatabaseNode(\"Spade\", \"E\"): both raise NoLeader.",
+      'try createDatabase({ name: "Rake" }) and addDatabaseNode("Spade", "E"): both raise NoLeader.',
       "Write users/1 and load it back with sessions: the store fails over to C and both succeed.",
       "Restart A, B and D and waitFor a leader.",
     ],
     async run(cluster, store) {
       const predict = store.openSession();
-      predict.store({ createDatabase: "fail", addDatabaseNode: "fail", write: "ok", read: "ok" }, predictionId);
+      predict.store(
+        { createDatabase: "fail", addDatabaseNode: "fail", write: "ok", read: "ok" },
+        predictionId,
+      );
       await predict.saveChanges();
       for (const tag of ["A", "B", "D"]) await cluster.kill(tag);
-      for (const attempt of [() => store.maintenance.createDatabase({ name: "Rake" }), () => store.maintenance.addDatabaseNode("Spade", "E")]) {
+      for (const attempt of [
+        () => store.maintenance.createDatabase({ name: "Rake" }),
+        () => store.maintenance.addDatabaseNode("Spade", "E"),
+      ]) {
         try {
           await attempt();
         } catch {
@@ -133,7 +159,9 @@ export const majority: Exercise = {
       const read = store.openSession();
       await read.load("users/1");
       for (const tag of ["A", "B", "D"]) await cluster.restart(tag);
-      await cluster.waitFor((c) => c.servers.some((s) => s.role === "leader"), { timeoutMs: 10_000 });
+      await cluster.waitFor((c) => c.servers.some((s) => s.role === "leader"), {
+        timeoutMs: 10_000,
+      });
     },
   },
 };

@@ -15,7 +15,11 @@ export function inSolution<T extends { readonly phase: string }>(items: readonly
 
 /** requests lists the solution's requests of one type (optionally to one database). */
 export function requestsOf(record: RunRecord, type: string, database?: string): RequestRecord[] {
-  return inSolution(record.requests).filter((r) => r.type === type && (database === undefined || r.database?.toLowerCase() === database.toLowerCase()));
+  return inSolution(record.requests).filter(
+    (r) =>
+      r.type === type &&
+      (database === undefined || r.database?.toLowerCase() === database.toLowerCase()),
+  );
 }
 
 /** databaseOf is the final record of a database, by name (case-insensitive, as RavenDB's names). */
@@ -32,7 +36,9 @@ export function groupOf(record: RunRecord, name: string): string[] {
 /** idsOn lists the documents a server held at the end (empty if it was down). */
 export function idsOn(record: RunRecord, tag: string, database: string): string[] {
   const perDatabase = record.final.documents[tag] ?? {};
-  const key = Object.keys(perDatabase).find((name) => name.toLowerCase() === database.toLowerCase());
+  const key = Object.keys(perDatabase).find(
+    (name) => name.toLowerCase() === database.toLowerCase(),
+  );
   return key ? (perDatabase[key] ?? []) : [];
 }
 
@@ -42,9 +48,17 @@ export function tagOfUrl(record: RunRecord, url: string): string {
 }
 
 /** topologyChanges lists the supervisor's and the operators' changes to a database's group, as traced by the leader. */
-export function topologyChanges(record: RunRecord, database: string, phase: "solution" | "any" = "solution"): Extract<RecordedTrace, { type: "topology-change" }>[] {
-  return record.traces.filter((t): t is Extract<RecordedTrace, { type: "topology-change" }> =>
-    t.type === "topology-change" && t.database.toLowerCase() === database.toLowerCase() && (phase === "any" || t.phase === "solution"));
+export function topologyChanges(
+  record: RunRecord,
+  database: string,
+  phase: "solution" | "any" = "solution",
+): Extract<RecordedTrace, { type: "topology-change" }>[] {
+  return record.traces.filter(
+    (t): t is Extract<RecordedTrace, { type: "topology-change" }> =>
+      t.type === "topology-change" &&
+      t.database.toLowerCase() === database.toLowerCase() &&
+      (phase === "any" || t.phase === "solution"),
+  );
 }
 
 /** Interval is a span of virtual time [fromMs, toMs). */
@@ -65,7 +79,9 @@ export function leaderlessIntervals(record: RunRecord): Interval[] {
   let openSince: number | undefined;
   let seenLeader = false;
   const update = (atMs: number): void => {
-    const hasLeader = [...roles].some(([tag, role]) => role === "leader" && alive.get(tag) !== false);
+    const hasLeader = [...roles].some(
+      ([tag, role]) => role === "leader" && alive.get(tag) !== false,
+    );
     if (hasLeader) seenLeader = true;
     if (!hasLeader && seenLeader && openSince === undefined) openSince = atMs;
     if (hasLeader && openSince !== undefined) {
@@ -86,7 +102,8 @@ export function leaderlessIntervals(record: RunRecord): Interval[] {
     } else continue;
     update(trace.atMs);
   }
-  if (openSince !== undefined) intervals.push({ fromMs: openSince, toMs: record.solutionEndedAtMs });
+  if (openSince !== undefined)
+    intervals.push({ fromMs: openSince, toMs: record.solutionEndedAtMs });
   return intervals;
 }
 
@@ -105,7 +122,9 @@ export function downAt(record: RunRecord, atMs: number): Set<string> {
     if (action.atMs > atMs) break;
     if (action.kind === "kill" || action.kind === "isolate") down.add(action.target ?? "");
     if (action.kind === "restart") down.delete(action.target ?? "");
-    if (action.kind === "heal") for (const a of record.actions) if (a.kind === "isolate" && a.atMs <= action.atMs) down.delete(a.target ?? "");
+    if (action.kind === "heal")
+      for (const a of record.actions)
+        if (a.kind === "isolate" && a.atMs <= action.atMs) down.delete(a.target ?? "");
   }
   return down;
 }
@@ -115,7 +134,8 @@ export function mostDown(record: RunRecord): { count: number; atMs: number; tags
   let best = { count: 0, atMs: 0, tags: [] as string[] };
   for (const action of inSolution(record.actions)) {
     const down = downAt(record, action.atMs);
-    if (down.size > best.count) best = { count: down.size, atMs: action.atMs, tags: [...down].sort() };
+    if (down.size > best.count)
+      best = { count: down.size, atMs: action.atMs, tags: [...down].sort() };
   }
   return best;
 }

@@ -16,7 +16,16 @@ import type { Exercise } from "./types.ts";
 
 /** exercises lists every exercise; the position (from 1) is its number. */
 export const exercises: readonly Exercise[] = [
-  bootstrap, growGroup, leaderlessWrites, failover, writeAssurance, partialTransaction, conflicts, pitchfork, supervisor, majority,
+  bootstrap,
+  growGroup,
+  leaderlessWrites,
+  failover,
+  writeAssurance,
+  partialTransaction,
+  conflicts,
+  pitchfork,
+  supervisor,
+  majority,
 ];
 
 /** findExercise looks an exercise up by number (from 1) or id; undefined when there is none. */

@@ -5,19 +5,50 @@
  * public API, so the book's playground can record a reader's clicks with the same code.
  */
 import { isRookeryError, RookeryError } from "../engine/index.ts";
-import type { ClientNetwork, ClusterHandle, DocumentSession, DocumentStore, ServerRequest, ServerResponse } from "../engine/index.ts";
 import type {
-  ActionRecord, ExerciseProbe, OperationRecord, Phase, ProbeRecord, RecordedClientEvent, RecordedTrace, RequestRecord, RunOutcome, RunRecord,
+  ClientNetwork,
+  ClusterHandle,
+  DocumentSession,
+  DocumentStore,
+  ServerRequest,
+  ServerResponse,
+} from "../engine/index.ts";
+import type {
+  ActionRecord,
+  ExerciseProbe,
+  OperationRecord,
+  Phase,
+  ProbeRecord,
+  RecordedClientEvent,
+  RecordedTrace,
+  RequestRecord,
+  RunOutcome,
+  RunRecord,
 } from "./types.ts";
 
 /** The maintenance calls recorded as operations (the store's own names). */
 const maintenanceNames = [
-  "addNodeToCluster", "removeNode", "createDatabase", "deleteDatabase", "addDatabaseNode",
-  "setRevisions", "setConflictResolution", "getClusterTopology", "getDatabaseTopology",
+  "addNodeToCluster",
+  "removeNode",
+  "createDatabase",
+  "deleteDatabase",
+  "addDatabaseNode",
+  "setRevisions",
+  "setConflictResolution",
+  "getClusterTopology",
+  "getDatabaseTopology",
 ] as const;
 
 /** Request types whose answers a check may need to read (small, and only reads). */
-const keptResults = new Set(["cluster-topology", "database-topology", "database-status", "get-documents", "create-database", "add-database-node", "add-node"]);
+const keptResults = new Set([
+  "cluster-topology",
+  "database-topology",
+  "database-status",
+  "get-documents",
+  "create-database",
+  "add-database-node",
+  "add-node",
+]);
 
 /** TimeLimitError is what the solution's next call raises once its virtual time is used up. */
 export const timeLimitCode = "TimeLimit";
@@ -52,10 +83,16 @@ export class Recorder {
   private sealed = false;
   private overrunListener: (() => void) | undefined;
 
-  constructor(private readonly cluster: ClusterHandle, private readonly exercise: string, private readonly seed: number) {
-    this.unsubscribes.push(cluster.on("trace", (events) => {
-      for (const event of events) this.traces.push({ ...event, phase: this.phase });
-    }));
+  constructor(
+    private readonly cluster: ClusterHandle,
+    private readonly exercise: string,
+    private readonly seed: number,
+  ) {
+    this.unsubscribes.push(
+      cluster.on("trace", (events) => {
+        for (const event of events) this.traces.push({ ...event, phase: this.phase });
+      }),
+    );
     this.network = {
       request: (url, request, options) => this.request(url, request, options),
       nowMs: () => cluster.nowMs(),
@@ -84,15 +121,21 @@ export class Recorder {
 
   /** watchStore records a store's client events, its sessions' saves and loads, and its maintenance calls. */
   watchStore(store: DocumentStore): void {
-    this.unsubscribes.push(store.on("event", (event) => this.clientEvents.push({ ...event, phase: this.phase })));
+    this.unsubscribes.push(
+      store.on("event", (event) => this.clientEvents.push({ ...event, phase: this.phase })),
+    );
     const open = store.openSession.bind(store);
     store.openSession = () => this.wrapSession(open());
-    const maintenance = store.maintenance as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const maintenance = store.maintenance as unknown as Record<
+      string,
+      (...args: unknown[]) => Promise<unknown>
+    >;
     for (const name of maintenanceNames) {
       const original = maintenance[name];
       if (!original) continue;
       const bound = original.bind(store.maintenance);
-      maintenance[name] = (...args: unknown[]) => this.operation({ kind: "maintenance", name }, () => bound(...args));
+      maintenance[name] = (...args: unknown[]) =>
+        this.operation({ kind: "maintenance", name }, () => bound(...args));
     }
   }
 
@@ -105,7 +148,12 @@ export class Recorder {
    * continueFrom carries on a run recorded earlier (the book's playground after a reload): its
    * records come first, and the solution's start time is kept. Call it before anything new happens.
    */
-  continueFrom(previous: Pick<RunRecord, "traces" | "clientEvents" | "requests" | "operations" | "actions" | "solutionStartedAtMs">): void {
+  continueFrom(
+    previous: Pick<
+      RunRecord,
+      "traces" | "clientEvents" | "requests" | "operations" | "actions" | "solutionStartedAtMs"
+    >,
+  ): void {
     this.traces.unshift(...previous.traces);
     this.clientEvents.unshift(...previous.clientEvents);
     this.requests.unshift(...previous.requests);
@@ -141,7 +189,11 @@ export class Recorder {
 
   /** guard refuses calls after the run, and past the virtual-time budget. */
   private guard(what: string): void {
-    if (this.sealed) throw new RookeryError(runOverCode, `${what} was called after the run ended; await everything your solution starts`);
+    if (this.sealed)
+      throw new RookeryError(
+        runOverCode,
+        `${what} was called after the run ended; await everything your solution starts`,
+      );
     if (this.cluster.nowMs() > this.deadlineMs) {
       this.overrun();
       throw this.limitError();
@@ -150,7 +202,10 @@ export class Recorder {
 
   private limitError(): RookeryError {
     const budget = this.deadlineMs - this.solutionStartedAtMs;
-    return new RookeryError(timeLimitCode, `the solution used up its ${budget} virtual ms of cluster time`);
+    return new RookeryError(
+      timeLimitCode,
+      `the solution used up its ${budget} virtual ms of cluster time`,
+    );
   }
 
   private overrun(): void {
@@ -163,7 +218,10 @@ export class Recorder {
     return this.cluster.servers.find((s) => s.url === tagOrUrl)?.tag ?? tagOrUrl;
   }
 
-  private act(kind: ActionRecord["kind"], fields: Partial<Pick<ActionRecord, "target" | "groups">>): void {
+  private act(
+    kind: ActionRecord["kind"],
+    fields: Partial<Pick<ActionRecord, "target" | "groups">>,
+  ): void {
     this.actions.push({ phase: this.phase, atMs: this.cluster.nowMs(), kind, ...fields });
   }
 
@@ -198,7 +256,9 @@ export class Recorder {
       partition(groupA, groupB) {
         recorder.guard("partition");
         cluster.partition(groupA, groupB);
-        recorder.act("partition", { groups: [groupA.map((s) => recorder.tagOf(s)), groupB.map((s) => recorder.tagOf(s))] });
+        recorder.act("partition", {
+          groups: [groupA.map((s) => recorder.tagOf(s)), groupB.map((s) => recorder.tagOf(s))],
+        });
       },
       isolate(tagOrUrl) {
         recorder.guard("isolate");
@@ -246,7 +306,11 @@ export class Recorder {
     return handle;
   }
 
-  private async request(url: string, request: ServerRequest, options?: { readonly timeoutMs?: number; readonly from?: string }): Promise<ServerResponse> {
+  private async request(
+    url: string,
+    request: ServerRequest,
+    options?: { readonly timeoutMs?: number; readonly from?: string },
+  ): Promise<ServerResponse> {
     this.guard(`a ${request.type} request`);
     const phase = this.phase;
     const atMs = this.cluster.nowMs();
@@ -255,20 +319,35 @@ export class Recorder {
     const fields: Record<string, unknown> = {};
     if ("database" in request) fields["database"] = request.database;
     if (request.type === "batch") {
-      fields["puts"] = (request.transaction.puts ?? []).map((put) => ({ id: put.id, body: put.body }));
+      fields["puts"] = (request.transaction.puts ?? []).map((put) => ({
+        id: put.id,
+        body: put.body,
+      }));
       fields["deletes"] = (request.transaction.deletes ?? []).map((d) => d.id);
-      if (request.writeAssurance) fields["writeAssurance"] = { replicas: request.writeAssurance.replicas, majority: request.writeAssurance.majority };
+      if (request.writeAssurance)
+        fields["writeAssurance"] = {
+          replicas: request.writeAssurance.replicas,
+          majority: request.writeAssurance.majority,
+        };
     }
     if (request.type === "get-documents") fields["ids"] = [...request.ids];
     if (request.type === "create-database") {
       fields["name"] = request.name;
-      if (request.replicationFactor !== undefined) fields["replicationFactor"] = request.replicationFactor;
+      if (request.replicationFactor !== undefined)
+        fields["replicationFactor"] = request.replicationFactor;
       if (request.nodes !== undefined) fields["nodes"] = [...request.nodes];
     }
-    if (request.type === "add-database-node" && request.tag !== undefined) fields["nodes"] = [request.tag];
+    if (request.type === "add-database-node" && request.tag !== undefined)
+      fields["nodes"] = [request.tag];
     if (response.ok && keptResults.has(request.type)) fields["result"] = response.result;
     this.requests.push({
-      phase, atMs, doneAtMs: this.cluster.nowMs(), from: options?.from ?? "client", url, tag, type: request.type,
+      phase,
+      atMs,
+      doneAtMs: this.cluster.nowMs(),
+      from: options?.from ?? "client",
+      url,
+      tag,
+      type: request.type,
       ok: response.ok,
       ...(response.ok ? {} : { code: response.error.code, message: response.error.message }),
       ...fields,
@@ -276,18 +355,37 @@ export class Recorder {
     return response;
   }
 
-  private async operation<T>(what: Pick<OperationRecord, "kind" | "name" | "ids" | "writeAssurance">, run: () => Promise<T>, servedBy?: () => string | undefined): Promise<T> {
+  private async operation<T>(
+    what: Pick<OperationRecord, "kind" | "name" | "ids" | "writeAssurance">,
+    run: () => Promise<T>,
+    servedBy?: () => string | undefined,
+  ): Promise<T> {
     this.guard(what.name);
     const phase = this.phase;
     const atMs = this.cluster.nowMs();
     try {
       const result = await run();
       const served = servedBy?.();
-      this.operations.push({ phase, atMs, doneAtMs: this.cluster.nowMs(), ...what, ok: true, ...(served !== undefined ? { servedBy: served } : {}) });
+      this.operations.push({
+        phase,
+        atMs,
+        doneAtMs: this.cluster.nowMs(),
+        ...what,
+        ok: true,
+        ...(served !== undefined ? { servedBy: served } : {}),
+      });
       return result;
     } catch (error) {
       const served = servedBy?.();
-      this.operations.push({ phase, atMs, doneAtMs: this.cluster.nowMs(), ...what, ok: false, ...errorFields(error), ...(served !== undefined ? { servedBy: served } : {}) });
+      this.operations.push({
+        phase,
+        atMs,
+        doneAtMs: this.cluster.nowMs(),
+        ...what,
+        ok: false,
+        ...errorFields(error),
+        ...(served !== undefined ? { servedBy: served } : {}),
+      });
       throw error;
     }
   }
@@ -300,10 +398,21 @@ export class Recorder {
       waitFor(options);
     };
     const save = session.saveChanges.bind(session);
-    session.saveChanges = () => this.operation({ kind: "saveChanges", name: "saveChanges", writeAssurance: assured }, save, () => session.advanced.lastServedBy);
-    const load = session.load.bind(session) as (ids: string | readonly string[]) => Promise<unknown>;
+    session.saveChanges = () =>
+      this.operation(
+        { kind: "saveChanges", name: "saveChanges", writeAssurance: assured },
+        save,
+        () => session.advanced.lastServedBy,
+      );
+    const load = session.load.bind(session) as (
+      ids: string | readonly string[],
+    ) => Promise<unknown>;
     session.load = ((ids: string | readonly string[]) =>
-      this.operation({ kind: "load", name: "load", ids: typeof ids === "string" ? [ids] : [...ids] }, () => load(ids), () => session.advanced.lastServedBy)) as DocumentSession["load"];
+      this.operation(
+        { kind: "load", name: "load", ids: typeof ids === "string" ? [ids] : [...ids] },
+        () => load(ids),
+        () => session.advanced.lastServedBy,
+      )) as DocumentSession["load"];
     return session;
   }
 }
@@ -312,22 +421,46 @@ export class Recorder {
  * readProbes reads `spec.ids` on every server straight from its instance, as the checker does
  * after a run (the book's playground probes again each time it checks): unreported requests.
  */
-export async function readProbes(cluster: ClusterHandle, spec: ExerciseProbe): Promise<ProbeRecord[]> {
+export async function readProbes(
+  cluster: ClusterHandle,
+  spec: ExerciseProbe,
+): Promise<ProbeRecord[]> {
   const probes: ProbeRecord[] = [];
   for (const server of cluster.servers) {
     if (!server.alive) {
-      probes.push({ tag: server.tag, database: spec.database, reachable: false, conflict: false, documents: {} });
+      probes.push({
+        tag: server.tag,
+        database: spec.database,
+        reachable: false,
+        conflict: false,
+        documents: {},
+      });
       continue;
     }
-    const response = await cluster.network.request(server.url, { type: "get-documents", database: spec.database, ids: spec.ids }, { timeoutMs: 1_000, from: "checker" });
+    const response = await cluster.network.request(
+      server.url,
+      { type: "get-documents", database: spec.database, ids: spec.ids },
+      { timeoutMs: 1_000, from: "checker" },
+    );
     if (response.ok) {
-      const views = response.result as readonly ({ readonly id: string; readonly body: unknown } | null)[];
+      const views = response.result as readonly ({
+        readonly id: string;
+        readonly body: unknown;
+      } | null)[];
       const documents: Record<string, unknown> = {};
       spec.ids.forEach((id, i) => (documents[id] = views[i]?.body ?? null));
-      probes.push({ tag: server.tag, database: spec.database, reachable: true, conflict: false, documents });
+      probes.push({
+        tag: server.tag,
+        database: spec.database,
+        reachable: true,
+        conflict: false,
+        documents,
+      });
     } else {
       const conflict = response.error.code === "DocumentConflict";
-      const reachable = conflict || !["ServerUnavailable", "RequestTimeout", "NetworkError"].includes(response.error.code);
+      const reachable =
+        conflict ||
+        !["ServerUnavailable", "RequestTimeout", "NetworkError"].includes(response.error.code);
       probes.push({ tag: server.tag, database: spec.database, reachable, conflict, documents: {} });
     }
   }

@@ -51,13 +51,19 @@ export function evaluate(exercise: Exercise, record: RunRecord): CheckLine[] {
       const result = check.check(record);
       return { id: check.id, description: check.description, ok: result.ok, detail: result.detail };
     } catch (error) {
-      return { id: check.id, description: check.description, ok: false, detail: `the checker failed: ${error instanceof Error ? error.message : String(error)}` };
+      return {
+        id: check.id,
+        description: check.description,
+        ok: false,
+        detail: `the checker failed: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
   });
 }
 
 function describeError(error: unknown): { message: string; code?: string } {
-  if (isRookeryError(error)) return { message: `${error.code}: ${error.message}`, code: error.code };
+  if (isRookeryError(error))
+    return { message: `${error.code}: ${error.message}`, code: error.code };
   if (error instanceof Error) return { message: error.message };
   return { message: String(error) };
 }
@@ -69,17 +75,30 @@ function describeError(error: unknown): { message: string; code?: string } {
  * (a solution awaiting something that never happens). A solution that blocks the thread
  * (`while (true) {}`) cannot be stopped from inside; the CLI runs it in a child process for that.
  */
-export async function runExercise(exercise: Exercise, solution: Solution, options: RunOptions = {}): Promise<RunReport> {
+export async function runExercise(
+  exercise: Exercise,
+  solution: Solution,
+  options: RunOptions = {},
+): Promise<RunReport> {
   const seed = options.seed ?? exercise.start.seed ?? 1;
-  const virtualLimitMs = options.virtualLimitMs ?? exercise.limits?.virtualMs ?? virtualLimitMsDefault;
+  const virtualLimitMs =
+    options.virtualLimitMs ?? exercise.limits?.virtualMs ?? virtualLimitMsDefault;
   const wallLimitMs = options.wallLimitMs ?? exercise.limits?.wallMs ?? wallLimitMsDefault;
   const cluster = await Cluster.start({
-    runtime: "sim", servers: exercise.start.servers, seed,
-    ...(exercise.start.replicationLimits ? { replicationLimits: exercise.start.replicationLimits } : {}),
+    runtime: "sim",
+    servers: exercise.start.servers,
+    seed,
+    ...(exercise.start.replicationLimits
+      ? { replicationLimits: exercise.start.replicationLimits }
+      : {}),
   });
   const recorder = new Recorder(cluster, exercise.id, seed);
   try {
-    const store = new DocumentStore({ urls: cluster.urls, database: exercise.start.database ?? "Spade", network: recorder.network });
+    const store = new DocumentStore({
+      urls: cluster.urls,
+      database: exercise.start.database ?? "Spade",
+      network: recorder.network,
+    });
     store.initialize();
     recorder.watchStore(store);
     await exercise.start.setup?.(recorder.handle, store);
@@ -87,14 +106,22 @@ export async function runExercise(exercise: Exercise, solution: Solution, option
     let outcome: RunOutcome;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const limits = new Promise<RunOutcome>((resolve) => {
-      recorder.startSolution(virtualLimitMs, () => resolve({
-        status: "timed-out", limit: "virtual",
-        message: `the solution ran past its time limit: ${virtualLimitMs} ms of virtual cluster time (a loop that never ends, or a wait for something that never happens?)`,
-      }));
-      timer = setTimeout(() => resolve({
-        status: "timed-out", limit: "wall",
-        message: `the solution ran past its time limit: ${wallLimitMs} ms of real time (is it awaiting a promise that never settles?)`,
-      }), wallLimitMs);
+      recorder.startSolution(virtualLimitMs, () =>
+        resolve({
+          status: "timed-out",
+          limit: "virtual",
+          message: `the solution ran past its time limit: ${virtualLimitMs} ms of virtual cluster time (a loop that never ends, or a wait for something that never happens?)`,
+        }),
+      );
+      timer = setTimeout(
+        () =>
+          resolve({
+            status: "timed-out",
+            limit: "wall",
+            message: `the solution ran past its time limit: ${wallLimitMs} ms of real time (is it awaiting a promise that never settles?)`,
+          }),
+        wallLimitMs,
+      );
     });
     const ran = (async (): Promise<RunOutcome> => {
       try {
@@ -102,8 +129,17 @@ export async function runExercise(exercise: Exercise, solution: Solution, option
         return { status: "completed" };
       } catch (error) {
         const { message, code } = describeError(error);
-        if (code === timeLimitCode) return { status: "timed-out", limit: "virtual", message: `the solution ran past its time limit: ${message}` };
-        return { status: "threw", message: `the solution threw: ${message}`, ...(code !== undefined ? { code } : {}) };
+        if (code === timeLimitCode)
+          return {
+            status: "timed-out",
+            limit: "virtual",
+            message: `the solution ran past its time limit: ${message}`,
+          };
+        return {
+          status: "threw",
+          message: `the solution threw: ${message}`,
+          ...(code !== undefined ? { code } : {}),
+        };
       }
     })();
     try {
@@ -119,10 +155,21 @@ export async function runExercise(exercise: Exercise, solution: Solution, option
     const checks = evaluate(exercise, record);
     const failed = checks.filter((line) => !line.ok).length;
     const status = outcome.status === "completed" ? (failed === 0 ? "pass" : "fail") : "error";
-    const message = outcome.status === "completed"
-      ? (failed === 0 ? undefined : `${failed} of ${checks.length} checks failed`)
-      : outcome.message;
-    return { exercise: exercise.id, title: exercise.title, seed, status, ...(message !== undefined ? { message } : {}), checks, record };
+    const message =
+      outcome.status === "completed"
+        ? failed === 0
+          ? undefined
+          : `${failed} of ${checks.length} checks failed`
+        : outcome.message;
+    return {
+      exercise: exercise.id,
+      title: exercise.title,
+      seed,
+      status,
+      ...(message !== undefined ? { message } : {}),
+      checks,
+      record,
+    };
   } finally {
     recorder.dispose();
     await cluster.stop();

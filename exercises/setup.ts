@@ -14,11 +14,19 @@ import type { ClusterHandle } from "../engine/index.ts";
  */
 export async function joinAll(cluster: ClusterHandle, store: DocumentStore): Promise<void> {
   for (const url of cluster.urls.slice(1)) await store.maintenance.addNodeToCluster(url);
-  const views = cluster.urls.map((url) => new DocumentStore({ urls: [url], network: cluster.network, address: "setup" }).initialize());
+  const views = cluster.urls.map((url) =>
+    new DocumentStore({ urls: [url], network: cluster.network, address: "setup" }).initialize(),
+  );
   for (let attempt = 0; ; attempt++) {
-    const topologies = await Promise.all(views.map((view) => view.maintenance.getClusterTopology()));
+    const topologies = await Promise.all(
+      views.map((view) => view.maintenance.getClusterTopology()),
+    );
     const leader = topologies[0]?.leader ?? null;
-    const settled = leader !== null && topologies.every((t) => Object.keys(t.members).length === cluster.urls.length && t.leader === leader);
+    const settled =
+      leader !== null &&
+      topologies.every(
+        (t) => Object.keys(t.members).length === cluster.urls.length && t.leader === leader,
+      );
     if (settled) {
       // The cluster topology calls a new server a member as soon as addNode is applied, but Rachis
       // promotes it from learner to voter only once it has caught up, a little later, and nothing
@@ -26,14 +34,20 @@ export async function joinAll(cluster: ClusterHandle, store: DocumentStore): Pro
       await cluster.runFor(1_000);
       return;
     }
-    if (attempt === 200) throw new Error(`the servers do not yet agree on ${cluster.urls.length} voting members: ${JSON.stringify(topologies.map((t) => Object.keys(t.members)))}`);
+    if (attempt === 200)
+      throw new Error(
+        `the servers do not yet agree on ${cluster.urls.length} voting members: ${JSON.stringify(topologies.map((t) => Object.keys(t.members)))}`,
+      );
     await cluster.runFor(20);
   }
 }
 
 /** membersOf is a database's members as describe() reports them (empty if it does not exist). */
 export function membersOf(cluster: ClusterHandle, database: string): readonly string[] {
-  return cluster.describe().databases.find((db) => db.name.toLowerCase() === database.toLowerCase())?.members ?? [];
+  return (
+    cluster.describe().databases.find((db) => db.name.toLowerCase() === database.toLowerCase())
+      ?.members ?? []
+  );
 }
 
 /**
@@ -48,23 +62,47 @@ export function hostedEverywhere(cluster: ClusterHandle, database: string): bool
 }
 
 /** createOn creates a database on explicit nodes and waits until all of them are members. */
-export async function createOn(cluster: ClusterHandle, store: DocumentStore, name: string, nodes: readonly string[], options: { readonly conflictResolution?: "latest" | "none" } = {}): Promise<void> {
+export async function createOn(
+  cluster: ClusterHandle,
+  store: DocumentStore,
+  name: string,
+  nodes: readonly string[],
+  options: { readonly conflictResolution?: "latest" | "none" } = {},
+): Promise<void> {
   await store.maintenance.createDatabase({ name, nodes, ...options });
-  await cluster.waitFor((c) => membersOf(c, name).length === nodes.length && hostedEverywhere(c, name), { what: `${name} on ${nodes.join(", ")}`, timeoutMs: 10_000 });
+  await cluster.waitFor(
+    (c) => membersOf(c, name).length === nodes.length && hostedEverywhere(c, name),
+    { what: `${name} on ${nodes.join(", ")}`, timeoutMs: 10_000 },
+  );
 }
 
 /** put writes documents in one session (one transaction) through a store on `database`. */
-export async function put(store: DocumentStore, documents: Readonly<Record<string, object>>): Promise<void> {
+export async function put(
+  store: DocumentStore,
+  documents: Readonly<Record<string, object>>,
+): Promise<void> {
   const session = store.openSession();
   for (const [id, body] of Object.entries(documents)) session.store({ ...body }, id);
   await session.saveChanges();
 }
 
 /** everywhere waits until every member of `database` holds `ids`. */
-export async function everywhere(cluster: ClusterHandle, database: string, ids: readonly string[]): Promise<void> {
-  await cluster.waitFor((c) => {
-    const described = c.describe();
-    const members = membersOf(c, database);
-    return members.length > 0 && members.every((tag) => ids.every((id) => described.documents[tag]?.[database]?.includes(id) ?? false));
-  }, { what: `${ids.join(", ")} on every member of ${database}`, timeoutMs: 10_000 });
+export async function everywhere(
+  cluster: ClusterHandle,
+  database: string,
+  ids: readonly string[],
+): Promise<void> {
+  await cluster.waitFor(
+    (c) => {
+      const described = c.describe();
+      const members = membersOf(c, database);
+      return (
+        members.length > 0 &&
+        members.every((tag) =>
+          ids.every((id) => described.documents[tag]?.[database]?.includes(id) ?? false),
+        )
+      );
+    },
+    { what: `${ids.join(", ")} on every member of ${database}`, timeoutMs: 10_000 },
+  );
 }

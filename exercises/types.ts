@@ -4,7 +4,14 @@
  * or in an exercise module may import a Node-only API: exercises see the engine only through its
  * public entry (DESIGN.md §7), and checks are pure functions of a RunRecord.
  */
-import type { ClientEvent, ClusterDescription, ClusterHandle, ClusterOptions, DocumentStore, TraceEvent } from "../engine/index.ts";
+import type {
+  ClientEvent,
+  ClusterDescription,
+  ClusterHandle,
+  ClusterOptions,
+  DocumentStore,
+  TraceEvent,
+} from "../engine/index.ts";
 
 /** Phase says which part of a run produced a record: the exercise's setup, the solution, or the checker's final probes. */
 export type Phase = "setup" | "solution" | "probe";

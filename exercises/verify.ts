@@ -16,7 +16,10 @@ export interface Verification {
 }
 
 /** verifyExercise runs the exercise unsolved and solved and lists what is wrong with it. */
-export async function verifyExercise(exercise: Exercise, options: { readonly seed?: number } = {}): Promise<Verification> {
+export async function verifyExercise(
+  exercise: Exercise,
+  options: { readonly seed?: number } = {},
+): Promise<Verification> {
   const problems: string[] = [];
   if (exercise.hints.length === 0) problems.push("it has no hints");
   if (exercise.solution.steps.length === 0) problems.push("its solution has no steps to show");
@@ -25,12 +28,20 @@ export async function verifyExercise(exercise: Exercise, options: { readonly see
   if (new Set(ids).size !== ids.length) problems.push("two checks share an id");
   const unsolved = await runExercise(exercise, noopSolution, options);
   if (unsolved.status !== "fail") {
-    problems.push(unsolved.status === "pass" ? "it passes from its starting state, with a solution that does nothing" : `doing nothing ends in an error: ${unsolved.message ?? ""}`);
+    problems.push(
+      unsolved.status === "pass"
+        ? "it passes from its starting state, with a solution that does nothing"
+        : `doing nothing ends in an error: ${unsolved.message ?? ""}`,
+    );
   }
   const solved = await runExercise(exercise, exercise.solution.run, options);
   if (solved.status !== "pass") {
-    const failed = solved.checks.filter((line) => !line.ok).map((line) => `${line.id} (${line.detail})`);
-    problems.push(`its reference solution does not pass: ${solved.message ?? ""}${failed.length > 0 ? `; failed: ${failed.join("; ")}` : ""}`);
+    const failed = solved.checks
+      .filter((line) => !line.ok)
+      .map((line) => `${line.id} (${line.detail})`);
+    problems.push(
+      `its reference solution does not pass: ${solved.message ?? ""}${failed.length > 0 ? `; failed: ${failed.join("; ")}` : ""}`,
+    );
   }
   return { exercise: exercise.id, unsolved, solved, problems };
 }

@@ -28,7 +28,10 @@ export class ActionFailed extends Error {}
  * resolveServer turns a scenario's server reference into a URL: a URL itself, "killed", or
  * "preferred:DB" / "last:DB" (the first or last member of a database's group right now).
  */
-export function resolveServer(context: Pick<ActionContext, "cluster" | "killedUrl">, ref: string): string {
+export function resolveServer(
+  context: Pick<ActionContext, "cluster" | "killedUrl">,
+  ref: string,
+): string {
   if (ref === "killed") {
     if (!context.killedUrl) throw new ActionFailed("no server was killed in this walkthrough yet");
     return context.killedUrl;
@@ -37,7 +40,11 @@ export function resolveServer(context: Pick<ActionContext, "cluster" | "killedUr
   if (!match) return ref;
   const description = context.cluster.describe();
   const record = description.databases.find((db) => db.name === match[2]);
-  const tag = record ? (match[1] === "preferred" ? record.members[0] : record.members[record.members.length - 1]) : undefined;
+  const tag = record
+    ? match[1] === "preferred"
+      ? record.members[0]
+      : record.members[record.members.length - 1]
+    : undefined;
   const server = description.cluster.find((s) => s.tag === tag);
   if (!server) throw new ActionFailed(`${match[2]} has no ${match[1]} member right now`);
   return server.url;
@@ -55,13 +62,18 @@ export function outcome(response: ServerResponse): string {
 }
 
 /** holds evaluates a condition on the cluster's current description. */
-export function holds(context: Pick<ActionContext, "cluster" | "killedUrl">, condition: Condition): boolean {
+export function holds(
+  context: Pick<ActionContext, "cluster" | "killedUrl">,
+  condition: Condition,
+): boolean {
   const cluster = context.cluster;
   const description = cluster.describe();
   const record = (name: string) => description.databases.find((db) => db.name === name);
   switch (condition.kind) {
     case "tag":
-      return cluster.servers.some((s) => s.url === condition.url && s.tag === condition.tag && s.alive && s.leader !== null);
+      return cluster.servers.some(
+        (s) => s.url === condition.url && s.tag === condition.tag && s.alive && s.leader !== null,
+      );
     case "leader":
       return cluster.servers.some((s) => s.alive && s.role === "leader");
     case "no-leader-on":
@@ -80,7 +92,9 @@ export function holds(context: Pick<ActionContext, "cluster" | "killedUrl">, con
       return members.length > 0 && members[0] !== resolveTag(context, condition.tag);
     }
     case "in-rehab":
-      return record(condition.database)?.rehabs.includes(resolveTag(context, condition.tag)) ?? false;
+      return (
+        record(condition.database)?.rehabs.includes(resolveTag(context, condition.tag)) ?? false
+      );
     case "known-on":
       return true; // checked by a request in waitUntil
   }
@@ -91,25 +105,41 @@ export async function waitUntil(context: ActionContext, condition: Condition): P
   if (condition.kind === "known-on") {
     const deadline = Date.now() + context.waitMs;
     for (;;) {
-      const response = await context.cluster.network.request(condition.url, { type: "database-status", database: condition.database }, { timeoutMs: 2_000 });
+      const response = await context.cluster.network.request(
+        condition.url,
+        { type: "database-status", database: condition.database },
+        { timeoutMs: 2_000 },
+      );
       if (response.ok || Date.now() > deadline) return;
       await context.cluster.runFor(50);
     }
   }
-  await context.cluster.waitFor(() => holds(context, condition), { timeoutMs: context.waitMs, what: describeCondition(condition) });
+  await context.cluster.waitFor(() => holds(context, condition), {
+    timeoutMs: context.waitMs,
+    what: describeCondition(condition),
+  });
 }
 
 export function describeCondition(condition: Condition): string {
   switch (condition.kind) {
-    case "tag": return `${condition.url} to join as node ${condition.tag}`;
-    case "leader": return "a leader";
-    case "no-leader-on": return `${condition.url} to see no leader`;
-    case "all-joined": return "every server to join";
-    case "documents": return `${condition.ids.join(", ")} on node ${condition.tag}`;
-    case "members": return `${condition.count} members in ${condition.database}`;
-    case "member-not-first": return `${condition.database}'s preferred node to change`;
-    case "in-rehab": return `a node of ${condition.database} in rehab`;
-    case "known-on": return `${condition.database} known on ${condition.url}`;
+    case "tag":
+      return `${condition.url} to join as node ${condition.tag}`;
+    case "leader":
+      return "a leader";
+    case "no-leader-on":
+      return `${condition.url} to see no leader`;
+    case "all-joined":
+      return "every server to join";
+    case "documents":
+      return `${condition.ids.join(", ")} on node ${condition.tag}`;
+    case "members":
+      return `${condition.count} members in ${condition.database}`;
+    case "member-not-first":
+      return `${condition.database}'s preferred node to change`;
+    case "in-rehab":
+      return `a node of ${condition.database} in rehab`;
+    case "known-on":
+      return `${condition.database} known on ${condition.url}`;
   }
 }
 
@@ -119,8 +149,16 @@ export function describeCondition(condition: Condition): string {
  */
 export async function runAction(context: ActionContext, action: Action): Promise<string> {
   const { cluster } = context;
-  const send = async (on: string, request: Parameters<ClusterHandle["network"]["request"]>[1], timeoutMs?: number) => {
-    const response = await cluster.network.request(resolveServer(context, on), request, timeoutMs ? { timeoutMs } : {});
+  const send = async (
+    on: string,
+    request: Parameters<ClusterHandle["network"]["request"]>[1],
+    timeoutMs?: number,
+  ) => {
+    const response = await cluster.network.request(
+      resolveServer(context, on),
+      request,
+      timeoutMs ? { timeoutMs } : {},
+    );
     return response;
   };
   const must = (response: ServerResponse, what: string): string => {
@@ -132,31 +170,59 @@ export async function runAction(context: ActionContext, action: Action): Promise
       context.select(resolveServer(context, action.url));
       return `switched to ${action.url}`;
     case "create-database": {
-      const response = await send(action.on, { type: "create-database", name: action.name, ...(action.replicationFactor ? { replicationFactor: action.replicationFactor } : {}) }, 30_000);
-      if (action.expectFailure) return response.ok ? `${action.name} was created after all` : `creating ${action.name} failed, as expected: ${response.error.message}`;
+      const response = await send(
+        action.on,
+        {
+          type: "create-database",
+          name: action.name,
+          ...(action.replicationFactor ? { replicationFactor: action.replicationFactor } : {}),
+        },
+        30_000,
+      );
+      if (action.expectFailure)
+        return response.ok
+          ? `${action.name} was created after all`
+          : `creating ${action.name} failed, as expected: ${response.error.message}`;
       const nodes = response.ok ? (response.result as { nodes?: string[] }).nodes : undefined;
       must(response, `create ${action.name}`);
       context.selectDatabase(action.name);
       return `created ${action.name}${nodes ? ` on ${nodes.join(", ")}` : ""}`;
     }
     case "put": {
-      const response = await send(action.on, {
-        type: "batch",
-        database: action.database,
-        transaction: { puts: action.documents },
-        ...(action.waitForReplicas ? { writeAssurance: { replicas: action.waitForReplicas, timeoutMs: 3_000 } } : {}),
-      }, 20_000);
+      const response = await send(
+        action.on,
+        {
+          type: "batch",
+          database: action.database,
+          transaction: { puts: action.documents },
+          ...(action.waitForReplicas
+            ? { writeAssurance: { replicas: action.waitForReplicas, timeoutMs: 3_000 } }
+            : {}),
+        },
+        20_000,
+      );
       const ids = action.documents.map((d) => d.id).join(", ");
-      if (action.waitForReplicas && !response.ok) return `saved ${ids}, but: ${response.error.message}`;
+      if (action.waitForReplicas && !response.ok)
+        return `saved ${ids}, but: ${response.error.message}`;
       must(response, `save ${ids}`);
       return `saved ${ids}`;
     }
     case "add-node":
-      return must(await send(action.on, { type: "add-node", url: action.url }, 30_000), `add node ${action.url}`);
+      return must(
+        await send(action.on, { type: "add-node", url: action.url }, 30_000),
+        `add node ${action.url}`,
+      );
     case "start-server":
       return `started ${await cluster.addServer()}`;
     case "add-database-node":
-      return must(await send(action.on, { type: "add-database-node", database: action.database, tag: action.tag }, 30_000), `add node ${action.tag} to ${action.database}`);
+      return must(
+        await send(
+          action.on,
+          { type: "add-database-node", database: action.database, tag: action.tag },
+          30_000,
+        ),
+        `add node ${action.tag} to ${action.database}`,
+      );
     case "kill": {
       const target = resolveServer(context, action.url);
       await cluster.kill(target);
@@ -175,14 +241,40 @@ export async function runAction(context: ActionContext, action: Action): Promise
       context.heal();
       return "network healed";
     case "set-conflict-resolution":
-      return must(await send(action.on, { type: "set-conflict-resolution", database: action.database, resolution: action.resolution }, 30_000), `conflict resolution ${action.resolution}`);
+      return must(
+        await send(
+          action.on,
+          {
+            type: "set-conflict-resolution",
+            database: action.database,
+            resolution: action.resolution,
+          },
+          30_000,
+        ),
+        `conflict resolution ${action.resolution}`,
+      );
     case "set-revisions":
       return must(
-        await send(action.on, {
-          type: "set-revisions",
-          database: action.database,
-          revisions: action.enabled ? { default: null, collections: { [action.collection]: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false } } } : null,
-        }, 30_000),
+        await send(
+          action.on,
+          {
+            type: "set-revisions",
+            database: action.database,
+            revisions: action.enabled
+              ? {
+                  default: null,
+                  collections: {
+                    [action.collection]: {
+                      disabled: false,
+                      minimumRevisionsToKeep: null,
+                      purgeOnDelete: false,
+                    },
+                  },
+                }
+              : null,
+          },
+          30_000,
+        ),
         `revisions ${action.enabled ? "on" : "off"} for ${action.collection}`,
       );
     case "slow-link":

@@ -6,15 +6,35 @@
  * re-evaluated after every action and every batch of trace events. It keeps the recorded run and
  * the solved mark in localStorage, so both survive a reload.
  */
-import type { ClientNetwork, ClusterHandle, DocumentStore, ServerResponse, TraceEvent } from "../engine/index.ts";
+import type {
+  ClientNetwork,
+  ClusterHandle,
+  DocumentStore,
+  ServerResponse,
+  TraceEvent,
+} from "../engine/index.ts";
 import type { CheckLine } from "../exercises/runner.ts";
 import type { Recorder } from "../exercises/recorder.ts";
 import type { Exercise } from "../exercises/types.ts";
 import { Atom } from "./atom.ts";
 import {
-  checklist, exerciseScenario, forgetRecord, loadRecord, loadSolved, markSolved, saveRecord, slowedDown, solvedNow, supportOf,
+  checklist,
+  exerciseScenario,
+  forgetRecord,
+  loadRecord,
+  loadSolved,
+  markSolved,
+  saveRecord,
+  slowedDown,
+  solvedNow,
+  supportOf,
 } from "./exercise-support.ts";
-import type { ChecklistRow, ExerciseInfo, ExerciseSupport, SolvedMark } from "./exercise-support.ts";
+import type {
+  ChecklistRow,
+  ExerciseInfo,
+  ExerciseSupport,
+  SolvedMark,
+} from "./exercise-support.ts";
 import { forgetPlayground, loadPlayground, notePending } from "./persistence.ts";
 import type { KeyValueStore } from "./persistence.ts";
 import { PlaygroundSession } from "./session.ts";
@@ -49,10 +69,14 @@ export interface ExerciseSessionOptions {
 }
 
 /** The exercise modules load with the engine, on first use, like the playground's engine. */
-const loadExerciseModules = () => Promise.all([import("../exercises/index.ts"), import("../engine/index.ts")]);
+const loadExerciseModules = () =>
+  Promise.all([import("../exercises/index.ts"), import("../engine/index.ts")]);
 type Modules = Awaited<ReturnType<typeof loadExerciseModules>>;
 
-const paused = { ok: false, error: { code: "ServerUnavailable", message: "the playground's servers are paused" } } as ServerResponse;
+const paused = {
+  ok: false,
+  error: { code: "ServerUnavailable", message: "the playground's servers are paused" },
+} as ServerResponse;
 
 /**
  * LiveCluster is a ClusterHandle that outlives the playground's clusters: pausing, a change of
@@ -76,9 +100,10 @@ export class LiveCluster implements ClusterHandle {
     this.detach?.();
     this.detach = null;
     this.current = cluster;
-    if (cluster) this.detach = cluster.on("trace", (events) => {
-      for (const listener of [...this.listeners]) listener(events);
-    });
+    if (cluster)
+      this.detach = cluster.on("trace", (events) => {
+        for (const listener of [...this.listeners]) listener(events);
+      });
   }
 
   get running(): boolean {
@@ -114,7 +139,10 @@ export class LiveCluster implements ClusterHandle {
   heal(): void {
     this.need().heal();
   }
-  waitFor(condition: (cluster: ClusterHandle) => boolean, options?: { readonly timeoutMs?: number; readonly what?: string }): Promise<void> {
+  waitFor(
+    condition: (cluster: ClusterHandle) => boolean,
+    options?: { readonly timeoutMs?: number; readonly what?: string },
+  ): Promise<void> {
     return this.need().waitFor(() => condition(this), options);
   }
   runFor(durationMs: number): Promise<void> {
@@ -216,7 +244,9 @@ export class ExerciseSession {
         notePending(this.options.store, scenarioId, saved.clusterName);
         forgetPlayground(this.options.store, scenarioId);
         forgetRecord(this.options.store, this.info.id);
-        this.patch({ note: "The record of your last visit was lost, so the exercise starts again." });
+        this.patch({
+          note: "The record of your last visit was lost, so the exercise starts again.",
+        });
       }
     }
     if (this.disposed) return;
@@ -269,7 +299,12 @@ export class ExerciseSession {
     await this.exercise.start.setup?.(slowedDown(recorder.handle, slow), store);
     // The reader has no time limit; the checks look at what happens from here on.
     recorder.startSolution(Infinity, () => {});
-    this.patch({ rows: checklist(this.info, null, this.support), checked: false, allHoldNow: false, note: null });
+    this.patch({
+      rows: checklist(this.info, null, this.support),
+      checked: false,
+      allHoldNow: false,
+      note: null,
+    });
     this.schedule();
   }
 
@@ -294,7 +329,14 @@ export class ExerciseSession {
   async check(): Promise<readonly CheckLine[] | null> {
     const recorder = this.recorder;
     const exercise = this.exercise;
-    if (!recorder || !exercise || !this.modules || recorder.phase !== "solution" || !this.live.running) return this.lines;
+    if (
+      !recorder ||
+      !exercise ||
+      !this.modules ||
+      recorder.phase !== "solution" ||
+      !this.live.running
+    )
+      return this.lines;
     this.checking = true;
     try {
       const [{ evaluate, readProbes }] = this.modules;
@@ -304,11 +346,22 @@ export class ExerciseSession {
       const lines = evaluate(exercise, { ...record, probes });
       this.lines = lines;
       const name = this.session.name;
-      if (this.options.runtime === "worker" && name) saveRecord(this.options.store, this.info.id, name, record);
+      if (this.options.runtime === "worker" && name)
+        saveRecord(this.options.store, this.info.id, name, record);
       const all = solvedNow(lines, this.support, this.info.checks.length);
       let solved = this.state.get().solved;
-      if (all && !solved) solved = markSolved(this.options.store, this.info.id, (this.options.now ?? (() => new Date()))());
-      this.patch({ rows: checklist(this.info, lines, this.support), checked: true, allHoldNow: all, solved });
+      if (all && !solved)
+        solved = markSolved(
+          this.options.store,
+          this.info.id,
+          (this.options.now ?? (() => new Date()))(),
+        );
+      this.patch({
+        rows: checklist(this.info, lines, this.support),
+        checked: true,
+        allHoldNow: all,
+        solved,
+      });
       return lines;
     } catch {
       // The cluster went away mid-check (paused, reset): the next action or trace checks again.
@@ -338,7 +391,14 @@ export class ExerciseSession {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.lines = null;
-    this.patch({ rows: checklist(this.info, null, this.support), checked: false, allHoldNow: false, hintsShown: 0, solutionShown: false, note: null });
+    this.patch({
+      rows: checklist(this.info, null, this.support),
+      checked: false,
+      allHoldNow: false,
+      hintsShown: 0,
+      solutionShown: false,
+      note: null,
+    });
     await this.session.reset();
   }
 
@@ -348,9 +408,20 @@ export class ExerciseSession {
     this.timer = null;
     // The page is going away: keep what was recorded since the last check.
     const recorder = this.recorder;
-    if (recorder && recorder.phase === "solution" && this.live.running && this.options.runtime === "worker" && this.session.name) {
+    if (
+      recorder &&
+      recorder.phase === "solution" &&
+      this.live.running &&
+      this.options.runtime === "worker" &&
+      this.session.name
+    ) {
       try {
-        saveRecord(this.options.store, this.info.id, this.session.name, recorder.record({ status: "completed" }));
+        saveRecord(
+          this.options.store,
+          this.info.id,
+          this.session.name,
+          recorder.record({ status: "completed" }),
+        );
       } catch {
         // describe() can fail while the servers stop; the last check's record stays saved.
       }

@@ -29,19 +29,33 @@ export interface ExerciseInfo {
 /** exerciseInfo copies the plain fields of an exercise module (the book's pages pass it to the island). */
 export function exerciseInfo(
   exercise: {
-    readonly id: string; readonly title: string; readonly section: string; readonly goal: string; readonly hints: readonly string[];
+    readonly id: string;
+    readonly title: string;
+    readonly section: string;
+    readonly goal: string;
+    readonly hints: readonly string[];
     readonly checks: readonly { readonly id: string; readonly description: string }[];
     readonly solution: { readonly steps: readonly string[] };
-    readonly start: { readonly servers: number; readonly database?: string; readonly replicationLimits?: { readonly batchItemsMax?: number } };
+    readonly start: {
+      readonly servers: number;
+      readonly database?: string;
+      readonly replicationLimits?: { readonly batchItemsMax?: number };
+    };
   },
   number: number,
 ): ExerciseInfo {
   const limits = exercise.start.replicationLimits?.batchItemsMax;
   return {
-    id: exercise.id, number, title: exercise.title, section: exercise.section, goal: exercise.goal,
-    hints: [...exercise.hints], steps: [...exercise.solution.steps],
+    id: exercise.id,
+    number,
+    title: exercise.title,
+    section: exercise.section,
+    goal: exercise.goal,
+    hints: [...exercise.hints],
+    steps: [...exercise.solution.steps],
     checks: exercise.checks.map((check) => ({ id: check.id, description: check.description })),
-    servers: exercise.start.servers, database: exercise.start.database ?? "Spade",
+    servers: exercise.start.servers,
+    database: exercise.start.database ?? "Spade",
     ...(limits !== undefined ? { replicationLimits: { batchItemsMax: limits } } : {}),
   };
 }
@@ -65,7 +79,8 @@ export const exerciseSupport: Readonly<Record<string, ExerciseSupport>> = {
     where: "playground",
     how: {
       spade: "New database on 127.0.0.1, named Spade.",
-      "read-from-c": "Open the Studio on 127.0.0.3 (the tabs) and press Read the cluster topology, once C has joined.",
+      "read-from-c":
+        "Open the Studio on 127.0.0.3 (the tabs) and press Read the cluster topology, once C has joined.",
     },
   },
   "grow-group": {
@@ -75,7 +90,8 @@ export const exerciseSupport: Readonly<Record<string, ExerciseSupport>> = {
   "leaderless-writes": {
     where: "playground",
     how: {
-      "cluster-op-refused": "With A down, open the Studio on B and create any database: New database → Create.",
+      "cluster-op-refused":
+        "With A down, open the Studio on B and create any database: New database → Create.",
       "write-without-leader": `Save users/3 while there is no leader: New document in the Documents panel on B, or through ${client}.`,
     },
   },
@@ -105,10 +121,12 @@ export const exerciseSupport: Readonly<Record<string, ExerciseSupport>> = {
   conflicts: {
     where: "playground",
     how: {
-      "concurrent-users-2": "Cut off A (Network: check A, Cut off the checked servers), then save users/2 in the Documents panel on A, and a little later on B.",
+      "concurrent-users-2":
+        "Cut off A (Network: check A, Cut off the checked servers), then save users/2 in the Documents panel on A, and a little later on B.",
       "resolved-to-latest": "Heal the network and wait a moment.",
       "conflict-kept": `Manage group of Spade → Conflict resolution: none. Cut off A again, save users/1 on A and on B, heal, then load users/1 through ${client}.`,
-      "resolved-by-hand": "Save a new users/1 in the Documents panel; both nodes must end up with it.",
+      "resolved-by-hand":
+        "Save a new users/1 in the Documents panel; both nodes must end up with it.",
     },
   },
   pitchfork: {
@@ -127,10 +145,14 @@ export const exerciseSupport: Readonly<Record<string, ExerciseSupport>> = {
   majority: {
     where: "playground",
     how: {
-      predicted: "Before killing anything, save predictions/majority in Spade (New document) as JSON: { \"createDatabase\": \"ok\" or \"fail\", \"addDatabaseNode\": …, \"write\": …, \"read\": … }.",
-      "verify-createDatabase": "With three servers down, open the Studio on a live server and create a database.",
-      "verify-addDatabaseNode": "With three servers down, Manage group of Spade → Add node to group.",
-      "verify-write": "With three servers down, save a document to Spade (Documents panel on C, or through the Client panel).",
+      predicted:
+        'Before killing anything, save predictions/majority in Spade (New document) as JSON: { "createDatabase": "ok" or "fail", "addDatabaseNode": …, "write": …, "read": … }.',
+      "verify-createDatabase":
+        "With three servers down, open the Studio on a live server and create a database.",
+      "verify-addDatabaseNode":
+        "With three servers down, Manage group of Spade → Add node to group.",
+      "verify-write":
+        "With three servers down, save a document to Spade (Documents panel on C, or through the Client panel).",
       "verify-read": `With three servers down, load a document through ${client}.`,
     },
   },
@@ -138,7 +160,9 @@ export const exerciseSupport: Readonly<Record<string, ExerciseSupport>> = {
 
 /** supportOf is an exercise's support, "cli" for one the page does not know (never a fake tick). */
 export function supportOf(id: string): ExerciseSupport {
-  return exerciseSupport[id] ?? { where: "cli", why: "This exercise has no playground support yet." };
+  return (
+    exerciseSupport[id] ?? { where: "cli", why: "This exercise has no playground support yet." }
+  );
 }
 
 /** cliCommand is the command that checks a solution of exercise `number`. */
@@ -173,10 +197,18 @@ export interface ChecklistRow {
 }
 
 /** checklist combines the exercise's checks, the latest verdict (null before one) and the support. */
-export function checklist(info: Pick<ExerciseInfo, "checks">, lines: readonly CheckLine[] | null, support: ExerciseSupport): ChecklistRow[] {
+export function checklist(
+  info: Pick<ExerciseInfo, "checks">,
+  lines: readonly CheckLine[] | null,
+  support: ExerciseSupport,
+): ChecklistRow[] {
   return info.checks.map((check) => {
     const how = support.how?.[check.id];
-    const base = { id: check.id, description: check.description, ...(how !== undefined ? { how } : {}) };
+    const base = {
+      id: check.id,
+      description: check.description,
+      ...(how !== undefined ? { how } : {}),
+    };
     if (support.where === "cli") return { ...base, state: "cli", detail: "" };
     const line = lines?.find((l) => l.id === check.id);
     return { ...base, state: line?.ok ? "done" : "open", detail: line?.detail ?? "" };
@@ -184,8 +216,17 @@ export function checklist(info: Pick<ExerciseInfo, "checks">, lines: readonly Ch
 }
 
 /** solvedNow: every check holds, from the playground (a CLI-only exercise is never solved here). */
-export function solvedNow(lines: readonly CheckLine[] | null, support: ExerciseSupport, checks: number): boolean {
-  return support.where === "playground" && lines !== null && lines.length === checks && lines.every((line) => line.ok);
+export function solvedNow(
+  lines: readonly CheckLine[] | null,
+  support: ExerciseSupport,
+  checks: number,
+): boolean {
+  return (
+    support.where === "playground" &&
+    lines !== null &&
+    lines.length === checks &&
+    lines.every((line) => line.ok)
+  );
 }
 
 // --- what the page remembers ------------------------------------------------------------------------
@@ -220,7 +261,10 @@ export function forgetSolved(store: KeyValueStore | null, id: string): void {
 }
 
 /** The recorded part of a run a page keeps: everything but the final state and the probes, which it reads again. */
-export type RecordedHistory = Pick<RunRecord, "traces" | "clientEvents" | "requests" | "operations" | "actions" | "solutionStartedAtMs">;
+export type RecordedHistory = Pick<
+  RunRecord,
+  "traces" | "clientEvents" | "requests" | "operations" | "actions" | "solutionStartedAtMs"
+>;
 
 /** SavedRecord binds a recorded history to the playground cluster it was recorded on. */
 export interface SavedRecord {
@@ -229,18 +273,30 @@ export interface SavedRecord {
   readonly history: RecordedHistory;
 }
 
-export function saveRecord(store: KeyValueStore | null, id: string, clusterName: string, record: RecordedHistory): boolean {
+export function saveRecord(
+  store: KeyValueStore | null,
+  id: string,
+  clusterName: string,
+  record: RecordedHistory,
+): boolean {
   const saved: SavedRecord = {
-    version: 1, clusterName,
+    version: 1,
+    clusterName,
     history: {
-      traces: record.traces, clientEvents: record.clientEvents, requests: record.requests,
-      operations: record.operations, actions: record.actions, solutionStartedAtMs: record.solutionStartedAtMs,
+      traces: record.traces,
+      clientEvents: record.clientEvents,
+      requests: record.requests,
+      operations: record.operations,
+      actions: record.actions,
+      solutionStartedAtMs: record.solutionStartedAtMs,
     },
   };
-  return safely(() => {
-    store?.setItem(recordKey(id), JSON.stringify(saved));
-    return true;
-  }) ?? false;
+  return (
+    safely(() => {
+      store?.setItem(recordKey(id), JSON.stringify(saved));
+      return true;
+    }) ?? false
+  );
 }
 
 export function loadRecord(store: KeyValueStore | null, id: string): SavedRecord | null {
@@ -250,7 +306,15 @@ export function loadRecord(store: KeyValueStore | null, id: string): SavedRecord
     const value = JSON.parse(text) as Partial<SavedRecord> | null;
     const history = value?.history as Partial<RecordedHistory> | undefined;
     const lists = ["traces", "clientEvents", "requests", "operations", "actions"] as const;
-    if (!value || value.version !== 1 || typeof value.clusterName !== "string" || !history || typeof history.solutionStartedAtMs !== "number" || !lists.every((key) => Array.isArray(history[key]))) return null;
+    if (
+      !value ||
+      value.version !== 1 ||
+      typeof value.clusterName !== "string" ||
+      !history ||
+      typeof history.solutionStartedAtMs !== "number" ||
+      !lists.every((key) => Array.isArray(history[key]))
+    )
+      return null;
     return value as SavedRecord;
   } catch {
     return null;
@@ -283,7 +347,11 @@ export function slowedDown(handle: ClusterHandle, factor: number): ClusterHandle
     partition: (a, b) => handle.partition(a, b),
     isolate: (target) => handle.isolate(target),
     heal: () => handle.heal(),
-    waitFor: (condition, options = {}) => handle.waitFor(() => condition(slowed), { ...options, timeoutMs: (options.timeoutMs ?? 10_000) * factor }),
+    waitFor: (condition, options = {}) =>
+      handle.waitFor(() => condition(slowed), {
+        ...options,
+        timeoutMs: (options.timeoutMs ?? 10_000) * factor,
+      }),
     runFor: (durationMs) => handle.runFor(durationMs * factor),
     nowMs: () => handle.nowMs(),
     describe: () => handle.describe(),

@@ -5,7 +5,8 @@
 import type { ClusterDescription, DocumentView, ServerSummary } from "../engine/index.ts";
 
 /** TimelineCategory groups timeline entries for the filter. */
-export type TimelineCategory = "election" | "cluster" | "topology" | "failover" | "replication" | "server" | "action";
+export type TimelineCategory =
+  "election" | "cluster" | "topology" | "failover" | "replication" | "server" | "action";
 
 /** TimelineEntry is one line of the timeline. */
 export interface TimelineEntry {
@@ -59,7 +60,8 @@ export interface StepView {
   readonly nextTitle: string | null;
 }
 
-export type SessionPhase = "idle" | "starting" | "running" | "pausing" | "paused" | "stopped" | "failed";
+export type SessionPhase =
+  "idle" | "starting" | "running" | "pausing" | "paused" | "stopped" | "failed";
 
 /** PlaygroundState is everything a playground shows. */
 export interface PlaygroundState {

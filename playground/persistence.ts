@@ -46,7 +46,10 @@ function isStringArray(value: unknown): value is string[] {
 }
 
 /** loadPlayground reads a saved playground, or null when there is none or it is not ours. */
-export function loadPlayground(store: KeyValueStore | null, scenarioId: string): SavedPlayground | null {
+export function loadPlayground(
+  store: KeyValueStore | null,
+  scenarioId: string,
+): SavedPlayground | null {
   const text = safely(() => store?.getItem(playgroundKey(scenarioId)) ?? null);
   if (!text) return null;
   let value: unknown;
@@ -73,7 +76,11 @@ export function loadPlayground(store: KeyValueStore | null, scenarioId: string):
   return saved as SavedPlayground;
 }
 
-export function savePlayground(store: KeyValueStore | null, scenarioId: string, saved: SavedPlayground): void {
+export function savePlayground(
+  store: KeyValueStore | null,
+  scenarioId: string,
+  saved: SavedPlayground,
+): void {
   const trimmed = { ...saved, timeline: saved.timeline.slice(-savedTimelineMax) };
   safely(() => store?.setItem(playgroundKey(scenarioId), JSON.stringify(trimmed)));
 }
@@ -82,7 +89,11 @@ export function forgetPlayground(store: KeyValueStore | null, scenarioId: string
   safely(() => store?.removeItem(playgroundKey(scenarioId)));
 }
 
-export function loadSpeed(store: KeyValueStore | null, allowed: readonly number[], fallback: number): number {
+export function loadSpeed(
+  store: KeyValueStore | null,
+  allowed: readonly number[],
+  fallback: number,
+): number {
   const value = Number(safely(() => store?.getItem(speedKey) ?? null));
   return allowed.includes(value) ? value : fallback;
 }
@@ -106,8 +117,16 @@ function safely<T>(work: () => T): T | undefined {
  */
 const pendingKey = (scenarioId: string): string => `rookery-playground:${scenarioId}:pending`;
 
-export function notePending(store: KeyValueStore | null, scenarioId: string, clusterName: string | null): void {
-  safely(() => (clusterName ? store?.setItem(pendingKey(scenarioId), clusterName) : store?.removeItem(pendingKey(scenarioId))));
+export function notePending(
+  store: KeyValueStore | null,
+  scenarioId: string,
+  clusterName: string | null,
+): void {
+  safely(() =>
+    clusterName
+      ? store?.setItem(pendingKey(scenarioId), clusterName)
+      : store?.removeItem(pendingKey(scenarioId)),
+  );
 }
 
 export function loadPending(store: KeyValueStore | null, scenarioId: string): string | null {

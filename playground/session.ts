@@ -5,12 +5,34 @@
  * argument: "worker" (one Web Worker per server, IndexedDB; the book) or "sim" (virtual time in
  * this thread; unit tests).
  */
-import type { ClusterHandle, ClusterOptions, DocumentStore, DocumentView, ServerRequest, TraceEvent } from "../engine/index.ts";
+import type {
+  ClusterHandle,
+  ClusterOptions,
+  DocumentStore,
+  DocumentView,
+  ServerRequest,
+  TraceEvent,
+} from "../engine/index.ts";
 import { ActionFailed, outcome, runAction } from "./actions.ts";
 import type { ActionContext } from "./actions.ts";
 import { Atom } from "./atom.ts";
-import type { DatabaseStatus, Flow, NetworkCut, PlaygroundState, StepView, TimelineEntry } from "./model.ts";
-import { forgetPlayground, loadPending, loadPlayground, loadSpeed, notePending, savePlayground, saveSpeed } from "./persistence.ts";
+import type {
+  DatabaseStatus,
+  Flow,
+  NetworkCut,
+  PlaygroundState,
+  StepView,
+  TimelineEntry,
+} from "./model.ts";
+import {
+  forgetPlayground,
+  loadPending,
+  loadPlayground,
+  loadSpeed,
+  notePending,
+  savePlayground,
+  saveSpeed,
+} from "./persistence.ts";
 import type { KeyValueStore, SavedPlayground, SlowLink } from "./persistence.ts";
 import type { Scenario } from "./scenarios.ts";
 import {
@@ -77,9 +99,15 @@ export const loadEngine = () => import("../engine/index.ts");
  */
 const defaultStartCluster: StartCluster = async (options) => {
   if (options.runtime !== "worker") return (await loadEngine()).Cluster.start(options);
-  const [{ WorkerCluster }, { browserPlatform }] = await Promise.all([import("../engine/runtime/host/index.ts"), import("../engine/runtime/host/browser-platform.ts")]);
+  const [{ WorkerCluster }, { browserPlatform }] = await Promise.all([
+    import("../engine/runtime/host/index.ts"),
+    import("../engine/runtime/host/browser-platform.ts"),
+  ]);
   const { runtime: _runtime, faults: _faults, ...rest } = options;
-  return (await WorkerCluster.start({ ...rest, platform: browserPlatform })) as unknown as ClusterHandle;
+  return (await WorkerCluster.start({
+    ...rest,
+    platform: browserPlatform,
+  })) as unknown as ClusterHandle;
 };
 
 async function defaultDeleteData(name: string, urls: readonly string[]): Promise<void> {
@@ -87,7 +115,11 @@ async function defaultDeleteData(name: string, urls: readonly string[]): Promise
   await Promise.all(urls.map((url) => deleteIndexedDbStorage(name, url).catch(() => {})));
 }
 
-function initialState(scenario: Scenario, runtime: "sim" | "worker", speed: number): PlaygroundState {
+function initialState(
+  scenario: Scenario,
+  runtime: "sim" | "worker",
+  speed: number,
+): PlaygroundState {
   return {
     phase: "idle",
     pausedBy: null,
@@ -102,7 +134,13 @@ function initialState(scenario: Scenario, runtime: "sim" | "worker", speed: numb
     timeline: [],
     flows: [],
     cuts: [],
-    step: { done: 0, total: scenario.steps.length, lastTitle: null, explanation: scenario.intro, nextTitle: scenario.steps[0]?.title ?? null },
+    step: {
+      done: 0,
+      total: scenario.steps.length,
+      lastTitle: null,
+      explanation: scenario.intro,
+      nextTitle: scenario.steps[0]?.title ?? null,
+    },
     speed,
     message: null,
     runtime,
@@ -134,7 +172,11 @@ export class PlaygroundSession {
     this.options = options;
     this.scenario = options.scenario;
     this.startCluster = options.startCluster ?? defaultStartCluster;
-    const speed = loadSpeed(options.store, speeds.map((s) => s.value), defaultSpeed);
+    const speed = loadSpeed(
+      options.store,
+      speeds.map((s) => s.value),
+      defaultSpeed,
+    );
     this.state = new Atom(initialState(options.scenario, options.runtime, speed));
   }
 
@@ -169,14 +211,20 @@ export class PlaygroundSession {
    */
   open(): Promise<void> {
     return this.serialize(async () => {
-      const saved = this.options.runtime === "worker" ? loadPlayground(this.options.store, this.scenario.id) : null;
+      const saved =
+        this.options.runtime === "worker"
+          ? loadPlayground(this.options.store, this.scenario.id)
+          : null;
       await this.deleteOrphan(saved?.clusterName);
       if (saved) {
         try {
           await this.restore(saved);
           return;
         } catch (error) {
-          this.note(`Could not bring the saved cluster back (${messageOf(error)}); starting the section again.`, true);
+          this.note(
+            `Could not bring the saved cluster back (${messageOf(error)}); starting the section again.`,
+            true,
+          );
           await this.discard();
         }
       }
@@ -190,7 +238,10 @@ export class PlaygroundSession {
     if (!pending || this.options.runtime !== "worker") return;
     notePending(this.options.store, this.scenario.id, null);
     if (pending === keep) return;
-    const urls = Array.from({ length: Math.max(8, this.scenario.servers) }, (_, i) => `http://127.0.0.${i + 1}:8080`);
+    const urls = Array.from(
+      { length: Math.max(8, this.scenario.servers) },
+      (_, i) => `http://127.0.0.${i + 1}:8080`,
+    );
     await (this.options.deleteData ?? defaultDeleteData)(pending, urls);
   }
 
@@ -199,7 +250,10 @@ export class PlaygroundSession {
     return this.serialize(async () => {
       this.patch({ busy: "Resetting" });
       await this.discard();
-      this.state.set({ ...initialState(this.scenario, this.options.runtime, this.s.speed), busy: "Resetting" });
+      this.state.set({
+        ...initialState(this.scenario, this.options.runtime, this.s.speed),
+        busy: "Resetting",
+      });
       await this.fresh();
     });
   }
@@ -279,12 +333,15 @@ export class PlaygroundSession {
       servers,
       ...(this.options.runtime === "worker" ? { storage: "indexeddb" as const, name } : {}),
       timing: timingForSpeed(this.s.speed),
-      ...(this.scenario.replicationLimits ? { replicationLimits: this.scenario.replicationLimits } : {}),
+      ...(this.scenario.replicationLimits
+        ? { replicationLimits: this.scenario.replicationLimits }
+        : {}),
     });
     this.cluster = cluster;
     this.options.hooks?.attach?.(cluster);
     this.unsubscribe = cluster.on("trace", (events) => this.onTrace(events));
-    if (this.options.runtime === "sim" && this.options.driveSimClock !== false) this.driveSimClock(cluster);
+    if (this.options.runtime === "sim" && this.options.driveSimClock !== false)
+      this.driveSimClock(cluster);
     const refreshMs = this.options.refreshMs ?? 250;
     if (refreshMs > 0) this.timer = setInterval(() => void this.refresh(), refreshMs);
     return cluster;
@@ -296,10 +353,14 @@ export class PlaygroundSession {
     this.killedUrl = null;
     this.slowLinks = [];
     this.ready = false;
-    if (this.options.runtime === "worker") notePending(this.options.store, this.scenario.id, this.clusterName);
+    if (this.options.runtime === "worker")
+      notePending(this.options.store, this.scenario.id, this.clusterName);
     const cluster = await this.launch(this.clusterName, this.scenario.servers);
     this.originMs = cluster.nowMs();
-    this.patch({ phase: "running", busy: this.scenario.setup.length > 0 ? "Preparing the section's starting state" : null });
+    this.patch({
+      phase: "running",
+      busy: this.scenario.setup.length > 0 ? "Preparing the section's starting state" : null,
+    });
     await this.refresh();
     const context = this.actionContext(cluster);
     for (const action of this.scenario.setup) await runAction(context, action);
@@ -327,7 +388,10 @@ export class PlaygroundSession {
       selectedDatabase: saved.selectedDatabase,
       cuts: saved.cuts,
       timeline: saved.timeline.length >= this.s.timeline.length ? saved.timeline : this.s.timeline,
-      step: this.stepView(done, done > 0 ? this.scenario.steps[done - 1]!.explanation : this.scenario.intro),
+      step: this.stepView(
+        done,
+        done > 0 ? this.scenario.steps[done - 1]!.explanation : this.scenario.intro,
+      ),
     });
     const cluster = await this.launch(saved.clusterName, saved.servers);
     // A server that was down stays down: the host starts every server from its storage, so the
@@ -362,7 +426,10 @@ export class PlaygroundSession {
     forgetPlayground(this.options.store, this.scenario.id);
     if (this.options.runtime === "worker") {
       const name = saved?.clusterName ?? this.clusterName;
-      const all = new Set([...urls, ...Array.from({ length: saved?.servers ?? 0 }, (_, i) => `http://127.0.0.${i + 1}:8080`)]);
+      const all = new Set([
+        ...urls,
+        ...Array.from({ length: saved?.servers ?? 0 }, (_, i) => `http://127.0.0.${i + 1}:8080`),
+      ]);
       if (name) await (this.options.deleteData ?? defaultDeleteData)(name, [...all]);
     }
   }
@@ -374,7 +441,10 @@ export class PlaygroundSession {
   private driveSimClock(cluster: ClusterHandle): void {
     const driver = { stop: false };
     this.simDriver = driver;
-    const frame = typeof requestAnimationFrame === "function" ? (f: () => void) => requestAnimationFrame(f) : (f: () => void) => setTimeout(f, 16);
+    const frame =
+      typeof requestAnimationFrame === "function"
+        ? (f: () => void) => requestAnimationFrame(f)
+        : (f: () => void) => setTimeout(f, 16);
     let last = this.now();
     const loop = async () => {
       if (driver.stop) return;
@@ -388,13 +458,21 @@ export class PlaygroundSession {
   }
 
   private now(): number {
-    return this.options.now?.() ?? (typeof performance !== "undefined" ? performance.now() : Date.now());
+    return (
+      this.options.now?.() ?? (typeof performance !== "undefined" ? performance.now() : Date.now())
+    );
   }
 
   // --- the walkthrough -----------------------------------------------------------------------------
 
   private stepView(done: number, explanation: string): StepView {
-    return { done, total: this.scenario.steps.length, lastTitle: this.scenario.steps[done - 1]?.title ?? null, explanation, nextTitle: this.scenario.steps[done]?.title ?? null };
+    return {
+      done,
+      total: this.scenario.steps.length,
+      lastTitle: this.scenario.steps[done - 1]?.title ?? null,
+      explanation,
+      nextTitle: this.scenario.steps[done]?.title ?? null,
+    };
   }
 
   /** nextStep replays the walkthrough's next action and waits until its explanation is true. */
@@ -426,7 +504,9 @@ export class PlaygroundSession {
         return;
       }
       this.killedUrl = context.killedUrl;
-      const last = results.filter((r) => !r.startsWith("switched") && !r.startsWith("done waiting")).pop();
+      const last = results
+        .filter((r) => !r.startsWith("switched") && !r.startsWith("done waiting"))
+        .pop();
       this.patch({ busy: null, step: this.stepView(index + 1, step.explanation) });
       if (last) this.note(capitalize(last), false);
       await this.refresh();
@@ -441,7 +521,8 @@ export class PlaygroundSession {
       killedUrl: this.killedUrl,
       waitMs: this.options.stepTimeoutMs ?? 60_000,
       select: (url) => this.patch({ selectedUrl: url, openDocument: null }),
-      selectDatabase: (name) => this.patch({ selectedDatabase: name, openDocument: null, documents: null }),
+      selectDatabase: (name) =>
+        this.patch({ selectedDatabase: name, openDocument: null, documents: null }),
       partition: (a, b) => session.applyCut({ a, b }),
       heal: () => session.applyHeal(),
       slowLink: (a, b, fraction) => session.applySlowLink({ a, b, electionFraction: fraction }),
@@ -451,7 +532,8 @@ export class PlaygroundSession {
   // --- the reader's actions ------------------------------------------------------------------------
 
   private requireRunning(): ClusterHandle {
-    if (!this.cluster || this.s.phase !== "running") throw new Error("The cluster is not running: press Resume first.");
+    if (!this.cluster || this.s.phase !== "running")
+      throw new Error("The cluster is not running: press Resume first.");
     return this.cluster;
   }
 
@@ -481,7 +563,9 @@ export class PlaygroundSession {
   }
 
   private async request(url: string, request: ServerRequest, timeoutMs = 20_000): Promise<unknown> {
-    const response = await this.acting(this.requireRunning()).network.request(url, request, { timeoutMs });
+    const response = await this.acting(this.requireRunning()).network.request(url, request, {
+      timeoutMs,
+    });
     if (!response.ok) throw new ActionFailed(outcome(response));
     return response.result;
   }
@@ -509,7 +593,9 @@ export class PlaygroundSession {
     const on = this.s.selectedUrl;
     return this.act(`Add node ${parsed.url} (on ${on})`, async (cluster) => {
       if (!cluster.urls.includes(parsed.url)) {
-        throw new ActionFailed(`No server runs at ${parsed.url}. Start one first with “Start a new server”.`);
+        throw new ActionFailed(
+          `No server runs at ${parsed.url}. Start one first with “Start a new server”.`,
+        );
       }
       await this.request(on, { type: "add-node", url: parsed.url }, 30_000);
       return `Asked ${on} to add ${parsed.url}; it joins once the leader commits it.`;
@@ -518,7 +604,11 @@ export class PlaygroundSession {
 
   /** startServer starts one more fresh server (the chapter's `start ./Server/Raven.Server.exe`). */
   startServer(): Promise<void> {
-    return this.act("Start a new server", async (cluster) => `Started ${await cluster.addServer()}; it shows ? until it is added to the cluster.`);
+    return this.act(
+      "Start a new server",
+      async (cluster) =>
+        `Started ${await cluster.addServer()}; it shows ? until it is added to the cluster.`,
+    );
   }
 
   kill(url: string): Promise<void> {
@@ -540,7 +630,10 @@ export class PlaygroundSession {
   cut(group: readonly string[]): Promise<void> {
     return this.act("Cut the network", async (cluster) => {
       const rest = cluster.urls.filter((url) => !group.includes(url));
-      if (group.length === 0 || rest.length === 0) throw new ActionFailed("Choose some servers, but not all: the cut runs between the chosen ones and the rest.");
+      if (group.length === 0 || rest.length === 0)
+        throw new ActionFailed(
+          "Choose some servers, but not all: the cut runs between the chosen ones and the rest.",
+        );
       this.applyCut({ a: [...group], b: rest }, cluster);
       return `Cut the network between ${group.map((u) => this.nameOf(u)).join(", ")} and the rest.`;
     });
@@ -564,7 +657,9 @@ export class PlaygroundSession {
    */
   private applySlowLink(link: SlowLink): string {
     if (!this.slowLinks.some((l) => l.a === link.a && l.b === link.b)) this.slowLinks.push(link);
-    const shaped = this.cluster as (ClusterHandle & { setLink?: (a: string, b: string, shape: { latencyMs: number }) => void }) | null;
+    const shaped = this.cluster as
+      | (ClusterHandle & { setLink?: (a: string, b: string, shape: { latencyMs: number }) => void })
+      | null;
     if (!shaped?.setLink) return "this runtime cannot slow one link";
     const latencyMs = Math.round((electionTimeoutMaxMs(this.s.speed) / 2) * link.electionFraction);
     shaped.setLink(link.a, link.b, { latencyMs });
@@ -578,12 +673,19 @@ export class PlaygroundSession {
 
   createDatabase(name: string, replicationFactor: number): Promise<void> {
     const on = this.s.selectedUrl;
-    return this.act(`New database ${name} (factor ${replicationFactor}) on ${this.nameOf(on)}`, async () => {
-      if (name.trim() === "") throw new ActionFailed("Give the database a name.");
-      const result = (await this.request(on, { type: "create-database", name: name.trim(), replicationFactor }, 30_000)) as { nodes?: string[] };
-      this.patch({ selectedDatabase: name.trim(), openDocument: null, documents: null });
-      return `Created ${name.trim()}${result.nodes ? ` on ${result.nodes.join(", ")}` : ""}.`;
-    });
+    return this.act(
+      `New database ${name} (factor ${replicationFactor}) on ${this.nameOf(on)}`,
+      async () => {
+        if (name.trim() === "") throw new ActionFailed("Give the database a name.");
+        const result = (await this.request(
+          on,
+          { type: "create-database", name: name.trim(), replicationFactor },
+          30_000,
+        )) as { nodes?: string[] };
+        this.patch({ selectedDatabase: name.trim(), openDocument: null, documents: null });
+        return `Created ${name.trim()}${result.nodes ? ` on ${result.nodes.join(", ")}` : ""}.`;
+      },
+    );
   }
 
   addNodeToGroup(database: string, tag: string): Promise<void> {
@@ -598,13 +700,15 @@ export class PlaygroundSession {
     const database = this.s.selectedDatabase;
     const document = this.s.documents?.find((doc) => doc.id === id);
     if (!database || !document) return;
-    this.patch({ openDocument: { database, id, text: JSON.stringify(document.body, null, 2), isNew: false } });
+    this.patch({
+      openDocument: { database, id, text: JSON.stringify(document.body, null, 2), isNew: false },
+    });
   }
 
   newDocument(): void {
     const database = this.s.selectedDatabase;
     if (!database) return;
-    this.patch({ openDocument: { database, id: "", text: "{\n  \"name\": \"\"\n}", isNew: true } });
+    this.patch({ openDocument: { database, id: "", text: '{\n  "name": ""\n}', isNew: true } });
   }
 
   closeDocument(): void {
@@ -622,7 +726,11 @@ export class PlaygroundSession {
       return Promise.resolve();
     }
     return this.act(`Save ${id.trim()} to ${database} on ${this.nameOf(on)}`, async () => {
-      await this.request(on, { type: "batch", database, transaction: { puts: [{ id: id.trim(), body: parsed.body as never }] } });
+      await this.request(on, {
+        type: "batch",
+        database,
+        transaction: { puts: [{ id: id.trim(), body: parsed.body as never }] },
+      });
       this.patch({ openDocument: { database, id: id.trim(), text, isNew: false } });
       return `Saved ${id.trim()} on ${this.nameOf(on)}.`;
     });
@@ -645,7 +753,10 @@ export class PlaygroundSession {
   readTopology(): Promise<void> {
     const on = this.s.selectedUrl;
     return this.act(`Read the cluster topology on ${this.nameOf(on)}`, async () => {
-      const topology = (await this.request(on, { type: "cluster-topology" }, 10_000)) as { members?: Record<string, string>; leader?: string | null };
+      const topology = (await this.request(on, { type: "cluster-topology" }, 10_000)) as {
+        members?: Record<string, string>;
+        leader?: string | null;
+      };
       const members = Object.keys(topology.members ?? {});
       return `${this.nameOf(on)} lists ${members.length === 1 ? "one member" : `${members.length} members`}: ${members.join(", ") || "none"}; leader: ${topology.leader ?? "none"}.`;
     });
@@ -656,7 +767,9 @@ export class PlaygroundSession {
     const on = this.s.selectedUrl;
     return this.act(`Conflict resolution of ${database}: ${resolution}`, async () => {
       await this.request(on, { type: "set-conflict-resolution", database, resolution }, 30_000);
-      return resolution === "none" ? `${database} keeps conflicts now: a read of a conflicted document reports it until you write it again.` : `${database} resolves conflicts to the latest version now.`;
+      return resolution === "none"
+        ? `${database} keeps conflicts now: a read of a conflicted document reports it until you write it again.`
+        : `${database} resolves conflicts to the latest version now.`;
     });
   }
 
@@ -671,18 +784,29 @@ export class PlaygroundSession {
     const idProblem = validateDocumentId(id);
     const parsed = parseDocumentText(text);
     if (!store || idProblem || !parsed.ok) {
-      this.note(!store ? "There is no client on this page." : (idProblem ?? (parsed.ok ? "" : parsed.error)), true);
+      this.note(
+        !store
+          ? "There is no client on this page."
+          : (idProblem ?? (parsed.ok ? "" : parsed.error)),
+        true,
+      );
       return Promise.resolve();
     }
     const label = `Client: save ${id.trim()} to ${store.database ?? "?"}${writeAssurance ? ", waiting for 1 replica" : ""}`;
     return this.act(label, async () => {
       const session = store.openSession();
       session.store({ ...parsed.body }, id.trim());
-      if (writeAssurance) session.advanced.waitForReplicationAfterSaveChanges({ replicas: 1, timeout: Math.round(1_000 / this.s.speed) });
+      if (writeAssurance)
+        session.advanced.waitForReplicationAfterSaveChanges({
+          replicas: 1,
+          timeout: Math.round(1_000 / this.s.speed),
+        });
       try {
         await session.saveChanges();
       } catch (error) {
-        throw new ActionFailed(`The client's save of ${id.trim()} raised ${codeAndMessage(error)}${session.advanced.lastServedBy ? ` (node ${session.advanced.lastServedBy} answered)` : ""}.`);
+        throw new ActionFailed(
+          `The client's save of ${id.trim()} raised ${codeAndMessage(error)}${session.advanced.lastServedBy ? ` (node ${session.advanced.lastServedBy} answered)` : ""}.`,
+        );
       }
       return `The client saved ${id.trim()} on node ${session.advanced.lastServedBy ?? "?"}.`;
     });
@@ -693,7 +817,7 @@ export class PlaygroundSession {
     const store = this.options.hooks?.store?.() ?? null;
     const idProblem = validateDocumentId(id);
     if (!store || idProblem) {
-      this.note(!store ? "There is no client on this page." : idProblem ?? "", true);
+      this.note(!store ? "There is no client on this page." : (idProblem ?? ""), true);
       return Promise.resolve();
     }
     return this.act(`Client: load ${id.trim()} from ${store.database ?? "?"}`, async () => {
@@ -702,10 +826,14 @@ export class PlaygroundSession {
       try {
         loaded = await session.load(id.trim());
       } catch (error) {
-        throw new ActionFailed(`The client's load of ${id.trim()} raised ${codeAndMessage(error)}${session.advanced.lastServedBy ? ` (node ${session.advanced.lastServedBy} answered)` : ""}.`);
+        throw new ActionFailed(
+          `The client's load of ${id.trim()} raised ${codeAndMessage(error)}${session.advanced.lastServedBy ? ` (node ${session.advanced.lastServedBy} answered)` : ""}.`,
+        );
       }
       const from = session.advanced.lastServedBy ?? "?";
-      return loaded === null || loaded === undefined ? `Node ${from} has no ${id.trim()}.` : `The client loaded ${id.trim()} from node ${from}: ${JSON.stringify(loaded)}`;
+      return loaded === null || loaded === undefined
+        ? `Node ${from} has no ${id.trim()}.`
+        : `The client loaded ${id.trim()} from node ${from}: ${JSON.stringify(loaded)}`;
     });
   }
 
@@ -722,17 +850,34 @@ export class PlaygroundSession {
     const now = this.now();
     const flows: Flow[] = [];
     for (const event of events) {
-      if (event.type === "replication-batch") flows.push({ id: this.nextFlowId++, database: event.database, from: event.from, to: event.to, text: event.text, seenAtMs: now });
+      if (event.type === "replication-batch")
+        flows.push({
+          id: this.nextFlowId++,
+          database: event.database,
+          from: event.from,
+          to: event.to,
+          text: event.text,
+          seenAtMs: now,
+        });
     }
     this.patch({
       timeline: appendTimeline(this.s.timeline, entries),
-      flows: flows.length > 0 ? [...this.s.flows.filter((f) => now - f.seenAtMs < flowVisibleMs), ...flows].slice(-40) : this.s.flows,
+      flows:
+        flows.length > 0
+          ? [...this.s.flows.filter((f) => now - f.seenAtMs < flowVisibleMs), ...flows].slice(-40)
+          : this.s.flows,
     });
   }
 
   private addAction(text: string): void {
     const atMs = this.cluster ? Math.max(0, this.cluster.nowMs() - this.originMs) : 0;
-    const entry: TimelineEntry = { id: this.nextEntryId++, atMs, category: "action", where: "you", text };
+    const entry: TimelineEntry = {
+      id: this.nextEntryId++,
+      atMs,
+      category: "action",
+      where: "you",
+      text,
+    };
     this.patch({ timeline: appendTimeline(this.s.timeline, [entry]) });
   }
 
@@ -752,7 +897,11 @@ export class PlaygroundSession {
       const description = cluster.describe();
       const servers = cluster.servers;
       const now = this.now();
-      this.patch({ servers, description, flows: this.s.flows.filter((f) => now - f.seenAtMs < flowVisibleMs) });
+      this.patch({
+        servers,
+        description,
+        flows: this.s.flows.filter((f) => now - f.seenAtMs < flowVisibleMs),
+      });
       const selectedUrl = this.s.selectedUrl;
       const selected = servers.find((s) => s.url === selectedUrl);
       const names = description.databases.map((db) => db.name);
@@ -760,22 +909,36 @@ export class PlaygroundSession {
       if (!selected?.alive) {
         for (const name of names) statuses[name] = "server down";
       } else {
-        await Promise.all(names.map(async (name) => {
-          const response = await cluster.network.request(selectedUrl, { type: "database-status", database: name }, { timeoutMs: 1_500 });
-          if (response.ok) statuses[name] = (response.result as { status: DatabaseStatus }).status;
-          else if (response.error.code === "DatabaseDoesNotExist") statuses[name] = "unknown here";
-          // A request that timed out says nothing new: keep what the server said last.
-          else statuses[name] = this.s.statuses[name] ?? "unknown here";
-        }));
+        await Promise.all(
+          names.map(async (name) => {
+            const response = await cluster.network.request(
+              selectedUrl,
+              { type: "database-status", database: name },
+              { timeoutMs: 1_500 },
+            );
+            if (response.ok)
+              statuses[name] = (response.result as { status: DatabaseStatus }).status;
+            else if (response.error.code === "DatabaseDoesNotExist")
+              statuses[name] = "unknown here";
+            // A request that timed out says nothing new: keep what the server said last.
+            else statuses[name] = this.s.statuses[name] ?? "unknown here";
+          }),
+        );
       }
       let selectedDatabase = this.s.selectedDatabase;
-      if ((!selectedDatabase || !names.includes(selectedDatabase)) && names.length > 0) selectedDatabase = names[0]!;
+      if ((!selectedDatabase || !names.includes(selectedDatabase)) && names.length > 0)
+        selectedDatabase = names[0]!;
       let documents: DocumentView[] | null = null;
       if (selectedDatabase && statuses[selectedDatabase] === "Online") {
-        const response = await cluster.network.request(selectedUrl, { type: "list-documents", database: selectedDatabase }, { timeoutMs: 1_500 });
+        const response = await cluster.network.request(
+          selectedUrl,
+          { type: "list-documents", database: selectedDatabase },
+          { timeoutMs: 1_500 },
+        );
         if (response.ok) documents = response.result as DocumentView[];
       }
-      if (this.cluster === cluster && this.s.selectedUrl === selectedUrl) this.patch({ statuses, selectedDatabase, documents });
+      if (this.cluster === cluster && this.s.selectedUrl === selectedUrl)
+        this.patch({ statuses, selectedDatabase, documents });
     } finally {
       this.refreshing = false;
     }
@@ -802,7 +965,8 @@ export class PlaygroundSession {
   /** persist saves the playground for the next page load (worker runtime: the data is durable). */
   private persist(): void {
     // A half-built section is never saved: the next visit deletes it and starts the section again.
-    if (this.options.runtime !== "worker" || !this.cluster || !this.clusterName || !this.ready) return;
+    if (this.options.runtime !== "worker" || !this.cluster || !this.clusterName || !this.ready)
+      return;
     savePlayground(this.options.store, this.scenario.id, this.snapshot());
   }
 }

@@ -55,7 +55,8 @@ export function leaderLine(servers: readonly ServerSummary[], selectedUrl: strin
   const name = serverName(selected);
   if (!selected.alive) return `${name} is down.`;
   if (selected.tag === "?") return `${name} has not joined a cluster yet (tag ?).`;
-  if (selected.leader) return `${name} sees node ${selected.leader} as leader, term ${selected.term}.`;
+  if (selected.leader)
+    return `${name} sees node ${selected.leader} as leader, term ${selected.term}.`;
   return `${name} sees no leader (term ${selected.term}): the cluster cannot decide anything.`;
 }
 
@@ -84,7 +85,11 @@ type DatabaseRecord = ClusterDescription["databases"][number];
 /** groupNodes lists a group in the Studio's order: members (preferred first), promotables, rehabs. */
 export function groupNodes(record: DatabaseRecord): GroupNode[] {
   return [
-    ...record.members.map((tag, index) => ({ tag, role: "member" as const, preferred: index === 0 })),
+    ...record.members.map((tag, index) => ({
+      tag,
+      role: "member" as const,
+      preferred: index === 0,
+    })),
     ...record.promotables.map((tag) => ({ tag, role: "promotable" as const, preferred: false })),
     ...record.rehabs.map((tag) => ({ tag, role: "rehab" as const, preferred: false })),
   ];
@@ -95,10 +100,15 @@ export function groupNodes(record: DatabaseRecord): GroupNode[] {
  * knows (a fresh server knows none; a server that just joined learns them from the log), each
  * with its status there.
  */
-export function databaseRows(description: ClusterDescription | null, statuses: Readonly<Record<string, DatabaseStatus>>): DatabaseRow[] {
+export function databaseRows(
+  description: ClusterDescription | null,
+  statuses: Readonly<Record<string, DatabaseStatus>>,
+): DatabaseRow[] {
   if (!description) return [];
   const tags = description.cluster.map((server) => server.tag).filter((tag) => tag !== "?");
-  const known = description.databases.filter((record) => statuses[record.name] === "Online" || statuses[record.name] === "Offline");
+  const known = description.databases.filter(
+    (record) => statuses[record.name] === "Online" || statuses[record.name] === "Offline",
+  );
   return known.map((record) => {
     const nodes = groupNodes(record);
     const inGroup = new Set(nodes.map((node) => node.tag));
@@ -114,7 +124,8 @@ export function databaseRows(description: ClusterDescription | null, statuses: R
 
 /** describeGroup is a group in one line, the book's notation: "members [A, B] · rehabs [C]". */
 export function describeGroup(nodes: readonly GroupNode[]): string {
-  const list = (role: GroupRole) => nodes.filter((node) => node.role === role).map((node) => node.tag);
+  const list = (role: GroupRole) =>
+    nodes.filter((node) => node.role === role).map((node) => node.tag);
   const parts = [`members [${list("member").join(", ")}]`];
   if (list("promotable").length > 0) parts.push(`promotables [${list("promotable").join(", ")}]`);
   if (list("rehab").length > 0) parts.push(`rehabs [${list("rehab").join(", ")}]`);
@@ -123,7 +134,10 @@ export function describeGroup(nodes: readonly GroupNode[]): string {
 
 // --- timeline ------------------------------------------------------------------------------------
 
-export const timelineCategories: readonly { readonly id: TimelineCategory; readonly label: string }[] = [
+export const timelineCategories: readonly {
+  readonly id: TimelineCategory;
+  readonly label: string;
+}[] = [
   { id: "election", label: "Elections" },
   { id: "cluster", label: "Cluster commands" },
   { id: "topology", label: "Topology" },
@@ -146,7 +160,11 @@ function isFailover(message: string): boolean {
  * that merely learn the leader repeat what the leader said, so only changes that teach something
  * stay: a server starting an election, becoming leader, or losing its leader.
  */
-export function timelineEntries(events: readonly TraceEvent[], originMs: number, firstId: number): TimelineEntry[] {
+export function timelineEntries(
+  events: readonly TraceEvent[],
+  originMs: number,
+  firstId: number,
+): TimelineEntry[] {
   const out: TimelineEntry[] = [];
   let id = firstId;
   const push = (atMs: number, category: TimelineCategory, where: string, text: string) => {
@@ -155,16 +173,50 @@ export function timelineEntries(events: readonly TraceEvent[], originMs: number,
   for (const event of events) {
     switch (event.type) {
       case "role":
-        if (event.role === "leader") push(event.atMs, "election", event.tag, `${event.tag} won the election: leader of term ${event.term}`);
-        else if (event.role === "candidate") push(event.atMs, "election", event.tag, `${event.tag} started an election for term ${event.term}`);
-        else if (event.role === "preCandidate") push(event.atMs, "election", event.tag, `${event.tag} lost its leader and asks whether it could win an election (term ${event.term})`);
-        else if (event.role === "follower" && event.leader === null) push(event.atMs, "election", event.tag, `${event.tag} follows nobody yet in term ${event.term}`);
+        if (event.role === "leader")
+          push(
+            event.atMs,
+            "election",
+            event.tag,
+            `${event.tag} won the election: leader of term ${event.term}`,
+          );
+        else if (event.role === "candidate")
+          push(
+            event.atMs,
+            "election",
+            event.tag,
+            `${event.tag} started an election for term ${event.term}`,
+          );
+        else if (event.role === "preCandidate")
+          push(
+            event.atMs,
+            "election",
+            event.tag,
+            `${event.tag} lost its leader and asks whether it could win an election (term ${event.term})`,
+          );
+        else if (event.role === "follower" && event.leader === null)
+          push(
+            event.atMs,
+            "election",
+            event.tag,
+            `${event.tag} follows nobody yet in term ${event.term}`,
+          );
         break;
       case "cluster-command":
-        push(event.atMs, "cluster", event.tag, `${event.ok ? "applied" : "refused"} #${event.index}: ${event.text}`);
+        push(
+          event.atMs,
+          "cluster",
+          event.tag,
+          `${event.ok ? "applied" : "refused"} #${event.index}: ${event.text}`,
+        );
         break;
       case "topology-change":
-        push(event.atMs, isFailover(event.message) ? "failover" : "topology", event.database, event.message);
+        push(
+          event.atMs,
+          isFailover(event.message) ? "failover" : "topology",
+          event.database,
+          event.message,
+        );
         break;
       case "replication-batch":
         push(event.atMs, "replication", `${event.from}→${event.to}`, event.text);
@@ -193,16 +245,30 @@ function dedupeCommands(entries: TimelineEntry[]): TimelineEntry[] {
 }
 
 /** appendTimeline adds new entries, drops commands already shown, and keeps the newest timelineMax. */
-export function appendTimeline(existing: readonly TimelineEntry[], added: readonly TimelineEntry[]): TimelineEntry[] {
+export function appendTimeline(
+  existing: readonly TimelineEntry[],
+  added: readonly TimelineEntry[],
+): TimelineEntry[] {
   if (added.length === 0) return existing as TimelineEntry[];
-  const recentCommands = new Set(existing.filter((entry) => entry.category === "cluster").slice(-200).map((entry) => entry.text));
-  const fresh = added.filter((entry) => entry.category !== "cluster" || !recentCommands.has(entry.text));
+  const recentCommands = new Set(
+    existing
+      .filter((entry) => entry.category === "cluster")
+      .slice(-200)
+      .map((entry) => entry.text),
+  );
+  const fresh = added.filter(
+    (entry) => entry.category !== "cluster" || !recentCommands.has(entry.text),
+  );
   const all = [...existing, ...fresh];
   return all.length > timelineMax ? all.slice(all.length - timelineMax) : all;
 }
 
 /** visibleTimeline is the timeline newest first, filtered by category and by text. */
-export function visibleTimeline(entries: readonly TimelineEntry[], categories: ReadonlySet<TimelineCategory>, query: string): TimelineEntry[] {
+export function visibleTimeline(
+  entries: readonly TimelineEntry[],
+  categories: ReadonlySet<TimelineCategory>,
+  query: string,
+): TimelineEntry[] {
   const needle = query.trim().toLowerCase();
   const out: TimelineEntry[] = [];
   for (let i = entries.length - 1; i >= 0; i--) {
@@ -223,17 +289,28 @@ export function formatAt(ms: number): string {
 
 /** isCut tells whether the reader's partitions keep two servers apart. */
 export function isCut(cuts: readonly NetworkCut[], a: string, b: string): boolean {
-  return cuts.some((cut) => (cut.a.includes(a) && cut.b.includes(b)) || (cut.a.includes(b) && cut.b.includes(a)));
+  return cuts.some(
+    (cut) => (cut.a.includes(a) && cut.b.includes(b)) || (cut.a.includes(b) && cut.b.includes(a)),
+  );
 }
 
 /** describeCuts says in words how the network is split. */
-export function describeCuts(cuts: readonly NetworkCut[], servers: readonly ServerSummary[]): string {
+export function describeCuts(
+  cuts: readonly NetworkCut[],
+  servers: readonly ServerSummary[],
+): string {
   if (cuts.length === 0) return "The network is whole: every server can reach every other.";
   const name = (url: string) => {
     const server = servers.find((s) => s.url === url);
     return server ? (server.tag === "?" ? shortUrl(url) : server.tag) : shortUrl(url);
   };
-  return cuts.map((cut) => `cut between {${cut.a.map(name).join(", ")}} and {${cut.b.map(name).join(", ")}}`).join("; ") + ".";
+  return (
+    cuts
+      .map(
+        (cut) => `cut between {${cut.a.map(name).join(", ")}} and {${cut.b.map(name).join(", ")}}`,
+      )
+      .join("; ") + "."
+  );
 }
 
 // --- replication graph ---------------------------------------------------------------------------
@@ -290,8 +367,10 @@ export function replicationGraph(
   const record = description?.databases.find((db) => db.name === database);
   if (!description || !record) return null;
   const group = groupNodes(record);
-  const urlOf = (tag: string) => description.cluster.find((server) => server.tag === tag)?.url ?? tag;
-  const aliveOf = (tag: string) => description.cluster.find((server) => server.tag === tag)?.alive ?? false;
+  const urlOf = (tag: string) =>
+    description.cluster.find((server) => server.tag === tag)?.url ?? tag;
+  const aliveOf = (tag: string) =>
+    description.cluster.find((server) => server.tag === tag)?.alive ?? false;
   const { width, height, radius } = graphSize;
   const nodes: GraphNode[] = group.map((node, index) => {
     const angle = -Math.PI / 2 + (2 * Math.PI * index) / Math.max(1, group.length);
@@ -305,14 +384,18 @@ export function replicationGraph(
       y: Math.round(height / 2 + (single ? 0 : radius * Math.sin(angle))),
     };
   });
-  const live = (a: string, b: string) => aliveOf(a) && aliveOf(b) && !isCut(cuts, urlOf(a), urlOf(b));
+  const live = (a: string, b: string) =>
+    aliveOf(a) && aliveOf(b) && !isCut(cuts, urlOf(a), urlOf(b));
   const edges: GraphEdge[] = [];
   const mesh = nodes.filter((node) => node.role !== "promotable");
   for (let i = 0; i < mesh.length; i++) {
-    for (let j = i + 1; j < mesh.length; j++) edges.push({ from: mesh[i]!.tag, to: mesh[j]!.tag, live: live(mesh[i]!.tag, mesh[j]!.tag) });
+    for (let j = i + 1; j < mesh.length; j++)
+      edges.push({ from: mesh[i]!.tag, to: mesh[j]!.tag, live: live(mesh[i]!.tag, mesh[j]!.tag) });
   }
   const position = new Map(nodes.map((node) => [node.tag, node]));
-  const ours = flows.filter((flow) => flow.database === record.name && position.has(flow.from) && position.has(flow.to));
+  const ours = flows.filter(
+    (flow) => flow.database === record.name && position.has(flow.from) && position.has(flow.to),
+  );
   for (const node of nodes.filter((n) => n.role === "promotable")) {
     const mentor = [...ours].reverse().find((flow) => flow.to === node.tag)?.from;
     if (mentor) edges.push({ from: mentor, to: node.tag, live: live(mentor, node.tag) });
@@ -328,7 +411,12 @@ export function replicationGraph(
     (edges.length === 0
       ? "A single instance has no one to replicate to."
       : `${liveCount} of ${edges.length} connections are up` +
-        (liveCount < edges.length ? `; down: ${edges.filter((e) => !e.live).map((e) => `${e.from}–${e.to}`).join(", ")}` : "") +
+        (liveCount < edges.length
+          ? `; down: ${edges
+              .filter((e) => !e.live)
+              .map((e) => `${e.from}–${e.to}`)
+              .join(", ")}`
+          : "") +
         ".");
   return { database: record.name, width, height, nodes, edges, flows: graphFlows, summary };
 }
@@ -343,7 +431,9 @@ export function documentText(body: unknown): string {
   return JSON.stringify(body, null, 2);
 }
 
-export type ParsedDocument = { readonly ok: true; readonly body: Record<string, unknown> } | { readonly ok: false; readonly error: string };
+export type ParsedDocument =
+  | { readonly ok: true; readonly body: Record<string, unknown> }
+  | { readonly ok: false; readonly error: string };
 
 /** parseDocumentText reads what the reader typed: a JSON object, or a reason it is not one. */
 export function parseDocumentText(text: string): ParsedDocument {
@@ -351,9 +441,13 @@ export function parseDocumentText(text: string): ParsedDocument {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { ok: false, error: `Not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      ok: false,
+      error: `Not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return { ok: false, error: "A document is a JSON object: { \"name\": … }" };
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    return { ok: false, error: 'A document is a JSON object: { "name": … }' };
   return { ok: true, body: value as Record<string, unknown> };
 }
 
@@ -366,9 +460,12 @@ export function validateDocumentId(id: string): string | null {
 }
 
 /** normalizeServerUrl turns what the reader typed into a server URL, or says what is wrong. */
-export function normalizeServerUrl(text: string): { readonly ok: true; readonly url: string } | { readonly ok: false; readonly error: string } {
+export function normalizeServerUrl(
+  text: string,
+): { readonly ok: true; readonly url: string } | { readonly ok: false; readonly error: string } {
   let raw = text.trim();
-  if (raw === "") return { ok: false, error: "Type the new server's URL, like http://127.0.0.2:8080." };
+  if (raw === "")
+    return { ok: false, error: "Type the new server's URL, like http://127.0.0.2:8080." };
   if (!/^https?:\/\//i.test(raw)) raw = `http://${raw}`;
   let url: URL;
   try {
@@ -433,7 +530,10 @@ export function electionTimeoutMaxMs(speed: number): number {
 }
 
 /** sumOfField adds up a numeric field over documents (the accounts' total); null if none has it. */
-export function sumOfField(documents: readonly { readonly body: unknown }[] | null, field: string): number | null {
+export function sumOfField(
+  documents: readonly { readonly body: unknown }[] | null,
+  field: string,
+): number | null {
   if (!documents) return null;
   let total = 0;
   let found = false;

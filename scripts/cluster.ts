@@ -12,7 +12,8 @@ import { Cluster } from "../engine/index.ts";
 import type { ClusterOptions } from "../engine/index.ts";
 import { createInterpreter } from "../engine/runtime/cli/commands.ts";
 
-const usage = "usage: npm run cluster -- [--servers N] [--runtime worker|sim] [--storage fs|memory] [--data-dir DIR] [--seed S]";
+const usage =
+  "usage: npm run cluster -- [--servers N] [--runtime worker|sim] [--storage fs|memory] [--data-dir DIR] [--seed S]";
 
 function fail(message: string): never {
   console.error(`${message}\n${usage}`);
@@ -23,25 +24,38 @@ const flags = new Map<string, string>();
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const flag = argv[i]!;
-  if (!["--servers", "--runtime", "--storage", "--data-dir", "--seed"].includes(flag)) fail(`unknown option ${flag}`);
+  if (!["--servers", "--runtime", "--storage", "--data-dir", "--seed"].includes(flag))
+    fail(`unknown option ${flag}`);
   const value = argv[++i];
   if (value === undefined || value.startsWith("--")) fail(`${flag} needs a value`);
   flags.set(flag, value);
 }
 const servers = Number(flags.get("--servers") ?? 2);
-if (!Number.isInteger(servers) || servers < 1 || servers > 26) fail("--servers needs a whole number from 1 to 26");
+if (!Number.isInteger(servers) || servers < 1 || servers > 26)
+  fail("--servers needs a whole number from 1 to 26");
 const runtime = flags.get("--runtime") ?? "worker";
 if (runtime !== "worker" && runtime !== "sim") fail(`--runtime ${runtime}: use worker or sim`);
 const storage = flags.get("--storage");
-if (storage !== undefined && storage !== "fs" && storage !== "memory") fail(`--storage ${storage}: use fs or memory`);
-if (runtime === "sim" && (storage === "fs" || flags.has("--data-dir"))) fail("the sim runtime keeps data in memory; --storage fs and --data-dir are for --runtime worker");
+if (storage !== undefined && storage !== "fs" && storage !== "memory")
+  fail(`--storage ${storage}: use fs or memory`);
+if (runtime === "sim" && (storage === "fs" || flags.has("--data-dir")))
+  fail(
+    "the sim runtime keeps data in memory; --storage fs and --data-dir are for --runtime worker",
+  );
 if (flags.has("--data-dir") && storage === "memory") fail("--data-dir goes with --storage fs");
 const seed = Number(flags.get("--seed") ?? 1);
 if (!Number.isInteger(seed)) fail("--seed needs a whole number");
 
-const options: ClusterOptions = runtime === "sim"
-  ? { runtime: "sim", servers, seed }
-  : { runtime: "worker", servers, seed, ...(storage ? { storage: storage as "fs" | "memory" } : {}), ...(flags.has("--data-dir") ? { dataDir: flags.get("--data-dir")! } : {}) };
+const options: ClusterOptions =
+  runtime === "sim"
+    ? { runtime: "sim", servers, seed }
+    : {
+        runtime: "worker",
+        servers,
+        seed,
+        ...(storage ? { storage: storage as "fs" | "memory" } : {}),
+        ...(flags.has("--data-dir") ? { dataDir: flags.get("--data-dir")! } : {}),
+      };
 const cluster = await Cluster.start(options);
 
 const interactive = process.stdin.isTTY === true;
@@ -65,7 +79,9 @@ const interpreter = createInterpreter(cluster, {
   },
 });
 
-console.log(`${servers} fresh server${servers === 1 ? "" : "s"} (${runtime}${runtime === "worker" ? `, ${storage ?? "fs"} storage${flags.has("--data-dir") ? ` in ${flags.get("--data-dir")}` : ""}` : ""}): ${cluster.urls.join(", ")}`);
+console.log(
+  `${servers} fresh server${servers === 1 ? "" : "s"} (${runtime}${runtime === "worker" ? `, ${storage ?? "fs"} storage${flags.has("--data-dir") ? ` in ${flags.get("--data-dir")}` : ""}` : ""}): ${cluster.urls.join(", ")}`,
+);
 console.log("type help for the commands, quit to leave");
 
 let closing = false;
@@ -91,7 +107,7 @@ rl.on("line", (line) => {
       if (result.quit) return await close();
     } catch (error) {
       failures++;
-      console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     }
     if (interactive) rl.prompt();
   });

@@ -27,19 +27,22 @@ function firstSentence(text: string): string {
 export function exercisePages(): Map<string, string> {
   const pages = new Map<string, string>();
   exercises.forEach((exercise, i) => {
-    pages.set(`${exercise.id}.mdx`, [
-      "---",
-      `title: ${yamlString(exercise.title)}`,
-      `description: ${yamlString(`Exercise ${i + 1} (${exercise.section}): ${firstSentence(exercise.goal)} The goal, a checklist that ticks as you work, hints, the solution's steps and a live playground.`)}`,
-      "---",
-      "",
-      "{/* Generated from exercises/ by scripts/exercise-pages.ts: edit the exercise module, then run `npm run exercise-pages`. */}",
-      "",
-      'import Exercise from "../../../components/Exercise.astro";',
-      "",
-      `<Exercise id=${yamlString(exercise.id)} />`,
-      "",
-    ].join("\n"));
+    pages.set(
+      `${exercise.id}.mdx`,
+      [
+        "---",
+        `title: ${yamlString(exercise.title)}`,
+        `description: ${yamlString(`Exercise ${i + 1} (${exercise.section}): ${firstSentence(exercise.goal)} The goal, a checklist that ticks as you work, hints, the solution's steps and a live playground.`)}`,
+        "---",
+        "",
+        "{/* Generated from exercises/ by scripts/exercise-pages.ts: edit the exercise module, then run `npm run exercise-pages`. */}",
+        "",
+        'import Exercise from "../../../components/Exercise.astro";',
+        "",
+        `<Exercise id=${yamlString(exercise.id)} />`,
+        "",
+      ].join("\n"),
+    );
   });
   return pages;
 }
@@ -53,7 +56,9 @@ export function stalePages(): string[] {
     if (!existsSync(path)) problems.push(`missing: ${name}`);
     else if (readFileSync(path, "utf8") !== text) problems.push(`stale: ${name}`);
   }
-  if (existsSync(pagesDir)) for (const name of readdirSync(pagesDir)) if (name.endsWith(".mdx") && !wanted.has(name)) problems.push(`no such exercise: ${name}`);
+  if (existsSync(pagesDir))
+    for (const name of readdirSync(pagesDir))
+      if (name.endsWith(".mdx") && !wanted.has(name)) problems.push(`no such exercise: ${name}`);
   return problems;
 }
 
@@ -61,12 +66,17 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   if (process.argv.includes("--check")) {
     const problems = stalePages();
     for (const problem of problems) console.log(problem);
-    console.log(problems.length === 0 ? "exercise pages are up to date" : "run `npm run exercise-pages` to regenerate them");
+    console.log(
+      problems.length === 0
+        ? "exercise pages are up to date"
+        : "run `npm run exercise-pages` to regenerate them",
+    );
     process.exitCode = problems.length === 0 ? 0 : 1;
   } else {
     mkdirSync(pagesDir, { recursive: true });
     const pages = exercisePages();
-    for (const name of readdirSync(pagesDir)) if (name.endsWith(".mdx") && !pages.has(name)) rmSync(join(pagesDir, name));
+    for (const name of readdirSync(pagesDir))
+      if (name.endsWith(".mdx") && !pages.has(name)) rmSync(join(pagesDir, name));
     for (const [name, text] of pages) writeFileSync(join(pagesDir, name), text);
     console.log(`wrote ${pages.size} pages to ${pagesDir}`);
   }

@@ -44,7 +44,11 @@ type ReportSummary = Omit<RunReport, "record">;
 
 class UsageError extends Error {}
 
-function parseFlags(args: readonly string[], allowed: readonly string[], booleans: readonly string[] = []): { positional: string[]; flags: Map<string, string> } {
+function parseFlags(
+  args: readonly string[],
+  allowed: readonly string[],
+  booleans: readonly string[] = [],
+): { positional: string[]; flags: Map<string, string> } {
   const positional: string[] = [];
   const flags = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
@@ -70,15 +74,20 @@ function wholeNumber(flags: Map<string, string>, name: string): number | undefin
   const raw = flags.get(name);
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new UsageError(`${name} needs a whole number, got ${raw}`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new UsageError(`${name} needs a whole number, got ${raw}`);
   return value;
 }
 
 function exerciseArg(positional: readonly string[]): { exercise: Exercise; number: number } {
   const which = positional[0];
-  if (which === undefined) throw new UsageError("which exercise? give its number or id (see `list`)");
+  if (which === undefined)
+    throw new UsageError("which exercise? give its number or id (see `list`)");
   const exercise = findExercise(which);
-  if (!exercise) throw new UsageError(`no exercise "${which}"; \`npm run exercise -- list\` shows them (1 to ${exercises.length})`);
+  if (!exercise)
+    throw new UsageError(
+      `no exercise "${which}"; \`npm run exercise -- list\` shows them (1 to ${exercises.length})`,
+    );
   return { exercise, number: exercises.indexOf(exercise) + 1 };
 }
 
@@ -106,9 +115,13 @@ function wrap(text: string, indent: string, hanging = indent, width = 100): stri
 
 function list(): void {
   exercises.forEach((exercise, i) => {
-    console.log(`${String(i + 1).padStart(2)}. ${exercise.title}  [${exercise.id}, ${exercise.checks.length} checks]`);
+    console.log(
+      `${String(i + 1).padStart(2)}. ${exercise.title}  [${exercise.id}, ${exercise.checks.length} checks]`,
+    );
   });
-  console.log(`\nnpm run exercise -- show N          the goal, the checks and the hints\nnpm run exercise -- check N --solution FILE`);
+  console.log(
+    `\nnpm run exercise -- show N          the goal, the checks and the hints\nnpm run exercise -- check N --solution FILE`,
+  );
 }
 
 function show(args: readonly string[]): void {
@@ -118,47 +131,76 @@ function show(args: readonly string[]): void {
   console.log(`(${exercise.section}; id ${exercise.id})\n`);
   console.log(wrap(exercise.goal, "  "));
   const start = exercise.start;
-  console.log(`\nStarting state: ${start.servers} server(s), seed ${start.seed ?? 1}; the store you get talks to ${start.database ?? "Spade"}.`);
+  console.log(
+    `\nStarting state: ${start.servers} server(s), seed ${start.seed ?? 1}; the store you get talks to ${start.database ?? "Spade"}.`,
+  );
   console.log("\nWhat is checked:");
   for (const check of exercise.checks) console.log(`  ☐ ${check.description}`);
   console.log("\nHints:");
   exercise.hints.forEach((hint, i) => console.log(wrap(`${i + 1}. ${hint}`, "  ", "     ")));
   if (flags.has("--steps")) {
     console.log("\nSolution steps:");
-    exercise.solution.steps.forEach((step, i) => console.log(wrap(`${i + 1}. ${step}`, "  ", "     ")));
+    exercise.solution.steps.forEach((step, i) =>
+      console.log(wrap(`${i + 1}. ${step}`, "  ", "     ")),
+    );
   } else {
     console.log("\n(--steps shows the reference solution's steps)");
   }
-  console.log(`\nWrite a module exporting \`export default async (cluster, store) => { … }\` and run:\n  npm run exercise -- check ${number} --solution my-solution.ts`);
+  console.log(
+    `\nWrite a module exporting \`export default async (cluster, store) => { … }\` and run:\n  npm run exercise -- check ${number} --solution my-solution.ts`,
+  );
 }
 
 // --- check --------------------------------------------------------------------------------------
 
 function printReport(report: ReportSummary, number: number): void {
   console.log(`Exercise ${number}: ${report.title} (seed ${report.seed})`);
-  for (const line of report.checks) console.log(`  ${line.ok ? "✓" : "✗"} ${line.description}\n      ${line.detail}`);
+  for (const line of report.checks)
+    console.log(`  ${line.ok ? "✓" : "✗"} ${line.description}\n      ${line.detail}`);
   const passed = report.checks.filter((line) => line.ok).length;
   if (report.status === "pass") console.log(`PASS: all ${report.checks.length} checks hold`);
-  else if (report.status === "fail") console.log(`FAIL: ${passed} of ${report.checks.length} checks hold; the ✗ lines say what is missing`);
-  else console.log(`ERROR: ${report.message ?? "the solution did not finish"}\n(${passed} of ${report.checks.length} checks held when it stopped)`);
+  else if (report.status === "fail")
+    console.log(
+      `FAIL: ${passed} of ${report.checks.length} checks hold; the ✗ lines say what is missing`,
+    );
+  else
+    console.log(
+      `ERROR: ${report.message ?? "the solution did not finish"}\n(${passed} of ${report.checks.length} checks held when it stopped)`,
+    );
 }
 
 /** notChecked is the checklist of a run that produced no report (the child was killed or crashed). */
 function notChecked(exercise: Exercise, seed: number, message: string): ReportSummary {
-  const checks: CheckLine[] = exercise.checks.map((check) => ({ id: check.id, description: check.description, ok: false, detail: "not checked: the solution did not finish" }));
+  const checks: CheckLine[] = exercise.checks.map((check) => ({
+    id: check.id,
+    description: check.description,
+    ok: false,
+    detail: "not checked: the solution did not finish",
+  }));
   return { exercise: exercise.id, title: exercise.title, seed, status: "error", message, checks };
 }
 
 async function check(args: readonly string[]): Promise<number> {
-  const { positional, flags } = parseFlags(args, ["--solution", "--json", "--seed", "--wall-limit-ms", "--virtual-limit-ms"]);
+  const { positional, flags } = parseFlags(args, [
+    "--solution",
+    "--json",
+    "--seed",
+    "--wall-limit-ms",
+    "--virtual-limit-ms",
+  ]);
   const { exercise, number } = exerciseArg(positional);
   const file = flags.get("--solution");
-  if (file === undefined) throw new UsageError("check needs --solution FILE (a module exporting default async (cluster, store) => { … })");
+  if (file === undefined)
+    throw new UsageError(
+      "check needs --solution FILE (a module exporting default async (cluster, store) => { … })",
+    );
   const solutionPath = fromUserCwd(file);
   if (!existsSync(solutionPath)) throw new UsageError(`no solution file at ${solutionPath}`);
   const seed = wholeNumber(flags, "--seed") ?? exercise.start.seed ?? 1;
-  const wallLimitMs = wholeNumber(flags, "--wall-limit-ms") ?? exercise.limits?.wallMs ?? wallLimitMsDefault;
-  const virtualLimitMs = wholeNumber(flags, "--virtual-limit-ms") ?? exercise.limits?.virtualMs ?? virtualLimitMsDefault;
+  const wallLimitMs =
+    wholeNumber(flags, "--wall-limit-ms") ?? exercise.limits?.wallMs ?? wallLimitMsDefault;
+  const virtualLimitMs =
+    wholeNumber(flags, "--virtual-limit-ms") ?? exercise.limits?.virtualMs ?? virtualLimitMsDefault;
   const jsonPath = flags.get("--json");
 
   const report = await runInChild(exercise, solutionPath, { seed, wallLimitMs, virtualLimitMs });
@@ -173,12 +215,27 @@ async function check(args: readonly string[]): Promise<number> {
   return report.status === "pass" ? 0 : 1;
 }
 
-function runInChild(exercise: Exercise, solutionPath: string, limits: { seed: number; wallLimitMs: number; virtualLimitMs: number }): Promise<ReportSummary> {
+function runInChild(
+  exercise: Exercise,
+  solutionPath: string,
+  limits: { seed: number; wallLimitMs: number; virtualLimitMs: number },
+): Promise<ReportSummary> {
   return new Promise((resolveReport) => {
-    const child = fork(fileURLToPath(import.meta.url), ["__run", exercise.id, solutionPath, String(limits.seed), String(limits.virtualLimitMs), String(limits.wallLimitMs)], {
-      execArgv: process.execArgv,
-      stdio: ["ignore", "inherit", "pipe", "ipc"],
-    });
+    const child = fork(
+      fileURLToPath(import.meta.url),
+      [
+        "__run",
+        exercise.id,
+        solutionPath,
+        String(limits.seed),
+        String(limits.virtualLimitMs),
+        String(limits.wallLimitMs),
+      ],
+      {
+        execArgv: process.execArgv,
+        stdio: ["ignore", "inherit", "pipe", "ipc"],
+      },
+    );
     let report: ReportSummary | undefined;
     let stderr = "";
     let killedForTime = false;
@@ -199,10 +256,22 @@ function runInChild(exercise: Exercise, solutionPath: string, limits: { seed: nu
       clearTimeout(timer);
       if (report) return resolveReport(report);
       if (killedForTime) {
-        return resolveReport(notChecked(exercise, limits.seed, `the solution ran past its time limit: ${limits.wallLimitMs} ms of real time, without ever giving the cluster a turn (an endless loop with no await?)`));
+        return resolveReport(
+          notChecked(
+            exercise,
+            limits.seed,
+            `the solution ran past its time limit: ${limits.wallLimitMs} ms of real time, without ever giving the cluster a turn (an endless loop with no await?)`,
+          ),
+        );
       }
       const last = stderr.trim().split("\n").slice(-5).join("\n");
-      resolveReport(notChecked(exercise, limits.seed, `the checker stopped (${signal ?? `exit code ${code ?? "?"}`}) before reporting${last ? `:\n${last}` : ""}`));
+      resolveReport(
+        notChecked(
+          exercise,
+          limits.seed,
+          `the checker stopped (${signal ?? `exit code ${code ?? "?"}`}) before reporting${last ? `:\n${last}` : ""}`,
+        ),
+      );
     });
   });
 }
@@ -217,23 +286,37 @@ async function loadSolution(path: string): Promise<Solution> {
   const esbuild = await import("esbuild");
   const engine = pathToFileURL(join(repo, "engine", "index.ts")).href;
   const built = await esbuild.build({
-    entryPoints: [path], bundle: true, write: false, format: "esm", platform: "node", target: "node20",
-    sourcemap: "inline", logLevel: "silent", packages: "external",
-    plugins: [{
-      name: "rookery",
-      setup(build) {
-        build.onResolve({ filter: /^rookery$/ }, () => ({ path: engine, external: true }));
+    entryPoints: [path],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    sourcemap: "inline",
+    logLevel: "silent",
+    packages: "external",
+    plugins: [
+      {
+        name: "rookery",
+        setup(build) {
+          build.onResolve({ filter: /^rookery$/ }, () => ({ path: engine, external: true }));
+        },
       },
-    }],
+    ],
   });
   const code = built.outputFiles[0]?.text ?? "";
   const cache = join(repo, "node_modules", ".cache", "rookery-exercise");
   mkdirSync(cache, { recursive: true });
-  const out = join(cache, `solution-${createHash("sha256").update(path).update(code).digest("hex").slice(0, 16)}.mjs`);
+  const out = join(
+    cache,
+    `solution-${createHash("sha256").update(path).update(code).digest("hex").slice(0, 16)}.mjs`,
+  );
   writeFileSync(out, code);
   const module = (await import(pathToFileURL(out).href)) as { default?: unknown };
   if (typeof module.default !== "function") {
-    throw new Error(`${path} must export a function: export default async (cluster, store) => { … }`);
+    throw new Error(
+      `${path} must export a function: export default async (cluster, store) => { … }`,
+    );
   }
   return module.default as Solution;
 }
@@ -252,7 +335,11 @@ async function runChild(args: readonly string[]): Promise<void> {
     summary = notChecked(exercise, Number(seed), `could not load the solution ${path}: ${message}`);
   }
   if (solution) {
-    const { record: _record, ...rest } = await runExercise(exercise, solution, { seed: Number(seed), virtualLimitMs: Number(virtualLimitMs), wallLimitMs: Number(wallLimitMs) });
+    const { record: _record, ...rest } = await runExercise(exercise, solution, {
+      seed: Number(seed),
+      virtualLimitMs: Number(virtualLimitMs),
+      wallLimitMs: Number(wallLimitMs),
+    });
     summary = rest;
   }
   await new Promise<void>((done) => process.send?.(summary!, () => done()) ?? done());
@@ -273,14 +360,20 @@ async function verifyAll(args: readonly string[]): Promise<number> {
     const passing = result.solved.checks.filter((line) => line.ok).length;
     const ms = Date.now() - started;
     if (result.problems.length === 0) {
-      console.log(`✓ ${String(i + 1).padStart(2)}. ${exercise.id}: unsolved fails (${failing}/${exercise.checks.length} checks open), reference passes (${passing}/${exercise.checks.length}) [${ms} ms]`);
+      console.log(
+        `✓ ${String(i + 1).padStart(2)}. ${exercise.id}: unsolved fails (${failing}/${exercise.checks.length} checks open), reference passes (${passing}/${exercise.checks.length}) [${ms} ms]`,
+      );
     } else {
       broken++;
       console.log(`✗ ${String(i + 1).padStart(2)}. ${exercise.id}:`);
       for (const problem of result.problems) console.log(`      ${problem}`);
     }
   }
-  console.log(broken === 0 ? `all ${exercises.length} exercises verified` : `${broken} of ${exercises.length} exercises are broken`);
+  console.log(
+    broken === 0
+      ? `all ${exercises.length} exercises verified`
+      : `${broken} of ${exercises.length} exercises are broken`,
+  );
   return broken === 0 ? 0 : 1;
 }
 

@@ -19,26 +19,44 @@ interface Args {
 }
 
 function usage(problem: string): never {
-  process.stderr.write(`${problem}\nusage: npm run sim -- [--workload raft|db] --seeds N [--nodes 3|5] [--seed S] [--from F] [--chaos-ms MS]\n`);
+  process.stderr.write(
+    `${problem}\nusage: npm run sim -- [--workload raft|db] --seeds N [--nodes 3|5] [--seed S] [--from F] [--chaos-ms MS]\n`,
+  );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { seeds: 100, from: 1, nodes: [3, 5], seed: undefined, chaosMs: undefined, workload: "raft" };
+  const args: Args = {
+    seeds: 100,
+    from: 1,
+    nodes: [3, 5],
+    seed: undefined,
+    chaosMs: undefined,
+    workload: "raft",
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
     const number = (): number => {
       const parsed = Number(value);
-      if (value === undefined || !Number.isInteger(parsed) || parsed < 0) usage(`${flag} needs a whole number, got ${value ?? "nothing"}`);
+      if (value === undefined || !Number.isInteger(parsed) || parsed < 0)
+        usage(`${flag} needs a whole number, got ${value ?? "nothing"}`);
       i++;
       return parsed;
     };
     switch (flag) {
-      case "--seeds": args.seeds = number(); break;
-      case "--from": args.from = number(); break;
-      case "--seed": args.seed = number(); break;
-      case "--chaos-ms": args.chaosMs = number(); break;
+      case "--seeds":
+        args.seeds = number();
+        break;
+      case "--from":
+        args.from = number();
+        break;
+      case "--seed":
+        args.seed = number();
+        break;
+      case "--chaos-ms":
+        args.chaosMs = number();
+        break;
       case "--nodes": {
         const n = number();
         if (n !== 3 && n !== 5) usage(`--nodes takes 3 or 5, got ${n}`);
@@ -46,11 +64,13 @@ function parseArgs(argv: string[]): Args {
         break;
       }
       case "--workload":
-        if (value !== "raft" && value !== "db") usage(`--workload takes raft or db, got ${value ?? "nothing"}`);
+        if (value !== "raft" && value !== "db")
+          usage(`--workload takes raft or db, got ${value ?? "nothing"}`);
         args.workload = value;
         i++;
         break;
-      default: usage(`unknown option ${flag}`);
+      default:
+        usage(`unknown option ${flag}`);
     }
   }
   return args;
@@ -60,7 +80,9 @@ function bar(done: number, total: number, failures: number, label: string): void
   if (!process.stderr.isTTY) return;
   const width = 30;
   const filled = Math.round((done / total) * width);
-  process.stderr.write(`\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} failures ${failures}`);
+  process.stderr.write(
+    `\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} failures ${failures}`,
+  );
 }
 
 function report(result: SeedVerdict, nodes: number, args: Args): void {
@@ -77,7 +99,8 @@ const args = parseArgs(process.argv.slice(2));
 
 async function runSeed(seed: number, nodes: 3 | 5): Promise<SeedVerdict> {
   const chaos = args.chaosMs ? { chaosMs: args.chaosMs } : {};
-  if (args.workload === "raft") return runRaftSeed(seed, { nodes, membershipChanges: nodes === 5, ...chaos });
+  if (args.workload === "raft")
+    return runRaftSeed(seed, { nodes, membershipChanges: nodes === 5, ...chaos });
   return await runDbSeed(seed, { servers: nodes, ...chaos });
 }
 const started = performance.now();
@@ -85,7 +108,10 @@ let failures = 0;
 let virtualMs = 0;
 let runs = 0;
 for (const nodes of args.nodes) {
-  const seeds = args.seed !== undefined ? [args.seed] : Array.from({ length: args.seeds }, (_, k) => args.from + k);
+  const seeds =
+    args.seed !== undefined
+      ? [args.seed]
+      : Array.from({ length: args.seeds }, (_, k) => args.from + k);
   for (const [k, seed] of seeds.entries()) {
     const result = await runSeed(seed, nodes);
     runs++;
@@ -95,10 +121,13 @@ for (const nodes of args.nodes) {
       if (process.stderr.isTTY) process.stderr.write("\n");
       report(result, nodes, args);
     }
-    if (k % 10 === 9 || k === seeds.length - 1) bar(k + 1, seeds.length, failures, `${args.workload} ${nodes} nodes`);
+    if (k % 10 === 9 || k === seeds.length - 1)
+      bar(k + 1, seeds.length, failures, `${args.workload} ${nodes} nodes`);
   }
   if (process.stderr.isTTY) process.stderr.write("\n");
 }
 const wallMs = performance.now() - started;
-console.log(`${runs} runs, ${failures} failed, ${(virtualMs / 1000).toFixed(0)} simulated s in ${(wallMs / 1000).toFixed(1)} s wall (${Math.round(virtualMs / wallMs)}× real time)`);
+console.log(
+  `${runs} runs, ${failures} failed, ${(virtualMs / 1000).toFixed(0)} simulated s in ${(wallMs / 1000).toFixed(1)} s wall (${Math.round(virtualMs / wallMs)}× real time)`,
+);
 process.exit(failures > 0 ? 1 : 0);

@@ -21,21 +21,30 @@ function sources(folder: string): string[] {
 function offences(files: readonly string[], pattern: RegExp): string[] {
   const hits: string[] = [];
   for (const file of files) {
-    readFileSync(file, "utf8").split("\n").forEach((line, k) => {
-      // Comments may speak of anything; only code counts.
-      if (/^\s*(\*|\/\*)/.test(line)) return;
-      const code = line.replace(/\/\/.*$/, "");
-      if (pattern.test(code)) hits.push(`${relative(root, file)}:${k + 1}: ${line.trim()}`);
-    });
+    readFileSync(file, "utf8")
+      .split("\n")
+      .forEach((line, k) => {
+        // Comments may speak of anything; only code counts.
+        if (/^\s*(\*|\/\*)/.test(line)) return;
+        const code = line.replace(/\/\/.*$/, "");
+        if (pattern.test(code)) hits.push(`${relative(root, file)}:${k + 1}: ${line.trim()}`);
+      });
   }
   return hits;
 }
 
 describe("house rules (DESIGN.md §1)", () => {
   it("the deterministic core never reads time or randomness and does no I/O", () => {
-    const core = ["engine/core", "engine/raft", "engine/cluster", "engine/database", "engine/replication"].flatMap(sources);
+    const core = [
+      "engine/core",
+      "engine/raft",
+      "engine/cluster",
+      "engine/database",
+      "engine/replication",
+    ].flatMap(sources);
     expect(core.length).toBeGreaterThan(20);
-    const banned = /Date\.now\(|new Date\(\)|Math\.random\(|setTimeout\(|setInterval\(|setImmediate\(|performance\.now\(|from "node:|indexedDB|postMessage\(|fetch\(/;
+    const banned =
+      /Date\.now\(|new Date\(\)|Math\.random\(|setTimeout\(|setInterval\(|setImmediate\(|performance\.now\(|from "node:|indexedDB|postMessage\(|fetch\(/;
     expect(offences(core, banned)).toEqual([]);
   });
 

@@ -52,7 +52,8 @@ export class IndexedDbTopologyCache implements TopologyCache {
     const tx = db.transaction(storeName, "readwrite");
     const kept: unknown = await tx.store.get(key);
     // Only a newer topology replaces the kept one; read and write in one transaction.
-    if (!isTopologyView(kept) || kept.etag <= topology.etag) await tx.store.put(structuredClone(topology), key);
+    if (!isTopologyView(kept) || kept.etag <= topology.etag)
+      await tx.store.put(structuredClone(topology), key);
     await tx.done;
   }
 

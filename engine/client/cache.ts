@@ -17,7 +17,10 @@ export interface TopologyCache {
  * The hash is FNV-1a (32 bits) over the sorted, lower-cased URLs: deterministic and needs no crypto.
  */
 export function topologyCacheKey(database: string, urls: readonly string[]): string {
-  const text = [...urls].map((url) => url.toLowerCase().replace(/\/+$/, "")).sort().join("\n");
+  const text = [...urls]
+    .map((url) => url.toLowerCase().replace(/\/+$/, ""))
+    .sort()
+    .join("\n");
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
@@ -33,12 +36,21 @@ export function topologyCacheKey(database: string, urls: readonly string[]): str
 export function isTopologyView(value: unknown): value is TopologyView {
   if (typeof value !== "object" || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v["database"] === "string" && typeof v["etag"] === "number" && Array.isArray(v["members"]) &&
-    Array.isArray(v["nodes"]) && (v["nodes"] as unknown[]).every((node) => {
+  return (
+    typeof v["database"] === "string" &&
+    typeof v["etag"] === "number" &&
+    Array.isArray(v["members"]) &&
+    Array.isArray(v["nodes"]) &&
+    (v["nodes"] as unknown[]).every((node) => {
       if (typeof node !== "object" || node === null) return false;
       const n = node as Record<string, unknown>;
-      return typeof n["tag"] === "string" && typeof n["url"] === "string" && typeof n["role"] === "string";
-    });
+      return (
+        typeof n["tag"] === "string" &&
+        typeof n["url"] === "string" &&
+        typeof n["role"] === "string"
+      );
+    })
+  );
 }
 
 /** MemoryTopologyCache keeps topologies in a Map: share one between stores to model a restart. */

@@ -58,23 +58,50 @@ export function resolveConventions(conventions: DocumentConventions = {}): Resol
   const resolved: ResolvedConventions = {
     readBalance: conventions.readBalance ?? conventionDefaults.readBalance,
     requestTimeoutMs: conventions.requestTimeoutMs ?? conventionDefaults.requestTimeoutMs,
-    maintenanceTimeoutMs: conventions.maintenanceTimeoutMs ?? conventionDefaults.maintenanceTimeoutMs,
+    maintenanceTimeoutMs:
+      conventions.maintenanceTimeoutMs ?? conventionDefaults.maintenanceTimeoutMs,
     topologyCache: conventions.topologyCache,
     healthCheckAfterMs: conventions.healthCheckAfterMs ?? conventionDefaults.healthCheckAfterMs,
-    healthCheckIntervalMs: conventions.healthCheckIntervalMs ?? conventionDefaults.healthCheckIntervalMs,
+    healthCheckIntervalMs:
+      conventions.healthCheckIntervalMs ?? conventionDefaults.healthCheckIntervalMs,
     fastestNode: { ...conventionDefaults.fastestNode, ...conventions.fastestNode },
-    waitForReplicationTimeoutMs: conventions.waitForReplicationTimeoutMs ?? conventionDefaults.waitForReplicationTimeoutMs,
+    waitForReplicationTimeoutMs:
+      conventions.waitForReplicationTimeoutMs ?? conventionDefaults.waitForReplicationTimeoutMs,
   };
   if (!readBalances.includes(resolved.readBalance)) {
-    throw new RookeryError("InvalidConventions", `conventions.readBalance must be one of ${readBalances.join(", ")}, got ${JSON.stringify(resolved.readBalance)}`);
+    throw new RookeryError(
+      "InvalidConventions",
+      `conventions.readBalance must be one of ${readBalances.join(", ")}, got ${JSON.stringify(resolved.readBalance)}`,
+    );
   }
-  for (const key of ["requestTimeoutMs", "maintenanceTimeoutMs", "healthCheckIntervalMs", "waitForReplicationTimeoutMs"] as const) {
-    if (!(resolved[key] > 0)) throw new RookeryError("InvalidConventions", `conventions.${key} must be a positive number of ms, got ${resolved[key]}`);
+  for (const key of [
+    "requestTimeoutMs",
+    "maintenanceTimeoutMs",
+    "healthCheckIntervalMs",
+    "waitForReplicationTimeoutMs",
+  ] as const) {
+    if (!(resolved[key] > 0))
+      throw new RookeryError(
+        "InvalidConventions",
+        `conventions.${key} must be a positive number of ms, got ${resolved[key]}`,
+      );
   }
-  if (!(resolved.healthCheckAfterMs >= 0)) throw new RookeryError("InvalidConventions", `conventions.healthCheckAfterMs must be >= 0, got ${resolved.healthCheckAfterMs}`);
+  if (!(resolved.healthCheckAfterMs >= 0))
+    throw new RookeryError(
+      "InvalidConventions",
+      `conventions.healthCheckAfterMs must be >= 0, got ${resolved.healthCheckAfterMs}`,
+    );
   const { winsToSelect, reevaluateAfterReads } = resolved.fastestNode;
-  if (!Number.isInteger(winsToSelect) || winsToSelect < 1 || !Number.isInteger(reevaluateAfterReads) || reevaluateAfterReads < 1) {
-    throw new RookeryError("InvalidConventions", `conventions.fastestNode needs whole numbers >= 1, got ${JSON.stringify(resolved.fastestNode)}`);
+  if (
+    !Number.isInteger(winsToSelect) ||
+    winsToSelect < 1 ||
+    !Number.isInteger(reevaluateAfterReads) ||
+    reevaluateAfterReads < 1
+  ) {
+    throw new RookeryError(
+      "InvalidConventions",
+      `conventions.fastestNode needs whole numbers >= 1, got ${JSON.stringify(resolved.fastestNode)}`,
+    );
   }
   return resolved;
 }

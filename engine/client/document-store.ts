@@ -52,14 +52,30 @@ export class DocumentStore {
   private nextSessionId = 0;
 
   constructor(options: DocumentStoreOptions) {
-    if (!Array.isArray(options.urls) || options.urls.length === 0 || !options.urls.every((url) => typeof url === "string" && url.length > 0)) {
-      throw new RookeryError("InvalidUrls", `a DocumentStore needs at least one server URL, like "http://127.0.0.1:8080"; got ${JSON.stringify(options.urls)}`);
+    if (
+      !Array.isArray(options.urls) ||
+      options.urls.length === 0 ||
+      !options.urls.every((url) => typeof url === "string" && url.length > 0)
+    ) {
+      throw new RookeryError(
+        "InvalidUrls",
+        `a DocumentStore needs at least one server URL, like "http://127.0.0.1:8080"; got ${JSON.stringify(options.urls)}`,
+      );
     }
-    if (options.database !== undefined && (typeof options.database !== "string" || options.database.trim() === "")) {
-      throw new RookeryError("InvalidDatabaseName", `database must be a non-empty name, got ${JSON.stringify(options.database)}`);
+    if (
+      options.database !== undefined &&
+      (typeof options.database !== "string" || options.database.trim() === "")
+    ) {
+      throw new RookeryError(
+        "InvalidDatabaseName",
+        `database must be a non-empty name, got ${JSON.stringify(options.database)}`,
+      );
     }
     if (!options.network || typeof options.network.request !== "function") {
-      throw new RookeryError("InvalidNetwork", "a DocumentStore needs a network to talk over: pass `network: cluster.network`");
+      throw new RookeryError(
+        "InvalidNetwork",
+        "a DocumentStore needs a network to talk over: pass `network: cluster.network`",
+      );
     }
     this.urls = options.urls.map((url) => url.replace(/\/+$/, ""));
     this.database = options.database;
@@ -85,8 +101,12 @@ export class DocumentStore {
     this.initialized = true;
     if (this.database !== undefined) {
       this.executor = new RequestExecutor({
-        urls: this.urls, database: this.database, network: this.network, conventions: this.conventions,
-        address: this.address, emit: (event) => this.emit(event),
+        urls: this.urls,
+        database: this.database,
+        network: this.network,
+        conventions: this.conventions,
+        address: this.address,
+        emit: (event) => this.emit(event),
       });
     }
     return this;
@@ -95,7 +115,12 @@ export class DocumentStore {
   /** openSession starts a unit of work on the store's database. */
   openSession(): DocumentSession {
     const executor = this.requireExecutor();
-    return new DocumentSession(executor, this.nextSessionId++, this.conventions.waitForReplicationTimeoutMs, this.conventions.requestTimeoutMs);
+    return new DocumentSession(
+      executor,
+      this.nextSessionId++,
+      this.conventions.waitForReplicationTimeoutMs,
+      this.conventions.requestTimeoutMs,
+    );
   }
 
   /** requestExecutor sends the store's database requests (RavenDB's getRequestExecutor()). */
@@ -123,7 +148,8 @@ export class DocumentStore {
    * nodes failing and coming back, topology updates, the fastest node. Returns an unsubscribe.
    */
   on(event: "event", listener: (event: ClientEvent) => void): () => void {
-    if (event !== "event") throw new RookeryError("InvalidEvent", `unknown event "${String(event)}"; use "event"`);
+    if (event !== "event")
+      throw new RookeryError("InvalidEvent", `unknown event "${String(event)}"; use "event"`);
     this.listeners.push(listener);
     return () => {
       const k = this.listeners.indexOf(listener);
@@ -136,9 +162,13 @@ export class DocumentStore {
   }
 
   private requireExecutor(): RequestExecutor {
-    if (!this.initialized) throw new RookeryError("NotInitialized", "call store.initialize() before opening sessions");
+    if (!this.initialized)
+      throw new RookeryError("NotInitialized", "call store.initialize() before opening sessions");
     if (!this.executor) {
-      throw new RookeryError("NoDatabase", "this store has no database: pass `database` to new DocumentStore({ ... }) to open sessions");
+      throw new RookeryError(
+        "NoDatabase",
+        "this store has no database: pass `database` to new DocumentStore({ ... }) to open sessions",
+      );
     }
     return this.executor;
   }

@@ -33,7 +33,10 @@ export interface NodeFailure {
  * serverError turns an error a server answered into the RookeryError the caller sees, keeping its
  * code, message and details and adding which node said it (useful when failover moved the request).
  */
-export function serverError(error: ServerError, node: { readonly url: string; readonly tag?: string }): RookeryError {
+export function serverError(
+  error: ServerError,
+  node: { readonly url: string; readonly tag?: string },
+): RookeryError {
   return new RookeryError(error.code, error.message, {
     ...error.details,
     url: node.url,
@@ -45,8 +48,14 @@ export function serverError(error: ServerError, node: { readonly url: string; re
  * allNodesDown is RavenDB's AllTopologyNodesDownException: one error naming every node tried and
  * what went wrong with each, so a reader can tell "all killed" from "partitioned" from "not there".
  */
-export function allNodesDown(what: string, failures: readonly NodeFailure[], topologySource?: string): RookeryError {
-  const lines = failures.map((f) => `  [${f.tag === "" ? "?" : f.tag}] ${f.url} (${f.role}): ${f.code}: ${f.message}`);
+export function allNodesDown(
+  what: string,
+  failures: readonly NodeFailure[],
+  topologySource?: string,
+): RookeryError {
+  const lines = failures.map(
+    (f) => `  [${f.tag === "" ? "?" : f.tag}] ${f.url} (${f.role}): ${f.code}: ${f.message}`,
+  );
   const source = topologySource ? ` The topology came from ${topologySource}.` : "";
   return new RookeryError(
     ClientErrorCodes.allTopologyNodesDown,

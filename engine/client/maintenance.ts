@@ -12,17 +12,30 @@ import type { ClientNetwork } from "./network.ts";
  * slow, not in a cluster, or cannot see a leader (a node on the minority side of a partition
  * cannot, while one on the majority side can).
  */
-const tryNextCodes = new Set(["ServerUnavailable", "RequestTimeout", "NetworkError", "NoLeader", "NotLeader", "NotInCluster"]);
+const tryNextCodes = new Set([
+  "ServerUnavailable",
+  "RequestTimeout",
+  "NetworkError",
+  "NoLeader",
+  "NotLeader",
+  "NotInCluster",
+]);
 
 /** CreateDatabaseOptions: a replication factor (placed by the cluster) or explicit nodes. */
 export type CreateDatabaseOptions = {
   readonly name: string;
   readonly revisions?: RevisionsConfiguration | null;
   readonly conflictResolution?: ConflictResolution;
-} & ({ readonly replicationFactor?: number; readonly nodes?: undefined } | { readonly nodes: readonly NodeTag[]; readonly replicationFactor?: undefined });
+} & (
+  | { readonly replicationFactor?: number; readonly nodes?: undefined }
+  | { readonly nodes: readonly NodeTag[]; readonly replicationFactor?: undefined }
+);
 
 /** OperationResult is what a cluster-wide operation returns (raftIndex, message, and its own fields). */
-export type OperationResult = Readonly<Record<string, unknown>> & { readonly raftIndex?: number; readonly message?: string };
+export type OperationResult = Readonly<Record<string, unknown>> & {
+  readonly raftIndex?: number;
+  readonly message?: string;
+};
 
 /** ClusterTopologyView is what getClusterTopology returns: the servers by tag, leader and term. */
 export interface ClusterTopologyView {
@@ -69,14 +82,20 @@ export class MaintenanceOperations {
   }
 
   /** createDatabase creates a database with a replication factor or on explicit nodes. */
-  createDatabase(options: CreateDatabaseOptions): Promise<OperationResult & { readonly nodes?: readonly NodeTag[] }> {
+  createDatabase(
+    options: CreateDatabaseOptions,
+  ): Promise<OperationResult & { readonly nodes?: readonly NodeTag[] }> {
     return this.operation({
       type: "create-database",
       name: options.name,
-      ...(options.replicationFactor !== undefined ? { replicationFactor: options.replicationFactor } : {}),
+      ...(options.replicationFactor !== undefined
+        ? { replicationFactor: options.replicationFactor }
+        : {}),
       ...(options.nodes !== undefined ? { nodes: options.nodes } : {}),
       ...(options.revisions !== undefined ? { revisions: options.revisions } : {}),
-      ...(options.conflictResolution !== undefined ? { conflictResolution: options.conflictResolution } : {}),
+      ...(options.conflictResolution !== undefined
+        ? { conflictResolution: options.conflictResolution }
+        : {}),
     });
   }
 
@@ -86,17 +105,30 @@ export class MaintenanceOperations {
   }
 
   /** addDatabaseNode adds a node (a chosen one, or one the cluster picks) to a database group. */
-  addDatabaseNode(database: string, tag?: NodeTag): Promise<OperationResult & { readonly tag?: NodeTag }> {
-    return this.operation({ type: "add-database-node", database, ...(tag !== undefined ? { tag } : {}) });
+  addDatabaseNode(
+    database: string,
+    tag?: NodeTag,
+  ): Promise<OperationResult & { readonly tag?: NodeTag }> {
+    return this.operation({
+      type: "add-database-node",
+      database,
+      ...(tag !== undefined ? { tag } : {}),
+    });
   }
 
   /** setRevisions turns revisions on (with a configuration) or off (null) for a database. */
-  setRevisions(database: string, revisions: RevisionsConfiguration | null): Promise<OperationResult> {
+  setRevisions(
+    database: string,
+    revisions: RevisionsConfiguration | null,
+  ): Promise<OperationResult> {
     return this.operation({ type: "set-revisions", database, revisions });
   }
 
   /** setConflictResolution chooses "latest" (resolve to latest) or "none" (keep conflicts). */
-  setConflictResolution(database: string, resolution: ConflictResolution): Promise<OperationResult> {
+  setConflictResolution(
+    database: string,
+    resolution: ConflictResolution,
+  ): Promise<OperationResult> {
     return this.operation({ type: "set-conflict-resolution", database, resolution });
   }
 
@@ -109,7 +141,13 @@ export class MaintenanceOperations {
   async getDatabaseTopology(name?: string): Promise<TopologyView> {
     const database = name ?? this.host.database;
     if (database === undefined) {
-      throw serverError({ code: "NoDatabase", message: "getDatabaseTopology needs a database name: this store has none" }, { url: "" });
+      throw serverError(
+        {
+          code: "NoDatabase",
+          message: "getDatabaseTopology needs a database name: this store has none",
+        },
+        { url: "" },
+      );
     }
     return (await this.send({ type: "database-topology", database })) as TopologyView;
   }
@@ -125,11 +163,20 @@ export class MaintenanceOperations {
    */
   async send(request: ServerRequest): Promise<unknown> {
     const urls = this.host.knownUrls();
-    const ordered = this.lastGoodUrl && urls.includes(this.lastGoodUrl) ? [this.lastGoodUrl, ...urls.filter((u) => u !== this.lastGoodUrl)] : urls;
+    const ordered =
+      this.lastGoodUrl && urls.includes(this.lastGoodUrl)
+        ? [this.lastGoodUrl, ...urls.filter((u) => u !== this.lastGoodUrl)]
+        : urls;
     const failures: NodeFailure[] = [];
     let noLeader: { error: ServerError; url: string } | undefined;
     for (const url of ordered) {
-      const response = await send(this.host.network, url, request, this.host.timeoutMs, this.host.address);
+      const response = await send(
+        this.host.network,
+        url,
+        request,
+        this.host.timeoutMs,
+        this.host.address,
+      );
       if (response.ok) {
         this.lastGoodUrl = url;
         return response.result;
@@ -137,13 +184,22 @@ export class MaintenanceOperations {
       const error = response.error;
       if (!tryNextCodes.has(error.code)) throw serverError(error, { url, ...this.tagged(url) });
       if (error.code === ClientErrorCodes.noLeader && !noLeader) noLeader = { error, url };
-      failures.push({ tag: this.host.tagOf(url) ?? "?", url, role: "server", code: error.code, message: error.message });
+      failures.push({
+        tag: this.host.tagOf(url) ?? "?",
+        url,
+        role: "server",
+        code: error.code,
+        message: error.message,
+      });
     }
     if (noLeader) {
       // The operation needs a majority: the most useful thing to say is the server's own account of
       // the quorum, plus what the other servers said.
       throw new RookeryError(noLeader.error.code, noLeader.error.message, {
-        ...noLeader.error.details, url: noLeader.url, ...this.tagged(noLeader.url), attempts: failures,
+        ...noLeader.error.details,
+        url: noLeader.url,
+        ...this.tagged(noLeader.url),
+        attempts: failures,
       });
     }
     throw allNodesDown(request.type, failures);

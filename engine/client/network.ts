@@ -21,7 +21,12 @@ export interface ClientNetwork {
  * Codes after which the client tries the next node instead of failing: the node is down, did not
  * answer in time, or does not host the database (RavenDB's TCP error, 503 and 408/504, and 410).
  */
-const failoverCodes = new Set(["ServerUnavailable", "RequestTimeout", "DatabaseNotRelevant", "NetworkError"]);
+const failoverCodes = new Set([
+  "ServerUnavailable",
+  "RequestTimeout",
+  "DatabaseNotRelevant",
+  "NetworkError",
+]);
 
 /** isFailoverCode tells whether an error code means "this node cannot serve us; try another". */
 export function isFailoverCode(code: string): boolean {

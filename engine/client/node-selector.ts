@@ -38,7 +38,11 @@ export interface FastestNodeRules {
 export function serverNodes(topology: TopologyView): ServerNode[] {
   const members = topology.nodes.filter((node) => node.role === "member");
   const rehabs = topology.nodes.filter((node) => node.role === "rehab");
-  return [...members, ...rehabs].map((node) => ({ tag: node.tag, url: node.url, role: node.role as NodeRole }));
+  return [...members, ...rehabs].map((node) => ({
+    tag: node.tag,
+    url: node.url,
+    role: node.role as NodeRole,
+  }));
 }
 
 /**
@@ -61,13 +65,18 @@ export class NodeSelector {
    * A new topology keeps what the client knew about nodes it already had (same tag and URL), so a
    * topology refresh does not send traffic straight back to a node that just failed.
    */
-  constructor(topology: TopologyView, private readonly rules: FastestNodeRules, previous?: NodeSelector) {
+  constructor(
+    topology: TopologyView,
+    private readonly rules: FastestNodeRules,
+    previous?: NodeSelector,
+  ) {
     this.topology = topology;
     this.nodes = serverNodes(topology);
     this.health = this.nodes.map((node) => {
       const before = previous?.find(node);
-      return before ? { ...before, lastError: before.lastError ? { ...before.lastError } : undefined } :
-        { failures: 0, lastError: undefined, retryAtMs: 0, probing: false };
+      return before
+        ? { ...before, lastError: before.lastError ? { ...before.lastError } : undefined }
+        : { failures: 0, lastError: undefined, retryAtMs: 0, probing: false };
     });
     this.wins = this.nodes.map(() => 0);
   }
@@ -89,7 +98,12 @@ export class NodeSelector {
   states(): NodeHealth[] {
     return this.nodes.map((node, i) => {
       const h = this.health[i]!;
-      return { ...node, failures: h.failures, retryAtMs: h.retryAtMs, ...(h.lastError ? { lastError: { ...h.lastError } } : {}) };
+      return {
+        ...node,
+        failures: h.failures,
+        retryAtMs: h.retryAtMs,
+        ...(h.lastError ? { lastError: { ...h.lastError } } : {}),
+      };
     });
   }
 
@@ -122,8 +136,12 @@ export class NodeSelector {
   nextAfterFailure(tried: ReadonlySet<string>): ServerNode | undefined {
     const untried = (i: number) => !tried.has(this.nodes[i]!.tag);
     const order = [
-      ...this.nodes.map((_, i) => i).filter((i) => this.nodes[i]!.role === "member" && this.healthy(i)),
-      ...this.nodes.map((_, i) => i).filter((i) => this.nodes[i]!.role !== "member" && this.healthy(i)),
+      ...this.nodes
+        .map((_, i) => i)
+        .filter((i) => this.nodes[i]!.role === "member" && this.healthy(i)),
+      ...this.nodes
+        .map((_, i) => i)
+        .filter((i) => this.nodes[i]!.role !== "member" && this.healthy(i)),
       ...this.nodes.map((_, i) => i).filter((i) => !this.healthy(i)),
     ];
     const next = order.find(untried);
@@ -131,13 +149,19 @@ export class NodeSelector {
   }
 
   /** onFailed marks a node failed; the first failure schedules its first health check. */
-  onFailed(node: ServerNode, error: { readonly code: string; readonly message: string }, nowMs: number, firstCheckAfterMs: number): void {
+  onFailed(
+    node: ServerNode,
+    error: { readonly code: string; readonly message: string },
+    nowMs: number,
+    firstCheckAfterMs: number,
+  ): void {
     const h = this.find(node);
     if (!h) return;
     if (h.failures === 0) h.retryAtMs = nowMs + firstCheckAfterMs;
     h.failures++;
     h.lastError = { code: error.code, message: error.message };
-    if (this.fastestIndex !== undefined && this.nodes[this.fastestIndex]?.tag === node.tag) this.startSpeedTest();
+    if (this.fastestIndex !== undefined && this.nodes[this.fastestIndex]?.tag === node.tag)
+      this.startSpeedTest();
   }
 
   /** restore marks a node healthy again (it answered a request or a health check). */
@@ -165,7 +189,12 @@ export class NodeSelector {
   }
 
   /** healthCheckFailed schedules the next check of a node that still does not answer. */
-  healthCheckFailed(node: ServerNode, error: { readonly code: string; readonly message: string }, nowMs: number, intervalMs: number): void {
+  healthCheckFailed(
+    node: ServerNode,
+    error: { readonly code: string; readonly message: string },
+    nowMs: number,
+    intervalMs: number,
+  ): void {
     const h = this.find(node);
     if (!h) return;
     h.probing = false;
@@ -179,7 +208,8 @@ export class NodeSelector {
   /** fastest is the measured fastest node if it is a healthy member, else the preferred node. */
   fastest(): ServerNode | undefined {
     const i = this.fastestIndex;
-    if (i !== undefined && this.nodes[i]!.role === "member" && this.healthy(i)) return this.nodes[i];
+    if (i !== undefined && this.nodes[i]!.role === "member" && this.healthy(i))
+      return this.nodes[i];
     // As RavenDB does: the fastest node failed (or none is known yet), so measure again and use
     // the preferred node meanwhile.
     this.startSpeedTest();

@@ -23,11 +23,42 @@ export type ClientEvent =
       /** Why the request went here: the chosen node, a failover, a speed-test race or a health check. */
       readonly purpose: "request" | "failover" | "speed-test" | "health-check";
     }
-  | { readonly type: "node-failed"; readonly atMs: number; readonly tag: string; readonly url: string; readonly code: string; readonly message: string }
-  | { readonly type: "failover"; readonly atMs: number; readonly request: ServerRequest["type"]; readonly from: string; readonly to: string; readonly reason: string }
-  | { readonly type: "node-restored"; readonly atMs: number; readonly tag: string; readonly url: string }
-  | { readonly type: "topology-updated"; readonly atMs: number; readonly etag: number; readonly members: readonly string[]; readonly rehabs: readonly string[]; readonly source: string }
-  | { readonly type: "fastest-node"; readonly atMs: number; readonly tag: string; readonly url: string };
+  | {
+      readonly type: "node-failed";
+      readonly atMs: number;
+      readonly tag: string;
+      readonly url: string;
+      readonly code: string;
+      readonly message: string;
+    }
+  | {
+      readonly type: "failover";
+      readonly atMs: number;
+      readonly request: ServerRequest["type"];
+      readonly from: string;
+      readonly to: string;
+      readonly reason: string;
+    }
+  | {
+      readonly type: "node-restored";
+      readonly atMs: number;
+      readonly tag: string;
+      readonly url: string;
+    }
+  | {
+      readonly type: "topology-updated";
+      readonly atMs: number;
+      readonly etag: number;
+      readonly members: readonly string[];
+      readonly rehabs: readonly string[];
+      readonly source: string;
+    }
+  | {
+      readonly type: "fastest-node";
+      readonly atMs: number;
+      readonly tag: string;
+      readonly url: string;
+    };
 
 /** DatabaseRequest is a request about the store's database (the executor fills the name in). */
 export type DatabaseRequest = Extract<ServerRequest, { readonly database: string }>;
@@ -144,29 +175,61 @@ export class RequestExecutor {
   private async firstTopologyUpdate(): Promise<NodeSelector> {
     const failures: NodeFailure[] = [];
     for (const url of this.urls) {
-      const response = await this.sendTo(url, { type: "database-topology", database: this.database }, this.conventions.requestTimeoutMs);
-      if (response.ok && isTopologyView(response.result)) return await this.setTopology(response.result, url);
+      const response = await this.sendTo(
+        url,
+        { type: "database-topology", database: this.database },
+        this.conventions.requestTimeoutMs,
+      );
+      if (response.ok && isTopologyView(response.result))
+        return await this.setTopology(response.result, url);
       if (response.ok) {
-        failures.push({ tag: "?", url, role: "listed url", code: "InvalidResponse", message: "the answer was not a database topology" });
+        failures.push({
+          tag: "?",
+          url,
+          role: "listed url",
+          code: "InvalidResponse",
+          message: "the answer was not a database topology",
+        });
         continue;
       }
-      if (response.error.code === ClientErrorCodes.databaseDoesNotExist) throw serverError(response.error, { url });
-      failures.push({ tag: "?", url, role: "listed url", code: response.error.code, message: response.error.message });
+      if (response.error.code === ClientErrorCodes.databaseDoesNotExist)
+        throw serverError(response.error, { url });
+      failures.push({
+        tag: "?",
+        url,
+        role: "listed url",
+        code: response.error.code,
+        message: response.error.message,
+      });
     }
     const cache = this.conventions.topologyCache;
     const cached = cache ? await cache.load(this.cacheKey).catch(() => undefined) : undefined;
     if (cached && cached.database.toLowerCase() === this.database.toLowerCase()) {
       return await this.setTopology(cached, `the topology cache (every listed URL failed)`, false);
     }
-    throw allNodesDown(`the topology request for database '${this.database}'`, failures,
-      cache ? "nowhere: no cached topology either" : "nowhere: no topology cache is configured");
+    throw allNodesDown(
+      `the topology request for database '${this.database}'`,
+      failures,
+      cache ? "nowhere: no cached topology either" : "nowhere: no topology cache is configured",
+    );
   }
 
-  private async setTopology(topology: TopologyView, source: string, save = true): Promise<NodeSelector> {
+  private async setTopology(
+    topology: TopologyView,
+    source: string,
+    save = true,
+  ): Promise<NodeSelector> {
     const selector = new NodeSelector(topology, this.conventions.fastestNode, this.selector);
     this.selector = selector;
     this.source = source;
-    this.emit({ type: "topology-updated", atMs: this.now(), etag: topology.etag, members: topology.members, rehabs: topology.rehabs, source });
+    this.emit({
+      type: "topology-updated",
+      atMs: this.now(),
+      etag: topology.etag,
+      members: topology.members,
+      rehabs: topology.rehabs,
+      source,
+    });
     if (save && this.conventions.topologyCache) {
       // A cache that cannot be written must not fail the request that brought the topology.
       await this.conventions.topologyCache.save(this.cacheKey, topology).catch(() => {});
@@ -182,8 +245,16 @@ export class RequestExecutor {
     const etag = response.topologyEtag;
     if (etag === undefined || !this.selector || etag <= this.selector.topology.etag) return;
     this.refreshing ??= (async () => {
-      const fresh = await this.sendTo(node.url, { type: "database-topology", database: this.database }, this.conventions.requestTimeoutMs);
-      if (fresh.ok && isTopologyView(fresh.result) && fresh.result.etag > (this.selector?.topology.etag ?? -Infinity)) {
+      const fresh = await this.sendTo(
+        node.url,
+        { type: "database-topology", database: this.database },
+        this.conventions.requestTimeoutMs,
+      );
+      if (
+        fresh.ok &&
+        isTopologyView(fresh.result) &&
+        fresh.result.etag > (this.selector?.topology.etag ?? -Infinity)
+      ) {
         await this.setTopology(fresh.result, node.url);
       }
     })().finally(() => {
@@ -202,9 +273,12 @@ export class RequestExecutor {
   private choose(selector: NodeSelector, options: ExecuteOptions): ServerNode | undefined {
     if (!options.read) return selector.preferred();
     switch (this.conventions.readBalance) {
-      case "roundRobin": return selector.bySession(options.sessionId ?? 0);
-      case "fastestNode": return selector.fastest();
-      default: return selector.preferred();
+      case "roundRobin":
+        return selector.bySession(options.sessionId ?? 0);
+      case "fastestNode":
+        return selector.fastest();
+      default:
+        return selector.preferred();
     }
   }
 
@@ -219,8 +293,16 @@ export class RequestExecutor {
     this.startHealthChecks(selector);
     const timeoutMs = options.timeoutMs ?? this.conventions.requestTimeoutMs;
     let node = this.choose(selector, options);
-    if (!node) throw allNodesDown(`${request.type} for '${this.database}'`, [], `${this.source}, which lists no member or rehab`);
-    const race = options.read && this.conventions.readBalance === "fastestNode" ? this.race(selector, node, request, timeoutMs) : undefined;
+    if (!node)
+      throw allNodesDown(
+        `${request.type} for '${this.database}'`,
+        [],
+        `${this.source}, which lists no member or rehab`,
+      );
+    const race =
+      options.read && this.conventions.readBalance === "fastestNode"
+        ? this.race(selector, node, request, timeoutMs)
+        : undefined;
     let etagAtStart = selector.topology.etag;
     const tried = new Set<string>();
     let failures: NodeFailure[] = [];
@@ -233,8 +315,10 @@ export class RequestExecutor {
       const response = raced ? await raced : await this.sendTo(node.url, request, timeoutMs);
       if (!raced) this.reportRequest(request, node, response, startedMs, purpose);
       if (response.ok) {
-        if (this.selector?.restore(node)) this.emit({ type: "node-restored", atMs: this.now(), tag: node.tag, url: node.url });
-        if (options.read && this.selector?.fastestNode?.tag === node.tag) this.selector.servedRead();
+        if (this.selector?.restore(node))
+          this.emit({ type: "node-restored", atMs: this.now(), tag: node.tag, url: node.url });
+        if (options.read && this.selector?.fastestNode?.tag === node.tag)
+          this.selector.servedRead();
         await this.maybeRefresh(response, node);
         return { result: response.result, node };
       }
@@ -245,9 +329,22 @@ export class RequestExecutor {
       }
       selector = this.selector ?? selector;
       selector.onFailed(node, error, this.now(), this.conventions.healthCheckAfterMs);
-      this.emit({ type: "node-failed", atMs: this.now(), tag: node.tag, url: node.url, code: error.code, message: error.message });
+      this.emit({
+        type: "node-failed",
+        atMs: this.now(),
+        tag: node.tag,
+        url: node.url,
+        code: error.code,
+        message: error.message,
+      });
       tried.add(node.tag);
-      failures.push({ tag: node.tag, url: node.url, role: node.role, code: error.code, message: error.message });
+      failures.push({
+        tag: node.tag,
+        url: node.url,
+        role: node.role,
+        code: error.code,
+        message: error.message,
+      });
       if (selector.topology.etag !== etagAtStart && restartsLeft > 0) {
         // The node list changed under us (a refresh by another request): what failed was judged
         // against the old list, so start over on the new one, as RavenDB clears failedNodes.
@@ -257,18 +354,38 @@ export class RequestExecutor {
         failures = [];
       }
       const next = selector.nextAfterFailure(tried);
-      if (!next) throw allNodesDown(`${request.type} for '${this.database}'`, failures, this.source);
-      this.emit({ type: "failover", atMs: this.now(), request: request.type, from: node.tag, to: next.tag, reason: error.code });
+      if (!next)
+        throw allNodesDown(`${request.type} for '${this.database}'`, failures, this.source);
+      this.emit({
+        type: "failover",
+        atMs: this.now(),
+        request: request.type,
+        from: node.tag,
+        to: next.tag,
+        reason: error.code,
+      });
       node = next;
       purpose = "failover";
     }
   }
 
-  private reportRequest(request: ServerRequest, node: ServerNode, response: ServerResponse, startedMs: number,
-    purpose: "request" | "failover" | "speed-test" | "health-check"): void {
+  private reportRequest(
+    request: ServerRequest,
+    node: ServerNode,
+    response: ServerResponse,
+    startedMs: number,
+    purpose: "request" | "failover" | "speed-test" | "health-check",
+  ): void {
     this.emit({
-      type: "request", atMs: this.now(), request: request.type, tag: node.tag, url: node.url, ok: response.ok,
-      ...(response.ok ? {} : { code: response.error.code }), durationMs: this.now() - startedMs, purpose,
+      type: "request",
+      atMs: this.now(),
+      request: request.type,
+      tag: node.tag,
+      url: node.url,
+      ok: response.ok,
+      ...(response.ok ? {} : { code: response.error.code }),
+      durationMs: this.now() - startedMs,
+      purpose,
     });
   }
 
@@ -278,7 +395,12 @@ export class RequestExecutor {
    * answer of the node it chose. Returns the in-flight answers by tag, or undefined when no
    * measuring is going on.
    */
-  private race(selector: NodeSelector, chosen: ServerNode, request: ServerRequest, timeoutMs: number): Map<string, Promise<ServerResponse>> | undefined {
+  private race(
+    selector: NodeSelector,
+    chosen: ServerNode,
+    request: ServerRequest,
+    timeoutMs: number,
+  ): Map<string, Promise<ServerResponse>> | undefined {
     const racers = selector.racers();
     if (racers.length === 0) return undefined;
     const answers = new Map<string, Promise<ServerResponse>>();
@@ -286,12 +408,24 @@ export class RequestExecutor {
     const startedMs = this.now();
     for (const node of racers) {
       const answer = this.sendTo(node.url, request, timeoutMs).then((response) => {
-        this.reportRequest(request, node, response, startedMs, node.tag === chosen.tag ? "request" : "speed-test");
+        this.reportRequest(
+          request,
+          node,
+          response,
+          startedMs,
+          node.tag === chosen.tag ? "request" : "speed-test",
+        );
         if (response.ok && !decided) {
           decided = true;
           // Only the selector that started the race may score it; a new topology starts afresh.
           const selected = this.selector === selector ? selector.recordFastest(node) : undefined;
-          if (selected) this.emit({ type: "fastest-node", atMs: this.now(), tag: selected.tag, url: selected.url });
+          if (selected)
+            this.emit({
+              type: "fastest-node",
+              atMs: this.now(),
+              tag: selected.tag,
+              url: selected.url,
+            });
         }
         return response;
       });
@@ -314,9 +448,15 @@ export class RequestExecutor {
         this.reportRequest(request, node, response, startedMs, "health-check");
         const current = this.selector ?? selector;
         if (response.ok) {
-          if (current.restore(node)) this.emit({ type: "node-restored", atMs: this.now(), tag: node.tag, url: node.url });
+          if (current.restore(node))
+            this.emit({ type: "node-restored", atMs: this.now(), tag: node.tag, url: node.url });
         } else {
-          current.healthCheckFailed(node, response.error, this.now(), this.conventions.healthCheckIntervalMs);
+          current.healthCheckFailed(
+            node,
+            response.error,
+            this.now(),
+            this.conventions.healthCheckIntervalMs,
+          );
         }
       });
     }
@@ -324,7 +464,11 @@ export class RequestExecutor {
 
   /** requireTopology is the topology or an error saying the store has not talked to the cluster yet. */
   requireTopology(): TopologyView {
-    if (!this.selector) throw new RookeryError("NoTopology", `no topology for '${this.database}' yet: send a request first`);
+    if (!this.selector)
+      throw new RookeryError(
+        "NoTopology",
+        `no topology for '${this.database}' yet: send a request first`,
+      );
     return this.selector.topology;
   }
 }

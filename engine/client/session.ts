@@ -16,7 +16,10 @@ export interface WaitForReplicationOptions {
 }
 
 /** DocumentMetadata as a session knows it: `@id`, `@change-vector` and what the server sent. */
-export type SessionMetadata = Readonly<Record<string, unknown>> & { readonly "@id": string; readonly "@change-vector"?: string };
+export type SessionMetadata = Readonly<Record<string, unknown>> & {
+  readonly "@id": string;
+  readonly "@change-vector"?: string;
+};
 
 interface DocumentInfo {
   id: string;
@@ -37,7 +40,11 @@ interface PendingDelete {
 }
 
 interface BatchResult {
-  readonly written?: readonly { readonly id: string; readonly kind: string; readonly changeVector: string }[];
+  readonly written?: readonly {
+    readonly id: string;
+    readonly kind: string;
+    readonly changeVector: string;
+  }[];
 }
 
 const key = (id: string): string => id.toLowerCase();
@@ -76,16 +83,30 @@ export class DocumentSession {
    * in the session is answered from it, so the same id always gives the same object.
    */
   load<T extends object = Record<string, unknown>>(id: string): Promise<T | null>;
-  load<T extends object = Record<string, unknown>>(ids: readonly string[]): Promise<Record<string, T | null>>;
-  async load<T extends object>(idOrIds: string | readonly string[]): Promise<T | null | Record<string, T | null>> {
+  load<T extends object = Record<string, unknown>>(
+    ids: readonly string[],
+  ): Promise<Record<string, T | null>>;
+  async load<T extends object>(
+    idOrIds: string | readonly string[],
+  ): Promise<T | null | Record<string, T | null>> {
     const ids = typeof idOrIds === "string" ? [idOrIds] : [...idOrIds];
     for (const id of ids) {
-      if (typeof id !== "string" || id.length === 0) throw new RookeryError("InvalidDocumentId", `load needs non-empty string ids, got ${JSON.stringify(id)}`);
+      if (typeof id !== "string" || id.length === 0)
+        throw new RookeryError(
+          "InvalidDocumentId",
+          `load needs non-empty string ids, got ${JSON.stringify(id)}`,
+        );
     }
-    const wanted = [...new Set(ids.map(key))].map((k) => ids.find((id) => key(id) === k)!)
-      .filter((id) => !this.byId.has(key(id)) && !this.missing.has(key(id)) && !this.deletes.has(key(id)));
+    const wanted = [...new Set(ids.map(key))]
+      .map((k) => ids.find((id) => key(id) === k)!)
+      .filter(
+        (id) => !this.byId.has(key(id)) && !this.missing.has(key(id)) && !this.deletes.has(key(id)),
+      );
     if (wanted.length > 0) {
-      const served = await this.execute({ type: "get-documents", database: this.executor.database, ids: wanted }, true);
+      const served = await this.execute(
+        { type: "get-documents", database: this.executor.database, ids: wanted },
+        true,
+      );
       const documents = served.result as readonly (DocumentView | null)[];
       wanted.forEach((id, i) => {
         const doc = documents[i];
@@ -93,7 +114,10 @@ export class DocumentSession {
         else this.missing.add(key(id));
       });
     }
-    const entityOf = (id: string): T | null => (this.deletes.has(key(id)) ? null : ((this.byId.get(key(id))?.entity as T | undefined) ?? null));
+    const entityOf = (id: string): T | null =>
+      this.deletes.has(key(id))
+        ? null
+        : ((this.byId.get(key(id))?.entity as T | undefined) ?? null);
     if (typeof idOrIds === "string") return entityOf(idOrIds);
     const result: Record<string, T | null> = {};
     for (const id of ids) result[id] = entityOf(id);
@@ -103,8 +127,13 @@ export class DocumentSession {
   private trackLoaded(doc: DocumentView): void {
     const entity = structuredClone(doc.body) as object;
     const info: DocumentInfo = {
-      id: doc.id, entity, changeVector: doc.metadata["@change-vector"],
-      metadata: { ...structuredClone(doc.metadata), "@id": doc.id }, snapshot: serialise(entity), isNew: false, forcedChangeVector: undefined,
+      id: doc.id,
+      entity,
+      changeVector: doc.metadata["@change-vector"],
+      metadata: { ...structuredClone(doc.metadata), "@id": doc.id },
+      snapshot: serialise(entity),
+      isNew: false,
+      forcedChangeVector: undefined,
     };
     this.byId.set(key(doc.id), info);
     this.byEntity.set(entity, info);
@@ -116,25 +145,49 @@ export class DocumentSession {
    */
   store(entity: object, id: string, options: { readonly changeVector?: string } = {}): void {
     if (typeof entity !== "object" || entity === null || Array.isArray(entity)) {
-      throw new RookeryError("InvalidEntity", `store needs an object (a document body), got ${Array.isArray(entity) ? "an array" : JSON.stringify(entity)}`);
+      throw new RookeryError(
+        "InvalidEntity",
+        `store needs an object (a document body), got ${Array.isArray(entity) ? "an array" : JSON.stringify(entity)}`,
+      );
     }
-    if (typeof id !== "string" || id.length === 0) throw new RookeryError("InvalidDocumentId", `store needs a non-empty string id, got ${JSON.stringify(id)}`);
+    if (typeof id !== "string" || id.length === 0)
+      throw new RookeryError(
+        "InvalidDocumentId",
+        `store needs a non-empty string id, got ${JSON.stringify(id)}`,
+      );
     const tracked = this.byEntity.get(entity);
     if (tracked) {
       if (key(tracked.id) !== key(id)) {
-        throw new RookeryError("InvalidOperation", `this entity is already in the session as "${tracked.id}"; it cannot also be "${id}"`);
+        throw new RookeryError(
+          "InvalidOperation",
+          `this entity is already in the session as "${tracked.id}"; it cannot also be "${id}"`,
+        );
       }
       if (options.changeVector !== undefined) tracked.forcedChangeVector = options.changeVector;
       return;
     }
     if (this.byId.has(key(id))) {
-      throw new RookeryError("NonUniqueObject", `another object is already in the session with id "${id}"; change that one, or evict it first`, { id });
+      throw new RookeryError(
+        "NonUniqueObject",
+        `another object is already in the session with id "${id}"; change that one, or evict it first`,
+        { id },
+      );
     }
     if (this.deletes.has(key(id))) {
-      throw new RookeryError("InvalidOperation", `"${id}" was deleted in this session; save the delete first, or use another id`, { id });
+      throw new RookeryError(
+        "InvalidOperation",
+        `"${id}" was deleted in this session; save the delete first, or use another id`,
+        { id },
+      );
     }
     const info: DocumentInfo = {
-      id, entity, changeVector: undefined, metadata: { "@id": id }, snapshot: "", isNew: true, forcedChangeVector: options.changeVector,
+      id,
+      entity,
+      changeVector: undefined,
+      metadata: { "@id": id },
+      snapshot: "",
+      isNew: true,
+      forcedChangeVector: options.changeVector,
     };
     this.missing.delete(key(id));
     this.byId.set(key(id), info);
@@ -151,7 +204,11 @@ export class DocumentSession {
       info = this.byId.get(key(idOrEntity));
     } else {
       info = this.byEntity.get(idOrEntity);
-      if (!info) throw new RookeryError("InvalidOperation", "this entity is not in the session; delete it by id, or load it first");
+      if (!info)
+        throw new RookeryError(
+          "InvalidOperation",
+          "this entity is not in the session; delete it by id, or load it first",
+        );
     }
     const id = info?.id ?? (idOrEntity as string);
     if (info) {
@@ -160,7 +217,9 @@ export class DocumentSession {
       // A new entity deleted before it was saved was never on the server: forget it.
       if (info.isNew) return;
     }
-    const concurrency = expectedChangeVector ?? (this.advanced.useOptimisticConcurrency ? info?.changeVector : undefined);
+    const concurrency =
+      expectedChangeVector ??
+      (this.advanced.useOptimisticConcurrency ? info?.changeVector : undefined);
     this.deletes.set(key(id), { id, expectedChangeVector: concurrency });
   }
 
@@ -171,11 +230,22 @@ export class DocumentSession {
     for (const info of this.byId.values()) {
       const now = serialise(info.entity);
       if (!info.isNew && now === info.snapshot && info.forcedChangeVector === undefined) continue;
-      const expected = info.forcedChangeVector ?? (this.advanced.useOptimisticConcurrency && !info.isNew ? info.changeVector : undefined);
-      puts.push({ id: info.id, body: JSON.parse(now) as unknown, ...(expected !== undefined ? { expectedChangeVector: expected } : {}) });
+      const expected =
+        info.forcedChangeVector ??
+        (this.advanced.useOptimisticConcurrency && !info.isNew ? info.changeVector : undefined);
+      puts.push({
+        id: info.id,
+        body: JSON.parse(now) as unknown,
+        ...(expected !== undefined ? { expectedChangeVector: expected } : {}),
+      });
       infos.push(info);
     }
-    const deletes = [...this.deletes.values()].map((d) => ({ id: d.id, ...(d.expectedChangeVector !== undefined ? { expectedChangeVector: d.expectedChangeVector } : {}) }));
+    const deletes = [...this.deletes.values()].map((d) => ({
+      id: d.id,
+      ...(d.expectedChangeVector !== undefined
+        ? { expectedChangeVector: d.expectedChangeVector }
+        : {}),
+    }));
     return { puts, deletes, infos };
   }
 
@@ -191,11 +261,19 @@ export class DocumentSession {
     const assurance = this.writeAssurance;
     let served: Served;
     try {
-      served = await this.execute({
-        type: "batch", database: this.executor.database,
-        transaction: { ...(puts.length > 0 ? { puts } : {}), ...(deletes.length > 0 ? { deletes } : {}) },
-        ...(assurance ? { writeAssurance: assurance } : {}),
-      }, false, this.requestTimeoutMs + (assurance?.timeoutMs ?? 0));
+      served = await this.execute(
+        {
+          type: "batch",
+          database: this.executor.database,
+          transaction: {
+            ...(puts.length > 0 ? { puts } : {}),
+            ...(deletes.length > 0 ? { deletes } : {}),
+          },
+          ...(assurance ? { writeAssurance: assurance } : {}),
+        },
+        false,
+        this.requestTimeoutMs + (assurance?.timeoutMs ?? 0),
+      );
     } catch (error) {
       if (isRookeryError(error, "WriteAssuranceTimeout")) {
         const written = (error.details as { written?: BatchResult }).written;
@@ -206,8 +284,16 @@ export class DocumentSession {
     this.saved(served.result as BatchResult, puts, infos);
   }
 
-  private saved(result: BatchResult, puts: readonly DocumentPut[], infos: readonly DocumentInfo[]): void {
-    const vectors = new Map((result.written ?? []).filter((w) => w.kind === "document").map((w) => [key(w.id), w.changeVector]));
+  private saved(
+    result: BatchResult,
+    puts: readonly DocumentPut[],
+    infos: readonly DocumentInfo[],
+  ): void {
+    const vectors = new Map(
+      (result.written ?? [])
+        .filter((w) => w.kind === "document")
+        .map((w) => [key(w.id), w.changeVector]),
+    );
     puts.forEach((put, i) => {
       const info = infos[i]!;
       const vector = vectors.get(key(put.id));
@@ -223,16 +309,28 @@ export class DocumentSession {
     this.deletes.clear();
   }
 
-  private async execute(request: Parameters<RequestExecutor["execute"]>[0], read: boolean, timeoutMs?: number): Promise<Served> {
+  private async execute(
+    request: Parameters<RequestExecutor["execute"]>[0],
+    read: boolean,
+    timeoutMs?: number,
+  ): Promise<Served> {
     this.requests++;
-    const served = await this.executor.execute(request, { read, sessionId: this.sessionId, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+    const served = await this.executor.execute(request, {
+      read,
+      sessionId: this.sessionId,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    });
     this.lastNode = served.node.tag;
     return served;
   }
 
   /** @internal */ info(entity: object): DocumentInfo {
     const info = this.byEntity.get(entity);
-    if (!info) throw new RookeryError("InvalidOperation", "this entity is not in the session (load or store it first)");
+    if (!info)
+      throw new RookeryError(
+        "InvalidOperation",
+        "this entity is not in the session (load or store it first)",
+      );
     return info;
   }
 
@@ -257,9 +355,22 @@ export class DocumentSession {
   /** @internal */ setWaitForReplication(options: WaitForReplicationOptions): void {
     const replicas = options.replicas ?? 1;
     const timeoutMs = options.timeout ?? this.waitTimeoutDefaultMs;
-    if (!Number.isInteger(replicas) || replicas < 0) throw new RookeryError("InvalidWriteAssurance", `replicas must be a whole number >= 0, got ${replicas}`);
-    if (!(timeoutMs > 0)) throw new RookeryError("InvalidWriteAssurance", `timeout must be a positive number of ms, got ${timeoutMs}`);
-    this.writeAssurance = { replicas, majority: options.majority ?? false, timeoutMs, throwOnTimeout: options.throwOnTimeout ?? true };
+    if (!Number.isInteger(replicas) || replicas < 0)
+      throw new RookeryError(
+        "InvalidWriteAssurance",
+        `replicas must be a whole number >= 0, got ${replicas}`,
+      );
+    if (!(timeoutMs > 0))
+      throw new RookeryError(
+        "InvalidWriteAssurance",
+        `timeout must be a positive number of ms, got ${timeoutMs}`,
+      );
+    this.writeAssurance = {
+      replicas,
+      majority: options.majority ?? false,
+      timeoutMs,
+      throwOnTimeout: options.throwOnTimeout ?? true,
+    };
   }
 }
 

@@ -55,7 +55,9 @@ export function applyCreateDatabase(
       headline: `created on ${nodes.join(", ")} with ${nodes[0]} preferred`,
       reason:
         command.reason ??
-        (command.nodes === undefined ? placedByLoad(nodes.length) : "placed on the requested nodes"),
+        (command.nodes === undefined
+          ? placedByLoad(nodes.length)
+          : "placed on the requested nodes"),
       topology,
     },
     raftIndex,
@@ -71,7 +73,9 @@ export function applyCreateDatabase(
 export function applyDeleteDatabase(state: ClusterState, command: DeleteDatabaseCommand): Applied {
   const record = requireRecord(state, command.name);
   const key = databaseKey(record.name);
-  const databases = Object.fromEntries(Object.entries(state.databases).filter(([other]) => other !== key));
+  const databases = Object.fromEntries(
+    Object.entries(state.databases).filter(([other]) => other !== key),
+  );
   return { state: { ...state, databases }, message: `database '${record.name}' deleted` };
 }
 
@@ -136,8 +140,16 @@ export function applyPromoteDatabaseNode(
     promotables: without(promotables, tag),
     rehabs: without(rehabs, tag),
   };
-  const headline = wasRehab ? `${tag} recovered from rehab and is a member again` : `${tag} promoted to member`;
-  const update: TopologyUpdate = { kind: "promoted", tag, headline, reason: command.reason, topology };
+  const headline = wasRehab
+    ? `${tag} recovered from rehab and is a member again`
+    : `${tag} promoted to member`;
+  const update: TopologyUpdate = {
+    kind: "promoted",
+    tag,
+    headline,
+    reason: command.reason,
+    topology,
+  };
   return change(state, record, update, raftIndex);
 }
 
@@ -152,7 +164,13 @@ export function applyMoveToRehab(
   const { members, promotables, rehabs } = record.topology;
   const topology = { members: without(members, tag), promotables, rehabs: [...rehabs, tag] };
   const headline = `${tag} moved to rehab`;
-  const update: TopologyUpdate = { kind: "movedToRehab", tag, headline, reason: command.reason, topology };
+  const update: TopologyUpdate = {
+    kind: "movedToRehab",
+    tag,
+    headline,
+    reason: command.reason,
+    topology,
+  };
   return change(state, record, update, raftIndex);
 }
 
@@ -167,7 +185,13 @@ export function applyRotatePreferred(
   assert(preferred === command.tag && rest.length > 0, "rotatePreferred: validated");
   const topology = { ...record.topology, members: [...rest, preferred] };
   const headline = `${preferred} is no longer the preferred node, ${rest[0]} is`;
-  const update: TopologyUpdate = { kind: "rotated", tag: preferred, headline, reason: command.reason, topology };
+  const update: TopologyUpdate = {
+    kind: "rotated",
+    tag: preferred,
+    headline,
+    reason: command.reason,
+    topology,
+  };
   return change(state, record, update, raftIndex);
 }
 
@@ -186,7 +210,13 @@ export function applyRemoveDatabaseNode(
     rehabs: without(rehabs, tag),
   };
   const headline = `${tag} removed from the group`;
-  const update: TopologyUpdate = { kind: "removed", tag, headline, reason: command.reason, topology };
+  const update: TopologyUpdate = {
+    kind: "removed",
+    tag,
+    headline,
+    reason: command.reason,
+    topology,
+  };
   return change(state, record, update, raftIndex);
 }
 

@@ -1,6 +1,11 @@
 import { assert, compareNodeTags, nextNodeTag } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
-import type { AddNodeCommand, BootstrapCommand, PromoteNodeCommand, RemoveNodeCommand } from "./commands.ts";
+import type {
+  AddNodeCommand,
+  BootstrapCommand,
+  PromoteNodeCommand,
+  RemoveNodeCommand,
+} from "./commands.ts";
 import type { ClusterState, ClusterTopology, DatabaseRecord } from "./model.ts";
 import { normaliseServerUrl } from "./names.ts";
 import { clusterNodeUrl, isInGroup } from "./queries.ts";
@@ -59,7 +64,11 @@ export function applyAddNode(
     lastNodeTag,
     etag: raftIndex,
   };
-  return { state: { ...state, topology }, message: `${url} joined the cluster as ${tag} (${role})`, tag };
+  return {
+    state: { ...state, topology },
+    message: `${url} joined the cluster as ${tag} (${role})`,
+    tag,
+  };
 }
 
 /** applyPromoteNode makes a promotable or watcher server a voting member. */
@@ -121,5 +130,9 @@ export function applyRemoveNode(
   for (const [key, record] of Object.entries(state.databases)) {
     databases[key] = isInGroup(record.topology, tag) ? leaveGroup(record, tag, raftIndex) : record;
   }
-  return { state: { ...state, topology, databases }, message: `${tag} was removed from the cluster`, tag };
+  return {
+    state: { ...state, topology, databases },
+    message: `${tag} was removed from the cluster`,
+    tag,
+  };
 }

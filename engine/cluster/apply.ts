@@ -37,7 +37,10 @@ export function applyClusterCommand(
   const error = validateClusterCommand(state, command);
   if (error !== undefined) return { state, result: { ok: false, raftIndex, error } };
   const { state: next, ...accepted } = dispatch(state, command as ClusterCommand, raftIndex);
-  return { state: { ...next, lastAppliedIndex: raftIndex }, result: { ok: true, raftIndex, ...accepted } };
+  return {
+    state: { ...next, lastAppliedIndex: raftIndex },
+    result: { ok: true, raftIndex, ...accepted },
+  };
 }
 
 function dispatch(state: ClusterState, command: ClusterCommand, raftIndex: number): Applied {

@@ -70,12 +70,7 @@ export interface RevisionsConfiguration {
 
 /** TopologyChangeKind names what happened to a database group. */
 export type TopologyChangeKind =
-  | "created"
-  | "added"
-  | "promoted"
-  | "movedToRehab"
-  | "rotated"
-  | "removed";
+  "created" | "added" | "promoted" | "movedToRehab" | "rotated" | "removed";
 
 /** TopologyChange is one entry of a record's recent history, kept so the UI can show "why". */
 export interface TopologyChange {

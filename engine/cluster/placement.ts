@@ -38,7 +38,9 @@ export function placeDatabase(
   // Like RavenDB, leave servers the leader cannot reach aside unless the factor needs them.
   const byLoad = byLoadThenTag(hostedDatabaseCounts(state));
   const down = (tag: NodeTag): number => (unreachable.includes(tag) ? 1 : 0);
-  const chosen = candidates.sort((a, b) => down(a) - down(b) || byLoad(a, b)).slice(0, replicationFactor);
+  const chosen = candidates
+    .sort((a, b) => down(a) - down(b) || byLoad(a, b))
+    .slice(0, replicationFactor);
   assert(new Set(chosen).size === chosen.length, "placeDatabase chose a node twice");
   const preferred = preferredCounts(state);
   return chosen

@@ -1,7 +1,12 @@
 import { assert } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import { clusterLimits } from "./limits.ts";
-import type { DatabaseRecord, DatabaseTopology, TopologyChange, TopologyChangeKind } from "./model.ts";
+import type {
+  DatabaseRecord,
+  DatabaseTopology,
+  TopologyChange,
+  TopologyChangeKind,
+} from "./model.ts";
 import { assignMentors } from "./placement.ts";
 import { groupNodes } from "./queries.ts";
 

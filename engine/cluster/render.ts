@@ -23,8 +23,10 @@ function renderCreateDatabase(command: CreateDatabaseCommand): string {
   const factor = command.replicationFactor ?? command.nodes?.length ?? 1;
   const parts = [`createDatabase ${command.name} factor=${factor}`];
   if (command.nodes !== undefined) parts.push(`→ ${list(command.nodes)}`);
-  if (command.conflictResolution !== undefined) parts.push(`conflicts=${command.conflictResolution}`);
-  if (command.revisions !== undefined) parts.push(`revisions=${renderRevisions(command.revisions)}`);
+  if (command.conflictResolution !== undefined)
+    parts.push(`conflicts=${command.conflictResolution}`);
+  if (command.revisions !== undefined)
+    parts.push(`revisions=${renderRevisions(command.revisions)}`);
   return parts.join(" ");
 }
 
@@ -37,8 +39,10 @@ export function renderClusterCommand(command: ClusterCommand): string {
     case "bootstrap":
       return `bootstrap ${command.url} cluster=${command.topologyId}`;
     case "addNode":
-      return `addNode ${command.url}${command.tag === undefined ? "" : ` as ${command.tag}`}` +
-        (command.joinAs === undefined || command.joinAs === "member" ? "" : ` (${command.joinAs})`);
+      return (
+        `addNode ${command.url}${command.tag === undefined ? "" : ` as ${command.tag}`}` +
+        (command.joinAs === undefined || command.joinAs === "member" ? "" : ` (${command.joinAs})`)
+      );
     case "promoteNode":
     case "removeNode":
       return `${command.type} ${command.tag}`;
@@ -47,12 +51,16 @@ export function renderClusterCommand(command: ClusterCommand): string {
     case "deleteDatabase":
       return `deleteDatabase ${command.name}`;
     case "addDatabaseNode":
-      return `addDatabaseNode ${command.database} +${command.tag ?? "?"}` +
-        (command.mentor === undefined ? "" : ` mentor=${command.mentor}`);
+      return (
+        `addDatabaseNode ${command.database} +${command.tag ?? "?"}` +
+        (command.mentor === undefined ? "" : ` mentor=${command.mentor}`)
+      );
     case "promoteDatabaseNode":
-      return `promoteDatabaseNode ${command.database} ${command.tag}` +
+      return (
+        `promoteDatabaseNode ${command.database} ${command.tag}` +
         (command.membersOrder === undefined ? "" : ` → ${list(command.membersOrder)}`) +
-        `: ${command.reason}`;
+        `: ${command.reason}`
+      );
     case "moveToRehab":
     case "rotatePreferred":
     case "removeDatabaseNode":
@@ -86,7 +94,8 @@ export function describeClusterTopology(state: ClusterState): string {
   const { topologyId, members, promotables, watchers, lastNodeTag } = state.topology;
   if (topologyId === null) return "not bootstrapped (tag ?)";
   const parts = [`cluster ${topologyId}: members ${list(Object.keys(members))}`];
-  if (Object.keys(promotables).length > 0) parts.push(`promotables ${list(Object.keys(promotables))}`);
+  if (Object.keys(promotables).length > 0)
+    parts.push(`promotables ${list(Object.keys(promotables))}`);
   if (Object.keys(watchers).length > 0) parts.push(`watchers ${list(Object.keys(watchers))}`);
   parts.push(`last tag ${lastNodeTag ?? "none"}`);
   return parts.join(", ");
@@ -99,7 +108,9 @@ export function describeClusterTopology(state: ClusterState): string {
 export function registerClusterRenderers(): void {
   for (const type of clusterCommandTypes) {
     registerRenderer(type, (value) =>
-      isClusterCommand(value) ? renderClusterCommand(value) : `${type} (malformed) ${JSON.stringify(value)}`,
+      isClusterCommand(value)
+        ? renderClusterCommand(value)
+        : `${type} (malformed) ${JSON.stringify(value)}`,
     );
   }
 }

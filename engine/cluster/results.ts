@@ -33,4 +33,7 @@ export interface ClusterApplyOutcome {
 }
 
 /** Applied is what one command handler returns: the new state and the accepted result's payload. */
-export type Applied = { readonly state: ClusterState } & Omit<ClusterCommandAccepted, "ok" | "raftIndex">;
+export type Applied = { readonly state: ClusterState } & Omit<
+  ClusterCommandAccepted,
+  "ok" | "raftIndex"
+>;

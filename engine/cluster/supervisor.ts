@@ -73,7 +73,8 @@ export interface SupervisorInput {
 }
 
 /** SupervisorNoteStatus says why a node was left as it is this round. */
-export type SupervisorNoteStatus = "notResponding" | "lastMember" | "waitingForReport" | "catchingUp";
+export type SupervisorNoteStatus =
+  "notResponding" | "lastMember" | "waitingForReport" | "catchingUp";
 
 /** SupervisorNote explains a decision not taken, for the UI (RavenDB's promotable status). */
 export interface SupervisorNote {
@@ -101,7 +102,8 @@ function silenceMs(round: Round, tag: NodeTag): number {
   return Math.max(0, round.input.nowMs - Math.max(heard, since));
 }
 
-const isUp = (round: Round, tag: NodeTag): boolean => silenceMs(round, tag) < round.timing.heardWithinMs;
+const isUp = (round: Round, tag: NodeTag): boolean =>
+  silenceMs(round, tag) < round.timing.heardWithinMs;
 
 function note(
   round: Round,
@@ -154,8 +156,11 @@ function superviseMembers(
       note(round, record, tag, "lastMember", message);
     } else if (position === 0 && silent >= rotatePreferredAfterMs) {
       // Rotating onto another silent node would only start a rotation every round.
-      const successor = members.slice(1).find((other) => silenceMs(round, other) < rotatePreferredAfterMs);
-      if (successor !== undefined) return { type: "rotatePreferred", database: record.name, tag, reason };
+      const successor = members
+        .slice(1)
+        .find((other) => silenceMs(round, other) < rotatePreferredAfterMs);
+      if (successor !== undefined)
+        return { type: "rotatePreferred", database: record.name, tag, reason };
       const message = `${tag} is silent (${reason}) and no other member answers; not rotated`;
       note(round, record, tag, "notResponding", message);
     }
@@ -176,7 +181,13 @@ function superviseCandidates(
   for (const tag of promotables) {
     const mentor = record.mentors[tag];
     assert(mentor !== undefined, () => `promotable ${tag} of '${record.name}' has no mentor`);
-    const caughtUp = checkCaughtUp(round, record, tag, isUp(round, mentor) ? [mentor] : [], "mentor ");
+    const caughtUp = checkCaughtUp(
+      round,
+      record,
+      tag,
+      isUp(round, mentor) ? [mentor] : [],
+      "mentor ",
+    );
     if (caughtUp !== undefined) return promote(round, record, tag, caughtUp);
   }
   return undefined;
@@ -231,9 +242,17 @@ function promote(
   reason: string,
 ): PromoteDatabaseNodeCommand {
   const database = record.name;
-  const command: PromoteDatabaseNodeCommand = { type: "promoteDatabaseNode", database, tag, reason };
+  const command: PromoteDatabaseNodeCommand = {
+    type: "promoteDatabaseNode",
+    database,
+    tag,
+    reason,
+  };
   if (round.input.shuffleAfterPromotion !== true) return command;
-  return { ...command, membersOrder: shuffle([...record.topology.members, tag], round.input.random!) };
+  return {
+    ...command,
+    membersOrder: shuffle([...record.topology.members, tag], round.input.random!),
+  };
 }
 
 /** shuffle is Fisher–Yates over a copy, drawing from `random`. */

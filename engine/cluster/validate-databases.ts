@@ -42,9 +42,13 @@ export function validateCreateDatabase(
   const { name } = command;
   const nameProblem = databaseNameProblem(name);
   if (nameProblem !== undefined) {
-    return clusterError("InvalidDatabaseName", `Cannot create database '${name}': ${nameProblem}.`, {
-      database: name,
-    });
+    return clusterError(
+      "InvalidDatabaseName",
+      `Cannot create database '${name}': ${nameProblem}.`,
+      {
+        database: name,
+      },
+    );
   }
   const existing = findDatabase(state, name);
   if (existing !== undefined) {
@@ -63,9 +67,12 @@ export function validateCreateDatabase(
       { database: name },
     );
   }
-  const settings = command.revisions === undefined ? undefined : revisionsProblem(command.revisions);
+  const settings =
+    command.revisions === undefined ? undefined : revisionsProblem(command.revisions);
   if (settings !== undefined) {
-    return clusterError("InvalidSetting", `Cannot create database '${name}': ${settings}.`, { database: name });
+    return clusterError("InvalidSetting", `Cannot create database '${name}': ${settings}.`, {
+      database: name,
+    });
   }
   return command.nodes === undefined
     ? validateFactor(state, name, command.replicationFactor ?? 1)
@@ -118,7 +125,9 @@ function validateExplicitNodes(
       { database: name },
     );
   }
-  const unknown = nodes.filter((tag) => !isNodeTag(tag) || clusterNodeUrl(state, tag) === undefined);
+  const unknown = nodes.filter(
+    (tag) => !isNodeTag(tag) || clusterNodeUrl(state, tag) === undefined,
+  );
   if (unknown.length > 0) {
     return clusterError(
       "UnknownNode",

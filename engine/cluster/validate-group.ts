@@ -100,11 +100,15 @@ export function validatePromoteDatabaseNode(
   if ("error" in found) return found.error;
   const { record, role } = found;
   if (role === "member") {
-    return clusterError("WrongRole", `Node ${command.tag} is already a member of '${record.name}'.`, {
-      database: record.name,
-      tag: command.tag,
-      role,
-    });
+    return clusterError(
+      "WrongRole",
+      `Node ${command.tag} is already a member of '${record.name}'.`,
+      {
+        database: record.name,
+        tag: command.tag,
+        role,
+      },
+    );
   }
   const order = command.membersOrder;
   if (order === undefined) return undefined;

@@ -1,6 +1,11 @@
 import { isNodeTag } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
-import type { AddNodeCommand, BootstrapCommand, PromoteNodeCommand, RemoveNodeCommand } from "./commands.ts";
+import type {
+  AddNodeCommand,
+  BootstrapCommand,
+  PromoteNodeCommand,
+  RemoveNodeCommand,
+} from "./commands.ts";
 import { clusterError } from "./errors.ts";
 import type { ClusterError } from "./errors.ts";
 import type { ClusterState } from "./model.ts";
@@ -32,7 +37,9 @@ export function validateBootstrap(
   }
   const url = normaliseServerUrl(command.url);
   if ("problem" in url) {
-    return clusterError("InvalidUrl", `Cannot bootstrap the cluster: ${url.problem}.`, { url: command.url });
+    return clusterError("InvalidUrl", `Cannot bootstrap the cluster: ${url.problem}.`, {
+      url: command.url,
+    });
   }
   return undefined;
 }

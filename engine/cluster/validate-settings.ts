@@ -1,7 +1,10 @@
 import { clusterLimits } from "./limits.ts";
 import type { RevisionsCollectionConfiguration, RevisionsConfiguration } from "./model.ts";
 
-function collectionProblem(where: string, configuration: RevisionsCollectionConfiguration): string | undefined {
+function collectionProblem(
+  where: string,
+  configuration: RevisionsCollectionConfiguration,
+): string | undefined {
   const keep = configuration.minimumRevisionsToKeep;
   if (keep === null) return undefined;
   if (!Number.isInteger(keep) || keep < 0 || keep > clusterLimits.revisionsToKeepMax) {

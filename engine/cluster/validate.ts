@@ -27,7 +27,10 @@ import {
  * very same checks, because the state may have moved between proposal and commit, and every server
  * must refuse (or accept) an entry identically.
  */
-export function validateClusterCommand(state: ClusterState, command: unknown): ClusterError | undefined {
+export function validateClusterCommand(
+  state: ClusterState,
+  command: unknown,
+): ClusterError | undefined {
   const problem = shapeProblem(command);
   if (problem !== undefined) {
     return clusterError("InvalidCommand", `Cannot apply the command: ${problem}.`);
@@ -43,7 +46,10 @@ export function validateClusterCommand(state: ClusterState, command: unknown): C
   return validateBootstrapped(state, valid);
 }
 
-function validateBootstrapped(state: ClusterState, command: ClusterCommand): ClusterError | undefined {
+function validateBootstrapped(
+  state: ClusterState,
+  command: ClusterCommand,
+): ClusterError | undefined {
   switch (command.type) {
     case "bootstrap":
       return validateBootstrap(state, command);

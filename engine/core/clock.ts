@@ -14,7 +14,8 @@ export class ManualClock implements Clock {
     return this.currentMs;
   }
   advanceTo(ms: number): void {
-    if (ms < this.currentMs) throw new RangeError(`clock cannot go back from ${this.currentMs} to ${ms}`);
+    if (ms < this.currentMs)
+      throw new RangeError(`clock cannot go back from ${this.currentMs} to ${ms}`);
     this.currentMs = ms;
   }
 }

@@ -68,7 +68,10 @@ export class InstanceVector {
       return this.printed;
     }
     const previous = this.parsed[own.index]!.etag;
-    assert(Number.isSafeInteger(etag) && etag >= previous, () => `bump of ${databaseId} to ${etag}`);
+    assert(
+      Number.isSafeInteger(etag) && etag >= previous,
+      () => `bump of ${databaseId} to ${etag}`,
+    );
     const entries = this.parsed.slice();
     entries[own.index] = { tag, etag, databaseId };
     this.parsed = entries;

@@ -19,7 +19,11 @@ export function validateJsonObject(value: unknown, what: string, depthMax: numbe
 }
 
 /** checkJsonObject is validateJsonObject without the copy: it only checks `value`. */
-export function checkJsonObject(value: unknown, what: string, depthMax: number): asserts value is JsonObject {
+export function checkJsonObject(
+  value: unknown,
+  what: string,
+  depthMax: number,
+): asserts value is JsonObject {
   if (!isPlainObject(value)) {
     throw new RookeryError(
       "InvalidDocumentBody",
@@ -50,7 +54,8 @@ function isJson(value: unknown, depth: number, depthMax: number, ancestors: obje
   ancestors.push(value);
   let ok = true;
   if (Array.isArray(value)) {
-    for (let index = 0; index < value.length && ok; index++) ok = isJson(value[index], depth + 1, depthMax, ancestors);
+    for (let index = 0; index < value.length && ok; index++)
+      ok = isJson(value[index], depth + 1, depthMax, ancestors);
   } else if (isPlainObject(value)) {
     for (const key of Object.keys(value)) {
       if (!ok) break;

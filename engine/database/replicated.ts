@@ -77,7 +77,12 @@ function validateItem(item: StoredItem, limits: DatabaseLimits): void {
   }
 }
 
-const versionKinds: ReadonlySet<string> = new Set(["document", "tombstone", "conflict", "revision"]);
+const versionKinds: ReadonlySet<string> = new Set([
+  "document",
+  "tombstone",
+  "conflict",
+  "revision",
+]);
 
 function invalidBatch(why: string): RookeryError {
   return new RookeryError("InvalidReplicationBatch", `refused a replication batch: ${why}`);
@@ -101,7 +106,12 @@ export function applyReplicatedTransaction(
   for (let index = 0; index < transaction.items.length; index++) {
     const item = transaction.items[index]!;
     const text = texts?.[index];
-    if (typeof text === "string" && item.kind !== "attachment" && item.kind !== "tombstone" && item.body !== null) {
+    if (
+      typeof text === "string" &&
+      item.kind !== "attachment" &&
+      item.kind !== "tombstone" &&
+      item.body !== null
+    ) {
       context.writer.knowBodyJson(item.body, text);
     }
     if (item.kind === "attachment") {

@@ -205,7 +205,10 @@ export class Tables {
       if (byDocument.size === 0) side.delete(key);
     }
     const displaced = previous;
-    assert(this.byEtag.get(displaced.etag) === displaced, () => `etag index lost #${displaced.etag}`);
+    assert(
+      this.byEtag.get(displaced.etag) === displaced,
+      () => `etag index lost #${displaced.etag}`,
+    );
     this.byEtag.delete(displaced.etag);
     this.etagHoles += 1;
     // Compacting when half the order is holes keeps the index linear in the live items.

@@ -272,7 +272,8 @@ function checkExpectedVectors(
   input: TransactionInput,
   limits: DatabaseLimits,
 ): void {
-  for (const put of input.puts ?? []) checkExpected(tables, put.id, put.expectedChangeVector, limits);
+  for (const put of input.puts ?? [])
+    checkExpected(tables, put.id, put.expectedChangeVector, limits);
   for (const deletion of input.deletes ?? []) {
     checkExpected(tables, deletion.id, deletion.expectedChangeVector, limits);
   }

@@ -126,7 +126,8 @@ export class Writer {
   }
 
   private bodyJsonOf(item: StoredItem, given: string | undefined): string | undefined {
-    if (item.kind === "attachment" || item.kind === "tombstone" || item.body === null) return undefined;
+    if (item.kind === "attachment" || item.kind === "tombstone" || item.body === null)
+      return undefined;
     if (given !== undefined) {
       this.lastBody = item.body;
       this.lastBodyJson = given;
@@ -167,7 +168,9 @@ function put(
   value: StoredItem,
   json: string | undefined,
 ): PersistenceOperation {
-  return json === undefined ? { op: "put", store, key, value } : { op: "put", store, key, value, json };
+  return json === undefined
+    ? { op: "put", store, key, value }
+    : { op: "put", store, key, value, json };
 }
 
 /**

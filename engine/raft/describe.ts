@@ -21,18 +21,29 @@ function entriesRange(entries: readonly Entry[]): string {
 }
 
 type Fields = Readonly<Record<string, unknown>>;
-const head = (m: Fields): string => `${String(m.type)} ${String(m.from)}→${String(m.to)} t${String(m.term)}`;
+const head = (m: Fields): string =>
+  `${String(m.type)} ${String(m.from)}→${String(m.to)} t${String(m.term)}`;
 
-registerRenderer("preVote", (m) => `${head(m)} last=${String(m.lastLogIndex)}@${String(m.lastLogTerm)}`);
-registerRenderer("vote", (m) => `${head(m)} last=${String(m.lastLogIndex)}@${String(m.lastLogTerm)}`);
+registerRenderer(
+  "preVote",
+  (m) => `${head(m)} last=${String(m.lastLogIndex)}@${String(m.lastLogTerm)}`,
+);
+registerRenderer(
+  "vote",
+  (m) => `${head(m)} last=${String(m.lastLogIndex)}@${String(m.lastLogTerm)}`,
+);
 registerRenderer("preVoteResponse", (m) => `${head(m)} ${m.granted ? "granted" : "rejected"}`);
 registerRenderer("voteResponse", (m) => `${head(m)} ${m.granted ? "granted" : "rejected"}`);
-registerRenderer("append", (m) =>
-  `${head(m)} prev=${String(m.prevIndex)}@${String(m.prevTerm)} ${entriesRange(m.entries as Entry[])} commit=${String(m.commit)}`);
+registerRenderer(
+  "append",
+  (m) =>
+    `${head(m)} prev=${String(m.prevIndex)}@${String(m.prevTerm)} ${entriesRange(m.entries as Entry[])} commit=${String(m.commit)}`,
+);
 registerRenderer("appendResponse", (m) =>
   m.success
     ? `${head(m)} ok match=${String(m.matchIndex)}`
-    : `${head(m)} reject ${String(m.rejectedIndex)} hint=${String(m.conflictIndex)}@${String(m.conflictTerm)}`);
+    : `${head(m)} reject ${String(m.rejectedIndex)} hint=${String(m.conflictIndex)}@${String(m.conflictTerm)}`,
+);
 registerRenderer("installSnapshot", (m) => {
   const snapshot = m.snapshot as { index: number; term: number };
   return `${head(m)} snapshot@${snapshot.index}/${snapshot.term}`;

@@ -30,7 +30,10 @@ export class RaftLog {
     entries.forEach((entry, k) =>
       assert(entry.index === snapshot.index + 1 + k, () => `log gap at ${entry.index}`),
     );
-    assert(this.committed <= this.lastIndex(), () => `commit ${committed} beyond log end ${this.lastIndex()}`);
+    assert(
+      this.committed <= this.lastIndex(),
+      () => `commit ${committed} beyond log end ${this.lastIndex()}`,
+    );
   }
 
   firstIndex(): number {
@@ -81,7 +84,10 @@ export class RaftLog {
 
   /** append adds entries at the end of the log (the leader's own proposals). */
   append(entry: Entry): void {
-    assert(entry.index === this.lastIndex() + 1, () => `append ${entry.index} after ${this.lastIndex()}`);
+    assert(
+      entry.index === this.lastIndex() + 1,
+      () => `append ${entry.index} after ${this.lastIndex()}`,
+    );
     this.entries.push(entry);
   }
 
@@ -100,7 +106,10 @@ export class RaftLog {
       break;
     }
     if (firstNew === undefined) return undefined;
-    assert(firstNew > this.committed, () => `would overwrite committed entry ${firstNew} (commit ${this.committed})`);
+    assert(
+      firstNew > this.committed,
+      () => `would overwrite committed entry ${firstNew} (commit ${this.committed})`,
+    );
     assert(firstNew > prevIndex, "appendAfter conflict before prevIndex");
     if (firstNew <= this.lastIndex()) this.truncate(firstNew);
     for (const entry of entries) if (entry.index >= firstNew) this.entries.push(entry);
@@ -135,12 +144,17 @@ export class RaftLog {
 
   /** isUpToDate is the election restriction: is (lastIndex, lastTerm) at least as complete as ours? */
   isUpToDate(lastIndex: number, lastTerm: number): boolean {
-    return lastTerm > this.lastTerm() || (lastTerm === this.lastTerm() && lastIndex >= this.lastIndex());
+    return (
+      lastTerm > this.lastTerm() || (lastTerm === this.lastTerm() && lastIndex >= this.lastIndex())
+    );
   }
 
   /** compact replaces entries up to `snapshot.index` (which must be applied) by the snapshot. */
   compact(snapshot: Snapshot): void {
-    assert(snapshot.index <= this.applied, () => `compact ${snapshot.index} beyond applied ${this.applied}`);
+    assert(
+      snapshot.index <= this.applied,
+      () => `compact ${snapshot.index} beyond applied ${this.applied}`,
+    );
     assert(snapshot.index > this.snapshot.index, "compact must move forward");
     this.entries = this.entries.slice(snapshot.index - this.snapshot.index);
     this.snapshot = snapshot;

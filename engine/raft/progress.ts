@@ -49,6 +49,11 @@ export class Progress {
   }
 
   view(): PeerProgress {
-    return { match: this.match, next: this.next, state: this.state, recentActive: this.recentActive };
+    return {
+      match: this.match,
+      next: this.next,
+      state: this.state,
+      recentActive: this.recentActive,
+    };
   }
 }

@@ -98,8 +98,11 @@ export class RawNode {
     this.checkQuorum = config.checkQuorum ?? true;
     this.autoPromoteLearners = config.autoPromoteLearners ?? true;
     this.unsafeCommit = config.unsafe?.commitEarlierTermsByCounting ?? false;
-    assert(this.timing.heartbeatTicks > 0 && this.timing.electionTicks > this.timing.heartbeatTicks,
-      () => `election (${this.timing.electionTicks}) must exceed heartbeat (${this.timing.heartbeatTicks}) ticks`);
+    assert(
+      this.timing.heartbeatTicks > 0 && this.timing.electionTicks > this.timing.heartbeatTicks,
+      () =>
+        `election (${this.timing.electionTicks}) must exceed heartbeat (${this.timing.heartbeatTicks}) ticks`,
+    );
 
     this.term = persisted.hardState.term;
     this.vote = persisted.hardState.vote;
@@ -122,7 +125,10 @@ export class RawNode {
    */
   bootstrap(voters: readonly NodeId[]): void {
     this.assertNoReadyOutstanding();
-    assert(this.log.lastIndex() === 0 && this.term === 0, "bootstrap needs a node with an empty log");
+    assert(
+      this.log.lastIndex() === 0 && this.term === 0,
+      "bootstrap needs a node with an empty log",
+    );
     assert(voters.length > 0, "bootstrap needs at least one voter");
     const membership: Membership = { voters: [...voters], learners: [] };
     this.term = 1;
@@ -155,10 +161,19 @@ export class RawNode {
     const refused = this.refuseProposal();
     if (refused) return refused;
     if (data.length > this.limits.commandBytesMax) {
-      return { accepted: false, reason: "too-large", leader: this.leader,
-        detail: `command of ${data.length} bytes exceeds commandBytesMax ${this.limits.commandBytesMax}` };
+      return {
+        accepted: false,
+        reason: "too-large",
+        leader: this.leader,
+        detail: `command of ${data.length} bytes exceeds commandBytesMax ${this.limits.commandBytesMax}`,
+      };
     }
-    return this.appendAsLeader({ index: this.log.lastIndex() + 1, term: this.term, type: "command", data });
+    return this.appendAsLeader({
+      index: this.log.lastIndex() + 1,
+      term: this.term,
+      type: "command",
+      data,
+    });
   }
 
   /** proposeMembership changes the configuration by one server; one change may be pending. */
@@ -167,15 +182,30 @@ export class RawNode {
     const refused = this.refuseProposal();
     if (refused) return refused;
     if (this.pendingMembershipIndex > this.log.committed) {
-      return { accepted: false, reason: "membership-change-pending", leader: this.leader,
-        detail: `the change at index ${this.pendingMembershipIndex} has not committed yet` };
+      return {
+        accepted: false,
+        reason: "membership-change-pending",
+        leader: this.leader,
+        detail: `the change at index ${this.pendingMembershipIndex} has not committed yet`,
+      };
     }
     const next = applyMembershipChange(this.membership, change);
     if (typeof next === "string") {
-      return { accepted: false, reason: "invalid-membership-change", leader: this.leader, detail: next };
+      return {
+        accepted: false,
+        reason: "invalid-membership-change",
+        leader: this.leader,
+        detail: next,
+      };
     }
     const index = this.log.lastIndex() + 1;
-    const result = this.appendAsLeader({ index, term: this.term, type: "membership", change, membership: next });
+    const result = this.appendAsLeader({
+      index,
+      term: this.term,
+      type: "membership",
+      change,
+      membership: next,
+    });
     return result;
   }
 
@@ -185,9 +215,11 @@ export class RawNode {
     assert(message.to === this.id, () => `message for ${message.to} stepped into ${this.id}`);
     if (message.term > this.term) {
       if (this.ignoresDisruptiveVote(message)) return;
-      const keepsTerm = message.type === "preVote" || (message.type === "preVoteResponse" && message.granted);
+      const keepsTerm =
+        message.type === "preVote" || (message.type === "preVoteResponse" && message.granted);
       if (!keepsTerm) {
-        const leader = message.type === "append" || message.type === "installSnapshot" ? message.from : null;
+        const leader =
+          message.type === "append" || message.type === "installSnapshot" ? message.from : null;
         this.becomeFollower(message.term, leader);
       }
     } else if (message.term < this.term) {
@@ -221,8 +253,11 @@ export class RawNode {
    */
   compact(index: number, data: string): void {
     this.assertNoReadyOutstanding();
-    assert(data.length <= this.limits.snapshotBytesMax,
-      () => `snapshot of ${data.length} bytes exceeds snapshotBytesMax ${this.limits.snapshotBytesMax}`);
+    assert(
+      data.length <= this.limits.snapshotBytesMax,
+      () =>
+        `snapshot of ${data.length} bytes exceeds snapshotBytesMax ${this.limits.snapshotBytesMax}`,
+    );
     if (index <= this.log.snapshot.index) return;
     const term = this.log.term(index);
     assert(term !== undefined, () => `compact at unknown index ${index}`);
@@ -448,21 +483,31 @@ export class RawNode {
   private requestVotes(type: "preVote" | "vote", term: number): void {
     for (const voter of this.membership.voters) {
       if (voter === this.id) continue;
-      this.send({ type, from: this.id, to: voter, term,
-        lastLogIndex: this.log.lastIndex(), lastLogTerm: this.log.lastTerm() } satisfies VoteRequest);
+      this.send({
+        type,
+        from: this.id,
+        to: voter,
+        term,
+        lastLogIndex: this.log.lastIndex(),
+        lastLogTerm: this.log.lastTerm(),
+      } satisfies VoteRequest);
     }
   }
 
   /** A node that recently heard from a leader ignores elections: they could only disrupt it. */
   private ignoresDisruptiveVote(message: Message): boolean {
     if (message.type !== "preVote" && message.type !== "vote") return false;
-    return this.checkQuorum && this.leader !== null && this.electionElapsed < this.timing.electionTicks;
+    return (
+      this.checkQuorum && this.leader !== null && this.electionElapsed < this.timing.electionTicks
+    );
   }
 
   private handleVoteRequest(message: VoteRequest): void {
     const isPreVote = message.type === "preVote";
     const mayVote = isPreVote
-      ? message.term > this.term || this.vote === message.from || (this.vote === null && this.leader === null)
+      ? message.term > this.term ||
+        this.vote === message.from ||
+        (this.vote === null && this.leader === null)
       : this.vote === message.from || (this.vote === null && this.leader === null);
     const granted = mayVote && this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
     if (granted && !isPreVote) {
@@ -508,7 +553,13 @@ export class RawNode {
     if (message.type === "append" || message.type === "installSnapshot") {
       this.send(this.appendResponse(message.from, false, 0, 0, 0, 0));
     } else if (message.type === "preVote") {
-      this.send({ type: "preVoteResponse", from: this.id, to: message.from, term: this.term, granted: false });
+      this.send({
+        type: "preVoteResponse",
+        from: this.id,
+        to: message.from,
+        term: this.term,
+        granted: false,
+      });
     }
   }
 
@@ -526,12 +577,16 @@ export class RawNode {
         this.mergeEntries(first.index - 1, fresh);
       }
       this.commitTo(Math.min(message.commit, lastNew));
-      this.send(this.appendResponse(message.from, true, Math.max(this.log.committed, lastNew), 0, 0, 0));
+      this.send(
+        this.appendResponse(message.from, true, Math.max(this.log.committed, lastNew), 0, 0, 0),
+      );
       return;
     }
     if (!this.log.matchTerm(prevIndex, prevTerm)) {
       const [conflictIndex, conflictTerm] = this.conflictHint(prevIndex);
-      this.send(this.appendResponse(message.from, false, 0, prevIndex, conflictIndex, conflictTerm));
+      this.send(
+        this.appendResponse(message.from, false, 0, prevIndex, conflictIndex, conflictTerm),
+      );
       return;
     }
     this.mergeEntries(prevIndex, entries);
@@ -582,21 +637,41 @@ export class RawNode {
     this.send(this.appendResponse(message.from, true, snapshot.index, 0, 0, 0));
   }
 
-  private appendResponse(to: NodeId, success: boolean, matchIndex: number,
-    rejectedIndex: number, conflictIndex: number, conflictTerm: number): AppendResponse {
-    return { type: "appendResponse", from: this.id, to, term: this.term, success, matchIndex,
-      rejectedIndex, conflictIndex, conflictTerm };
+  private appendResponse(
+    to: NodeId,
+    success: boolean,
+    matchIndex: number,
+    rejectedIndex: number,
+    conflictIndex: number,
+    conflictTerm: number,
+  ): AppendResponse {
+    return {
+      type: "appendResponse",
+      from: this.id,
+      to,
+      term: this.term,
+      success,
+      matchIndex,
+      rejectedIndex,
+      conflictIndex,
+      conflictTerm,
+    };
   }
 
   // ---------------------------------------------------------------------------------------------
   // Log replication: leader side.
 
   private refuseProposal(): ProposeResult | undefined {
-    if (this.role !== "leader") return { accepted: false, reason: "not-leader", leader: this.leader };
+    if (this.role !== "leader")
+      return { accepted: false, reason: "not-leader", leader: this.leader };
     const uncommitted = this.log.lastIndex() - this.log.committed;
     if (uncommitted >= this.limits.uncommittedEntriesMax) {
-      return { accepted: false, reason: "too-many-uncommitted", leader: this.leader,
-        detail: `${uncommitted} entries await commit (uncommittedEntriesMax ${this.limits.uncommittedEntriesMax})` };
+      return {
+        accepted: false,
+        reason: "too-many-uncommitted",
+        leader: this.leader,
+        detail: `${uncommitted} entries await commit (uncommittedEntriesMax ${this.limits.uncommittedEntriesMax})`,
+      };
     }
     return undefined;
   }
@@ -643,11 +718,25 @@ export class RawNode {
     const prevIndex = pr.next - 1;
     const prevTerm = this.log.term(prevIndex);
     if (prevTerm === undefined) return this.sendSnapshot(peer, pr);
-    const entries = pr.next <= this.log.lastIndex()
-      ? this.log.slice(pr.next, this.log.lastIndex(), this.limits.appendEntriesMax, this.limits.appendBytesMax)
-      : [];
-    this.send({ type: "append", from: this.id, to: peer, term: this.term, prevIndex, prevTerm, entries,
-      commit: this.log.committed } satisfies AppendRequest);
+    const entries =
+      pr.next <= this.log.lastIndex()
+        ? this.log.slice(
+            pr.next,
+            this.log.lastIndex(),
+            this.limits.appendEntriesMax,
+            this.limits.appendBytesMax,
+          )
+        : [];
+    this.send({
+      type: "append",
+      from: this.id,
+      to: peer,
+      term: this.term,
+      prevIndex,
+      prevTerm,
+      entries,
+      commit: this.log.committed,
+    } satisfies AppendRequest);
     pr.idleTicks = 0;
     pr.commitSent = this.log.committed;
     if (pr.state === "replicate") {
@@ -665,8 +754,13 @@ export class RawNode {
     pr.state = "snapshot";
     pr.paused = true;
     pr.idleTicks = 0;
-    this.send({ type: "installSnapshot", from: this.id, to: peer, term: this.term,
-      snapshot: this.log.snapshot } satisfies InstallSnapshot);
+    this.send({
+      type: "installSnapshot",
+      from: this.id,
+      to: peer,
+      term: this.term,
+      snapshot: this.log.snapshot,
+    } satisfies InstallSnapshot);
   }
 
   /**
@@ -689,8 +783,16 @@ export class RawNode {
       if (pr.commitSent >= this.log.committed || pr.match <= pr.commitSent) continue;
       const prevTerm = this.log.term(pr.match);
       if (prevTerm === undefined) continue;
-      this.send({ type: "append", from: this.id, to: peer, term: this.term, prevIndex: pr.match, prevTerm,
-        entries: [], commit: this.log.committed } satisfies AppendRequest);
+      this.send({
+        type: "append",
+        from: this.id,
+        to: peer,
+        term: this.term,
+        prevIndex: pr.match,
+        prevTerm,
+        entries: [],
+        commit: this.log.committed,
+      } satisfies AppendRequest);
       pr.idleTicks = 0;
       pr.commitSent = this.log.committed;
     }
@@ -722,7 +824,8 @@ export class RawNode {
     }
     // Checked on every answer: a learner may have caught up while another change was pending.
     this.maybePromoteLearner(message.from, pr);
-    if (this.role === "leader" && pr.next <= this.log.lastIndex()) this.sendAppend(message.from, pr);
+    if (this.role === "leader" && pr.next <= this.log.lastIndex())
+      this.sendAppend(message.from, pr);
   }
 
   private nextAfterRejection(message: AppendResponse, pr: Progress): number {
@@ -756,7 +859,13 @@ export class RawNode {
   private proposeMembershipInternal(change: Exclude<MembershipChange, { op: "bootstrap" }>): void {
     const next = applyMembershipChange(this.membership, change);
     if (typeof next === "string") return;
-    this.appendAsLeader({ index: this.log.lastIndex() + 1, term: this.term, type: "membership", change, membership: next });
+    this.appendAsLeader({
+      index: this.log.lastIndex() + 1,
+      term: this.term,
+      type: "membership",
+      change,
+      membership: next,
+    });
   }
 
   private quorumActive(): boolean {
@@ -777,8 +886,11 @@ export class RawNode {
   // Helpers.
 
   private send(message: Message): void {
-    assert(this.messages.length < this.limits.outboxMessagesMax,
-      () => `${this.id} queued more than outboxMessagesMax ${this.limits.outboxMessagesMax} messages`);
+    assert(
+      this.messages.length < this.limits.outboxMessagesMax,
+      () =>
+        `${this.id} queued more than outboxMessagesMax ${this.limits.outboxMessagesMax} messages`,
+    );
     this.messages.push(message);
   }
 
@@ -809,7 +921,10 @@ export class RawNode {
   }
 
   private assertNoReadyOutstanding(): void {
-    assert(this.readyOutstanding === undefined, `${this.id}: call advance() before anything else after ready()`);
+    assert(
+      this.readyOutstanding === undefined,
+      `${this.id}: call advance() before anything else after ready()`,
+    );
   }
 }
 
@@ -819,21 +934,33 @@ export function quorum(voters: number): number {
 }
 
 /** applyMembershipChange returns the configuration after `change`, or why it cannot apply. */
-export function applyMembershipChange(current: Membership, change: MembershipChange): Membership | string {
+export function applyMembershipChange(
+  current: Membership,
+  change: MembershipChange,
+): Membership | string {
   const { voters, learners } = current;
   switch (change.op) {
     case "bootstrap":
       return { voters: [...change.voters], learners: [] };
     case "addLearner":
-      if (voters.includes(change.node) || learners.includes(change.node)) return `${change.node} is already in the cluster`;
+      if (voters.includes(change.node) || learners.includes(change.node))
+        return `${change.node} is already in the cluster`;
       return { voters, learners: [...learners, change.node] };
     case "promote":
       if (!learners.includes(change.node)) return `${change.node} is not a learner`;
-      return { voters: [...voters, change.node], learners: learners.filter((n) => n !== change.node) };
+      return {
+        voters: [...voters, change.node],
+        learners: learners.filter((n) => n !== change.node),
+      };
     case "remove":
-      if (!voters.includes(change.node) && !learners.includes(change.node)) return `${change.node} is not in the cluster`;
-      if (voters.length === 1 && voters[0] === change.node) return `${change.node} is the last voter`;
-      return { voters: voters.filter((n) => n !== change.node), learners: learners.filter((n) => n !== change.node) };
+      if (!voters.includes(change.node) && !learners.includes(change.node))
+        return `${change.node} is not in the cluster`;
+      if (voters.length === 1 && voters[0] === change.node)
+        return `${change.node} is the last voter`;
+      return {
+        voters: voters.filter((n) => n !== change.node),
+        learners: learners.filter((n) => n !== change.node),
+      };
     default:
       return unreachable(change, "membership change");
   }

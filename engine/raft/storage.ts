@@ -19,7 +19,10 @@ export class MemoryRaftStorage {
     if (cut !== undefined) this.dropFrom(cut);
     for (const entry of persist.entries) {
       const expected = this.snapshot.index + this.entries.length + 1;
-      assert(entry.index === expected, () => `persisting entry ${entry.index}, expected ${expected}`);
+      assert(
+        entry.index === expected,
+        () => `persisting entry ${entry.index}, expected ${expected}`,
+      );
       this.entries.push(entry);
     }
     if (persist.hardState) this.hardState = persist.hardState;
@@ -32,7 +35,8 @@ export class MemoryRaftStorage {
   /** sizeBytes approximates the persisted Raft state's size (the MIT lab's persister size). */
   sizeBytes(): number {
     let bytes = 64 + this.snapshot.data.length;
-    for (const entry of this.entries) bytes += 24 + (entry.type === "command" ? entry.data.length : 16);
+    for (const entry of this.entries)
+      bytes += 24 + (entry.type === "command" ? entry.data.length : 16);
     return bytes;
   }
 

@@ -169,7 +169,12 @@ export type ProposeResult =
   | { readonly accepted: true; readonly index: number; readonly term: number }
   | {
       readonly accepted: false;
-      readonly reason: "not-leader" | "too-many-uncommitted" | "too-large" | "membership-change-pending" | "invalid-membership-change";
+      readonly reason:
+        | "not-leader"
+        | "too-many-uncommitted"
+        | "too-large"
+        | "membership-change-pending"
+        | "invalid-membership-change";
       readonly leader: NodeId | null;
       readonly detail?: string;
     };

@@ -130,7 +130,8 @@ export class OutgoingReplication {
   /** The in-flight batch's wire form, when it was packed ahead (see wireOf). */
   private inFlightWire: ReplicationWireBatch | undefined;
   /** The batch after the one in flight and its wire form, made while waiting for the ack. */
-  private prepared: { readonly batch: ReplicationBatch; readonly wire: ReplicationWireBatch } | undefined;
+  private prepared:
+    { readonly batch: ReplicationBatch; readonly wire: ReplicationWireBatch } | undefined;
 
   constructor(options: OutgoingReplicationOptions) {
     if (!isNodeTag(options.from) || !isNodeTag(options.to) || options.from === options.to) {
@@ -174,7 +175,9 @@ export class OutgoingReplication {
     const prepared = this.prepared;
     this.prepared = undefined;
     const usable = prepared?.batch.afterEtag === this.acceptedEtag;
-    this.inFlight = usable ? prepared.batch : buildBatch(source, this.header, this.acceptedEtag, this.limits);
+    this.inFlight = usable
+      ? prepared.batch
+      : buildBatch(source, this.header, this.acceptedEtag, this.limits);
     this.inFlightWire = usable ? prepared.wire : undefined;
     return this.inFlight;
   }
@@ -195,7 +198,9 @@ export class OutgoingReplication {
 
   /** wireOf returns what to post for `batch`: its wire form packed ahead, or packed now. */
   wireOf(batch: ReplicationBatch): ReplicationWireBatch {
-    return batch === this.inFlight && this.inFlightWire !== undefined ? this.inFlightWire : packBatch(batch);
+    return batch === this.inFlight && this.inFlightWire !== undefined
+      ? this.inFlightWire
+      : packBatch(batch);
   }
 
   /**

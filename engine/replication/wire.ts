@@ -1,6 +1,17 @@
 import { RookeryError } from "../core/index.ts";
-import type { ConflictItem, DocumentItem, JsonObject, RevisionItem, StoredItem } from "../database/index.ts";
-import type { ReplicatedTransaction, ReplicationAck, ReplicationBatch, ReplicationConnect } from "./messages.ts";
+import type {
+  ConflictItem,
+  DocumentItem,
+  JsonObject,
+  RevisionItem,
+  StoredItem,
+} from "../database/index.ts";
+import type {
+  ReplicatedTransaction,
+  ReplicationAck,
+  ReplicationBatch,
+  ReplicationConnect,
+} from "./messages.ts";
 
 /**
  * The wire form of a replication batch: what one server posts to another. Each version's body
@@ -11,7 +22,9 @@ import type { ReplicatedTransaction, ReplicationAck, ReplicationBatch, Replicati
  * (see OutgoingReplication.prepareNext), which is while the receiver is busy with the last one.
  */
 
-type Packed<T extends { readonly body: JsonObject | null }> = Omit<T, "body"> & { readonly bodyJson: string | null };
+type Packed<T extends { readonly body: JsonObject | null }> = Omit<T, "body"> & {
+  readonly bodyJson: string | null;
+};
 
 /** WireItem is a stored item as it travels: a version's body as JSON text, `null` for none. */
 export type WireItem =
@@ -91,7 +104,9 @@ export function unpackBatch(wire: ReplicationWireBatch): ReplicationBatch {
     const items = wireItems.map((item: WireItem, index: number) => {
       const { body, text } = unpackBody(item);
       bodyJson[index] = text;
-      return body === undefined ? (item as StoredItem) : withBody(item as Packed<DocumentItem>, body);
+      return body === undefined
+        ? (item as StoredItem)
+        : withBody(item as Packed<DocumentItem>, body);
     });
     return { transaction: transaction.transaction, items, bodyJson };
   });
@@ -110,7 +125,8 @@ export function unpackBatch(wire: ReplicationWireBatch): ReplicationBatch {
 /** unpackBody parses a wire item's body; `body` is undefined for items that have none. */
 function unpackBody(item: WireItem): { body: JsonObject | null | undefined; text: string | null } {
   if (typeof item !== "object" || item === null) throw invalid("an item is not an object");
-  if (item.kind === "tombstone" || item.kind === "attachment") return { body: undefined, text: null };
+  if (item.kind === "tombstone" || item.kind === "attachment")
+    return { body: undefined, text: null };
   const text: unknown = item.bodyJson;
   if (text === null) return { body: null, text: null };
   if (typeof text !== "string") throw invalid(`the body of "${String(item.id)}" is not JSON text`);
@@ -127,7 +143,10 @@ function unpackBody(item: WireItem): { body: JsonObject | null | undefined; text
 }
 
 /** withBody rebuilds a version item in the engine's own field order (one shape for V8). */
-function withBody(item: Packed<DocumentItem> | Packed<ConflictItem> | Packed<RevisionItem>, body: JsonObject | null): StoredItem {
+function withBody(
+  item: Packed<DocumentItem> | Packed<ConflictItem> | Packed<RevisionItem>,
+  body: JsonObject | null,
+): StoredItem {
   return {
     kind: item.kind,
     id: item.id,

@@ -14,9 +14,18 @@ export function serverUrl(index: number): string {
  * findServer finds a runtime's record of a server by URL or by node tag, or throws an error that
  * lists what the cluster has. `tagOf` gives each record's tag (its last known one if it is down).
  */
-export function findServer<S extends { readonly url: string }>(servers: readonly S[], tagOrUrl: string, tagOf: (server: S) => string): S {
-  const found = servers.find((server) => server.url === tagOrUrl) ?? servers.find((server) => tagOf(server) === tagOrUrl);
+export function findServer<S extends { readonly url: string }>(
+  servers: readonly S[],
+  tagOrUrl: string,
+  tagOf: (server: S) => string,
+): S {
+  const found =
+    servers.find((server) => server.url === tagOrUrl) ??
+    servers.find((server) => tagOf(server) === tagOrUrl);
   if (found) return found;
   const known = servers.map((server) => `${tagOf(server)} (${server.url})`).join(", ");
-  throw new RookeryError("UnknownServer", `no server "${tagOrUrl}" in this cluster; it has ${known}`);
+  throw new RookeryError(
+    "UnknownServer",
+    `no server "${tagOrUrl}" in this cluster; it has ${known}`,
+  );
 }

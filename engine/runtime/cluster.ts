@@ -47,7 +47,10 @@ export interface ClusterHandle {
   partition(groupA: readonly string[], groupB: readonly string[]): void;
   isolate(tagOrUrl: string): void;
   heal(): void;
-  waitFor(condition: (cluster: ClusterHandle) => boolean, options?: { readonly timeoutMs?: number; readonly what?: string }): Promise<void>;
+  waitFor(
+    condition: (cluster: ClusterHandle) => boolean,
+    options?: { readonly timeoutMs?: number; readonly what?: string },
+  ): Promise<void>;
   runFor(durationMs: number): Promise<void>;
   nowMs(): number;
   describe(): ClusterDescription;
@@ -57,7 +60,10 @@ export interface ClusterHandle {
 
 function runsInNode(): boolean {
   const proc = (globalThis as { process?: { versions?: { node?: unknown } } }).process;
-  return typeof proc?.versions?.node === "string" && typeof (globalThis as { window?: unknown }).window === "undefined";
+  return (
+    typeof proc?.versions?.node === "string" &&
+    typeof (globalThis as { window?: unknown }).window === "undefined"
+  );
 }
 
 /**
@@ -68,7 +74,9 @@ function runsInNode(): boolean {
 async function hostPlatform(): Promise<HostPlatform> {
   if (runsInNode()) {
     const nodeAdapter = "./host/node-platform.ts";
-    return ((await import(/* @vite-ignore */ nodeAdapter)) as typeof import("./host/node-platform.ts")).nodePlatform;
+    return (
+      (await import(/* @vite-ignore */ nodeAdapter)) as typeof import("./host/node-platform.ts")
+    ).nodePlatform;
   }
   return (await import("./host/browser-platform.ts")).browserPlatform;
 }
@@ -78,22 +86,39 @@ export const Cluster = {
   async start(options: ClusterOptions = {}): Promise<ClusterHandle> {
     const runtime = options.runtime ?? "sim";
     if (runtime !== "sim" && runtime !== "worker") {
-      throw new RookeryError("InvalidRuntime", `unknown runtime "${String(runtime)}"; use "sim" or "worker"`);
+      throw new RookeryError(
+        "InvalidRuntime",
+        `unknown runtime "${String(runtime)}"; use "sim" or "worker"`,
+      );
     }
     const servers = options.servers ?? 1;
     if (!Number.isInteger(servers) || servers < 1 || servers > 26) {
-      throw new RookeryError("InvalidServers", `servers must be a whole number from 1 to 26, got ${String(servers)}`);
+      throw new RookeryError(
+        "InvalidServers",
+        `servers must be a whole number from 1 to 26, got ${String(servers)}`,
+      );
     }
     if (runtime === "worker") {
       const storage = options.storage;
-      if (storage !== undefined && storage !== "fs" && storage !== "memory" && storage !== "indexeddb") {
-        throw new RookeryError("InvalidStorage", `unknown storage "${String(storage)}"; use "fs", "indexeddb" or "memory"`);
+      if (
+        storage !== undefined &&
+        storage !== "fs" &&
+        storage !== "memory" &&
+        storage !== "indexeddb"
+      ) {
+        throw new RookeryError(
+          "InvalidStorage",
+          `unknown storage "${String(storage)}"; use "fs", "indexeddb" or "memory"`,
+        );
       }
       if (options.faults) {
-        throw new RookeryError("InvalidOption", "faults describe the simulated network; in the worker runtime use partition, isolate and heal");
+        throw new RookeryError(
+          "InvalidOption",
+          "faults describe the simulated network; in the worker runtime use partition, isolate and heal",
+        );
       }
       const platform = await hostPlatform();
-      return await WorkerCluster.start({
+      return (await WorkerCluster.start({
         platform,
         servers,
         ...(storage ? { storage } : {}),
@@ -102,14 +127,20 @@ export const Cluster = {
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
         ...(options.timing ? { timing: options.timing } : {}),
         ...(options.replicationLimits ? { replicationLimits: options.replicationLimits } : {}),
-      }) as ClusterHandle;
+      })) as ClusterHandle;
     }
     const storage = options.storage ?? "memory";
     if (storage !== "memory") {
-      throw new RookeryError("InvalidStorage", `the sim runtime keeps its servers' data in memory; storage "${String(storage)}" is not available there`);
+      throw new RookeryError(
+        "InvalidStorage",
+        `the sim runtime keeps its servers' data in memory; storage "${String(storage)}" is not available there`,
+      );
     }
     if (options.dataDir !== undefined) {
-      throw new RookeryError("InvalidStorage", "the sim runtime keeps its servers' data in memory; dataDir is for the worker runtime with storage \"fs\"");
+      throw new RookeryError(
+        "InvalidStorage",
+        'the sim runtime keeps its servers\' data in memory; dataDir is for the worker runtime with storage "fs"',
+      );
     }
     return new SimCluster({ ...options, servers }) as ClusterHandle;
   },

@@ -10,7 +10,8 @@ export class TraceListeners {
 
   /** on adds a listener for `event` ("trace") and returns the function that removes it. */
   on(event: "trace", listener: TraceListener): () => void {
-    if (event !== "trace") throw new RookeryError("InvalidEvent", `unknown event "${String(event)}"; use "trace"`);
+    if (event !== "trace")
+      throw new RookeryError("InvalidEvent", `unknown event "${String(event)}"; use "trace"`);
     this.listeners.push(listener);
     return () => {
       const k = this.listeners.indexOf(listener);

@@ -1,8 +1,28 @@
 import type { NodeTag } from "../core/index.ts";
 import type { DatabaseRecord } from "../cluster/index.ts";
-import type { DatabaseInstance, DatabaseSettings, PersistenceBatch, RevisionsConfiguration as InstanceRevisions } from "../database/index.ts";
-import { answerConnect, OutgoingReplication, receiveBatch, unpackBatch, WriteAssuranceWait } from "../replication/index.ts";
-import type { DestinationCursor, ReplicationAck, ReplicationBatch, ReplicationConnect, ReplicationLimits, ReplicationWireBatch, ReplicationWireMessage, WriteAssuranceOutcome } from "../replication/index.ts";
+import type {
+  DatabaseInstance,
+  DatabaseSettings,
+  PersistenceBatch,
+  RevisionsConfiguration as InstanceRevisions,
+} from "../database/index.ts";
+import {
+  answerConnect,
+  OutgoingReplication,
+  receiveBatch,
+  unpackBatch,
+  WriteAssuranceWait,
+} from "../replication/index.ts";
+import type {
+  DestinationCursor,
+  ReplicationAck,
+  ReplicationBatch,
+  ReplicationConnect,
+  ReplicationLimits,
+  ReplicationWireBatch,
+  ReplicationWireMessage,
+  WriteAssuranceOutcome,
+} from "../replication/index.ts";
 import type { StorageWrite } from "./ports.ts";
 
 /** HostedDatabaseEvents connect one hosted database to its server. */
@@ -51,13 +71,17 @@ export function instanceSettings(record: DatabaseRecord): DatabaseSettings {
   let converted: InstanceRevisions | undefined;
   if (revisions) {
     const collections: Record<string, { enabled: boolean }> = {};
-    for (const [name, setting] of Object.entries(revisions.collections)) collections[name] = { enabled: !setting.disabled };
+    for (const [name, setting] of Object.entries(revisions.collections))
+      collections[name] = { enabled: !setting.disabled };
     converted = {
       ...(revisions.default ? { default: { enabled: !revisions.default.disabled } } : {}),
       collections,
     };
   }
-  return { ...(converted ? { revisions: converted } : {}), conflictResolution: record.conflictResolution };
+  return {
+    ...(converted ? { revisions: converted } : {}),
+    conflictResolution: record.conflictResolution,
+  };
 }
 
 /**
@@ -89,20 +113,31 @@ export class HostedDatabase {
   /** acceptedEtags is what each destination acknowledged, for the supervisor's reports. */
   acceptedEtags(): Record<NodeTag, number> {
     const result: Record<NodeTag, number> = {};
-    for (const [tag, destination] of this.destinations) result[tag] = destination.connection.lastAcceptedEtag;
+    for (const [tag, destination] of this.destinations)
+      result[tag] = destination.connection.lastAcceptedEtag;
     return result;
   }
 
   /** setDestinations follows the group's mesh: new destinations connect, old ones are dropped. */
   setDestinations(tags: readonly NodeTag[], nowMs: number): void {
-    for (const tag of [...this.destinations.keys()]) if (!tags.includes(tag)) this.destinations.delete(tag);
+    for (const tag of [...this.destinations.keys()])
+      if (!tags.includes(tag)) this.destinations.delete(tag);
     for (const tag of tags) {
       if (this.destinations.has(tag)) continue;
       const cursor = this.cursors.get(tag);
       const connection = new OutgoingReplication({
-        database: this.name, from: this.tag, to: tag, limits: this.limits, ...(cursor ? { cursor } : {}),
+        database: this.name,
+        from: this.tag,
+        to: tag,
+        limits: this.limits,
+        ...(cursor ? { cursor } : {}),
       });
-      this.destinations.set(tag, { connection, connected: false, lastSentMs: -Infinity, lastAck: undefined });
+      this.destinations.set(tag, {
+        connection,
+        connected: false,
+        lastSentMs: -Infinity,
+        lastAck: undefined,
+      });
     }
     this.pump(nowMs, Infinity);
   }
@@ -117,7 +152,11 @@ export class HostedDatabase {
       if (!destination.connected) {
         if (!stale) continue;
         const connect: ReplicationConnect = {
-          type: "replication-connect", database: this.name, from: this.tag, to: tag, sourceDatabaseId: this.instance.databaseId,
+          type: "replication-connect",
+          database: this.name,
+          from: this.tag,
+          to: tag,
+          sourceDatabaseId: this.instance.databaseId,
         };
         destination.lastSentMs = nowMs;
         this.events.send(tag, connect);
@@ -163,7 +202,9 @@ export class HostedDatabase {
       return;
     }
     // Acknowledge only what is durable: the sender counts this ack towards write assurance.
-    this.events.persist(persistenceWrites(commit.persistence), () => this.events.send(batch.from, ack));
+    this.events.persist(persistenceWrites(commit.persistence), () =>
+      this.events.send(batch.from, ack),
+    );
   }
 
   private receiveAck(ack: ReplicationAck, nowMs: number, retryMs: number): void {
@@ -171,7 +212,10 @@ export class HostedDatabase {
     if (!destination) return;
     destination.connected = true;
     const moved = destination.connection.onAck(ack);
-    destination.lastAck = { lastAcceptedEtag: destination.connection.lastAcceptedEtag, changeVector: ack.changeVector };
+    destination.lastAck = {
+      lastAcceptedEtag: destination.connection.lastAcceptedEtag,
+      changeVector: ack.changeVector,
+    };
     if (moved) this.movedCursors.add(ack.from);
     for (let k = this.waiters.length - 1; k >= 0; k--) {
       const waiter = this.waiters[k]!;
@@ -189,7 +233,11 @@ export class HostedDatabase {
    * waitForReplicas resolves once `replicas` siblings (or a majority) hold everything up to
    * `etag`, or with a timed-out outcome at `deadlineMs`. The write itself is never undone.
    */
-  waitForReplicas(etag: number, changeVector: string, options: { replicas?: number; majority?: boolean; deadlineMs: number }): Promise<WriteAssuranceOutcome> {
+  waitForReplicas(
+    etag: number,
+    changeVector: string,
+    options: { replicas?: number; majority?: boolean; deadlineMs: number },
+  ): Promise<WriteAssuranceOutcome> {
     const wait = new WriteAssuranceWait({
       write: { etag, changeVector },
       ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
@@ -229,16 +277,30 @@ export class HostedDatabase {
     const writes: StorageWrite[] = [];
     for (const tag of this.movedCursors) {
       const destination = this.destinations.get(tag);
-      if (destination) writes.push({ store: cursorStore, op: "put", key: `${this.name.toLowerCase()}/${tag}`, value: destination.connection.cursor() });
+      if (destination)
+        writes.push({
+          store: cursorStore,
+          op: "put",
+          key: `${this.name.toLowerCase()}/${tag}`,
+          value: destination.connection.cursor(),
+        });
     }
     this.movedCursors.clear();
     if (writes.length > 0) this.events.persist(writes, () => {});
   }
 
   /** connectionStates describes the live replication links, for the UI's graph. */
-  connectionStates(): { to: NodeTag; connected: boolean; lastAcceptedEtag: number; pending: boolean }[] {
+  connectionStates(): {
+    to: NodeTag;
+    connected: boolean;
+    lastAcceptedEtag: number;
+    pending: boolean;
+  }[] {
     return [...this.destinations].map(([to, d]) => ({
-      to, connected: d.connected, lastAcceptedEtag: d.connection.lastAcceptedEtag, pending: d.connection.pending !== undefined,
+      to,
+      connected: d.connected,
+      lastAcceptedEtag: d.connection.lastAcceptedEtag,
+      pending: d.connection.pending !== undefined,
     }));
   }
 }

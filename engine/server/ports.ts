@@ -20,7 +20,9 @@ export interface StorageWrite {
  */
 export interface ServerStorage {
   write(batch: readonly StorageWrite[]): void | Promise<void>;
-  load(): ReadonlyMap<string, ReadonlyMap<string, unknown>> | Promise<ReadonlyMap<string, ReadonlyMap<string, unknown>>>;
+  load():
+    | ReadonlyMap<string, ReadonlyMap<string, unknown>>
+    | Promise<ReadonlyMap<string, ReadonlyMap<string, unknown>>>;
 }
 
 /** ServerTransport carries envelopes to other addresses (server URLs, client addresses). */
@@ -30,8 +32,34 @@ export interface ServerTransport {
 
 /** TraceEvent is something the UI's timeline shows; the server emits them as they happen. */
 export type TraceEvent =
-  | { readonly type: "role"; readonly atMs: number; readonly tag: string; readonly role: string; readonly term: number; readonly leader: string | null }
-  | { readonly type: "cluster-command"; readonly atMs: number; readonly tag: string; readonly index: number; readonly text: string; readonly ok: boolean }
-  | { readonly type: "topology-change"; readonly atMs: number; readonly database: string; readonly message: string }
-  | { readonly type: "replication-batch"; readonly atMs: number; readonly database: string; readonly from: string; readonly to: string; readonly text: string }
+  | {
+      readonly type: "role";
+      readonly atMs: number;
+      readonly tag: string;
+      readonly role: string;
+      readonly term: number;
+      readonly leader: string | null;
+    }
+  | {
+      readonly type: "cluster-command";
+      readonly atMs: number;
+      readonly tag: string;
+      readonly index: number;
+      readonly text: string;
+      readonly ok: boolean;
+    }
+  | {
+      readonly type: "topology-change";
+      readonly atMs: number;
+      readonly database: string;
+      readonly message: string;
+    }
+  | {
+      readonly type: "replication-batch";
+      readonly atMs: number;
+      readonly database: string;
+      readonly from: string;
+      readonly to: string;
+      readonly text: string;
+    }
   | { readonly type: "server"; readonly atMs: number; readonly url: string; readonly text: string };

@@ -1,5 +1,9 @@
 import type { NodeTag } from "../core/index.ts";
-import type { ConflictResolution, DatabaseTopology, RevisionsConfiguration } from "../cluster/index.ts";
+import type {
+  ConflictResolution,
+  DatabaseTopology,
+  RevisionsConfiguration,
+} from "../cluster/index.ts";
 import type { DocumentMetadata, JsonObject, TransactionInput } from "../database/index.ts";
 import type { Message as RaftMessage } from "../raft/index.ts";
 import type { ReplicationWireMessage } from "../replication/index.ts";
@@ -33,8 +37,16 @@ export type ServerRequest =
     }
   | { readonly type: "delete-database"; readonly name: string }
   | { readonly type: "add-database-node"; readonly database: string; readonly tag?: NodeTag }
-  | { readonly type: "set-revisions"; readonly database: string; readonly revisions: RevisionsConfiguration | null }
-  | { readonly type: "set-conflict-resolution"; readonly database: string; readonly resolution: ConflictResolution }
+  | {
+      readonly type: "set-revisions";
+      readonly database: string;
+      readonly revisions: RevisionsConfiguration | null;
+    }
+  | {
+      readonly type: "set-conflict-resolution";
+      readonly database: string;
+      readonly resolution: ConflictResolution;
+    }
   | { readonly type: "get-documents"; readonly database: string; readonly ids: readonly string[] }
   | { readonly type: "list-documents"; readonly database: string }
   | {
@@ -61,7 +73,11 @@ export interface TopologyView {
   readonly promotables: readonly NodeTag[];
   readonly rehabs: readonly NodeTag[];
   /** Every node of the group with its URL, preferred node first. */
-  readonly nodes: readonly { readonly tag: NodeTag; readonly url: string; readonly role: "member" | "promotable" | "rehab" }[];
+  readonly nodes: readonly {
+    readonly tag: NodeTag;
+    readonly url: string;
+    readonly role: "member" | "promotable" | "rehab";
+  }[];
 }
 
 /** ServerError is an error as it travels: a stable code and a message that says what to do. */
@@ -81,10 +97,24 @@ export type ServerResponse =
 
 /** Peer messages travel between servers; every one names the sender by URL and, if known, tag. */
 export type PeerMessage =
-  | { readonly type: "raft"; readonly topologyId: string; readonly toTag: NodeTag; readonly message: RaftMessage }
+  | {
+      readonly type: "raft";
+      readonly topologyId: string;
+      readonly toTag: NodeTag;
+      readonly message: RaftMessage;
+    }
   | { readonly type: "replication"; readonly message: ReplicationWireMessage }
-  | { readonly type: "forward"; readonly requestId: number; readonly request: ServerRequest; readonly description: string }
-  | { readonly type: "forward-result"; readonly requestId: number; readonly response: ServerResponse }
+  | {
+      readonly type: "forward";
+      readonly requestId: number;
+      readonly request: ServerRequest;
+      readonly description: string;
+    }
+  | {
+      readonly type: "forward-result";
+      readonly requestId: number;
+      readonly response: ServerResponse;
+    }
   | { readonly type: "node-info-request"; readonly requestId: number }
   | {
       readonly type: "node-info-result";
@@ -95,17 +125,44 @@ export type PeerMessage =
   | {
       readonly type: "health-report";
       readonly tag: NodeTag;
-      readonly databases: Readonly<Record<string, { readonly lastEtag: number; readonly acceptedEtags: Readonly<Record<NodeTag, number>> }>>;
+      readonly databases: Readonly<
+        Record<
+          string,
+          { readonly lastEtag: number; readonly acceptedEtags: Readonly<Record<NodeTag, number>> }
+        >
+      >;
     };
 
 /** Envelope is what the transport carries: a peer message or a client request/response. */
 export type Envelope =
-  | { readonly kind: "peer"; readonly from: string; readonly to: string; readonly message: PeerMessage }
-  | { readonly kind: "request"; readonly from: string; readonly to: string; readonly requestId: number; readonly request: ServerRequest }
-  | { readonly kind: "response"; readonly from: string; readonly to: string; readonly requestId: number; readonly response: ServerResponse };
+  | {
+      readonly kind: "peer";
+      readonly from: string;
+      readonly to: string;
+      readonly message: PeerMessage;
+    }
+  | {
+      readonly kind: "request";
+      readonly from: string;
+      readonly to: string;
+      readonly requestId: number;
+      readonly request: ServerRequest;
+    }
+  | {
+      readonly kind: "response";
+      readonly from: string;
+      readonly to: string;
+      readonly requestId: number;
+      readonly response: ServerResponse;
+    };
 
 /** DatabaseTopologyOf converts a record's topology into the client's view. */
-export function topologyView(database: string, etag: number, topology: DatabaseTopology, urlOf: (tag: NodeTag) => string): TopologyView {
+export function topologyView(
+  database: string,
+  etag: number,
+  topology: DatabaseTopology,
+  urlOf: (tag: NodeTag) => string,
+): TopologyView {
   return {
     database,
     etag,

@@ -3,7 +3,18 @@ import type { NodeTag, Random } from "../core/index.ts";
 import { applyClusterCommand, emptyClusterState } from "../cluster/index.ts";
 import type { ClusterCommand, ClusterCommandResult, ClusterState } from "../cluster/index.ts";
 import { RawNode } from "../raft/index.ts";
-import type { Entry, HardState, MembershipChange, Message, PersistedState, Persist, ProposeResult, Snapshot, SoftState, Status } from "../raft/index.ts";
+import type {
+  Entry,
+  HardState,
+  MembershipChange,
+  Message,
+  PersistedState,
+  Persist,
+  ProposeResult,
+  Snapshot,
+  SoftState,
+  Status,
+} from "../raft/index.ts";
 import { emptySnapshot } from "../raft/index.ts";
 import type { StorageWrite } from "./ports.ts";
 import type { ServerTiming } from "./timing.ts";
@@ -18,7 +29,12 @@ export interface RachisHostEvents {
   send(tag: NodeTag, message: Message): void;
   /** Persist writes durably, then call `done` (at once for synchronous storage). */
   persist(writes: readonly StorageWrite[], done: () => void): void;
-  applied(index: number, command: ClusterCommand, result: ClusterCommandResult, state: ClusterState): void;
+  applied(
+    index: number,
+    command: ClusterCommand,
+    result: ClusterCommandResult,
+    state: ClusterState,
+  ): void;
   restored(state: ClusterState): void;
   roleChanged(soft: SoftState): void;
 }
@@ -64,7 +80,9 @@ export class RachisHost {
   }
 
   /** readPersisted turns what storage kept into the Raft node's persisted state. */
-  static readPersisted(stores: ReadonlyMap<string, ReadonlyMap<string, unknown>>): PersistedState | undefined {
+  static readPersisted(
+    stores: ReadonlyMap<string, ReadonlyMap<string, unknown>>,
+  ): PersistedState | undefined {
     const state = stores.get(raftStateStore);
     const hardState = state?.get("hard") as HardState | undefined;
     if (!hardState) return undefined;
@@ -136,13 +154,19 @@ export class RachisHost {
    * propose appends a cluster command on the leader and resolves with its result once applied
    * here, or "lost" when another entry took its place (leadership changed before it committed).
    */
-  propose(command: ClusterCommand): { accepted: false; result: ProposeResult } | { accepted: true; outcome: Promise<ClusterCommandResult | "lost"> } {
+  propose(
+    command: ClusterCommand,
+  ):
+    | { accepted: false; result: ProposeResult }
+    | { accepted: true; outcome: Promise<ClusterCommandResult | "lost"> } {
     if (this.busy) {
       // With asynchronous storage a Ready may still be persisting; the Raft node must not change
       // before it advances, so the proposal waits its turn like a tick or a message. If this node
       // is no longer leader by then, the proposal is "lost", as one overtaken by an election.
       const data = JSON.stringify(command);
-      const outcome = new Promise<ClusterCommandResult | "lost">((resolve) => this.queued.push({ kind: "propose", data, resolve }));
+      const outcome = new Promise<ClusterCommandResult | "lost">((resolve) =>
+        this.queued.push({ kind: "propose", data, resolve }),
+      );
       return { accepted: true, outcome };
     }
     const result = this.raw.propose(JSON.stringify(command));
@@ -155,7 +179,8 @@ export class RachisHost {
   }
 
   proposeMembership(change: Exclude<MembershipChange, { op: "bootstrap" }>): ProposeResult {
-    if (this.busy) return { accepted: false, reason: "not-leader", leader: null, detail: "busy persisting" };
+    if (this.busy)
+      return { accepted: false, reason: "not-leader", leader: null, detail: "busy persisting" };
     const result = this.raw.proposeMembership(change);
     this.pump();
     return result;
@@ -199,7 +224,8 @@ export class RachisHost {
       else if (next.kind === "step") this.raw.step(next.message);
       else {
         const result = this.raw.propose(next.data);
-        if (result.accepted) this.pending.set(result.index, { term: result.term, resolve: next.resolve });
+        if (result.accepted)
+          this.pending.set(result.index, { term: result.term, resolve: next.resolve });
         else next.resolve("lost");
       }
       this.pump();
@@ -211,7 +237,11 @@ export class RachisHost {
     if (persist.snapshot) {
       const snapshot = persist.snapshot;
       writes.push({ store: raftStateStore, op: "put", key: "snapshot", value: snapshot });
-      for (let index = this.firstStoredIndex; index <= Math.min(snapshot.index, this.lastStoredIndex); index++) {
+      for (
+        let index = this.firstStoredIndex;
+        index <= Math.min(snapshot.index, this.lastStoredIndex);
+        index++
+      ) {
         writes.push({ store: raftLogStore, op: "delete", key: logKey(index) });
       }
       this.firstStoredIndex = Math.max(this.firstStoredIndex, snapshot.index + 1);
@@ -220,22 +250,31 @@ export class RachisHost {
     }
     const cut = persist.truncateFrom ?? persist.entries[0]?.index;
     if (cut !== undefined) {
-      for (let index = Math.max(cut, this.firstStoredIndex); index <= this.lastStoredIndex; index++) {
+      for (
+        let index = Math.max(cut, this.firstStoredIndex);
+        index <= this.lastStoredIndex;
+        index++
+      ) {
         writes.push({ store: raftLogStore, op: "delete", key: logKey(index) });
       }
       this.lastStoredIndex = Math.min(this.lastStoredIndex, cut - 1);
     }
     for (const entry of persist.entries) {
-      assert(entry.index === this.lastStoredIndex + 1, () => `${this.tag}: storing entry ${entry.index} after ${this.lastStoredIndex}`);
+      assert(
+        entry.index === this.lastStoredIndex + 1,
+        () => `${this.tag}: storing entry ${entry.index} after ${this.lastStoredIndex}`,
+      );
       writes.push({ store: raftLogStore, op: "put", key: logKey(entry.index), value: entry });
       this.lastStoredIndex = entry.index;
     }
-    if (persist.hardState) writes.push({ store: raftStateStore, op: "put", key: "hard", value: persist.hardState });
+    if (persist.hardState)
+      writes.push({ store: raftStateStore, op: "put", key: "hard", value: persist.hardState });
     return writes;
   }
 
   private restore(snapshot: Snapshot): void {
-    this.clusterState = snapshot.data === "" ? emptyClusterState() : (JSON.parse(snapshot.data) as ClusterState);
+    this.clusterState =
+      snapshot.data === "" ? emptyClusterState() : (JSON.parse(snapshot.data) as ClusterState);
     this.events.restored(this.clusterState);
   }
 

@@ -13,17 +13,42 @@ import {
   replicationDestinations,
   superviseCluster,
 } from "../cluster/index.ts";
-import type { ClusterCommand, ClusterCommandResult, ClusterState, DatabaseNodeReport, NodeHealthReport } from "../cluster/index.ts";
+import type {
+  ClusterCommand,
+  ClusterCommandResult,
+  ClusterState,
+  DatabaseNodeReport,
+  NodeHealthReport,
+} from "../cluster/index.ts";
 import { DatabaseInstance } from "../database/index.ts";
 import type { PersistedRecord, StoreName } from "../database/index.ts";
 import { quorum } from "../raft/index.ts";
 import type { Message as RaftMessage, SoftState } from "../raft/index.ts";
-import type { DestinationCursor, ReplicationConnect, ReplicationLimits, ReplicationWireMessage } from "../replication/index.ts";
+import type {
+  DestinationCursor,
+  ReplicationConnect,
+  ReplicationLimits,
+  ReplicationWireMessage,
+} from "../replication/index.ts";
 import { writeAssuranceTimeoutError } from "../replication/index.ts";
-import { cursorStore, databaseStore, HostedDatabase, instanceSettings, persistenceWrites, splitDatabaseKey } from "./hosted-database.ts";
+import {
+  cursorStore,
+  databaseStore,
+  HostedDatabase,
+  instanceSettings,
+  persistenceWrites,
+  splitDatabaseKey,
+} from "./hosted-database.ts";
 import type { ServerStorage, ServerTransport, StorageWrite, TraceEvent } from "./ports.ts";
 import { topologyView } from "./protocol.ts";
-import type { DocumentView, Envelope, PeerMessage, ServerError, ServerRequest, ServerResponse } from "./protocol.ts";
+import type {
+  DocumentView,
+  Envelope,
+  PeerMessage,
+  ServerError,
+  ServerRequest,
+  ServerResponse,
+} from "./protocol.ts";
 import { RachisHost } from "./rachis-host.ts";
 import { withTiming } from "./timing.ts";
 import type { ServerTiming } from "./timing.ts";
@@ -55,13 +80,27 @@ interface PeerCall {
   readonly resolve: (message: PeerMessage | undefined) => void;
 }
 
-const bootstrapsCluster = new Set<ServerRequest["type"]>(["add-node", "create-database", "add-database-node"]);
-
-const clusterOperations = new Set<ServerRequest["type"]>([
-  "add-node", "remove-node", "create-database", "delete-database", "add-database-node", "set-revisions", "set-conflict-resolution",
+const bootstrapsCluster = new Set<ServerRequest["type"]>([
+  "add-node",
+  "create-database",
+  "add-database-node",
 ]);
 
-function failure(code: string, message: string, details?: Readonly<Record<string, unknown>>): ServerResponse {
+const clusterOperations = new Set<ServerRequest["type"]>([
+  "add-node",
+  "remove-node",
+  "create-database",
+  "delete-database",
+  "add-database-node",
+  "set-revisions",
+  "set-conflict-resolution",
+]);
+
+function failure(
+  code: string,
+  message: string,
+  details?: Readonly<Record<string, unknown>>,
+): ServerResponse {
   return { ok: false, error: { code, message, ...(details ? { details } : {}) } };
 }
 
@@ -73,14 +112,22 @@ function fromError(error: unknown): ServerResponse {
 /** describeOperation names a cluster-wide operation the way errors speak of it. */
 export function describeOperation(request: ServerRequest): string {
   switch (request.type) {
-    case "add-node": return `adding ${request.url} to the cluster`;
-    case "remove-node": return `removing node ${request.tag} from the cluster`;
-    case "create-database": return `creating database '${request.name}'`;
-    case "delete-database": return `deleting database '${request.name}'`;
-    case "add-database-node": return `adding ${request.tag ?? "a node"} to database '${request.database}'`;
-    case "set-revisions": return `changing revisions of '${request.database}'`;
-    case "set-conflict-resolution": return `changing conflict resolution of '${request.database}'`;
-    default: return request.type;
+    case "add-node":
+      return `adding ${request.url} to the cluster`;
+    case "remove-node":
+      return `removing node ${request.tag} from the cluster`;
+    case "create-database":
+      return `creating database '${request.name}'`;
+    case "delete-database":
+      return `deleting database '${request.name}'`;
+    case "add-database-node":
+      return `adding ${request.tag ?? "a node"} to database '${request.database}'`;
+    case "set-revisions":
+      return `changing revisions of '${request.database}'`;
+    case "set-conflict-resolution":
+      return `changing conflict resolution of '${request.database}'`;
+    default:
+      return request.type;
   }
 }
 
@@ -107,7 +154,10 @@ export class Server {
   private loaded: ReadonlyMap<string, ReadonlyMap<string, unknown>> = new Map();
   private readonly lastHeardMs = new Map<NodeTag, number>();
   private readonly peerUrls = new Map<NodeTag, string>();
-  private readonly healthReports = new Map<NodeTag, { lastHeardMs: number; databases: Record<string, DatabaseNodeReport> }>();
+  private readonly healthReports = new Map<
+    NodeTag,
+    { lastHeardMs: number; databases: Record<string, DatabaseNodeReport> }
+  >();
   private leaderSinceMs = 0;
   private lastSupervisorMs = 0;
   private lastHealthReportMs = 0;
@@ -123,7 +173,11 @@ export class Server {
 
   private constructor(options: ServerOptions) {
     const normalised = normaliseServerUrl(options.url);
-    if ("problem" in normalised) throw new RookeryError("InvalidUrl", `cannot start a server at "${options.url}": ${normalised.problem}`);
+    if ("problem" in normalised)
+      throw new RookeryError(
+        "InvalidUrl",
+        `cannot start a server at "${options.url}": ${normalised.problem}`,
+      );
     this.url = normalised.url;
     this.storage = options.storage;
     this.transport = options.transport;
@@ -148,7 +202,8 @@ export class Server {
   static startSync(options: ServerOptions): Server {
     const server = new Server(options);
     const loaded = options.storage.load();
-    if (loaded instanceof Promise) throw new Error("startSync needs synchronous storage; use Server.start");
+    if (loaded instanceof Promise)
+      throw new Error("startSync needs synchronous storage; use Server.start");
     server.recover(loaded);
     return server;
   }
@@ -195,13 +250,19 @@ export class Server {
   }
 
   private newRachis(persisted: ReturnType<typeof RachisHost.readPersisted>): RachisHost {
-    return new RachisHost(this.tagValue, this.random.fork(), this.timing, {
-      send: (tag, message) => this.sendRaft(tag, message),
-      persist: (writes, done) => this.persist(writes, done),
-      applied: (index, command, result, state) => this.onApplied(index, command, result, state),
-      restored: (state) => this.reconcileDatabases(state),
-      roleChanged: (soft) => this.onRoleChanged(soft),
-    }, persisted);
+    return new RachisHost(
+      this.tagValue,
+      this.random.fork(),
+      this.timing,
+      {
+        send: (tag, message) => this.sendRaft(tag, message),
+        persist: (writes, done) => this.persist(writes, done),
+        applied: (index, command, result, state) => this.onApplied(index, command, result, state),
+        restored: (state) => this.reconcileDatabases(state),
+        roleChanged: (soft) => this.onRoleChanged(soft),
+      },
+      persisted,
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -222,7 +283,13 @@ export class Server {
   receive(envelope: Envelope): void {
     if (envelope.kind === "request") {
       void this.handleRequest(envelope.request).then((response) =>
-        this.transport.send({ kind: "response", from: this.url, to: envelope.from, requestId: envelope.requestId, response }),
+        this.transport.send({
+          kind: "response",
+          from: this.url,
+          to: envelope.from,
+          requestId: envelope.requestId,
+          response,
+        }),
       );
       return;
     }
@@ -248,8 +315,14 @@ export class Server {
    * be waiting to run, so it should let them run before the next simulated event.
    */
   hasPendingWork(): boolean {
-    return this.requestsInFlight > 0 || this.waiters.length > 0 || this.peerCalls.size > 0 ||
-      this.writeChain !== undefined || this.supervisorInFlight.size > 0 || this.promotingNode;
+    return (
+      this.requestsInFlight > 0 ||
+      this.waiters.length > 0 ||
+      this.peerCalls.size > 0 ||
+      this.writeChain !== undefined ||
+      this.supervisorInFlight.size > 0 ||
+      this.promotingNode
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -265,28 +338,53 @@ export class Server {
       case "database-topology": {
         const record = this.requireRecord(request.database);
         const state = this.rachis!.state;
-        return { ok: true, result: topologyView(record.name, record.topologyEtag, record.topology, (tag) => clusterNodeUrl(state, tag) ?? "") };
+        return {
+          ok: true,
+          result: topologyView(
+            record.name,
+            record.topologyEtag,
+            record.topology,
+            (tag) => clusterNodeUrl(state, tag) ?? "",
+          ),
+        };
       }
       case "database-status": {
         const record = this.requireRecord(request.database);
-        return { ok: true, result: { database: record.name, tag: this.tag, status: databaseStatusOn(record, this.tag) } };
+        return {
+          ok: true,
+          result: {
+            database: record.name,
+            tag: this.tag,
+            status: databaseStatusOn(record, this.tag),
+          },
+        };
       }
       case "get-documents": {
         const db = this.requireHosted(request.database);
         const documents = request.ids.map((id) => {
           const doc = db.instance.get(id);
-          return doc ? ({ id: doc.id, body: doc.body, metadata: doc.metadata } satisfies DocumentView) : null;
+          return doc
+            ? ({ id: doc.id, body: doc.body, metadata: doc.metadata } satisfies DocumentView)
+            : null;
         });
         return { ok: true, result: documents };
       }
       case "list-documents": {
         const db = this.requireHosted(request.database);
-        return { ok: true, result: db.instance.list().map((doc) => ({ id: doc.id, body: doc.body, metadata: doc.metadata })) };
+        return {
+          ok: true,
+          result: db.instance
+            .list()
+            .map((doc) => ({ id: doc.id, body: doc.body, metadata: doc.metadata })),
+        };
       }
       case "batch":
         return await this.batch(request);
       default:
-        return failure("InvalidRequest", `unknown request type ${JSON.stringify((request as { type?: unknown }).type)}`);
+        return failure(
+          "InvalidRequest",
+          `unknown request type ${JSON.stringify((request as { type?: unknown }).type)}`,
+        );
     }
   }
 
@@ -297,8 +395,18 @@ export class Server {
     db.pump(this.clock.nowMs(), this.timing.replicationRetryMs);
     const written = commit.written
       .filter((item) => item.kind === "document" || item.kind === "tombstone")
-      .map((item) => ({ id: item.id, kind: item.kind, changeVector: item.changeVector, etag: item.etag }));
-    const result = { transaction: commit.transactions[0], lastEtag: db.instance.lastEtag, written, changeVector: db.instance.changeVector };
+      .map((item) => ({
+        id: item.id,
+        kind: item.kind,
+        changeVector: item.changeVector,
+        etag: item.etag,
+      }));
+    const result = {
+      transaction: commit.transactions[0],
+      lastEtag: db.instance.lastEtag,
+      written,
+      changeVector: db.instance.changeVector,
+    };
     const assurance = request.writeAssurance;
     if (!assurance) return { ok: true, result };
     const outcome = await db.waitForReplicas(db.instance.lastEtag, db.instance.changeVector, {
@@ -315,7 +423,14 @@ export class Server {
 
   private nodeInfo(): Record<string, unknown> {
     const soft = this.rachis?.soft();
-    return { url: this.url, tag: this.tag, topologyId: this.topologyId, role: soft?.role ?? "passive", term: soft?.term ?? 0, leader: soft?.leader ?? null };
+    return {
+      url: this.url,
+      tag: this.tag,
+      topologyId: this.topologyId,
+      role: soft?.role ?? "passive",
+      term: soft?.term ?? 0,
+      leader: soft?.leader ?? null,
+    };
   }
 
   private clusterTopology(): Record<string, unknown> {
@@ -323,9 +438,23 @@ export class Server {
     const soft = this.rachis?.soft();
     if (!state || !isBootstrapped(state)) {
       // A passive server reports a cluster of itself, as RavenDB synthesises one.
-      return { tag: this.tag, topologyId: null, leader: null, term: 0, members: { [this.tag]: this.url }, promotables: {}, watchers: {}, etag: -1 };
+      return {
+        tag: this.tag,
+        topologyId: null,
+        leader: null,
+        term: 0,
+        members: { [this.tag]: this.url },
+        promotables: {},
+        watchers: {},
+        etag: -1,
+      };
     }
-    return { tag: this.tag, leader: soft?.leader ?? null, term: soft?.term ?? 0, ...state.topology };
+    return {
+      tag: this.tag,
+      leader: soft?.leader ?? null,
+      term: soft?.term ?? 0,
+      ...state.topology,
+    };
   }
 
   /**
@@ -334,7 +463,8 @@ export class Server {
    * the commit that put it in the group.
    */
   private async catchUpOn(name: string): Promise<void> {
-    const known = (): boolean => this.rachis !== undefined && findDatabase(this.rachis.state, name) !== undefined;
+    const known = (): boolean =>
+      this.rachis !== undefined && findDatabase(this.rachis.state, name) !== undefined;
     const soft = this.rachis?.soft();
     if (known() || !soft || soft.role === "leader" || soft.leader === null) return;
     const heartbeatMs = this.timing.raft.heartbeatTicks * this.timing.tickMs;
@@ -345,7 +475,11 @@ export class Server {
     const state = this.rachis?.state;
     const record = state ? findDatabase(state, name) : undefined;
     if (!record) {
-      throw new RookeryError("DatabaseDoesNotExist", `Database '${name}' does not exist on this cluster (asked ${this.url}). Create it first, or check the name.`, { database: name });
+      throw new RookeryError(
+        "DatabaseDoesNotExist",
+        `Database '${name}' does not exist on this cluster (asked ${this.url}). Create it first, or check the name.`,
+        { database: name },
+      );
     }
     return record;
   }
@@ -354,9 +488,11 @@ export class Server {
     const record = this.requireRecord(name);
     const db = this.databases.get(name.toLowerCase());
     if (!db) {
-      throw new RookeryError("DatabaseNotRelevant",
+      throw new RookeryError(
+        "DatabaseNotRelevant",
         `Database '${record.name}' is offline on node ${this.tag} (${this.url}): it lives on ${[...record.topology.members, ...record.topology.rehabs].join(", ")}. Add ${this.tag} to its group, or ask one of those nodes.`,
-        { database: record.name, tag: this.tag });
+        { database: record.name, tag: this.tag },
+      );
     }
     return db;
   }
@@ -373,7 +509,10 @@ export class Server {
   private async clusterOperation(request: ServerRequest): Promise<ServerResponse> {
     if (!this.rachis) {
       if (!bootstrapsCluster.has(request.type)) {
-        return failure("NotInCluster", `${this.url} is not part of a cluster yet; ${describeOperation(request)} needs one. Create a database or add a node first.`);
+        return failure(
+          "NotInCluster",
+          `${this.url} is not part of a cluster yet; ${describeOperation(request)} needs one. Create a database or add a node first.`,
+        );
       }
       this.bootstrap();
     }
@@ -381,18 +520,36 @@ export class Server {
     for (;;) {
       const soft = this.rachis!.soft();
       if (soft.role === "leader") {
-        await this.waitUntil(() => this.readyToLead() || this.rachis!.soft().role !== "leader", deadline);
+        await this.waitUntil(
+          () => this.readyToLead() || this.rachis!.soft().role !== "leader",
+          deadline,
+        );
         if (this.readyToLead()) return await this.executeAsLeader(request, deadline);
       } else if (soft.leader !== null) {
         const leaderUrl = clusterNodeUrl(this.rachis!.state, soft.leader);
         if (leaderUrl) {
-          const reply = await this.callPeer(leaderUrl, (requestId) => ({ type: "forward", requestId, request, description: describeOperation(request) }), deadline);
-          if (reply?.type === "forward-result") return await this.afterForward(reply.response, deadline);
+          const reply = await this.callPeer(
+            leaderUrl,
+            (requestId) => ({
+              type: "forward",
+              requestId,
+              request,
+              description: describeOperation(request),
+            }),
+            deadline,
+          );
+          if (reply?.type === "forward-result")
+            return await this.afterForward(reply.response, deadline);
         }
       }
       if (this.clock.nowMs() >= deadline) return this.noLeader(request);
       const term = soft.term;
-      await this.waitUntil(() => this.rachis!.soft().leader !== null && (this.rachis!.soft().term !== term || soft.leader === null), deadline);
+      await this.waitUntil(
+        () =>
+          this.rachis!.soft().leader !== null &&
+          (this.rachis!.soft().term !== term || soft.leader === null),
+        deadline,
+      );
     }
   }
 
@@ -421,33 +578,54 @@ export class Server {
   /** unreachableTags lists the servers this leader has not heard from lately. */
   private unreachableTags(): NodeTag[] {
     const now = this.clock.nowMs();
-    return clusterNodeTags(this.rachis!.state).filter((tag) =>
-      tag !== this.tag && now - (this.lastHeardMs.get(tag) ?? -Infinity) > this.timing.reachableWithinMs);
+    return clusterNodeTags(this.rachis!.state).filter(
+      (tag) =>
+        tag !== this.tag &&
+        now - (this.lastHeardMs.get(tag) ?? -Infinity) > this.timing.reachableWithinMs,
+    );
   }
 
   private noLeader(request: ServerRequest): ServerResponse {
     const status = this.rachis!.status();
     const voters = status.membership.voters.length;
     const now = this.clock.nowMs();
-    const reachable = 1 + status.membership.voters.filter((tag) => tag !== this.tag && now - (this.lastHeardMs.get(tag) ?? -Infinity) <= this.timing.reachableWithinMs).length;
-    return failure("NoLeader",
+    const reachable =
+      1 +
+      status.membership.voters.filter(
+        (tag) =>
+          tag !== this.tag &&
+          now - (this.lastHeardMs.get(tag) ?? -Infinity) <= this.timing.reachableWithinMs,
+      ).length;
+    return failure(
+      "NoLeader",
       `no leader: ${describeOperation(request)} needs ${quorum(voters)} of ${voters} nodes; ${reachable} reachable from node ${this.tag}. ` +
-      `Cluster-wide operations wait for a majority; documents can still be read and written.`,
-      { needed: quorum(voters), voters, reachable });
+        `Cluster-wide operations wait for a majority; documents can still be read and written.`,
+      { needed: quorum(voters), voters, reachable },
+    );
   }
 
   private bootstrap(): void {
     this.tagValue = "A";
     this.topologyId = this.newTopologyId();
-    this.persist([
-      { store: metaStore, op: "put", key: "tag", value: this.tagValue },
-      { store: metaStore, op: "put", key: "topologyId", value: this.topologyId },
-    ], () => {});
+    this.persist(
+      [
+        { store: metaStore, op: "put", key: "tag", value: this.tagValue },
+        { store: metaStore, op: "put", key: "topologyId", value: this.topologyId },
+      ],
+      () => {},
+    );
     this.rachis = this.newRachis(undefined);
     this.rachis.bootstrap();
     this.emitServer(`bootstrapped a one-node cluster and became node A`);
-    const proposed = this.rachis.propose({ type: "bootstrap", url: this.url, topologyId: this.topologyId });
-    if (!proposed.accepted) throw new Error(`bootstrap proposal refused: ${proposed.result.accepted ? "" : proposed.result.reason}`);
+    const proposed = this.rachis.propose({
+      type: "bootstrap",
+      url: this.url,
+      topologyId: this.topologyId,
+    });
+    if (!proposed.accepted)
+      throw new Error(
+        `bootstrap proposal refused: ${proposed.result.accepted ? "" : proposed.result.reason}`,
+      );
   }
 
   private newTopologyId(): string {
@@ -465,28 +643,56 @@ export class Server {
 
   private commandFor(request: ServerRequest): ClusterCommand {
     switch (request.type) {
-      case "remove-node": return { type: "removeNode", tag: request.tag };
-      case "create-database": return {
-        type: "createDatabase", name: request.name,
-        ...(request.replicationFactor !== undefined ? { replicationFactor: request.replicationFactor } : {}),
-        ...(request.nodes !== undefined ? { nodes: request.nodes } : {}),
-        ...(request.revisions !== undefined ? { revisions: request.revisions } : {}),
-        ...(request.conflictResolution !== undefined ? { conflictResolution: request.conflictResolution } : {}),
-      };
-      case "delete-database": return { type: "deleteDatabase", name: request.name };
-      case "add-database-node": return { type: "addDatabaseNode", database: request.database, ...(request.tag !== undefined ? { tag: request.tag } : {}) };
-      case "set-revisions": return { type: "setRevisions", database: request.database, revisions: request.revisions };
-      case "set-conflict-resolution": return { type: "setConflictResolution", database: request.database, resolution: request.resolution };
-      default: throw new RookeryError("InvalidRequest", `${request.type} is not a cluster-wide operation`);
+      case "remove-node":
+        return { type: "removeNode", tag: request.tag };
+      case "create-database":
+        return {
+          type: "createDatabase",
+          name: request.name,
+          ...(request.replicationFactor !== undefined
+            ? { replicationFactor: request.replicationFactor }
+            : {}),
+          ...(request.nodes !== undefined ? { nodes: request.nodes } : {}),
+          ...(request.revisions !== undefined ? { revisions: request.revisions } : {}),
+          ...(request.conflictResolution !== undefined
+            ? { conflictResolution: request.conflictResolution }
+            : {}),
+        };
+      case "delete-database":
+        return { type: "deleteDatabase", name: request.name };
+      case "add-database-node":
+        return {
+          type: "addDatabaseNode",
+          database: request.database,
+          ...(request.tag !== undefined ? { tag: request.tag } : {}),
+        };
+      case "set-revisions":
+        return { type: "setRevisions", database: request.database, revisions: request.revisions };
+      case "set-conflict-resolution":
+        return {
+          type: "setConflictResolution",
+          database: request.database,
+          resolution: request.resolution,
+        };
+      default:
+        throw new RookeryError("InvalidRequest", `${request.type} is not a cluster-wide operation`);
     }
   }
 
-  private async proposeCommand(raw: ClusterCommand, deadline: number, request: ServerRequest): Promise<ServerResponse> {
+  private async proposeCommand(
+    raw: ClusterCommand,
+    deadline: number,
+    request: ServerRequest,
+  ): Promise<ServerResponse> {
     const prepared = prepareClusterCommand(this.rachis!.state, raw, this.unreachableTags());
-    if (!prepared.ok) return failure(prepared.error.code, prepared.error.message, prepared.error.details);
+    if (!prepared.ok)
+      return failure(prepared.error.code, prepared.error.message, prepared.error.details);
     const proposal = this.rachis!.propose(prepared.command);
     if (!proposal.accepted) return this.noLeader(request);
-    const outcome = await Promise.race([proposal.outcome, this.waitUntil(() => false, deadline).then(() => "timeout" as const)]);
+    const outcome = await Promise.race([
+      proposal.outcome,
+      this.waitUntil(() => false, deadline).then(() => "timeout" as const),
+    ]);
     if (outcome === "timeout" || outcome === "lost") return this.noLeader(request);
     return this.commandResponse(outcome);
   }
@@ -505,23 +711,49 @@ export class Server {
   private async addNodeAsLeader(rawUrl: string, deadline: number): Promise<ServerResponse> {
     const normalised = normaliseServerUrl(rawUrl);
     if ("problem" in normalised) {
-      return failure("InvalidUrl", `Cannot add "${rawUrl}" to the cluster: ${normalised.problem}. Give a URL like http://127.0.0.2:8080.`);
+      return failure(
+        "InvalidUrl",
+        `Cannot add "${rawUrl}" to the cluster: ${normalised.problem}. Give a URL like http://127.0.0.2:8080.`,
+      );
     }
     const url = normalised.url;
-    if (url === this.url) return failure("InvalidNode", `${url} is this server (node ${this.tag}); give the URL of another server.`);
+    if (url === this.url)
+      return failure(
+        "InvalidNode",
+        `${url} is this server (node ${this.tag}); give the URL of another server.`,
+      );
     const known = findTagByUrl(this.rachis!.state, url);
-    if (known) return failure("NodeAlreadyInCluster", `${url} is already in the cluster as node ${known}.`, { tag: known });
+    if (known)
+      return failure("NodeAlreadyInCluster", `${url} is already in the cluster as node ${known}.`, {
+        tag: known,
+      });
     const joinDeadline = Math.min(deadline, this.clock.nowMs() + this.timing.joinTimeoutMs);
-    const info = await this.callPeer(url, (requestId) => ({ type: "node-info-request", requestId }), joinDeadline);
+    const info = await this.callPeer(
+      url,
+      (requestId) => ({ type: "node-info-request", requestId }),
+      joinDeadline,
+    );
     if (!info || info.type !== "node-info-result") {
-      return failure("NodeUnreachable", `${url} did not answer within ${this.timing.joinTimeoutMs} ms. Is it running, and can node ${this.tag} reach it?`, { url });
+      return failure(
+        "NodeUnreachable",
+        `${url} did not answer within ${this.timing.joinTimeoutMs} ms. Is it running, and can node ${this.tag} reach it?`,
+        { url },
+      );
     }
     if (info.topologyId !== null && info.topologyId !== this.topologyId) {
-      return failure("TopologyMismatch", `${url} (node ${info.tag}) belongs to another cluster (${info.topologyId}). Remove it from that cluster first, or start a fresh server.`, { url });
+      return failure(
+        "TopologyMismatch",
+        `${url} (node ${info.tag}) belongs to another cluster (${info.topologyId}). Remove it from that cluster first, or start a fresh server.`,
+        { url },
+      );
     }
     // It joins as a promotable: a Raft learner that catches up before it votes. Only then is it a
     // member, so the cluster never counts on a vote the new server cannot give yet.
-    const response = await this.proposeCommand({ type: "addNode", url, joinAs: "promotable" }, deadline, { type: "add-node", url });
+    const response = await this.proposeCommand(
+      { type: "addNode", url, joinAs: "promotable" },
+      deadline,
+      { type: "add-node", url },
+    );
     if (!response.ok) return response;
     this.reconcileMembership();
     const tag = (response.result as { tag: NodeTag }).tag;
@@ -541,12 +773,20 @@ export class Server {
       case "replication":
         return this.receiveReplication(message.message);
       case "node-info-request":
-        return this.sendPeer(fromUrl, { type: "node-info-result", requestId: message.requestId, tag: this.tag, topologyId: this.topologyId });
+        return this.sendPeer(fromUrl, {
+          type: "node-info-result",
+          requestId: message.requestId,
+          tag: this.tag,
+          topologyId: this.topologyId,
+        });
       case "forward":
         void this.handleForward(fromUrl, message.requestId, message.request);
         return;
       case "health-report":
-        this.healthReports.set(message.tag, { lastHeardMs: this.clock.nowMs(), databases: { ...message.databases } });
+        this.healthReports.set(message.tag, {
+          lastHeardMs: this.clock.nowMs(),
+          databases: { ...message.databases },
+        });
         return;
       case "node-info-result":
       case "forward-result": {
@@ -560,10 +800,18 @@ export class Server {
     }
   }
 
-  private async handleForward(fromUrl: string, requestId: number, request: ServerRequest): Promise<void> {
+  private async handleForward(
+    fromUrl: string,
+    requestId: number,
+    request: ServerRequest,
+  ): Promise<void> {
     this.requestsInFlight++;
     try {
-      this.sendPeer(fromUrl, { type: "forward-result", requestId, response: await this.answerForward(request) });
+      this.sendPeer(fromUrl, {
+        type: "forward-result",
+        requestId,
+        response: await this.answerForward(request),
+      });
     } finally {
       this.requestsInFlight--;
     }
@@ -572,22 +820,33 @@ export class Server {
   private async answerForward(request: ServerRequest): Promise<ServerResponse> {
     let response: ServerResponse;
     if (this.rachis?.isLeaderInOffice()) {
-      response = await this.executeAsLeader(request, this.clock.nowMs() + this.timing.clusterOperationTimeoutMs);
+      response = await this.executeAsLeader(
+        request,
+        this.clock.nowMs() + this.timing.clusterOperationTimeoutMs,
+      );
     } else {
       response = failure("NotLeader", `node ${this.tag} is no longer the leader`);
     }
     return response;
   }
 
-  private receiveRaft(fromUrl: string, topologyId: string, toTag: NodeTag, message: RaftMessage): void {
+  private receiveRaft(
+    fromUrl: string,
+    topologyId: string,
+    toTag: NodeTag,
+    message: RaftMessage,
+  ): void {
     if (!this.rachis) {
       // A passive server joins the cluster that first addresses it by a tag (after node-info).
       this.tagValue = toTag;
       this.topologyId = topologyId;
-      this.persist([
-        { store: metaStore, op: "put", key: "tag", value: toTag },
-        { store: metaStore, op: "put", key: "topologyId", value: topologyId },
-      ], () => {});
+      this.persist(
+        [
+          { store: metaStore, op: "put", key: "tag", value: toTag },
+          { store: metaStore, op: "put", key: "topologyId", value: topologyId },
+        ],
+        () => {},
+      );
       this.rachis = this.newRachis(undefined);
       this.emitServer(`joined cluster ${topologyId} as node ${toTag}`);
     }
@@ -612,7 +871,8 @@ export class Server {
     if (message.type !== "replication-connect") return;
     const early = `${key}/${message.from}`;
     this.earlyConnects.delete(early);
-    if (this.earlyConnects.size >= earlyConnectsMax) this.earlyConnects.delete(this.earlyConnects.keys().next().value!);
+    if (this.earlyConnects.size >= earlyConnectsMax)
+      this.earlyConnects.delete(this.earlyConnects.keys().next().value!);
     this.earlyConnects.set(early, message);
   }
 
@@ -626,7 +886,8 @@ export class Server {
   }
 
   private sendRaft(tag: NodeTag, message: RaftMessage): void {
-    const url = (this.rachis ? clusterNodeUrl(this.rachis.state, tag) : undefined) ?? this.peerUrls.get(tag);
+    const url =
+      (this.rachis ? clusterNodeUrl(this.rachis.state, tag) : undefined) ?? this.peerUrls.get(tag);
     if (!url || !this.topologyId) return;
     this.sendPeer(url, { type: "raft", topologyId: this.topologyId, toTag: tag, message });
   }
@@ -635,7 +896,11 @@ export class Server {
     this.transport.send({ kind: "peer", from: this.url, to: url, message });
   }
 
-  private callPeer(url: string, make: (requestId: number) => PeerMessage, deadlineMs: number): Promise<PeerMessage | undefined> {
+  private callPeer(
+    url: string,
+    make: (requestId: number) => PeerMessage,
+    deadlineMs: number,
+  ): Promise<PeerMessage | undefined> {
     const requestId = this.nextCallId++;
     return new Promise((resolve) => {
       this.peerCalls.set(requestId, { deadlineMs, resolve });
@@ -646,12 +911,30 @@ export class Server {
   // ---------------------------------------------------------------------------------------------
   // Applying the cluster state.
 
-  private onApplied(index: number, command: ClusterCommand, result: ClusterCommandResult, state: ClusterState): void {
-    this.trace({ type: "cluster-command", atMs: this.clock.nowMs(), tag: this.tag, index, text: renderClusterCommand(command), ok: result.ok });
-    if (result.ok && "database" in command && (this.rachis?.soft().role === "leader")) {
+  private onApplied(
+    index: number,
+    command: ClusterCommand,
+    result: ClusterCommandResult,
+    state: ClusterState,
+  ): void {
+    this.trace({
+      type: "cluster-command",
+      atMs: this.clock.nowMs(),
+      tag: this.tag,
+      index,
+      text: renderClusterCommand(command),
+      ok: result.ok,
+    });
+    if (result.ok && "database" in command && this.rachis?.soft().role === "leader") {
       const record = findDatabase(state, command.database);
       const change = record?.recentChanges[record.recentChanges.length - 1];
-      if (change && change.raftIndex === index) this.trace({ type: "topology-change", atMs: this.clock.nowMs(), database: record!.name, message: change.message });
+      if (change && change.raftIndex === index)
+        this.trace({
+          type: "topology-change",
+          atMs: this.clock.nowMs(),
+          database: record!.name,
+          message: change.message,
+        });
     }
     if ("database" in command) this.supervisorInFlight.delete(command.database.toLowerCase());
     this.reconcileDatabases(state);
@@ -663,7 +946,11 @@ export class Server {
     const wanted = new Set<string>();
     for (const record of Object.values(state.databases)) {
       const key = record.name.toLowerCase();
-      const inGroup = [...record.topology.members, ...record.topology.promotables, ...record.topology.rehabs].includes(this.tag);
+      const inGroup = [
+        ...record.topology.members,
+        ...record.topology.promotables,
+        ...record.topology.rehabs,
+      ].includes(this.tag);
       if (!inGroup) continue;
       wanted.add(key);
       let db = this.databases.get(key);
@@ -688,29 +975,57 @@ export class Server {
     let databaseId = typeof kept === "string" ? kept : "";
     if (databaseId === "") {
       databaseId = `${this.tag}${this.newTopologyId()}`;
-      this.persist([{ store: metaStore, op: "put", key: `databaseId/${key}`, value: databaseId }], () => {});
+      this.persist(
+        [{ store: metaStore, op: "put", key: `databaseId/${key}`, value: databaseId }],
+        () => {},
+      );
     }
     const options = { database: name, nodeTag: this.tag, databaseId };
     const records: PersistedRecord[] = [];
-    for (const store of ["documents", "conflicts", "revisions", "attachments", "database"] as StoreName[]) {
+    for (const store of [
+      "documents",
+      "conflicts",
+      "revisions",
+      "attachments",
+      "database",
+    ] as StoreName[]) {
       for (const [stored, value] of this.loaded.get(databaseStore(store)) ?? []) {
         const { database, key: itemKey } = splitDatabaseKey(stored);
-        if (database === key) records.push({ store, key: itemKey, value: value as PersistedRecord["value"] });
+        if (database === key)
+          records.push({ store, key: itemKey, value: value as PersistedRecord["value"] });
       }
     }
-    const instance = records.length > 0 ? DatabaseInstance.recover(options, records) : new DatabaseInstance(options);
+    const instance =
+      records.length > 0
+        ? DatabaseInstance.recover(options, records)
+        : new DatabaseInstance(options);
     const cursors = new Map<NodeTag, DestinationCursor>();
     for (const [k, value] of this.loaded.get(cursorStore) ?? []) {
       if (k.startsWith(`${key}/`)) cursors.set(k.slice(key.length + 1), value as DestinationCursor);
     }
-    return new HostedDatabase(name, instance, this.tag, {
-      send: (to, message) => {
-        const url = this.rachis ? clusterNodeUrl(this.rachis.state, to) : undefined;
-        if (url) this.sendPeer(url, { type: "replication", message });
+    return new HostedDatabase(
+      name,
+      instance,
+      this.tag,
+      {
+        send: (to, message) => {
+          const url = this.rachis ? clusterNodeUrl(this.rachis.state, to) : undefined;
+          if (url) this.sendPeer(url, { type: "replication", message });
+        },
+        persist: (writes, done) => this.persist(writes, done),
+        batchSent: (batch) =>
+          this.trace({
+            type: "replication-batch",
+            atMs: this.clock.nowMs(),
+            database: batch.database,
+            from: batch.from,
+            to: batch.to,
+            text: describe(batch),
+          }),
       },
-      persist: (writes, done) => this.persist(writes, done),
-      batchSent: (batch) => this.trace({ type: "replication-batch", atMs: this.clock.nowMs(), database: batch.database, from: batch.from, to: batch.to, text: describe(batch) }),
-    }, this.replicationLimits, cursors);
+      this.replicationLimits,
+      cursors,
+    );
   }
 
   private onRoleChanged(soft: SoftState): void {
@@ -719,7 +1034,14 @@ export class Server {
       this.healthReports.clear();
       this.supervisorInFlight.clear();
     }
-    this.trace({ type: "role", atMs: this.clock.nowMs(), tag: this.tag, role: soft.role, term: soft.term, leader: soft.leader });
+    this.trace({
+      type: "role",
+      atMs: this.clock.nowMs(),
+      tag: this.tag,
+      role: soft.role,
+      term: soft.term,
+      leader: soft.leader,
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -743,11 +1065,16 @@ export class Server {
       return;
     }
     const url = clusterNodeUrl(this.rachis.state, soft.leader);
-    if (url) this.sendPeer(url, { type: "health-report", tag: this.tag, databases: this.localReport() });
+    if (url)
+      this.sendPeer(url, { type: "health-report", tag: this.tag, databases: this.localReport() });
   }
 
   private superviseIfLeading(now: number): void {
-    if (!this.rachis?.isLeaderInOffice() || now - this.lastSupervisorMs < this.timing.supervisorIntervalMs) return;
+    if (
+      !this.rachis?.isLeaderInOffice() ||
+      now - this.lastSupervisorMs < this.timing.supervisorIntervalMs
+    )
+      return;
     this.lastSupervisorMs = now;
     const state = this.rachis.state;
     const nodes: Record<NodeTag, NodeHealthReport> = {};
@@ -759,7 +1086,14 @@ export class Server {
         (databases[name] ??= {})[tag] = dbReport;
       }
     }
-    const round = superviseCluster({ state, nowMs: now, nodes, databases, observingSinceMs: this.leaderSinceMs, timing: this.timing.supervisor });
+    const round = superviseCluster({
+      state,
+      nowMs: now,
+      nodes,
+      databases,
+      observingSinceMs: this.leaderSinceMs,
+      timing: this.timing.supervisor,
+    });
     for (const command of round.commands) {
       const key = command.database.toLowerCase();
       if (this.supervisorInFlight.has(key)) continue;
@@ -789,7 +1123,9 @@ export class Server {
       return;
     }
     // A promotable whose Raft learner caught up and now votes becomes a member of the cluster.
-    const promoted = Object.keys(this.rachis.state.topology.promotables).find((tag) => status.membership.voters.includes(tag));
+    const promoted = Object.keys(this.rachis.state.topology.promotables).find((tag) =>
+      status.membership.voters.includes(tag),
+    );
     if (promoted && !this.promotingNode) {
       const proposal = this.rachis.propose({ type: "promoteNode", tag: promoted });
       if (proposal.accepted) {

@@ -41,10 +41,12 @@ export const serverTimingDefault: ServerTiming = {
 };
 
 /** withTiming merges partial timings over the defaults. */
-export function withTiming(partial: Partial<Omit<ServerTiming, "raft" | "supervisor">> & {
-  readonly raft?: Partial<RaftTiming>;
-  readonly supervisor?: Partial<SupervisorTiming>;
-} = {}): ServerTiming {
+export function withTiming(
+  partial: Partial<Omit<ServerTiming, "raft" | "supervisor">> & {
+    readonly raft?: Partial<RaftTiming>;
+    readonly supervisor?: Partial<SupervisorTiming>;
+  } = {},
+): ServerTiming {
   return {
     ...serverTimingDefault,
     ...partial,

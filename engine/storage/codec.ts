@@ -201,7 +201,8 @@ function quickCheck(value: unknown, depth: number, depthMax: number, ancestors: 
   let verdict = quickPlain;
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length && verdict === quickPlain; index++) {
-      verdict = index in value ? quickCheck(value[index], depth + 1, depthMax, ancestors) : quickOther;
+      verdict =
+        index in value ? quickCheck(value[index], depth + 1, depthMax, ancestors) : quickOther;
     }
   } else {
     const prototype: unknown = Object.getPrototypeOf(value);
@@ -209,7 +210,10 @@ function quickCheck(value: unknown, depth: number, depthMax: number, ancestors: 
     const object = value as Record<string, unknown>;
     for (const field in object) {
       if (verdict !== quickPlain) break;
-      verdict = field === escapeKey ? quickOther : quickCheck(object[field], depth + 1, depthMax, ancestors);
+      verdict =
+        field === escapeKey
+          ? quickOther
+          : quickCheck(object[field], depth + 1, depthMax, ancestors);
     }
   }
   ancestors.pop();
@@ -430,7 +434,8 @@ export function admitBatch(
 ): EncodedBatch {
   if (refusal) throw refusal;
   const encoded = encodeBatch(batch, limits);
-  if (queuedBytes + encoded.chars > limits.queueBytesMax) throw overloaded(what, limits.queueBytesMax);
+  if (queuedBytes + encoded.chars > limits.queueBytesMax)
+    throw overloaded(what, limits.queueBytesMax);
   return encoded;
 }
 
@@ -439,7 +444,10 @@ export function admitBatch(
  * fsync, one IndexedDB transaction): always the first, then as many as fit in `groupBytesMax`
  * encoded characters. It returns them and their size, which the caller takes off its queue count.
  */
-export function takeGroup<J extends { readonly batch: EncodedBatch }>(queue: J[], groupBytesMax: number): { group: J[]; chars: number } {
+export function takeGroup<J extends { readonly batch: EncodedBatch }>(
+  queue: J[],
+  groupBytesMax: number,
+): { group: J[]; chars: number } {
   const group: J[] = [];
   let chars = 0;
   for (const job of queue) {

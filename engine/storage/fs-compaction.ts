@@ -13,7 +13,16 @@
  * line about it.
  */
 import { RookeryError } from "../core/index.ts";
-import { PayloadReader, RecordWriter, checkRecord, isLegacyPayload, readU32, recordBytes, recordHeaderBytes, recordMarker } from "./fs-format.ts";
+import {
+  PayloadReader,
+  RecordWriter,
+  checkRecord,
+  isLegacyPayload,
+  readU32,
+  recordBytes,
+  recordHeaderBytes,
+  recordMarker,
+} from "./fs-format.ts";
 import type { Crc32 } from "./fs-format.ts";
 import type { LogIndex } from "./fs-index.ts";
 
@@ -56,7 +65,13 @@ export class Compactor {
   consume(chunk: Uint8Array, chunkAt: number): number {
     let offset = 0;
     this.nextRecordBytes = 0;
-    const visit = (store: string, key: string, lineStart: number, lineEnd: number, valueStart: number) => {
+    const visit = (
+      store: string,
+      key: string,
+      lineStart: number,
+      lineEnd: number,
+      valueStart: number,
+    ) => {
       if (valueStart < 0) {
         if (chunkAt + lineStart >= this.deletesFrom) this.copy(chunk, lineStart, lineEnd);
         return;
@@ -67,7 +82,8 @@ export class Compactor {
       this.index.carry(slot, this.outputAt + lineAt + (valueStart - lineStart));
     };
     while (offset + recordHeaderBytes <= chunk.length) {
-      if (readU32(chunk, offset) !== recordMarker) throw this.corrupt(chunkAt + offset, "no record starts there");
+      if (readU32(chunk, offset) !== recordMarker)
+        throw this.corrupt(chunkAt + offset, "no record starts there");
       const size = recordBytes(chunk, offset);
       if (offset + size > chunk.length) {
         this.nextRecordBytes = size;

@@ -46,7 +46,9 @@ const utf8 = new TextEncoder();
 const utf8Text = new TextDecoder("utf-8", { ignoreBOM: true });
 
 export function readU32(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+  return (
+    (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0
+  );
 }
 
 function writeU32(bytes: Uint8Array, at: number, value: number): void {
@@ -190,7 +192,12 @@ export class RecordWriter {
     const start = this.recordStart;
     writeU32(bytes, start, recordMarker);
     writeU32(bytes, start + 4, this.length - start - recordHeaderBytes);
-    const crc = this.crc32(bytes, start + recordHeaderBytes, this.length, this.crc32(bytes, start + 4, start + 8));
+    const crc = this.crc32(
+      bytes,
+      start + recordHeaderBytes,
+      this.length,
+      this.crc32(bytes, start + 4, start + 8),
+    );
     writeU32(bytes, start + 8, crc);
     this.recordStart = -1;
   }
@@ -216,7 +223,11 @@ export class RecordWriter {
 
 /** blankLineBreaks turns each line feed in `bytes[start, end)` into a space. */
 function blankLineBreaks(bytes: Uint8Array, start: number, end: number): void {
-  for (let at = bytes.indexOf(lineFeed, start); at !== -1 && at < end; at = bytes.indexOf(lineFeed, at + 1)) {
+  for (
+    let at = bytes.indexOf(lineFeed, start);
+    at !== -1 && at < end;
+    at = bytes.indexOf(lineFeed, at + 1)
+  ) {
     bytes[at] = space;
   }
 }
@@ -264,9 +275,11 @@ export class PayloadReader {
    * null, or why the payload is not a well-formed line-layout batch.
    */
   read(data: Uint8Array, start: number, end: number, visit: OperationVisitor): string | null {
-    if (end - start < 4 || isLegacyPayload(data, start)) return "the payload does not start with [ and a line break";
+    if (end - start < 4 || isLegacyPayload(data, start))
+      return "the payload does not start with [ and a line break";
     const last = end - 2; // the line break before the closing bracket
-    if (data[last] !== lineFeed || data[end - 1] !== closeBracket) return "the payload does not end with a line break and ]";
+    if (data[last] !== lineFeed || data[end - 1] !== closeBracket)
+      return "the payload does not end with a line break and ]";
     let at = start + 2;
     while (at < last) {
       const lineBreak = data.indexOf(lineFeed, at);
@@ -282,14 +295,24 @@ export class PayloadReader {
     return null;
   }
 
-  private readLine(data: Uint8Array, start: number, end: number, visit: OperationVisitor): string | null {
-    if (data[start] !== openBracket || data[start + 1] !== quote || data[end - 1] !== closeBracket) {
+  private readLine(
+    data: Uint8Array,
+    start: number,
+    end: number,
+    visit: OperationVisitor,
+  ): string | null {
+    if (
+      data[start] !== openBracket ||
+      data[start + 1] !== quote ||
+      data[end - 1] !== closeBracket
+    ) {
       return "an operation is not [store, key, value?]";
     }
     const storeStart = start + 2;
     let storeEnd = storeStart;
     while (storeEnd < end && data[storeEnd] !== quote) storeEnd++;
-    if (data[storeEnd + 1] !== comma || data[storeEnd + 2] !== quote) return "a store is not followed by a key";
+    if (data[storeEnd + 1] !== comma || data[storeEnd + 2] !== quote)
+      return "a store is not followed by a key";
     const keyStart = storeEnd + 3;
     let keyEnd = keyStart;
     let escaped = false;
@@ -311,7 +334,8 @@ export class PayloadReader {
       visit(store, key, start, end, -1, -1);
       return null;
     }
-    if (data[after] !== comma || after + 1 >= end - 1) return "a key is not followed by a value or ]";
+    if (data[after] !== comma || after + 1 >= end - 1)
+      return "a key is not followed by a value or ]";
     visit(store, key, start, end, after + 1, end - 1);
     return null;
   }
@@ -320,7 +344,8 @@ export class PayloadReader {
     const last = this.lastStore;
     if (last.length === end - start) {
       let same = true;
-      for (let index = 0; index < last.length && same; index++) same = data[start + index] === last.charCodeAt(index);
+      for (let index = 0; index < last.length && same; index++)
+        same = data[start + index] === last.charCodeAt(index);
       if (same) return last;
     }
     this.lastStore = text(data, start, end);

@@ -119,7 +119,9 @@ function keyBytes(key: string): number {
   let bytes = 0;
   for (let index = 0; index < key.length; index++) {
     const unit = key.charCodeAt(index);
-    if (unit < 0x20) bytes += unit === 0x08 || unit === 0x09 || unit === 0x0a || unit === 0x0c || unit === 0x0d ? 2 : 6;
+    if (unit < 0x20)
+      bytes +=
+        unit === 0x08 || unit === 0x09 || unit === 0x0a || unit === 0x0c || unit === 0x0d ? 2 : 6;
     else if (unit === 0x22 || unit === 0x5c) bytes += 2;
     else if (unit < 0x80) bytes += 1;
     else if (unit < 0x800) bytes += 2;

@@ -28,7 +28,13 @@ export interface Replay {
 }
 
 /** replayLog checks every record of `data` and indexes the line-layout ones into `index`. */
-export function replayLog(data: Uint8Array, file: string, dir: string, index: LogIndex, crc32: Crc32): Replay {
+export function replayLog(
+  data: Uint8Array,
+  file: string,
+  dir: string,
+  index: LogIndex,
+  crc32: Crc32,
+): Replay {
   if (data.length < logMagic.length || logMagic.some((byte, at) => data[at] !== byte)) {
     throw new RookeryError(
       "StorageUnknownFormat",
@@ -64,7 +70,14 @@ export function replayLog(data: Uint8Array, file: string, dir: string, index: Lo
       }
       // The checksum matched, so these bytes are what was written: a bug or a foreign writer.
       if (unreadable !== null) {
-        throw corrupt(file, dir, offset, `the record's content is unreadable (${unreadable})`, null, records);
+        throw corrupt(
+          file,
+          dir,
+          offset,
+          `the record's content is unreadable (${unreadable})`,
+          null,
+          records,
+        );
       }
     }
     records++;
@@ -84,7 +97,11 @@ export function replayLegacy(data: Uint8Array, file: string, dir: string): LiveS
   for (let offset = logMagic.length; offset < data.length; offset += recordBytes(data, offset)) {
     const start = offset + recordHeaderBytes;
     try {
-      live.apply(parseLegacyPayload(decoder.decode(data.subarray(start, offset + recordBytes(data, offset)))));
+      live.apply(
+        parseLegacyPayload(
+          decoder.decode(data.subarray(start, offset + recordBytes(data, offset))),
+        ),
+      );
     } catch (error) {
       const problem = `the record's content is unreadable (${messageOf(error)})`;
       throw corrupt(file, dir, offset, problem, null, records);

@@ -55,7 +55,14 @@ import { crc32 as crc32Js } from "./crc32.ts";
 import { admitBatch, checkStoreName, closedError, decodeValue, takeGroup } from "./codec.ts";
 import type { EncodedBatch, EncodedOperation } from "./codec.ts";
 import { Compactor } from "./fs-compaction.ts";
-import { errorCode, folderError, logEndsEarly, logError, messageOf, notWritable } from "./fs-errors.ts";
+import {
+  errorCode,
+  folderError,
+  logEndsEarly,
+  logError,
+  messageOf,
+  notWritable,
+} from "./fs-errors.ts";
 import { RecordWriter, logMagic } from "./fs-format.ts";
 import { LogIndex } from "./fs-index.ts";
 import { replayLegacy, replayLog } from "./fs-replay.ts";
@@ -140,9 +147,7 @@ export interface FsStorageOptions {
    * Automatic compaction thresholds, or false to compact only when `compact()` is called.
    * Defaults from fsStorageTuning.
    */
-  readonly autoCompact?:
-    | false
-    | { readonly logBytesMin?: number; readonly growthRatio?: number };
+  readonly autoCompact?: false | { readonly logBytesMin?: number; readonly growthRatio?: number };
   readonly limits?: Partial<StorageLimits>;
   /** Receives what recovery fixed (a torn tail cut off); console.warn by default. */
   readonly onWarning?: (warning: StorageWarning) => void;
@@ -536,7 +541,8 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
       // An empty batch writes nothing; it only waits for the writes before it.
       if (job.batch.operations.length === 0) continue;
       this.writer.beginRecord();
-      for (const operation of job.batch.operations) this.writer.addOperation(operation, this.placements);
+      for (const operation of job.batch.operations)
+        this.writer.addOperation(operation, this.placements);
       this.writer.endRecord();
     }
     const bytes = this.writer.bytes.subarray(0, this.writer.length);
@@ -576,7 +582,8 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
       write(fd, bytes, offset, bytes.length - offset, position + offset, (error, written) => {
         if (error) finish(error);
         else if (offset + written < bytes.length) step(offset + written);
-        else if (this.closed) finish(null); // crashed meanwhile: nobody waits for this fsync
+        else if (this.closed)
+          finish(null); // crashed meanwhile: nobody waits for this fsync
         else fdatasync(fd, finish);
       });
     };
@@ -606,7 +613,13 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
     for (const job of group) {
       for (const { store, key, json } of job.batch.operations) {
         if (json === null) this.index.delete(store, key);
-        else this.index.put(store, key, base + this.placements[placement]!, this.placements[placement + 1]!);
+        else
+          this.index.put(
+            store,
+            key,
+            base + this.placements[placement]!,
+            this.placements[placement + 1]!,
+          );
         placement += 2;
       }
       this.counters.writes++;
@@ -637,13 +650,22 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
     let out: number | null = null;
     try {
       out = await this.pool<number>((done) => open(temp, "w", done));
-      const compactor = new Compactor(this.index, crc32, this.file, bytesBefore, fsStorageTuning.compactRecordBytesMax);
+      const compactor = new Compactor(
+        this.index,
+        crc32,
+        this.file,
+        bytesBefore,
+        fsStorageTuning.compactRecordBytesMax,
+      );
       let readAt = logMagic.length;
       for (let passes = 1; ; passes++) {
         readAt = await this.copyLive(compactor, out, readAt);
         if (run.paused) break;
         const behind = this.size - readAt;
-        if (behind <= fsStorageTuning.compactPauseTailBytes || passes >= fsStorageTuning.compactCatchUpPassesMax) {
+        if (
+          behind <= fsStorageTuning.compactPauseTailBytes ||
+          passes >= fsStorageTuning.compactCatchUpPassesMax
+        ) {
           run.paused = true;
           await this.quiet();
         }
@@ -658,7 +680,9 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
       this.stopIfEnded();
       await this.pool<void>((done) => rename(temp, this.file, done));
       await this.swapLog(compactor);
-      run.waiters.forEach((waiter) => waiter.resolve({ bytesBefore, bytesAfter: this.size, records: compactor.records }));
+      run.waiters.forEach((waiter) =>
+        waiter.resolve({ bytesBefore, bytesAfter: this.size, records: compactor.records }),
+      );
     } catch (error) {
       if (out !== null) closeQuietly(out);
       if (!this.closed) rmSync(temp, { force: true });
@@ -746,7 +770,8 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
       );
     }
     if (run.waiters.length === 0) {
-      if (!this.closed && !(error instanceof CompactionStopped)) console.warn((failed as Error).message);
+      if (!this.closed && !(error instanceof CompactionStopped))
+        console.warn((failed as Error).message);
     } else run.waiters.forEach((waiter) => waiter.reject(failed));
   }
 
@@ -773,17 +798,21 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
   }
 
   private async readFully(into: Uint8Array, position: number): Promise<void> {
-    for (let done = 0; done < into.length; ) {
+    for (let done = 0; done < into.length;) {
       const fd = this.fd;
-      const got = await this.pool<number>((finish) => read(fd, into, done, into.length - done, position + done, finish));
+      const got = await this.pool<number>((finish) =>
+        read(fd, into, done, into.length - done, position + done, finish),
+      );
       if (got === 0) throw logEndsEarly(this.file, position + done);
       done += got;
     }
   }
 
   private async writeFully(fd: number, bytes: Uint8Array, position: number): Promise<void> {
-    for (let done = 0; done < bytes.length; ) {
-      done += await this.pool<number>((finish) => write(fd, bytes, done, bytes.length - done, position + done, finish));
+    for (let done = 0; done < bytes.length;) {
+      done += await this.pool<number>((finish) =>
+        write(fd, bytes, done, bytes.length - done, position + done, finish),
+      );
     }
   }
 
@@ -857,7 +886,7 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
     if (this.openedLog) return this.openedLog;
     const log = new Uint8Array(this.size);
     try {
-      for (let done = 0; done < log.length; ) {
+      for (let done = 0; done < log.length;) {
         const got = readSync(this.fd, log, done, log.length - done, done);
         if (got === 0) throw logEndsEarly(this.file, done);
         done += got;

@@ -7,7 +7,15 @@ import type { PlaygroundSession } from "../session.ts";
  * hand. It picks its node from the database topology and fails over on its own, unlike the
  * Documents panel, which writes to the server the Studio is open on.
  */
-export function ClientPanel({ state, session, id }: { state: PlaygroundState; session: PlaygroundSession; id: string }) {
+export function ClientPanel({
+  state,
+  session,
+  id,
+}: {
+  state: PlaygroundState;
+  session: PlaygroundSession;
+  id: string;
+}) {
   const [docId, setDocId] = useState("users/10");
   const [text, setText] = useState('{\n  "name": "Written by the client"\n}');
   const [assured, setAssured] = useState(false);
@@ -19,7 +27,9 @@ export function ClientPanel({ state, session, id }: { state: PlaygroundState; se
       <h3 id={`${id}-client`}>Client</h3>
       <p class="rk-note">
         A DocumentStore on {client?.database ?? "the exercise's database"}:{" "}
-        {preferred ? `it prefers node ${preferred} and fails over on its own.` : "it learns the topology with its first request."}
+        {preferred
+          ? `it prefers node ${preferred} and fails over on its own.`
+          : "it learns the topology with its first request."}
       </p>
       <form
         class="rk-form rk-client"
@@ -30,14 +40,29 @@ export function ClientPanel({ state, session, id }: { state: PlaygroundState; se
       >
         <label>
           Document id
-          <input type="text" autoComplete="off" spellcheck={false} value={docId} onInput={(event) => setDocId(event.currentTarget.value)} />
+          <input
+            type="text"
+            autoComplete="off"
+            spellcheck={false}
+            value={docId}
+            onInput={(event) => setDocId(event.currentTarget.value)}
+          />
         </label>
         <label>
           Document (JSON)
-          <textarea rows={3} spellcheck={false} value={text} onInput={(event) => setText(event.currentTarget.value)} />
+          <textarea
+            rows={3}
+            spellcheck={false}
+            value={text}
+            onInput={(event) => setText(event.currentTarget.value)}
+          />
         </label>
         <label class="rk-inline">
-          <input type="checkbox" checked={assured} onChange={(event) => setAssured(event.currentTarget.checked)} />
+          <input
+            type="checkbox"
+            checked={assured}
+            onChange={(event) => setAssured(event.currentTarget.checked)}
+          />
           Wait for 1 replica (write assurance)
         </label>
         <div class="rk-buttons">

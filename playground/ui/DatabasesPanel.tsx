@@ -5,7 +5,17 @@ import { databaseRows } from "../view-model.ts";
 import type { DatabaseRow } from "../view-model.ts";
 
 /** The databases list: each group per server, Online/Offline here, New database, Manage group. */
-export function DatabasesPanel({ state, session, id, extras = false }: { state: PlaygroundState; session: PlaygroundSession; id: string; extras?: boolean }) {
+export function DatabasesPanel({
+  state,
+  session,
+  id,
+  extras = false,
+}: {
+  state: PlaygroundState;
+  session: PlaygroundSession;
+  id: string;
+  extras?: boolean;
+}) {
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState("");
   const [factor, setFactor] = useState("1");
@@ -13,11 +23,19 @@ export function DatabasesPanel({ state, session, id, extras = false }: { state: 
   const [managing, setManaging] = useState<string | null>(null);
   const disabled = state.phase !== "running" || state.busy !== null;
   const rows = databaseRows(state.description, state.statuses);
-  const selectedDown = state.servers.some((server) => server.url === state.selectedUrl && !server.alive);
+  const selectedDown = state.servers.some(
+    (server) => server.url === state.selectedUrl && !server.alive,
+  );
   return (
     <section class="rk-panel" aria-labelledby={`${id}-databases`}>
       <h3 id={`${id}-databases`}>Databases</h3>
-      {rows.length === 0 ? <p class="rk-note">{selectedDown ? "This server is down: its Studio does not answer." : "No databases on this server's Studio."}</p> : null}
+      {rows.length === 0 ? (
+        <p class="rk-note">
+          {selectedDown
+            ? "This server is down: its Studio does not answer."
+            : "No databases on this server's Studio."}
+        </p>
+      ) : null}
       <ul class="rk-databases">
         {rows.map((row) => (
           <DatabaseItem
@@ -32,7 +50,12 @@ export function DatabasesPanel({ state, session, id, extras = false }: { state: 
           />
         ))}
       </ul>
-      <button type="button" aria-expanded={creating} aria-controls={`${id}-new-db`} onClick={() => setCreating(!creating)}>
+      <button
+        type="button"
+        aria-expanded={creating}
+        aria-controls={`${id}-new-db`}
+        onClick={() => setCreating(!creating)}
+      >
         New database
       </button>
       {creating ? (
@@ -49,11 +72,22 @@ export function DatabasesPanel({ state, session, id, extras = false }: { state: 
         >
           <label>
             Name
-            <input type="text" autoComplete="off" value={name} onInput={(event) => setName(event.currentTarget.value)} />
+            <input
+              type="text"
+              autoComplete="off"
+              value={name}
+              onInput={(event) => setName(event.currentTarget.value)}
+            />
           </label>
           <label>
             Replication factor
-            <input type="number" min={1} max={Math.max(1, state.servers.length)} value={factor} onInput={(event) => setFactor(event.currentTarget.value)} />
+            <input
+              type="number"
+              min={1}
+              max={Math.max(1, state.servers.length)}
+              value={factor}
+              onInput={(event) => setFactor(event.currentTarget.value)}
+            />
           </label>
           <button type="submit" disabled={disabled}>
             Create
@@ -74,7 +108,15 @@ interface DatabaseItemProps {
   setManaging: (open: boolean) => void;
 }
 
-function DatabaseItem({ row, session, disabled, id, extras, managing, setManaging }: DatabaseItemProps) {
+function DatabaseItem({
+  row,
+  session,
+  disabled,
+  id,
+  extras,
+  managing,
+  setManaging,
+}: DatabaseItemProps) {
   const [candidate, setCandidate] = useState("");
   const [resolution, setResolution] = useState<"latest" | "none">("none");
   const chosen = row.candidates.includes(candidate) ? candidate : (row.candidates[0] ?? "");
@@ -83,7 +125,9 @@ function DatabaseItem({ row, session, disabled, id, extras, managing, setManagin
     <li class="rk-database">
       <div class="rk-database-head">
         <strong>{row.name}</strong>
-        <span class={`rk-status rk-status-${row.status === "Online" ? "online" : "offline"}`}>{row.status}</span>
+        <span class={`rk-status rk-status-${row.status === "Online" ? "online" : "offline"}`}>
+          {row.status}
+        </span>
         <span class="rk-note">factor {row.replicationFactor}</span>
       </div>
       <ol class="rk-group" aria-label={`${row.name}'s group`}>
@@ -94,7 +138,13 @@ function DatabaseItem({ row, session, disabled, id, extras, managing, setManagin
           </li>
         ))}
       </ol>
-      <button type="button" aria-expanded={managing} aria-controls={panelId} aria-label={`Manage group of ${row.name}`} onClick={() => setManaging(!managing)}>
+      <button
+        type="button"
+        aria-expanded={managing}
+        aria-controls={panelId}
+        aria-label={`Manage group of ${row.name}`}
+        onClick={() => setManaging(!managing)}
+      >
         Manage group
       </button>
       {managing ? (
@@ -104,14 +154,24 @@ function DatabaseItem({ row, session, disabled, id, extras, managing, setManagin
           ) : (
             <>
               <label for={`${panelId}-node`}>Node</label>
-              <select id={`${panelId}-node`} value={chosen} onChange={(event) => setCandidate(event.currentTarget.value)}>
-                  {row.candidates.map((tag) => (
-                    <option key={tag} value={tag}>
-                      {tag}
-                    </option>
+              <select
+                id={`${panelId}-node`}
+                value={chosen}
+                onChange={(event) => setCandidate(event.currentTarget.value)}
+              >
+                {row.candidates.map((tag) => (
+                  <option key={tag} value={tag}>
+                    {tag}
+                  </option>
                 ))}
               </select>
-              <button type="button" disabled={disabled || !chosen} onClick={() => void session.addNodeToGroup(row.name, chosen).then(() => setManaging(false))}>
+              <button
+                type="button"
+                disabled={disabled || !chosen}
+                onClick={() =>
+                  void session.addNodeToGroup(row.name, chosen).then(() => setManaging(false))
+                }
+              >
                 Add node to group
               </button>
             </>
@@ -119,11 +179,25 @@ function DatabaseItem({ row, session, disabled, id, extras, managing, setManagin
           {extras ? (
             <p class="rk-inline">
               <label for={`${panelId}-resolution`}>Conflict resolution</label>
-              <select id={`${panelId}-resolution`} value={resolution} onChange={(event) => setResolution(event.currentTarget.value === "latest" ? "latest" : "none")}>
+              <select
+                id={`${panelId}-resolution`}
+                value={resolution}
+                onChange={(event) =>
+                  setResolution(event.currentTarget.value === "latest" ? "latest" : "none")
+                }
+              >
                 <option value="latest">latest</option>
                 <option value="none">none</option>
               </select>
-              <button type="button" disabled={disabled} onClick={() => void session.setConflictResolution(row.name, resolution).then(() => setManaging(false))}>
+              <button
+                type="button"
+                disabled={disabled}
+                onClick={() =>
+                  void session
+                    .setConflictResolution(row.name, resolution)
+                    .then(() => setManaging(false))
+                }
+              >
                 Set conflict resolution
               </button>
             </p>

@@ -12,7 +12,8 @@ interface DocumentsPanelProps {
   session: PlaygroundSession;
   id: string;
   /** A total to keep in view, such as the accounts' (scenario.watchSum). */
-  watchSum?: { readonly label: string; readonly database: string; readonly field: string } | undefined;
+  watchSum?:
+    { readonly label: string; readonly database: string; readonly field: string } | undefined;
 }
 
 export function DocumentsPanel({ state, session, id, watchSum }: DocumentsPanelProps) {
@@ -28,7 +29,9 @@ export function DocumentsPanel({ state, session, id, watchSum }: DocumentsPanelP
   const here = selected ? serverName(selected) : "this server";
   const database = state.selectedDatabase;
   // The databases this server's Studio knows (see databaseRows).
-  const names = (state.description?.databases.map((db) => db.name) ?? []).filter((name) => state.statuses[name] === "Online" || state.statuses[name] === "Offline");
+  const names = (state.description?.databases.map((db) => db.name) ?? []).filter(
+    (name) => state.statuses[name] === "Online" || state.statuses[name] === "Offline",
+  );
   const status = database ? state.statuses[database] : undefined;
   return (
     <section class="rk-panel" aria-labelledby={`${id}-documents`}>
@@ -36,7 +39,11 @@ export function DocumentsPanel({ state, session, id, watchSum }: DocumentsPanelP
       {names.length > 0 ? (
         <p class="rk-inline">
           <label for={`${id}-database`}>Database</label>
-          <select id={`${id}-database`} value={database ?? ""} onChange={(event) => session.selectDatabase(event.currentTarget.value)}>
+          <select
+            id={`${id}-database`}
+            value={database ?? ""}
+            onChange={(event) => session.selectDatabase(event.currentTarget.value)}
+          >
             {names.map((name) => (
               <option key={name} value={name}>
                 {name}
@@ -47,15 +54,30 @@ export function DocumentsPanel({ state, session, id, watchSum }: DocumentsPanelP
       ) : (
         <p class="rk-note">No databases on this server's Studio.</p>
       )}
-      {database && status !== "Online" ? <p class="rk-note">{database} is {status === "server down" ? "unreachable: the server is down" : `${status ?? "unknown"} on ${here}`}.</p> : null}
+      {database && status !== "Online" ? (
+        <p class="rk-note">
+          {database} is{" "}
+          {status === "server down"
+            ? "unreachable: the server is down"
+            : `${status ?? "unknown"} on ${here}`}
+          .
+        </p>
+      ) : null}
       {state.documents ? (
         state.documents.length === 0 ? (
-          <p class="rk-note">No documents in {database} on {here}.</p>
+          <p class="rk-note">
+            No documents in {database} on {here}.
+          </p>
         ) : (
           <ul class="rk-documents" aria-label={`Documents in ${database} on ${here}`}>
             {state.documents.map((doc) => (
               <li key={doc.id}>
-                <button type="button" class="rk-link" aria-pressed={open?.id === doc.id} onClick={() => session.openDocument(doc.id)}>
+                <button
+                  type="button"
+                  class="rk-link"
+                  aria-pressed={open?.id === doc.id}
+                  onClick={() => session.openDocument(doc.id)}
+                >
                   {doc.id}
                 </button>
               </li>
@@ -65,11 +87,22 @@ export function DocumentsPanel({ state, session, id, watchSum }: DocumentsPanelP
       ) : null}
       {watchSum && database === watchSum.database && state.documents ? (
         <p class="rk-sum" aria-live="polite">
-          {watchSum.label} on {here}: <strong>{sumOfField(state.documents, watchSum.field) ?? "—"}</strong>
-          {" "}({state.documents.map((doc) => `${doc.id.split("/")[1] ?? doc.id} ${String((doc.body as Record<string, unknown>)[watchSum.field] ?? "—")}`).join(" · ")})
+          {watchSum.label} on {here}:{" "}
+          <strong>{sumOfField(state.documents, watchSum.field) ?? "—"}</strong> (
+          {state.documents
+            .map(
+              (doc) =>
+                `${doc.id.split("/")[1] ?? doc.id} ${String((doc.body as Record<string, unknown>)[watchSum.field] ?? "—")}`,
+            )
+            .join(" · ")}
+          )
         </p>
       ) : null}
-      <button type="button" disabled={disabled || status !== "Online"} onClick={() => session.newDocument()}>
+      <button
+        type="button"
+        disabled={disabled || status !== "Online"}
+        onClick={() => session.newDocument()}
+      >
         New document
       </button>
       {open ? (
@@ -83,7 +116,13 @@ export function DocumentsPanel({ state, session, id, watchSum }: DocumentsPanelP
           {open.isNew ? (
             <label>
               Id
-              <input type="text" autoComplete="off" placeholder="users/4" value={docId} onInput={(event) => setDocId(event.currentTarget.value)} />
+              <input
+                type="text"
+                autoComplete="off"
+                placeholder="users/4"
+                value={docId}
+                onInput={(event) => setDocId(event.currentTarget.value)}
+              />
             </label>
           ) : (
             <p class="rk-doc-id">
@@ -92,14 +131,24 @@ export function DocumentsPanel({ state, session, id, watchSum }: DocumentsPanelP
           )}
           <label>
             Contents (JSON)
-            <textarea rows={6} spellcheck={false} value={text} onInput={(event) => setText(event.currentTarget.value)} />
+            <textarea
+              rows={6}
+              spellcheck={false}
+              value={text}
+              onInput={(event) => setText(event.currentTarget.value)}
+            />
           </label>
           <div class="rk-buttons">
             <button type="submit" disabled={disabled}>
               Save
             </button>
             {!open.isNew ? (
-              <button type="button" disabled={disabled} aria-label={`Delete ${open.id}`} onClick={() => void session.deleteDocument(open.id)}>
+              <button
+                type="button"
+                disabled={disabled}
+                aria-label={`Delete ${open.id}`}
+                onClick={() => void session.deleteDocument(open.id)}
+              >
                 Delete
               </button>
             ) : null}

@@ -17,7 +17,10 @@ export interface ExercisePlaygroundProps {
 }
 
 export default function ExercisePlayground({ info, runtime = "worker" }: ExercisePlaygroundProps) {
-  const exercise = useMemo(() => new ExerciseSession({ info, runtime, store: browserStore() }), [info.id, runtime]);
+  const exercise = useMemo(
+    () => new ExerciseSession({ info, runtime, store: browserStore() }),
+    [info.id, runtime],
+  );
   const scenario = useMemo(() => exerciseScenario(info), [info.id]);
   (globalThis as { rookeryExercise?: ExerciseSession }).rookeryExercise = exercise;
   return (
@@ -60,7 +63,9 @@ function ExercisePanel({ exercise }: { exercise: ExerciseSession }) {
         {state.solved ? (
           <p class="rk-solved">
             <span aria-hidden="true">★ </span>Solved{" "}
-            <span class="rk-note">on {new Date(state.solved.atIso).toLocaleDateString()} (kept in this browser)</span>
+            <span class="rk-note">
+              on {new Date(state.solved.atIso).toLocaleDateString()} (kept in this browser)
+            </span>
           </p>
         ) : null}
       </div>
@@ -70,7 +75,12 @@ function ExercisePanel({ exercise }: { exercise: ExerciseSession }) {
       {state.note ? <p class="rk-error">{state.note}</p> : null}
       <ul class="rk-checklist" aria-labelledby={`${id}-checklist`}>
         {state.rows.map((row) => (
-          <li key={row.id} class={`rk-check rk-check-${row.state}`} data-check={row.id} data-state={row.state}>
+          <li
+            key={row.id}
+            class={`rk-check rk-check-${row.state}`}
+            data-check={row.id}
+            data-state={row.state}
+          >
             <span class="rk-check-mark" aria-hidden="true">
               {marks[row.state]}
             </span>
@@ -78,7 +88,9 @@ function ExercisePanel({ exercise }: { exercise: ExerciseSession }) {
               <span class="rk-visually-hidden">{`${spoken[row.state]}: `}</span>
               {row.description}
               {row.detail ? <span class="rk-check-detail"> — {row.detail}</span> : null}
-              {row.how && row.state !== "done" ? <span class="rk-check-how">In the playground: {row.how}</span> : null}
+              {row.how && row.state !== "done" ? (
+                <span class="rk-check-how">In the playground: {row.how}</span>
+              ) : null}
             </span>
           </li>
         ))}
@@ -93,10 +105,24 @@ function ExercisePanel({ exercise }: { exercise: ExerciseSession }) {
         </div>
       ) : null}
       <div class="rk-buttons">
-        <button type="button" aria-controls={`${id}-hints`} disabled={state.hintsShown >= info.hints.length} onClick={() => exercise.showHint()}>
-          {state.hintsShown === 0 ? "Hint" : state.hintsShown < info.hints.length ? "Another hint" : "No more hints"}
+        <button
+          type="button"
+          aria-controls={`${id}-hints`}
+          disabled={state.hintsShown >= info.hints.length}
+          onClick={() => exercise.showHint()}
+        >
+          {state.hintsShown === 0
+            ? "Hint"
+            : state.hintsShown < info.hints.length
+              ? "Another hint"
+              : "No more hints"}
         </button>
-        <button type="button" aria-expanded={state.solutionShown} aria-controls={`${id}-solution`} onClick={() => exercise.toggleSolution()}>
+        <button
+          type="button"
+          aria-expanded={state.solutionShown}
+          aria-controls={`${id}-solution`}
+          onClick={() => exercise.toggleSolution()}
+        >
           {state.solutionShown ? "Hide solution" : "Show solution"}
         </button>
       </div>
@@ -106,12 +132,15 @@ function ExercisePanel({ exercise }: { exercise: ExerciseSession }) {
         ))}
       </ol>
       <div id={`${id}-solution`} class="rk-solution" hidden={!state.solutionShown}>
-          <p class="rk-note">The reference solution, step by step. Nothing here runs: do it yourself in the playground (or write it as code and check it with the CLI).</p>
-          <ol>
-            {info.steps.map((step, i) => (
-              <li key={i}>{step}</li>
-            ))}
-          </ol>
+        <p class="rk-note">
+          The reference solution, step by step. Nothing here runs: do it yourself in the playground
+          (or write it as code and check it with the CLI).
+        </p>
+        <ol>
+          {info.steps.map((step, i) => (
+            <li key={i}>{step}</li>
+          ))}
+        </ol>
       </div>
     </div>
   );

@@ -38,8 +38,18 @@ export function browserStore() {
 
 export default function Playground({ scenario: scenarioId, runtime = "worker" }: PlaygroundProps) {
   const scenario = findScenario(scenarioId);
-  const session = useMemo(() => new PlaygroundSession({ scenario, runtime, store: browserStore() }), [scenarioId, runtime]);
-  return <PlaygroundView scenario={scenario} session={session} runtime={runtime} lifecycle={{ open: () => session.open(), dispose: () => session.dispose() }} />;
+  const session = useMemo(
+    () => new PlaygroundSession({ scenario, runtime, store: browserStore() }),
+    [scenarioId, runtime],
+  );
+  return (
+    <PlaygroundView
+      scenario={scenario}
+      session={session}
+      runtime={runtime}
+      lifecycle={{ open: () => session.open(), dispose: () => session.dispose() }}
+    />
+  );
 }
 
 /** What opens and closes the cluster: the session itself, or an exercise around it. */
@@ -62,7 +72,15 @@ export interface PlaygroundViewProps {
 }
 
 /** PlaygroundView renders a session and runs its lifecycle (open, pause out of view, save on leaving). */
-export function PlaygroundView({ scenario, session, runtime, lifecycle, extras = false, children, onReset }: PlaygroundViewProps) {
+export function PlaygroundView({
+  scenario,
+  session,
+  runtime,
+  lifecycle,
+  extras = false,
+  children,
+  onReset,
+}: PlaygroundViewProps) {
   const state = useAtom(session.state);
   const root = useRef<HTMLElement>(null);
   const id = `rk-${scenario.id}`;
@@ -118,16 +136,30 @@ export function PlaygroundView({ scenario, session, runtime, lifecycle, extras =
           : "Paused: the servers are stopped, their data kept in IndexedDB. Resume starts them again (expect a new election)."
         : state.phase === "pausing"
           ? "Pausing…"
-          : (state.busy ? `${state.busy}…` : state.phase === "starting" || state.phase === "idle" ? "Starting the servers…" : "");
+          : state.busy
+            ? `${state.busy}…`
+            : state.phase === "starting" || state.phase === "idle"
+              ? "Starting the servers…"
+              : "";
 
   return (
-    <section ref={root} class="rk-playground not-content" aria-labelledby={`${id}-title`} data-pagefind-ignore data-phase={state.phase} data-busy={state.busy ? "true" : "false"} data-step={state.step.done}>
+    <section
+      ref={root}
+      class="rk-playground not-content"
+      aria-labelledby={`${id}-title`}
+      data-pagefind-ignore
+      data-phase={state.phase}
+      data-busy={state.busy ? "true" : "false"}
+      data-step={state.step.done}
+    >
       <header class="rk-header">
         <h2 id={`${id}-title`} class="rk-title">
           Live playground: {scenario.title}
         </h2>
         <p class="rk-note">
-          {runtime === "worker" ? "Each server is a real engine in its own Web Worker, with its data in IndexedDB." : "The servers run in this page, on the simulator's virtual clock."}
+          {runtime === "worker"
+            ? "Each server is a real engine in its own Web Worker, with its data in IndexedDB."
+            : "The servers run in this page, on the simulator's virtual clock."}
         </p>
       </header>
       {children}

@@ -7,7 +7,9 @@ const shownMax = 80;
 
 /** Elections, cluster commands, topology changes with the supervisor's reasons, replication. */
 export function Timeline({ state, id }: { state: PlaygroundState; id: string }) {
-  const [categories, setCategories] = useState<ReadonlySet<TimelineCategory>>(new Set(timelineCategories.map((c) => c.id)));
+  const [categories, setCategories] = useState<ReadonlySet<TimelineCategory>>(
+    new Set(timelineCategories.map((c) => c.id)),
+  );
   const [query, setQuery] = useState("");
   const entries = visibleTimeline(state.timeline, categories, query);
   return (
@@ -33,12 +35,18 @@ export function Timeline({ state, id }: { state: PlaygroundState; id: string }) 
       </fieldset>
       <label class="rk-inline">
         Filter{" "}
-        <input type="search" value={query} placeholder="e.g. rehab" onInput={(event) => setQuery(event.currentTarget.value)} />
+        <input
+          type="search"
+          value={query}
+          placeholder="e.g. rehab"
+          onInput={(event) => setQuery(event.currentTarget.value)}
+        />
       </label>
       <ol class="rk-events" tabIndex={0} aria-label="Timeline, newest first">
         {entries.slice(0, shownMax).map((entry) => (
           <li key={entry.id} class={`rk-event rk-event-${entry.category}`}>
-            <span class="rk-event-at">{formatAt(entry.atMs)}</span> <span class="rk-event-where">{entry.where}</span> <span>{entry.text}</span>
+            <span class="rk-event-at">{formatAt(entry.atMs)}</span>{" "}
+            <span class="rk-event-where">{entry.where}</span> <span>{entry.text}</span>
           </li>
         ))}
       </ol>

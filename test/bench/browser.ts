@@ -17,7 +17,10 @@ import type { Page } from "playwright-core";
 
 interface SiteModule {
   buildBook(base: string): Promise<{ outDir: string; cleanup(): Promise<void> }>;
-  serve(root: string, base: string): Promise<{ url(path?: string): string; close(): Promise<void> }>;
+  serve(
+    root: string,
+    base: string,
+  ): Promise<{ url(path?: string): string; close(): Promise<void> }>;
 }
 
 const base = "/rookery/";
@@ -38,11 +41,16 @@ async function javascriptShipped(page: Page, url: string): Promise<Record<string
     const request = response.request();
     if (request.resourceType() !== "script" || request.frame() === null) return;
     if (request.url().includes("server-worker")) return;
-    bodies.set(request.url(), response.body().catch(() => null));
+    bodies.set(
+      request.url(),
+      response.body().catch(() => null),
+    );
   });
   await page.goto(url);
   await page.locator(".rk-playground").scrollIntoViewIfNeeded();
-  await page.waitForSelector('.rk-playground[data-phase="running"][data-busy="false"]', { timeout: 60_000 });
+  await page.waitForSelector('.rk-playground[data-phase="running"][data-busy="false"]', {
+    timeout: 60_000,
+  });
   const files: Record<string, number> = {};
   let gzipped = 0;
   let raw = 0;
@@ -54,7 +62,15 @@ async function javascriptShipped(page: Page, url: string): Promise<Record<string
     gzipped += size;
     raw += bytes.length;
   }
-  return { page: url.slice(url.indexOf(base)), scripts: bodies.size, rawBytes: raw, gzippedBytes: gzipped, gzippedKB: round(gzipped / 1024), budgetKB: 100, files };
+  return {
+    page: url.slice(url.indexOf(base)),
+    scripts: bodies.size,
+    rawBytes: raw,
+    gzippedBytes: gzipped,
+    gzippedKB: round(gzipped / 1024),
+    budgetKB: 100,
+    files,
+  };
 }
 
 /** inPage runs the cluster measurements inside the chapter page, through its playground. */
@@ -66,15 +82,33 @@ async function inPage(page: Page): Promise<Record<string, number>> {
       servers: { tag: string; leader: string | null; alive: boolean }[];
       network: { request(url: string, request: object, options?: object): Promise<Response> };
       waitFor(condition: (c: Worker) => boolean, options?: object): Promise<void>;
-      requestTimed(url: string, request: object): Promise<{ response: Response; sentAtMs: number | null }>;
-      watchDocument(server: string, database: string, id: string, timeoutMs: number): Promise<number | null>;
+      requestTimed(
+        url: string,
+        request: object,
+      ): Promise<{ response: Response; sentAtMs: number | null }>;
+      watchDocument(
+        server: string,
+        database: string,
+        id: string,
+        timeoutMs: number,
+      ): Promise<number | null>;
       pingPeer(from: string, to: string, count: number): Promise<number[]>;
       stop(): Promise<void>;
     };
-    const session = (globalThis as unknown as { rookeryPlayground: { engine(): Promise<{ Cluster: { start(o: object): Promise<Worker> } }> } }).rookeryPlayground;
+    const session = (
+      globalThis as unknown as {
+        rookeryPlayground: {
+          engine(): Promise<{ Cluster: { start(o: object): Promise<Worker> } }>;
+        };
+      }
+    ).rookeryPlayground;
     // When the page's last script (the playground and the worker host, imported on start) had
     // arrived after navigation: from then on, starting a cluster needs no more downloads.
-    const scripts = performance.getEntriesByType("resource").filter((entry) => entry.name.endsWith(".js") && !entry.name.includes("server-worker")) as PerformanceResourceTiming[];
+    const scripts = performance
+      .getEntriesByType("resource")
+      .filter(
+        (entry) => entry.name.endsWith(".js") && !entry.name.includes("server-worker"),
+      ) as PerformanceResourceTiming[];
     const engineLoadedMs = Math.max(...scripts.map((entry) => entry.responseEnd));
     const { Cluster } = await session.engine();
     const started = performance.now();
@@ -82,9 +116,16 @@ async function inPage(page: Page): Promise<Record<string, number>> {
     // (Cluster.start here is the engine's own entry; the playground starts its host the same way.)
     const workersUpMs = performance.now() - started;
     const [a, b, c, d, e] = cluster.urls as [string, string, string, string, string];
-    await cluster.network.request(a, { type: "create-database", name: "Bench", replicationFactor: 1 });
+    await cluster.network.request(a, {
+      type: "create-database",
+      name: "Bench",
+      replicationFactor: 1,
+    });
     for (const url of [b, c, d, e]) await cluster.network.request(a, { type: "add-node", url });
-    await cluster.waitFor((x) => x.servers.every((s) => s.alive && s.tag !== "?" && s.leader !== null), { timeoutMs: 30_000 });
+    await cluster.waitFor(
+      (x) => x.servers.every((s) => s.alive && s.tag !== "?" && s.leader !== null),
+      { timeoutMs: 30_000 },
+    );
     const fiveWithLeaderMs = performance.now() - started;
 
     // Replication: Bench on A and B; each write acknowledged on A, then seen on B.
@@ -106,7 +147,11 @@ async function inPage(page: Page): Promise<Record<string, number>> {
         if (at !== null) seenAt = performance.now();
       });
       const sentAt = performance.now();
-      await cluster.network.request(a, { type: "batch", database: "Bench", transaction: { puts: [{ id, body: { i } }] } });
+      await cluster.network.request(a, {
+        type: "batch",
+        database: "Bench",
+        transaction: { puts: [{ id, body: { i } }] },
+      });
       acks.push(performance.now() - sentAt);
       await seen;
       if (Number.isFinite(seenAt)) visible.push(seenAt - sentAt);
@@ -146,11 +191,17 @@ export async function benchBrowser(): Promise<Record<string, unknown>> {
     cleanup = built.cleanup;
   }
   const server = await site.serve(outDir, base);
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu"],
+  });
   try {
     const shippedContext = await browser.newContext();
     await shippedContext.addInitScript(() => localStorage.setItem("rookery-playground:speed", "1"));
-    const shipped = await javascriptShipped(await shippedContext.newPage(), server.url("chapter/first-cluster/"));
+    const shipped = await javascriptShipped(
+      await shippedContext.newPage(),
+      server.url("chapter/first-cluster/"),
+    );
     await shippedContext.close();
 
     const runs: Record<string, number>[] = [];
@@ -160,8 +211,14 @@ export async function benchBrowser(): Promise<Record<string, unknown>> {
       await context.addInitScript("globalThis.__name = (target) => target;");
       const page = await context.newPage();
       await page.goto(server.url("chapter/expanding/"));
-      await page.waitForFunction(() => "rookeryPlayground" in globalThis, null, { timeout: 60_000 });
-      await page.evaluate(() => (globalThis as unknown as { rookeryPlayground: { pause(): Promise<void> } }).rookeryPlayground.pause());
+      await page.waitForFunction(() => "rookeryPlayground" in globalThis, null, {
+        timeout: 60_000,
+      });
+      await page.evaluate(() =>
+        (
+          globalThis as unknown as { rookeryPlayground: { pause(): Promise<void> } }
+        ).rookeryPlayground.pause(),
+      );
       runs.push(await inPage(page));
       await context.close();
     }
@@ -181,7 +238,8 @@ export async function benchBrowser(): Promise<Record<string, unknown>> {
         targetMs: 1_000,
       },
       replication: {
-        definition: "medians over 30 writes on the page's clock, from sending a put to A: until A acknowledges it, and until the page learns B has it",
+        definition:
+          "medians over 30 writes on the page's clock, from sending a put to A: until A acknowledges it, and until the page learns B has it",
         ackMedianMs: round(ack),
         visibleOnBMedianMs: round(visible),
         lagAfterAckMs: round(visible - ack),

@@ -11,7 +11,12 @@ import type { NetworkFaults } from "../../engine/runtime/sim/index.ts";
 
 const oneWayMs = 2;
 const fixedLatency: NetworkFaults = {
-  latencyMinMs: oneWayMs, latencyMaxMs: oneWayMs, lossRate: 0, duplicateRate: 0, reorderRate: 0, reorderDelayMaxMs: 0,
+  latencyMinMs: oneWayMs,
+  latencyMaxMs: oneWayMs,
+  lossRate: 0,
+  duplicateRate: 0,
+  reorderRate: 0,
+  reorderDelayMaxMs: 0,
 };
 const requestTimeoutMs = 2_000;
 
@@ -22,11 +27,20 @@ function median(values: number[]): number {
 
 async function spade(seed: number): Promise<{ cluster: SimCluster; store: DocumentStore }> {
   const cluster = new SimCluster({ servers: 3, seed, faults: fixedLatency });
-  const admin = new DocumentStore({ urls: cluster.urls, network: cluster.network, address: "admin" }).initialize();
+  const admin = new DocumentStore({
+    urls: cluster.urls,
+    network: cluster.network,
+    address: "admin",
+  }).initialize();
   for (const url of cluster.urls.slice(1)) await admin.maintenance.addNodeToCluster(url);
   await cluster.runFor(2_000);
   await admin.maintenance.createDatabase({ name: "Spade", replicationFactor: 3 });
-  const store = new DocumentStore({ urls: cluster.urls, database: "Spade", network: cluster.network, conventions: { requestTimeoutMs } }).initialize();
+  const store = new DocumentStore({
+    urls: cluster.urls,
+    database: "Spade",
+    network: cluster.network,
+    conventions: { requestTimeoutMs },
+  }).initialize();
   const session = store.openSession();
   session.store({ name: "Oren" }, "users/1");
   session.advanced.waitForReplicationAfterSaveChanges({ replicas: 2 });
@@ -45,7 +59,8 @@ async function failover(how: "kill" | "isolate", seeds: number): Promise<Record<
     const session = store.openSession();
     session.store({ seed }, `after/${seed}`);
     await session.saveChanges();
-    if (session.advanced.lastServedBy !== "B") throw new Error(`expected B to serve, got ${session.advanced.lastServedBy}`);
+    if (session.advanced.lastServedBy !== "B")
+      throw new Error(`expected B to serve, got ${session.advanced.lastServedBy}`);
     samples.push(cluster.nowMs() - started);
     await cluster.stop();
   }
@@ -63,7 +78,11 @@ async function overhead(requests: number): Promise<Record<string, number>> {
 
   const direct = async (n: number) => {
     for (let i = 0; i < n; i++) {
-      const response = await cluster.network.request(url, { type: "get-documents", database: "Spade", ids: ["users/1"] }, { timeoutMs: requestTimeoutMs });
+      const response = await cluster.network.request(
+        url,
+        { type: "get-documents", database: "Spade", ids: ["users/1"] },
+        { timeoutMs: requestTimeoutMs },
+      );
       if (!response.ok) throw new Error(response.error.message);
     }
   };

@@ -11,7 +11,15 @@
  * - threadTimes and threadUse: CPU time and time spent waiting for a CPU of every thread of this process between
  *   two snapshots (Linux /proc schedstat), which shows how busy the cores were during a window.
  */
-import { closeSync, fdatasyncSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fdatasyncSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import v8 from "node:v8";
 import Worker from "web-worker";
@@ -26,11 +34,13 @@ export function round(value: number, digits = 3): number {
 
 export function stats(samples: readonly number[]): Stats {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+  const at = (p: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
   return { median: round(at(0.5)), p99: round(at(0.99)), n: sorted.length };
 }
 
-export const moduleUrl = (code: string): string => `data:text/javascript,${encodeURIComponent(code)}`;
+export const moduleUrl = (code: string): string =>
+  `data:text/javascript,${encodeURIComponent(code)}`;
 
 // The sender posts `hops` batches, one per millisecond, each stamped with its epoch time just
 // before postMessage; the receiver posts each batch's one-way time (its epoch clock minus the
@@ -70,10 +80,14 @@ export async function bareHop(hops: number): Promise<Stats> {
   const receiver = new Worker(hopReceiver, { type: "module" });
   try {
     const { port1, port2 } = new MessageChannel();
-    const ready = new Promise<void>((resolve) => receiver.addEventListener("message", () => resolve(), { once: true }));
+    const ready = new Promise<void>((resolve) =>
+      receiver.addEventListener("message", () => resolve(), { once: true }),
+    );
     receiver.postMessage({ port: port2, hops }, [port2]);
     await ready;
-    const times = new Promise<number[]>((resolve) => receiver.addEventListener("message", (event: MessageEvent<number[]>) => resolve(event.data)));
+    const times = new Promise<number[]>((resolve) =>
+      receiver.addEventListener("message", (event: MessageEvent<number[]>) => resolve(event.data)),
+    );
     sender.postMessage({ port: port1, hops }, [port1]);
     // The first tenth runs while the threads warm up.
     return stats((await times).slice(Math.floor(hops / 10)));
@@ -88,10 +102,23 @@ export async function bareHop(hops: number): Promise<Stats> {
  * clients' transactions, prints each body, frames and checksums it, and appends + fdatasyncs one
  * group per `writers` transactions (the most the real server's group commit can gather).
  */
-export function serverWriteFloor(dir: string, writers: number, runMs: number): { docsPerSecond: number } {
+export function serverWriteFloor(
+  dir: string,
+  writers: number,
+  runMs: number,
+): { docsPerSecond: number } {
   const pad = "p".repeat(1000);
   const requests = Array.from({ length: writers }, (_, writer) =>
-    v8.serialize({ type: "batch", database: "Load", transaction: { puts: Array.from({ length: 100 }, (_, d) => ({ id: `load/${writer}/1/${d}`, body: { writer, k: 1, d, pad } })) } }),
+    v8.serialize({
+      type: "batch",
+      database: "Load",
+      transaction: {
+        puts: Array.from({ length: 100 }, (_, d) => ({
+          id: `load/${writer}/1/${d}`,
+          body: { writer, k: 1, d, pad },
+        })),
+      },
+    }),
   );
   const file = join(dir, "floor.log");
   const fd = openSync(file, "w");
@@ -102,7 +129,9 @@ export function serverWriteFloor(dir: string, writers: number, runMs: number): {
   while (performance.now() - started < runMs) {
     let at = 0;
     for (const bytes of requests) {
-      const request = v8.deserialize(bytes) as { transaction: { puts: { id: string; body: unknown }[] } };
+      const request = v8.deserialize(bytes) as {
+        transaction: { puts: { id: string; body: unknown }[] };
+      };
       for (const put of request.transaction.puts) {
         const json = JSON.stringify(put.body);
         const start = at;
@@ -135,7 +164,9 @@ export function threadTimes(): ThreadTimes | null {
     const times: ThreadTimes = new Map();
     for (const tid of readdirSync("/proc/self/task")) {
       try {
-        const [cpuNs, waitNs] = readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ").map(Number);
+        const [cpuNs, waitNs] = readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8")
+          .split(" ")
+          .map(Number);
         times.set(tid, { cpuMs: (cpuNs ?? 0) / 1e6, waitMs: (waitNs ?? 0) / 1e6 });
       } catch {
         // The thread ended between the listing and the read.
@@ -155,7 +186,11 @@ export interface ThreadUse {
   readonly otherThreadsCpuMs: number;
 }
 
-export function threadUse(before: ThreadTimes | null, after: ThreadTimes | null, wallMs: number): ThreadUse | null {
+export function threadUse(
+  before: ThreadTimes | null,
+  after: ThreadTimes | null,
+  wallMs: number,
+): ThreadUse | null {
   if (!before || !after) return null;
   const deltas: { cpuMs: number; waitMs: number }[] = [];
   for (const [tid, end] of after) {
@@ -163,7 +198,10 @@ export function threadUse(before: ThreadTimes | null, after: ThreadTimes | null,
     deltas.push({ cpuMs: end.cpuMs - start.cpuMs, waitMs: end.waitMs - start.waitMs });
   }
   const all = deltas.reduce((sum, d) => sum + d.cpuMs, 0);
-  const busiest = deltas.reduce((top, d) => (d.cpuMs > top.cpuMs ? d : top), { cpuMs: 0, waitMs: 0 });
+  const busiest = deltas.reduce((top, d) => (d.cpuMs > top.cpuMs ? d : top), {
+    cpuMs: 0,
+    waitMs: 0,
+  });
   return {
     wallMs: round(wallMs, 1),
     cpuMsAllThreads: round(all, 1),

@@ -8,7 +8,12 @@ import type { NetworkFaults } from "../../engine/runtime/sim/index.ts";
 
 const oneWayMs = 2;
 const fixedLatency: NetworkFaults = {
-  latencyMinMs: oneWayMs, latencyMaxMs: oneWayMs, lossRate: 0, duplicateRate: 0, reorderRate: 0, reorderDelayMaxMs: 0,
+  latencyMinMs: oneWayMs,
+  latencyMaxMs: oneWayMs,
+  lossRate: 0,
+  duplicateRate: 0,
+  reorderRate: 0,
+  reorderDelayMaxMs: 0,
 };
 
 function percentile(sorted: number[], p: number): number {
@@ -42,8 +47,18 @@ function commitLatency(nodes: number): { medianDelays: number; p99Delays: number
 }
 
 /** Throughput: a client keeps the leader busy; commits per simulated second and per wall second. */
-function throughput(nodes: number): { commitsPerSimSecond: number; commitsPerWallSecond: number; simSpeed: number; deliveriesPerWallSecond: number } {
-  const cluster = new RaftSimCluster({ seed: 2, nodes, faults: { ...fixedLatency, latencyMinMs: 1, latencyMaxMs: 3 }, checkers: true });
+function throughput(nodes: number): {
+  commitsPerSimSecond: number;
+  commitsPerWallSecond: number;
+  simSpeed: number;
+  deliveriesPerWallSecond: number;
+} {
+  const cluster = new RaftSimCluster({
+    seed: 2,
+    nodes,
+    faults: { ...fixedLatency, latencyMinMs: 1, latencyMaxMs: 3 },
+    checkers: true,
+  });
   const leader = leaderOf(cluster);
   const durationMs = 20_000;
   const before = cluster.appliedIndex(leader);
@@ -62,7 +77,9 @@ function throughput(nodes: number): { commitsPerSimSecond: number; commitsPerWal
     commitsPerSimSecond: Math.round(commits / (durationMs / 1000)),
     commitsPerWallSecond: Math.round(commits / (wallMs / 1000)),
     simSpeed: Math.round(durationMs / wallMs),
-    deliveriesPerWallSecond: Math.round((cluster.net.stats.delivered - deliveredBefore) / (wallMs / 1000)),
+    deliveriesPerWallSecond: Math.round(
+      (cluster.net.stats.delivered - deliveredBefore) / (wallMs / 1000),
+    ),
   };
 }
 
@@ -72,7 +89,11 @@ function throughput(nodes: number): { commitsPerSimSecond: number; commitsPerWal
  * simulated second is a heavy load for it; 100 per second is reported too.
  */
 function simulatorSpeed(commandsPerSecond: number): number {
-  const cluster = new RaftSimCluster({ seed: 3, nodes: 5, faults: { ...fixedLatency, latencyMinMs: 1, latencyMaxMs: 10, lossRate: 0.01 } });
+  const cluster = new RaftSimCluster({
+    seed: 3,
+    nodes: 5,
+    faults: { ...fixedLatency, latencyMinMs: 1, latencyMaxMs: 10, lossRate: 0.01 },
+  });
   const leader = leaderOf(cluster);
   let n = 0;
   cluster.sim.every(1000 / commandsPerSecond, () => {
@@ -85,7 +106,10 @@ function simulatorSpeed(commandsPerSecond: number): number {
 }
 
 /** Failover: crash the leader, time until a new leader exists, in minimum election timeouts. */
-function electionAfterCrash(nodes: number, trials: number): { medianTimeouts: number; p99Timeouts: number; maxTimeouts: number } {
+function electionAfterCrash(
+  nodes: number,
+  trials: number,
+): { medianTimeouts: number; p99Timeouts: number; maxTimeouts: number } {
   const samples: number[] = [];
   for (let seed = 1; seed <= trials; seed++) {
     const cluster = new RaftSimCluster({ seed, nodes, checkers: false });
@@ -100,7 +124,11 @@ function electionAfterCrash(nodes: number, trials: number): { medianTimeouts: nu
     samples.push((cluster.sim.nowMs() - start) / cluster.electionTimeoutMs);
   }
   samples.sort((a, b) => a - b);
-  return { medianTimeouts: percentile(samples, 0.5), p99Timeouts: percentile(samples, 0.99), maxTimeouts: samples[samples.length - 1]! };
+  return {
+    medianTimeouts: percentile(samples, 0.5),
+    p99Timeouts: percentile(samples, 0.99),
+    maxTimeouts: samples[samples.length - 1]!,
+  };
 }
 
 /** The limit: how many empty events per wall second the simulator's queue itself runs. */
@@ -126,13 +154,23 @@ export function benchRaft(): Record<string, unknown> {
   const election5 = electionAfterCrash(5, 200);
   return {
     limit: { simulatorEventsPerWallSecond: eventsPerWallSecond, oneWayMessageDelayMs: oneWayMs },
-    commitLatency: { nodes3: latency3, nodes5: latency5, unit: "one-way message delays, proposal → applied on the leader" },
+    commitLatency: {
+      nodes3: latency3,
+      nodes5: latency5,
+      unit: "one-way message delays, proposal → applied on the leader",
+    },
     throughput: {
       nodes3: load3,
       nodes5: load5,
-      deliveriesVsRawEventRate: Number((load5.deliveriesPerWallSecond / eventsPerWallSecond).toFixed(3)),
+      deliveriesVsRawEventRate: Number(
+        (load5.deliveriesPerWallSecond / eventsPerWallSecond).toFixed(3),
+      ),
     },
-    electionAfterLeaderCrash: { nodes3: election3, nodes5: election5, unit: "minimum election timeouts (300 ms)" },
+    electionAfterLeaderCrash: {
+      nodes3: election3,
+      nodes5: election5,
+      unit: "minimum election timeouts (300 ms)",
+    },
     simulator: {
       unit: "simulated seconds per wall second, five nodes, 1% loss, checkers on",
       commands20PerSecond: simulatorSpeed(20),

@@ -6,7 +6,11 @@ import { join } from "node:path";
  * `records` 1 KB records with one writeSync and one fdatasync per group. It returns the records
  * per second and each group's time in ms. The file is removed afterwards.
  */
-export function appendGroups(dir: string, records: number, runMs: number): { recordsPerSecond: number; samplesMs: number[] } {
+export function appendGroups(
+  dir: string,
+  records: number,
+  runMs: number,
+): { recordsPerSecond: number; samplesMs: number[] } {
   const file = join(dir, `raw-group-${records}.log`);
   const fd = openSync(file, "w");
   const group = new Uint8Array(records * 1024).fill(0x62);

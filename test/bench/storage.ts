@@ -8,7 +8,15 @@
  * and waits for its JSON. A runner that awaits suites can call benchStorageAsync directly.
  */
 import { execFileSync } from "node:child_process";
-import { closeSync, fdatasyncSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fdatasyncSync,
+  fsyncSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -60,10 +68,16 @@ function rawLimit(dir: string, sync: (fd: number) => void): Rate {
 }
 
 /** rawGroupLimit: `records` 1 KB records in one writeSync + fdatasync: the I/O ceiling of a group. */
-function rawGroupLimit(dir: string, records: number): { recordsPerSecond: number; medianUs: number } {
+function rawGroupLimit(
+  dir: string,
+  records: number,
+): { recordsPerSecond: number; medianUs: number } {
   const { recordsPerSecond, samplesMs } = appendGroups(dir, records, runMs);
   const samples = samplesMs.map((ms) => ms * 1000).sort((a, b) => a - b);
-  return { recordsPerSecond: round(recordsPerSecond), medianUs: round(percentile(samples, 0.5), 1) };
+  return {
+    recordsPerSecond: round(recordsPerSecond),
+    medianUs: round(percentile(samples, 0.5), 1),
+  };
 }
 
 const small = (i: number): StorageOperation[] => [
@@ -117,7 +131,9 @@ async function concurrent(
       // A caller that has the JSON already (the database layer stringifies documents for its own
       // use) passes it, and storage trusts it; here the text is spliced, not stringified again.
       const json = preEncoded ? `{"i":${i},"body":"${body}"}` : undefined;
-      await storage.write([{ store: "documents", op: "put", key, value, ...(json === undefined ? {} : { json }) }]);
+      await storage.write([
+        { store: "documents", op: "put", key, value, ...(json === undefined ? {} : { json }) },
+      ]);
       samples.push((performance.now() - t) * 1000);
       if (performance.now() - started >= runMs) stop = true;
     }
@@ -133,7 +149,7 @@ async function concurrent(
     recordsPerSync: round(writes / Math.max(1, after.syncs - before.syncs), 1),
     medianLatencyUs: round(percentile(samples, 0.5), 1),
     p99LatencyUs: round(percentile(samples, 0.99), 1),
-    megabytesPerSecond: round(((after.bytes - before.bytes) / elapsedMs) * 1000 / 1e6, 1),
+    megabytesPerSecond: round((((after.bytes - before.bytes) / elapsedMs) * 1000) / 1e6, 1),
   };
 }
 
@@ -148,7 +164,9 @@ async function compactWhileWriting(storage: FsStorage, writers: number) {
   let writes = 0;
   const loop = async (writer: number) => {
     for (let i = 0; !stop; i++) {
-      await storage.write([{ store: "documents", op: "put", key: `c${writer}/${i % 64}`, value: { i, body } }]);
+      await storage.write([
+        { store: "documents", op: "put", key: `c${writer}/${i % 64}`, value: { i, body } },
+      ]);
       writes++;
     }
   };
@@ -184,7 +202,11 @@ export async function benchStorageAsync(): Promise<Record<string, unknown>> {
     const singleResult = await sequential(single);
     await single.close();
     // The same lone writes with the write and fdatasync on libuv's thread pool, for comparison.
-    const pooled = await openFsStorage({ dir: join(root, "pooled"), autoCompact: false, syncGroupBytesMax: 0 });
+    const pooled = await openFsStorage({
+      dir: join(root, "pooled"),
+      autoCompact: false,
+      syncGroupBytesMax: 0,
+    });
     const pooledResult = await sequential(pooled);
     await pooled.close();
     const rawAfter = rawLimit(root, fdatasyncSync);
@@ -234,7 +256,10 @@ export async function benchStorageAsync(): Promise<Record<string, unknown>> {
       },
       fs: {
         singleDurableWrite: { ...singleResult, vsRawFdatasync: ratio(singleResult.opsPerSecond) },
-        singleDurableWriteOnPool: { ...pooledResult, vsRawFdatasync: ratio(pooledResult.opsPerSecond) },
+        singleDurableWriteOnPool: {
+          ...pooledResult,
+          vsRawFdatasync: ratio(pooledResult.opsPerSecond),
+        },
         groupCommit1KB: {
           writers256: {
             ...group256,

@@ -26,7 +26,17 @@ import { WorkerCluster } from "../../engine/runtime/host/index.ts";
 import { nodePlatform } from "../../engine/runtime/host/node-platform.ts";
 import type { ServerRequest } from "../../engine/server/index.ts";
 import { serverTimingDefault } from "../../engine/server/timing.ts";
-import { bareHop, moduleUrl, round, serverWriteFloor, stats, threadTimes, threadUse, type Stats, type ThreadUse } from "./floors.ts";
+import {
+  bareHop,
+  moduleUrl,
+  round,
+  serverWriteFloor,
+  stats,
+  threadTimes,
+  threadUse,
+  type Stats,
+  type ThreadUse,
+} from "./floors.ts";
 import { appendGroups } from "./raw-io.ts";
 
 const url = (n: number): string => `http://127.0.0.${n}:8080`;
@@ -64,7 +74,9 @@ async function rawRoundTrip(count: number, gapMs = 0): Promise<Stats> {
     const ready = new Promise<void>((resolve) => b.addEventListener("message", () => resolve()));
     b.postMessage({ port: port2 }, [port2]);
     await ready;
-    const times = new Promise<number[]>((resolve) => a.addEventListener("message", (event: MessageEvent<number[]>) => resolve(event.data)));
+    const times = new Promise<number[]>((resolve) =>
+      a.addEventListener("message", (event: MessageEvent<number[]>) => resolve(event.data)),
+    );
     a.postMessage({ port: port1, count, gapMs }, [port1]);
     return stats((await times).slice(Math.floor(count / 10)));
   } finally {
@@ -100,7 +112,8 @@ async function timeRequests(count: number, send: () => Promise<unknown>): Promis
 
 async function request(cluster: WorkerCluster, on: string, req: ServerRequest): Promise<unknown> {
   const response = await cluster.request(on, req, { timeoutMs: 30_000 });
-  if (!response.ok) throw new Error(`${req.type} on ${on}: ${response.error.code}: ${response.error.message}`);
+  if (!response.ok)
+    throw new Error(`${req.type} on ${on}: ${response.error.code}: ${response.error.message}`);
   return response.result;
 }
 
@@ -119,13 +132,35 @@ const lagWarmupWrites = 1_500;
  * skew between threads is measured separately). It covers A's apply, A's durable write, building
  * and posting the batch, the hop, and B's validation, apply and storage encoding.
  */
-export async function replicationLag(storage: "memory" | "fs", dataDir: string | undefined, count: number, servers = 2, warmup = lagWarmupWrites): Promise<{ lagMs: Stats; fromClientMs: Stats; meshPingMs: Stats }> {
-  const cluster = await WorkerCluster.start({ platform: nodePlatform, servers, storage, ...(dataDir ? { dataDir } : {}) });
+export async function replicationLag(
+  storage: "memory" | "fs",
+  dataDir: string | undefined,
+  count: number,
+  servers = 2,
+  warmup = lagWarmupWrites,
+): Promise<{ lagMs: Stats; fromClientMs: Stats; meshPingMs: Stats }> {
+  const cluster = await WorkerCluster.start({
+    platform: nodePlatform,
+    servers,
+    storage,
+    ...(dataDir ? { dataDir } : {}),
+  });
   try {
-    for (let n = 2; n <= servers; n++) await request(cluster, url(1), { type: "add-node", url: url(n) });
-    await cluster.waitFor((c) => c.servers.every((s) => s.tag !== "?" && s.leader !== null), { timeoutMs: 30_000, what: "all servers to join" });
-    await request(cluster, url(1), { type: "create-database", name: "Lag", replicationFactor: servers });
-    await cluster.waitFor((c) => c.describe().databases[0]?.members.length === servers, { timeoutMs: 30_000, what: "Lag on every server" });
+    for (let n = 2; n <= servers; n++)
+      await request(cluster, url(1), { type: "add-node", url: url(n) });
+    await cluster.waitFor((c) => c.servers.every((s) => s.tag !== "?" && s.leader !== null), {
+      timeoutMs: 30_000,
+      what: "all servers to join",
+    });
+    await request(cluster, url(1), {
+      type: "create-database",
+      name: "Lag",
+      replicationFactor: servers,
+    });
+    await cluster.waitFor((c) => c.describe().databases[0]?.members.length === servers, {
+      timeoutMs: 30_000,
+      what: "Lag on every server",
+    });
     const meshPingMs = stats((await cluster.pingPeer("A", "B", 1_000)).slice(100));
     const pad = "x".repeat(1000);
     const lag: number[] = [];
@@ -136,7 +171,11 @@ export async function replicationLag(storage: "memory" | "fs", dataDir: string |
       // A Comlink call behind the watch: once it returns, the watch is registered on B.
       await cluster.controlRequest("B", { type: "node-info" });
       const sentMs = cluster.nowMs();
-      const answer = await cluster.request(url(1), { type: "batch", database: "Lag", transaction: { puts: [{ id, body: { i, pad } }] } }, { timeoutMs: 30_000 });
+      const answer = await cluster.request(
+        url(1),
+        { type: "batch", database: "Lag", transaction: { puts: [{ id, body: { i, pad } }] } },
+        { timeoutMs: 30_000 },
+      );
       if (!answer.ok) throw new Error(`write ${id} failed: ${answer.error.message}`);
       const at = await seen;
       if (at === null) throw new Error(`${id} never reached B`);
@@ -155,38 +194,67 @@ export async function replicationLag(storage: "memory" | "fs", dataDir: string |
  * transactions of 100 1 KB documents through the host port, each awaiting its durable answer
  * before sending the next, for `runMs`.
  */
-export async function writeThroughput(dataDir: string, writers: number, runMs: number): Promise<{ docsPerSecond: number; transactions: number; latencyMs: Stats }> {
-  const cluster = await WorkerCluster.start({ platform: nodePlatform, servers: 1, storage: "fs", dataDir });
+export async function writeThroughput(
+  dataDir: string,
+  writers: number,
+  runMs: number,
+): Promise<{ docsPerSecond: number; transactions: number; latencyMs: Stats }> {
+  const cluster = await WorkerCluster.start({
+    platform: nodePlatform,
+    servers: 1,
+    storage: "fs",
+    dataDir,
+  });
   try {
     await request(cluster, url(1), { type: "create-database", name: "Load", replicationFactor: 1 });
-    await cluster.waitFor((c) => c.describe().databases[0]?.members.length === 1, { timeoutMs: 30_000, what: "Load on A" });
-    const pad = "y".repeat(1000);
-    const send = (writer: number, k: number) => request(cluster, url(1), {
-      type: "batch", database: "Load",
-      transaction: { puts: Array.from({ length: 100 }, (_, d) => ({ id: `load/${writer}/${k % 50}/${d}`, body: { writer, k, d, pad } })) },
+    await cluster.waitFor((c) => c.describe().databases[0]?.members.length === 1, {
+      timeoutMs: 30_000,
+      what: "Load on A",
     });
+    const pad = "y".repeat(1000);
+    const send = (writer: number, k: number) =>
+      request(cluster, url(1), {
+        type: "batch",
+        database: "Load",
+        transaction: {
+          puts: Array.from({ length: 100 }, (_, d) => ({
+            id: `load/${writer}/${k % 50}/${d}`,
+            body: { writer, k, d, pad },
+          })),
+        },
+      });
     // Warm up: every writer once.
     await Promise.all(Array.from({ length: writers }, (_, w) => send(w, 0)));
     const latencies: number[] = [];
     let transactions = 0;
     const started = performance.now();
-    await Promise.all(Array.from({ length: writers }, async (_, w) => {
-      for (let k = 1; performance.now() - started < runMs; k++) {
-        const t = performance.now();
-        await send(w, k);
-        latencies.push(performance.now() - t);
-        transactions++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: writers }, async (_, w) => {
+        for (let k = 1; performance.now() - started < runMs; k++) {
+          const t = performance.now();
+          await send(w, k);
+          latencies.push(performance.now() - t);
+          transactions++;
+        }
+      }),
+    );
     const elapsedMs = performance.now() - started;
-    return { docsPerSecond: Math.round((transactions * 100) / (elapsedMs / 1000)), transactions, latencyMs: stats(latencies) };
+    return {
+      docsPerSecond: Math.round((transactions * 100) / (elapsedMs / 1000)),
+      transactions,
+      latencyMs: stats(latencies),
+    };
   } finally {
     await cluster.stop();
   }
 }
 
 /** rawGroupCommit: `records` 1 KB records appended with one writeSync + fdatasync, for runMs. */
-function rawGroupCommit(dir: string, records: number, runMs: number): { recordsPerSecond: number; groupMs: Stats } {
+function rawGroupCommit(
+  dir: string,
+  records: number,
+  runMs: number,
+): { recordsPerSecond: number; groupMs: Stats } {
   const { recordsPerSecond, samplesMs } = appendGroups(dir, records, runMs);
   return { recordsPerSecond: Math.round(recordsPerSecond), groupMs: stats(samplesMs) };
 }
@@ -197,22 +265,46 @@ function rawGroupCommit(dir: string, records: number, runMs: number): { recordsP
  * B can read the last document written (B's clock; replication keeps etag order, so the last
  * document is the last to arrive). Includes the Raft commit of the topology change.
  */
-export async function catchUp(storage: "memory" | "fs", dataDir: string | undefined, docs: number): Promise<{ ms: number; docsPerSecond: number; countOnB: number; threads: ThreadUse | null }> {
-  const cluster = await WorkerCluster.start({ platform: nodePlatform, servers: 2, storage, ...(dataDir ? { dataDir } : {}) });
+export async function catchUp(
+  storage: "memory" | "fs",
+  dataDir: string | undefined,
+  docs: number,
+): Promise<{ ms: number; docsPerSecond: number; countOnB: number; threads: ThreadUse | null }> {
+  const cluster = await WorkerCluster.start({
+    platform: nodePlatform,
+    servers: 2,
+    storage,
+    ...(dataDir ? { dataDir } : {}),
+  });
   try {
     await request(cluster, url(1), { type: "add-node", url: url(2) });
-    await cluster.waitFor((c) => c.servers.every((s) => s.tag !== "?" && s.leader !== null), { timeoutMs: 30_000, what: "B to join" });
+    await cluster.waitFor((c) => c.servers.every((s) => s.tag !== "?" && s.leader !== null), {
+      timeoutMs: 30_000,
+      what: "B to join",
+    });
     await request(cluster, url(1), { type: "create-database", name: "Sync", replicationFactor: 1 });
-    await cluster.waitFor((c) => c.describe().databases[0]?.members.length === 1, { timeoutMs: 30_000, what: "Sync on A" });
+    await cluster.waitFor((c) => c.describe().databases[0]?.members.length === 1, {
+      timeoutMs: 30_000,
+      what: "Sync on A",
+    });
     for (let k = 0; k < docs / 100; k++) {
-      await request(cluster, url(1), { type: "batch", database: "Sync", transaction: { puts: Array.from({ length: 100 }, (_, d) => pouchDoc(k * 100 + d)) } });
+      await request(cluster, url(1), {
+        type: "batch",
+        database: "Sync",
+        transaction: { puts: Array.from({ length: 100 }, (_, d) => pouchDoc(k * 100 + d)) },
+      });
     }
     const lastId = pouchDoc(docs - 1).id;
     const threadsBefore = threadTimes();
     const started = cluster.nowMs();
     await request(cluster, url(1), { type: "add-database-node", database: "Sync", tag: "B" });
     // B hosts the database once it applies the topology change; watch from then on.
-    await cluster.waitFor((c) => (c.describe().documents["B"]?.["Sync"] !== undefined) || false, { timeoutMs: 30_000, what: "B to host Sync" }).catch(() => {});
+    await cluster
+      .waitFor((c) => c.describe().documents["B"]?.["Sync"] !== undefined || false, {
+        timeoutMs: 30_000,
+        what: "B to host Sync",
+      })
+      .catch(() => {});
     const seen = await cluster.watchWrite("B", "Sync", lastId, 60_000);
     if (seen === null) throw new Error("B never caught up");
     const threads = threadUse(threadsBefore, threadTimes(), cluster.nowMs() - started);
@@ -231,7 +323,9 @@ function pouchDoc(n: number): { id: string; body: { n: number; pad: string } } {
 }
 
 /** pouchCatchUp: the same documents in one in-memory PouchDB, replicated to an empty one. */
-export async function pouchCatchUp(docs: number): Promise<{ ms: number; docsPerSecond: number; countOnB: number; threads: ThreadUse | null }> {
+export async function pouchCatchUp(
+  docs: number,
+): Promise<{ ms: number; docsPerSecond: number; countOnB: number; threads: ThreadUse | null }> {
   const PouchDB = (await import("pouchdb-core")).default;
   const memory = (await import("pouchdb-adapter-memory")).default;
   const replication = (await import("pouchdb-replication")).default;
@@ -241,10 +335,12 @@ export async function pouchCatchUp(docs: number): Promise<{ ms: number; docsPerS
   const b = new PouchDB(`bench-b-${stamp}`, { adapter: "memory" });
   try {
     for (let k = 0; k < docs / 100; k++) {
-      await a.bulkDocs(Array.from({ length: 100 }, (_, d) => {
-        const doc = pouchDoc(k * 100 + d);
-        return { _id: doc.id, ...doc.body };
-      }));
+      await a.bulkDocs(
+        Array.from({ length: 100 }, (_, d) => {
+          const doc = pouchDoc(k * 100 + d);
+          return { _id: doc.id, ...doc.body };
+        }),
+      );
     }
     const threadsBefore = threadTimes();
     const started = performance.now();
@@ -265,34 +361,60 @@ export async function pouchCatchUp(docs: number): Promise<{ ms: number; docsPerS
  * election timeout is waited). Then the leader is killed and the time until the four others agree
  * on a new one is measured: that one does wait an election timeout, reported apart.
  */
-async function coldStart(storage: "memory" | "fs", root: string, runs: number): Promise<{ startMs: Stats; formMs: Stats; startAndLeaderMs: Stats; reelectionMs: Stats }> {
+async function coldStart(
+  storage: "memory" | "fs",
+  root: string,
+  runs: number,
+): Promise<{ startMs: Stats; formMs: Stats; startAndLeaderMs: Stats; reelectionMs: Stats }> {
   const start: number[] = [];
   const form: number[] = [];
   const total: number[] = [];
   const reelection: number[] = [];
   for (let run = 0; run < runs; run++) {
     const t = performance.now();
-    const cluster = await WorkerCluster.start({ platform: nodePlatform, servers: 5, storage, ...(storage === "fs" ? { dataDir: join(root, `cold-${run}`) } : {}) });
+    const cluster = await WorkerCluster.start({
+      platform: nodePlatform,
+      servers: 5,
+      storage,
+      ...(storage === "fs" ? { dataDir: join(root, `cold-${run}`) } : {}),
+    });
     start.push(performance.now() - t);
     try {
       const f = performance.now();
-      for (let n = 2; n <= 5; n++) await request(cluster, url(1), { type: "add-node", url: url(n) });
-      await cluster.waitFor((c) => c.servers.every((s) => s.tag !== "?" && s.leader === "A"), { timeoutMs: 30_000, what: "five servers following A" });
+      for (let n = 2; n <= 5; n++)
+        await request(cluster, url(1), { type: "add-node", url: url(n) });
+      await cluster.waitFor((c) => c.servers.every((s) => s.tag !== "?" && s.leader === "A"), {
+        timeoutMs: 30_000,
+        what: "five servers following A",
+      });
       form.push(performance.now() - f);
       total.push(performance.now() - t);
       const k = performance.now();
       await cluster.kill("A");
-      await cluster.waitFor((c) => {
-        const alive = c.servers.filter((s) => s.alive);
-        const leader = alive[0]?.leader;
-        return leader !== null && leader !== undefined && leader !== "A" && alive.every((s) => s.leader === leader);
-      }, { timeoutMs: 30_000, what: "a new leader" });
+      await cluster.waitFor(
+        (c) => {
+          const alive = c.servers.filter((s) => s.alive);
+          const leader = alive[0]?.leader;
+          return (
+            leader !== null &&
+            leader !== undefined &&
+            leader !== "A" &&
+            alive.every((s) => s.leader === leader)
+          );
+        },
+        { timeoutMs: 30_000, what: "a new leader" },
+      );
       reelection.push(performance.now() - k);
     } finally {
       await cluster.stop();
     }
   }
-  return { startMs: stats(start), formMs: stats(form), startAndLeaderMs: stats(total), reelectionMs: stats(reelection) };
+  return {
+    startMs: stats(start),
+    formMs: stats(form),
+    startAndLeaderMs: stats(total),
+    reelectionMs: stats(reelection),
+  };
 }
 
 /** clockSkew: how far apart the epoch clocks of fresh threads are (µs), against process.hrtime. */
@@ -306,10 +428,12 @@ async function clockSkewUs(threads: number): Promise<number> {
   for (let k = 0; k < threads; k++) {
     const worker = new Worker(code, { type: "module" });
     try {
-      offsets.push(await new Promise<number>((resolve) => {
-        worker.addEventListener("message", (event: MessageEvent<number>) => resolve(event.data));
-        worker.postMessage(0);
-      }));
+      offsets.push(
+        await new Promise<number>((resolve) => {
+          worker.addEventListener("message", (event: MessageEvent<number>) => resolve(event.data));
+          worker.postMessage(0);
+        }),
+      );
     } finally {
       worker.terminate();
     }
@@ -329,8 +453,26 @@ interface Target {
   readonly met: boolean;
 }
 
-function target(what: string, limit: number, limitIs: string, value: number, valueIs: string, ratio: number, targetText: string, met: boolean): Target {
-  return { what, limit: round(limit, 4), limitIs, value: round(value, 4), valueIs, ratio: round(ratio, 3), target: targetText, met };
+function target(
+  what: string,
+  limit: number,
+  limitIs: string,
+  value: number,
+  valueIs: string,
+  ratio: number,
+  targetText: string,
+  met: boolean,
+): Target {
+  return {
+    what,
+    limit: round(limit, 4),
+    limitIs,
+    value: round(value, 4),
+    valueIs,
+    ratio: round(ratio, 3),
+    target: targetText,
+    met,
+  };
 }
 
 /** benchWorkers runs the whole suite; see the file comment. */
@@ -338,20 +480,28 @@ export async function benchWorkers(): Promise<Record<string, unknown>> {
   const root = mkdtempSync(join(tmpdir(), "rookery-bench-workers-"));
   try {
     // Build (or check) the worker bundle first, so no measurement pays for it.
-    await WorkerCluster.start({ platform: nodePlatform, servers: 1, storage: "memory" }).then((c) => c.stop());
+    await WorkerCluster.start({ platform: nodePlatform, servers: 1, storage: "memory" }).then((c) =>
+      c.stop(),
+    );
     const raw = await rawRoundTrip(5_000);
     const rawPaced = await rawRoundTrip(500, 1);
     const hop = await bareHop(1_000);
     const fsync = oneFsync(root, 500);
     const skewUs = await clockSkewUs(4);
 
-    const cluster = await WorkerCluster.start({ platform: nodePlatform, servers: 1, storage: "memory" });
+    const cluster = await WorkerCluster.start({
+      platform: nodePlatform,
+      servers: 1,
+      storage: "memory",
+    });
     let hostPort;
     let comlink;
     try {
       await request(cluster, url(1), { type: "node-info" });
       hostPort = await timeRequests(2_000, () => request(cluster, url(1), { type: "node-info" }));
-      comlink = await timeRequests(2_000, () => cluster.controlRequest(url(1), { type: "node-info" }));
+      comlink = await timeRequests(2_000, () =>
+        cluster.controlRequest(url(1), { type: "node-info" }),
+      );
     } finally {
       await cluster.stop();
     }
@@ -377,7 +527,10 @@ export async function benchWorkers(): Promise<Record<string, unknown>> {
     const rawGroup100 = rawGroupCommit(root, 100, 1_000);
 
     const timing = serverTimingDefault;
-    const electionTimeoutMs = { min: timing.raft.electionTicks * timing.tickMs, max: 2 * timing.raft.electionTicks * timing.tickMs };
+    const electionTimeoutMs = {
+      min: timing.raft.electionTicks * timing.tickMs,
+      max: 2 * timing.raft.electionTicks * timing.tickMs,
+    };
 
     // The faster of the two: on this 2-core VM the same round trip measures ~18 µs in some runs
     // and ~50 µs in others, depending on where the scheduler puts the two threads; the targets
@@ -388,34 +541,119 @@ export async function benchWorkers(): Promise<Record<string, unknown>> {
       lagMs: lag.lagMs,
       lagInRawRtt: { median: inRtt(lag.lagMs.median), p99: inRtt(lag.lagMs.p99) },
       fromClientSendMs: lag.fromClientMs,
-      fromClientSendInRawRtt: { median: inRtt(lag.fromClientMs.median), p99: inRtt(lag.fromClientMs.p99) },
+      fromClientSendInRawRtt: {
+        median: inRtt(lag.fromClientMs.median),
+        p99: inRtt(lag.fromClientMs.p99),
+      },
       serverPortPingMs: lag.meshPingMs,
       serverPortPingInRawRtt: round(lag.meshPingMs.median / rtt, 2),
     });
     const rawGroupLimit = Math.max(rawGroupAll.recordsPerSecond, rawGroup100.recordsPerSecond);
     const targets: Target[] = [
-      target("replication lag median, memory storage", 2 * rtt, "2 raw worker round trips (ms)", memoryLag.lagMs.median, "lag median (ms)", memoryLag.lagMs.median / rtt, "≤ 2 round trips", memoryLag.lagMs.median <= 2 * rtt),
-      target("replication lag p99, memory storage", 10 * rtt, "10 raw worker round trips (ms)", memoryLag.lagMs.p99, "lag p99 (ms)", memoryLag.lagMs.p99 / rtt, "≤ 10 round trips", memoryLag.lagMs.p99 <= 10 * rtt),
-      target("replication lag median, fs storage", 2 * rtt + fsync.median, "2 raw worker round trips + one 1 KB fdatasync (ms)", fsLag.lagMs.median, "lag median (ms)", fsLag.lagMs.median / (2 * rtt + fsync.median), "≤ 1 (of the limit)", fsLag.lagMs.median <= 2 * rtt + fsync.median),
-      target("durable write throughput, one server, fs", rawGroupLimit, "raw append + fdatasync of 1 KB records in groups (records/s, the better of groups of " + `${writers * 100} and 100)`, throughput.docsPerSecond, `documents/s, ${writers} writers, transactions of 100 1 KB documents`, throughput.docsPerSecond / rawGroupLimit, "≥ 0.3 of the limit", throughput.docsPerSecond >= 0.3 * rawGroupLimit),
-      target("new member up to date, 10k 1 KB documents, memory", pouch.docsPerSecond, `PouchDB ${pouch.docsPerSecond > 0 ? "memory adapter, measured in this run" : ""} (documents/s)`, catchUpMemory.docsPerSecond, "documents/s", catchUpMemory.docsPerSecond / pouch.docsPerSecond, "≥ 10× PouchDB", catchUpMemory.docsPerSecond >= 10 * pouch.docsPerSecond),
-      target("new member up to date, 10k 1 KB documents, fs", pouch.docsPerSecond, "PouchDB memory adapter, measured in this run (documents/s)", catchUpFs.docsPerSecond, "documents/s", catchUpFs.docsPerSecond / pouch.docsPerSecond, "≥ 10× PouchDB", catchUpFs.docsPerSecond >= 10 * pouch.docsPerSecond),
-      target("5-server worker cluster started with a leader, memory", 1_000, "1 second (ms)", coldMemory.startAndLeaderMs.median, "start + form median (ms), no election timeout in it", coldMemory.startAndLeaderMs.median / 1_000, "< 1 s", coldMemory.startAndLeaderMs.median < 1_000),
-      target("5-server worker cluster started with a leader, fs", 1_000, "1 second (ms)", coldFs.startAndLeaderMs.median, "start + form median (ms), no election timeout in it", coldFs.startAndLeaderMs.median / 1_000, "< 1 s", coldFs.startAndLeaderMs.median < 1_000),
+      target(
+        "replication lag median, memory storage",
+        2 * rtt,
+        "2 raw worker round trips (ms)",
+        memoryLag.lagMs.median,
+        "lag median (ms)",
+        memoryLag.lagMs.median / rtt,
+        "≤ 2 round trips",
+        memoryLag.lagMs.median <= 2 * rtt,
+      ),
+      target(
+        "replication lag p99, memory storage",
+        10 * rtt,
+        "10 raw worker round trips (ms)",
+        memoryLag.lagMs.p99,
+        "lag p99 (ms)",
+        memoryLag.lagMs.p99 / rtt,
+        "≤ 10 round trips",
+        memoryLag.lagMs.p99 <= 10 * rtt,
+      ),
+      target(
+        "replication lag median, fs storage",
+        2 * rtt + fsync.median,
+        "2 raw worker round trips + one 1 KB fdatasync (ms)",
+        fsLag.lagMs.median,
+        "lag median (ms)",
+        fsLag.lagMs.median / (2 * rtt + fsync.median),
+        "≤ 1 (of the limit)",
+        fsLag.lagMs.median <= 2 * rtt + fsync.median,
+      ),
+      target(
+        "durable write throughput, one server, fs",
+        rawGroupLimit,
+        "raw append + fdatasync of 1 KB records in groups (records/s, the better of groups of " +
+          `${writers * 100} and 100)`,
+        throughput.docsPerSecond,
+        `documents/s, ${writers} writers, transactions of 100 1 KB documents`,
+        throughput.docsPerSecond / rawGroupLimit,
+        "≥ 0.3 of the limit",
+        throughput.docsPerSecond >= 0.3 * rawGroupLimit,
+      ),
+      target(
+        "new member up to date, 10k 1 KB documents, memory",
+        pouch.docsPerSecond,
+        `PouchDB ${pouch.docsPerSecond > 0 ? "memory adapter, measured in this run" : ""} (documents/s)`,
+        catchUpMemory.docsPerSecond,
+        "documents/s",
+        catchUpMemory.docsPerSecond / pouch.docsPerSecond,
+        "≥ 10× PouchDB",
+        catchUpMemory.docsPerSecond >= 10 * pouch.docsPerSecond,
+      ),
+      target(
+        "new member up to date, 10k 1 KB documents, fs",
+        pouch.docsPerSecond,
+        "PouchDB memory adapter, measured in this run (documents/s)",
+        catchUpFs.docsPerSecond,
+        "documents/s",
+        catchUpFs.docsPerSecond / pouch.docsPerSecond,
+        "≥ 10× PouchDB",
+        catchUpFs.docsPerSecond >= 10 * pouch.docsPerSecond,
+      ),
+      target(
+        "5-server worker cluster started with a leader, memory",
+        1_000,
+        "1 second (ms)",
+        coldMemory.startAndLeaderMs.median,
+        "start + form median (ms), no election timeout in it",
+        coldMemory.startAndLeaderMs.median / 1_000,
+        "< 1 s",
+        coldMemory.startAndLeaderMs.median < 1_000,
+      ),
+      target(
+        "5-server worker cluster started with a leader, fs",
+        1_000,
+        "1 second (ms)",
+        coldFs.startAndLeaderMs.median,
+        "start + form median (ms), no election timeout in it",
+        coldFs.startAndLeaderMs.median / 1_000,
+        "< 1 s",
+        coldFs.startAndLeaderMs.median < 1_000,
+      ),
     ];
     return {
       definitions: {
-        rawRtt: "median round trip of a small message between two bare web-worker threads over one MessageChannel (echo), back to back, in this run",
-        rawRttPaced: "the same, one round trip every millisecond (both threads idle in between, as between two lag samples)",
+        rawRtt:
+          "median round trip of a small message between two bare web-worker threads over one MessageChannel (echo), back to back, in this run",
+        rawRttPaced:
+          "the same, one round trip every millisecond (both threads idle in between, as between two lag samples)",
         targetRtt: "the smaller of the two medians above: the round trip the targets count in",
         lag: "from A stamping the write (its transaction time = the document's @last-modified, unrounded) to B's watch finding the document readable; epoch clocks of the two workers (timeOrigin + now, one monotonic clock per process; thread skew below)",
-        fromClientSend: "from the host posting the write to A to B finding it readable (adds the host→A hop and A's request handling)",
-        writeThroughput: "documents/s acknowledged durable (fs, fdatasync) by one worker server to concurrent clients on the host port",
-        catchUp: "from the add-database-node request (host) to B reading the last of 10,000 documents (B's clock); Raft commit of the topology change included",
-        floorHop: "one-way time of a replication batch carrying one 1 KB document between two bare web-worker threads (no Rookery code), one per millisecond, epoch clocks",
-        floorServerWrite: "documents/s of a server with no database: decode each transaction of 100 1 KB documents (structured clone), print each body, frame and checksum it, one append + fdatasync per group of 8 transactions",
-        catchUpThreads: "CPU ms of every thread of the process during the catch-up window (Linux schedstat): all threads, the busiest one and its time waiting for a CPU, and the rest (the other server, the host, V8's compiler and GC threads)",
-        coldStart: "spawn + storage open + connect 5 workers; form = 4 add-node operations until all five follow A; reelection = leader killed until the 4 others agree on a new one (includes an election timeout)",
+        fromClientSend:
+          "from the host posting the write to A to B finding it readable (adds the host→A hop and A's request handling)",
+        writeThroughput:
+          "documents/s acknowledged durable (fs, fdatasync) by one worker server to concurrent clients on the host port",
+        catchUp:
+          "from the add-database-node request (host) to B reading the last of 10,000 documents (B's clock); Raft commit of the topology change included",
+        floorHop:
+          "one-way time of a replication batch carrying one 1 KB document between two bare web-worker threads (no Rookery code), one per millisecond, epoch clocks",
+        floorServerWrite:
+          "documents/s of a server with no database: decode each transaction of 100 1 KB documents (structured clone), print each body, frame and checksum it, one append + fdatasync per group of 8 transactions",
+        catchUpThreads:
+          "CPU ms of every thread of the process during the catch-up window (Linux schedstat): all threads, the busiest one and its time waiting for a CPU, and the rest (the other server, the host, V8's compiler and GC threads)",
+        coldStart:
+          "spawn + storage open + connect 5 workers; form = 4 add-node operations until all five follow A; reelection = leader killed until the 4 others agree on a new one (includes an election timeout)",
       },
       floors: {
         hop: {
@@ -427,11 +665,21 @@ export async function benchWorkers(): Promise<Record<string, unknown>> {
           ...writeFloor,
           ofRawGroupCommit: round(writeFloor.docsPerSecond / rawGroupLimit, 3),
           // 30% of the raw limit leaves 1/(0.3 × raw) per document; the floor spends 1/floor of it.
-          databaseUsPerDocumentAt30Percent: round(1e6 / (0.3 * rawGroupLimit) - 1e6 / writeFloor.docsPerSecond, 2),
+          databaseUsPerDocumentAt30Percent: round(
+            1e6 / (0.3 * rawGroupLimit) - 1e6 / writeFloor.docsPerSecond,
+            2,
+          ),
           serverUsPerDocumentNow: round(1e6 / throughput.docsPerSecond, 2),
         },
       },
-      limits: { rawPortRoundTripMs: raw, rawPortRoundTripPacedMs: rawPaced, targetRoundTripMs: rtt, fsync1KbMs: fsync, threadClockSkewUs: skewUs, rawGroupCommit: { [`records${writers * 100}`]: rawGroupAll, records100: rawGroup100 } },
+      limits: {
+        rawPortRoundTripMs: raw,
+        rawPortRoundTripPacedMs: rawPaced,
+        targetRoundTripMs: rtt,
+        fsync1KbMs: fsync,
+        threadClockSkewUs: skewUs,
+        rawGroupCommit: { [`records${writers * 100}`]: rawGroupAll, records100: rawGroup100 },
+      },
       targets,
       allMet: targets.every((t) => t.met),
       clientRequest: {
@@ -443,7 +691,10 @@ export async function benchWorkers(): Promise<Record<string, unknown>> {
       replicationLag: {
         memory: lagReport(memoryLag),
         memory3Servers: lagReport(memoryLag3),
-        fs: { ...lagReport(fsLag), lagIn2RttPlusFsync: round(fsLag.lagMs.median / (2 * rtt + fsync.median), 2) },
+        fs: {
+          ...lagReport(fsLag),
+          lagIn2RttPlusFsync: round(fsLag.lagMs.median / (2 * rtt + fsync.median), 2),
+        },
       },
       writeThroughput: { writers, ...throughput },
       catchUp10k: { memory: catchUpMemory, fs: catchUpFs, pouchdbMemory: pouch },

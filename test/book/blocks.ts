@@ -43,14 +43,23 @@ export function metaWords(meta: string): string[] {
  */
 export function blocksIn(file: string, source: string): RunnableBlock[] {
   const frontmatter = /^---\r?\n[\s\S]*?\r?\n---(?=\r?\n|$)/.exec(source);
-  const text = frontmatter ? frontmatter[0].replace(/[^\n]/g, " ") + source.slice(frontmatter[0].length) : source;
-  const tree = createProcessor({ format: "mdx" }).parse({ path: file, value: text }) as unknown as MdNode;
+  const text = frontmatter
+    ? frontmatter[0].replace(/[^\n]/g, " ") + source.slice(frontmatter[0].length)
+    : source;
+  const tree = createProcessor({ format: "mdx" }).parse({
+    path: file,
+    value: text,
+  }) as unknown as MdNode;
   const blocks: RunnableBlock[] = [];
   const walk = (node: MdNode): void => {
     if (node.type === "code" && (node.lang === "ts" || node.lang === "typescript")) {
       const words = metaWords(node.meta ?? "");
       if (words.includes("runnable")) {
-        const title = words.find((w) => w.startsWith("title="))?.slice("title=".length).replace(/^["']|["']$/g, "") ?? "";
+        const title =
+          words
+            .find((w) => w.startsWith("title="))
+            ?.slice("title=".length)
+            .replace(/^["']|["']$/g, "") ?? "";
         blocks.push({ file, line: node.position?.start.line ?? 0, title, code: node.value ?? "" });
       }
     }
@@ -61,16 +70,20 @@ export function blocksIn(file: string, source: string): RunnableBlock[] {
 }
 
 function mdxFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return mdxFiles(path);
-    return entry.name.endsWith(".mdx") ? [path] : [];
-  }).sort();
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return mdxFiles(path);
+      return entry.name.endsWith(".mdx") ? [path] : [];
+    })
+    .sort();
 }
 
 /** bookBlocks extracts every runnable block of book/src/content/docs/**\/*.mdx. */
 export function bookBlocks(): RunnableBlock[] {
-  return mdxFiles(join(repo, "book", "src", "content", "docs")).flatMap((path) => blocksIn(relative(repo, path), readFileSync(path, "utf8")));
+  return mdxFiles(join(repo, "book", "src", "content", "docs")).flatMap((path) =>
+    blocksIn(relative(repo, path), readFileSync(path, "utf8")),
+  );
 }
 
 /** BlockRun is how a block ended: ok, or why not, with its output. */
@@ -97,15 +110,33 @@ export function runBlock(block: RunnableBlock, timeoutMs = 60_000): Promise<Bloc
   // Stack frames point into the temporary file; line L of the block is line fence + L of the MDX.
   const mapped = (text: string): string => {
     const url = pathToFileURL(path).href;
-    return text.split(url).join(path).replace(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+)(:\\d+)?`, "g"),
-      (_all, line: string, column: string | undefined) => `${block.file}:${block.line + Number(line)}${column ?? ""}`);
+    return text
+      .split(url)
+      .join(path)
+      .replace(
+        new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+)(:\\d+)?`, "g"),
+        (_all, line: string, column: string | undefined) =>
+          `${block.file}:${block.line + Number(line)}${column ?? ""}`,
+      );
   };
   return new Promise((done) => {
-    execFile(process.execPath, ["--import", "tsx", path], { cwd: repo, timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (!error) return done({ ok: true, message: `${where}: ok`, stdout, stderr });
-      const how = error.killed ? `did not finish within ${timeoutMs} ms` : `exited with code ${String(error.code ?? "?")}`;
-      const detail = mapped(stderr).trim().split("\n").slice(0, 30).join("\n");
-      done({ ok: false, message: `${where} (${block.title || "untitled block"}) ${how}${detail ? `:\n${detail}` : ""}`, stdout, stderr: mapped(stderr) });
-    });
+    execFile(
+      process.execPath,
+      ["--import", "tsx", path],
+      { cwd: repo, timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (!error) return done({ ok: true, message: `${where}: ok`, stdout, stderr });
+        const how = error.killed
+          ? `did not finish within ${timeoutMs} ms`
+          : `exited with code ${String(error.code ?? "?")}`;
+        const detail = mapped(stderr).trim().split("\n").slice(0, 30).join("\n");
+        done({
+          ok: false,
+          message: `${where} (${block.title || "untitled block"}) ${how}${detail ? `:\n${detail}` : ""}`,
+          stdout,
+          stderr: mapped(stderr),
+        });
+      },
+    );
   });
 }

@@ -6,7 +6,11 @@ import { repo, runBlock } from "./blocks.ts";
 describe("README", () => {
   it("starts with the two commands: open the book, run the tests", () => {
     const readme = readFileSync(join(repo, "README.md"), "utf8");
-    const commands = readme.split("```sh\n")[1]!.split("\n").slice(0, 2).map((line) => line.split("#")[0]!.trim());
+    const commands = readme
+      .split("```sh\n")[1]!
+      .split("\n")
+      .slice(0, 2)
+      .map((line) => line.split("#")[0]!.trim());
     expect(commands).toEqual(["npm ci && npm start", "npm ci && npm test"]);
   });
 

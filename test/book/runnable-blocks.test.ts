@@ -11,13 +11,17 @@ const blocks = bookBlocks();
 describe("the book's runnable blocks", () => {
   it("the chapters have runnable blocks to run", () => {
     expect(blocks.length).toBeGreaterThan(0);
-    for (const block of blocks) expect(block.code, `${block.file}:${block.line}`).toContain('from "rookery"');
+    for (const block of blocks)
+      expect(block.code, `${block.file}:${block.line}`).toContain('from "rookery"');
   });
 
-  it.each(blocks.map((block) => [`${block.file}:${block.line} ${block.title}`, block] as const))("%s runs", async (_name, block) => {
-    const run = await runBlock(block);
-    expect(run.ok, run.message).toBe(true);
-  });
+  it.each(blocks.map((block) => [`${block.file}:${block.line} ${block.title}`, block] as const))(
+    "%s runs",
+    async (_name, block) => {
+      const run = await runBlock(block);
+      expect(run.ok, run.message).toBe(true);
+    },
+  );
 });
 
 describe("extracting and running blocks", () => {
@@ -27,11 +31,11 @@ describe("extracting and running blocks", () => {
     "---",
     "import { Aside } from '@astrojs/starlight/components';",
     "",
-    "```ts runnable title=\"first.ts\"",
+    '```ts runnable title="first.ts"',
     "console.log(1);",
     "```",
     "",
-    "```ts title=\"not-runnable.ts\"",
+    '```ts title="not-runnable.ts"',
     "this is not code",
     "```",
     "",
@@ -57,7 +61,12 @@ describe("extracting and running blocks", () => {
   });
 
   it("a failing block names the MDX file and line, and its stack points into the MDX", async () => {
-    const run = await runBlock({ file: "book/example.mdx", line: 40, title: "broken.ts", code: 'import { Cluster } from "rookery";\nconst cluster = await Cluster.start({ servers: 1 });\nawait cluster.kill("Z");\n' });
+    const run = await runBlock({
+      file: "book/example.mdx",
+      line: 40,
+      title: "broken.ts",
+      code: 'import { Cluster } from "rookery";\nconst cluster = await Cluster.start({ servers: 1 });\nawait cluster.kill("Z");\n',
+    });
     expect(run.ok).toBe(false);
     expect(run.message).toMatch(/^book\/example\.mdx:40 \(broken\.ts\) exited with code 1:/);
     expect(run.message).toContain('no server "Z"');
@@ -65,7 +74,15 @@ describe("extracting and running blocks", () => {
   });
 
   it("a block that never ends is stopped at its time limit", async () => {
-    const run = await runBlock({ file: "book/example.mdx", line: 7, title: "", code: "await new Promise(() => setInterval(() => {}, 1000));\n" }, 1_500);
+    const run = await runBlock(
+      {
+        file: "book/example.mdx",
+        line: 7,
+        title: "",
+        code: "await new Promise(() => setInterval(() => {}, 1000));\n",
+      },
+      1_500,
+    );
     expect(run.ok).toBe(false);
     expect(run.message).toBe("book/example.mdx:7 (untitled block) did not finish within 1500 ms");
   });

@@ -18,12 +18,24 @@ export const chapters = [
   { path: "teaching/", title: "Teaching with the exercises" },
   { path: "exercises/bootstrap/", title: "Bootstrap a cluster and read its tags" },
   { path: "exercises/grow-group/", title: "Add a node and grow a database group" },
-  { path: "exercises/leaderless-writes/", title: "Lose the leader while Spade keeps taking writes" },
+  {
+    path: "exercises/leaderless-writes/",
+    title: "Lose the leader while Spade keeps taking writes",
+  },
   { path: "exercises/failover/", title: "Make a client fail over without an error" },
   { path: "exercises/write-assurance/", title: "Make write assurance fail while the data stays" },
-  { path: "exercises/partial-transaction/", title: "Reproduce the partial transaction of Listings 6.3/6.4, then prevent it with revisions" },
+  {
+    path: "exercises/partial-transaction/",
+    title: "Reproduce the partial transaction of Listings 6.3/6.4, then prevent it with revisions",
+  },
   { path: "exercises/conflicts/", title: "Create a conflict and resolve it both ways" },
   { path: "exercises/pitchfork/", title: "Place Pitchfork so that it survives any two failures" },
-  { path: "exercises/supervisor/", title: "Watch the supervisor rotate a preferred node and bring a rehab back" },
-  { path: "exercises/majority/", title: "Predict, then verify, which operations fail without a majority" },
+  {
+    path: "exercises/supervisor/",
+    title: "Watch the supervisor rotate a preferred node and bring a rehab back",
+  },
+  {
+    path: "exercises/majority/",
+    title: "Predict, then verify, which operations fail without a majority",
+  },
 ];

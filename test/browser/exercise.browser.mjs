@@ -15,14 +15,24 @@ function openExercise(context, id, options = {}) {
 
 const tags = (playground) => playground.locator(".rk-servers .rk-tag").allTextContents();
 const states = (playground) =>
-  playground.locator(".rk-check").evaluateAll((items) => Object.fromEntries(items.map((li) => [li.dataset.check, li.dataset.state])));
+  playground
+    .locator(".rk-check")
+    .evaluateAll((items) =>
+      Object.fromEntries(items.map((li) => [li.dataset.check, li.dataset.state])),
+    );
 const stateOf = async (playground, check) => (await states(playground))[check];
 
 async function seriousViolations(page) {
   const results = await new AxeBuilder({ page }).withTags(axeTags).analyze();
   return results.violations
     .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
-    .map((violation) => `${violation.id}: ${violation.help} — ${violation.nodes.slice(0, 3).map((node) => node.target.join(" ")).join(" | ")}`);
+    .map(
+      (violation) =>
+        `${violation.id}: ${violation.help} — ${violation.nodes
+          .slice(0, 3)
+          .map((node) => node.target.join(" "))
+          .join(" | ")}`,
+    );
 }
 
 async function dump(playground, error) {
@@ -37,7 +47,13 @@ export function registerExerciseChecks(context) {
     try {
       // The starting state: Spade on A with two users, a fresh second server; nothing holds yet.
       assert.deepEqual(await tags(playground), ["A", "?"]);
-      await until("the first check run", async () => (await playground.locator('[role="status"]').first().textContent()).includes("0 of 4 checks hold") || "not yet");
+      await until(
+        "the first check run",
+        async () =>
+          (await playground.locator('[role="status"]').first().textContent()).includes(
+            "0 of 4 checks hold",
+          ) || "not yet",
+      );
       assert.deepEqual(Object.values(await states(playground)), ["open", "open", "open", "open"]);
       assert.equal(await playground.locator(".rk-exercise").getAttribute("data-solved"), "false");
 
@@ -57,27 +73,52 @@ export function registerExerciseChecks(context) {
       assert.ok(await solution.isVisible());
       assert.equal(await solution.locator("li").count(), 3);
       assert.match(await solution.textContent(), /addDatabaseNode/);
-      assert.equal(await playground.getByRole("button", { name: "Hide solution" }).getAttribute("aria-expanded"), "true");
+      assert.equal(
+        await playground
+          .getByRole("button", { name: "Hide solution" })
+          .getAttribute("aria-expanded"),
+        "true",
+      );
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       assert.deepEqual(await tags(playground), ["A", "?"]);
       assert.deepEqual(Object.values(await states(playground)), ["open", "open", "open", "open"]);
-      assert.equal(await playground.locator(".rk-event").filter({ hasText: "Add node" }).count(), 0);
+      assert.equal(
+        await playground.locator(".rk-event").filter({ hasText: "Add node" }).count(),
+        0,
+      );
 
       // The goal's first step by clicking: add 127.0.0.2 to the cluster; "joined as node B" ticks.
       await playground.getByLabel("Server URL").fill("http://127.0.0.2:8080");
       await playground.getByRole("button", { name: "Add node", exact: true }).click();
       await settled(page);
-      await until("b-joined to tick", async () => (await stateOf(playground, "b-joined")) === "done" || (await states(playground)));
+      await until(
+        "b-joined to tick",
+        async () =>
+          (await stateOf(playground, "b-joined")) === "done" || (await states(playground)),
+      );
       assert.equal(await stateOf(playground, "b-member"), "open");
-      assert.match(await playground.locator('.rk-check[data-check="b-joined"]').textContent(), /127\.0\.0\.2 is node B/);
+      assert.match(
+        await playground.locator('.rk-check[data-check="b-joined"]').textContent(),
+        /127\.0\.0\.2 is node B/,
+      );
 
       // The rest: B into Spade's group; every line ticks and the exercise is solved.
       await playground.getByRole("button", { name: "Manage group of Spade" }).click();
       await playground.getByLabel("Node", { exact: true }).selectOption("B");
       await playground.getByRole("button", { name: "Add node to group" }).click();
       await settled(page);
-      await until("every check to hold", async () => Object.values(await states(playground)).every((s) => s === "done") || (await states(playground)));
-      await until("the solved mark", async () => (await playground.locator(".rk-exercise").getAttribute("data-solved")) === "true" || "not solved");
+      await until(
+        "every check to hold",
+        async () =>
+          Object.values(await states(playground)).every((s) => s === "done") ||
+          (await states(playground)),
+      );
+      await until(
+        "the solved mark",
+        async () =>
+          (await playground.locator(".rk-exercise").getAttribute("data-solved")) === "true" ||
+          "not solved",
+      );
       assert.match(await playground.locator(".rk-solved").textContent(), /Solved/);
 
       // axe over the whole page, light and dark, with the checklist ticked and the solution shown.
@@ -91,13 +132,23 @@ export function registerExerciseChecks(context) {
       await settled(page);
       assert.equal(await playground.locator(".rk-exercise").getAttribute("data-solved"), "true");
       assert.deepEqual(await tags(playground), ["A", "B"]);
-      await until("the checks to hold again after the reload", async () => Object.values(await states(playground)).every((s) => s === "done") || (await states(playground)));
+      await until(
+        "the checks to hold again after the reload",
+        async () =>
+          Object.values(await states(playground)).every((s) => s === "done") ||
+          (await states(playground)),
+      );
 
       // Reset: the starting state again, an open checklist; the solved mark stays.
       await playground.getByRole("button", { name: "Reset", exact: true }).click();
       await settled(page);
       assert.deepEqual(await tags(playground), ["A", "?"]);
-      await until("an open checklist after Reset", async () => Object.values(await states(playground)).every((s) => s === "open") || (await states(playground)));
+      await until(
+        "an open checklist after Reset",
+        async () =>
+          Object.values(await states(playground)).every((s) => s === "open") ||
+          (await states(playground)),
+      );
       assert.equal(await playground.locator(".rk-exercise").getAttribute("data-solved"), "true");
       assert.deepEqual(errors, []);
     } catch (error) {
@@ -111,20 +162,41 @@ export function registerExerciseChecks(context) {
     const { page, playground, errors, close } = await openExercise(context, "failover");
     try {
       assert.deepEqual(await tags(playground), ["A", "B", "C"]);
-      const client = playground.locator("section.rk-panel").filter({ has: page.getByRole("heading", { name: "Client" }) });
+      const client = playground
+        .locator("section.rk-panel")
+        .filter({ has: page.getByRole("heading", { name: "Client" }) });
       await client.getByLabel("Document id").fill("users/1");
       await client.getByRole("button", { name: "Save through the client" }).click();
       await settled(page);
-      assert.match(await playground.locator(".rk-message").textContent(), /The client saved users\/1 on node A/);
-      await until("the client to name its preferred node", async () => /prefers node A/.test(await client.textContent()) || (await client.textContent()));
+      assert.match(
+        await playground.locator(".rk-message").textContent(),
+        /The client saved users\/1 on node A/,
+      );
+      await until(
+        "the client to name its preferred node",
+        async () =>
+          /prefers node A/.test(await client.textContent()) || (await client.textContent()),
+      );
       await playground.getByRole("button", { name: "Kill node A" }).click();
       await settled(page);
-      await until("preferred-killed to tick", async () => (await stateOf(playground, "preferred-killed")) === "done" || (await states(playground)));
+      await until(
+        "preferred-killed to tick",
+        async () =>
+          (await stateOf(playground, "preferred-killed")) === "done" || (await states(playground)),
+      );
       await client.getByLabel("Document id").fill("users/2");
       await client.getByRole("button", { name: "Save through the client" }).click();
       await settled(page);
-      assert.match(await playground.locator(".rk-message").textContent(), /The client saved users\/2 on node [BC]/);
-      await until("every check to hold", async () => Object.values(await states(playground)).every((s) => s === "done") || (await states(playground)));
+      assert.match(
+        await playground.locator(".rk-message").textContent(),
+        /The client saved users\/2 on node [BC]/,
+      );
+      await until(
+        "every check to hold",
+        async () =>
+          Object.values(await states(playground)).every((s) => s === "done") ||
+          (await states(playground)),
+      );
       assert.deepEqual(errors, []);
     } catch (error) {
       await dump(playground, error);
@@ -134,16 +206,27 @@ export function registerExerciseChecks(context) {
   });
 
   it("an exercise page fits 390 px; a CLI-only exercise shows its command and never ticks", async () => {
-    const { page, playground, close } = await openExercise(context, "partial-transaction", { viewport: { width: 390, height: 844 } });
+    const { page, playground, close } = await openExercise(context, "partial-transaction", {
+      viewport: { width: 390, height: 844 },
+    });
     try {
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 390, `the page is ${width} px wide`);
       for (const name of ["Hint", "Show solution", "Reset", "Save through the client"]) {
-        const box = await playground.getByRole("button", { name, exact: true }).first().boundingBox();
-        assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${name} is on screen: ${JSON.stringify(box)}`);
+        const box = await playground
+          .getByRole("button", { name, exact: true })
+          .first()
+          .boundingBox();
+        assert.ok(
+          box && box.x >= 0 && box.x + box.width <= 390,
+          `${name} is on screen: ${JSON.stringify(box)}`,
+        );
       }
       assert.deepEqual([...new Set(Object.values(await states(playground)))], ["cli"]);
-      assert.match(await playground.locator(".rk-cli pre").textContent(), /npm run exercise -- check 6 --solution my-solution\.ts/);
+      assert.match(
+        await playground.locator(".rk-cli pre").textContent(),
+        /npm run exercise -- check 6 --solution my-solution\.ts/,
+      );
       assert.equal(await playground.locator(".rk-exercise").getAttribute("data-solved"), "false");
     } catch (error) {
       await dump(playground, error);

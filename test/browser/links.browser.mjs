@@ -21,7 +21,8 @@ async function htmlFiles(dir) {
 }
 
 const entities = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", "#39": "'", "#x27": "'" };
-const decode = (text) => text.replace(/&(amp|lt|gt|quot|apos|#39|#x27);/g, (_, name) => entities[name]);
+const decode = (text) =>
+  text.replace(/&(amp|lt|gt|quot|apos|#39|#x27);/g, (_, name) => entities[name]);
 
 /** references lists the URLs a page points at: [attribute, value, tag name, rel]. */
 function references(html) {
@@ -29,13 +30,19 @@ function references(html) {
   for (const tag of html.matchAll(/<([a-zA-Z][\w-]*)\s([^>]*)>/g)) {
     const [, name, attributes] = tag;
     const rel = /\srel\s*=\s*"([^"]*)"/i.exec(` ${attributes}`)?.[1] ?? "";
-    for (const attr of attributes.matchAll(/(?:^|\s)(href|src|srcset|poster)\s*=\s*(?:"([^"]*)"|'([^']*)')/gi)) {
+    for (const attr of attributes.matchAll(
+      /(?:^|\s)(href|src|srcset|poster)\s*=\s*(?:"([^"]*)"|'([^']*)')/gi,
+    )) {
       const value = decode(attr[2] ?? attr[3] ?? "");
       const urls =
         attr[1].toLowerCase() === "srcset"
-          ? value.split(",").map((part) => part.trim().split(/\s+/)[0]).filter(Boolean)
+          ? value
+              .split(",")
+              .map((part) => part.trim().split(/\s+/)[0])
+              .filter(Boolean)
           : [value];
-      for (const url of urls) found.push({ attribute: attr[1].toLowerCase(), url, tag: name.toLowerCase(), rel });
+      for (const url of urls)
+        found.push({ attribute: attr[1].toLowerCase(), url, tag: name.toLowerCase(), rel });
     }
   }
   return found;
@@ -62,7 +69,12 @@ export function registerLinkChecks(context) {
     const problems = [];
     let checked = 0;
     for (const [file, html] of texts) {
-      const pagePath = base + relative(outDir, file).split(sep).join("/").replace(/index\.html$/, "");
+      const pagePath =
+        base +
+        relative(outDir, file)
+          .split(sep)
+          .join("/")
+          .replace(/index\.html$/, "");
       const pageUrl = new URL(pagePath, origin);
       for (const { attribute, url, tag, rel } of references(html)) {
         if (url === "" || /^(mailto|tel|javascript|data):/i.test(url)) continue;
@@ -70,7 +82,8 @@ export function registerLinkChecks(context) {
         const where = `${pagePath}: <${tag} ${attribute}="${url}">`;
         if (target.origin !== origin) {
           // Links to other sites are fine; loading page resources from them is not (offline book).
-          const loadsResource = tag !== "a" && !(tag === "link" && /\b(canonical|alternate|sitemap)\b/.test(rel));
+          const loadsResource =
+            tag !== "a" && !(tag === "link" && /\b(canonical|alternate|sitemap)\b/.test(rel));
           if (loadsResource) problems.push(`${where} loads a resource from another origin`);
           continue;
         }
@@ -87,7 +100,8 @@ export function registerLinkChecks(context) {
         const fragment = decodeURIComponent(target.hash.slice(1));
         if (fragment && targetFile.endsWith(".html")) {
           const targetHtml = texts.get(targetFile) ?? (await readFile(targetFile, "utf8"));
-          if (!ids(targetHtml).has(fragment)) problems.push(`${where}: no element with id "${fragment}"`);
+          if (!ids(targetHtml).has(fragment))
+            problems.push(`${where}: no element with id "${fragment}"`);
         }
       }
     }

@@ -45,7 +45,11 @@ export function afterEach(hook: Hook): void {
 function show(value: unknown): string {
   if (value instanceof Uint8Array) return `Uint8Array(${value.length})`;
   try {
-    return JSON.stringify(value, (_, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v))?.slice(0, 300) ?? String(value);
+    return (
+      JSON.stringify(value, (_, v: unknown) =>
+        v instanceof Map ? Object.fromEntries(v) : v,
+      )?.slice(0, 300) ?? String(value)
+    );
   } catch {
     return String(value);
   }
@@ -56,7 +60,12 @@ function equal(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
   if (a instanceof Uint8Array || b instanceof Uint8Array) {
-    return a instanceof Uint8Array && b instanceof Uint8Array && a.length === b.length && a.every((x, i) => x === b[i]);
+    return (
+      a instanceof Uint8Array &&
+      b instanceof Uint8Array &&
+      a.length === b.length &&
+      a.every((x, i) => x === b[i])
+    );
   }
   if (a instanceof Map || b instanceof Map) {
     if (!(a instanceof Map && b instanceof Map) || a.size !== b.size) return false;
@@ -64,11 +73,14 @@ function equal(a: unknown, b: unknown): boolean {
     return true;
   }
   if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const keys = (o: object) => Object.keys(o).filter((k) => (o as Record<string, unknown>)[k] !== undefined);
+  const keys = (o: object) =>
+    Object.keys(o).filter((k) => (o as Record<string, unknown>)[k] !== undefined);
   const ka = keys(a);
   const kb = keys(b);
   if (ka.length !== kb.length) return false;
-  return ka.every((k) => equal((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return ka.every((k) =>
+    equal((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
 }
 
 export function expect(actual: unknown) {
@@ -81,8 +93,14 @@ export function expect(actual: unknown) {
     toBeGreaterThan: (n: number) => check((actual as number) > n, `to be > ${n}`),
     toBeGreaterThanOrEqual: (n: number) => check((actual as number) >= n, `to be >= ${n}`),
     toBeLessThan: (n: number) => check((actual as number) < n, `to be < ${n}`),
-    toBeInstanceOf: (type: abstract new (...args: never[]) => unknown) => check(actual instanceof type, `to be an instance of ${type.name}`),
-    toMatch: (pattern: RegExp | string) => check(typeof actual === "string" && (typeof pattern === "string" ? actual.includes(pattern) : pattern.test(actual)), `to match ${String(pattern)}`),
+    toBeInstanceOf: (type: abstract new (...args: never[]) => unknown) =>
+      check(actual instanceof type, `to be an instance of ${type.name}`),
+    toMatch: (pattern: RegExp | string) =>
+      check(
+        typeof actual === "string" &&
+          (typeof pattern === "string" ? actual.includes(pattern) : pattern.test(actual)),
+        `to match ${String(pattern)}`,
+      ),
   };
 }
 
@@ -94,7 +112,12 @@ export interface CaseResult {
 }
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms))]);
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms),
+    ),
+  ]);
 }
 
 /** run runs every registered case in order and reports each one. */
@@ -103,15 +126,22 @@ export async function run(timeoutMs = 20_000): Promise<CaseResult[]> {
   for (const testCase of cases) {
     const started = performance.now();
     try {
-      for (const hook of testCase.before) await within(Promise.resolve(hook()), timeoutMs, "beforeEach");
+      for (const hook of testCase.before)
+        await within(Promise.resolve(hook()), timeoutMs, "beforeEach");
       try {
         await within(Promise.resolve(testCase.run()), timeoutMs, "the test");
       } finally {
-        for (const hook of testCase.after) await within(Promise.resolve(hook()), timeoutMs, "afterEach");
+        for (const hook of testCase.after)
+          await within(Promise.resolve(hook()), timeoutMs, "afterEach");
       }
       results.push({ name: testCase.name, ok: true, ms: performance.now() - started });
     } catch (error) {
-      results.push({ name: testCase.name, ok: false, error: error instanceof Error ? error.message : String(error), ms: performance.now() - started });
+      results.push({
+        name: testCase.name,
+        ok: false,
+        error: error instanceof Error ? error.message : String(error),
+        ms: performance.now() - started,
+      });
     }
   }
   return results;

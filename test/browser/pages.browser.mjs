@@ -62,8 +62,12 @@ export function registerPageChecks(context) {
           assert.equal(await page.locator("html").getAttribute("data-theme"), theme);
           const heading = (await page.locator("main h1").first().textContent())?.trim();
           assert.equal(heading, chapter.title, `h1 of ${url}`);
-          assert.ok((await page.title()).startsWith(chapter.title), `<title> of ${url}: ${await page.title()}`);
-          for (const violation of await seriousViolations(page)) problems.push(`${chapter.path || "/"}: ${violation}`);
+          assert.ok(
+            (await page.title()).startsWith(chapter.title),
+            `<title> of ${url}: ${await page.title()}`,
+          );
+          for (const violation of await seriousViolations(page))
+            problems.push(`${chapter.path || "/"}: ${violation}`);
         }
         assert.deepEqual(errors, [], `errors while loading the chapters:\n${errors.join("\n")}`);
         assert.deepEqual(problems, [], `axe (${theme}):\n${problems.join("\n")}`);
@@ -93,14 +97,23 @@ export function registerPageChecks(context) {
     try {
       await page.goto(context.site.url(""));
       const sidebar = page.getByRole("navigation", { name: "Main" });
-      const hrefs = await sidebar.locator("a").evaluateAll((links) => links.map((a) => a.getAttribute("href")));
-      assert.deepEqual(hrefs, chapters.map((chapter) => `${context.base}${chapter.path}`));
+      const hrefs = await sidebar
+        .locator("a")
+        .evaluateAll((links) => links.map((a) => a.getAttribute("href")));
+      assert.deepEqual(
+        hrefs,
+        chapters.map((chapter) => `${context.base}${chapter.path}`),
+      );
 
       await sidebar.getByRole("link", { name: "Kicking the tires" }).click();
       await page.waitForURL(context.site.url("chapter/kicking-the-tires/"));
       assert.equal(await page.locator("main h1").first().textContent(), "Kicking the tires");
       assert.equal(
-        await page.getByRole("navigation", { name: "Main" }).locator('a[aria-current="page"]').textContent().then((t) => t?.trim()),
+        await page
+          .getByRole("navigation", { name: "Main" })
+          .locator('a[aria-current="page"]')
+          .textContent()
+          .then((t) => t?.trim()),
         "Kicking the tires",
       );
 
@@ -126,7 +139,10 @@ export function registerPageChecks(context) {
       await results.first().waitFor({ state: "visible", timeout: 15_000 });
       const hrefs = await results.evaluateAll((links) => links.map((a) => a.getAttribute("href")));
       const expanding = `${context.base}chapter/expanding/`;
-      assert.ok(hrefs.some((href) => href?.startsWith(expanding)), `results: ${hrefs.join(", ")}`);
+      assert.ok(
+        hrefs.some((href) => href?.startsWith(expanding)),
+        `results: ${hrefs.join(", ")}`,
+      );
       await results.filter({ hasText: "Expanding to five nodes" }).first().click();
       await page.waitForURL((url) => url.pathname === expanding);
       assert.deepEqual(errors, []);
@@ -136,7 +152,9 @@ export function registerPageChecks(context) {
   });
 
   it("the theme switch turns dark mode on and off, and the choice survives a reload", async () => {
-    const { page, errors, close } = await openPage(context, { viewport: { width: 1280, height: 900 } });
+    const { page, errors, close } = await openPage(context, {
+      viewport: { width: 1280, height: 900 },
+    });
     try {
       await page.emulateMedia({ colorScheme: "light" });
       await page.goto(context.site.url("chapter/two-layers/"));

@@ -10,7 +10,11 @@ export const waitMs = 30_000;
  * openPlaygroundPage opens `path` of the built site at engine speed (1×), optionally in a theme,
  * collects page and console errors, and waits until its playground's cluster is ready.
  */
-export async function openPlaygroundPage(context, path, { viewport = { width: 1280, height: 900 }, theme } = {}) {
+export async function openPlaygroundPage(
+  context,
+  path,
+  { viewport = { width: 1280, height: 900 }, theme } = {},
+) {
   const browserContext = await context.browser.newContext({ viewport });
   await browserContext.addInitScript((value) => {
     try {
@@ -36,7 +40,9 @@ export async function openPlaygroundPage(context, path, { viewport = { width: 12
 
 /** settled waits until the playground runs and no action or step is in progress. */
 export async function settled(page) {
-  await page.waitForSelector('.rk-playground[data-phase="running"][data-busy="false"]', { timeout: waitMs });
+  await page.waitForSelector('.rk-playground[data-phase="running"][data-busy="false"]', {
+    timeout: waitMs,
+  });
 }
 
 /** until polls `check` until it returns true; on timeout it fails with the last thing it returned. */
@@ -46,7 +52,8 @@ export async function until(what, check) {
   for (;;) {
     last = await check();
     if (last === true) return;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+    if (Date.now() > deadline)
+      assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -20,17 +20,32 @@ async function clickNext(playground, { keyboard = false } = {}) {
   } else {
     await next.click();
   }
-  await page.waitForSelector(`.rk-playground[data-step="${before + 1}"][data-busy="false"]`, { timeout: waitMs });
+  await page.waitForSelector(`.rk-playground[data-step="${before + 1}"][data-busy="false"]`, {
+    timeout: waitMs,
+  });
 }
 
-const panel = (playground, name) => playground.locator("section.rk-panel").filter({ has: playground.page().getByRole("heading", { name, exact: false }) }).first();
+const panel = (playground, name) =>
+  playground
+    .locator("section.rk-panel")
+    .filter({ has: playground.page().getByRole("heading", { name, exact: false }) })
+    .first();
 const tags = (playground) => playground.locator(".rk-servers .rk-tag").allTextContents();
 const documentIds = (playground) => playground.locator(".rk-documents button").allTextContents();
-const serverWorkers = (page) => page.workers().filter((worker) => worker.url().includes("server-worker")).length;
+const serverWorkers = (page) =>
+  page.workers().filter((worker) => worker.url().includes("server-worker")).length;
 
 async function selectServer(playground, n) {
-  await playground.locator(".rk-tab").filter({ hasText: `127.0.0.${n}:8080` }).click();
-  await until(`server ${n} selected`, async () => (await playground.locator(".rk-tab-on").textContent()).includes(`127.0.0.${n}:8080`) || "not yet");
+  await playground
+    .locator(".rk-tab")
+    .filter({ hasText: `127.0.0.${n}:8080` })
+    .click();
+  await until(
+    `server ${n} selected`,
+    async () =>
+      (await playground.locator(".rk-tab-on").textContent()).includes(`127.0.0.${n}:8080`) ||
+      "not yet",
+  );
 }
 
 async function newDocument(playground, id, json) {
@@ -57,15 +72,27 @@ async function dump(playground, error) {
 }
 
 async function seriousViolations(page) {
-  const results = await new AxeBuilder({ page }).include(".rk-playground").withTags(axeTags).analyze();
+  const results = await new AxeBuilder({ page })
+    .include(".rk-playground")
+    .withTags(axeTags)
+    .analyze();
   return results.violations
     .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
-    .map((violation) => `${violation.id}: ${violation.help} — ${violation.nodes.slice(0, 3).map((node) => node.target.join(" ")).join(" | ")}`);
+    .map(
+      (violation) =>
+        `${violation.id}: ${violation.help} — ${violation.nodes
+          .slice(0, 3)
+          .map((node) => node.target.join(" "))
+          .join(" | ")}`,
+    );
 }
 
 export function registerPlaygroundChecks(context) {
   it("the chapter's walkthrough by clicking: Spade on A … five nodes and Pitchfork with factor 3", async () => {
-    const { page, playground, errors, close } = await openPlaygroundPage(context, "chapter/first-cluster/");
+    const { page, playground, errors, close } = await openPlaygroundPage(
+      context,
+      "chapter/first-cluster/",
+    );
     try {
       assert.deepEqual(await tags(playground), ["?", "?"]);
       assert.equal(serverWorkers(page), 2, "one worker per server");
@@ -76,12 +103,28 @@ export function registerPlaygroundChecks(context) {
       await playground.getByLabel("Replication factor").fill("1");
       await playground.getByRole("button", { name: "Create", exact: true }).click();
       await settled(page);
-      await until("server 1 to be A and leader", async () => ((await tags(playground))[0] === "A" && (await playground.locator(".rk-leader").count()) === 1) || (await tags(playground)));
+      await until(
+        "server 1 to be A and leader",
+        async () =>
+          ((await tags(playground))[0] === "A" &&
+            (await playground.locator(".rk-leader").count()) === 1) ||
+          (await tags(playground)),
+      );
 
-      await until("Spade Online on A", async () => (await databaseStatus(playground, "Spade")) === "Online" || (await databaseStatus(playground, "Spade")));
+      await until(
+        "Spade Online on A",
+        async () =>
+          (await databaseStatus(playground, "Spade")) === "Online" ||
+          (await databaseStatus(playground, "Spade")),
+      );
       await newDocument(playground, "users/1", '{ "name": "Oren", "lastName": "Eini" }');
       await newDocument(playground, "users/2", '{ "name": "<b>Ayende</b>" }');
-      await until("users on A", async () => JSON.stringify(await documentIds(playground)) === '["users/1","users/2"]' || (await documentIds(playground)));
+      await until(
+        "users on A",
+        async () =>
+          JSON.stringify(await documentIds(playground)) === '["users/1","users/2"]' ||
+          (await documentIds(playground)),
+      );
       // Contents are text: the markup in the name is shown, not rendered.
       await playground.getByRole("button", { name: "users/2", exact: true }).click();
       assert.match(await playground.getByLabel("Contents (JSON)").inputValue(), /<b>Ayende<\/b>/);
@@ -90,29 +133,54 @@ export function registerPlaygroundChecks(context) {
       // The second server: no databases, tag ?.
       await selectServer(playground, 2);
       assert.equal((await tags(playground))[1], "?");
-      assert.match(await panel(playground, "Databases").textContent(), /No databases on this server's Studio/);
+      assert.match(
+        await panel(playground, "Databases").textContent(),
+        /No databases on this server's Studio/,
+      );
 
       // Add node from A: the second server becomes B; Spade is Offline there.
       await selectServer(playground, 1);
       await playground.getByLabel("Server URL").fill(url(2));
       await playground.getByRole("button", { name: "Add node", exact: true }).click();
       await settled(page);
-      await until("B to join", async () => (await tags(playground))[1] === "B" || (await tags(playground)));
+      await until(
+        "B to join",
+        async () => (await tags(playground))[1] === "B" || (await tags(playground)),
+      );
       await selectServer(playground, 2);
-      await until("Spade Offline on B", async () => (await databaseStatus(playground, "Spade")) === "Offline" || (await databaseStatus(playground, "Spade")));
+      await until(
+        "Spade Offline on B",
+        async () =>
+          (await databaseStatus(playground, "Spade")) === "Offline" ||
+          (await databaseStatus(playground, "Spade")),
+      );
 
       // Manage group → Add node to group: the documents arrive on B.
       await playground.getByRole("button", { name: "Manage group of Spade" }).click();
       await playground.getByLabel("Node", { exact: true }).selectOption("B");
       await playground.getByRole("button", { name: "Add node to group" }).click();
       await settled(page);
-      await until("Spade Online on B with both users", async () => ((await databaseStatus(playground, "Spade")) === "Online" && (await documentIds(playground)).length === 2) || (await documentIds(playground)));
+      await until(
+        "Spade Online on B with both users",
+        async () =>
+          ((await databaseStatus(playground, "Spade")) === "Online" &&
+            (await documentIds(playground)).length === 2) ||
+          (await documentIds(playground)),
+      );
 
       // Kill A: its worker disappears, and B sees no leader.
       await playground.getByRole("button", { name: "Kill node A" }).click();
       await settled(page);
-      await until("A's worker to be gone", async () => serverWorkers(page) === 1 || serverWorkers(page));
-      await until("no leader", async () => /sees no leader/.test(await panel(playground, "Cluster").textContent()) || "still a leader");
+      await until(
+        "A's worker to be gone",
+        async () => serverWorkers(page) === 1 || serverWorkers(page),
+      );
+      await until(
+        "no leader",
+        async () =>
+          /sees no leader/.test(await panel(playground, "Cluster").textContent()) ||
+          "still a leader",
+      );
 
       // users/3 on B without a leader.
       await newDocument(playground, "users/3", '{ "name": "Written on B without a leader" }');
@@ -120,10 +188,20 @@ export function registerPlaygroundChecks(context) {
       // Restart A: a new worker, a leader again, and users/3 reaches A.
       await playground.getByRole("button", { name: "Restart node A" }).click();
       await settled(page);
-      await until("A's worker to be back", async () => serverWorkers(page) === 2 || serverWorkers(page));
+      await until(
+        "A's worker to be back",
+        async () => serverWorkers(page) === 2 || serverWorkers(page),
+      );
       await selectServer(playground, 1);
-      await until("users/3 on A", async () => (await documentIds(playground)).includes("users/3") || (await documentIds(playground)));
-      await until("a leader", async () => (await playground.locator(".rk-leader").count()) === 1 || "no leader yet");
+      await until(
+        "users/3 on A",
+        async () =>
+          (await documentIds(playground)).includes("users/3") || (await documentIds(playground)),
+      );
+      await until(
+        "a leader",
+        async () => (await playground.locator(".rk-leader").count()) === 1 || "no leader yet",
+      );
 
       // Three more servers, added from A: C, D and E.
       for (const n of [3, 4, 5]) {
@@ -133,19 +211,34 @@ export function registerPlaygroundChecks(context) {
         await playground.getByRole("button", { name: "Add node", exact: true }).click();
         await settled(page);
       }
-      await until("five nodes", async () => JSON.stringify(await tags(playground)) === '["A","B","C","D","E"]' || (await tags(playground)));
+      await until(
+        "five nodes",
+        async () =>
+          JSON.stringify(await tags(playground)) === '["A","B","C","D","E"]' ||
+          (await tags(playground)),
+      );
       assert.equal(serverWorkers(page), 5);
 
       // From D: Spade is Offline; Pitchfork with factor 3 lands on three servers.
       await selectServer(playground, 4);
-      await until("Spade Offline on D", async () => (await databaseStatus(playground, "Spade")) === "Offline" || (await databaseStatus(playground, "Spade")));
+      await until(
+        "Spade Offline on D",
+        async () =>
+          (await databaseStatus(playground, "Spade")) === "Offline" ||
+          (await databaseStatus(playground, "Spade")),
+      );
       await playground.getByRole("button", { name: "New database" }).click();
       await playground.getByLabel("Name", { exact: true }).fill("Pitchfork");
       await playground.getByLabel("Replication factor").fill("3");
       await playground.getByRole("button", { name: "Create", exact: true }).click();
       await settled(page);
       const pitchfork = playground.locator(".rk-database").filter({ hasText: "Pitchfork" });
-      await until("Pitchfork on three members", async () => (await pitchfork.locator(".rk-chip-member").count()) === 3 || (await pitchfork.textContent()));
+      await until(
+        "Pitchfork on three members",
+        async () =>
+          (await pitchfork.locator(".rk-chip-member").count()) === 3 ||
+          (await pitchfork.textContent()),
+      );
 
       // A playground full of state passes axe, in the light theme and the dark one.
       assert.deepEqual(await seriousViolations(page), [], "axe (light)");
@@ -160,19 +253,29 @@ export function registerPlaygroundChecks(context) {
   });
 
   it("Next step replays Kicking the tires; Kill removes a worker, Restart brings it back with its data; a reload keeps everything", async () => {
-    const { page, playground, errors, close } = await openPlaygroundPage(context, "chapter/kicking-the-tires/");
+    const { page, playground, errors, close } = await openPlaygroundPage(
+      context,
+      "chapter/kicking-the-tires/",
+    );
     try {
       assert.deepEqual(await tags(playground), ["A", "B"]);
       assert.equal(serverWorkers(page), 2);
       // By keyboard: focus Next step and press Enter. Step 1 kills A.
       await clickNext(playground, { keyboard: true });
-      await until("A's worker to be gone", async () => serverWorkers(page) === 1 || serverWorkers(page));
+      await until(
+        "A's worker to be gone",
+        async () => serverWorkers(page) === 1 || serverWorkers(page),
+      );
       assert.match(await panel(playground, "Cluster").textContent(), /sees no leader/);
 
       await clickNext(playground); // creating Pitchfork fails without a leader
       assert.match(await playground.locator(".rk-message").textContent(), /failed, as expected/);
       await clickNext(playground); // users/3 on B
-      await until("users/3 on B", async () => (await documentIds(playground)).includes("users/3") || (await documentIds(playground)));
+      await until(
+        "users/3 on B",
+        async () =>
+          (await documentIds(playground)).includes("users/3") || (await documentIds(playground)),
+      );
 
       // Reload: the servers come back from IndexedDB, A stays down, the walkthrough stays at step 3.
       await page.reload();
@@ -181,20 +284,36 @@ export function registerPlaygroundChecks(context) {
       assert.match(await playground.locator(".rk-step-text").textContent(), /Step 3 of 4/);
       assert.equal(serverWorkers(page), 1, "A is still down after the reload");
       assert.ok(await playground.getByRole("button", { name: "Restart node A" }).isVisible());
-      await until("users/3 on B after the reload", async () => (await documentIds(playground)).includes("users/3") || (await documentIds(playground)));
-      assert.ok((await playground.locator(".rk-event").count()) > 0, "the timeline survives the reload");
+      await until(
+        "users/3 on B after the reload",
+        async () =>
+          (await documentIds(playground)).includes("users/3") || (await documentIds(playground)),
+      );
+      assert.ok(
+        (await playground.locator(".rk-event").count()) > 0,
+        "the timeline survives the reload",
+      );
 
       // Step 4 restarts A: its worker is back, with users/1–2 from its own storage and users/3 from B.
       await clickNext(playground);
       assert.equal(serverWorkers(page), 2);
       await selectServer(playground, 1);
-      await until("A's documents", async () => JSON.stringify(await documentIds(playground)) === '["users/1","users/2","users/3"]' || (await documentIds(playground)));
+      await until(
+        "A's documents",
+        async () =>
+          JSON.stringify(await documentIds(playground)) === '["users/1","users/2","users/3"]' ||
+          (await documentIds(playground)),
+      );
       assert.match(await playground.locator(".rk-step-text").textContent(), /free play/);
 
       // The server switcher follows the arrow keys.
       await playground.locator(".rk-tab-on input").focus();
       await page.keyboard.press("ArrowRight");
-      await until("B selected by keyboard", async () => (await playground.locator(".rk-tab-on").textContent()).includes("127.0.0.2") || "not yet");
+      await until(
+        "B selected by keyboard",
+        async () =>
+          (await playground.locator(".rk-tab-on").textContent()).includes("127.0.0.2") || "not yet",
+      );
 
       // Reset returns to the section's start.
       await playground.getByRole("button", { name: "Reset" }).click();
@@ -210,7 +329,10 @@ export function registerPlaygroundChecks(context) {
   });
 
   it("Listings 6.3 and 6.4 live: B's total dips to $190 between batches without revisions, never with them", async () => {
-    const { page, playground, errors, close } = await openPlaygroundPage(context, "chapter/transaction-atomicity/");
+    const { page, playground, errors, close } = await openPlaygroundPage(
+      context,
+      "chapter/transaction-atomicity/",
+    );
     try {
       // B's total, sampled straight from its worker every few ms while the batches arrive.
       const sampleTotalsOnB = () =>
@@ -220,8 +342,13 @@ export function registerPlaygroundChecks(context) {
           const ids = ["accounts/1234-A", "accounts/4321-C", "accounts/48879-B"];
           const until = performance.now() + 4_000;
           while (performance.now() < until) {
-            const response = await cluster.network.request("http://127.0.0.2:8080", { type: "get-documents", database: "Bank", ids });
-            if (response.ok) totals.push(response.result.reduce((sum, doc) => sum + (doc?.body.amount ?? 0), 0));
+            const response = await cluster.network.request("http://127.0.0.2:8080", {
+              type: "get-documents",
+              database: "Bank",
+              ids,
+            });
+            if (response.ok)
+              totals.push(response.result.reduce((sum, doc) => sum + (doc?.body.amount ?? 0), 0));
             await new Promise((resolve) => setTimeout(resolve, 10));
           }
           return totals;
@@ -233,12 +360,25 @@ export function registerPlaygroundChecks(context) {
         return await sampling;
       };
       const without = await round();
-      assert.ok(without.includes(190), `without revisions B should show $190 for a moment: ${[...new Set(without)]}`);
+      assert.ok(
+        without.includes(190),
+        `without revisions B should show $190 for a moment: ${[...new Set(without)]}`,
+      );
       assert.equal(without.at(-1), 200);
       await clickNext(playground); // revisions on, balances reset
       const withRevisions = await round();
-      assert.deepEqual([...new Set(withRevisions)], [200], "with revisions B's total never leaves $200");
-      await until("B's total in the documents panel", async () => /Total of the accounts on node B: 200/.test(await playground.locator(".rk-sum").textContent()) || (await playground.locator(".rk-sum").textContent()));
+      assert.deepEqual(
+        [...new Set(withRevisions)],
+        [200],
+        "with revisions B's total never leaves $200",
+      );
+      await until(
+        "B's total in the documents panel",
+        async () =>
+          /Total of the accounts on node B: 200/.test(
+            await playground.locator(".rk-sum").textContent(),
+          ) || (await playground.locator(".rk-sum").textContent()),
+      );
       assert.deepEqual(errors, []);
     } catch (error) {
       await dump(playground, error);
@@ -248,18 +388,38 @@ export function registerPlaygroundChecks(context) {
   });
 
   it("a playground fits a 390 px screen, and pauses when scrolled out of view", async () => {
-    const { page, playground, errors, close } = await openPlaygroundPage(context, "chapter/expanding/", { viewport: { width: 390, height: 844 } });
+    const { page, playground, errors, close } = await openPlaygroundPage(
+      context,
+      "chapter/expanding/",
+      { viewport: { width: 390, height: 844 } },
+    );
     try {
       assert.deepEqual(await tags(playground), ["A", "B", "?", "?", "?"]);
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 390, `the page is ${width} px wide`);
-      for (const name of ["Next step", "Reset", "Pause", "Kill node A", "Add node", "New database"]) {
-        const box = await playground.getByRole("button", { name, exact: true }).first().boundingBox();
-        assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${name} is on screen: ${JSON.stringify(box)}`);
+      for (const name of [
+        "Next step",
+        "Reset",
+        "Pause",
+        "Kill node A",
+        "Add node",
+        "New database",
+      ]) {
+        const box = await playground
+          .getByRole("button", { name, exact: true })
+          .first()
+          .boundingBox();
+        assert.ok(
+          box && box.x >= 0 && box.x + box.width <= 390,
+          `${name} is on screen: ${JSON.stringify(box)}`,
+        );
       }
       await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
       await page.waitForSelector('.rk-playground[data-phase="paused"]', { timeout: waitMs });
-      await until("the workers to stop", async () => serverWorkers(page) === 0 || serverWorkers(page));
+      await until(
+        "the workers to stop",
+        async () => serverWorkers(page) === 0 || serverWorkers(page),
+      );
       await playground.scrollIntoViewIfNeeded();
       await settled(page);
       assert.equal(serverWorkers(page), 5);
@@ -286,9 +446,13 @@ export function registerPlaygroundChecks(context) {
       const page = await browserContext.newPage();
       await page.goto(context.site.url("engine/inside/"));
       await page.addScriptTag({ content: bundle.outputFiles[0].text, type: "module" });
-      await page.waitForFunction(() => "rookeryConformance" in globalThis, null, { timeout: waitMs });
+      await page.waitForFunction(() => "rookeryConformance" in globalThis, null, {
+        timeout: waitMs,
+      });
       const results = await page.evaluate(() => globalThis.rookeryConformance);
-      const failed = results.filter((result) => !result.ok).map((result) => `${result.name}: ${result.error}`);
+      const failed = results
+        .filter((result) => !result.ok)
+        .map((result) => `${result.name}: ${result.error}`);
       assert.ok(results.length >= 15, `only ${results.length} conformance tests ran`);
       assert.deepEqual(failed, []);
     } finally {

@@ -17,7 +17,8 @@ runStorageConformance(
     // A fresh cluster name per test is a fresh database: nothing leaks between tests.
     const cluster = `conformance-${Date.now().toString(36)}-${next++}`;
     return {
-      open: (limits?: Partial<StorageLimits>) => openIndexedDbStorage({ cluster, server, ...(limits ? { limits } : {}) }),
+      open: (limits?: Partial<StorageLimits>) =>
+        openIndexedDbStorage({ cluster, server, ...(limits ? { limits } : {}) }),
       cleanup: () => deleteIndexedDbStorage(cluster, server),
     };
   },

@@ -11,34 +11,57 @@ const me = "accounts/4321-C";
 const tax = "accounts/48879-B";
 
 /** watch checks `invariant` on every server after every simulated event until `finished`. */
-async function watch(cluster: SimCluster, work: Promise<unknown>, invariant: (tag: string) => void, settled: () => boolean): Promise<number> {
+async function watch(
+  cluster: SimCluster,
+  work: Promise<unknown>,
+  invariant: (tag: string) => void,
+  settled: () => boolean,
+): Promise<number> {
   let done = false;
   let checks = 0;
   void work.then(() => (done = true));
-  await cluster.waitFor(() => {
-    for (const server of cluster.servers) {
-      if (server.alive) {
-        invariant(server.tag);
-        checks++;
+  await cluster.waitFor(
+    () => {
+      for (const server of cluster.servers) {
+        if (server.alive) {
+          invariant(server.tag);
+          checks++;
+        }
       }
-    }
-    return done && settled();
-  }, { what: "the work to finish and every replica to settle", timeoutMs: 30_000 });
+      return done && settled();
+    },
+    { what: "the work to finish and every replica to settle", timeoutMs: 30_000 },
+  );
   await work;
   return checks;
 }
 
 describe("a session's saveChanges is one transaction, on the server and on every replica", () => {
   it("the documents of one saveChanges appear together on every replica, never one without the others", async () => {
-    const cluster = await clusterWith({ servers: 3, seed: 41, database: "Spade", sim: { replicationLimits: { batchItemsMax: 1 } } });
+    const cluster = await clusterWith({
+      servers: 3,
+      seed: 41,
+      database: "Spade",
+      sim: { replicationLimits: { batchItemsMax: 1 } },
+    });
     const { store } = storeFor(cluster, "Spade");
     const ids = ["orders/1", "orders/2", "orders/3", "orders/4"];
     const session = store.openSession();
     ids.forEach((id, i) => session.store({ line: i }, id));
-    const checks = await watch(cluster, session.saveChanges(), (tag) => {
-      const present = ids.filter((id) => documentOn(cluster, tag, "Spade", id) !== undefined).length;
-      expect([0, ids.length], `node ${tag} shows ${present} of ${ids.length} documents`).toContain(present);
-    }, () => ["A", "B", "C"].every((tag) => documentOn(cluster, tag, "Spade", "orders/4")));
+    const checks = await watch(
+      cluster,
+      session.saveChanges(),
+      (tag) => {
+        const present = ids.filter(
+          (id) => documentOn(cluster, tag, "Spade", id) !== undefined,
+        ).length;
+        expect(
+          [0, ids.length],
+          `node ${tag} shows ${present} of ${ids.length} documents`,
+        ).toContain(present);
+      },
+      () => ["A", "B", "C"].every((tag) => documentOn(cluster, tag, "Spade", "orders/4")),
+    );
     expect(checks).toBeGreaterThan(10);
   });
 
@@ -63,11 +86,17 @@ describe("a session's saveChanges is one transaction, on the server and on every
 
   /** bank runs Listings 6.3 and 6.4 through the client and returns every total any replica showed. */
   async function bank(revisions: boolean): Promise<Set<number>> {
-    const cluster = await clusterWith({ servers: 3, seed: 43, database: "Bank", sim: { replicationLimits: { batchItemsMax: 1 } } });
+    const cluster = await clusterWith({
+      servers: 3,
+      seed: 43,
+      database: "Bank",
+      sim: { replicationLimits: { batchItemsMax: 1 } },
+    });
     const { store } = storeFor(cluster, "Bank");
     if (revisions) {
       await store.maintenance.setRevisions("Bank", {
-        default: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false }, collections: {},
+        default: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false },
+        collections: {},
       });
     }
     const setup = store.openSession();
@@ -107,11 +136,20 @@ describe("a session's saveChanges is one transaction, on the server and on every
         await session.saveChanges();
       }
     })();
-    const amount = (tag: string, id: string) => (documentOn(cluster, tag, "Bank", id)?.["amount"] as number | undefined) ?? 0;
+    const amount = (tag: string, id: string) =>
+      (documentOn(cluster, tag, "Bank", id)?.["amount"] as number | undefined) ?? 0;
     const totals = new Set<number>();
-    await watch(cluster, transfers, (tag) => {
-      totals.add(amount(tag, you) + amount(tag, me) + amount(tag, tax));
-    }, () => ["A", "B", "C"].every((tag) => amount(tag, tax) === 3 && amount(tag, you) === 107 && amount(tag, me) === 90));
+    await watch(
+      cluster,
+      transfers,
+      (tag) => {
+        totals.add(amount(tag, you) + amount(tag, me) + amount(tag, tax));
+      },
+      () =>
+        ["A", "B", "C"].every(
+          (tag) => amount(tag, tax) === 3 && amount(tag, you) === 107 && amount(tag, me) === 90,
+        ),
+    );
     return totals;
   }
 

@@ -4,7 +4,11 @@ import { mkdtemp, rm, writeFile, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { IndexedDbTopologyCache, MemoryTopologyCache, topologyCacheKey } from "../../engine/client/index.ts";
+import {
+  IndexedDbTopologyCache,
+  MemoryTopologyCache,
+  topologyCacheKey,
+} from "../../engine/client/index.ts";
 import type { TopologyCache } from "../../engine/client/index.ts";
 import { FsTopologyCache } from "../../engine/client/node.ts";
 import type { TopologyView } from "../../engine/server/index.ts";
@@ -29,7 +33,11 @@ const caches: [string, () => Promise<TopologyCache>][] = [
 
 function topology(etag: number): TopologyView {
   return {
-    database: "Spade", etag, members: ["B"], promotables: [], rehabs: [],
+    database: "Spade",
+    etag,
+    members: ["B"],
+    promotables: [],
+    rehabs: [],
     nodes: [{ tag: "B", url: "http://127.0.0.2:8080", role: "member" }],
   };
 }
@@ -37,7 +45,12 @@ function topology(etag: number): TopologyView {
 describe.each(caches)("the topology cache in %s", (_name, makeCache) => {
   it("a client restarted while every URL it was given is down still reaches its database on a node it was never told about", async () => {
     // Spade lives on B and C; the client only ever lists A.
-    const cluster = await clusterWith({ servers: 3, seed: 9, database: "Spade", nodes: ["B", "C"] });
+    const cluster = await clusterWith({
+      servers: 3,
+      seed: 9,
+      database: "Spade",
+      nodes: ["B", "C"],
+    });
     const [a] = cluster.urls as [string];
     const cache = await makeCache();
     const before = storeFor(cluster, "Spade", { urls: [a], conventions: { topologyCache: cache } });
@@ -65,7 +78,12 @@ describe.each(caches)("the topology cache in %s", (_name, makeCache) => {
 
 describe("without a topology cache", () => {
   it("a new client whose listed URLs are all down gets one error naming each URL", async () => {
-    const cluster = await clusterWith({ servers: 3, seed: 9, database: "Spade", nodes: ["B", "C"] });
+    const cluster = await clusterWith({
+      servers: 3,
+      seed: 9,
+      database: "Spade",
+      nodes: ["B", "C"],
+    });
     const [a] = cluster.urls as [string];
     await cluster.kill("A");
     const { store } = storeFor(cluster, "Spade", { urls: [a] });
@@ -83,7 +101,7 @@ describe("the file cache", () => {
     await cache.save("spade.1", topology(2));
     const [file] = await readdir(dir);
     expect(file).toBe("spade.1.rookery-topology.json");
-    await writeFile(join(dir, file!), "{\"database\":\"Spa");
+    await writeFile(join(dir, file!), '{"database":"Spa');
     expect(await cache.load("spade.1")).toBeUndefined();
   });
 

@@ -23,8 +23,10 @@ describe("the chapter's listings through the client", () => {
     // Listing 6.1: creating a document store to talk to a cluster.
     const store = new DocumentStore({
       urls: [
-        "http://127.0.0.1:8080", "http://127.0.0.2:8080",
-        "http://127.0.0.3:8080", "http://127.0.0.4:8080",
+        "http://127.0.0.1:8080",
+        "http://127.0.0.2:8080",
+        "http://127.0.0.3:8080",
+        "http://127.0.0.4:8080",
         "http://127.0.0.5:8080",
       ],
       database: "Spade",
@@ -72,8 +74,12 @@ describe("the chapter's listings through the client", () => {
       await session.saveChanges();
     }
     const check = store.openSession();
-    expect(await check.load<Account>(["accounts/1234-A", "accounts/4321-C", "accounts/48879-B"])).toEqual({
-      "accounts/1234-A": { amount: 107 }, "accounts/4321-C": { amount: 90 }, "accounts/48879-B": { amount: 3 },
+    expect(
+      await check.load<Account>(["accounts/1234-A", "accounts/4321-C", "accounts/48879-B"]),
+    ).toEqual({
+      "accounts/1234-A": { amount: 107 },
+      "accounts/4321-C": { amount: 90 },
+      "accounts/48879-B": { amount: 3 },
     });
 
     // "If Node A is down, we will be able to write to Node B, but we'll later fail because we
@@ -83,7 +89,10 @@ describe("the chapter's listings through the client", () => {
     const session = store.openSession();
     session.store({ dueDate: "2017-09-20", task: "Buy eggs" }, "ToDoTasks/2-A");
     session.advanced.waitForReplicationAfterSaveChanges({ replicas: 1, timeout: 1_000 });
-    const error = await session.saveChanges().then(() => undefined, (e: unknown) => e);
+    const error = await session.saveChanges().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isRookeryError(error, "WriteAssuranceTimeout")).toBe(true);
     expect(cluster.describe().documents["B"]?.["Spade"]).toContain("ToDoTasks/2-A");
     await cluster.stop();

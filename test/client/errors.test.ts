@@ -20,7 +20,9 @@ describe("errors a client user sees, with names and useful messages", () => {
     const { store } = storeFor(cluster, "Spade");
     await cluster.kill("B");
     await cluster.kill("C");
-    const error = await caught(() => store.maintenance.createDatabase({ name: "Pitchfork", replicationFactor: 1 }));
+    const error = await caught(() =>
+      store.maintenance.createDatabase({ name: "Pitchfork", replicationFactor: 1 }),
+    );
     expect(error.code).toBe("NoLeader");
     expect(error.message).toContain("creating database 'Pitchfork' needs 2 of 3 nodes");
     expect(error.details).toMatchObject({ needed: 2, voters: 3, url: cluster.urls[0] });
@@ -41,7 +43,10 @@ describe("errors a client user sees, with names and useful messages", () => {
     await one.store.openSession().load("users/1");
     await two.store.openSession().load("users/1");
     cluster.net.partition([a, "client-1"], [b, "client-2"]);
-    for (const [client, name] of [[one, "from A's side"], [two, "from B's side"]] as const) {
+    for (const [client, name] of [
+      [one, "from A's side"],
+      [two, "from B's side"],
+    ] as const) {
       const session = client.store.openSession();
       session.store({ name }, "users/1");
       await session.saveChanges();
@@ -61,12 +66,28 @@ describe("errors a client user sees, with names and useful messages", () => {
 
   it("a store is checked when it is created and used", async () => {
     const cluster = await clusterWith({ servers: 1, seed: 54 });
-    expect(() => new DocumentStore({ urls: [], database: "Spade", network: cluster.network })).toThrow(/at least one server URL/);
-    expect(() => new DocumentStore({ urls: cluster.urls, database: "Spade", network: cluster.network, conventions: { readBalance: "random" as never } }))
-      .toThrow(/readBalance must be one of none, roundRobin, fastestNode/);
-    const store = new DocumentStore({ urls: cluster.urls, database: "Spade", network: cluster.network });
+    expect(
+      () => new DocumentStore({ urls: [], database: "Spade", network: cluster.network }),
+    ).toThrow(/at least one server URL/);
+    expect(
+      () =>
+        new DocumentStore({
+          urls: cluster.urls,
+          database: "Spade",
+          network: cluster.network,
+          conventions: { readBalance: "random" as never },
+        }),
+    ).toThrow(/readBalance must be one of none, roundRobin, fastestNode/);
+    const store = new DocumentStore({
+      urls: cluster.urls,
+      database: "Spade",
+      network: cluster.network,
+    });
     expect(() => store.openSession()).toThrow(/initialize/);
-    const noDatabase = new DocumentStore({ urls: cluster.urls, network: cluster.network }).initialize();
+    const noDatabase = new DocumentStore({
+      urls: cluster.urls,
+      network: cluster.network,
+    }).initialize();
     expect(() => noDatabase.openSession()).toThrow(/no database/);
   });
 });

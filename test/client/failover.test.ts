@@ -28,17 +28,32 @@ describe("failover", () => {
     // The supervisor moved A off the preferred spot (after 1 s by default), and the client
     // learned it from a response's topology etag.
     expect(store.topology!.members[0]).toBe("B");
-    expect(store.topology!.members.indexOf("A") === -1 || store.topology!.members.at(-1) === "A").toBe(true);
-    expect(events.some((e) => e.type === "topology-updated" && e.members[0] === "B" && e.source === cluster.urls[1])).toBe(true);
-    await cluster.waitFor(() => ["B", "C"].every((tag) => documentOn(cluster, tag, "Spade", "orders/39") !== undefined), { what: "orders/39 on B and C" });
-    for (let i = 0; i < 40; i++) expect(documentOn(cluster, "C", "Spade", `orders/${i}`)).toEqual({ n: i });
+    expect(
+      store.topology!.members.indexOf("A") === -1 || store.topology!.members.at(-1) === "A",
+    ).toBe(true);
+    expect(
+      events.some(
+        (e) =>
+          e.type === "topology-updated" && e.members[0] === "B" && e.source === cluster.urls[1],
+      ),
+    ).toBe(true);
+    await cluster.waitFor(
+      () => ["B", "C"].every((tag) => documentOn(cluster, tag, "Spade", "orders/39") !== undefined),
+      { what: "orders/39 on B and C" },
+    );
+    for (let i = 0; i < 40; i++)
+      expect(documentOn(cluster, "C", "Spade", `orders/${i}`)).toEqual({ n: i });
   });
 
   it("a failed node is health-checked and used again once it answers", async () => {
     // A slow supervisor keeps A first in the topology, so only the client's health check brings it back.
     const cluster = await clusterWith({
-      servers: 3, seed: 3, database: "Spade",
-      sim: { timing: { supervisor: { rotatePreferredAfterMs: 600_000, moveToRehabAfterMs: 1_200_000 } } },
+      servers: 3,
+      seed: 3,
+      database: "Spade",
+      sim: {
+        timing: { supervisor: { rotatePreferredAfterMs: 600_000, moveToRehabAfterMs: 1_200_000 } },
+      },
     });
     const { store, events } = storeFor(cluster, "Spade");
     const write = async (i: number) => {
@@ -90,8 +105,15 @@ describe("failover", () => {
     expect(failovers(two.events)).toEqual(["A->B (RequestTimeout)", "B->C (RequestTimeout)"]);
     expect(documentOn(cluster, "B", "Spade", "two/0")).toBeUndefined();
     cluster.heal();
-    await cluster.waitFor(() => ["A", "B", "C"].every((tag) => documentOn(cluster, tag, "Spade", "one/4") && documentOn(cluster, tag, "Spade", "two/4")),
-      { what: "both clients' writes everywhere", timeoutMs: 20_000 });
+    await cluster.waitFor(
+      () =>
+        ["A", "B", "C"].every(
+          (tag) =>
+            documentOn(cluster, tag, "Spade", "one/4") &&
+            documentOn(cluster, tag, "Spade", "two/4"),
+        ),
+      { what: "both clients' writes everywhere", timeoutMs: 20_000 },
+    );
   });
 
   it("with every node of the group down, one AllTopologyNodesDown error lists each node and why", async () => {
@@ -115,14 +137,26 @@ describe("failover", () => {
   });
 
   it("a stale topology naming a node without the database: the client moves on and refreshes", async () => {
-    const cluster = await clusterWith({ servers: 4, seed: 2, database: "Spade", nodes: ["B", "C"] });
+    const cluster = await clusterWith({
+      servers: 4,
+      seed: 2,
+      database: "Spade",
+      nodes: ["B", "C"],
+    });
     const [a, b, , d] = cluster.urls as [string, string, string, string];
     const cache = new MemoryTopologyCache();
     // A topology from long ago, when Spade lived on A and B; the only listed URL (D) is down.
     const first = storeFor(cluster, "Spade", { urls: [d], conventions: { topologyCache: cache } });
     await cache.save(first.store.requestExecutor.cacheKey, {
-      database: "Spade", etag: 1, members: ["A", "B"], promotables: [], rehabs: [],
-      nodes: [{ tag: "A", url: a, role: "member" }, { tag: "B", url: b, role: "member" }],
+      database: "Spade",
+      etag: 1,
+      members: ["A", "B"],
+      promotables: [],
+      rehabs: [],
+      nodes: [
+        { tag: "A", url: a, role: "member" },
+        { tag: "B", url: b, role: "member" },
+      ],
     });
     await cluster.kill("D");
     const session = first.store.openSession();
@@ -134,12 +168,19 @@ describe("failover", () => {
   });
 
   it("the topology is refreshed when a response says its etag moved", async () => {
-    const cluster = await clusterWith({ servers: 3, seed: 4, database: "Spade", nodes: ["A", "B"] });
+    const cluster = await clusterWith({
+      servers: 3,
+      seed: 4,
+      database: "Spade",
+      nodes: ["A", "B"],
+    });
     const { store, events } = storeFor(cluster, "Spade");
     await store.openSession().load("users/1");
     expect(store.topology!.members).toEqual(["A", "B"]);
     await store.maintenance.addDatabaseNode("Spade", "C");
-    await cluster.waitFor((c) => c.databaseRecord("Spade")!.topology.members.includes("C"), { what: "C a member of Spade" });
+    await cluster.waitFor((c) => c.databaseRecord("Spade")!.topology.members.includes("C"), {
+      what: "C a member of Spade",
+    });
     await store.openSession().load("users/1");
     expect(store.topology!.members).toEqual(["A", "B", "C"]);
     expect(events.filter((e) => e.type === "topology-updated").length).toBeGreaterThanOrEqual(2);
@@ -150,7 +191,9 @@ describe("determinism", () => {
   it("the same seed gives the same requests, failovers and topology changes, to the virtual millisecond", async () => {
     const run = async () => {
       const cluster = await clusterWith({ servers: 3, seed: 99, database: "Spade" });
-      const { store, events } = storeFor(cluster, "Spade", { conventions: { readBalance: "roundRobin" } });
+      const { store, events } = storeFor(cluster, "Spade", {
+        conventions: { readBalance: "roundRobin" },
+      });
       for (let i = 0; i < 20; i++) {
         if (i === 5) await cluster.kill("A");
         if (i === 12) await cluster.restart("A");

@@ -18,31 +18,55 @@ export async function clusterWith(options: {
   readonly replicationFactor?: number;
   readonly sim?: Omit<SimClusterOptions, "servers" | "seed">;
 }): Promise<SimCluster> {
-  const cluster = new SimCluster({ servers: options.servers, seed: options.seed ?? 1, ...options.sim });
-  const admin = new DocumentStore({ urls: cluster.urls, network: cluster.network, address: "admin" }).initialize();
+  const cluster = new SimCluster({
+    servers: options.servers,
+    seed: options.seed ?? 1,
+    ...options.sim,
+  });
+  const admin = new DocumentStore({
+    urls: cluster.urls,
+    network: cluster.network,
+    address: "admin",
+  }).initialize();
   for (const url of cluster.urls.slice(1)) await admin.maintenance.addNodeToCluster(url);
   if (options.servers > 1) {
     // Every server tagged and following a leader, and every one a voter (not a learner still).
-    await cluster.waitFor((c) => c.servers.every((s) => s.tag !== "?" && s.leader !== null) &&
-      c.servers.every((s) => (c.server(s.url)?.raftStatus()?.membership.voters.length ?? 0) === options.servers),
-    { what: "every server a voting member of the cluster" });
+    await cluster.waitFor(
+      (c) =>
+        c.servers.every((s) => s.tag !== "?" && s.leader !== null) &&
+        c.servers.every(
+          (s) => (c.server(s.url)?.raftStatus()?.membership.voters.length ?? 0) === options.servers,
+        ),
+      { what: "every server a voting member of the cluster" },
+    );
   }
   if (options.database) {
-    await admin.maintenance.createDatabase(options.nodes
-      ? { name: options.database, nodes: options.nodes }
-      : { name: options.database, replicationFactor: options.replicationFactor ?? options.servers });
+    await admin.maintenance.createDatabase(
+      options.nodes
+        ? { name: options.database, nodes: options.nodes }
+        : {
+            name: options.database,
+            replicationFactor: options.replicationFactor ?? options.servers,
+          },
+    );
   }
   return cluster;
 }
 
 /** storeFor opens an initialized store on `database` and records its events. */
-export function storeFor(cluster: SimCluster, database: string, options: {
-  readonly urls?: readonly string[];
-  readonly conventions?: DocumentConventions;
-  readonly address?: string;
-} = {}): { store: DocumentStore; events: ClientEvent[] } {
+export function storeFor(
+  cluster: SimCluster,
+  database: string,
+  options: {
+    readonly urls?: readonly string[];
+    readonly conventions?: DocumentConventions;
+    readonly address?: string;
+  } = {},
+): { store: DocumentStore; events: ClientEvent[] } {
   const store = new DocumentStore({
-    urls: options.urls ?? cluster.urls, database, network: cluster.network,
+    urls: options.urls ?? cluster.urls,
+    database,
+    network: cluster.network,
     ...(options.conventions ? { conventions: options.conventions } : {}),
     ...(options.address ? { address: options.address } : {}),
   }).initialize();
@@ -53,8 +77,15 @@ export function storeFor(cluster: SimCluster, database: string, options: {
 
 /** servedBy lists, in order, the tags that answered requests of `type` (not probes or races). */
 export function servedBy(events: readonly ClientEvent[], type?: string): string[] {
-  return events.flatMap((e) => (e.type === "request" && e.ok && e.purpose !== "health-check" && e.purpose !== "speed-test" &&
-    (type === undefined || e.request === type) ? [e.tag] : []));
+  return events.flatMap((e) =>
+    e.type === "request" &&
+    e.ok &&
+    e.purpose !== "health-check" &&
+    e.purpose !== "speed-test" &&
+    (type === undefined || e.request === type)
+      ? [e.tag]
+      : [],
+  );
 }
 
 /** caught runs `action` and returns the RookeryError it raised (failing if it raised none or another). */
@@ -69,6 +100,12 @@ export async function caught(action: () => Promise<unknown>): Promise<RookeryErr
 }
 
 /** documentOn reads a document straight from one server's instance (what a replica holds). */
-export function documentOn(cluster: SimCluster, tag: string, database: string, id: string): Record<string, unknown> | undefined {
-  return cluster.server(tag)?.hostedDatabase(database)?.instance.get(id)?.body as Record<string, unknown> | undefined;
+export function documentOn(
+  cluster: SimCluster,
+  tag: string,
+  database: string,
+  id: string,
+): Record<string, unknown> | undefined {
+  return cluster.server(tag)?.hostedDatabase(database)?.instance.get(id)?.body as
+    Record<string, unknown> | undefined;
 }

@@ -6,7 +6,11 @@ import { caught, clusterWith, storeFor } from "./helpers.ts";
 describe("store.maintenance: the cluster-wide operations", () => {
   it("builds the chapter's cluster: five servers, Spade on A and B, Pitchfork with factor 3", async () => {
     const cluster = new SimCluster({ servers: 5, seed: 61 });
-    const store = new DocumentStore({ urls: cluster.urls, database: "Spade", network: cluster.network }).initialize();
+    const store = new DocumentStore({
+      urls: cluster.urls,
+      database: "Spade",
+      network: cluster.network,
+    }).initialize();
     // A fresh server shows "?" until the first cluster-wide operation makes it A.
     expect((await store.maintenance.getClusterTopology()).tag).toBe("?");
     const created = await store.maintenance.createDatabase({ name: "Spade", replicationFactor: 1 });
@@ -14,26 +18,41 @@ describe("store.maintenance: the cluster-wide operations", () => {
     const joined = await store.maintenance.addNodeToCluster(cluster.urls[1]!);
     expect(joined.tag).toBe("B");
     await store.maintenance.addDatabaseNode("Spade", "B");
-    await cluster.waitFor((c) => c.databaseRecord("Spade")!.topology.members.length === 2, { what: "B a member of Spade" });
+    await cluster.waitFor((c) => c.databaseRecord("Spade")!.topology.members.length === 2, {
+      what: "B a member of Spade",
+    });
     for (const url of cluster.urls.slice(2)) await store.maintenance.addNodeToCluster(url);
     const topology = await store.maintenance.getClusterTopology();
     expect(Object.keys(topology.members).sort()).toEqual(["A", "B", "C", "D", "E"]);
     expect(topology.leader).toBe("A");
-    const pitchfork = await store.maintenance.createDatabase({ name: "Pitchfork", replicationFactor: 3 });
+    const pitchfork = await store.maintenance.createDatabase({
+      name: "Pitchfork",
+      replicationFactor: 3,
+    });
     expect(pitchfork.nodes).toHaveLength(3);
     const spade = await store.maintenance.getDatabaseTopology();
     expect(spade.members).toEqual(["A", "B"]);
     expect(spade.nodes.map((n) => n.url)).toEqual([cluster.urls[0], cluster.urls[1]]);
-    expect((await store.maintenance.getDatabaseTopology("Pitchfork")).members).toEqual(pitchfork.nodes);
+    expect((await store.maintenance.getDatabaseTopology("Pitchfork")).members).toEqual(
+      pitchfork.nodes,
+    );
   });
 
   it("creates a database on explicit nodes, changes its settings, and deletes it", async () => {
     const cluster = await clusterWith({ servers: 3, seed: 62 });
     const { store } = storeFor(cluster, "Spade");
-    expect((await store.maintenance.createDatabase({ name: "Spade", nodes: ["C", "B"] })).nodes).toEqual(["C", "B"]);
+    expect(
+      (await store.maintenance.createDatabase({ name: "Spade", nodes: ["C", "B"] })).nodes,
+    ).toEqual(["C", "B"]);
     await store.maintenance.setConflictResolution("Spade", "none");
-    await store.maintenance.setRevisions("Spade", { default: { disabled: false, minimumRevisionsToKeep: 5, purgeOnDelete: false }, collections: {} });
-    expect(cluster.databaseRecord("Spade")).toMatchObject({ conflictResolution: "none", revisions: { default: { minimumRevisionsToKeep: 5 } } });
+    await store.maintenance.setRevisions("Spade", {
+      default: { disabled: false, minimumRevisionsToKeep: 5, purgeOnDelete: false },
+      collections: {},
+    });
+    expect(cluster.databaseRecord("Spade")).toMatchObject({
+      conflictResolution: "none",
+      revisions: { default: { minimumRevisionsToKeep: 5 } },
+    });
     await store.maintenance.deleteDatabase("Spade");
     const error = await caught(() => store.maintenance.getDatabaseTopology("Spade"));
     expect(error.code).toBe("DatabaseDoesNotExist");
@@ -43,7 +62,10 @@ describe("store.maintenance: the cluster-wide operations", () => {
     const cluster = await clusterWith({ servers: 3, seed: 63, database: "Spade" });
     const { store } = storeFor(cluster, "Spade");
     await cluster.kill("A");
-    const created = await store.maintenance.createDatabase({ name: "Pitchfork", replicationFactor: 2 });
+    const created = await store.maintenance.createDatabase({
+      name: "Pitchfork",
+      replicationFactor: 2,
+    });
     expect(created.nodes).toHaveLength(2);
     expect(Object.keys((await store.maintenance.getClusterTopology()).members)).toContain("A");
     expect((await store.maintenance.getClusterTopology()).leader).not.toBe("A");
@@ -53,7 +75,10 @@ describe("store.maintenance: the cluster-wide operations", () => {
     const cluster = await clusterWith({ servers: 3, seed: 64 });
     const { store } = storeFor(cluster, "Spade");
     await store.maintenance.removeNode("C");
-    expect(Object.keys((await store.maintenance.getClusterTopology()).members).sort()).toEqual(["A", "B"]);
+    expect(Object.keys((await store.maintenance.getClusterTopology()).members).sort()).toEqual([
+      "A",
+      "B",
+    ]);
   });
 
   it("refuses what the cluster refuses, with the server's own message", async () => {

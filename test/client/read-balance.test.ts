@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { clusterWith, servedBy, storeFor } from "./helpers.ts";
 import type { SimCluster } from "../../engine/runtime/sim/index.ts";
 
-async function seedUsers(cluster: SimCluster, store: ReturnType<typeof storeFor>["store"]): Promise<void> {
+async function seedUsers(
+  cluster: SimCluster,
+  store: ReturnType<typeof storeFor>["store"],
+): Promise<void> {
   const session = store.openSession();
   for (let i = 0; i < 3; i++) session.store({ n: i }, `users/${i}`);
   session.advanced.waitForReplicationAfterSaveChanges({ replicas: 2 });
@@ -33,7 +36,9 @@ describe("read balancing", () => {
 
   it("round robin spreads reads over all members, session by session, while writes stay on the preferred node", async () => {
     const cluster = await clusterWith({ servers: 3, seed: 21, database: "Spade" });
-    const { store, events } = storeFor(cluster, "Spade", { conventions: { readBalance: "roundRobin" } });
+    const { store, events } = storeFor(cluster, "Spade", {
+      conventions: { readBalance: "roundRobin" },
+    });
     await seedUsers(cluster, store);
     const perSession: string[] = [];
     for (let i = 0; i < 9; i++) {
@@ -53,7 +58,9 @@ describe("read balancing", () => {
 
   it("round robin skips a node that is down", async () => {
     const cluster = await clusterWith({ servers: 3, seed: 22, database: "Spade" });
-    const { store, events } = storeFor(cluster, "Spade", { conventions: { readBalance: "roundRobin" } });
+    const { store, events } = storeFor(cluster, "Spade", {
+      conventions: { readBalance: "roundRobin" },
+    });
     await seedUsers(cluster, store);
     await cluster.kill("B");
     for (let i = 0; i < 6; i++) await store.openSession().load("users/0");
@@ -65,7 +72,10 @@ describe("read balancing", () => {
   it("fastest node picks the fastest under skewed latencies, and moves when that node slows down", async () => {
     const cluster = await clusterWith({ servers: 3, seed: 23, database: "Spade" });
     const { store, events } = storeFor(cluster, "Spade", {
-      conventions: { readBalance: "fastestNode", fastestNode: { winsToSelect: 10, reevaluateAfterReads: 20 } },
+      conventions: {
+        readBalance: "fastestNode",
+        fastestNode: { winsToSelect: 10, reevaluateAfterReads: 20 },
+      },
     });
     await seedUsers(cluster, store);
     latency(cluster, "A", 20);
@@ -99,7 +109,9 @@ describe("read balancing", () => {
 
   it("fastest node falls back to the preferred node and measures again when the fastest fails", async () => {
     const cluster = await clusterWith({ servers: 3, seed: 24, database: "Spade" });
-    const { store, events } = storeFor(cluster, "Spade", { conventions: { readBalance: "fastestNode" } });
+    const { store, events } = storeFor(cluster, "Spade", {
+      conventions: { readBalance: "fastestNode" },
+    });
     await seedUsers(cluster, store);
     latency(cluster, "A", 20);
     latency(cluster, "B", 2);

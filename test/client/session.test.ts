@@ -34,7 +34,11 @@ describe("a session tracks what it loads and stores", () => {
 
     const session = store.openSession();
     const users = await session.load<User>(["users/1", "users/2", "users/404"]);
-    expect(users).toEqual({ "users/1": { name: "Oren" }, "users/2": { name: "Ayende" }, "users/404": null });
+    expect(users).toEqual({
+      "users/1": { name: "Oren" },
+      "users/2": { name: "Ayende" },
+      "users/404": null,
+    });
     expect(await session.load("users/404")).toBeNull();
     expect(session.advanced.numberOfRequests).toBe(1);
   });
@@ -60,12 +64,16 @@ describe("a session tracks what it loads and stores", () => {
     await session.saveChanges();
     expect(session.advanced.numberOfRequests).toBe(2);
     expect(session.advanced.getChangeVectorFor(users["users/2"]!)).not.toBe(before);
-    expect(session.advanced.getMetadataFor(users["users/2"]!)["@change-vector"]).toBe(session.advanced.getChangeVectorFor(users["users/2"]!));
+    expect(session.advanced.getMetadataFor(users["users/2"]!)["@change-vector"]).toBe(
+      session.advanced.getChangeVectorFor(users["users/2"]!),
+    );
     // users/1 was untouched, so it kept its change vector on the server.
     const check = store.openSession();
     const reread = await check.load<User>(["users/1", "users/2"]);
     expect(reread["users/2"]).toEqual({ name: "Ayende", age: 42 });
-    expect(check.advanced.getChangeVectorFor(reread["users/1"]!)).toBe(session.advanced.getChangeVectorFor(users["users/1"]!));
+    expect(check.advanced.getChangeVectorFor(reread["users/1"]!)).toBe(
+      session.advanced.getChangeVectorFor(users["users/1"]!),
+    );
     expect(events.filter((e) => e.type === "request" && e.request === "batch")).toHaveLength(2);
   });
 

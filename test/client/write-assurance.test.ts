@@ -44,7 +44,8 @@ describe("write assurance", () => {
     session.store({ task: "Buy milk" }, "tasks/1");
     session.advanced.waitForReplicationAfterSaveChanges({ replicas: 2 });
     await session.saveChanges();
-    for (const tag of ["A", "B", "C"]) expect(documentOn(cluster, tag, "Spade", "tasks/1")).toEqual({ task: "Buy milk" });
+    for (const tag of ["A", "B", "C"])
+      expect(documentOn(cluster, tag, "Spade", "tasks/1")).toEqual({ task: "Buy milk" });
   });
 
   it("majority waits for most siblings; throwOnTimeout: false returns normally when it cannot", async () => {
@@ -60,7 +61,11 @@ describe("write assurance", () => {
     await cluster.kill("C");
     const lonely = store.openSession();
     lonely.store({ v: 2 }, "tasks/2");
-    lonely.advanced.waitForReplicationAfterSaveChanges({ replicas: 1, timeout: 300, throwOnTimeout: false });
+    lonely.advanced.waitForReplicationAfterSaveChanges({
+      replicas: 1,
+      timeout: 300,
+      throwOnTimeout: false,
+    });
     await lonely.saveChanges();
     expect(documentOn(cluster, "A", "Spade", "tasks/2")).toEqual({ v: 2 });
   });

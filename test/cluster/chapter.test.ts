@@ -59,10 +59,19 @@ describe("the chapter's first cluster, at the state-machine level", () => {
       databases: { Spade: { A: { lastEtag: 2, acceptedEtags: { B: 2 } } } },
     });
     expect(round.commands).toEqual([
-      { type: "promoteDatabaseNode", database: "Spade", tag: "B", reason: "caught up with mentor A (etag 2)" },
+      {
+        type: "promoteDatabaseNode",
+        database: "Spade",
+        tag: "B",
+        reason: "caught up with mentor A (etag 2)",
+      },
     ]);
     log.accept(round.commands[0]!);
-    expect(log.record("Spade").topology).toEqual({ members: ["A", "B"], promotables: [], rehabs: [] });
+    expect(log.record("Spade").topology).toEqual({
+      members: ["A", "B"],
+      promotables: [],
+      rehabs: [],
+    });
     expect(log.record("Spade").mentors).toEqual({});
     expect(describeTopology(log.record("Spade"))).toBe(
       `Spade: members [A, B] preferred A, factor 2, etag ${log.index}`,
@@ -96,7 +105,11 @@ describe("the chapter's first cluster, at the state-machine level", () => {
     log.propose({ type: "createDatabase", name: "Spade" });
     log.propose({ type: "addDatabaseNode", database: "Spade", tag: "B" });
     for (const n of [3, 4, 5]) log.accept({ type: "addNode", url: chapterUrl(n) });
-    const created = log.propose({ type: "createDatabase", name: "Pitchfork", replicationFactor: 3 });
+    const created = log.propose({
+      type: "createDatabase",
+      name: "Pitchfork",
+      replicationFactor: 3,
+    });
     expect(created.nodes).toEqual(["C", "D", "E"]);
     const pitchfork = log.record("Pitchfork");
     expect(pitchfork.topology.members[0]).toBe("C");

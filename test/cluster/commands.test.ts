@@ -14,12 +14,21 @@ import { describe } from "../../engine/core/index.ts";
 import { clusterOf } from "./harness.ts";
 
 const samples: [ClusterCommand, string][] = [
-  [{ type: "bootstrap", url: "http://127.0.0.1:8080", topologyId: "t1" }, "bootstrap http://127.0.0.1:8080 cluster=t1"],
+  [
+    { type: "bootstrap", url: "http://127.0.0.1:8080", topologyId: "t1" },
+    "bootstrap http://127.0.0.1:8080 cluster=t1",
+  ],
   [{ type: "addNode", url: "http://127.0.0.2:8080" }, "addNode http://127.0.0.2:8080"],
-  [{ type: "addNode", url: "http://127.0.0.2:8080", tag: "B", joinAs: "watcher" }, "addNode http://127.0.0.2:8080 as B (watcher)"],
+  [
+    { type: "addNode", url: "http://127.0.0.2:8080", tag: "B", joinAs: "watcher" },
+    "addNode http://127.0.0.2:8080 as B (watcher)",
+  ],
   [{ type: "promoteNode", tag: "C" }, "promoteNode C"],
   [{ type: "removeNode", tag: "C" }, "removeNode C"],
-  [{ type: "createDatabase", name: "Pitchfork", replicationFactor: 3, nodes: ["C", "D", "E"] }, "createDatabase Pitchfork factor=3 → [C, D, E]"],
+  [
+    { type: "createDatabase", name: "Pitchfork", replicationFactor: 3, nodes: ["C", "D", "E"] },
+    "createDatabase Pitchfork factor=3 → [C, D, E]",
+  ],
   [{ type: "createDatabase", name: "Spade" }, "createDatabase Spade factor=1"],
   [
     {
@@ -27,34 +36,68 @@ const samples: [ClusterCommand, string][] = [
       name: "Rake",
       nodes: ["A", "B"],
       conflictResolution: "none",
-      revisions: { default: { disabled: false, minimumRevisionsToKeep: 5, purgeOnDelete: false }, collections: {} },
+      revisions: {
+        default: { disabled: false, minimumRevisionsToKeep: 5, purgeOnDelete: false },
+        collections: {},
+      },
     },
     "createDatabase Rake factor=2 → [A, B] conflicts=none revisions=keep 5",
   ],
   [{ type: "deleteDatabase", name: "Spade" }, "deleteDatabase Spade"],
-  [{ type: "addDatabaseNode", database: "Spade", tag: "B", mentor: "A" }, "addDatabaseNode Spade +B mentor=A"],
+  [
+    { type: "addDatabaseNode", database: "Spade", tag: "B", mentor: "A" },
+    "addDatabaseNode Spade +B mentor=A",
+  ],
   [{ type: "addDatabaseNode", database: "Spade" }, "addDatabaseNode Spade +?"],
   [
-    { type: "promoteDatabaseNode", database: "Spade", tag: "B", reason: "caught up with mentor A (etag 2)" },
+    {
+      type: "promoteDatabaseNode",
+      database: "Spade",
+      tag: "B",
+      reason: "caught up with mentor A (etag 2)",
+    },
     "promoteDatabaseNode Spade B: caught up with mentor A (etag 2)",
   ],
   [
-    { type: "promoteDatabaseNode", database: "Spade", tag: "B", reason: "caught up", membersOrder: ["B", "A"] },
+    {
+      type: "promoteDatabaseNode",
+      database: "Spade",
+      tag: "B",
+      reason: "caught up",
+      membersOrder: ["B", "A"],
+    },
     "promoteDatabaseNode Spade B → [B, A]: caught up",
   ],
-  [{ type: "moveToRehab", database: "Spade", tag: "C", reason: "no heartbeat for 3000 ms" }, "moveToRehab Spade C: no heartbeat for 3000 ms"],
-  [{ type: "rotatePreferred", database: "Spade", tag: "A", reason: "no heartbeat for 1200 ms" }, "rotatePreferred Spade A: no heartbeat for 1200 ms"],
-  [{ type: "removeDatabaseNode", database: "Spade", tag: "D", reason: "not needed" }, "removeDatabaseNode Spade D: not needed"],
+  [
+    { type: "moveToRehab", database: "Spade", tag: "C", reason: "no heartbeat for 3000 ms" },
+    "moveToRehab Spade C: no heartbeat for 3000 ms",
+  ],
+  [
+    { type: "rotatePreferred", database: "Spade", tag: "A", reason: "no heartbeat for 1200 ms" },
+    "rotatePreferred Spade A: no heartbeat for 1200 ms",
+  ],
+  [
+    { type: "removeDatabaseNode", database: "Spade", tag: "D", reason: "not needed" },
+    "removeDatabaseNode Spade D: not needed",
+  ],
   [{ type: "setRevisions", database: "Spade", revisions: null }, "setRevisions Spade off"],
   [
     {
       type: "setRevisions",
       database: "Spade",
-      revisions: { default: null, collections: { Orders: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false } } },
+      revisions: {
+        default: null,
+        collections: {
+          Orders: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false },
+        },
+      },
     },
     "setRevisions Spade default off +1 collection",
   ],
-  [{ type: "setConflictResolution", database: "Spade", resolution: "latest" }, "setConflictResolution Spade latest"],
+  [
+    { type: "setConflictResolution", database: "Spade", resolution: "latest" },
+    "setConflictResolution Spade latest",
+  ],
 ];
 
 suite("cluster commands as data", () => {
@@ -70,13 +113,19 @@ suite("cluster commands as data", () => {
   it("a command the leader prepared shows where the database went", () => {
     const log = clusterOf(5);
     log.propose({ type: "createDatabase", name: "Spade", nodes: ["A", "B"] });
-    const prepared = prepareClusterCommand(log.state, { type: "createDatabase", name: "Pitchfork", replicationFactor: 3 });
+    const prepared = prepareClusterCommand(log.state, {
+      type: "createDatabase",
+      name: "Pitchfork",
+      replicationFactor: 3,
+    });
     if (!prepared.ok) throw new Error(prepared.error.message);
     expect(describe(prepared.command)).toBe("createDatabase Pitchfork factor=3 → [C, D, E]");
   });
 
   it("a malformed value with a command's type still renders, marked as malformed", () => {
-    expect(describe({ type: "moveToRehab", database: 7 })).toBe('moveToRehab (malformed) {"type":"moveToRehab","database":7}');
+    expect(describe({ type: "moveToRehab", database: 7 })).toBe(
+      'moveToRehab (malformed) {"type":"moveToRehab","database":7}',
+    );
   });
 
   it("type guards accept well-formed commands and narrow to one type", () => {
@@ -85,9 +134,15 @@ suite("cluster commands as data", () => {
     const rehab: unknown = { type: "moveToRehab", database: "Spade", tag: "C", reason: "r" };
     expect(isMoveToRehabCommand(rehab)).toBe(true);
     expect(isRotatePreferredCommand(rehab)).toBe(false);
-    expect(isCreateDatabaseCommand({ type: "createDatabase", name: "X", replicationFactor: "3" })).toBe(false);
-    expect(isCreateDatabaseCommand({ type: "createDatabase", name: "X", conflictResolution: "merge" })).toBe(false);
-    expect(isAddDatabaseNodeCommand({ type: "addDatabaseNode", database: "X", tag: 2 })).toBe(false);
+    expect(
+      isCreateDatabaseCommand({ type: "createDatabase", name: "X", replicationFactor: "3" }),
+    ).toBe(false);
+    expect(
+      isCreateDatabaseCommand({ type: "createDatabase", name: "X", conflictResolution: "merge" }),
+    ).toBe(false);
+    expect(isAddDatabaseNodeCommand({ type: "addDatabaseNode", database: "X", tag: 2 })).toBe(
+      false,
+    );
   });
 
   it("type guards refuse anything that is not a command", () => {
@@ -99,8 +154,16 @@ suite("cluster commands as data", () => {
       { type: "hasOwnProperty" },
       { type: "bootstrap", url: "http://x:1" },
       { type: "setRevisions", database: "X", revisions: { default: null } },
-      { type: "setRevisions", database: "X", revisions: { default: { disabled: "no" }, collections: {} } },
-      { type: "setRevisions", database: "X", revisions: { default: null, collections: { A: { disabled: false } } } },
+      {
+        type: "setRevisions",
+        database: "X",
+        revisions: { default: { disabled: "no" }, collections: {} },
+      },
+      {
+        type: "setRevisions",
+        database: "X",
+        revisions: { default: null, collections: { A: { disabled: false } } },
+      },
       { type: "addNode", url: "http://x:1", joinAs: "leader" },
     ];
     for (const value of bad) expect(isClusterCommand(value)).toBe(false);

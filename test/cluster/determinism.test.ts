@@ -28,8 +28,16 @@ function randomCommand(random: Random, state: ClusterState): ClusterCommand {
   const choices: (() => ClusterCommand)[] = [
     () => ({ type: "addNode", url: chapterUrl(random.between(1, 9)) }),
     () => ({ type: "removeNode", tag: random.pick(tags) }),
-    () => ({ type: "createDatabase", name: random.pick(names), replicationFactor: random.between(0, 4) }),
-    () => ({ type: "createDatabase", name: random.pick(names), nodes: [random.pick(tags), random.pick(tags)] }),
+    () => ({
+      type: "createDatabase",
+      name: random.pick(names),
+      replicationFactor: random.between(0, 4),
+    }),
+    () => ({
+      type: "createDatabase",
+      name: random.pick(names),
+      nodes: [random.pick(tags), random.pick(tags)],
+    }),
     () => ({ type: "deleteDatabase", name: database }),
     () => ({ type: "addDatabaseNode", database }),
     () => ({ type: "addDatabaseNode", database, tag }),
@@ -37,11 +45,22 @@ function randomCommand(random: Random, state: ClusterState): ClusterCommand {
     () => ({ type: "moveToRehab", database, tag, reason }),
     () => ({ type: "rotatePreferred", database, tag: target?.topology.members[0] ?? tag, reason }),
     () => ({ type: "removeDatabaseNode", database, tag, reason }),
-    () => ({ type: "setConflictResolution", database, resolution: random.chance(0.5) ? "none" : "latest" }),
+    () => ({
+      type: "setConflictResolution",
+      database,
+      resolution: random.chance(0.5) ? "none" : "latest",
+    }),
     () => ({
       type: "setRevisions",
       database,
-      revisions: { default: { disabled: false, minimumRevisionsToKeep: random.between(-1, 5), purgeOnDelete: false }, collections: {} },
+      revisions: {
+        default: {
+          disabled: false,
+          minimumRevisionsToKeep: random.between(-1, 5),
+          purgeOnDelete: false,
+        },
+        collections: {},
+      },
     }),
   ];
   return random.pick(choices)();
@@ -50,7 +69,9 @@ function randomCommand(random: Random, state: ClusterState): ClusterCommand {
 /** randomLog records a log of `length` entries after the bootstrap, drawn against the state it builds. */
 function randomLog(seed: number, length: number): ClusterCommand[] {
   const random = new SeededRandom(seed);
-  const log: ClusterCommand[] = [{ type: "bootstrap", url: chapterUrl(1), topologyId: `cluster-${seed}` }];
+  const log: ClusterCommand[] = [
+    { type: "bootstrap", url: chapterUrl(1), topologyId: `cluster-${seed}` },
+  ];
   let state = applyClusterCommand(emptyClusterState(), log[0]!, 1).state;
   for (let i = 0; i < length; i++) {
     const command = randomCommand(random, state);
@@ -71,7 +92,8 @@ function deepFreeze<T>(value: T): T {
 /** checkInvariants asserts what every reachable state keeps. */
 function checkInvariants(state: ClusterState): void {
   const cluster = clusterNodeTags(state);
-  for (const tag of cluster) expect(compareNodeTags(tag, state.topology.lastNodeTag ?? "A")).toBeLessThanOrEqual(0);
+  for (const tag of cluster)
+    expect(compareNodeTags(tag, state.topology.lastNodeTag ?? "A")).toBeLessThanOrEqual(0);
   for (const [key, record] of Object.entries(state.databases)) {
     expect(key).toBe(record.name.toLowerCase());
     const nodes = groupNodes(record.topology);
@@ -80,7 +102,8 @@ function checkInvariants(state: ClusterState): void {
     expect(record.replicationFactor).toBe(nodes.length);
     for (const tag of nodes) expect(cluster).toContain(tag);
     expect(Object.keys(record.mentors)).toEqual(record.topology.promotables);
-    for (const mentor of Object.values(record.mentors)) expect(record.topology.members).toContain(mentor);
+    for (const mentor of Object.values(record.mentors))
+      expect(record.topology.members).toContain(mentor);
     expect(record.topologyEtag).toBeLessThanOrEqual(state.lastAppliedIndex);
     expect(record.recentChanges.length).toBeLessThanOrEqual(clusterLimits.topologyChangesMax);
   }
@@ -110,11 +133,18 @@ describe("every server applying the same log ends in the same state", () => {
     const log = randomLog(42, 200);
     let whole = emptyClusterState();
     log.forEach((command, i) => (whole = applyClusterCommand(whole, command, i + 1).state));
-    for (const copy of [(s: ClusterState) => JSON.parse(JSON.stringify(s)) as ClusterState, structuredClone]) {
+    for (const copy of [
+      (s: ClusterState) => JSON.parse(JSON.stringify(s)) as ClusterState,
+      structuredClone,
+    ]) {
       let state = emptyClusterState();
-      log.slice(0, 100).forEach((command, i) => (state = applyClusterCommand(state, command, i + 1).state));
+      log
+        .slice(0, 100)
+        .forEach((command, i) => (state = applyClusterCommand(state, command, i + 1).state));
       state = copy(state);
-      log.slice(100).forEach((command, i) => (state = applyClusterCommand(state, command, i + 101).state));
+      log
+        .slice(100)
+        .forEach((command, i) => (state = applyClusterCommand(state, command, i + 101).state));
       expect(state).toEqual(whole);
       expect(JSON.stringify(state)).toBe(JSON.stringify(whole));
     }
@@ -129,17 +159,33 @@ describe("every server applying the same log ends in the same state", () => {
   });
 
   it("entries apply in log order: an index that does not grow is a bug, not a refusal", () => {
-    const first = applyClusterCommand(emptyClusterState(), { type: "bootstrap", url: chapterUrl(1), topologyId: "t" }, 5);
+    const first = applyClusterCommand(
+      emptyClusterState(),
+      { type: "bootstrap", url: chapterUrl(1), topologyId: "t" },
+      5,
+    );
     expect(first.state.lastAppliedIndex).toBe(5);
-    expect(() => applyClusterCommand(first.state, { type: "addNode", url: chapterUrl(2) }, 5)).toThrow(AssertionError);
-    expect(() => applyClusterCommand(first.state, { type: "addNode", url: chapterUrl(2) }, 5.5)).toThrow(AssertionError);
+    expect(() =>
+      applyClusterCommand(first.state, { type: "addNode", url: chapterUrl(2) }, 5),
+    ).toThrow(AssertionError);
+    expect(() =>
+      applyClusterCommand(first.state, { type: "addNode", url: chapterUrl(2) }, 5.5),
+    ).toThrow(AssertionError);
   });
 
   it("a refused entry leaves even the last applied index alone", () => {
-    const boot = applyClusterCommand(emptyClusterState(), { type: "bootstrap", url: chapterUrl(1), topologyId: "t" }, 1);
+    const boot = applyClusterCommand(
+      emptyClusterState(),
+      { type: "bootstrap", url: chapterUrl(1), topologyId: "t" },
+      1,
+    );
     const refused = applyClusterCommand(boot.state, { type: "deleteDatabase", name: "Nope" }, 2);
     expect(refused.state).toBe(boot.state);
-    expect(refused.result).toMatchObject({ ok: false, raftIndex: 2, error: { code: "DatabaseNotFound" } });
+    expect(refused.result).toMatchObject({
+      ok: false,
+      raftIndex: 2,
+      error: { code: "DatabaseNotFound" },
+    });
     expect(refused.state.lastAppliedIndex).toBe(1);
   });
 });

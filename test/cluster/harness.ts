@@ -48,7 +48,8 @@ export class ClusterLog {
   /** propose does what a leader does: prepare (validate, decide) and then apply. */
   propose(command: ClusterCommand): ClusterCommandAccepted {
     const prepared = prepareClusterCommand(this.state, command);
-    if (!prepared.ok) throw new Error(`expected ${command.type} to be accepted: ${prepared.error.message}`);
+    if (!prepared.ok)
+      throw new Error(`expected ${command.type} to be accepted: ${prepared.error.message}`);
     return this.accept(prepared.command);
   }
 

@@ -25,7 +25,8 @@ const shed: [string, number][] = [
 
 function gardenShed(): ClusterLog {
   const log = clusterOf(5);
-  for (const [name, replicationFactor] of shed) log.propose({ type: "createDatabase", name, replicationFactor });
+  for (const [name, replicationFactor] of shed)
+    log.propose({ type: "createDatabase", name, replicationFactor });
   return log;
 }
 
@@ -33,7 +34,9 @@ function gardenShed(): ClusterLog {
 function settle(log: ClusterLog, failed: readonly NodeTag[]): void {
   const nowMs = 60_000;
   const nodes: SupervisorInput["nodes"] = Object.fromEntries(
-    ["A", "B", "C", "D", "E"].filter((tag) => !failed.includes(tag)).map((tag) => [tag, { lastHeardMs: nowMs }]),
+    ["A", "B", "C", "D", "E"]
+      .filter((tag) => !failed.includes(tag))
+      .map((tag) => [tag, { lastHeardMs: nowMs }]),
   );
   for (let round = 0; round < 10; round++) {
     const { commands } = superviseCluster({ state: log.state, nowMs, nodes, databases: {} });
@@ -74,7 +77,10 @@ describe("placement: a garden shed of databases on five nodes", () => {
       settle(log, failed);
       for (const [name, factor] of shed.filter(([, factor]) => factor === 3)) {
         const { members } = log.record(name).topology;
-        expect(members.some((tag) => !failed.includes(tag)), `${name} with ${failed} down`).toBe(true);
+        expect(
+          members.some((tag) => !failed.includes(tag)),
+          `${name} with ${failed} down`,
+        ).toBe(true);
         expect(failed, `${name}'s preferred node with ${failed} down`).not.toContain(members[0]);
         expect(log.record(name).replicationFactor).toBe(factor);
       }
@@ -105,7 +111,10 @@ describe("placement rules", () => {
     const log = clusterOf(1);
     log.accept({ type: "addNode", url: chapterUrl(2), joinAs: "watcher" });
     log.accept({ type: "addNode", url: chapterUrl(3), joinAs: "promotable" });
-    expect(log.propose({ type: "createDatabase", name: "W", replicationFactor: 2 }).nodes).toEqual(["A", "B"]);
+    expect(log.propose({ type: "createDatabase", name: "W", replicationFactor: 2 }).nodes).toEqual([
+      "A",
+      "B",
+    ]);
     expect(log.propose({ type: "createDatabase", name: "X", nodes: ["C"] }).nodes).toEqual(["C"]);
   });
 
@@ -126,9 +135,12 @@ describe("placement rules", () => {
   it("new promotables share the mentoring between members", () => {
     const log = clusterOf(5);
     log.propose({ type: "createDatabase", name: "Spade", nodes: ["A", "B"] });
-    for (const tag of ["C", "D", "E"]) log.propose({ type: "addDatabaseNode", database: "Spade", tag });
+    for (const tag of ["C", "D", "E"])
+      log.propose({ type: "addDatabaseNode", database: "Spade", tag });
     expect(log.record("Spade").mentors).toEqual({ C: "A", D: "B", E: "A" });
     log.propose({ type: "createDatabase", name: "Rake", nodes: ["A"] });
-    expect(log.propose({ type: "addDatabaseNode", database: "Rake", tag: "B", mentor: "A" }).mentor).toBe("A");
+    expect(
+      log.propose({ type: "addDatabaseNode", database: "Rake", tag: "B", mentor: "A" }).mentor,
+    ).toBe("A");
   });
 });

@@ -10,7 +10,8 @@ const nowMs = 100_000;
 /** heard says each tag was last heard `silentMs` ago (every other cluster node: just now). */
 function heard(log: ClusterLog, silentMs: Record<NodeTag, number> = {}): SupervisorInput["nodes"] {
   const nodes: Record<NodeTag, { lastHeardMs: number }> = {};
-  for (const tag of Object.keys(log.state.topology.members)) nodes[tag] = { lastHeardMs: nowMs - (silentMs[tag] ?? 0) };
+  for (const tag of Object.keys(log.state.topology.members))
+    nodes[tag] = { lastHeardMs: nowMs - (silentMs[tag] ?? 0) };
   return nodes;
 }
 
@@ -20,7 +21,13 @@ function round(
   databases: SupervisorInput["databases"] = {},
   extra: Partial<SupervisorInput> = {},
 ) {
-  return superviseCluster({ state: log.state, nowMs, nodes: heard(log, silentMs), databases, ...extra });
+  return superviseCluster({
+    state: log.state,
+    nowMs,
+    nodes: heard(log, silentMs),
+    databases,
+    ...extra,
+  });
 }
 
 const report = (lastEtag: number, acceptedEtags: Record<NodeTag, number>): DatabaseNodeReport => ({
@@ -36,7 +43,11 @@ function spadeOn(nodes: NodeTag[], clusterSize = 5): ClusterLog {
 
 describe("the supervisor (cluster observer)", () => {
   it("uses teaching timings measured in seconds, not RavenDB's 5 s and 60 s", () => {
-    expect(supervisorTimingDefault).toEqual({ rotatePreferredAfterMs: 1_000, moveToRehabAfterMs: 3_000, heardWithinMs: 1_000 });
+    expect(supervisorTimingDefault).toEqual({
+      rotatePreferredAfterMs: 1_000,
+      moveToRehabAfterMs: 3_000,
+      heardWithinMs: 1_000,
+    });
   });
 
   it("does nothing while every node answers", () => {
@@ -48,7 +59,9 @@ describe("the supervisor (cluster observer)", () => {
     const log = spadeOn(["A", "B", "C"]);
     expect(round(log, { A: 999 }).commands).toEqual([]);
     const { commands } = round(log, { A: 1_200 });
-    expect(commands).toEqual([{ type: "rotatePreferred", database: "Spade", tag: "A", reason: "no heartbeat for 1200 ms" }]);
+    expect(commands).toEqual([
+      { type: "rotatePreferred", database: "Spade", tag: "A", reason: "no heartbeat for 1200 ms" },
+    ]);
     log.accept(commands[0]!);
     expect(log.record("Spade").topology.members).toEqual(["B", "C", "A"]);
     expect(log.record("Spade").recentChanges.at(-1)?.message).toBe(
@@ -60,7 +73,9 @@ describe("the supervisor (cluster observer)", () => {
     const log = spadeOn(["A", "B", "C"]);
     expect(round(log, { C: 2_999 }).commands).toEqual([]);
     const { commands } = round(log, { C: 3_000 });
-    expect(commands).toEqual([{ type: "moveToRehab", database: "Spade", tag: "C", reason: "no heartbeat for 3000 ms" }]);
+    expect(commands).toEqual([
+      { type: "moveToRehab", database: "Spade", tag: "C", reason: "no heartbeat for 3000 ms" },
+    ]);
     log.accept(commands[0]!);
     const spade = log.record("Spade");
     expect(spade.topology).toEqual({ members: ["A", "B"], promotables: [], rehabs: ["C"] });
@@ -73,20 +88,36 @@ describe("the supervisor (cluster observer)", () => {
     log.accept(round(log, { A: 1_500 }).commands[0]!);
     expect(log.record("Spade").topology.members).toEqual(["B", "C", "A"]);
     log.accept(round(log, { A: 4_000 }).commands[0]!);
-    expect(log.record("Spade").topology).toEqual({ members: ["B", "C"], promotables: [], rehabs: ["A"] });
+    expect(log.record("Spade").topology).toEqual({
+      members: ["B", "C"],
+      promotables: [],
+      rehabs: ["A"],
+    });
 
     // A is back, but B has sent it only part of what was written meanwhile.
     const partial = { Spade: { B: report(40, { C: 40, A: 31 }), C: report(35, { B: 35, A: 35 }) } };
     const waiting = round(log, {}, partial);
     expect(waiting.commands).toEqual([]);
     expect(waiting.notes).toEqual([
-      { database: "Spade", tag: "A", status: "catchingUp", message: "A is catching up: it accepted etag 31 of 40 from B" },
+      {
+        database: "Spade",
+        tag: "A",
+        status: "catchingUp",
+        message: "A is catching up: it accepted etag 31 of 40 from B",
+      },
     ]);
 
-    const caughtUp = { Spade: { B: report(40, { C: 40, A: 40 }), C: report(35, { B: 35, A: 35 }) } };
+    const caughtUp = {
+      Spade: { B: report(40, { C: 40, A: 40 }), C: report(35, { B: 35, A: 35 }) },
+    };
     const { commands } = round(log, {}, caughtUp);
     expect(commands).toEqual([
-      { type: "promoteDatabaseNode", database: "Spade", tag: "A", reason: "caught up with B (etag 40) and C (etag 35)" },
+      {
+        type: "promoteDatabaseNode",
+        database: "Spade",
+        tag: "A",
+        reason: "caught up with B (etag 40) and C (etag 35)",
+      },
     ]);
     log.accept(commands[0]!);
     expect(log.record("Spade").topology.members).toEqual(["B", "C", "A"]);
@@ -98,19 +129,37 @@ describe("the supervisor (cluster observer)", () => {
   it("keeps a rehab in rehab while it is silent, or while a member has not reported on it", () => {
     const log = spadeOn(["A", "B", "C"]);
     log.accept({ type: "moveToRehab", database: "Spade", tag: "C", reason: "test" });
-    const silent = round(log, { C: 5_000 }, { Spade: { A: report(1, { C: 1 }), B: report(1, { C: 1 }) } });
+    const silent = round(
+      log,
+      { C: 5_000 },
+      { Spade: { A: report(1, { C: 1 }), B: report(1, { C: 1 }) } },
+    );
     expect(silent.commands).toEqual([]);
     expect(silent.notes[0]).toMatchObject({ tag: "C", status: "notResponding" });
     const unreported = round(log, {}, { Spade: { A: report(1, { C: 1 }) } });
     expect(unreported.commands).toEqual([]);
-    expect(unreported.notes[0]).toMatchObject({ status: "waitingForReport", message: "B has not reported sending to C yet" });
+    expect(unreported.notes[0]).toMatchObject({
+      status: "waitingForReport",
+      message: "B has not reported sending to C yet",
+    });
   });
 
   it("does not count a silent member's stale report when deciding that a rehab caught up", () => {
     const log = spadeOn(["A", "B", "C"]);
     log.accept({ type: "moveToRehab", database: "Spade", tag: "C", reason: "test" });
-    const { commands } = round(log, { B: 2_000 }, { Spade: { A: report(9, { C: 9 }), B: report(12, { C: 3 }) } });
-    expect(commands).toEqual([{ type: "promoteDatabaseNode", database: "Spade", tag: "C", reason: "caught up with A (etag 9)" }]);
+    const { commands } = round(
+      log,
+      { B: 2_000 },
+      { Spade: { A: report(9, { C: 9 }), B: report(12, { C: 3 }) } },
+    );
+    expect(commands).toEqual([
+      {
+        type: "promoteDatabaseNode",
+        database: "Spade",
+        tag: "C",
+        reason: "caught up with A (etag 9)",
+      },
+    ]);
   });
 
   it("promotes a promotable only when its mentor has sent it everything", () => {
@@ -119,14 +168,35 @@ describe("the supervisor (cluster observer)", () => {
     expect(log.record("Spade").mentors).toEqual({ D: "A" });
     const notConnected = round(log, {}, { Spade: { A: report(7, { B: 7 }) } });
     expect(notConnected.notes).toEqual([
-      { database: "Spade", tag: "D", status: "waitingForReport", message: "mentor A has not reported sending to D yet" },
+      {
+        database: "Spade",
+        tag: "D",
+        status: "waitingForReport",
+        message: "mentor A has not reported sending to D yet",
+      },
     ]);
     expect(round(log, {}, { Spade: { A: report(7, { B: 7, D: 6 }) } }).commands).toEqual([]);
-    const mentorSilent = round(log, { A: 900, D: 0 }, { Spade: { A: report(7, { D: 7 }) } }, { timing: { heardWithinMs: 500 } });
-    expect(mentorSilent.notes[0]?.message).toBe("no mentor of D is responding, so its progress is unknown");
-    const { commands } = round(log, {}, { Spade: { A: report(7, { B: 7, D: 7 }), B: report(0, {}) } });
+    const mentorSilent = round(
+      log,
+      { A: 900, D: 0 },
+      { Spade: { A: report(7, { D: 7 }) } },
+      { timing: { heardWithinMs: 500 } },
+    );
+    expect(mentorSilent.notes[0]?.message).toBe(
+      "no mentor of D is responding, so its progress is unknown",
+    );
+    const { commands } = round(
+      log,
+      {},
+      { Spade: { A: report(7, { B: 7, D: 7 }), B: report(0, {}) } },
+    );
     expect(commands).toEqual([
-      { type: "promoteDatabaseNode", database: "Spade", tag: "D", reason: "caught up with mentor A (etag 7)" },
+      {
+        type: "promoteDatabaseNode",
+        database: "Spade",
+        tag: "D",
+        reason: "caught up with mentor A (etag 7)",
+      },
     ]);
     log.accept(commands[0]!);
     expect(log.record("Spade").topology.members).toEqual(["A", "B", "D"]);
@@ -150,7 +220,11 @@ describe("the supervisor (cluster observer)", () => {
     expect(bothSilent.notes[0]?.status).toBe("notResponding");
     // Both silent past the rehab time: the first goes to rehab, the second stays as the last member.
     pair.accept(round(pair, { A: 5_000, B: 5_000 }).commands[0]!);
-    expect(pair.record("Spade").topology).toEqual({ members: ["B"], promotables: [], rehabs: ["A"] });
+    expect(pair.record("Spade").topology).toEqual({
+      members: ["B"],
+      promotables: [],
+      rehabs: ["A"],
+    });
     expect(round(pair, { A: 6_000, B: 6_000 }).commands).toEqual([]);
   });
 
@@ -178,15 +252,31 @@ describe("the supervisor (cluster observer)", () => {
       log.accept(commands[0]!);
     }
     expect(proposed).toEqual(["moveToRehab A", "moveToRehab B"]);
-    expect(log.record("Spade").topology).toEqual({ members: ["C", "D"], promotables: [], rehabs: ["A", "B"] });
+    expect(log.record("Spade").topology).toEqual({
+      members: ["C", "D"],
+      promotables: [],
+      rehabs: ["A", "B"],
+    });
   });
 
   it("a newly elected leader counts silence only from when it started observing", () => {
     const log = spadeOn(["A", "B", "C"]);
-    const input: SupervisorInput = { state: log.state, nowMs, nodes: {}, databases: {}, observingSinceMs: nowMs - 500 };
+    const input: SupervisorInput = {
+      state: log.state,
+      nowMs,
+      nodes: {},
+      databases: {},
+      observingSinceMs: nowMs - 500,
+    };
     expect(superviseCluster(input).commands).toEqual([]);
-    const later = superviseCluster({ ...input, nowMs: nowMs + 600, nodes: { B: { lastHeardMs: nowMs + 600 }, C: { lastHeardMs: nowMs + 600 } } });
-    expect(later.commands).toEqual([{ type: "rotatePreferred", database: "Spade", tag: "A", reason: "no heartbeat for 1100 ms" }]);
+    const later = superviseCluster({
+      ...input,
+      nowMs: nowMs + 600,
+      nodes: { B: { lastHeardMs: nowMs + 600 }, C: { lastHeardMs: nowMs + 600 } },
+    });
+    expect(later.commands).toEqual([
+      { type: "rotatePreferred", database: "Spade", tag: "A", reason: "no heartbeat for 1100 ms" },
+    ]);
   });
 
   it("accepts other timings", () => {
@@ -204,7 +294,8 @@ describe("the supervisor (cluster observer)", () => {
     const plain = round(log, {}, reports);
     expect(plain.commands[0]).not.toHaveProperty("membersOrder");
     const shuffled = (seed: number) =>
-      round(log, {}, reports, { shuffleAfterPromotion: true, random: new SeededRandom(seed) }).commands[0]!;
+      round(log, {}, reports, { shuffleAfterPromotion: true, random: new SeededRandom(seed) })
+        .commands[0]!;
     const first = shuffled(7);
     expect(first).toEqual(shuffled(7));
     if (first.type !== "promoteDatabaseNode") throw new Error("expected a promotion");

@@ -17,14 +17,24 @@ function spadeWithEveryRole() {
   const log = clusterOf(5);
   log.propose({ type: "createDatabase", name: "Spade", nodes: ["A", "B", "C"] });
   log.propose({ type: "addDatabaseNode", database: "Spade", tag: "D", mentor: "A" });
-  log.accept({ type: "moveToRehab", database: "Spade", tag: "C", reason: "no heartbeat for 3000 ms" });
+  log.accept({
+    type: "moveToRehab",
+    database: "Spade",
+    tag: "C",
+    reason: "no heartbeat for 3000 ms",
+  });
   return log;
 }
 
 describe("database status and the replication mesh", () => {
   it("a database is Online on every node of its group, in any role, and Offline elsewhere", () => {
     const spade = spadeWithEveryRole().record("Spade");
-    expect(["A", "B", "C", "D", "E"].map((tag) => [databaseRoleOn(spade, tag), databaseStatusOn(spade, tag)])).toEqual([
+    expect(
+      ["A", "B", "C", "D", "E"].map((tag) => [
+        databaseRoleOn(spade, tag),
+        databaseStatusOn(spade, tag),
+      ]),
+    ).toEqual([
       ["member", "Online"],
       ["member", "Online"],
       ["rehab", "Online"],
@@ -59,7 +69,9 @@ describe("database status and the replication mesh", () => {
     expect(describeTopology(log.record("Spade"))).toBe(
       `Spade: members [A, B] preferred A, promotables [D←A], rehabs [C], factor 4, etag ${log.index}`,
     );
-    expect(describeClusterTopology(log.state)).toBe("cluster rookery-test: members [A, B, C, D, E], last tag E");
+    expect(describeClusterTopology(log.state)).toBe(
+      "cluster rookery-test: members [A, B, C, D, E], last tag E",
+    );
     expect(describeClusterTopology(emptyClusterState())).toBe("not bootstrapped (tag ?)");
   });
 });
@@ -67,9 +79,18 @@ describe("database status and the replication mesh", () => {
 describe("how commands change a database group", () => {
   it("moving a mentor to rehab hands its promotables to another member", () => {
     const log = spadeWithEveryRole();
-    log.accept({ type: "moveToRehab", database: "Spade", tag: "A", reason: "no heartbeat for 3000 ms" });
+    log.accept({
+      type: "moveToRehab",
+      database: "Spade",
+      tag: "A",
+      reason: "no heartbeat for 3000 ms",
+    });
     expect(log.record("Spade").mentors).toEqual({ D: "B" });
-    expect(log.record("Spade").topology).toEqual({ members: ["B"], promotables: ["D"], rehabs: ["C", "A"] });
+    expect(log.record("Spade").topology).toEqual({
+      members: ["B"],
+      promotables: ["D"],
+      rehabs: ["C", "A"],
+    });
   });
 
   it("removing a server takes it out of every group, lowers their factor and moves their etag", () => {
@@ -82,14 +103,21 @@ describe("how commands change a database group", () => {
     expect(spade.mentors).toEqual({ D: "B" });
     expect(spade.replicationFactor).toBe(3);
     expect(spade.topologyEtag).toBe(log.index);
-    expect(spade.recentChanges.at(-1)?.message).toBe("A removed from the group: node A was removed from the cluster");
+    expect(spade.recentChanges.at(-1)?.message).toBe(
+      "A removed from the group: node A was removed from the cluster",
+    );
     expect(log.record("Rake").topologyEtag).toBe(rakeEtag);
     expect(log.state.topology.etag).toBe(log.index);
   });
 
   it("removing a node from a group keeps the others in order and lowers the factor", () => {
     const log = spadeWithEveryRole();
-    log.accept({ type: "removeDatabaseNode", database: "Spade", tag: "D", reason: "no longer needed" });
+    log.accept({
+      type: "removeDatabaseNode",
+      database: "Spade",
+      tag: "D",
+      reason: "no longer needed",
+    });
     const spade = log.record("Spade");
     expect(spade.topology).toEqual({ members: ["A", "B"], promotables: [], rehabs: ["C"] });
     expect(spade.mentors).toEqual({});
@@ -102,11 +130,20 @@ describe("how commands change a database group", () => {
     log.propose({ type: "createDatabase", name: "Spade", nodes: ["A", "B"] });
     for (let i = 0; i < 40; i++) {
       const preferred = log.record("Spade").topology.members[0]!;
-      log.accept({ type: "rotatePreferred", database: "Spade", tag: preferred, reason: `round ${i}` });
+      log.accept({
+        type: "rotatePreferred",
+        database: "Spade",
+        tag: preferred,
+        reason: `round ${i}`,
+      });
     }
     const changes = log.record("Spade").recentChanges;
     expect(changes).toHaveLength(clusterLimits.topologyChangesMax);
-    expect(changes.at(-1)).toMatchObject({ kind: "rotated", reason: "round 39", raftIndex: log.index });
+    expect(changes.at(-1)).toMatchObject({
+      kind: "rotated",
+      reason: "round 39",
+      raftIndex: log.index,
+    });
     log.accept({ type: "rotatePreferred", database: "Spade", tag: "A", reason: "x".repeat(1000) });
     const reason = log.record("Spade").recentChanges.at(-1)!.reason;
     expect(reason).toHaveLength(clusterLimits.reasonLengthMax);
@@ -119,7 +156,9 @@ describe("how commands change a database group", () => {
     const etag = log.record("Spade").topologyEtag;
     const revisions = {
       default: { disabled: false, minimumRevisionsToKeep: 5, purgeOnDelete: false },
-      collections: { Orders: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: true } },
+      collections: {
+        Orders: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: true },
+      },
     };
     log.accept({ type: "setRevisions", database: "spade", revisions });
     log.accept({ type: "setConflictResolution", database: "SPADE", resolution: "none" });
@@ -134,7 +173,12 @@ describe("how commands change a database group", () => {
 
   it("a database can be created with its settings, and a deleted name can be used again in any case", () => {
     const log = clusterOf(1);
-    log.propose({ type: "createDatabase", name: "Spade", conflictResolution: "none", revisions: null });
+    log.propose({
+      type: "createDatabase",
+      name: "Spade",
+      conflictResolution: "none",
+      revisions: null,
+    });
     expect(log.record("Spade").conflictResolution).toBe("none");
     log.accept({ type: "deleteDatabase", name: "SPADE" });
     expect(findDatabase(log.state, "Spade")).toBeUndefined();
@@ -168,7 +212,11 @@ describe("how commands change a database group", () => {
     });
     log.accept({ type: "promoteNode", tag: "B" });
     log.accept({ type: "promoteNode", tag: "C" });
-    expect(log.state.topology.members).toEqual({ A: chapterUrl(1), B: chapterUrl(2), C: chapterUrl(3) });
+    expect(log.state.topology.members).toEqual({
+      A: chapterUrl(1),
+      B: chapterUrl(2),
+      C: chapterUrl(3),
+    });
     expect(log.state.topology.promotables).toEqual({});
     expect(log.state.topology.watchers).toEqual({});
   });
@@ -181,11 +229,16 @@ describe("how commands change a database group", () => {
       message: "http://127.0.0.1:8080 bootstrapped cluster rookery-test as A",
       tag: "A",
     });
-    expect(log.accept({ type: "addNode", url: chapterUrl(2) }).message).toBe("http://127.0.0.2:8080 joined the cluster as B (member)");
-    log.propose({ type: "createDatabase", name: "Spade" });
-    expect(log.propose({ type: "addDatabaseNode", database: "Spade" }).message).toBe("B added to 'Spade' as a promotable; mentor A");
-    expect(log.accept({ type: "promoteDatabaseNode", database: "Spade", tag: "B", reason: "caught up" }).message).toBe(
-      "'Spade': B promoted to member: caught up",
+    expect(log.accept({ type: "addNode", url: chapterUrl(2) }).message).toBe(
+      "http://127.0.0.2:8080 joined the cluster as B (member)",
     );
+    log.propose({ type: "createDatabase", name: "Spade" });
+    expect(log.propose({ type: "addDatabaseNode", database: "Spade" }).message).toBe(
+      "B added to 'Spade' as a promotable; mentor A",
+    );
+    expect(
+      log.accept({ type: "promoteDatabaseNode", database: "Spade", tag: "B", reason: "caught up" })
+        .message,
+    ).toBe("'Spade': B promoted to member: caught up");
   });
 });

@@ -44,7 +44,13 @@ describe("change vector fast paths", () => {
   });
 
   it("canonical-looking text that is malformed is still refused with the general error", () => {
-    for (const text of ["A:1-a, A:2-a", "B:1-a, A:2-a, B:3-a", "A:01-a", "A:1-a,  B:1-b", "A:1-a, "]) {
+    for (const text of [
+      "A:1-a, A:2-a",
+      "B:1-a, A:2-a, B:3-a",
+      "A:01-a",
+      "A:1-a,  B:1-b",
+      "A:1-a, ",
+    ]) {
       let caught: unknown;
       try {
         const parsed = parseChangeVector(text);

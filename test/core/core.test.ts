@@ -1,12 +1,21 @@
 import { describe as suite, expect, it } from "vitest";
-import { describe, isNodeTag, ManualClock, registerRenderer, SeededRandom } from "../../engine/core/index.ts";
+import {
+  describe,
+  isNodeTag,
+  ManualClock,
+  registerRenderer,
+  SeededRandom,
+} from "../../engine/core/index.ts";
 
 suite("seeded randomness", () => {
   it("the same seed draws the same numbers, another seed different ones", () => {
-    const draw = (seed: number) => Array.from({ length: 5 }, () => new SeededRandom(seed)).map((r) => r.int(1000));
+    const draw = (seed: number) =>
+      Array.from({ length: 5 }, () => new SeededRandom(seed)).map((r) => r.int(1000));
     const a = new SeededRandom(7);
     const b = new SeededRandom(7);
-    expect(Array.from({ length: 20 }, () => a.next())).toEqual(Array.from({ length: 20 }, () => b.next()));
+    expect(Array.from({ length: 20 }, () => a.next())).toEqual(
+      Array.from({ length: 20 }, () => b.next()),
+    );
     expect(draw(1)).not.toEqual(Array.from({ length: 5 }, () => new SeededRandom(2).int(1000)));
   });
 
@@ -34,7 +43,11 @@ suite("describe()", () => {
   });
 
   it("never returns more than one line of bounded length", () => {
-    const line = describe({ type: "big", data: "x".repeat(10_000), list: Array.from({ length: 100 }, (_, i) => i) });
+    const line = describe({
+      type: "big",
+      data: "x".repeat(10_000),
+      list: Array.from({ length: 100 }, (_, i) => i),
+    });
     expect(line).not.toContain("\n");
     expect(line.length).toBeLessThanOrEqual(240);
   });

@@ -25,7 +25,9 @@ describe("an instance's change vector", () => {
             .filter(() => random.chance(0.5))
             // Another instance has seen at most what this one wrote under its own entry.
             .map((entry) => {
-              const seen = entry.startsWith("B") ? random.between(1, Math.max(etag, 1)) : random.between(1, 60);
+              const seen = entry.startsWith("B")
+                ? random.between(1, Math.max(etag, 1))
+                : random.between(1, 60);
               return entry.replace(":", `:${seen}-`);
             })
             .join(", ");

@@ -80,7 +80,13 @@ describe("the JSON text handed to storage", () => {
         kinds.add(operation.value.kind);
       }
     }
-    expect([...kinds].sort()).toEqual(["attachment", "conflict", "document", "revision", "tombstone"]);
+    expect([...kinds].sort()).toEqual([
+      "attachment",
+      "conflict",
+      "document",
+      "revision",
+      "tombstone",
+    ]);
   });
 
   it("a body holding the key \\u0000, which storage reserves, is left for storage to encode", () => {

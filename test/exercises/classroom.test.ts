@@ -27,7 +27,9 @@ describe("the book's exercise pages and the classroom examples", () => {
   });
 
   it("autograding.json and classroom.yml run `check N --solution solutions/NN-<id>.ts --json …` for exercise N", () => {
-    const autograding = JSON.parse(readFileSync(join(repo, "docs/classroom/autograding.json"), "utf8")) as { tests: { name: string; run: string; timeout: number; points: number }[] };
+    const autograding = JSON.parse(
+      readFileSync(join(repo, "docs/classroom/autograding.json"), "utf8"),
+    ) as { tests: { name: string; run: string; timeout: number; points: number }[] };
     const yml = readFileSync(join(repo, "docs/classroom/classroom.yml"), "utf8");
     expect(autograding.tests).toHaveLength(exercises.length);
     exercises.forEach((exercise, i) => {
@@ -41,9 +43,22 @@ describe("the book's exercise pages and the classroom examples", () => {
 
   it("the teacher page's example solution of exercise 2 passes `npm run exercise -- check 2`", async () => {
     const result = await new Promise<{ code: number; stdout: string }>((done) => {
-      execFile(process.execPath, ["--import", "tsx", "scripts/exercise.ts", "check", "2", "--solution", "docs/classroom/02-grow-group.example.ts"], { cwd: repo, timeout: 60_000, env: { ...process.env, INIT_CWD: repo } }, (error, stdout) => {
-        done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout });
-      });
+      execFile(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "scripts/exercise.ts",
+          "check",
+          "2",
+          "--solution",
+          "docs/classroom/02-grow-group.example.ts",
+        ],
+        { cwd: repo, timeout: 60_000, env: { ...process.env, INIT_CWD: repo } },
+        (error, stdout) => {
+          done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout });
+        },
+      );
     });
     expect(result.stdout).toMatch(/PASS: all 4 checks hold/);
     expect(result.code).toBe(0);

@@ -3,7 +3,14 @@
  * verify-all), plus what the runner does with wrong, throwing and looping solutions.
  */
 import { describe, expect, it } from "vitest";
-import { exercises, findExercise, noopSolution, resultsJson, runExercise, verifyExercise } from "../../exercises/index.ts";
+import {
+  exercises,
+  findExercise,
+  noopSolution,
+  resultsJson,
+  runExercise,
+  verifyExercise,
+} from "../../exercises/index.ts";
 import type { Exercise, Solution } from "../../exercises/index.ts";
 
 function exercise(id: string): Exercise {
@@ -26,20 +33,28 @@ describe("verify-all", () => {
     expect(findExercise("0")).toBeUndefined();
   });
 
-  it.each(exercises.map((e, i) => [i + 1, e.id, e] as const))("%i. %s fails unsolved and passes with its reference solution", async (_n, _id, e) => {
-    const result = await verifyExercise(e);
-    expect(result.problems).toEqual([]);
-    expect(result.unsolved.status).toBe("fail");
-    expect(result.solved.status).toBe("pass");
-    // The unsolved run leaves at least half of the checklist open: the starting state is far from the goal.
-    expect(result.unsolved.checks.filter((line) => !line.ok).length).toBeGreaterThanOrEqual(Math.ceil(e.checks.length / 2));
-  });
+  it.each(exercises.map((e, i) => [i + 1, e.id, e] as const))(
+    "%i. %s fails unsolved and passes with its reference solution",
+    async (_n, _id, e) => {
+      const result = await verifyExercise(e);
+      expect(result.problems).toEqual([]);
+      expect(result.unsolved.status).toBe("fail");
+      expect(result.solved.status).toBe("pass");
+      // The unsolved run leaves at least half of the checklist open: the starting state is far from the goal.
+      expect(result.unsolved.checks.filter((line) => !line.ok).length).toBeGreaterThanOrEqual(
+        Math.ceil(e.checks.length / 2),
+      );
+    },
+  );
 
   it("the reference solutions pass on other seeds too (as --seed would run them)", async () => {
     for (const seed of [101, 202, 303]) {
       for (const e of exercises) {
         const report = await runExercise(e, e.solution.run, { seed });
-        expect(report.status, `${e.id} seed ${seed}: ${JSON.stringify(report.checks.filter((line) => !line.ok))} ${report.message ?? ""}`).toBe("pass");
+        expect(
+          report.status,
+          `${e.id} seed ${seed}: ${JSON.stringify(report.checks.filter((line) => !line.ok))} ${report.message ?? ""}`,
+        ).toBe("pass");
       }
     }
   });
@@ -65,7 +80,9 @@ describe("the checklist", () => {
     const failed = report.checks.filter((line) => !line.ok);
     expect(failed.map((line) => line.id)).toEqual(["leader-back", "replicated-to-a"]);
     expect(failed[0]!.detail).toBe("A was never restarted");
-    expect(report.checks.find((line) => line.id === "write-without-leader")!.detail).toMatch(/node B took users\/3 at \d+ ms, with no leader/);
+    expect(report.checks.find((line) => line.id === "write-without-leader")!.detail).toMatch(
+      /node B took users\/3 at \d+ ms, with no leader/,
+    );
   });
 
   it("writing to the wrong place is named: users/1 written to B by hand instead of replicated", async () => {
@@ -73,12 +90,19 @@ describe("the checklist", () => {
       await store.maintenance.addNodeToCluster(cluster.urls[1]!);
       await store.maintenance.addDatabaseNode("Spade", "B");
       await cluster.waitFor((c) => c.describe().documents["B"]?.["Spade"] !== undefined);
-      await cluster.network.request(cluster.urls[1]!, { type: "batch", database: "Spade", transaction: { puts: [{ id: "users/1", body: { name: "Oren" } }] } });
+      await cluster.network.request(cluster.urls[1]!, {
+        type: "batch",
+        database: "Spade",
+        transaction: { puts: [{ id: "users/1", body: { name: "Oren" } }] },
+      });
       await cluster.runFor(2_000);
     };
     const report = await runExercise(exercise("grow-group"), cheat);
     expect(report.status).toBe("fail");
-    expect(report.checks.find((line) => line.id === "documents-on-b")).toMatchObject({ ok: false, detail: expect.stringContaining("let replication bring them") });
+    expect(report.checks.find((line) => line.id === "documents-on-b")).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining("let replication bring them"),
+    });
   });
 
   it("killing a node the client did not prefer is not a failover", async () => {
@@ -92,15 +116,34 @@ describe("the checklist", () => {
       await again.saveChanges();
     });
     expect(report.status).toBe("fail");
-    expect(report.checks[0]!.detail).toContain("you killed C, but not the node the store preferred");
+    expect(report.checks[0]!.detail).toContain(
+      "you killed C, but not the node the store preferred",
+    );
   });
 
   it("a check that throws is a failed line, not a crash", async () => {
     const base = exercise("bootstrap");
-    const broken: Exercise = { ...base, checks: [...base.checks, { id: "boom", description: "explodes", check: () => { throw new Error("bad checker"); } }] };
+    const broken: Exercise = {
+      ...base,
+      checks: [
+        ...base.checks,
+        {
+          id: "boom",
+          description: "explodes",
+          check: () => {
+            throw new Error("bad checker");
+          },
+        },
+      ],
+    };
     const report = await runExercise(broken, base.solution.run);
     expect(report.status).toBe("fail");
-    expect(report.checks.at(-1)).toEqual({ id: "boom", description: "explodes", ok: false, detail: "the checker failed: bad checker" });
+    expect(report.checks.at(-1)).toEqual({
+      id: "boom",
+      description: "explodes",
+      ok: false,
+      detail: "the checker failed: bad checker",
+    });
   });
 });
 
@@ -113,7 +156,10 @@ describe("solutions that throw or never end", () => {
     expect(report.status).toBe("error");
     expect(report.message).toBe("the solution threw: I give up");
     expect(report.checks.find((line) => line.id === "spade")?.ok).toBe(true);
-    expect(report.record.outcome).toEqual({ status: "threw", message: "the solution threw: I give up" });
+    expect(report.record.outcome).toEqual({
+      status: "threw",
+      message: "the solution threw: I give up",
+    });
   });
 
   it("an engine error keeps its code in the message", async () => {
@@ -126,29 +172,43 @@ describe("solutions that throw or never end", () => {
 
   it("a loop in virtual time stops at the virtual limit", async () => {
     const started = Date.now();
-    const report = await runExercise(exercise("bootstrap"), async (cluster) => {
-      for (;;) await cluster.runFor(500);
-    }, { virtualLimitMs: 5_000 });
+    const report = await runExercise(
+      exercise("bootstrap"),
+      async (cluster) => {
+        for (;;) await cluster.runFor(500);
+      },
+      { virtualLimitMs: 5_000 },
+    );
     expect(report.status).toBe("error");
-    expect(report.message).toBe("the solution ran past its time limit: 5000 ms of virtual cluster time (a loop that never ends, or a wait for something that never happens?)");
+    expect(report.message).toBe(
+      "the solution ran past its time limit: 5000 ms of virtual cluster time (a loop that never ends, or a wait for something that never happens?)",
+    );
     expect(report.record.outcome).toMatchObject({ status: "timed-out", limit: "virtual" });
     expect(report.record.solutionEndedAtMs - report.record.solutionStartedAtMs).toBe(5_000);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("a single long wait is cut to the virtual limit", async () => {
-    const report = await runExercise(exercise("bootstrap"), async (cluster) => {
-      await cluster.waitFor(() => false, { timeoutMs: 10_000_000 });
-    }, { virtualLimitMs: 2_000 });
+    const report = await runExercise(
+      exercise("bootstrap"),
+      async (cluster) => {
+        await cluster.waitFor(() => false, { timeoutMs: 10_000_000 });
+      },
+      { virtualLimitMs: 2_000 },
+    );
     expect(report.status).toBe("error");
     expect(report.record.outcome).toMatchObject({ status: "timed-out", limit: "virtual" });
     expect(report.record.solutionEndedAtMs - report.record.solutionStartedAtMs).toBe(2_000);
   });
 
   it("a loop of store reads stops at the virtual limit too", async () => {
-    const report = await runExercise(exercise("grow-group"), async (_cluster, store) => {
-      for (;;) await store.openSession().load("users/1");
-    }, { virtualLimitMs: 1_000 });
+    const report = await runExercise(
+      exercise("grow-group"),
+      async (_cluster, store) => {
+        for (;;) await store.openSession().load("users/1");
+      },
+      { virtualLimitMs: 1_000 },
+    );
     expect(report.status).toBe("error");
     expect(report.record.outcome).toMatchObject({ status: "timed-out", limit: "virtual" });
   });
@@ -156,16 +216,22 @@ describe("solutions that throw or never end", () => {
   it("a promise that never settles stops at the wall limit; the abandoned solution cannot touch the cluster afterwards", async () => {
     let resume: (() => void) | undefined;
     let late: unknown;
-    const report = await runExercise(exercise("bootstrap"), async (cluster) => {
-      await new Promise<void>((resolve) => (resume = resolve));
-      try {
-        await cluster.kill("A");
-      } catch (error) {
-        late = error;
-      }
-    }, { wallLimitMs: 200 });
+    const report = await runExercise(
+      exercise("bootstrap"),
+      async (cluster) => {
+        await new Promise<void>((resolve) => (resume = resolve));
+        try {
+          await cluster.kill("A");
+        } catch (error) {
+          late = error;
+        }
+      },
+      { wallLimitMs: 200 },
+    );
     expect(report.status).toBe("error");
-    expect(report.message).toBe("the solution ran past its time limit: 200 ms of real time (is it awaiting a promise that never settles?)");
+    expect(report.message).toBe(
+      "the solution ran past its time limit: 200 ms of real time (is it awaiting a promise that never settles?)",
+    );
     resume?.();
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(late).toMatchObject({ code: "RunOver" });
@@ -186,15 +252,25 @@ describe("results.json", () => {
     }
     expect(failed.tests[0]!.test_code).toBe("write-assurance/assurance-failed");
 
-    const passed = resultsJson(await runExercise(exercise("write-assurance"), exercise("write-assurance").solution.run));
+    const passed = resultsJson(
+      await runExercise(exercise("write-assurance"), exercise("write-assurance").solution.run),
+    );
     expect(passed).toMatchObject({ version: 2, status: "pass" });
     expect(passed.message).toBeUndefined();
-    expect(passed.tests.every((test) => test.status === "pass" && test.message === undefined)).toBe(true);
+    expect(passed.tests.every((test) => test.status === "pass" && test.message === undefined)).toBe(
+      true,
+    );
 
-    const errored = resultsJson(await runExercise(exercise("write-assurance"), async () => {
-      throw new Error("nope");
-    }));
-    expect(errored).toMatchObject({ version: 2, status: "error", message: "the solution threw: nope" });
+    const errored = resultsJson(
+      await runExercise(exercise("write-assurance"), async () => {
+        throw new Error("nope");
+      }),
+    );
+    expect(errored).toMatchObject({
+      version: 2,
+      status: "error",
+      message: "the solution threw: nope",
+    });
     expect(JSON.parse(JSON.stringify(errored))).toEqual(errored);
   });
 });

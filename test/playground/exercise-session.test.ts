@@ -7,13 +7,26 @@ import { url } from "../../playground/scenarios.ts";
 
 function memoryStore(): KeyValueStore & { readonly map: Map<string, string> } {
   const map = new Map<string, string>();
-  return { map, getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, v), removeItem: (k) => void map.delete(k) };
+  return {
+    map,
+    getItem: (k) => map.get(k) ?? null,
+    setItem: (k, v) => void map.set(k, v),
+    removeItem: (k) => void map.delete(k),
+  };
 }
 
 function exerciseSession(id: string, store = memoryStore()) {
   const index = exercises.findIndex((e) => e.id === id);
   const info = exerciseInfo(exercises[index]!, index + 1);
-  const s = new ExerciseSession({ info, runtime: "sim", store, refreshMs: 0, driveSimClock: false, stepTimeoutMs: 30_000, checkDelayMs: 60_000 });
+  const s = new ExerciseSession({
+    info,
+    runtime: "sim",
+    store,
+    refreshMs: 0,
+    driveSimClock: false,
+    stepTimeoutMs: 30_000,
+    checkDelayMs: 60_000,
+  });
   return { s, store };
 }
 
@@ -22,7 +35,8 @@ async function advance(s: ExerciseSession, done: () => boolean, what: string): P
   await s.session.handle!.waitFor(() => done(), { timeoutMs: 60_000, what });
 }
 
-const ok = (s: ExerciseSession) => Object.fromEntries(s.state.get().rows.map((row) => [row.id, row.state]));
+const ok = (s: ExerciseSession) =>
+  Object.fromEntries(s.state.get().rows.map((row) => [row.id, row.state]));
 
 describe("ExerciseSession on the sim runtime: the exercise's own checks over what the reader did", () => {
   it("grow-group: the checklist is open at the start, ticks line by line, and the solved mark is kept", async () => {
@@ -40,9 +54,20 @@ describe("ExerciseSession on the sim runtime: the exercise's own checks over wha
     expect(s.state.get().solved).toBeNull();
 
     await s.session.addNodeToGroup("Spade", "B");
-    await advance(s, () => s.session.handle!.describe().databases[0]!.members.includes("B") && (s.session.handle!.describe().documents["B"]?.["Spade"]?.length ?? 0) === 2, "B a member with both users");
+    await advance(
+      s,
+      () =>
+        s.session.handle!.describe().databases[0]!.members.includes("B") &&
+        (s.session.handle!.describe().documents["B"]?.["Spade"]?.length ?? 0) === 2,
+      "B a member with both users",
+    );
     await s.check();
-    expect(ok(s)).toEqual({ "b-joined": "done", "b-in-group": "done", "b-member": "done", "documents-on-b": "done" });
+    expect(ok(s)).toEqual({
+      "b-joined": "done",
+      "b-in-group": "done",
+      "b-member": "done",
+      "documents-on-b": "done",
+    });
     expect(s.state.get().allHoldNow).toBe(true);
     expect(s.state.get().solved).not.toBeNull();
     expect(loadSolved(store, "grow-group")).not.toBeNull();
@@ -64,10 +89,18 @@ describe("ExerciseSession on the sim runtime: the exercise's own checks over wha
     const preferred = s.store!.preferredNode!;
     await s.session.kill(preferred.url);
     await s.session.clientSave("users/2", '{ "name": "after the crash" }', false);
-    expect(s.session.state.get().message).toEqual({ text: expect.stringMatching(/The client saved users\/2 on node [^A]/), error: false });
+    expect(s.session.state.get().message).toEqual({
+      text: expect.stringMatching(/The client saved users\/2 on node [^A]/),
+      error: false,
+    });
     await s.session.handle!.runFor(1_000);
     await s.check();
-    expect(ok(s)).toEqual({ "preferred-killed": "done", "failed-over": "done", "no-error": "done", "write-replicated": "done" });
+    expect(ok(s)).toEqual({
+      "preferred-killed": "done",
+      "failed-over": "done",
+      "no-error": "done",
+      "write-replicated": "done",
+    });
     await s.dispose();
   });
 
@@ -78,9 +111,17 @@ describe("ExerciseSession on the sim runtime: the exercise's own checks over wha
     await s.session.clientSave("tasks/1", '{ "task": "Buy milk" }', true);
     expect(s.session.state.get().message?.text).toMatch(/WriteAssuranceTimeout/);
     await s.session.restart(url(1));
-    await advance(s, () => s.session.handle!.describe().documents["A"]?.["Spade"]?.includes("tasks/1") ?? false, "tasks/1 on A");
+    await advance(
+      s,
+      () => s.session.handle!.describe().documents["A"]?.["Spade"]?.includes("tasks/1") ?? false,
+      "tasks/1 on A",
+    );
     await s.check();
-    expect(ok(s)).toEqual({ "assurance-failed": "done", "data-stayed": "done", "reached-everyone": "done" });
+    expect(ok(s)).toEqual({
+      "assurance-failed": "done",
+      "data-stayed": "done",
+      "reached-everyone": "done",
+    });
     await s.dispose();
   });
 
@@ -89,13 +130,23 @@ describe("ExerciseSession on the sim runtime: the exercise's own checks over wha
     await s.open();
     await s.session.createDatabase("Spade", 1);
     for (const n of [2, 3]) await s.session.addNode(url(n));
-    await advance(s, () => s.session.handle!.servers.every((server) => server.tag !== "?" && server.leader !== null), "all three joined");
+    await advance(
+      s,
+      () =>
+        s.session.handle!.servers.every((server) => server.tag !== "?" && server.leader !== null),
+      "all three joined",
+    );
     await s.session.handle!.runFor(500);
     s.session.select(url(3));
     await s.session.readTopology();
     expect(s.session.state.get().message?.text).toMatch(/lists 3 members: A, B, C/);
     await s.check();
-    expect(ok(s)).toEqual({ tags: "done", "one-leader": "done", spade: "done", "read-from-c": "done" });
+    expect(ok(s)).toEqual({
+      tags: "done",
+      "one-leader": "done",
+      spade: "done",
+      "read-from-c": "done",
+    });
     await s.dispose();
   });
 
@@ -110,9 +161,21 @@ describe("ExerciseSession on the sim runtime: the exercise's own checks over wha
     s.session.selectDatabase("Spade");
     await s.session.saveDocument("users/3", '{ "name": "Grace Hopper" }');
     await s.session.restart(url(1));
-    await advance(s, () => (s.session.handle!.describe().documents["A"]?.["Spade"]?.includes("users/3") ?? false) && s.session.handle!.describe().leader !== null, "users/3 on A, and a leader");
+    await advance(
+      s,
+      () =>
+        (s.session.handle!.describe().documents["A"]?.["Spade"]?.includes("users/3") ?? false) &&
+        s.session.handle!.describe().leader !== null,
+      "users/3 on A, and a leader",
+    );
     await s.check();
-    expect(ok(s)).toEqual({ "no-leader": "done", "cluster-op-refused": "done", "write-without-leader": "done", "leader-back": "done", "replicated-to-a": "done" });
+    expect(ok(s)).toEqual({
+      "no-leader": "done",
+      "cluster-op-refused": "done",
+      "write-without-leader": "done",
+      "leader-back": "done",
+      "replicated-to-a": "done",
+    });
     await s.dispose();
   });
 
@@ -139,7 +202,12 @@ describe("ExerciseSession on the sim runtime: the exercise's own checks over wha
     await s.session.saveDocument("users/1", '{ "name": "Oren, resolved by hand" }');
     await s.session.handle!.runFor(6_000);
     await s.check();
-    expect(ok(s)).toEqual({ "concurrent-users-2": "done", "resolved-to-latest": "done", "conflict-kept": "done", "resolved-by-hand": "done" });
+    expect(ok(s)).toEqual({
+      "concurrent-users-2": "done",
+      "resolved-to-latest": "done",
+      "conflict-kept": "done",
+      "resolved-by-hand": "done",
+    });
     await s.dispose();
   });
 

@@ -5,11 +5,23 @@ import type { KeyValueStore } from "../../playground/persistence.ts";
 
 function memoryStore(): KeyValueStore & { readonly map: Map<string, string> } {
   const map = new Map<string, string>();
-  return { map, getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, v), removeItem: (k) => void map.delete(k) };
+  return {
+    map,
+    getItem: (k) => map.get(k) ?? null,
+    setItem: (k, v) => void map.set(k, v),
+    removeItem: (k) => void map.delete(k),
+  };
 }
 
 function session(id: string) {
-  return new PlaygroundSession({ scenario: scenario(id), runtime: "sim", store: memoryStore(), refreshMs: 0, driveSimClock: false, stepTimeoutMs: 30_000 });
+  return new PlaygroundSession({
+    scenario: scenario(id),
+    runtime: "sim",
+    store: memoryStore(),
+    refreshMs: 0,
+    driveSimClock: false,
+    stepTimeoutMs: 30_000,
+  });
 }
 
 async function allSteps(s: PlaygroundSession): Promise<void> {
@@ -76,7 +88,14 @@ describe("PlaygroundSession on the sim runtime: the chapter's walkthrough by Nex
     await s.dispose();
   });
 
-  for (const id of ["client-failover", "write-assurance", "replication", "transaction-atomicity", "conflicts", "supervisor"]) {
+  for (const id of [
+    "client-failover",
+    "write-assurance",
+    "replication",
+    "transaction-atomicity",
+    "conflicts",
+    "supervisor",
+  ]) {
     it(`${id}: the setup and every step complete`, async () => {
       const s = session(id);
       await s.open();
@@ -115,7 +134,12 @@ describe("PlaygroundSession: the reader's own actions and the clock", () => {
     expect(state.cuts).toEqual([{ a: [url(1)], b: [url(2), url(3)] }]);
     await s.heal();
     expect(s.state.get().cuts).toEqual([]);
-    expect(s.state.get().timeline.filter((e) => e.category === "action").map((e) => e.text)).toContain("Heal the network");
+    expect(
+      s.state
+        .get()
+        .timeline.filter((e) => e.category === "action")
+        .map((e) => e.text),
+    ).toContain("Heal the network");
     await s.dispose();
   });
 

@@ -22,19 +22,43 @@ import {
   visibleTimeline,
 } from "../../playground/view-model.ts";
 import type { TimelineCategory, TimelineEntry } from "../../playground/model.ts";
-import { loadPlayground, loadSpeed, savePlayground, type KeyValueStore } from "../../playground/persistence.ts";
+import {
+  loadPlayground,
+  loadSpeed,
+  savePlayground,
+  type KeyValueStore,
+} from "../../playground/persistence.ts";
 import { Atom } from "../../playground/atom.ts";
 
 const u = (n: number) => `http://127.0.0.${n}:8080`;
-const server = (n: number, tag: string, role: string, leader: string | null, alive = true, term = 2): ServerSummary => ({ url: u(n), tag, role, term, leader, alive });
+const server = (
+  n: number,
+  tag: string,
+  role: string,
+  leader: string | null,
+  alive = true,
+  term = 2,
+): ServerSummary => ({ url: u(n), tag, role, term, leader, alive });
 
 const fiveNodes: ClusterDescription = {
   atMs: 0,
-  cluster: [server(1, "A", "leader", "A"), server(2, "B", "follower", "A"), server(3, "C", "follower", "A"), server(4, "D", "down", null, false, 0), server(5, "E", "follower", "A")],
+  cluster: [
+    server(1, "A", "leader", "A"),
+    server(2, "B", "follower", "A"),
+    server(3, "C", "follower", "A"),
+    server(4, "D", "down", null, false, 0),
+    server(5, "E", "follower", "A"),
+  ],
   leader: "A",
   term: 2,
   databases: [
-    { name: "Pitchfork", members: ["C", "E"], promotables: [], rehabs: ["D"], replicationFactor: 3 },
+    {
+      name: "Pitchfork",
+      members: ["C", "E"],
+      promotables: [],
+      rehabs: ["D"],
+      replicationFactor: 3,
+    },
     { name: "Spade", members: ["A"], promotables: ["B"], rehabs: [], replicationFactor: 2 },
   ],
   documents: {},
@@ -56,8 +80,12 @@ describe("servers", () => {
 
   it("says who leads as the selected server sees it, including nobody", () => {
     expect(leaderLine(fiveNodes.cluster, u(2))).toBe("node B sees node A as leader, term 2.");
-    expect(leaderLine([server(2, "B", "candidate", null, true, 5)], u(2))).toMatch(/sees no leader \(term 5\)/);
-    expect(leaderLine([server(2, "?", "passive", null, true, 0)], u(2))).toMatch(/not joined a cluster yet \(tag \?\)/);
+    expect(leaderLine([server(2, "B", "candidate", null, true, 5)], u(2))).toMatch(
+      /sees no leader \(term 5\)/,
+    );
+    expect(leaderLine([server(2, "?", "passive", null, true, 0)], u(2))).toMatch(
+      /not joined a cluster yet \(tag \?\)/,
+    );
     expect(leaderLine(fiveNodes.cluster, u(4))).toBe("node D is down.");
   });
 });
@@ -74,8 +102,12 @@ describe("databases", () => {
 
   it("lists the databases the selected server knows, with their status there, and offers the nodes not in each group", () => {
     const rows = databaseRows(fiveNodes, { Spade: "Offline", Pitchfork: "unknown here" });
-    expect(rows.map((r) => [r.name, r.status, r.candidates])).toEqual([["Spade", "Offline", ["C", "D", "E"]]]);
-    expect(databaseRows(fiveNodes, { Spade: "Online", Pitchfork: "Offline" }).map((r) => r.name)).toEqual(["Pitchfork", "Spade"]);
+    expect(rows.map((r) => [r.name, r.status, r.candidates])).toEqual([
+      ["Spade", "Offline", ["C", "D", "E"]],
+    ]);
+    expect(
+      databaseRows(fiveNodes, { Spade: "Online", Pitchfork: "Offline" }).map((r) => r.name),
+    ).toEqual(["Pitchfork", "Spade"]);
     expect(databaseRows(null, {})).toEqual([]);
   });
 });
@@ -84,11 +116,42 @@ describe("timeline", () => {
   const events: TraceEvent[] = [
     { type: "role", atMs: 1000, tag: "A", role: "leader", term: 2, leader: "A" },
     { type: "role", atMs: 1001, tag: "B", role: "follower", term: 2, leader: "A" },
-    { type: "cluster-command", atMs: 1002, tag: "A", index: 5, text: "addNode http://127.0.0.2:8080", ok: true },
-    { type: "cluster-command", atMs: 1003, tag: "B", index: 5, text: "addNode http://127.0.0.2:8080", ok: true },
-    { type: "topology-change", atMs: 1004, database: "Spade", message: "A moved to the end of the members: no heartbeat for 1000 ms, so B is now preferred" },
-    { type: "topology-change", atMs: 1005, database: "Spade", message: "B promoted to member: caught up with mentor A (etag 2)" },
-    { type: "replication-batch", atMs: 1006, database: "Spade", from: "A", to: "B", text: "replicate Spade A→B etags 1..2 (1 tx, 2 items)" },
+    {
+      type: "cluster-command",
+      atMs: 1002,
+      tag: "A",
+      index: 5,
+      text: "addNode http://127.0.0.2:8080",
+      ok: true,
+    },
+    {
+      type: "cluster-command",
+      atMs: 1003,
+      tag: "B",
+      index: 5,
+      text: "addNode http://127.0.0.2:8080",
+      ok: true,
+    },
+    {
+      type: "topology-change",
+      atMs: 1004,
+      database: "Spade",
+      message: "A moved to the end of the members: no heartbeat for 1000 ms, so B is now preferred",
+    },
+    {
+      type: "topology-change",
+      atMs: 1005,
+      database: "Spade",
+      message: "B promoted to member: caught up with mentor A (etag 2)",
+    },
+    {
+      type: "replication-batch",
+      atMs: 1006,
+      database: "Spade",
+      from: "A",
+      to: "B",
+      text: "replicate Spade A→B etags 1..2 (1 tx, 2 items)",
+    },
     { type: "server", atMs: 1007, url: u(1), text: "killed" },
   ];
 
@@ -107,11 +170,27 @@ describe("timeline", () => {
 
   it("shows the newest first, filtered by category and text, and keeps a bounded history", () => {
     const entries = timelineEntries(events, 1000, 1);
-    const all = new Set<TimelineCategory>(["election", "cluster", "topology", "failover", "replication", "server", "action"]);
+    const all = new Set<TimelineCategory>([
+      "election",
+      "cluster",
+      "topology",
+      "failover",
+      "replication",
+      "server",
+      "action",
+    ]);
     expect(visibleTimeline(entries, all, "").map((e) => e.atMs)).toEqual([7, 6, 5, 4, 2, 0]);
-    expect(visibleTimeline(entries, new Set(["failover"]), "").map((e) => e.where)).toEqual(["Spade"]);
+    expect(visibleTimeline(entries, new Set(["failover"]), "").map((e) => e.where)).toEqual([
+      "Spade",
+    ]);
     expect(visibleTimeline(entries, all, "PROMOTED").map((e) => e.atMs)).toEqual([5]);
-    const many: TimelineEntry[] = Array.from({ length: timelineMax + 10 }, (_, i) => ({ id: i, atMs: i, category: "server", where: "x", text: `t${i}` }));
+    const many: TimelineEntry[] = Array.from({ length: timelineMax + 10 }, (_, i) => ({
+      id: i,
+      atMs: i,
+      category: "server",
+      where: "x",
+      text: `t${i}`,
+    }));
     const kept = appendTimeline([], many);
     expect(kept).toHaveLength(timelineMax);
     expect(kept[0]!.text).toBe("t10");
@@ -131,7 +210,9 @@ describe("network and the replication graph", () => {
   });
 
   it("draws the mesh of members and rehabs, marks dead or cut links, and places batches on edges", () => {
-    const flows = [{ id: 1, database: "Pitchfork", from: "C", to: "E", text: "batch", seenAtMs: 0 }];
+    const flows = [
+      { id: 1, database: "Pitchfork", from: "C", to: "E", text: "batch", seenAtMs: 0 },
+    ];
     const graph = replicationGraph(fiveNodes, "Pitchfork", [{ a: [u(3)], b: [u(5)] }], flows)!;
     expect(graph.nodes.map((n) => [n.tag, n.role, n.preferred, n.alive])).toEqual([
       ["C", "member", true, true],
@@ -155,7 +236,12 @@ describe("network and the replication graph", () => {
 
   it("draws a promotable's incoming link only once a batch shows its mentor", () => {
     expect(replicationGraph(fiveNodes, "Spade", [], [])!.edges).toEqual([]);
-    const withBatch = replicationGraph(fiveNodes, "Spade", [], [{ id: 2, database: "Spade", from: "A", to: "B", text: "t", seenAtMs: 0 }])!;
+    const withBatch = replicationGraph(
+      fiveNodes,
+      "Spade",
+      [],
+      [{ id: 2, database: "Spade", from: "A", to: "B", text: "t", seenAtMs: 0 }],
+    )!;
     expect(withBatch.edges).toEqual([{ from: "A", to: "B", live: true }]);
     expect(replicationGraph(fiveNodes, "Nope", [], [])).toBeNull();
   });
@@ -166,7 +252,10 @@ describe("documents and inputs", () => {
     expect(documentText({ name: "<b>Oren</b>" })).toBe('{\n  "name": "<b>Oren</b>"\n}');
     expect(parseDocumentText('{"a":1}')).toEqual({ ok: true, body: { a: 1 } });
     expect(parseDocumentText("[1]")).toMatchObject({ ok: false });
-    expect(parseDocumentText("{oops")).toMatchObject({ ok: false, error: expect.stringMatching(/Not valid JSON/) });
+    expect(parseDocumentText("{oops")).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/Not valid JSON/),
+    });
     expect(validateDocumentId(" ")).toMatch(/id/);
     expect(validateDocumentId("users/4")).toBeNull();
   });
@@ -192,8 +281,24 @@ describe("speed, persistence and the atom", () => {
 
   it("saves and loads a playground, rejecting what is not one", () => {
     const map = new Map<string, string>();
-    const store: KeyValueStore = { getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, v), removeItem: (k) => void map.delete(k) };
-    const saved = { version: 1 as const, clusterName: "c1", servers: 2, down: [u(1)], cuts: [], selectedUrl: u(2), selectedDatabase: "Spade", stepsDone: 3, killedUrl: u(1), originMs: 5, timeline: [] };
+    const store: KeyValueStore = {
+      getItem: (k) => map.get(k) ?? null,
+      setItem: (k, v) => void map.set(k, v),
+      removeItem: (k) => void map.delete(k),
+    };
+    const saved = {
+      version: 1 as const,
+      clusterName: "c1",
+      servers: 2,
+      down: [u(1)],
+      cuts: [],
+      selectedUrl: u(2),
+      selectedDatabase: "Spade",
+      stepsDone: 3,
+      killedUrl: u(1),
+      originMs: 5,
+      timeline: [],
+    };
     savePlayground(store, "x", saved);
     expect(loadPlayground(store, "x")).toEqual(saved);
     map.set("rookery-playground:y", "{not json");
@@ -204,7 +309,15 @@ describe("speed, persistence and the atom", () => {
     expect(loadSpeed(store, [0.25, 0.5, 1], 0.25)).toBe(0.5);
     map.set("rookery-playground:speed", "7");
     expect(loadSpeed(store, [0.25, 0.5, 1], 0.25)).toBe(0.25);
-    const throwing: KeyValueStore = { getItem: () => { throw new Error("denied"); }, setItem: () => { throw new Error("denied"); }, removeItem: () => {} };
+    const throwing: KeyValueStore = {
+      getItem: () => {
+        throw new Error("denied");
+      },
+      setItem: () => {
+        throw new Error("denied");
+      },
+      removeItem: () => {},
+    };
     expect(loadPlayground(throwing, "x")).toBeNull();
     expect(() => savePlayground(throwing, "x", saved)).not.toThrow();
   });

@@ -4,7 +4,12 @@ import { RawNode } from "../../engine/raft/index.ts";
 import type { Entry, SoftState } from "../../engine/raft/index.ts";
 import { InvariantViolation, RaftCheckers } from "../../engine/runtime/sim/index.ts";
 
-const command = (index: number, term: number, data: string): Entry => ({ index, term, type: "command", data });
+const command = (index: number, term: number, data: string): Entry => ({
+  index,
+  term,
+  type: "command",
+  data,
+});
 
 function violation(run: () => void): string {
   try {
@@ -23,18 +28,24 @@ describe("the invariant checkers can fail", () => {
     const b = new RawNode({ id: "B", random: new SeededRandom(2) });
     const leader: SoftState = { role: "leader", leader: "A", term: 3 };
     checkers.onSoftState(a, leader);
-    expect(violation(() => checkers.onSoftState(b, { ...leader, leader: "B" }))).toBe("election safety");
+    expect(violation(() => checkers.onSoftState(b, { ...leader, leader: "B" }))).toBe(
+      "election safety",
+    );
   });
 
   it("two nodes applying different commands at one index break state machine safety", () => {
     const checkers = new RaftCheckers();
     checkers.onApply("A", command(1, 1, "users/1"));
-    expect(violation(() => checkers.onApply("B", command(1, 1, "users/2")))).toBe("state machine safety");
+    expect(violation(() => checkers.onApply("B", command(1, 1, "users/2")))).toBe(
+      "state machine safety",
+    );
   });
 
   it("applying out of order breaks state machine safety", () => {
     const checkers = new RaftCheckers();
-    expect(violation(() => checkers.onApply("A", command(2, 1, "skip")))).toBe("state machine safety");
+    expect(violation(() => checkers.onApply("A", command(2, 1, "skip")))).toBe(
+      "state machine safety",
+    );
   });
 
   it("a commit index that moves back is caught", () => {
@@ -47,6 +58,8 @@ describe("the invariant checkers can fail", () => {
     const checkers = new RaftCheckers();
     checkers.onApply("A", command(1, 1, "create Spade"));
     const b = new RawNode({ id: "B", random: new SeededRandom(2) });
-    expect(violation(() => checkers.onSoftState(b, { role: "leader", leader: "B", term: 2 }))).toBe("leader completeness");
+    expect(violation(() => checkers.onSoftState(b, { role: "leader", leader: "B", term: 2 }))).toBe(
+      "leader completeness",
+    );
   });
 });

@@ -34,7 +34,13 @@ function playFigure8(unsafe: boolean): RaftSimCluster {
   cluster.one("agreed", 5);
   cluster.runFor(200);
   // Make sure the script's cast is in place: whoever leads, call it A's role by renaming.
-  const [a, b, c, d, e] = [first, ...cluster.ids.filter((id) => id !== first)] as [string, string, string, string, string];
+  const [a, b, c, d, e] = [first, ...cluster.ids.filter((id) => id !== first)] as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
 
   // (a) a's entry X reaches b only.
   cluster.partition([a, b], [c, d, e]);
@@ -93,6 +99,8 @@ describe("Figure 8: committing entries from earlier terms", () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(InvariantViolation);
-    expect((caught as InvariantViolation).invariant).toMatch(/leader completeness|state machine safety/);
+    expect((caught as InvariantViolation).invariant).toMatch(
+      /leader completeness|state machine safety/,
+    );
   });
 });

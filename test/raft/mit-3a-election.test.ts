@@ -6,7 +6,15 @@
  * so "an election happened" is term >= 2 where the lab, starting at term 0, checks term >= 1.
  */
 import { describe, expect, it } from "vitest";
-import { checkNoLeader, checkOneLeader, checkTerms, labElectionTimeout, labMs, makeCluster, peer } from "./mit-harness.ts";
+import {
+  checkNoLeader,
+  checkOneLeader,
+  checkTerms,
+  labElectionTimeout,
+  labMs,
+  makeCluster,
+  peer,
+} from "./mit-harness.ts";
 
 describe("MIT 6.5840 3A: leader election", () => {
   it("InitialElection: three servers elect one leader and keep it while nothing fails", () => {
@@ -45,8 +53,12 @@ describe("MIT 6.5840 3A: leader election", () => {
       // there is one leader; with pre-vote the rejoining node cannot depose it, so we check that too).
       c.connect(leader1);
       const leader2 = checkOneLeader(c);
-      expect(leader2, `seed ${seed}: the rejoining old leader disturbed the new one`).toBe(newLeader);
-      expect(c.status(leader1)!.role, `seed ${seed}: old leader should be a follower`).toBe("follower");
+      expect(leader2, `seed ${seed}: the rejoining old leader disturbed the new one`).toBe(
+        newLeader,
+      );
+      expect(c.status(leader1)!.role, `seed ${seed}: old leader should be a follower`).toBe(
+        "follower",
+      );
 
       // If there's no quorum, no new leader should be elected.
       c.disconnect(leader2);

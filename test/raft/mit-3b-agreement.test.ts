@@ -43,9 +43,14 @@ describe("MIT 6.5840 3B: agreement", () => {
       const offset = 2;
       for (let index = 1; index <= 3; index++) {
         const { count } = c.nCommitted(index + offset);
-        expect(count, `seed ${seed}: some have committed index ${index + offset} before Start()`).toBe(0);
+        expect(
+          count,
+          `seed ${seed}: some have committed index ${index + offset} before Start()`,
+        ).toBe(0);
         const xindex = one(c, String(index * 100), servers, false);
-        expect(xindex, `seed ${seed}: got index ${xindex} but expected ${index + offset}`).toBe(index + offset);
+        expect(xindex, `seed ${seed}: got index ${xindex} but expected ${index + offset}`).toBe(
+          index + offset,
+        );
       }
       // What precedes the first command is the bootstrap entry and the leader's noop, nothing else.
       const leader = c.leader()!;
@@ -65,15 +70,22 @@ describe("MIT 6.5840 3B: agreement", () => {
       const iters = 10;
       let sent = 0;
       for (let k = 1; k <= iters; k++) {
-        const cmd = Array.from({ length: 5000 }, () => String.fromCharCode(97 + random.int(26))).join("");
+        const cmd = Array.from({ length: 5000 }, () =>
+          String.fromCharCode(97 + random.int(26)),
+        ).join("");
         const xindex = one(c, cmd, servers, false);
         // The lab's index 2, 3, …: consecutive after the first command (no leader change).
-        expect(xindex, `seed ${seed}: got index ${xindex} but expected ${first + k}`).toBe(first + k);
+        expect(xindex, `seed ${seed}: got index ${xindex} but expected ${first + k}`).toBe(
+          first + k,
+        );
         sent += cmd.length;
       }
       const got = c.requestBytesSent() - bytes0;
       const expected = servers * sent;
-      expect(got, `seed ${seed}: too many RPC bytes; got ${got}, expected ${expected}`).toBeLessThanOrEqual(expected + 50_000);
+      expect(
+        got,
+        `seed ${seed}: too many RPC bytes; got ${got}, expected ${expected}`,
+      ).toBeLessThanOrEqual(expected + 50_000);
     }
   });
 
@@ -101,13 +113,18 @@ describe("MIT 6.5840 3B: agreement", () => {
       const result = c.propose(leader2, "104");
       expect(result.accepted, `seed ${seed}: leader rejected Start()`).toBe(true);
       const index = result.accepted ? result.index : -1;
-      expect(index, `seed ${seed}: expected the index after 103 (${index103 + 1}), got ${index}`).toBe(index103 + 1);
+      expect(
+        index,
+        `seed ${seed}: expected the index after 103 (${index103 + 1}), got ${index}`,
+      ).toBe(index103 + 1);
 
       c.runFor(2 * labElectionTimeout(c));
       // Check that command 104 did not commit.
       const { count } = c.nCommitted(index);
       expect(count, `seed ${seed}: ${count} committed but no majority`).toBe(0);
-      expect(appliedAnywhere(c, "104"), `seed ${seed}: 104 was applied without a majority`).toBe(false);
+      expect(appliedAnywhere(c, "104"), `seed ${seed}: 104 was applied without a majority`).toBe(
+        false,
+      );
     }
   });
 
@@ -135,7 +152,9 @@ describe("MIT 6.5840 3B: agreement", () => {
       // Check that command 104 did not commit: the lab's nCommitted(4) is the slot after 103.
       const { count } = c.nCommitted(index103 + 1);
       expect(count, `seed ${seed}: ${count} committed but no majority`).toBe(0);
-      expect(appliedAnywhere(c, "104"), `seed ${seed}: 104 was applied without a majority`).toBe(false);
+      expect(appliedAnywhere(c, "104"), `seed ${seed}: 104 was applied without a majority`).toBe(
+        false,
+      );
     }
   });
 
@@ -163,9 +182,10 @@ describe("MIT 6.5840 3B: agreement", () => {
       expect(appliedLog(c, follower), `seed ${seed}: the rejoined follower's log differs`).toEqual(
         appliedLog(c, leader).slice(0, last),
       );
-      expect(appliedLog(c, follower).filter((x) => x !== null), `seed ${seed}`).toEqual(
-        ["101", "102", "103", "104", "105", "106", "107"],
-      );
+      expect(
+        appliedLog(c, follower).filter((x) => x !== null),
+        `seed ${seed}`,
+      ).toEqual(["101", "102", "103", "104", "105", "106", "107"]);
     }
   });
 
@@ -202,7 +222,9 @@ describe("MIT 6.5840 3B: agreement", () => {
       const result2 = c.propose(leader2, "30");
       expect(result2.accepted, `seed ${seed}: leader2 rejected Start()`).toBe(true);
       const index2 = result2.accepted ? result2.index : -1;
-      expect(index2, `seed ${seed}: unexpected index ${index2}`).toBeGreaterThanOrEqual(index10 + 2);
+      expect(index2, `seed ${seed}: unexpected index ${index2}`).toBeGreaterThanOrEqual(
+        index10 + 2,
+      );
       expect(index2, `seed ${seed}: unexpected index ${index2}`).toBeLessThanOrEqual(index10 + 3);
       const newTerm = c.status(leader2)!.term !== (result.accepted ? result.term : -1);
 
@@ -211,10 +233,15 @@ describe("MIT 6.5840 3B: agreement", () => {
       const at = (i: number): string | null | undefined => c.appliedAt(leader2, i);
       expect(at(index2), `seed ${seed}`).toBe("30");
       if (index2 === index10 + 3) {
-        expect([at(index10 + 1), at(index10 + 2)], `seed ${seed}: 20 kept, then the new leader's noop`).toEqual(["20", null]);
+        expect(
+          [at(index10 + 1), at(index10 + 2)],
+          `seed ${seed}: 20 kept, then the new leader's noop`,
+        ).toEqual(["20", null]);
       } else {
-        expect(at(index10 + 1), `seed ${seed}: ${newTerm ? "the new leader's noop replaced 20" : "20 kept"}`)
-          .toBe(newTerm ? null : "20");
+        expect(
+          at(index10 + 1),
+          `seed ${seed}: ${newTerm ? "the new leader's noop replaced 20" : "20 kept"}`,
+        ).toBe(newTerm ? null : "20");
       }
     }
   });
@@ -249,7 +276,9 @@ describe("MIT 6.5840 3B: agreement", () => {
           cmds.push(result.command ?? "(not a command)");
         }
         for (let i = 0; i < 5; i++) {
-          expect(cmds, `seed ${seed}: cmd ${100 + i} missing in ${cmds.join(",")}`).toContain(String(100 + i));
+          expect(cmds, `seed ${seed}: cmd ${100 + i} missing in ${cmds.join(",")}`).toContain(
+            String(100 + i),
+          );
         }
         success = true;
         break;
@@ -290,10 +319,17 @@ describe("MIT 6.5840 3B: agreement", () => {
 
       // The old leader's uncommitted 102 was overwritten everywhere, and all logs agree.
       c.runUntil(() => c.ids.every((id) => c.appliedIndex(id) >= last), labMs(c, 2000));
-      expect(appliedAnywhere(c, "102"), `seed ${seed}: the old leader's uncommitted 102 was applied`).toBe(false);
+      expect(
+        appliedAnywhere(c, "102"),
+        `seed ${seed}: the old leader's uncommitted 102 was applied`,
+      ).toBe(false);
       const reference = appliedLog(c, leader2);
-      for (const id of c.ids) expect(appliedLog(c, id), `seed ${seed}: log of ${id}`).toEqual(reference);
-      expect(reference.filter((x) => x !== null), `seed ${seed}`).toEqual(["101", "103", "104", "105"]);
+      for (const id of c.ids)
+        expect(appliedLog(c, id), `seed ${seed}: log of ${id}`).toEqual(reference);
+      expect(
+        reference.filter((x) => x !== null),
+        `seed ${seed}`,
+      ).toEqual(["101", "103", "104", "105"]);
     }
   });
 
@@ -347,7 +383,10 @@ describe("MIT 6.5840 3B: agreement", () => {
       one(c, cmd(), servers, true);
 
       for (const x of [...lost1, ...lost2]) {
-        expect(appliedAnywhere(c, x), `seed ${seed}: an uncommitted minority entry was applied`).toBe(false);
+        expect(
+          appliedAnywhere(c, x),
+          `seed ${seed}: an uncommitted minority entry was applied`,
+        ).toBe(false);
       }
     }
   });
@@ -360,8 +399,14 @@ describe("MIT 6.5840 3B: agreement", () => {
 
       let leader = checkOneLeader(c);
       let total1 = c.requestsSent();
-      expect(total1, `seed ${seed}: too few RPCs to elect the initial leader`).toBeGreaterThanOrEqual(1);
-      expect(total1, `seed ${seed}: too many RPCs (${total1}) to elect the initial leader`).toBeLessThanOrEqual(30);
+      expect(
+        total1,
+        `seed ${seed}: too few RPCs to elect the initial leader`,
+      ).toBeGreaterThanOrEqual(1);
+      expect(
+        total1,
+        `seed ${seed}: too many RPCs (${total1}) to elect the initial leader`,
+      ).toBeLessThanOrEqual(30);
 
       let total2 = 0;
       let success = false;
@@ -387,14 +432,19 @@ describe("MIT 6.5840 3B: agreement", () => {
         for (let i = 1; i < iters + 1; i++) {
           const result = wait(c, starti + i, servers, term);
           if (result.termMoved) continue attempts; // term changed: try again
-          expect(result.command, `seed ${seed}: wrong value committed for index ${starti + i}`).toBe(cmds[i - 1]);
+          expect(
+            result.command,
+            `seed ${seed}: wrong value committed for index ${starti + i}`,
+          ).toBe(cmds[i - 1]);
         }
 
         total2 = c.requestsSent();
         if (terms(c).some((t) => t !== term)) continue; // term changed: can't expect low RPC counts
 
-        expect(total2 - total1, `seed ${seed}: too many RPCs (${total2 - total1}) for ${iters} entries`)
-          .toBeLessThanOrEqual((iters + 1 + 3) * 3);
+        expect(
+          total2 - total1,
+          `seed ${seed}: too many RPCs (${total2 - total1}) for ${iters} entries`,
+        ).toBeLessThanOrEqual((iters + 1 + 3) * 3);
         success = true;
         break;
       }
@@ -402,8 +452,10 @@ describe("MIT 6.5840 3B: agreement", () => {
 
       c.runFor(labElectionTimeout(c));
       const total3 = c.requestsSent();
-      expect(total3 - total2, `seed ${seed}: too many RPCs (${total3 - total2}) for 1 second of idleness`)
-        .toBeLessThanOrEqual(3 * 20);
+      expect(
+        total3 - total2,
+        `seed ${seed}: too many RPCs (${total3 - total2}) for 1 second of idleness`,
+      ).toBeLessThanOrEqual(3 * 20);
     }
   });
 });

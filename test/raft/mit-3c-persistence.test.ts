@@ -195,7 +195,8 @@ describe("MIT 6.5840 3C: persistence", () => {
       const servers = c.ids.length;
       const tasks: Task<number>[] = [];
       for (let iters = 1; iters < 50; iters++) {
-        for (let j = 0; j < 4; j++) tasks.push(spawn(c, oneTask(c, String(100 * iters + j), 1, true)));
+        for (let j = 0; j < 4; j++)
+          tasks.push(spawn(c, oneTask(c, String(100 * iters + j), 1, true)));
         one(c, String(iters), 1, true);
       }
       c.net.faults = { ...reliableNetwork };
@@ -260,7 +261,10 @@ function churn(seed: number, unreliable: boolean): void {
   const random = c.sim.random.fork();
   let stop = false;
 
-  function* client(me: number, random: ReturnType<RaftSimCluster["sim"]["random"]["fork"]>): TaskBody<string[]> {
+  function* client(
+    me: number,
+    random: ReturnType<RaftSimCluster["sim"]["random"]["fork"]>,
+  ): TaskBody<string[]> {
     const values: string[] = [];
     while (!stop) {
       const x = randomCommand(random);

@@ -84,7 +84,9 @@ function snapcommon({ seed, disconnect, reliable, crash }: SnapOptions): SnapOut
     else one(c, cmd(), servers - 1, true);
 
     const size = maxLogSize(c);
-    expect(size, `seed ${seed}, round ${i}: log size too large (${size} bytes)`).toBeLessThan(maxLogSizeBytes);
+    expect(size, `seed ${seed}, round ${i}: log size too large (${size} bytes)`).toBeLessThan(
+      maxLogSizeBytes,
+    );
 
     if (disconnect) {
       // Reconnect a follower, who may be behind and need a snapshot to catch up.
@@ -120,28 +122,48 @@ describe("MIT 6.5840 3D: snapshots", () => {
   it("SnapshotInstall: a disconnected follower that fell behind the leader's snapshot catches up through InstallSnapshot", () => {
     for (const seed of [411, 412]) {
       const { installs } = snapcommon({ seed, disconnect: true, reliable: true, crash: false });
-      expect(installs, `seed ${seed}: no lagging follower needed InstallSnapshot`).toBeGreaterThan(0);
+      expect(installs, `seed ${seed}: no lagging follower needed InstallSnapshot`).toBeGreaterThan(
+        0,
+      );
     }
   });
 
   it("SnapshotInstallUnreliable: on a lossy network, disconnected followers catch up through InstallSnapshot", () => {
     for (const seed of [421, 422]) {
       const { installs } = snapcommon({ seed, disconnect: true, reliable: false, crash: false });
-      expect(installs, `seed ${seed}: no lagging follower needed InstallSnapshot`).toBeGreaterThan(0);
+      expect(installs, `seed ${seed}: no lagging follower needed InstallSnapshot`).toBeGreaterThan(
+        0,
+      );
     }
   });
 
   it("SnapshotInstallCrash: a crashed follower restarts from its snapshot plus log tail and catches up", () => {
     for (const seed of [431, 432]) {
-      const { restartsFromSnapshot } = snapcommon({ seed, disconnect: false, reliable: true, crash: true });
-      expect(restartsFromSnapshot, `seed ${seed}: no victim restarted from a persisted snapshot`).toBeGreaterThan(0);
+      const { restartsFromSnapshot } = snapcommon({
+        seed,
+        disconnect: false,
+        reliable: true,
+        crash: true,
+      });
+      expect(
+        restartsFromSnapshot,
+        `seed ${seed}: no victim restarted from a persisted snapshot`,
+      ).toBeGreaterThan(0);
     }
   });
 
   it("SnapshotInstallUnCrash: on a lossy network, a crashed follower restarts from its snapshot and catches up", () => {
     for (const seed of [441, 442]) {
-      const { restartsFromSnapshot } = snapcommon({ seed, disconnect: false, reliable: false, crash: true });
-      expect(restartsFromSnapshot, `seed ${seed}: no victim restarted from a persisted snapshot`).toBeGreaterThan(0);
+      const { restartsFromSnapshot } = snapcommon({
+        seed,
+        disconnect: false,
+        reliable: false,
+        crash: true,
+      });
+      expect(
+        restartsFromSnapshot,
+        `seed ${seed}: no victim restarted from a persisted snapshot`,
+      ).toBeGreaterThan(0);
     }
   });
 
@@ -167,13 +189,19 @@ describe("MIT 6.5840 3D: snapshots", () => {
           start1(c, id);
           // Every server applied index1 ≥ 10 entries, so it compacted and restarts from a snapshot.
           if (index1 >= snapshotInterval) {
-            expect(c.status(id)!.firstIndex, `seed ${seed}: ${id} restarted without its snapshot`).toBeGreaterThan(1);
+            expect(
+              c.status(id)!.firstIndex,
+              `seed ${seed}: ${id} restarted without its snapshot`,
+            ).toBeGreaterThan(1);
           }
           c.connect(id);
         }
 
         const index2 = one(c, cmd(), servers, true);
-        expect(index2, `seed ${seed}: index decreased from ${index1} to ${index2}`).toBeGreaterThanOrEqual(index1 + 1);
+        expect(
+          index2,
+          `seed ${seed}: index decreased from ${index1} to ${index2}`,
+        ).toBeGreaterThanOrEqual(index1 + 1);
       }
     }
   });
@@ -195,7 +223,10 @@ describe("MIT 6.5840 3D: snapshots", () => {
       for (const id of c.ids) crash1(c, id);
       for (const id of c.ids) {
         start1(c, id);
-        expect(c.status(id)!.firstIndex, `seed ${seed}: ${id} restarted without its snapshot`).toBeGreaterThan(1);
+        expect(
+          c.status(id)!.firstIndex,
+          `seed ${seed}: ${id} restarted without its snapshot`,
+        ).toBeGreaterThan(1);
         c.connect(id);
       }
 
@@ -213,7 +244,9 @@ describe("MIT 6.5840 3D: snapshots", () => {
       const last = one(c, cmd(), servers, true);
       for (const id of c.ids) {
         const applied = Array.from({ length: last }, (_, k) => c.appliedAt(id, k + 1));
-        expect(applied, `seed ${seed}: ${id} lost the first command across restarts`).toContain(first);
+        expect(applied, `seed ${seed}: ${id} lost the first command across restarts`).toContain(
+          first,
+        );
       }
     }
   });

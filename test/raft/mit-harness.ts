@@ -104,7 +104,12 @@ export function start1(c: RaftSimCluster, id: NodeId): void {
 }
 
 /** one is config.go's one(): RaftSimCluster.one with the seed and trace on failure. */
-export function one(c: RaftSimCluster, command: string, expectedServers: number, retry: boolean): number {
+export function one(
+  c: RaftSimCluster,
+  command: string,
+  expectedServers: number,
+  retry: boolean,
+): number {
   try {
     return c.one(command, expectedServers, retry);
   } catch (error) {
@@ -112,7 +117,8 @@ export function one(c: RaftSimCluster, command: string, expectedServers: number,
   }
 }
 
-export type WaitResult = { readonly termMoved: true } | { readonly termMoved: false; readonly command: string | null };
+export type WaitResult =
+  { readonly termMoved: true } | { readonly termMoved: false; readonly command: string | null };
 
 /**
  * wait is config.go's wait(index, n, startTerm): back off 10 ms → 1 s (lab time) for up to 30
@@ -140,7 +146,8 @@ export function wait(c: RaftSimCluster, index: number, n: number, startTerm: num
 /** appliedEverywhere lists, per node, the commands it applied (null for noop/membership). */
 export function appliedLog(c: RaftSimCluster, id: NodeId): (string | null)[] {
   const result: (string | null)[] = [];
-  for (let index = 1; index <= c.appliedIndex(id); index++) result.push(c.appliedAt(id, index) ?? null);
+  for (let index = 1; index <= c.appliedIndex(id); index++)
+    result.push(c.appliedAt(id, index) ?? null);
   return result;
 }
 
@@ -178,7 +185,10 @@ export function longReordering(c: RaftSimCluster): { enabled: boolean } {
   const state = { enabled: false };
   const send = c.net.send.bind(c.net);
   c.net.send = (message: Message): void => {
-    const reply = message.type === "appendResponse" || message.type === "voteResponse" || message.type === "preVoteResponse";
+    const reply =
+      message.type === "appendResponse" ||
+      message.type === "voteResponse" ||
+      message.type === "preVoteResponse";
     if (state.enabled && reply && random.int(900) < 600) {
       c.sim.schedule(labMs(c, 200 + random.int(1 + random.int(2000))), () => send(message));
     } else {
@@ -221,8 +231,14 @@ export function spawn<T>(c: RaftSimCluster, body: TaskBody<T>): Task<T> {
 }
 
 /** runTasks runs the cluster until every task finished, failing after `timeoutMs`. */
-export function runTasks(c: RaftSimCluster, tasks: readonly Task<unknown>[], timeoutMs: number, what: string): void {
-  if (!c.runUntil(() => tasks.every((task) => task.done), timeoutMs)) fail(c, `${what} did not finish`);
+export function runTasks(
+  c: RaftSimCluster,
+  tasks: readonly Task<unknown>[],
+  timeoutMs: number,
+  what: string,
+): void {
+  if (!c.runUntil(() => tasks.every((task) => task.done), timeoutMs))
+    fail(c, `${what} did not finish`);
 }
 
 /**
@@ -230,7 +246,12 @@ export function runTasks(c: RaftSimCluster, tasks: readonly Task<unknown>[], tim
  * up to 10 lab seconds find a connected server that accepts the command, then poll every 20 ms
  * for 2 lab seconds until `expectedServers` applied it at that index.
  */
-export function* oneTask(c: RaftSimCluster, command: string, expectedServers: number, retry: boolean): TaskBody<number> {
+export function* oneTask(
+  c: RaftSimCluster,
+  command: string,
+  expectedServers: number,
+  retry: boolean,
+): TaskBody<number> {
   const start = c.sim.nowMs();
   let starts = 0;
   while (c.sim.nowMs() - start < labMs(c, 10_000)) {

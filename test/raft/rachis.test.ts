@@ -4,7 +4,10 @@ import { MemoryRaftStorage, RawNode } from "../../engine/raft/index.ts";
 import { RaftSimCluster } from "../../engine/runtime/sim/index.ts";
 
 function stableLeader(cluster: RaftSimCluster): string {
-  const found = cluster.runUntil(() => cluster.leader() !== undefined, 20 * cluster.electionTimeoutMs);
+  const found = cluster.runUntil(
+    () => cluster.leader() !== undefined,
+    20 * cluster.electionTimeoutMs,
+  );
   expect(found, cluster.recentTrace().join("\n")).toBe(true);
   return cluster.leader()!;
 }
@@ -62,7 +65,10 @@ describe("Rachis elections", () => {
   it("a leader that cannot reach a majority steps down within two election timeouts", () => {
     const cluster = new RaftSimCluster({ seed: 5, nodes: 3 });
     const leader = stableLeader(cluster);
-    cluster.partition([leader], cluster.ids.filter((id) => id !== leader));
+    cluster.partition(
+      [leader],
+      cluster.ids.filter((id) => id !== leader),
+    );
     cluster.runFor(2 * cluster.electionTimeoutMs);
     expect(cluster.status(leader)!.role).not.toBe("leader");
   });
@@ -74,7 +80,10 @@ describe("Rachis elections", () => {
     const survivor = cluster.ids.find((id) => id !== leader)!;
     cluster.runFor(20 * cluster.electionTimeoutMs);
     expect(cluster.status(survivor)!.role).not.toBe("leader");
-    expect(cluster.propose(survivor, "create Pitchfork")).toMatchObject({ accepted: false, reason: "not-leader" });
+    expect(cluster.propose(survivor, "create Pitchfork")).toMatchObject({
+      accepted: false,
+      reason: "not-leader",
+    });
     cluster.restart(leader);
     expect(stableLeader(cluster)).toBeDefined();
   });
@@ -87,7 +96,10 @@ describe("Rachis membership, one server at a time", () => {
     for (let i = 0; i < 20; i++) cluster.one(`users/${i}`, 1);
     const b = cluster.addNode();
     expect(cluster.proposeMembership(a, { op: "addLearner", node: b }).accepted).toBe(true);
-    const joined = cluster.runUntil(() => cluster.status(a)!.membership.voters.includes(b), 10 * cluster.electionTimeoutMs);
+    const joined = cluster.runUntil(
+      () => cluster.status(a)!.membership.voters.includes(b),
+      10 * cluster.electionTimeoutMs,
+    );
     expect(joined).toBe(true);
     expect(cluster.appliedAt(b, 5)).toBe(cluster.appliedAt(a, 5));
     // Two voters now: a commit needs both.
@@ -121,7 +133,9 @@ describe("Rachis membership, one server at a time", () => {
     }, 20 * cluster.electionTimeoutMs);
     expect(moved).toBe(true);
     const rest = cluster.ids.filter((id) => id !== leader);
-    expect(cluster.status(cluster.leader()!)!.membership.voters).toEqual(expect.arrayContaining(rest));
+    expect(cluster.status(cluster.leader()!)!.membership.voters).toEqual(
+      expect.arrayContaining(rest),
+    );
     cluster.one("after removal", 2);
   });
 });

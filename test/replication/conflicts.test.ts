@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { refusal } from "../database/helpers.ts";
 import { Group, visibleState } from "./driver.ts";
 
-
 describe("conflicts", () => {
   it("concurrent writes to users/1 on A and B resolve to the latest on both", () => {
     const group = new Group(["A", "B"]);

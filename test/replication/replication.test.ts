@@ -246,7 +246,15 @@ describe("replication between instances of a database group", () => {
     group.send("A", "B");
     // B restarted from an empty disk and answers the reconnect with etag 0: the batch prepared
     // to follow etag 1 must not leave; everything goes again from the start.
-    outgoing.onAck({ ...answerConnect(group.node("B"), { type: "replication-connect", database: "Spade", from: "A", to: "B", sourceDatabaseId: "dbAid" }) });
+    outgoing.onAck({
+      ...answerConnect(group.node("B"), {
+        type: "replication-connect",
+        database: "Spade",
+        from: "A",
+        to: "B",
+        sourceDatabaseId: "dbAid",
+      }),
+    });
     expect(group.send("A", "B")?.afterEtag).toBe(0);
   });
 

@@ -11,15 +11,17 @@ import type { ServerStorage, StorageWrite } from "../../engine/server/index.ts";
 class SlowStorage implements ServerStorage {
   readonly stores = new Map<string, Map<string, unknown>>();
   write(batch: readonly StorageWrite[]): Promise<void> {
-    return new Promise((resolve) => setTimeout(() => {
-      for (const w of batch) {
-        let store = this.stores.get(w.store);
-        if (!store) this.stores.set(w.store, (store = new Map()));
-        if (w.op === "put") store.set(w.key, structuredClone(w.value));
-        else store.delete(w.key);
-      }
-      resolve();
-    }, 2));
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        for (const w of batch) {
+          let store = this.stores.get(w.store);
+          if (!store) this.stores.set(w.store, (store = new Map()));
+          if (w.op === "put") store.set(w.key, structuredClone(w.value));
+          else store.delete(w.key);
+        }
+        resolve();
+      }, 2),
+    );
   }
   load(): Promise<ReadonlyMap<string, ReadonlyMap<string, unknown>>> {
     return Promise.resolve(new Map());
@@ -30,8 +32,12 @@ describe("a server on asynchronous storage", () => {
   it("bootstraps and runs cluster operations while Raft writes are in flight", async () => {
     const clock = { nowMs: () => performance.now() };
     const server = await Server.start({
-      url: "http://127.0.0.1:8080", storage: new SlowStorage(), transport: { send: () => {} }, clock,
-      random: new SeededRandom(1), timing: { tickMs: 2 },
+      url: "http://127.0.0.1:8080",
+      storage: new SlowStorage(),
+      transport: { send: () => {} },
+      clock,
+      random: new SeededRandom(1),
+      timing: { tickMs: 2 },
     });
     const timer = setInterval(() => server.tick(), 2);
     try {
@@ -67,18 +73,33 @@ describe("a server's writes to asynchronous storage", () => {
   it("are handed over at once, so concurrent transactions can share one fsync, and are acknowledged in order", async () => {
     const storage = new HeldStorage();
     const server = await Server.start({
-      url: "http://127.0.0.1:8080", storage, transport: { send: () => {} }, clock: { nowMs: () => performance.now() },
-      random: new SeededRandom(1), timing: { tickMs: 2 },
+      url: "http://127.0.0.1:8080",
+      storage,
+      transport: { send: () => {} },
+      clock: { nowMs: () => performance.now() },
+      random: new SeededRandom(1),
+      timing: { tickMs: 2 },
     });
     const timer = setInterval(() => server.tick(), 2);
     try {
-      expect((await server.handleRequest({ type: "create-database", name: "Spade" })).ok).toBe(true);
+      expect((await server.handleRequest({ type: "create-database", name: "Spade" })).ok).toBe(
+        true,
+      );
       clearInterval(timer);
       storage.holding = true;
       const answered: number[] = [];
       const writes = Array.from({ length: 8 }, (_, k) =>
-        server.handleRequest({ type: "batch", database: "Spade", transaction: { puts: [{ id: `users/${k}`, body: { k } }] } })
-          .then((response) => { expect(response.ok).toBe(true); answered.push(k); }));
+        server
+          .handleRequest({
+            type: "batch",
+            database: "Spade",
+            transaction: { puts: [{ id: `users/${k}`, body: { k } }] },
+          })
+          .then((response) => {
+            expect(response.ok).toBe(true);
+            answered.push(k);
+          }),
+      );
       await new Promise((resolve) => setImmediate(resolve));
       // All eight transactions wait on the disk together; none was acknowledged before it.
       expect(storage.held).toHaveLength(8);

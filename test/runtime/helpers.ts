@@ -35,19 +35,37 @@ export function tempDir(prefix: string): { dir: string; remove: () => void } {
 }
 
 /** startWorkers starts a worker cluster in Node with the fast timings. */
-export function startWorkers(options: Omit<WorkerClusterOptions, "platform">): Promise<WorkerCluster> {
-  return WorkerCluster.start({ platform: nodePlatform, timing: fastTiming, statusIntervalMs: 20, ...options });
+export function startWorkers(
+  options: Omit<WorkerClusterOptions, "platform">,
+): Promise<WorkerCluster> {
+  return WorkerCluster.start({
+    platform: nodePlatform,
+    timing: fastTiming,
+    statusIntervalMs: 20,
+    ...options,
+  });
 }
 
 /** startPublic starts a worker cluster through the public Cluster.start. */
-export function startPublic(options: { servers: number; storage?: "fs" | "memory"; dataDir?: string }): Promise<ClusterHandle> {
+export function startPublic(options: {
+  servers: number;
+  storage?: "fs" | "memory";
+  dataDir?: string;
+}): Promise<ClusterHandle> {
   return Cluster.start({ runtime: "worker", timing: fastTiming, ...options });
 }
 
 /** ok sends a request and fails the test with the server's error if it was refused. */
-export async function ok(cluster: ClusterHandle, on: string, request: ServerRequest): Promise<unknown> {
-  const response: ServerResponse = await cluster.network.request(on, request, { timeoutMs: patientMs });
-  if (!response.ok) throw new Error(`${request.type} on ${on}: ${response.error.code}: ${response.error.message}`);
+export async function ok(
+  cluster: ClusterHandle,
+  on: string,
+  request: ServerRequest,
+): Promise<unknown> {
+  const response: ServerResponse = await cluster.network.request(on, request, {
+    timeoutMs: patientMs,
+  });
+  if (!response.ok)
+    throw new Error(`${request.type} on ${on}: ${response.error.code}: ${response.error.message}`);
   return response.result;
 }
 
@@ -57,7 +75,10 @@ export async function ok(cluster: ClusterHandle, on: string, request: ServerRequ
  */
 export async function formCluster(cluster: ClusterHandle, n: number): Promise<void> {
   for (let k = 2; k <= n; k++) await ok(cluster, url(1), { type: "add-node", url: url(k) });
-  await cluster.waitFor((c) => c.servers.every((s) => s.tag !== "?" && s.leader !== null && s.alive), { timeoutMs: patientMs, what: `${n} servers in one cluster` });
+  await cluster.waitFor(
+    (c) => c.servers.every((s) => s.tag !== "?" && s.leader !== null && s.alive),
+    { timeoutMs: patientMs, what: `${n} servers in one cluster` },
+  );
 }
 
 /** idsOn lists the document ids a server holds in a database, as describe() shows them. */
@@ -66,6 +87,16 @@ export function idsOn(cluster: ClusterHandle, tag: string, database: string): st
 }
 
 /** put writes one document on a server (acknowledged once durable there). */
-export function put(cluster: ClusterHandle, on: string, database: string, id: string, body: Record<string, unknown>): Promise<ServerResponse> {
-  return cluster.network.request(on, { type: "batch", database, transaction: { puts: [{ id, body }] } }, { timeoutMs: patientMs });
+export function put(
+  cluster: ClusterHandle,
+  on: string,
+  database: string,
+  id: string,
+  body: Record<string, unknown>,
+): Promise<ServerResponse> {
+  return cluster.network.request(
+    on,
+    { type: "batch", database, transaction: { puts: [{ id, body }] } },
+    { timeoutMs: patientMs },
+  );
 }

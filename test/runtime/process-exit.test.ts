@@ -11,9 +11,20 @@ afterEach(() => {
 });
 
 /** run starts a Node child on `script` and resolves with its output and how long it lived after "stopped". */
-function run(script: string, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; exitAfterStopMs: number | null }> {
+function run(
+  script: string,
+  timeoutMs: number,
+): Promise<{
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  exitAfterStopMs: number | null;
+}> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: resolve("."), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", script], {
+      cwd: resolve("."),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     let stoppedAt: number | null = null;
@@ -25,7 +36,12 @@ function run(script: string, timeoutMs: number): Promise<{ code: number | null; 
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("exit", (code) => {
       clearTimeout(timer);
-      done({ code, stdout, stderr, exitAfterStopMs: stoppedAt === null ? null : performance.now() - stoppedAt });
+      done({
+        code,
+        stdout,
+        stderr,
+        exitAfterStopMs: stoppedAt === null ? null : performance.now() - stoppedAt,
+      });
     });
   });
 }
@@ -36,7 +52,9 @@ describe("cluster.stop()", () => {
     removers.push(remove);
     const engine = pathToFileURL(resolve("engine/index.ts")).href;
     const script = join(dir, "child.mts");
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import { Cluster } from ${JSON.stringify(engine)};
       const cluster = await Cluster.start({ runtime: "worker", servers: 3, storage: "fs", dataDir: ${JSON.stringify(join(dir, "data"))},
         timing: { tickMs: 5, raft: { heartbeatTicks: 4, electionTicks: 20 } } });
@@ -47,7 +65,8 @@ describe("cluster.stop()", () => {
       await cluster.restart("A");
       await cluster.stop();
       console.log("stopped", created.ok);
-    `);
+    `,
+    );
     const result = await run(script, 60_000);
     expect(result.stderr).toBe("");
     expect(result.stdout).toContain("stopped true");

@@ -21,8 +21,26 @@ interface Step {
 }
 
 async function walkthrough(dataDir: string): Promise<Step[]> {
-  const { stdout } = await run(process.execPath, ["--import", "tsx", "scripts/walkthrough.ts", "--runtime", "worker", "--storage", "fs", "--data-dir", dataDir, "--json"], { encoding: "utf8", timeout: 120_000 });
-  return stdout.trim().split("\n").map((line) => JSON.parse(line) as Step);
+  const { stdout } = await run(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "scripts/walkthrough.ts",
+      "--runtime",
+      "worker",
+      "--storage",
+      "fs",
+      "--data-dir",
+      dataDir,
+      "--json",
+    ],
+    { encoding: "utf8", timeout: 120_000 },
+  );
+  return stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as Step);
 }
 
 describe("npm run walkthrough -- --runtime worker --storage fs --data-dir DIR", () => {
@@ -41,13 +59,16 @@ describe("npm run walkthrough -- --runtime worker --storage fs --data-dir DIR", 
     expect(last.cluster.map((s) => s.tag)).toEqual(["A", "B", "C", "D", "E"]);
     const pitchfork = last.databases.find((d) => d.name === "Pitchfork")!;
     expect(pitchfork.members).toHaveLength(3);
-    for (const n of [1, 2, 3, 4, 5]) expect(existsSync(join(dataDir, String(n), "storage.log"))).toBe(true);
+    for (const n of [1, 2, 3, 4, 5])
+      expect(existsSync(join(dataDir, String(n), "storage.log"))).toBe(true);
 
     const again = await walkthrough(dataDir);
     expect(again).toHaveLength(1);
     expect(again[0]!.title).toMatch(/^Restart 5 servers from /);
     expect(again[0]!.cluster.map((s) => s.tag)).toEqual(["A", "B", "C", "D", "E"]);
-    for (const tag of ["A", "B"]) expect(again[0]!.documents[tag]!["Spade"]).toEqual(["users/1", "users/2", "users/3"]);
-    for (const tag of pitchfork.members) expect(again[0]!.documents[tag]!["Pitchfork"]).toEqual(["tines/1"]);
+    for (const tag of ["A", "B"])
+      expect(again[0]!.documents[tag]!["Spade"]).toEqual(["users/1", "users/2", "users/3"]);
+    for (const tag of pitchfork.members)
+      expect(again[0]!.documents[tag]!["Pitchfork"]).toEqual(["tines/1"]);
   });
 });

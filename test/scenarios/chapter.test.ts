@@ -20,18 +20,37 @@ describe("Your first RavenDB Cluster", () => {
     const book = Chapter.start(2);
     ok(await book.ask(0, { type: "create-database", name: "Spade" }));
     ok(await book.put("A", "Spade", { "users/1": { name: "Oren" }, "users/2": { name: "Eini" } }));
-    const added = ok<{ tag: string }>(await book.ask("A", { type: "add-node", url: "http://127.0.0.2:8080" }));
+    const added = ok<{ tag: string }>(
+      await book.ask("A", { type: "add-node", url: "http://127.0.0.2:8080" }),
+    );
     expect(added.tag).toBe("B");
-    await book.cluster.waitFor(() => book.cluster.servers[1]!.tag === "B" && book.cluster.server("B")!.clusterState!.databases["spade"] !== undefined, { what: "B to learn the cluster" });
-    expect(ok<{ status: string }>(await book.ask("B", { type: "database-status", database: "Spade" })).status).toBe("Offline");
+    await book.cluster.waitFor(
+      () =>
+        book.cluster.servers[1]!.tag === "B" &&
+        book.cluster.server("B")!.clusterState!.databases["spade"] !== undefined,
+      { what: "B to learn the cluster" },
+    );
+    expect(
+      ok<{ status: string }>(await book.ask("B", { type: "database-status", database: "Spade" }))
+        .status,
+    ).toBe("Offline");
 
-    const joined = ok<{ mentor: string }>(await book.ask("A", { type: "add-database-node", database: "Spade", tag: "B" }));
+    const joined = ok<{ mentor: string }>(
+      await book.ask("A", { type: "add-database-node", database: "Spade", tag: "B" }),
+    );
     expect(joined.mentor).toBe("A");
     expect(book.topology("Spade").promotables).toEqual(["B"]);
-    await book.cluster.waitFor(() => book.ids("B", "Spade").length === 2, { what: "users/1 and users/2 on B" });
-    await book.cluster.waitFor(() => book.topology("Spade").members.includes("B"), { what: "B promoted to member" });
+    await book.cluster.waitFor(() => book.ids("B", "Spade").length === 2, {
+      what: "users/1 and users/2 on B",
+    });
+    await book.cluster.waitFor(() => book.topology("Spade").members.includes("B"), {
+      what: "B promoted to member",
+    });
     expect(book.topology("Spade").members).toEqual(["A", "B"]);
-    expect(ok<{ status: string }>(await book.ask("B", { type: "database-status", database: "Spade" })).status).toBe("Online");
+    expect(
+      ok<{ status: string }>(await book.ask("B", { type: "database-status", database: "Spade" }))
+        .status,
+    ).toBe("Online");
     expect(book.body("B", "Spade", "users/1")).toEqual({ name: "Oren" });
   });
 });
@@ -43,7 +62,9 @@ async function spadeOnTwo(): Promise<Chapter> {
   ok(await book.put("A", "Spade", { "users/1": { name: "Oren" }, "users/2": { name: "Eini" } }));
   ok(await book.ask("A", { type: "add-node", url: "http://127.0.0.2:8080" }));
   ok(await book.ask("A", { type: "add-database-node", database: "Spade", tag: "B" }));
-  await book.cluster.waitFor(() => book.topology("Spade").members.length === 2, { what: "Spade on A and B" });
+  await book.cluster.waitFor(() => book.topology("Spade").members.length === 2, {
+    what: "Spade on A and B",
+  });
   return book;
 }
 
@@ -58,7 +79,9 @@ describe("Kicking the tires of your RavenDB Cluster", () => {
     expect(refused.ok).toBe(false);
     if (!refused.ok) {
       expect(refused.error.code).toBe("NoLeader");
-      expect(refused.error.message).toContain("creating database 'Pitchfork' needs 2 of 2 nodes; 1 reachable");
+      expect(refused.error.message).toContain(
+        "creating database 'Pitchfork' needs 2 of 2 nodes; 1 reachable",
+      );
     }
     ok(await book.put("B", "Spade", { "users/3": { name: "Written without a leader" } }));
     expect(book.ids("B", "Spade")).toEqual(["users/1", "users/2", "users/3"]);
@@ -69,8 +92,12 @@ describe("Kicking the tires of your RavenDB Cluster", () => {
     await book.cluster.kill("A");
     ok(await book.put("B", "Spade", { "users/3": { name: "Written without a leader" } }));
     await book.cluster.restart("A");
-    await book.cluster.waitFor(() => book.cluster.servers.some((s) => s.role === "leader"), { what: "a leader" });
-    await book.cluster.waitFor(() => book.ids("A", "Spade").includes("users/3"), { what: "users/3 on A" });
+    await book.cluster.waitFor(() => book.cluster.servers.some((s) => s.role === "leader"), {
+      what: "a leader",
+    });
+    await book.cluster.waitFor(() => book.ids("A", "Spade").includes("users/3"), {
+      what: "users/3 on A",
+    });
     expect(book.body("A", "Spade", "users/3")).toEqual({ name: "Written without a leader" });
   });
 });
@@ -81,7 +108,10 @@ async function fiveNodes(): Promise<Chapter> {
     await book.cluster.addServer();
     ok(await book.ask("A", { type: "add-node", url }));
   }
-  await book.cluster.waitFor(() => book.cluster.servers.every((s) => s.tag !== "?" && s.leader !== null), { what: "five nodes with a leader" });
+  await book.cluster.waitFor(
+    () => book.cluster.servers.every((s) => s.tag !== "?" && s.leader !== null),
+    { what: "five nodes with a leader" },
+  );
   return book;
 }
 
@@ -90,28 +120,48 @@ describe("Expanding your cluster", () => {
     const book = await fiveNodes();
     expect(book.cluster.servers.map((s) => s.tag)).toEqual(["A", "B", "C", "D", "E"]);
     for (const tag of ["A", "B", "C", "D", "E"]) {
-      await book.cluster.waitFor(() => Object.keys(book.cluster.server(tag)!.clusterState!.topology.members).length === 5, { what: `${tag} to see five members` });
-      const topology = ok<{ members: Record<string, string> }>(await book.ask(tag, { type: "cluster-topology" }));
+      await book.cluster.waitFor(
+        () => Object.keys(book.cluster.server(tag)!.clusterState!.topology.members).length === 5,
+        { what: `${tag} to see five members` },
+      );
+      const topology = ok<{ members: Record<string, string> }>(
+        await book.ask(tag, { type: "cluster-topology" }),
+      );
       expect(Object.keys(topology.members).sort()).toEqual(["A", "B", "C", "D", "E"]);
     }
-    expect(ok<{ status: string }>(await book.ask("D", { type: "database-status", database: "Spade" })).status).toBe("Offline");
+    expect(
+      ok<{ status: string }>(await book.ask("D", { type: "database-status", database: "Spade" }))
+        .status,
+    ).toBe("Offline");
   });
 
   it("Pitchfork with replication factor 3 lands on three servers, and a document written there reaches all three", async () => {
     const book = await fiveNodes();
-    const created = ok<{ nodes: string[] }>(await book.ask("D", { type: "create-database", name: "Pitchfork", replicationFactor: 3 }));
+    const created = ok<{ nodes: string[] }>(
+      await book.ask("D", { type: "create-database", name: "Pitchfork", replicationFactor: 3 }),
+    );
     expect(created.nodes).toHaveLength(3);
     // Placement goes to the least loaded servers: Spade already sits on A and B.
     expect([...created.nodes].sort()).toEqual(["C", "D", "E"]);
     ok(await book.put(created.nodes[0]!, "Pitchfork", { "tines/1": { count: 3 } }));
     for (const tag of created.nodes) {
-      await book.cluster.waitFor(() => book.ids(tag, "Pitchfork").includes("tines/1"), { what: `tines/1 on ${tag}` });
+      await book.cluster.waitFor(() => book.ids(tag, "Pitchfork").includes("tines/1"), {
+        what: `tines/1 on ${tag}`,
+      });
     }
   });
 
   it("the garden shed: eight databases, and every factor-3 database survives any two failures", async () => {
     const book = await fiveNodes();
-    const factors = { Rake: 3, Hoe: 3, Shovel: 3, Trowel: 2, Shears: 2, Pitchfork: 3, Wheelbarrow: 2 };
+    const factors = {
+      Rake: 3,
+      Hoe: 3,
+      Shovel: 3,
+      Trowel: 2,
+      Shears: 2,
+      Pitchfork: 3,
+      Wheelbarrow: 2,
+    };
     for (const [name, replicationFactor] of Object.entries(factors)) {
       ok(await book.ask("A", { type: "create-database", name, replicationFactor }));
     }
@@ -123,8 +173,12 @@ describe("Expanding your cluster", () => {
         for (const [name, factor] of Object.entries(factors)) {
           if (factor !== 3) continue;
           const topology = book.topology(name);
-          const alive = [...topology.members, ...topology.rehabs].filter((tag) => !down.includes(tag));
-          expect(alive.length, `${name} on ${topology.members} with ${down} down`).toBeGreaterThan(0);
+          const alive = [...topology.members, ...topology.rehabs].filter(
+            (tag) => !down.includes(tag),
+          );
+          expect(alive.length, `${name} on ${topology.members} with ${down} down`).toBeGreaterThan(
+            0,
+          );
           ok(await book.put(alive[0]!, name, { [`survived/${down.join("")}`]: { down } }));
         }
         for (const tag of down) await book.cluster.restart(tag);
@@ -137,21 +191,34 @@ describe("The supervisor and the preferred node", () => {
   it("a silent preferred node is rotated to the end, moved to rehab, and comes back last after catching up", async () => {
     const book = await fiveNodes();
     ok(await book.ask("A", { type: "create-database", name: "Hoe", nodes: ["C", "D", "E"] }));
-    await book.cluster.waitFor(() => book.topology("Hoe").members.length === 3, { what: "Hoe on three nodes" });
+    await book.cluster.waitFor(() => book.topology("Hoe").members.length === 3, {
+      what: "Hoe on three nodes",
+    });
     const preferred = book.topology("Hoe").members[0]!;
     const [second, third] = book.topology("Hoe").members.slice(1) as [string, string];
     await book.cluster.kill(preferred);
-    await book.cluster.waitFor(() => book.topology("Hoe").members[0] !== preferred, { what: "the preferred node rotated", timeoutMs: 5000 });
+    await book.cluster.waitFor(() => book.topology("Hoe").members[0] !== preferred, {
+      what: "the preferred node rotated",
+      timeoutMs: 5000,
+    });
     expect(book.topology("Hoe").members).toEqual([second, third, preferred]);
-    await book.cluster.waitFor(() => book.topology("Hoe").rehabs.includes(preferred), { what: `${preferred} in rehab`, timeoutMs: 10_000 });
+    await book.cluster.waitFor(() => book.topology("Hoe").rehabs.includes(preferred), {
+      what: `${preferred} in rehab`,
+      timeoutMs: 10_000,
+    });
 
     ok(await book.put(second, "Hoe", { "handles/1": { wood: "ash" } }));
     await book.cluster.restart(preferred);
-    await book.cluster.waitFor(() => book.topology("Hoe").members.includes(preferred), { what: `${preferred} promoted back`, timeoutMs: 10_000 });
+    await book.cluster.waitFor(() => book.topology("Hoe").members.includes(preferred), {
+      what: `${preferred} promoted back`,
+      timeoutMs: 10_000,
+    });
     expect(book.topology("Hoe").members).toEqual([second, third, preferred]);
     expect(book.ids(preferred, "Hoe")).toContain("handles/1");
     const record = book.cluster.databaseRecord("Hoe")!;
-    expect(record.recentChanges.map((change) => change.kind)).toEqual(expect.arrayContaining(["rotated", "movedToRehab", "promoted"]));
+    expect(record.recentChanges.map((change) => change.kind)).toEqual(
+      expect.arrayContaining(["rotated", "movedToRehab", "promoted"]),
+    );
   });
 });
 
@@ -159,11 +226,21 @@ describe("Write assurance for high value data", () => {
   it("with a sibling down, waiting for 2 replicas fails naming 1 of 2, and the document is written all the same", async () => {
     const book = await fiveNodes();
     ok(await book.ask("A", { type: "create-database", name: "Hoe", nodes: ["C", "D", "E"] }));
-    await book.cluster.waitFor(() => book.topology("Hoe").members.length === 3, { what: "Hoe on three nodes" });
-    ok(await book.ask("C", { type: "batch", database: "Hoe", transaction: { puts: [{ id: "tasks/0", body: { task: "warm up" } }] }, writeAssurance: { replicas: 2, timeoutMs: 1000 } }));
+    await book.cluster.waitFor(() => book.topology("Hoe").members.length === 3, {
+      what: "Hoe on three nodes",
+    });
+    ok(
+      await book.ask("C", {
+        type: "batch",
+        database: "Hoe",
+        transaction: { puts: [{ id: "tasks/0", body: { task: "warm up" } }] },
+        writeAssurance: { replicas: 2, timeoutMs: 1000 },
+      }),
+    );
     await book.cluster.kill("E");
     const response = await book.ask("C", {
-      type: "batch", database: "Hoe",
+      type: "batch",
+      database: "Hoe",
       transaction: { puts: [{ id: "tasks/1", body: { task: "Buy milk" } }] },
       writeAssurance: { replicas: 2, timeoutMs: 500 },
     });
@@ -174,7 +251,9 @@ describe("Write assurance for high value data", () => {
       expect(response.error.message).toContain("only replicated to 1");
     }
     expect(book.ids("C", "Hoe")).toContain("tasks/1");
-    await book.cluster.waitFor(() => book.ids("D", "Hoe").includes("tasks/1"), { what: "tasks/1 on D" });
+    await book.cluster.waitFor(() => book.ids("D", "Hoe").includes("tasks/1"), {
+      what: "tasks/1 on D",
+    });
   });
 });
 
@@ -185,7 +264,9 @@ describe("Placement leaves unreachable servers aside", () => {
     const victim = ["C", "D", "E"].find((tag) => tag !== leader)!;
     await book.cluster.kill(victim);
     await book.cluster.runFor(2000);
-    const created = ok<{ nodes: string[] }>(await book.ask(leader, { type: "create-database", name: "Trowel", replicationFactor: 3 }));
+    const created = ok<{ nodes: string[] }>(
+      await book.ask(leader, { type: "create-database", name: "Trowel", replicationFactor: 3 }),
+    );
     expect(created.nodes).not.toContain(victim);
     expect(created.nodes).toHaveLength(3);
   });

@@ -3,8 +3,11 @@ import { runDbSeed } from "../../engine/runtime/sim/index.ts";
 import type { DbSeedResult } from "../../engine/runtime/sim/index.ts";
 
 function explain(result: DbSeedResult, servers: number): string {
-  return [`seed ${result.seed} broke ${result.broken}: ${result.message}`, ...result.trace,
-    `replay: npm run sim -- --workload db --nodes ${servers} --seed ${result.seed}`].join("\n");
+  return [
+    `seed ${result.seed} broke ${result.broken}: ${result.message}`,
+    ...result.trace,
+    `replay: npm run sim -- --workload db --nodes ${servers} --seed ${result.seed}`,
+  ].join("\n");
 }
 
 describe("the database layer under random faults (a short sweep; npm run sim -- --workload db runs thousands)", () => {

@@ -20,7 +20,8 @@ export class Chapter {
   url(tagOrIndex: string | number): string {
     if (typeof tagOrIndex === "number") return this.cluster.urls[tagOrIndex]!;
     const row = this.cluster.servers.find((s) => s.tag === tagOrIndex);
-    if (!row) throw new Error(`no server tagged ${tagOrIndex}: ${JSON.stringify(this.cluster.servers)}`);
+    if (!row)
+      throw new Error(`no server tagged ${tagOrIndex}: ${JSON.stringify(this.cluster.servers)}`);
     return row.url;
   }
 
@@ -28,7 +29,11 @@ export class Chapter {
     return this.cluster.request(this.url(on), request);
   }
 
-  async put(on: string, database: string, documents: Record<string, Record<string, unknown>>): Promise<ServerResponse> {
+  async put(
+    on: string,
+    database: string,
+    documents: Record<string, Record<string, unknown>>,
+  ): Promise<ServerResponse> {
     const puts = Object.entries(documents).map(([id, body]) => ({ id, body }));
     return this.ask(on, { type: "batch", database, transaction: { puts } });
   }
@@ -41,7 +46,8 @@ export class Chapter {
   /** body reads a document straight from a server's instance (what a reader there would see). */
   body(tag: string, database: string, id: string): Record<string, unknown> | undefined {
     try {
-      return this.cluster.server(tag)?.hostedDatabase(database)?.instance.get(id)?.body as Record<string, unknown> | undefined;
+      return this.cluster.server(tag)?.hostedDatabase(database)?.instance.get(id)?.body as
+        Record<string, unknown> | undefined;
     } catch (error) {
       // A document in conflict has no single body; a reader there gets the conflict error.
       if (isRookeryError(error, "DocumentConflict")) return undefined;

@@ -1,16 +1,33 @@
 import { describe, expect, it } from "vitest";
 import { Chapter, ok } from "./helpers.ts";
 
-const revisionsOn = { default: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false }, collections: {} };
+const revisionsOn = {
+  default: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false },
+  collections: {},
+};
 
 /** Two servers with the database on both and one transaction per replication batch. */
 async function bank(revisions: boolean): Promise<Chapter> {
   const book = Chapter.start(2, { seed: 63, replicationLimits: { batchItemsMax: 1 } });
-  ok(await book.ask(0, { type: "create-database", name: "Bank", ...(revisions ? { revisions: revisionsOn } : {}) }));
+  ok(
+    await book.ask(0, {
+      type: "create-database",
+      name: "Bank",
+      ...(revisions ? { revisions: revisionsOn } : {}),
+    }),
+  );
   ok(await book.ask("A", { type: "add-node", url: "http://127.0.0.2:8080" }));
   ok(await book.ask("A", { type: "add-database-node", database: "Bank", tag: "B" }));
-  await book.cluster.waitFor(() => book.topology("Bank").members.length === 2, { what: "Bank on A and B" });
-  ok(await book.put("A", "Bank", { "accounts/1234-A": { amount: 100 }, "accounts/4321-C": { amount: 100 }, "accounts/48879-B": { amount: 0 } }));
+  await book.cluster.waitFor(() => book.topology("Bank").members.length === 2, {
+    what: "Bank on A and B",
+  });
+  ok(
+    await book.put("A", "Bank", {
+      "accounts/1234-A": { amount: 100 },
+      "accounts/4321-C": { amount: 100 },
+      "accounts/48879-B": { amount: 0 },
+    }),
+  );
   await book.cluster.waitFor(() => book.ids("B", "Bank").length === 3, { what: "accounts on B" });
   return book;
 }
@@ -18,21 +35,29 @@ async function bank(revisions: boolean): Promise<Chapter> {
 /** Plays Listings 6.3 and 6.4 on A while B is cut off, then watches B after every event. */
 async function transferThenPayTax(book: Chapter): Promise<number[]> {
   book.cluster.partition(["A"], ["B"]);
-  const batch = (puts: Record<string, number>) => book.ask("A", {
-    type: "batch", database: "Bank",
-    transaction: { puts: Object.entries(puts).map(([id, amount]) => ({ id, body: { amount } })) },
-  });
+  const batch = (puts: Record<string, number>) =>
+    book.ask("A", {
+      type: "batch",
+      database: "Bank",
+      transaction: { puts: Object.entries(puts).map(([id, amount]) => ({ id, body: { amount } })) },
+    });
   ok(await batch({ "accounts/1234-A": 110, "accounts/4321-C": 90 })); // Listing 6.3: $10 to you
   ok(await batch({ "accounts/1234-A": 107, "accounts/48879-B": 3 })); // Listing 6.4: $3 of tax
   book.cluster.heal();
   const totals: number[] = [];
-  const total = () => ["accounts/1234-A", "accounts/4321-C", "accounts/48879-B"]
-    .reduce((sum, id) => sum + Number(book.body("B", "Bank", id)?.amount ?? 0), 0);
-  await book.cluster.waitFor(() => {
-    const now = total();
-    if (totals[totals.length - 1] !== now) totals.push(now);
-    return book.body("B", "Bank", "accounts/48879-B")?.amount === 3;
-  }, { what: "the tax on B" });
+  const total = () =>
+    ["accounts/1234-A", "accounts/4321-C", "accounts/48879-B"].reduce(
+      (sum, id) => sum + Number(book.body("B", "Bank", id)?.amount ?? 0),
+      0,
+    );
+  await book.cluster.waitFor(
+    () => {
+      const now = total();
+      if (totals[totals.length - 1] !== now) totals.push(now);
+      return book.body("B", "Bank", "accounts/48879-B")?.amount === 3;
+    },
+    { what: "the tax on B" },
+  );
   return totals;
 }
 
@@ -52,11 +77,16 @@ describe("Transaction atomicity and replication (Listings 6.3 and 6.4)", () => {
 async function spadeSplit(resolution: "latest" | "none"): Promise<Chapter> {
   const book = Chapter.start(3, { seed: 7 });
   ok(await book.ask(0, { type: "create-database", name: "Spade", conflictResolution: resolution }));
-  for (const url of ["http://127.0.0.2:8080", "http://127.0.0.3:8080"]) ok(await book.ask("A", { type: "add-node", url }));
+  for (const url of ["http://127.0.0.2:8080", "http://127.0.0.3:8080"])
+    ok(await book.ask("A", { type: "add-node", url }));
   ok(await book.ask("A", { type: "add-database-node", database: "Spade", tag: "B" }));
-  await book.cluster.waitFor(() => book.topology("Spade").members.length === 2, { what: "Spade on A and B" });
+  await book.cluster.waitFor(() => book.topology("Spade").members.length === 2, {
+    what: "Spade on A and B",
+  });
   ok(await book.put("A", "Spade", { "users/1": { name: "Oren" } }));
-  await book.cluster.waitFor(() => book.ids("B", "Spade").includes("users/1"), { what: "users/1 on B" });
+  await book.cluster.waitFor(() => book.ids("B", "Spade").includes("users/1"), {
+    what: "users/1 on B",
+  });
   // Two clients on two sides of a partition write the same document.
   book.cluster.partition(["A"], ["B", "C"]);
   ok(await book.put("A", "Spade", { "users/1": { name: "Oren, written on A" } }));
@@ -69,9 +99,12 @@ async function spadeSplit(resolution: "latest" | "none"): Promise<Chapter> {
 describe("Conflicts", () => {
   it("concurrent writes to users/1 on both sides of a partition resolve to the latest, on both nodes", async () => {
     const book = await spadeSplit("latest");
-    await book.cluster.waitFor(() =>
-      book.body("A", "Spade", "users/1")?.name === "Oren, written on B" && book.body("B", "Spade", "users/1")?.name === "Oren, written on B",
-    { what: "both sides to agree on the latest" });
+    await book.cluster.waitFor(
+      () =>
+        book.body("A", "Spade", "users/1")?.name === "Oren, written on B" &&
+        book.body("B", "Spade", "users/1")?.name === "Oren, written on B",
+      { what: "both sides to agree on the latest" },
+    );
     const a = book.cluster.server("A")!.hostedDatabase("Spade")!.instance.get("users/1")!;
     const b = book.cluster.server("B")!.hostedDatabase("Spade")!.instance.get("users/1")!;
     expect(a.metadata["@change-vector"]).toBe(b.metadata["@change-vector"]);
@@ -79,16 +112,28 @@ describe("Conflicts", () => {
 
   it("with conflict resolution off both versions are kept, a read reports the conflict, and a put resolves it", async () => {
     const book = await spadeSplit("none");
-    await book.cluster.waitFor(() => {
-      const instance = book.cluster.server("A")!.hostedDatabase("Spade")!.instance;
-      return instance.conflictsOf("users/1").length >= 2;
-    }, { what: "the conflict on A" });
-    const read = await book.ask("A", { type: "get-documents", database: "Spade", ids: ["users/1"] });
+    await book.cluster.waitFor(
+      () => {
+        const instance = book.cluster.server("A")!.hostedDatabase("Spade")!.instance;
+        return instance.conflictsOf("users/1").length >= 2;
+      },
+      { what: "the conflict on A" },
+    );
+    const read = await book.ask("A", {
+      type: "get-documents",
+      database: "Spade",
+      ids: ["users/1"],
+    });
     expect(read.ok).toBe(false);
     if (!read.ok) expect(read.error.code).toBe("DocumentConflict");
     ok(await book.put("A", "Spade", { "users/1": { name: "Oren, resolved by hand" } }));
-    await book.cluster.waitFor(() => book.body("B", "Spade", "users/1")?.name === "Oren, resolved by hand", { what: "the resolution on B" });
-    const after = ok<{ body: { name: string } }[]>(await book.ask("B", { type: "get-documents", database: "Spade", ids: ["users/1"] }));
+    await book.cluster.waitFor(
+      () => book.body("B", "Spade", "users/1")?.name === "Oren, resolved by hand",
+      { what: "the resolution on B" },
+    );
+    const after = ok<{ body: { name: string } }[]>(
+      await book.ask("B", { type: "get-documents", database: "Spade", ids: ["users/1"] }),
+    );
     expect(after[0]!.body.name).toBe("Oren, resolved by hand");
   });
 });
@@ -99,31 +144,83 @@ describe("Replication of data in a database group", () => {
     ok(await book.ask(0, { type: "create-database", name: "Spade" }));
     ok(await book.ask("A", { type: "add-node", url: "http://127.0.0.2:8080" }));
     ok(await book.ask("A", { type: "add-database-node", database: "Spade", tag: "B" }));
-    ok(await book.ask("A", {
-      type: "batch", database: "Spade",
-      transaction: { puts: [{ id: "users/1", body: { name: "Oren" } }, { id: "users/2", body: { name: "Gone soon" } }],
-        attachmentPuts: [{ documentId: "users/1", name: "photo.txt", content: "a raven", contentType: "text/plain" }] },
-    }));
-    ok(await book.ask("A", { type: "batch", database: "Spade", transaction: { deletes: [{ id: "users/2" }] } }));
-    await book.cluster.waitFor(() => book.cluster.server("B")?.hostedDatabase("Spade")?.instance.getAttachment("users/1", "photo.txt") !== undefined, { what: "the attachment on B" });
-    await book.cluster.waitFor(() => !book.ids("B", "Spade").includes("users/2") && book.ids("B", "Spade").includes("users/1"), { what: "the delete on B" });
-    const attachment = book.cluster.server("B")!.hostedDatabase("Spade")!.instance.getAttachment("users/1", "photo.txt")!;
+    ok(
+      await book.ask("A", {
+        type: "batch",
+        database: "Spade",
+        transaction: {
+          puts: [
+            { id: "users/1", body: { name: "Oren" } },
+            { id: "users/2", body: { name: "Gone soon" } },
+          ],
+          attachmentPuts: [
+            {
+              documentId: "users/1",
+              name: "photo.txt",
+              content: "a raven",
+              contentType: "text/plain",
+            },
+          ],
+        },
+      }),
+    );
+    ok(
+      await book.ask("A", {
+        type: "batch",
+        database: "Spade",
+        transaction: { deletes: [{ id: "users/2" }] },
+      }),
+    );
+    await book.cluster.waitFor(
+      () =>
+        book.cluster
+          .server("B")
+          ?.hostedDatabase("Spade")
+          ?.instance.getAttachment("users/1", "photo.txt") !== undefined,
+      { what: "the attachment on B" },
+    );
+    await book.cluster.waitFor(
+      () =>
+        !book.ids("B", "Spade").includes("users/2") && book.ids("B", "Spade").includes("users/1"),
+      { what: "the delete on B" },
+    );
+    const attachment = book.cluster
+      .server("B")!
+      .hostedDatabase("Spade")!
+      .instance.getAttachment("users/1", "photo.txt")!;
     expect(new TextDecoder().decode(attachment.content)).toBe("a raven");
   });
 
   it("replication lag on an idle group is about two message delays (the chapter's 'twice the ping time')", async () => {
-    const book = Chapter.start(2, { seed: 9, faults: { latencyMinMs: 2, latencyMaxMs: 2, lossRate: 0, duplicateRate: 0, reorderRate: 0, reorderDelayMaxMs: 0 } });
+    const book = Chapter.start(2, {
+      seed: 9,
+      faults: {
+        latencyMinMs: 2,
+        latencyMaxMs: 2,
+        lossRate: 0,
+        duplicateRate: 0,
+        reorderRate: 0,
+        reorderDelayMaxMs: 0,
+      },
+    });
     ok(await book.ask(0, { type: "create-database", name: "Spade" }));
     ok(await book.ask("A", { type: "add-node", url: "http://127.0.0.2:8080" }));
     ok(await book.ask("A", { type: "add-database-node", database: "Spade", tag: "B" }));
-    await book.cluster.waitFor(() => book.topology("Spade").members.length === 2, { what: "Spade on A and B" });
+    await book.cluster.waitFor(() => book.topology("Spade").members.length === 2, {
+      what: "Spade on A and B",
+    });
     await book.cluster.runFor(500);
     const instance = book.cluster.server("A")!.hostedDatabase("Spade")!.instance;
     const started = book.cluster.nowMs();
-    const commit = instance.applyTransaction({ puts: [{ id: "users/9", body: { name: "lag" } }] }, { nowMs: started });
+    const commit = instance.applyTransaction(
+      { puts: [{ id: "users/9", body: { name: "lag" } }] },
+      { nowMs: started },
+    );
     book.cluster.server("A")!.hostedDatabase("Spade")!.pump(started, 300);
     expect(commit.written.length).toBeGreaterThan(0);
-    await book.cluster.waitFor(() => book.ids("B", "Spade").includes("users/9"), { what: "users/9 on B" });
+    await book.cluster.waitFor(() => book.ids("B", "Spade").includes("users/9"), {
+      what: "users/9 on B",
+    });
     const lagMs = book.cluster.nowMs() - started;
     // One message delay to arrive; the chapter's two-ping figure also counts the acknowledgement.
     expect(lagMs).toBeLessThanOrEqual(2 * 2 * 2);

@@ -2,19 +2,29 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 
 function walkthrough(...args: string[]): string {
-  return execFileSync(process.execPath, ["--import", "tsx", "scripts/walkthrough.ts", ...args], { encoding: "utf8" });
+  return execFileSync(process.execPath, ["--import", "tsx", "scripts/walkthrough.ts", ...args], {
+    encoding: "utf8",
+  });
 }
 
 describe("npm run walkthrough", () => {
   it("prints the chapter's story as one JSON object per step, the same on every run", () => {
     const first = walkthrough("--json");
     expect(walkthrough("--json")).toBe(first);
-    const steps = first.trim().split("\n").map((line) => JSON.parse(line) as {
-      step: number; title: string; detail?: string;
-      cluster: { tag: string; role: string }[];
-      databases: { name: string; members: string[] }[];
-      documents: Record<string, Record<string, string[]>>;
-    });
+    const steps = first
+      .trim()
+      .split("\n")
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            step: number;
+            title: string;
+            detail?: string;
+            cluster: { tag: string; role: string }[];
+            databases: { name: string; members: string[] }[];
+            documents: Record<string, Record<string, string[]>>;
+          },
+      );
     expect(steps.map((s) => s.step)).toEqual(steps.map((_, k) => k + 1));
     expect(steps[0]!.cluster.map((s) => s.tag)).toEqual(["?", "?"]);
     expect(steps[1]!.cluster.map((s) => s.tag)).toEqual(["A", "?"]);

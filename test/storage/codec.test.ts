@@ -16,7 +16,7 @@ function randomValue(random: Random, depth: number): unknown {
       return random.chance(0.5) ? random.between(-1e6, 1e6) : (random.next() - 0.5) * 1e12;
     case 3:
       return Array.from({ length: random.int(12) }, () =>
-        random.pick(["a", "é", "☃", "𝄞", "\u0000", "\\u0000", "\"", "\n", "{}"]),
+        random.pick(["a", "é", "☃", "𝄞", "\u0000", "\\u0000", '"', "\n", "{}"]),
       ).join("");
     case 4:
       return new Uint8Array(Array.from({ length: random.int(9) }, () => random.int(256)));
@@ -25,7 +25,10 @@ function randomValue(random: Random, depth: number): unknown {
     default: {
       const out: Record<string, unknown> = {};
       for (let i = random.int(4); i > 0; i--) {
-        out[random.pick(["a", "b", "\u0000", "u8", "v", "o", "__proto__x"])] = randomValue(random, depth + 1);
+        out[random.pick(["a", "b", "\u0000", "u8", "v", "o", "__proto__x"])] = randomValue(
+          random,
+          depth + 1,
+        );
       }
       return out;
     }

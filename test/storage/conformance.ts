@@ -28,7 +28,9 @@ const put = (store: string, key: string, value: unknown): Op =>
 const del = (store: string, key: string): Op => ({ store, op: "delete", key });
 
 /** plain turns load() output into nested plain objects, for readable comparisons. */
-export function plain(contents: Map<string, Map<string, unknown>>): Record<string, Record<string, unknown>> {
+export function plain(
+  contents: Map<string, Map<string, unknown>>,
+): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   for (const [store, keys] of contents) out[store] = Object.fromEntries(keys);
   return out;
@@ -94,7 +96,10 @@ export function runStorageConformance(
         put("revisions", "users/1", { name: "old" }),
         put("raft-state", "hard", { term: 3, vote: "A", commit: 7 }),
       ]);
-      await storage.write([del("revisions", "users/1"), put("documents", "users/2", { name: "Ayende" })]);
+      await storage.write([
+        del("revisions", "users/1"),
+        put("documents", "users/2", { name: "Ayende" }),
+      ]);
       await storage.write([del("documents", "never-there")]);
       expect(plain(await storage.load())).toEqual({
         documents: { "users/1": { name: "Oren" }, "users/2": { name: "Ayende" } },
@@ -109,7 +114,11 @@ export function runStorageConformance(
 
     it("store names that share a prefix stay apart", async () => {
       const storage = await open();
-      await storage.write([put("raft", "a", 1), put("raft-log", "a", 2), put("raft-log-x", "a", 3)]);
+      await storage.write([
+        put("raft", "a", 1),
+        put("raft-log", "a", 2),
+        put("raft-log-x", "a", 3),
+      ]);
       expect(Object.fromEntries(await storage.loadStore("raft"))).toEqual({ a: 1 });
       expect(Object.fromEntries(await storage.loadStore("raft-log"))).toEqual({ a: 2 });
     });
@@ -140,14 +149,28 @@ export function runStorageConformance(
     });
 
     it("a put that carries its value's JSON reads back equal to the value, after a restart too", async () => {
-      const value = { name: "Oren", tags: ["a", "é", "𝄞"], nested: { n: 1.5, ok: true, none: null } };
+      const value = {
+        name: "Oren",
+        tags: ["a", "é", "𝄞"],
+        nested: { n: 1.5, ok: true, none: null },
+      };
       const storage = await open();
       await storage.write([
         { store: "documents", op: "put", key: "users/1", value, json: JSON.stringify(value) },
-        { store: "documents", op: "put", key: "quote\"d/ключ", value: "text", json: JSON.stringify("text") },
+        {
+          store: "documents",
+          op: "put",
+          key: 'quote"d/ключ',
+          value: "text",
+          json: JSON.stringify("text"),
+        },
         put("documents", "plain", { also: "checked and stringified" }),
       ]);
-      const expected = { "users/1": value, 'quote"d/ключ': "text", plain: { also: "checked and stringified" } };
+      const expected = {
+        "users/1": value,
+        'quote"d/ключ': "text",
+        plain: { also: "checked and stringified" },
+      };
       expect(Object.fromEntries(await storage.loadStore("documents"))).toEqual(expected);
       await storage.close();
       expect(Object.fromEntries(await (await open()).loadStore("documents"))).toEqual(expected);
@@ -156,14 +179,34 @@ export function runStorageConformance(
     it("a put's json is trusted, but must be a string, and its store and key are still checked", async () => {
       const storage = await open();
       // The caller promises json is JSON.stringify(value): the backend stores the text unchecked.
-      await storage.write([{ store: "documents", op: "put", key: "k", value: { a: 1 }, json: '{"a":2}' }]);
+      await storage.write([
+        { store: "documents", op: "put", key: "k", value: { a: 1 }, json: '{"a":2}' },
+      ]);
       expect((await storage.loadStore("documents")).get("k")).toEqual({ a: 2 });
-      const notText = { store: "documents", op: "put", key: "k", value: 1, json: 1 } as unknown as Op;
-      expect(isRookeryError(await rejection(storage.write([notText])), "InvalidStorageBatch")).toBe(true);
+      const notText = {
+        store: "documents",
+        op: "put",
+        key: "k",
+        value: 1,
+        json: 1,
+      } as unknown as Op;
+      expect(isRookeryError(await rejection(storage.write([notText])), "InvalidStorageBatch")).toBe(
+        true,
+      );
       const badStore = { store: "Documents", op: "put", key: "k", value: 1, json: "1" } as Op;
-      expect(isRookeryError(await rejection(storage.write([badStore])), "InvalidStoreName")).toBe(true);
-      const longKey = { store: "documents", op: "put", key: "k".repeat(2000), value: 1, json: "1" } as Op;
-      expect(isRookeryError(await rejection(storage.write([longKey])), "InvalidStorageKey")).toBe(true);
+      expect(isRookeryError(await rejection(storage.write([badStore])), "InvalidStoreName")).toBe(
+        true,
+      );
+      const longKey = {
+        store: "documents",
+        op: "put",
+        key: "k".repeat(2000),
+        value: 1,
+        json: "1",
+      } as Op;
+      expect(isRookeryError(await rejection(storage.write([longKey])), "InvalidStorageKey")).toBe(
+        true,
+      );
     });
 
     it("a put's json printed with indentation reads back as what it parses to, after a restart too", async () => {
@@ -172,7 +215,13 @@ export function runStorageConformance(
       const value = { name: "Oren", tags: ["a", "b"] };
       const storage = await open();
       await storage.write([
-        { store: "documents", op: "put", key: "pretty", value, json: JSON.stringify(value, null, 2) },
+        {
+          store: "documents",
+          op: "put",
+          key: "pretty",
+          value,
+          json: JSON.stringify(value, null, 2),
+        },
         { store: "documents", op: "put", key: "crlf", value: [1], json: "[\r\n1\r\n]" },
       ]);
       await storage.write([put("documents", "after", 1)]);
@@ -184,8 +233,16 @@ export function runStorageConformance(
 
     it("later operations on the same key in one batch win", async () => {
       const storage = await open();
-      await storage.write([put("documents", "k", 1), del("documents", "k"), put("documents", "k", 3)]);
-      await storage.write([put("documents", "j", 1), put("documents", "j", 2), del("documents", "j")]);
+      await storage.write([
+        put("documents", "k", 1),
+        del("documents", "k"),
+        put("documents", "k", 3),
+      ]);
+      await storage.write([
+        put("documents", "j", 1),
+        put("documents", "j", 2),
+        del("documents", "j"),
+      ]);
       expect(plain(await storage.load())).toEqual({ documents: { k: 3 } });
     });
 
@@ -234,7 +291,10 @@ export function runStorageConformance(
       const loaded = (await storage.loadStore("documents")).get("d") as typeof value;
       expect(loaded).toEqual({ list: [1, 2], inner: { a: 1 } });
       loaded.inner.a = 42;
-      expect((await storage.loadStore("documents")).get("d")).toEqual({ list: [1, 2], inner: { a: 1 } });
+      expect((await storage.loadStore("documents")).get("d")).toEqual({
+        list: [1, 2],
+        inner: { a: 1 },
+      });
     });
 
     it("a write acknowledged before a crash is there after restart", async () => {
@@ -269,7 +329,9 @@ export function runStorageConformance(
 
     it("a clean close keeps every write issued before it", async () => {
       const first = await open();
-      const writes = Array.from({ length: 50 }, (_, i) => first.write([put("documents", `d${i}`, i)]));
+      const writes = Array.from({ length: 50 }, (_, i) =>
+        first.write([put("documents", `d${i}`, i)]),
+      );
       await first.close();
       await Promise.all(writes);
       const second = await open();
@@ -281,7 +343,10 @@ export function runStorageConformance(
       for (let round = 0; round < 4; round++) {
         const storage = await open();
         expect(Object.fromEntries(await storage.loadStore("documents"))).toEqual(expected);
-        await storage.write([put("documents", `r${round}`, round), del("documents", `r${round - 2}`)]);
+        await storage.write([
+          put("documents", `r${round}`, round),
+          del("documents", `r${round - 2}`),
+        ]);
         expected[`r${round}`] = round;
         delete expected[`r${round - 2}`];
         if (round % 2 === 0) await storage.close();
@@ -312,7 +377,9 @@ export function runStorageConformance(
     if (traits.groupsConcurrentWrites) {
       it("concurrent writers share durability points (group commit)", async () => {
         const storage = await open();
-        const writes = Array.from({ length: 100 }, (_, i) => storage.write([put("documents", `g${i}`, i)]));
+        const writes = Array.from({ length: 100 }, (_, i) =>
+          storage.write([put("documents", `g${i}`, i)]),
+        );
         await Promise.all(writes);
         const stats = storage.stats();
         expect(stats.writes).toBe(100);
@@ -357,7 +424,9 @@ export function runStorageConformance(
       expect(isRookeryError(error, "StorageBatchTooLarge")).toBe(true);
       expect((error as Error).message).toMatch(/more than batchBytesMax \(1000\); split it/);
       const tooMany = Array.from({ length: 11 }, (_, i) => put("documents", `k${i}`, i));
-      expect(isRookeryError(await rejection(storage.write(tooMany)), "StorageBatchTooLarge")).toBe(true);
+      expect(isRookeryError(await rejection(storage.write(tooMany)), "StorageBatchTooLarge")).toBe(
+        true,
+      );
       const longKey = await rejection(storage.write([put("documents", "k".repeat(2000), 1)]));
       expect(isRookeryError(longKey, "InvalidStorageKey")).toBe(true);
       expect(plain(await storage.load())).toEqual({});
@@ -373,7 +442,9 @@ export function runStorageConformance(
       expect(isRookeryError(write, "StorageClosed")).toBe(true);
       expect((write as Error).message).toMatch(/open it again/);
       expect(isRookeryError(await rejection(storage.load()), "StorageClosed")).toBe(true);
-      expect(isRookeryError(await rejection(storage.loadStore("documents")), "StorageClosed")).toBe(true);
+      expect(isRookeryError(await rejection(storage.loadStore("documents")), "StorageClosed")).toBe(
+        true,
+      );
       await open();
     });
 

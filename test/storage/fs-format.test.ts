@@ -15,7 +15,21 @@ import {
 import { LogIndex } from "../../engine/storage/fs-index.ts";
 import { storageLimits } from "../../engine/storage/storage.ts";
 
-const keys = ["users/1", "", 'quote"d', "back\\slash", "line\nbreak", "tab\t", "\u0000nul", "ключ", "𝄞", "\ud800lone", "é".repeat(70), "\ufeffbom", "\u2028\u2029"];
+const keys = [
+  "users/1",
+  "",
+  'quote"d',
+  "back\\slash",
+  "line\nbreak",
+  "tab\t",
+  "\u0000nul",
+  "ключ",
+  "𝄞",
+  "\ud800lone",
+  "é".repeat(70),
+  "\ufeffbom",
+  "\u2028\u2029",
+];
 const utf8 = new TextDecoder();
 
 interface Seen {
@@ -36,10 +50,15 @@ function frame(operations: EncodedOperation[]): { bytes: Uint8Array; placements:
 
 function readBack(bytes: Uint8Array): Seen[] {
   const seen: Seen[] = [];
-  const problem = new PayloadReader().read(bytes, recordHeaderBytes, bytes.length, (store, key, lineStart, lineEnd, valueStart, valueEnd) => {
-    const json = valueStart < 0 ? null : utf8.decode(bytes.subarray(valueStart, valueEnd));
-    seen.push({ store, key, json, line: utf8.decode(bytes.subarray(lineStart, lineEnd)) });
-  });
+  const problem = new PayloadReader().read(
+    bytes,
+    recordHeaderBytes,
+    bytes.length,
+    (store, key, lineStart, lineEnd, valueStart, valueEnd) => {
+      const json = valueStart < 0 ? null : utf8.decode(bytes.subarray(valueStart, valueEnd));
+      seen.push({ store, key, json, line: utf8.decode(bytes.subarray(lineStart, lineEnd)) });
+    },
+  );
   expect(problem).toBeNull();
   return seen;
 }
@@ -54,7 +73,10 @@ describe("the fs log's line layout", () => {
     expect(recordBytes(bytes, 0)).toBe(bytes.length);
     const payload = utf8.decode(bytes.subarray(recordHeaderBytes));
     expect(payload).toBe('[\n["documents","users/1",{"name":"Oren"}],\n["documents","users/2"]\n]');
-    expect(JSON.parse(payload)).toEqual([["documents", "users/1", { name: "Oren" }], ["documents", "users/2"]]);
+    expect(JSON.parse(payload)).toEqual([
+      ["documents", "users/1", { name: "Oren" }],
+      ["documents", "users/2"],
+    ]);
   });
 
   it("reads back every key exactly, and each value's bytes where the writer said they are", () => {
@@ -62,7 +84,13 @@ describe("the fs log's line layout", () => {
     const operations: EncodedOperation[] = keys.map((key, i) => ({
       store: i % 2 ? "raft-log" : "documents",
       key,
-      json: i % 4 === 3 ? null : JSON.stringify({ key, text: random.pick(["a", "é", "☃", "𝄞", "\n", '"', "\\"]).repeat(i) }),
+      json:
+        i % 4 === 3
+          ? null
+          : JSON.stringify({
+              key,
+              text: random.pick(["a", "é", "☃", "𝄞", "\n", '"', "\\"]).repeat(i),
+            }),
     }));
     const { bytes, placements } = frame(operations);
     const seen = readBack(bytes);
@@ -80,19 +108,32 @@ describe("the fs log's line layout", () => {
   it("the index's live size is the bytes the live lines take, whatever the keys hold", () => {
     // Automatic compaction compares the log with this size, so it must not undercount.
     const index = new LogIndex();
-    const operations: EncodedOperation[] = [...keys, "\u0007bell\u007f", "ø".repeat(9)].map((key) => ({ store: "documents", key, json: '{"v":"é"}' }));
+    const operations: EncodedOperation[] = [...keys, "\u0007bell\u007f", "ø".repeat(9)].map(
+      (key) => ({ store: "documents", key, json: '{"v":"é"}' }),
+    );
     const { bytes, placements } = frame(operations);
-    operations.forEach(({ store, key }, i) => index.put(store, key, placements[2 * i]!, placements[2 * i + 1]!));
+    operations.forEach(({ store, key }, i) =>
+      index.put(store, key, placements[2 * i]!, placements[2 * i + 1]!),
+    );
     // The payload is "[\n", each line followed by ",\n" but the last, then "\n]".
     expect(index.liveBytes).toBe(bytes.length - recordHeaderBytes - 2);
   });
 
   it("says why a damaged payload is unreadable instead of guessing", () => {
     const reader = new PayloadReader();
-    const bad = ['[["documents","k",1]]', '[\n["documents","k",1]]', '[\n["documents","k",1]\n["documents","j"]\n]', '[\n["documents" "k"]\n]', '[\n["documents","k]\n]'];
+    const bad = [
+      '[["documents","k",1]]',
+      '[\n["documents","k",1]]',
+      '[\n["documents","k",1]\n["documents","j"]\n]',
+      '[\n["documents" "k"]\n]',
+      '[\n["documents","k]\n]',
+    ];
     for (const payload of bad) {
       const bytes = new TextEncoder().encode(payload);
-      expect(reader.read(bytes, 0, bytes.length, () => {}), payload).not.toBeNull();
+      expect(
+        reader.read(bytes, 0, bytes.length, () => {}),
+        payload,
+      ).not.toBeNull();
     }
   });
 
@@ -115,8 +156,14 @@ describe("compaction's byte copy", () => {
     const writer = new RecordWriter(crc32);
     writer.appendMagic();
     const logged: EncodedOperation[][] = [
-      [{ store: "documents", key: "users/1", json: '"v1"' }, { store: "documents", key: "users/2", json: '"x"' }],
-      [{ store: "documents", key: "users/1", json: '"v2"' }, { store: "documents", key: "users/3", json: '"ключ"' }],
+      [
+        { store: "documents", key: "users/1", json: '"v1"' },
+        { store: "documents", key: "users/2", json: '"x"' },
+      ],
+      [
+        { store: "documents", key: "users/1", json: '"v2"' },
+        { store: "documents", key: "users/3", json: '"ключ"' },
+      ],
       [{ store: "documents", key: "users/2", json: null }],
     ];
     for (const operations of logged) {
@@ -143,7 +190,10 @@ describe("compaction's byte copy", () => {
     );
     index.promote();
     const values = Object.fromEntries(
-      [...index.values("documents")].map(({ key, at: start, bytes }) => [key, utf8.decode(compacted.subarray(start, start + bytes))]),
+      [...index.values("documents")].map(({ key, at: start, bytes }) => [
+        key,
+        utf8.decode(compacted.subarray(start, start + bytes)),
+      ]),
     );
     expect(values).toEqual({ "users/1": '"v2"', "users/3": '"ключ"' });
   });

@@ -21,7 +21,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SeededRandom, isRookeryError } from "../../engine/core/index.ts";
 import { logFileName, openFsStorage } from "../../engine/storage/node.ts";
-import type { FsStorage, FsStorageOptions, StorageOperation, StorageValue, StorageWarning } from "../../engine/storage/node.ts";
+import type {
+  FsStorage,
+  FsStorageOptions,
+  StorageOperation,
+  StorageValue,
+  StorageWarning,
+} from "../../engine/storage/node.ts";
 
 type State = Map<string, Map<string, unknown>>;
 
@@ -54,7 +60,16 @@ const keys = [
   "\ud800lone",
   "é".repeat(40),
 ];
-const texts = ["plain", "é☃𝄞", "line\nbreak", "\u2028\u2029", 'q"uote', "back\\", "\ufeffbom", "\u0000nul"];
+const texts = [
+  "plain",
+  "é☃𝄞",
+  "line\nbreak",
+  "\u2028\u2029",
+  'q"uote',
+  "back\\",
+  "\ufeffbom",
+  "\u0000nul",
+];
 
 const envSeed = process.env["ROOKERY_STORAGE_SEED"];
 const seeds = envSeed === undefined ? [1, 2, 3] : [Number(envSeed)];
@@ -62,9 +77,14 @@ const lives = Number(process.env["ROOKERY_STORAGE_LIVES"] ?? 30);
 
 /** canonical prints a state with sorted stores and keys, bytes spelled out, empty stores left out. */
 function canonical(state: State): string {
-  const stores = [...state.entries()].filter(([, keys]) => keys.size > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const stores = [...state.entries()]
+    .filter(([, keys]) => keys.size > 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify(
-    stores.map(([store, keys]) => [store, [...keys.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]),
+    stores.map(([store, keys]) => [
+      store,
+      [...keys.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    ]),
     (_field, value: unknown) => (value instanceof Uint8Array ? { bytes: [...value] } : value),
   );
 }
@@ -156,7 +176,9 @@ class Run {
       this.expectState(await this.storage!.load(), [this.base], `reopen ${life}`);
     }
     const storage = this.storage!;
-    expect(existsSync(`${this.file}.compacting`), "a compaction's file survived recovery").toBe(false);
+    expect(existsSync(`${this.file}.compacting`), "a compaction's file survived recovery").toBe(
+      false,
+    );
     const steps = this.random.between(4, 30);
     for (let step = 0; step < steps; step++) {
       const roll = this.random.next();
@@ -166,7 +188,12 @@ class Run {
       } else if (roll < 0.62) {
         this.note("compact");
         // Handled at once, since a crash may reject it long before the test looks.
-        this.compactions.push(storage.compact().then(() => null, (error: unknown) => error));
+        this.compactions.push(
+          storage.compact().then(
+            () => null,
+            (error: unknown) => error,
+          ),
+        );
       } else if (roll < 0.8) {
         const trips = this.random.between(0, 6);
         this.note(`yield ${trips} pool trips`);
@@ -207,7 +234,9 @@ class Run {
       this.batches = [];
       this.storage = null;
     } else {
-      this.note(end < 0.75 ? "crash" : `crash, then tear the unacknowledged tail at ${tear.toFixed(3)}`);
+      this.note(
+        end < 0.75 ? "crash" : `crash, then tear the unacknowledged tail at ${tear.toFixed(3)}`,
+      );
       const acknowledgedBytes = storage.logBytes;
       storage.crash();
       await this.expectRefusals(storage);
@@ -235,7 +264,9 @@ class Run {
       } else operations.push({ store, op: "put", key, value });
     }
     const id = this.sequence++;
-    this.note(`write #${id}: ${operations.map((op) => `${op.op} ${op.store}/${printable(op.key)}`).join(", ") || "(empty)"}`);
+    this.note(
+      `write #${id}: ${operations.map((op) => `${op.op} ${op.store}/${printable(op.key)}`).join(", ") || "(empty)"}`,
+    );
     const batch: Batch = {
       operations,
       outcome: null,
@@ -259,7 +290,8 @@ class Run {
     if (roll < 0.35) return { n, text: this.random.pick(texts), list: [n, null, true] };
     if (roll < 0.5) return this.random.pick(texts).repeat(this.random.between(1, 30));
     if (roll < 0.6) return this.random.pick([n, -n / 3, null, false, 1e21]);
-    if (roll < 0.7) return new Uint8Array(this.random.between(0, 40)).map((_, i) => (i * 37 + n) & 0xff);
+    if (roll < 0.7)
+      return new Uint8Array(this.random.between(0, 40)).map((_, i) => (i * 37 + n) & 0xff);
     if (roll < 0.98) return { n, pad: "é".repeat(this.random.between(100, 3000)) };
     // Larger than a synchronous group, so it goes through the thread pool; kept rare, it is slow.
     if (this.hugeValues++ < 2) return { n, huge: "h".repeat(1024 * 1024 + 100) };
@@ -292,16 +324,24 @@ class Run {
     if (candidates.some((candidate) => canonical(candidate) === printed)) return;
     // None matched: show the difference from the nearest legal state, all acknowledged batches.
     const plain = (state: State) =>
-      Object.fromEntries([...state].filter(([, k]) => k.size > 0).map(([store, k]) => [store, Object.fromEntries(k)]));
-    expect(plain(actual), `${where}: not the acknowledged batches plus a prefix of whole later ones`).toEqual(
-      plain(candidates[0]!),
+      Object.fromEntries(
+        [...state]
+          .filter(([, k]) => k.size > 0)
+          .map(([store, k]) => [store, Object.fromEntries(k)]),
+      );
+    expect(
+      plain(actual),
+      `${where}: not the acknowledged batches plus a prefix of whole later ones`,
+    ).toEqual(plain(candidates[0]!));
+    throw new Error(
+      `${where}: the state differs from every legal one (${candidates.length} candidates)`,
     );
-    throw new Error(`${where}: the state differs from every legal one (${candidates.length} candidates)`);
   }
 
   private expectAllAcknowledged(): void {
     const failed = this.batches.find((batch) => batch.outcome !== "ok");
-    if (failed) throw new Error(`a write was not acknowledged without a crash: ${String(failed.error)}`);
+    if (failed)
+      throw new Error(`a write was not acknowledged without a crash: ${String(failed.error)}`);
   }
 
   /** After a close or a quiet point every compaction succeeded; after a crash it may say closed. */
@@ -324,7 +364,10 @@ class Run {
         () => null,
         (caught: unknown) => caught,
       );
-      if (!isRookeryError(error, "StorageClosed")) throw new Error(`${name} after a crash did not reject with StorageClosed: ${String(error)}`);
+      if (!isRookeryError(error, "StorageClosed"))
+        throw new Error(
+          `${name} after a crash did not reject with StorageClosed: ${String(error)}`,
+        );
     }
   }
 
@@ -334,7 +377,9 @@ class Run {
    * it), and leaves the log alone if a compaction had renamed a smaller one in.
    */
   private async tearTail(acknowledgedBytes: number, at: number): Promise<void> {
-    (await openFsStorage({ dir: this.dir, onWarning: (warning) => this.warnings.push(warning) })).crash();
+    (
+      await openFsStorage({ dir: this.dir, onWarning: (warning) => this.warnings.push(warning) })
+    ).crash();
     const size = statSync(this.file).size;
     if (size <= acknowledgedBytes) return;
     truncateSync(this.file, acknowledgedBytes + Math.floor(at * (size - acknowledgedBytes)));
@@ -352,11 +397,13 @@ class Run {
       throw new Error("a batch was acknowledged after an earlier one was rejected");
     }
     for (const batch of this.batches) {
-      if (batch.outcome === "rejected" && !isRookeryError(batch.error, "StorageClosed")) throw batch.error;
+      if (batch.outcome === "rejected" && !isRookeryError(batch.error, "StorageClosed"))
+        throw batch.error;
     }
     const loaded = await this.storage!.load();
     this.expectState(loaded, this.candidates(), `reopen after crash ${life}`);
-    for (const warning of this.warnings.slice(warningsBefore)) expect(warning.code).toBe("torn-tail-cut");
+    for (const warning of this.warnings.slice(warningsBefore))
+      expect(warning.code).toBe("torn-tail-cut");
     // The next life starts from whatever legal state survived, in the storage that recovered it.
     this.base = loaded;
     this.batches = [];
@@ -365,7 +412,10 @@ class Run {
 
 /** printable quotes a key with everything outside printable ASCII escaped, for the trace. */
 function printable(key: string): string {
-  return JSON.stringify(key).replace(/[^\x20-\x7e]/g, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return JSON.stringify(key).replace(
+    /[^\x20-\x7e]/g,
+    (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 function openFds(): number {

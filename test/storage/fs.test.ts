@@ -36,7 +36,8 @@ runStorageConformance(
     const root = tempFolder();
     const dir = join(root, "Data", "1");
     return {
-      open: (limits?: Partial<StorageLimits>) => openFsStorage({ dir, limits, onWarning: () => {} }),
+      open: (limits?: Partial<StorageLimits>) =>
+        openFsStorage({ dir, limits, onWarning: () => {} }),
       cleanup: async () => rmSync(root, { recursive: true, force: true }),
     };
   },
@@ -115,7 +116,11 @@ describe("fs storage: recovery, compaction, group commit", () => {
         "record was incomplete (a crash while it was written, so it was never acknowledged); the " +
         "5 records before it are kept",
     );
-    expect(reopened.recovery).toMatchObject({ records: 5, bytes: size, tornTail: { offset: size } });
+    expect(reopened.recovery).toMatchObject({
+      records: 5,
+      bytes: size,
+      tornTail: { offset: size },
+    });
     expect(statSync(file).size).toBe(size);
     const documents = await reopened.loadStore("documents");
     expect([...documents.keys()]).toEqual(["users/0", "users/1", "users/2", "users/3", "users/4"]);
@@ -230,7 +235,10 @@ describe("fs storage: recovery, compaction, group commit", () => {
     await storage.write([put("after", 1)]);
     storage.crash();
     const again = await openHere();
-    expect(plain(await again.load())).toEqual({ ...before, documents: { ...before["documents"], after: 1 } });
+    expect(plain(await again.load())).toEqual({
+      ...before,
+      documents: { ...before["documents"], after: 1 },
+    });
     expect(existsSync(file + ".compacting")).toBe(false);
   });
 
@@ -302,15 +310,21 @@ describe("fs storage: recovery, compaction, group commit", () => {
       void compacted.then(() => (done = true));
       for (let step = 0; !done && step < 2000; step++) await apply(round, 1);
       await compacted;
-      expect(Object.fromEntries(await storage.loadStore("documents"))).toEqual(Object.fromEntries(model));
+      expect(Object.fromEntries(await storage.loadStore("documents"))).toEqual(
+        Object.fromEntries(model),
+      );
     }
     storage.crash();
     const reopened = await openHere();
-    expect(Object.fromEntries(await reopened.loadStore("documents"))).toEqual(Object.fromEntries(model));
+    expect(Object.fromEntries(await reopened.loadStore("documents"))).toEqual(
+      Object.fromEntries(model),
+    );
     // And once more, compacting the reopened log.
     await reopened.compact();
     reopened.crash();
-    expect(Object.fromEntries(await (await openHere()).loadStore("documents"))).toEqual(Object.fromEntries(model));
+    expect(Object.fromEntries(await (await openHere()).loadStore("documents"))).toEqual(
+      Object.fromEntries(model),
+    );
   });
 
   it("a key that starts with U+FEFF keeps it through compaction and reopen, apart from the key without it", async () => {
@@ -398,7 +412,10 @@ describe("fs storage: recovery, compaction, group commit", () => {
     for (let attempt = 0; attempt < 10; attempt++) {
       const storage = await openHere({ syncGroupBytesMax: 0 });
       await storage.write([put("base", attempt)]);
-      const inFlight = storage.write([put(`a${attempt}`, 1), put(`b${attempt}`, "x".repeat(50_000))]);
+      const inFlight = storage.write([
+        put(`a${attempt}`, 1),
+        put(`b${attempt}`, "x".repeat(50_000)),
+      ]);
       void inFlight.catch(() => {});
       await new Promise((resolve) => setImmediate(resolve)); // the group is now on the pool
       storage.crash();
@@ -420,7 +437,9 @@ describe("fs storage: recovery, compaction, group commit", () => {
     const fds = () => (existsSync("/proc/self/fd") ? readdirSync("/proc/self/fd").length : 0);
     const before = fds();
     const storage = await openHere({ syncGroupBytesMax: 0 });
-    const writes = Array.from({ length: 20 }, (_, i) => storage.write([put(`c${i}`, "z".repeat(10_000))]));
+    const writes = Array.from({ length: 20 }, (_, i) =>
+      storage.write([put(`c${i}`, "z".repeat(10_000))]),
+    );
     await new Promise((resolve) => setImmediate(resolve));
     await storage.close();
     await Promise.all(writes);
@@ -462,14 +481,22 @@ describe("fs storage: recovery, compaction, group commit", () => {
     );
     const storage = await openHere();
     expect(storage.recovery).toMatchObject({ records: 2, rewritten: true, tornTail: null });
-    const expected = { documents: { "users/1": { name: "Oren" } }, meta: { m: new Uint8Array([7]) } };
+    const expected = {
+      documents: { "users/1": { name: "Oren" } },
+      meta: { m: new Uint8Array([7]) },
+    };
     expect(plain(await storage.load())).toEqual(expected);
-    expect(readFileSync(file).toString("utf8")).toContain('[\n["documents","users/1",{"name":"Oren"}]');
+    expect(readFileSync(file).toString("utf8")).toContain(
+      '[\n["documents","users/1",{"name":"Oren"}]',
+    );
     await storage.write([put("users/3", 3)]);
     storage.crash();
     const again = await openHere();
     expect(again.recovery.rewritten).toBe(false);
-    expect(plain(await again.load())).toEqual({ ...expected, documents: { ...expected.documents, "users/3": 3 } });
+    expect(plain(await again.load())).toEqual({
+      ...expected,
+      documents: { ...expected.documents, "users/3": 3 },
+    });
   });
 
   it("a group commit window gathers writes issued over several turns", async () => {

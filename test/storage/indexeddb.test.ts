@@ -34,7 +34,9 @@ describe("indexeddb storage", () => {
     await a.write([put("users/1", { on: "A" })]);
     await b.write([put("users/1", { on: "B" })]);
     expect(a.name).toBe("rookery-book-A");
-    expect(indexedDbName("book", "http://127.0.0.1:8080")).toBe("rookery-book-http://127.0.0.1:8080");
+    expect(indexedDbName("book", "http://127.0.0.1:8080")).toBe(
+      "rookery-book-http://127.0.0.1:8080",
+    );
     const names = (await factory.databases()).map((d) => d.name).sort();
     expect(names).toEqual(["rookery-book-A", "rookery-book-B"]);
     expect(plain(await a.load())).toEqual({ documents: { "users/1": { on: "A" } } });

@@ -14,10 +14,19 @@ function harness(sync: MemorySyncMode) {
   };
 }
 
-runStorageConformance("memory, durable at once", harness("immediate"), { groupsConcurrentWrites: false });
-runStorageConformance("memory, synced once per job", harness("microtask"), { groupsConcurrentWrites: true });
+runStorageConformance("memory, durable at once", harness("immediate"), {
+  groupsConcurrentWrites: false,
+});
+runStorageConformance("memory, synced once per job", harness("microtask"), {
+  groupsConcurrentWrites: true,
+});
 
-const put = (key: string, value: number): StorageOperation => ({ store: "documents", op: "put", key, value });
+const put = (key: string, value: number): StorageOperation => ({
+  store: "documents",
+  op: "put",
+  key,
+  value,
+});
 
 describe("memory storage under the simulator's control", () => {
   it("a write in manual mode is acknowledged only when the caller syncs", async () => {
@@ -43,7 +52,10 @@ describe("memory storage under the simulator's control", () => {
     await synced;
     const lost = storage.write([put("lost", 2)]);
     storage.crash();
-    const error = await lost.then(() => null, (e: unknown) => e);
+    const error = await lost.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isRookeryError(error, "StorageClosed")).toBe(true);
     const again = openMemoryStorage({ disk, sync: "manual" });
     expect(plain(await again.load())).toEqual({ documents: { kept: 1 } });
@@ -124,8 +136,10 @@ describe("a declared schema", () => {
       { store: "raft-log", op: "put", key: "00000001", value: { term: 1, data: "x" } },
       { store: "raft-state", op: "put", key: "hard", value: { term: 1, vote: "A", commit: 1 } },
     ]);
-    // @ts-expect-error a raft-state value needs vote and commit
-    const wrong = storage.write([{ store: "raft-state", op: "put", key: "hard", value: { term: 2 } }]);
+    const wrong = storage.write([
+      // @ts-expect-error a raft-state value needs vote and commit
+      { store: "raft-state", op: "put", key: "hard", value: { term: 2 } },
+    ]);
     await wrong;
     // @ts-expect-error there is no such store in the schema
     await storage.write([{ store: "documents", op: "delete", key: "x" }]).catch(() => {});

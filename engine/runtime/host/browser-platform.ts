@@ -8,7 +8,10 @@ import type { Endpoint } from "comlink";
 import type { HostPlatform, SpawnedWorker } from "./platform.ts";
 
 function noFolders(): never {
-  throw new RookeryError("InvalidStorage", "a browser has no data folders: use storage \"indexeddb\" (or \"memory\")");
+  throw new RookeryError(
+    "InvalidStorage",
+    'a browser has no data folders: use storage "indexeddb" (or "memory")',
+  );
 }
 
 /** browserPlatform runs each server in a native Web Worker. */
@@ -17,7 +20,10 @@ export const browserPlatform: HostPlatform = {
   defaultStorage: "indexeddb",
 
   async spawn(name: string): Promise<SpawnedWorker> {
-    const worker = new Worker(new URL("../worker/server-worker.ts", import.meta.url), { type: "module", name });
+    const worker = new Worker(new URL("../worker/server-worker.ts", import.meta.url), {
+      type: "module",
+      name,
+    });
     let terminated = false;
     let exitListener: ((reason: string) => void) | undefined;
     // A browser worker does not exit on an uncaught error; an error while loading the module

@@ -51,7 +51,9 @@ function plainExecArgv(execArgv: readonly string[]): string[] {
   const kept: string[] = [];
   for (let k = 0; k < execArgv.length; k++) {
     const arg = execArgv[k]!;
-    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
     if (loaderFlags.has(flag)) {
       const value = inline ?? execArgv[k + 1] ?? "";
       if (inline === undefined) k++;
@@ -116,7 +118,10 @@ export const nodePlatform: HostPlatform = {
         terminating = true;
         worker.terminate();
         let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([gone, new Promise<void>((resolve) => (timer = setTimeout(resolve, exitWaitMs)))]);
+        await Promise.race([
+          gone,
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, exitWaitMs))),
+        ]);
         clearTimeout(timer);
       },
       onExit(listener) {

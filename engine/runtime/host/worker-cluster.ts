@@ -76,7 +76,13 @@ export interface WorkerClusterDescription {
   readonly cluster: ServerSummary[];
   readonly leader: NodeTag | null;
   readonly term: number;
-  readonly databases: { name: string; members: readonly NodeTag[]; promotables: readonly NodeTag[]; rehabs: readonly NodeTag[]; replicationFactor: number }[];
+  readonly databases: {
+    name: string;
+    members: readonly NodeTag[];
+    promotables: readonly NodeTag[];
+    rehabs: readonly NodeTag[];
+    replicationFactor: number;
+  }[];
   readonly documents: Record<NodeTag, Record<string, string[]>>;
 }
 
@@ -128,7 +134,10 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new RookeryError("WorkerTimeout", `${what} took longer than ${ms} ms`)), ms);
+        timer = setTimeout(
+          () => reject(new RookeryError("WorkerTimeout", `${what} took longer than ${ms} ms`)),
+          ms,
+        );
       }),
     ]);
   } finally {
@@ -141,7 +150,10 @@ function pairKey(a: string, b: string): string {
 }
 
 function unavailable(url: string, why: string): ServerResponse {
-  return { ok: false, error: { code: "ServerUnavailable", message: `connection to ${url} refused: ${why}` } };
+  return {
+    ok: false,
+    error: { code: "ServerUnavailable", message: `connection to ${url} refused: ${why}` },
+  };
 }
 
 /**
@@ -168,7 +180,13 @@ export class WorkerCluster {
   private nextRequestId = 1;
   private stopped = false;
 
-  private constructor(options: WorkerClusterOptions, storage: WorkerStorageKind, dataDir: string | undefined, name: string | undefined, ownsData: boolean) {
+  private constructor(
+    options: WorkerClusterOptions,
+    storage: WorkerStorageKind,
+    dataDir: string | undefined,
+    name: string | undefined,
+    ownsData: boolean,
+  ) {
     this.options = options;
     this.platform = options.platform;
     this.storage = storage;
@@ -192,11 +210,16 @@ export class WorkerCluster {
       ownsData = options.dataDir === undefined;
       dataDir = options.dataDir ?? (await platform.makeTempDataDir());
     } else if (options.dataDir !== undefined) {
-      throw new RookeryError("InvalidStorage", `dataDir is for storage "fs"; storage "${storage}" keeps no folders`);
+      throw new RookeryError(
+        "InvalidStorage",
+        `dataDir is for storage "fs"; storage "${storage}" keeps no folders`,
+      );
     }
     if (storage === "indexeddb") {
       ownsData = options.name === undefined;
-      name = options.name ?? `cluster-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
+      name =
+        options.name ??
+        `cluster-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
     }
     const cluster = new WorkerCluster(options, storage, dataDir, name, ownsData);
     const count = options.servers ?? 1;
@@ -234,7 +257,8 @@ export class WorkerCluster {
   /** addServer starts one more fresh server; it shows "?" until it joins the cluster. */
   async addServer(): Promise<string> {
     this.assertRunning();
-    if (this.slots.length >= serversMax) throw new RookeryError("InvalidServers", `a cluster here has at most ${serversMax} servers`);
+    if (this.slots.length >= serversMax)
+      throw new RookeryError("InvalidServers", `a cluster here has at most ${serversMax} servers`);
     const slot = this.newSlot(this.slots.length);
     this.slots.push(slot);
     await this.launch(slot);
@@ -262,7 +286,14 @@ export class WorkerCluster {
       // memory disk then dies with it, and the trace says so).
       if (this.storage === "memory") {
         slot.memory = undefined;
-        this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: "did not answer the crash; its memory disk is lost" }]);
+        this.emit([
+          {
+            type: "server",
+            atMs: epochMs(),
+            url: slot.url,
+            text: "did not answer the crash; its memory disk is lost",
+          },
+        ]);
       }
     }
     await worker!.terminate();
@@ -273,11 +304,14 @@ export class WorkerCluster {
   async restart(tagOrUrl: string): Promise<void> {
     this.assertRunning();
     const slot = this.slot(tagOrUrl);
-    if (slot.alive) throw new RookeryError("ServerRunning", `${slot.url} is running; kill it first`);
+    if (slot.alive)
+      throw new RookeryError("ServerRunning", `${slot.url} is running; kill it first`);
     slot.generation++;
     await this.launch(slot);
     await this.connect(slot);
-    this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: `restarted as ${this.tagOf(slot)}` }]);
+    this.emit([
+      { type: "server", atMs: epochMs(), url: slot.url, text: `restarted as ${this.tagOf(slot)}` },
+    ]);
   }
 
   /** partition cuts every link between two groups of servers (by tag or URL), at both ends. */
@@ -309,7 +343,11 @@ export class WorkerCluster {
    * setLink gives the link between two servers a latency (each way) and a loss rate, applied by
    * both ends' senders; { latencyMs: 0, lossRate: 0 } restores it.
    */
-  setLink(a: string, b: string, shape: { readonly latencyMs?: number; readonly lossRate?: number }): void {
+  setLink(
+    a: string,
+    b: string,
+    shape: { readonly latencyMs?: number; readonly lossRate?: number },
+  ): void {
     this.assertRunning();
     const x = this.slot(a);
     const y = this.slot(b);
@@ -333,17 +371,23 @@ export class WorkerCluster {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await Promise.all(this.slots.map(async (slot) => {
-      const { api, worker } = slot;
-      slot.api = slot.worker = undefined;
-      if (slot.alive) this.markDown(slot, "the cluster stopped");
-      if (api) await within(api.shutdown(), shutdownTimeoutMs, `shutting ${slot.url} down`).catch(() => null);
-      await worker?.terminate();
-    }));
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        const { api, worker } = slot;
+        slot.api = slot.worker = undefined;
+        if (slot.alive) this.markDown(slot, "the cluster stopped");
+        if (api)
+          await within(api.shutdown(), shutdownTimeoutMs, `shutting ${slot.url} down`).catch(
+            () => null,
+          );
+        await worker?.terminate();
+      }),
+    );
     if (this.ownsData) {
       if (this.storage === "fs" && this.dataDir) await this.platform.removeDataDir(this.dataDir);
       if (this.storage === "indexeddb" && this.name) {
-        for (const slot of this.slots) await deleteIndexedDbStorage(this.name, slot.url).catch(() => {});
+        for (const slot of this.slots)
+          await deleteIndexedDbStorage(this.name, slot.url).catch(() => {});
       }
     }
   }
@@ -365,14 +409,24 @@ export class WorkerCluster {
    * waitFor polls `condition` in real time until it holds, or fails after `timeoutMs` with an
    * error that says what was awaited.
    */
-  async waitFor(condition: (cluster: WorkerCluster) => boolean, options: { readonly timeoutMs?: number; readonly what?: string } = {}): Promise<void> {
+  async waitFor(
+    condition: (cluster: WorkerCluster) => boolean,
+    options: { readonly timeoutMs?: number; readonly what?: string } = {},
+  ): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const deadline = epochMs() + timeoutMs;
     for (;;) {
       if (condition(this)) return;
-      if (this.stopped) throw new RookeryError("ClusterStopped", `the cluster stopped while waiting for ${options.what ?? "a condition"}`);
+      if (this.stopped)
+        throw new RookeryError(
+          "ClusterStopped",
+          `the cluster stopped while waiting for ${options.what ?? "a condition"}`,
+        );
       if (epochMs() >= deadline) {
-        throw new RookeryError("WaitTimedOut", `waited ${timeoutMs} ms for ${options.what ?? "a condition"} and it did not happen`);
+        throw new RookeryError(
+          "WaitTimedOut",
+          `waited ${timeoutMs} ms for ${options.what ?? "a condition"} and it did not happen`,
+        );
       }
       await sleep(waitPollMs);
     }
@@ -383,28 +437,34 @@ export class WorkerCluster {
    * travel behind every earlier push on the same port), so describe() is then current.
    */
   async refresh(): Promise<void> {
-    await Promise.all(this.slots.map(async (slot) => {
-      const port = slot.hostPort;
-      if (!port || !slot.alive) return;
-      const id = this.nextRequestId++;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((resolve) => {
-        slot.refreshes.set(id, resolve);
-        // A hung worker keeps its last status; its exit (or kill) marks it down.
-        timer = setTimeout(() => {
-          slot.refreshes.delete(id);
-          resolve();
-        }, controlTimeoutMs);
-        port.postMessage({ kind: "refresh", id } satisfies WorkerBound);
-      });
-      clearTimeout(timer);
-    }));
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        const port = slot.hostPort;
+        if (!port || !slot.alive) return;
+        const id = this.nextRequestId++;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await new Promise<void>((resolve) => {
+          slot.refreshes.set(id, resolve);
+          // A hung worker keeps its last status; its exit (or kill) marks it down.
+          timer = setTimeout(() => {
+            slot.refreshes.delete(id);
+            resolve();
+          }, controlTimeoutMs);
+          port.postMessage({ kind: "refresh", id } satisfies WorkerBound);
+        });
+        clearTimeout(timer);
+      }),
+    );
   }
 
   // --- clients ------------------------------------------------------------------------------------
 
   /** request sends one client request to the server at `url` over its host port. */
-  async request(url: string, request: ServerRequest, options: { readonly timeoutMs?: number; readonly from?: string } = {}): Promise<ServerResponse> {
+  async request(
+    url: string,
+    request: ServerRequest,
+    options: { readonly timeoutMs?: number; readonly from?: string } = {},
+  ): Promise<ServerResponse> {
     return (await this.requestTimed(url, request, options)).response;
   }
 
@@ -413,21 +473,49 @@ export class WorkerCluster {
    * server's clock), for measurements. A killed server answers ServerUnavailable at once; an
    * isolated one never answers, so the request times out (RequestTimeout).
    */
-  requestTimed(url: string, request: ServerRequest, options: { readonly timeoutMs?: number; readonly from?: string } = {}): Promise<TimedAnswer> {
+  requestTimed(
+    url: string,
+    request: ServerRequest,
+    options: { readonly timeoutMs?: number; readonly from?: string } = {},
+  ): Promise<TimedAnswer> {
     const slot = this.slots.find((s) => s.url === url);
-    if (this.stopped) return Promise.resolve({ response: unavailable(url, "the cluster was stopped"), sentAtMs: null });
-    if (!slot) return Promise.resolve({ response: unavailable(url, "no server listens there"), sentAtMs: null });
+    if (this.stopped)
+      return Promise.resolve({
+        response: unavailable(url, "the cluster was stopped"),
+        sentAtMs: null,
+      });
+    if (!slot)
+      return Promise.resolve({
+        response: unavailable(url, "no server listens there"),
+        sentAtMs: null,
+      });
     const port = slot.hostPort;
-    if (!slot.alive || !port) return Promise.resolve({ response: unavailable(url, "the server is down"), sentAtMs: null });
+    if (!slot.alive || !port)
+      return Promise.resolve({ response: unavailable(url, "the server is down"), sentAtMs: null });
     const requestId = this.nextRequestId++;
     const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
     return new Promise<TimedAnswer>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(requestId);
-        resolve({ response: { ok: false, error: { code: "RequestTimeout", message: `${url} did not answer ${request.type} within ${timeoutMs} ms` } }, sentAtMs: null });
+        resolve({
+          response: {
+            ok: false,
+            error: {
+              code: "RequestTimeout",
+              message: `${url} did not answer ${request.type} within ${timeoutMs} ms`,
+            },
+          },
+          sentAtMs: null,
+        });
       }, timeoutMs);
       this.pending.set(requestId, { url, timer, resolve });
-      const envelope: Envelope = { kind: "request", from: options.from ?? "client", to: url, requestId, request };
+      const envelope: Envelope = {
+        kind: "request",
+        from: options.from ?? "client",
+        to: url,
+        requestId,
+        request,
+      };
       port.postMessage(envelope);
     });
   }
@@ -454,7 +542,12 @@ export class WorkerCluster {
    * watchDocument resolves with the epoch ms at which a document became visible on a server (at
    * once if it already is), or null after `timeoutMs`.
    */
-  async watchDocument(tagOrUrl: string, database: string, id: string, timeoutMs: number): Promise<number | null> {
+  async watchDocument(
+    tagOrUrl: string,
+    database: string,
+    id: string,
+    timeoutMs: number,
+  ): Promise<number | null> {
     const slot = this.slot(tagOrUrl);
     if (!slot.api) throw new RookeryError("ServerDown", `${slot.url} is down`);
     return await slot.api.watchDocument(database, id, timeoutMs);
@@ -464,7 +557,12 @@ export class WorkerCluster {
    * watchWrite resolves with when a document became readable on a server and when the version it
    * saw was written (on its writer's clock), or null after `timeoutMs`.
    */
-  async watchWrite(tagOrUrl: string, database: string, id: string, timeoutMs: number): Promise<WriteSeen | null> {
+  async watchWrite(
+    tagOrUrl: string,
+    database: string,
+    id: string,
+    timeoutMs: number,
+  ): Promise<WriteSeen | null> {
     const slot = this.slot(tagOrUrl);
     if (!slot.api) throw new RookeryError("ServerDown", `${slot.url} is down`);
     return await slot.api.watchWrite(database, id, timeoutMs);
@@ -475,7 +573,9 @@ export class WorkerCluster {
   /** describe returns the cluster as plain JSON from every server's latest status. */
   describe(): WorkerClusterDescription {
     const servers = this.servers;
-    const leaders = servers.filter((s) => s.alive && s.role === "leader").sort((a, b) => b.term - a.term);
+    const leaders = servers
+      .filter((s) => s.alive && s.role === "leader")
+      .sort((a, b) => b.term - a.term);
     const leaderRow = leaders[0];
     // Statuses arrive at different moments; the records come from the running server that has
     // applied the most of the cluster's log (the leader on a tie), so a change one server
@@ -483,7 +583,9 @@ export class WorkerCluster {
     let source: Slot | undefined;
     for (const slot of this.slots) {
       if (!slot.alive || !slot.status?.databases) continue;
-      const better = !source || slot.status.appliedIndex > source.status!.appliedIndex ||
+      const better =
+        !source ||
+        slot.status.appliedIndex > source.status!.appliedIndex ||
         (slot.status.appliedIndex === source.status!.appliedIndex && slot.url === leaderRow?.url);
       if (better) source = slot;
     }
@@ -500,23 +602,44 @@ export class WorkerCluster {
       }
       documents[slot.status.tag === "?" ? slot.url : slot.status.tag] = perDatabase;
     }
-    return { atMs: epochMs(), cluster: servers, leader: leaderRow?.tag ?? null, term: leaderRow?.term ?? 0, databases, documents };
+    return {
+      atMs: epochMs(),
+      cluster: servers,
+      leader: leaderRow?.tag ?? null,
+      term: leaderRow?.term ?? 0,
+      databases,
+      documents,
+    };
   }
 
   // --- internals ------------------------------------------------------------------------------------
 
   private newSlot(index: number): Slot {
     return {
-      index, url: serverUrl(index), generation: 0, worker: undefined, api: undefined, hostPort: undefined, alive: false,
-      status: undefined, documents: new Map(), sorted: new Map(), refreshes: new Map(), lastTag: "?", memory: undefined,
+      index,
+      url: serverUrl(index),
+      generation: 0,
+      worker: undefined,
+      api: undefined,
+      hostPort: undefined,
+      alive: false,
+      status: undefined,
+      documents: new Map(),
+      sorted: new Map(),
+      refreshes: new Map(),
+      lastTag: "?",
+      memory: undefined,
     };
   }
 
   private storageFor(slot: Slot): StorageChoice {
     switch (this.storage) {
-      case "fs": return { kind: "fs", dir: this.platform.serverDir(this.dataDir!, slot.index) };
-      case "indexeddb": return { kind: "indexeddb", cluster: this.name! };
-      case "memory": return slot.memory ? { kind: "memory", contents: slot.memory } : { kind: "memory" };
+      case "fs":
+        return { kind: "fs", dir: this.platform.serverDir(this.dataDir!, slot.index) };
+      case "indexeddb":
+        return { kind: "indexeddb", cluster: this.name! };
+      case "memory":
+        return slot.memory ? { kind: "memory", contents: slot.memory } : { kind: "memory" };
     }
   }
 
@@ -526,19 +649,27 @@ export class WorkerCluster {
     const api = wrap<ServerWorkerApi>(worker.endpoint);
     const channel = new MessageChannel();
     const hostPort = channel.port1;
-    const seed = ((this.options.seed ?? 1) * 1_000_003 + slot.index * 7_919 + slot.generation * 104_729) >>> 0;
+    const seed =
+      ((this.options.seed ?? 1) * 1_000_003 + slot.index * 7_919 + slot.generation * 104_729) >>> 0;
     let result: WorkerResult<WorkerStatus>;
     try {
       // Comlink's Remote type distributes over the result union; the value is one WorkerResult.
-      const init = api.init(transfer({
-        url: slot.url,
-        storage: this.storageFor(slot),
-        seed,
-        ...(this.options.timing ? { timing: this.options.timing } : {}),
-        ...(this.options.replicationLimits ? { replicationLimits: this.options.replicationLimits } : {}),
-        statusIntervalMs: this.options.statusIntervalMs ?? 50,
-        hostPort: channel.port2,
-      }, [channel.port2])) as Promise<WorkerResult<WorkerStatus>>;
+      const init = api.init(
+        transfer(
+          {
+            url: slot.url,
+            storage: this.storageFor(slot),
+            seed,
+            ...(this.options.timing ? { timing: this.options.timing } : {}),
+            ...(this.options.replicationLimits
+              ? { replicationLimits: this.options.replicationLimits }
+              : {}),
+            statusIntervalMs: this.options.statusIntervalMs ?? 50,
+            hostPort: channel.port2,
+          },
+          [channel.port2],
+        ),
+      ) as Promise<WorkerResult<WorkerStatus>>;
       result = await within(init, initTimeoutMsDefault, `starting ${slot.url}`);
     } catch (error) {
       hostPort.close();
@@ -582,7 +713,11 @@ export class WorkerCluster {
 
   /** connect gives one (re)started server a channel to every other running server. */
   private async connect(slot: Slot): Promise<void> {
-    await Promise.all(this.slots.filter((other) => other !== slot && other.alive).map((other) => this.link(slot, other)));
+    await Promise.all(
+      this.slots
+        .filter((other) => other !== slot && other.alive)
+        .map((other) => this.link(slot, other)),
+    );
   }
 
   /** link makes one MessageChannel and hands one port to each end, faults set first. */
@@ -591,13 +726,18 @@ export class WorkerCluster {
     const { port1, port2 } = new MessageChannel();
     const faults = this.faultsBetween(a.url, b.url);
     const calls: Promise<void>[] = [];
-    if (faults !== noFaults) calls.push(a.api.setLinkFaults(b.url, faults), b.api.setLinkFaults(a.url, faults));
-    calls.push(a.api.connectPeer(b.url, transfer(port1, [port1])), b.api.connectPeer(a.url, transfer(port2, [port2])));
+    if (faults !== noFaults)
+      calls.push(a.api.setLinkFaults(b.url, faults), b.api.setLinkFaults(a.url, faults));
+    calls.push(
+      a.api.connectPeer(b.url, transfer(port1, [port1])),
+      b.api.connectPeer(a.url, transfer(port2, [port2])),
+    );
     await within(Promise.all(calls), controlTimeoutMs, `connecting ${a.url} and ${b.url}`);
   }
 
   private faultsBetween(a: string, b: string): LinkFaults {
-    const blocked = this.blockedPairs.has(pairKey(a, b)) || this.isolated.has(a) || this.isolated.has(b);
+    const blocked =
+      this.blockedPairs.has(pairKey(a, b)) || this.isolated.has(a) || this.isolated.has(b);
     const shape = this.linkShapes.get(pairKey(a, b));
     if (!blocked && !shape) return noFaults;
     return { blocked, latencyMs: shape?.latencyMs ?? 0, lossRate: shape?.lossRate ?? 0 };
@@ -607,8 +747,15 @@ export class WorkerCluster {
   private applyFaults(slot: Slot): void {
     const api = slot.api;
     if (!api) return;
-    const calls = this.slots.filter((other) => other !== slot).map((other) => api.setLinkFaults(other.url, this.faultsBetween(slot.url, other.url)));
-    calls.push(api.setLinkFaults(clientLink, this.isolated.has(slot.url) ? { ...noFaults, blocked: true } : noFaults));
+    const calls = this.slots
+      .filter((other) => other !== slot)
+      .map((other) => api.setLinkFaults(other.url, this.faultsBetween(slot.url, other.url)));
+    calls.push(
+      api.setLinkFaults(
+        clientLink,
+        this.isolated.has(slot.url) ? { ...noFaults, blocked: true } : noFaults,
+      ),
+    );
     // Comlink calls to one worker run in order, so these take effect before anything sent later;
     // a worker that dies meanwhile has no links left to fault.
     void Promise.all(calls).catch(() => {});
@@ -641,7 +788,8 @@ export class WorkerCluster {
       }
     }
     this.applyDocuments(slot, status.documents);
-    for (const name of status.hosted) if (!slot.documents.has(name)) slot.documents.set(name, new Set());
+    for (const name of status.hosted)
+      if (!slot.documents.has(name)) slot.documents.set(name, new Set());
     slot.status = status;
     if (status.tag !== "?") slot.lastTag = status.tag;
   }
@@ -685,7 +833,8 @@ export class WorkerCluster {
   }
 
   private assertRunning(): void {
-    if (this.stopped) throw new RookeryError("ClusterStopped", "the cluster was stopped; start a new one");
+    if (this.stopped)
+      throw new RookeryError("ClusterStopped", "the cluster was stopped; start a new one");
   }
 
   private emit(events: readonly TraceEvent[]): void {

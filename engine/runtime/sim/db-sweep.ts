@@ -22,7 +22,10 @@ export interface DbSeedResult extends SeedVerdict {
 }
 
 class Violation extends Error {
-  constructor(readonly property: string, message: string) {
+  constructor(
+    readonly property: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -80,7 +83,9 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
     if (trace.length > 40) trace.shift();
   };
   cluster.on("trace", (events) => {
-    for (const event of events) if (event.type !== "replication-batch") note(`${event.type} ${JSON.stringify(event).slice(0, 160)}`);
+    for (const event of events)
+      if (event.type !== "replication-batch")
+        note(`${event.type} ${JSON.stringify(event).slice(0, 160)}`);
   });
   const acknowledged = new Map<string, NodeTag>();
   const commandAt = new Map<number, string>();
@@ -93,14 +98,24 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
       if (event.type !== "cluster-command") continue;
       const seen = commandAt.get(event.index);
       if (seen === undefined) commandAt.set(event.index, event.text);
-      else if (seen !== event.text) fail("cluster state", `node ${event.tag} applied "${event.text}" at index ${event.index}, another node applied "${seen}"`);
+      else if (seen !== event.text)
+        fail(
+          "cluster state",
+          `node ${event.tag} applied "${event.text}" at index ${event.index}, another node applied "${seen}"`,
+        );
     }
   });
 
   const tags = Array.from({ length: options.servers }, (_, i) => String.fromCharCode(65 + i));
   const result = (extra: Partial<DbSeedResult>): DbSeedResult => ({
-    seed, ok: violation === undefined, ...(violation ? { broken: violation.property, message: violation.message } : {}),
-    trace, acknowledged: acknowledged.size, revisions, virtualMs: cluster.nowMs(), ...extra,
+    seed,
+    ok: violation === undefined,
+    ...(violation ? { broken: violation.property, message: violation.message } : {}),
+    trace,
+    acknowledged: acknowledged.size,
+    revisions,
+    virtualMs: cluster.nowMs(),
+    ...extra,
   });
 
   try {
@@ -110,19 +125,54 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
       const answer = await response;
       if (!answer.ok) throw new Violation("setup", `${what}: ${answer.error.message}`);
     };
-    await setup(cluster.request(first, {
-      type: "create-database", name: "Spade",
-      ...(revisions ? { revisions: { default: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false }, collections: {} } } : {}),
-    }), "create Spade");
-    for (const url of cluster.urls.slice(1)) await setup(cluster.request(first, { type: "add-node", url }), `add ${url}`);
-    for (const tag of tags.slice(1)) await setup(cluster.request(first, { type: "add-database-node", database: "Spade", tag }), `add ${tag} to Spade`);
-    await cluster.waitFor(() => (cluster.databaseRecord("Spade")?.topology.members.length ?? 0) === tags.length, { what: "Spade on every server", timeoutMs: 20_000 });
+    await setup(
+      cluster.request(first, {
+        type: "create-database",
+        name: "Spade",
+        ...(revisions
+          ? {
+              revisions: {
+                default: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false },
+                collections: {},
+              },
+            }
+          : {}),
+      }),
+      "create Spade",
+    );
+    for (const url of cluster.urls.slice(1))
+      await setup(cluster.request(first, { type: "add-node", url }), `add ${url}`);
+    for (const tag of tags.slice(1))
+      await setup(
+        cluster.request(first, { type: "add-database-node", database: "Spade", tag }),
+        `add ${tag} to Spade`,
+      );
+    await cluster.waitFor(
+      () => (cluster.databaseRecord("Spade")?.topology.members.length ?? 0) === tags.length,
+      { what: "Spade on every server", timeoutMs: 20_000 },
+    );
     const accounts: Record<string, { id: string; body: { amount: number } }[]> = {};
     for (const tag of tags) {
-      accounts[tag] = Array.from({ length: accountsPerNode }, (_, k) => ({ id: `accounts/${tag}-${k}`, body: { amount: balanceStart } }));
-      await setup(cluster.request(cluster.urls[tags.indexOf(tag)]!, { type: "batch", database: "Spade", transaction: { puts: accounts[tag]! } }), "open accounts");
+      accounts[tag] = Array.from({ length: accountsPerNode }, (_, k) => ({
+        id: `accounts/${tag}-${k}`,
+        body: { amount: balanceStart },
+      }));
+      await setup(
+        cluster.request(cluster.urls[tags.indexOf(tag)]!, {
+          type: "batch",
+          database: "Spade",
+          transaction: { puts: accounts[tag]! },
+        }),
+        "open accounts",
+      );
     }
-    await cluster.waitFor(() => tags.every((tag) => documentsOf(cluster, tag, "Spade").size === tags.length * accountsPerNode), { what: "accounts everywhere", timeoutMs: 20_000 });
+    await cluster.waitFor(
+      () =>
+        tags.every(
+          (tag) => documentsOf(cluster, tag, "Spade").size === tags.length * accountsPerNode,
+        ),
+      { what: "accounts everywhere", timeoutMs: 20_000 },
+    );
 
     // With revisions on, a transfer is never seen half-done on any server, at any moment.
     const balanceOf = (on: NodeTag, owner: NodeTag): number | undefined => {
@@ -155,7 +205,10 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
                 const doc = instance.get(`accounts/${owner}-${k}`);
                 return `${owner}-${k}=${String(doc?.body.amount)}@${doc?.metadata["@change-vector"] ?? "-"}`;
               }).join(" ");
-              fail("transaction atomicity", `node ${on} shows ${owner}'s accounts summing to ${sum}, not ${accountsPerNode * balanceStart}: half a transfer is visible (${shown})`);
+              fail(
+                "transaction atomicity",
+                `node ${on} shows ${owner}'s accounts summing to ${sum}, not ${accountsPerNode * balanceStart}: half a transfer is visible (${shown})`,
+              );
             }
           }
         }
@@ -175,7 +228,9 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
       const read = (k: number): { amount: number; changeVector: string } | undefined => {
         try {
           const doc = instance?.get(own[k]!.id);
-          return doc ? { amount: Number(doc.body.amount), changeVector: doc.metadata["@change-vector"] } : undefined;
+          return doc
+            ? { amount: Number(doc.body.amount), changeVector: doc.metadata["@change-vector"] }
+            : undefined;
         } catch {
           return undefined;
         }
@@ -187,24 +242,49 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
       const moved = random.between(1, 5);
       const id = `acked/${seed}-${written++}`;
       const assured = random.chance(0.3);
-      void cluster.request(url, {
-        type: "batch", database: "Spade",
-        transaction: { puts: [
-          { id: own[from]!.id, body: { amount: source.amount - moved }, expectedChangeVector: source.changeVector },
-          { id: own[to]!.id, body: { amount: target.amount + moved }, expectedChangeVector: target.changeVector },
-          { id, body: { by: tag } },
-        ] },
-        ...(assured ? { writeAssurance: { replicas: 1, timeoutMs: 300 } } : {}),
-      }).then((response) => {
-        if (!response.ok) return;
-        acknowledged.set(id, tag);
-        if (assured) {
-          // A holder may have crashed since it acknowledged; what it made durable still counts.
-          const holders = tags.filter((t) => cluster.storageOf(t).some(databaseStore("documents"),
-            (value) => (value as { id?: string; kind?: string }).id === id && (value as { kind?: string }).kind === "document"));
-          if (holders.length < 2) fail("write assurance", `${id} was acknowledged with 1 replica but only ${holders.join(", ") || "nobody"} holds it`);
-        }
-      });
+      void cluster
+        .request(url, {
+          type: "batch",
+          database: "Spade",
+          transaction: {
+            puts: [
+              {
+                id: own[from]!.id,
+                body: { amount: source.amount - moved },
+                expectedChangeVector: source.changeVector,
+              },
+              {
+                id: own[to]!.id,
+                body: { amount: target.amount + moved },
+                expectedChangeVector: target.changeVector,
+              },
+              { id, body: { by: tag } },
+            ],
+          },
+          ...(assured ? { writeAssurance: { replicas: 1, timeoutMs: 300 } } : {}),
+        })
+        .then((response) => {
+          if (!response.ok) return;
+          acknowledged.set(id, tag);
+          if (assured) {
+            // A holder may have crashed since it acknowledged; what it made durable still counts.
+            const holders = tags.filter((t) =>
+              cluster
+                .storageOf(t)
+                .some(
+                  databaseStore("documents"),
+                  (value) =>
+                    (value as { id?: string; kind?: string }).id === id &&
+                    (value as { kind?: string }).kind === "document",
+                ),
+            );
+            if (holders.length < 2)
+              fail(
+                "write assurance",
+                `${id} was acknowledged with 1 replica but only ${holders.join(", ") || "nobody"} holds it`,
+              );
+          }
+        });
     };
     const chaos = (): void => {
       const tag = random.pick(tags);
@@ -214,10 +294,11 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
         note(`kill ${tag}`);
         void cluster.kill(tag);
       } else if (pick < 0.5) {
-        for (const t of tags) if (!cluster.server(t) && random.chance(0.7)) {
-          note(`restart ${t}`);
-          void cluster.restart(t);
-        }
+        for (const t of tags)
+          if (!cluster.server(t) && random.chance(0.7)) {
+            note(`restart ${t}`);
+            void cluster.restart(t);
+          }
       } else if (pick < 0.65) {
         const shuffled = [...tags].sort(() => random.next() - 0.5);
         const cut = random.between(1, tags.length - 1);
@@ -248,7 +329,9 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
     for (const tag of tags) if (!cluster.server(tag)) await cluster.restart(tag);
     let convergedAt = "";
     const converged = (): boolean => {
-      const etags = tags.map((tag) => cluster.server(tag)?.hostedDatabase("Spade")?.instance.lastEtag ?? -1).join(",");
+      const etags = tags
+        .map((tag) => cluster.server(tag)?.hostedDatabase("Spade")?.instance.lastEtag ?? -1)
+        .join(",");
       if (etags === convergedAt) return false;
       convergedAt = etags;
       const first = documentsOf(cluster, tags[0]!, "Spade");
@@ -260,17 +343,34 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
       });
     };
     try {
-      await cluster.waitFor(converged, { what: "every instance of Spade to converge", timeoutMs: 30_000 });
+      await cluster.waitFor(converged, {
+        what: "every instance of Spade to converge",
+        timeoutMs: 30_000,
+      });
     } catch {
-      const sizes = tags.map((tag) => `${tag}:${documentsOf(cluster, tag, "Spade").size}`).join(" ");
-      fail("convergence", `after healing, the instances of Spade did not converge within 30 s (documents ${sizes})`);
+      const sizes = tags
+        .map((tag) => `${tag}:${documentsOf(cluster, tag, "Spade").size}`)
+        .join(" ");
+      fail(
+        "convergence",
+        `after healing, the instances of Spade did not converge within 30 s (documents ${sizes})`,
+      );
     }
-    await cluster.waitFor(() => sameClusterState(cluster, tags), { what: "the same cluster state everywhere", timeoutMs: 20_000 })
-      .catch(() => fail("cluster state", "after healing, the servers hold different cluster states"));
+    await cluster
+      .waitFor(() => sameClusterState(cluster, tags), {
+        what: "the same cluster state everywhere",
+        timeoutMs: 20_000,
+      })
+      .catch(() =>
+        fail("cluster state", "after healing, the servers hold different cluster states"),
+      );
     for (const [id, by] of acknowledged) {
       for (const tag of tags) {
         if (!documentsOf(cluster, tag, "Spade").has(`document:${id.toLowerCase()}`)) {
-          fail("acknowledged write lost", `${id} was acknowledged by ${by} but is missing on ${tag}`);
+          fail(
+            "acknowledged write lost",
+            `${id} was acknowledged by ${by} but is missing on ${tag}`,
+          );
           break;
         }
       }
@@ -284,7 +384,9 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
 }
 
 function sameClusterState(cluster: SimCluster, tags: readonly NodeTag[]): boolean {
-  const states = tags.map((tag) => cluster.server(tag)?.clusterState).filter((s): s is ClusterState => s !== undefined);
+  const states = tags
+    .map((tag) => cluster.server(tag)?.clusterState)
+    .filter((s): s is ClusterState => s !== undefined);
   if (states.length !== tags.length) return false;
   const first = JSON.stringify(states[0]);
   return states.every((state) => JSON.stringify(state) === first);

@@ -7,6 +7,11 @@ export type { RaftSimOptions, TraceEvent } from "./raft-cluster.ts";
 export { runRaftSeed } from "./raft-sweep.ts";
 export type { RaftSeedOptions, RaftSeedResult, SeedVerdict } from "./raft-sweep.ts";
 export { SimCluster, SimStorage, serverUrl } from "./sim-cluster.ts";
-export type { SimClusterOptions, ServerSummary, ClientNetwork, TimingOptions } from "./sim-cluster.ts";
+export type {
+  SimClusterOptions,
+  ServerSummary,
+  ClientNetwork,
+  TimingOptions,
+} from "./sim-cluster.ts";
 export { runDbSeed } from "./db-sweep.ts";
 export type { DbSeedOptions, DbSeedResult } from "./db-sweep.ts";

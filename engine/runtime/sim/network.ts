@@ -80,7 +80,9 @@ export class SimNetwork<M extends Addressed> {
 
   /** linkUp tells whether `from` can currently reach `to`. */
   linkUp(from: string, to: string): boolean {
-    return !this.isolated.has(from) && !this.isolated.has(to) && !this.blocked.has(linkKey(from, to));
+    return (
+      !this.isolated.has(from) && !this.isolated.has(to) && !this.blocked.has(linkKey(from, to))
+    );
   }
 
   /** disconnect cuts every link of `node` (the MIT lab's disconnect). */
@@ -122,7 +124,10 @@ export class SimNetwork<M extends Addressed> {
   private scheduleDelivery(message: M): void {
     const random = this.sim.random;
     const fixed = this.linkLatencyMs.get(linkKey(message.from, message.to));
-    let delayMs = fixed ?? this.faults.latencyMinMs + random.next() * (this.faults.latencyMaxMs - this.faults.latencyMinMs);
+    let delayMs =
+      fixed ??
+      this.faults.latencyMinMs +
+        random.next() * (this.faults.latencyMaxMs - this.faults.latencyMinMs);
     const key = linkKey(message.from, message.to);
     if (random.chance(this.faults.reorderRate)) {
       delayMs += random.next() * this.faults.reorderDelayMaxMs;

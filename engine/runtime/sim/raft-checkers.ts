@@ -3,7 +3,10 @@ import type { Entry, NodeId, RawNode, Snapshot, SoftState } from "../../raft/ind
 /** InvariantViolation is thrown the moment a simulated run breaks a Raft safety property. */
 export class InvariantViolation extends Error {
   override name = "InvariantViolation";
-  constructor(readonly invariant: string, message: string) {
+  constructor(
+    readonly invariant: string,
+    message: string,
+  ) {
     super(`${invariant}: ${message}`);
   }
 }
@@ -50,12 +53,16 @@ export class RaftCheckers {
         continue;
       }
       if (seen.key !== key) {
-        throw new InvariantViolation("log matching",
-          `${node.id} holds "${key}" at index ${entry.index} term ${entry.term}, another node holds "${seen.key}"`);
+        throw new InvariantViolation(
+          "log matching",
+          `${node.id} holds "${key}" at index ${entry.index} term ${entry.term}, another node holds "${seen.key}"`,
+        );
       }
       if (prevTerm !== undefined && seen.prevTerm !== undefined && prevTerm !== seen.prevTerm) {
-        throw new InvariantViolation("log matching",
-          `${node.id}'s entry ${entry.index}@${entry.term} follows term ${prevTerm}, another node's follows ${seen.prevTerm}`);
+        throw new InvariantViolation(
+          "log matching",
+          `${node.id}'s entry ${entry.index}@${entry.term} follows term ${prevTerm}, another node's follows ${seen.prevTerm}`,
+        );
       }
     }
   }
@@ -65,7 +72,10 @@ export class RaftCheckers {
     if (soft.role !== "leader") return;
     const existing = this.leaderOfTerm.get(soft.term);
     if (existing !== undefined && existing !== node.id) {
-      throw new InvariantViolation("election safety", `term ${soft.term} has two leaders: ${existing} and ${node.id}`);
+      throw new InvariantViolation(
+        "election safety",
+        `term ${soft.term} has two leaders: ${existing} and ${node.id}`,
+      );
     }
     if (existing === node.id) return;
     this.leaderOfTerm.set(soft.term, node.id);
@@ -75,8 +85,10 @@ export class RaftCheckers {
       if (!committed || committed.term >= soft.term) continue;
       const term = node.termAt(index);
       if (term !== committed.term) {
-        throw new InvariantViolation("leader completeness",
-          `${node.id} leads term ${soft.term} without committed entry ${index}@${committed.term} (it has ${term === undefined ? "nothing" : "term " + term})`);
+        throw new InvariantViolation(
+          "leader completeness",
+          `${node.id} leads term ${soft.term} without committed entry ${index}@${committed.term} (it has ${term === undefined ? "nothing" : "term " + term})`,
+        );
       }
     }
   }
@@ -90,7 +102,10 @@ export class RaftCheckers {
   onApply(node: NodeId, entry: Entry): void {
     const expected = (this.lastApplied.get(node) ?? 0) + 1;
     if (entry.index !== expected) {
-      throw new InvariantViolation("state machine safety", `${node} applied index ${entry.index}, expected ${expected}`);
+      throw new InvariantViolation(
+        "state machine safety",
+        `${node} applied index ${entry.index}, expected ${expected}`,
+      );
     }
     this.lastApplied.set(node, entry.index);
     const key = entryKey(entry);
@@ -99,8 +114,10 @@ export class RaftCheckers {
       this.applied.set(entry.index, { key, term: entry.term });
       this.maxApplied = Math.max(this.maxApplied, entry.index);
     } else if (other.key !== key || other.term !== entry.term) {
-      throw new InvariantViolation("state machine safety",
-        `${node} applied "${key}"@${entry.term} at index ${entry.index}, another node applied "${other.key}"@${other.term}`);
+      throw new InvariantViolation(
+        "state machine safety",
+        `${node} applied "${key}"@${entry.term} at index ${entry.index}, another node applied "${other.key}"@${other.term}`,
+      );
     }
   }
 
@@ -108,7 +125,10 @@ export class RaftCheckers {
   onCommit(node: NodeId, commit: number): void {
     const before = this.lastCommit.get(node) ?? 0;
     if (commit < before) {
-      throw new InvariantViolation("commit monotonic", `${node}'s commit index moved back from ${before} to ${commit}`);
+      throw new InvariantViolation(
+        "commit monotonic",
+        `${node}'s commit index moved back from ${before} to ${commit}`,
+      );
     }
     this.lastCommit.set(node, commit);
   }

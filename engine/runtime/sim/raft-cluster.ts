@@ -1,7 +1,16 @@
 import { describe, nodeTagAt, tickMsDefault } from "../../core/index.ts";
 import type { RaftLimits, RaftTiming } from "../../core/index.ts";
 import { MemoryRaftStorage, RawNode } from "../../raft/index.ts";
-import type { Entry, MembershipChange, Message, NodeId, ProposeResult, RaftConfig, Snapshot, Status } from "../../raft/index.ts";
+import type {
+  Entry,
+  MembershipChange,
+  Message,
+  NodeId,
+  ProposeResult,
+  RaftConfig,
+  Snapshot,
+  Status,
+} from "../../raft/index.ts";
 import { reliableNetwork, SimNetwork } from "./network.ts";
 import type { NetworkFaults } from "./network.ts";
 import { RaftCheckers } from "./raft-checkers.ts";
@@ -47,7 +56,8 @@ class AppliedLog {
   }
 
   restore(snapshot: Snapshot): void {
-    this.commands = snapshot.data === "" ? [null] : (JSON.parse(snapshot.data) as (string | null)[]);
+    this.commands =
+      snapshot.data === "" ? [null] : (JSON.parse(snapshot.data) as (string | null)[]);
     this.commands.length = snapshot.index + 1;
     this.snapshotIndex = snapshot.index;
   }
@@ -71,7 +81,8 @@ const requestTypes = new Set(["preVote", "vote", "append", "installSnapshot"]);
 function messageBytes(message: Message): number {
   if (message.type === "append") {
     let bytes = 48;
-    for (const entry of message.entries) bytes += 24 + (entry.type === "command" ? entry.data.length : 16);
+    for (const entry of message.entries)
+      bytes += 24 + (entry.type === "command" ? entry.data.length : 16);
     return bytes;
   }
   if (message.type === "installSnapshot") return 64 + message.snapshot.data.length;
@@ -99,13 +110,23 @@ export class RaftSimCluster {
     this.sim = new Simulator(options.seed);
     this.tickMs = options.tickMs ?? tickMsDefault;
     this.electionTimeoutMs = (options.timing?.electionTicks ?? 30) * this.tickMs;
-    this.net = new SimNetwork<Message>(this.sim, (message) => this.deliver(message), options.faults ?? reliableNetwork);
+    this.net = new SimNetwork<Message>(
+      this.sim,
+      (message) => this.deliver(message),
+      options.faults ?? reliableNetwork,
+    );
     this.checkers = options.checkers === false ? undefined : new RaftCheckers();
     this.traceEventsMax = options.traceEventsMax ?? 40;
     this.ids = Array.from({ length: options.nodes }, (_, i) => nodeTagAt(i));
     for (const id of this.ids) {
-      const node: SimNode = { id, raw: null, storage: new MemoryRaftStorage(), applied: new AppliedLog(),
-        requestsSent: 0, requestBytesSent: 0 };
+      const node: SimNode = {
+        id,
+        raw: null,
+        storage: new MemoryRaftStorage(),
+        applied: new AppliedLog(),
+        requestsSent: 0,
+        requestBytesSent: 0,
+      };
       this.nodes.set(id, node);
       node.raw = this.newRawNode(id, node.storage);
       node.raw.bootstrap(this.ids);
@@ -126,8 +147,14 @@ export class RaftSimCluster {
   addNode(): NodeId {
     const id = nodeTagAt(this.ids.length);
     this.ids.push(id);
-    const node: SimNode = { id, raw: null, storage: new MemoryRaftStorage(), applied: new AppliedLog(),
-      requestsSent: 0, requestBytesSent: 0 };
+    const node: SimNode = {
+      id,
+      raw: null,
+      storage: new MemoryRaftStorage(),
+      applied: new AppliedLog(),
+      requestsSent: 0,
+      requestBytesSent: 0,
+    };
     node.raw = this.newRawNode(id, node.storage);
     this.nodes.set(id, node);
     this.note(`add node ${id}`);
@@ -192,11 +219,16 @@ export class RaftSimCluster {
     return result;
   }
 
-  proposeMembership(id: NodeId, change: Exclude<MembershipChange, { op: "bootstrap" }>): ProposeResult {
+  proposeMembership(
+    id: NodeId,
+    change: Exclude<MembershipChange, { op: "bootstrap" }>,
+  ): ProposeResult {
     const node = this.node(id);
     if (!node.raw) return { accepted: false, reason: "not-leader", leader: null };
     const result = node.raw.proposeMembership(change);
-    this.note(`propose ${change.op} ${change.node} on ${id}: ${result.accepted ? "accepted" : result.reason}`);
+    this.note(
+      `propose ${change.op} ${change.node} on ${id}: ${result.accepted ? "accepted" : result.reason}`,
+    );
     this.pump(node);
     return result;
   }
@@ -329,7 +361,10 @@ export class RaftSimCluster {
   /** logSizeBytes is the persisted Raft state without the snapshot (MIT's RaftStateSize). */
   logSizeBytes(id: NodeId): number {
     const persisted = this.node(id).storage.load();
-    return persisted.entries.reduce((sum, e) => sum + 24 + (e.type === "command" ? e.data.length : 16), 64);
+    return persisted.entries.reduce(
+      (sum, e) => sum + 24 + (e.type === "command" ? e.data.length : 16),
+      64,
+    );
   }
 
   /** recentTrace renders the last events, newest last, one line each. */

@@ -77,8 +77,14 @@ export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedRes
   let commandNo = 0;
 
   const fail = (broken: string, message: string): RaftSeedResult => ({
-    seed, ok: false, broken, message, trace: cluster.recentTrace(), virtualMs: cluster.sim.nowMs(),
-    committed: acknowledged.size, faults,
+    seed,
+    ok: false,
+    broken,
+    message,
+    trace: cluster.recentTrace(),
+    virtualMs: cluster.sim.nowMs(),
+    committed: acknowledged.size,
+    faults,
   });
 
   const chaosStep = (): void => {
@@ -172,22 +178,31 @@ export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedRes
       const status = cluster.status(leader)!;
       const missing = cluster.ids.filter((id) => !inMembership(status.membership, id));
       if (missing.length > 0) readd(leader, missing[0]!);
-      return status.membership.voters.length === cluster.ids.length && status.commit >= status.membershipIndex;
+      return (
+        status.membership.voters.length === cluster.ids.length &&
+        status.commit >= status.membershipIndex
+      );
     }, 60 * cluster.electionTimeoutMs);
-    if (!everyoneVotes) return fail("liveness", "after healing, the removed servers did not become voters again");
+    if (!everyoneVotes)
+      return fail("liveness", "after healing, the removed servers did not become voters again");
     const finalCommand = `final${seed}`;
     try {
       cluster.one(finalCommand, cluster.ids.length);
     } catch (error) {
-      return fail("liveness", `after healing, no command committed on all ${cluster.ids.length} nodes: ${(error as Error).message}`);
+      return fail(
+        "liveness",
+        `after healing, no command committed on all ${cluster.ids.length} nodes: ${(error as Error).message}`,
+      );
     }
     observeCommits();
     for (const [index, command] of acknowledged) {
       for (const id of cluster.ids) {
         const applied = cluster.appliedAt(id, index);
         if (applied !== command) {
-          return fail("acknowledged write lost",
-            `${command} was committed at index ${index}, but ${id} applied ${JSON.stringify(applied)} there`);
+          return fail(
+            "acknowledged write lost",
+            `${command} was committed at index ${index}, but ${id} applied ${JSON.stringify(applied)} there`,
+          );
         }
       }
     }
@@ -195,5 +210,12 @@ export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedRes
     if (error instanceof InvariantViolation) return fail(error.invariant, error.message);
     return fail("crash", (error as Error).stack ?? String(error));
   }
-  return { seed, ok: true, trace: [], virtualMs: cluster.sim.nowMs(), committed: acknowledged.size, faults };
+  return {
+    seed,
+    ok: true,
+    trace: [],
+    virtualMs: cluster.sim.nowMs(),
+    committed: acknowledged.size,
+    faults,
+  };
 }

@@ -2,7 +2,14 @@ import { RookeryError, tickMsDefault } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import { databaseSummaries, findDatabase } from "../../cluster/index.ts";
 import { Server } from "../../server/index.ts";
-import type { Envelope, ServerRequest, ServerResponse, ServerStorage, StorageWrite, TraceEvent } from "../../server/index.ts";
+import type {
+  Envelope,
+  ServerRequest,
+  ServerResponse,
+  ServerStorage,
+  StorageWrite,
+  TraceEvent,
+} from "../../server/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import type { withTiming } from "../../server/index.ts";
 import { yieldToEventLoop } from "./yield.ts";
@@ -41,7 +48,8 @@ export class SimStorage implements ServerStorage {
 
   load(): ReadonlyMap<string, ReadonlyMap<string, unknown>> {
     const copy = new Map<string, Map<string, unknown>>();
-    for (const [name, store] of this.stores) copy.set(name, new Map([...store].map(([k, v]) => [k, structuredClone(v)])));
+    for (const [name, store] of this.stores)
+      copy.set(name, new Map([...store].map(([k, v]) => [k, structuredClone(v)])));
     return copy;
   }
 }
@@ -77,7 +85,11 @@ export interface ServerSummary {
 
 /** ClientNetwork is how a client reaches servers: one request, one response, or a timeout. */
 export interface ClientNetwork {
-  request(url: string, request: ServerRequest, options?: { readonly timeoutMs?: number; readonly from?: string }): Promise<ServerResponse>;
+  request(
+    url: string,
+    request: ServerRequest,
+    options?: { readonly timeoutMs?: number; readonly from?: string },
+  ): Promise<ServerResponse>;
   /** nowMs is the network's clock (virtual under the simulator). */
   nowMs(): number;
 }
@@ -108,7 +120,11 @@ export class SimCluster {
   constructor(options: SimClusterOptions = {}) {
     this.options = options;
     this.sim = new Simulator(options.seed ?? 1);
-    this.net = new SimNetwork<Envelope>(this.sim, (envelope) => this.deliver(envelope), options.faults ?? reliableNetwork);
+    this.net = new SimNetwork<Envelope>(
+      this.sim,
+      (envelope) => this.deliver(envelope),
+      options.faults ?? reliableNetwork,
+    );
     this.tickMs = options.timing?.tickMs ?? tickMsDefault;
     for (let i = 0; i < (options.servers ?? 1); i++) this.addServerNow();
     this.sim.every(this.tickMs, () => {
@@ -168,14 +184,25 @@ export class SimCluster {
   /** restart brings a killed server back from its storage. */
   async restart(tagOrUrl: string): Promise<void> {
     const slot = this.slot(tagOrUrl);
-    if (slot.server) throw new RookeryError("ServerRunning", `${slot.url} is running; kill it first`);
+    if (slot.server)
+      throw new RookeryError("ServerRunning", `${slot.url} is running; kill it first`);
     slot.server = this.startServer(slot);
-    this.emit([{ type: "server", atMs: this.sim.nowMs(), url: slot.url, text: `restarted as ${slot.server.tag}` }]);
+    this.emit([
+      {
+        type: "server",
+        atMs: this.sim.nowMs(),
+        url: slot.url,
+        text: `restarted as ${slot.server.tag}`,
+      },
+    ]);
   }
 
   /** partition cuts every link between two groups of servers (by tag or URL). */
   partition(groupA: readonly string[], groupB: readonly string[]): void {
-    this.net.partition(groupA.map((s) => this.slot(s).url), groupB.map((s) => this.slot(s).url));
+    this.net.partition(
+      groupA.map((s) => this.slot(s).url),
+      groupB.map((s) => this.slot(s).url),
+    );
   }
 
   /** isolate cuts one server off from everyone, clients included. */
@@ -213,11 +240,17 @@ export class SimCluster {
    * waitFor runs virtual time until `condition` holds, or fails after `timeoutMs` with an error
    * that says what was awaited.
    */
-  async waitFor(condition: (cluster: SimCluster) => boolean, options: { readonly timeoutMs?: number; readonly what?: string } = {}): Promise<void> {
+  async waitFor(
+    condition: (cluster: SimCluster) => boolean,
+    options: { readonly timeoutMs?: number; readonly what?: string } = {},
+  ): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const met = await this.drive(() => condition(this), this.sim.nowMs() + timeoutMs);
     if (!met) {
-      throw new RookeryError("WaitTimedOut", `waited ${timeoutMs} virtual ms for ${options.what ?? "a condition"} and it did not happen`);
+      throw new RookeryError(
+        "WaitTimedOut",
+        `waited ${timeoutMs} virtual ms for ${options.what ?? "a condition"} and it did not happen`,
+      );
     }
   }
 
@@ -254,12 +287,20 @@ export class SimCluster {
       settled = true;
     });
     const met = await this.drive(() => settled, this.sim.nowMs() + timeoutMs);
-    if (!met) throw new RookeryError("WaitTimedOut", `waited ${timeoutMs} virtual ms for work inside the cluster to finish`);
+    if (!met)
+      throw new RookeryError(
+        "WaitTimedOut",
+        `waited ${timeoutMs} virtual ms for work inside the cluster to finish`,
+      );
     return await tracked;
   }
 
   /** request sends one request to a server over the simulated network. */
-  async request(url: string, request: ServerRequest, options: { readonly timeoutMs?: number; readonly from?: string } = {}): Promise<ServerResponse> {
+  async request(
+    url: string,
+    request: ServerRequest,
+    options: { readonly timeoutMs?: number; readonly from?: string } = {},
+  ): Promise<ServerResponse> {
     const requestId = this.nextRequestId++;
     const from = options.from ?? "client";
     const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
@@ -269,7 +310,13 @@ export class SimCluster {
         const pending = this.clientCalls.get(requestId);
         if (!pending) return;
         this.clientCalls.delete(requestId);
-        pending({ ok: false, error: { code: "RequestTimeout", message: `${url} did not answer ${request.type} within ${timeoutMs} ms` } });
+        pending({
+          ok: false,
+          error: {
+            code: "RequestTimeout",
+            message: `${url} did not answer ${request.type} within ${timeoutMs} ms`,
+          },
+        });
       });
     });
     this.net.send({ kind: "request", from, to: url, requestId, request });
@@ -301,13 +348,23 @@ export class SimCluster {
     readonly cluster: ServerSummary[];
     readonly leader: NodeTag | null;
     readonly term: number;
-    readonly databases: { name: string; members: readonly NodeTag[]; promotables: readonly NodeTag[]; rehabs: readonly NodeTag[]; replicationFactor: number }[];
+    readonly databases: {
+      name: string;
+      members: readonly NodeTag[];
+      promotables: readonly NodeTag[];
+      rehabs: readonly NodeTag[];
+      replicationFactor: number;
+    }[];
     readonly documents: Record<NodeTag, Record<string, string[]>>;
   } {
     const servers = this.servers;
-    const leaders = servers.filter((s) => s.alive && s.role === "leader").sort((a, b) => b.term - a.term);
+    const leaders = servers
+      .filter((s) => s.alive && s.role === "leader")
+      .sort((a, b) => b.term - a.term);
     const leaderRow = leaders[0];
-    const source = this.slots.find((slot) => slot.url === leaderRow?.url)?.server ?? this.slots.find((slot) => slot.server?.clusterState)?.server;
+    const source =
+      this.slots.find((slot) => slot.url === leaderRow?.url)?.server ??
+      this.slots.find((slot) => slot.server?.clusterState)?.server;
     const state = source?.clusterState;
     const databases = state ? databaseSummaries(state) : [];
     const documents: Record<NodeTag, Record<string, string[]>> = {};
@@ -315,11 +372,22 @@ export class SimCluster {
       if (!slot.server) continue;
       const perDatabase: Record<string, string[]> = {};
       for (const name of slot.server.hostedDatabaseNames().sort()) {
-        perDatabase[name] = slot.server.hostedDatabase(name)!.instance.list().map((doc) => doc.id).sort();
+        perDatabase[name] = slot.server
+          .hostedDatabase(name)!
+          .instance.list()
+          .map((doc) => doc.id)
+          .sort();
       }
       documents[slot.server.tag === "?" ? slot.url : slot.server.tag] = perDatabase;
     }
-    return { atMs: this.sim.nowMs(), cluster: servers, leader: leaderRow?.tag ?? null, term: leaderRow?.term ?? 0, databases, documents };
+    return {
+      atMs: this.sim.nowMs(),
+      cluster: servers,
+      leader: leaderRow?.tag ?? null,
+      term: leaderRow?.term ?? 0,
+      databases,
+      documents,
+    };
   }
 
   /** databaseRecord reads a database record from any live server that knows the cluster. */
@@ -350,7 +418,9 @@ export class SimCluster {
       clock: this.sim.clock,
       random: this.sim.random.fork(),
       ...(this.options.timing ? { timing: this.options.timing } : {}),
-      ...(this.options.replicationLimits ? { replicationLimits: this.options.replicationLimits } : {}),
+      ...(this.options.replicationLimits
+        ? { replicationLimits: this.options.replicationLimits }
+        : {}),
       trace: (event) => this.emit([event]),
     });
   }
@@ -369,8 +439,19 @@ export class SimCluster {
       slot.server.receive(envelope);
     } else if (envelope.kind === "request" && slot) {
       // The host is up but the process is not: the connection is refused at once, as with TCP.
-      this.net.send({ kind: "response", from: envelope.to, to: envelope.from, requestId: envelope.requestId,
-        response: { ok: false, error: { code: "ServerUnavailable", message: `connection to ${envelope.to} refused: the server is down` } } });
+      this.net.send({
+        kind: "response",
+        from: envelope.to,
+        to: envelope.from,
+        requestId: envelope.requestId,
+        response: {
+          ok: false,
+          error: {
+            code: "ServerUnavailable",
+            message: `connection to ${envelope.to} refused: the server is down`,
+          },
+        },
+      });
     }
   }
 
@@ -387,4 +468,3 @@ export class SimCluster {
     this.traceListeners.emit(events);
   }
 }
-

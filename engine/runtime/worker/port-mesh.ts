@@ -58,7 +58,12 @@ export class PortMesh implements ServerTransport {
   setFaults(url: string, faults: LinkFaults): void {
     const { blocked, latencyMs, lossRate } = faults;
     if (!blocked && latencyMs === 0 && lossRate === 0) this.faults.delete(url);
-    else this.faults.set(url, { blocked, latencyMs: Math.max(0, latencyMs), lossRate: Math.min(1, Math.max(0, lossRate)) });
+    else
+      this.faults.set(url, {
+        blocked,
+        latencyMs: Math.max(0, latencyMs),
+        lossRate: Math.min(1, Math.max(0, lossRate)),
+      });
   }
 
   /** send is the server's transport: peer envelopes to their port, responses to the host. */
@@ -71,7 +76,11 @@ export class PortMesh implements ServerTransport {
     }
     if (envelope.kind === "response") {
       this.events.beforeResponse();
-      const message: HostBound = { kind: "timed-response", envelope, sentAtMs: this.events.nowMs() };
+      const message: HostBound = {
+        kind: "timed-response",
+        envelope,
+        sentAtMs: this.events.nowMs(),
+      };
       this.post(clientLink, this.hostPort, message);
     }
     // A server never sends requests of its own; servers reach each other with peer envelopes.

@@ -121,7 +121,8 @@ export type HostBound = StatusPush | TimedResponse;
  * WorkerBound is everything the host posts on a worker's host port: client requests, and refresh
  * requests, answered by a push on the same port, so the answer arrives after every earlier push.
  */
-export type WorkerBound = Extract<Envelope, { kind: "request" }> | { readonly kind: "refresh"; readonly id: number };
+export type WorkerBound =
+  Extract<Envelope, { kind: "request" }> | { readonly kind: "refresh"; readonly id: number };
 
 /** PeerBound is what travels on a peer port: envelopes, and pings for measuring the link. */
 export type PeerBound =

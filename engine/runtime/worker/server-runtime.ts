@@ -76,10 +76,17 @@ export class ServerRuntime implements ServerWorkerApi {
   private stopped = false;
 
   async init(config: WorkerConfig): Promise<WorkerResult<WorkerStatus>> {
-    if (this.server || this.stopped) return { ok: false, code: "AlreadyStarted", message: `this worker already ran ${config.url}; start a new worker` };
+    if (this.server || this.stopped)
+      return {
+        ok: false,
+        code: "AlreadyStarted",
+        message: `this worker already ran ${config.url}; start a new worker`,
+      };
     const random = new SeededRandom(config.seed);
     try {
-      this.store = await openServerStore(config.storage, config.url, (warning) => this.warn(config.url, warning));
+      this.store = await openServerStore(config.storage, config.url, (warning) =>
+        this.warn(config.url, warning),
+      );
       this.mesh = new PortMesh(config.hostPort, random.fork(), {
         deliver: (envelope) => {
           this.server?.receive(envelope);
@@ -112,7 +119,13 @@ export class ServerRuntime implements ServerWorkerApi {
       this.checkWatches();
     }, server.timing.tickMs);
     this.statusTimer = setInterval(() => this.push(), config.statusIntervalMs);
-    this.record({ type: "server", atMs: realClock.nowMs(), url: server.url, text: server.tag === "?" ? "started (fresh, tag ?)" : `started, recovered as node ${server.tag}` });
+    this.record({
+      type: "server",
+      atMs: realClock.nowMs(),
+      url: server.url,
+      text:
+        server.tag === "?" ? "started (fresh, tag ?)" : `started, recovered as node ${server.tag}`,
+    });
     return { ok: true, value: this.status() };
   }
 
@@ -129,7 +142,11 @@ export class ServerRuntime implements ServerWorkerApi {
   }
 
   async request(request: ServerRequest): Promise<ServerResponse> {
-    if (!this.server || this.stopped) return { ok: false, error: { code: "ServerUnavailable", message: "the server is not running" } };
+    if (!this.server || this.stopped)
+      return {
+        ok: false,
+        error: { code: "ServerUnavailable", message: "the server is not running" },
+      };
     const response = await this.server.handleRequest(request);
     this.push();
     return response;
@@ -152,7 +169,13 @@ export class ServerRuntime implements ServerWorkerApi {
 
   async shutdown(): Promise<StorageSnapshot | null> {
     if (this.stopped) return null;
-    if (this.server) this.record({ type: "server", atMs: realClock.nowMs(), url: this.server.url, text: "shut down" });
+    if (this.server)
+      this.record({
+        type: "server",
+        atMs: realClock.nowMs(),
+        url: this.server.url,
+        text: "shut down",
+      });
     this.push();
     this.stopped = true;
     this.stopTimersAndPorts();
@@ -200,7 +223,12 @@ export class ServerRuntime implements ServerWorkerApi {
   }
 
   private warn(url: string, warning: StorageWarning): void {
-    this.record({ type: "server", atMs: realClock.nowMs(), url, text: `storage: ${warning.message}` });
+    this.record({
+      type: "server",
+      atMs: realClock.nowMs(),
+      url,
+      text: `storage: ${warning.message}`,
+    });
   }
 
   /**
@@ -213,7 +241,12 @@ export class ServerRuntime implements ServerWorkerApi {
     if (this.droppedEvents > 0) {
       const dropped = this.droppedEvents;
       this.droppedEvents = 0;
-      this.events.push({ type: "server", atMs: realClock.nowMs(), url: this.server.url, text: `${dropped} trace events dropped (more than ${traceEventsMax} between two pushes)` });
+      this.events.push({
+        type: "server",
+        atMs: realClock.nowMs(),
+        url: this.server.url,
+        text: `${dropped} trace events dropped (more than ${traceEventsMax} between two pushes)`,
+      });
     }
     // The status is rebuilt and sent only when what it shows changed; the key is cheap to make,
     // since a push goes before every response (a write's push is mostly its document ids).
@@ -223,7 +256,13 @@ export class ServerRuntime implements ServerWorkerApi {
     const key = `${server.tag}|${soft?.role}|${soft?.term}|${soft?.leader}|${server.appliedIndex()}|${hosted.join("|")}`;
     const documents = this.documentChanges(hosted);
     const changed = key !== this.lastStatusKey;
-    if (refreshed === undefined && this.events.length === 0 && !changed && Object.keys(documents).length === 0) return;
+    if (
+      refreshed === undefined &&
+      this.events.length === 0 &&
+      !changed &&
+      Object.keys(documents).length === 0
+    )
+      return;
     this.lastStatusKey = key;
     const events = this.events;
     this.events = [];
@@ -239,7 +278,18 @@ export class ServerRuntime implements ServerWorkerApi {
   private summary(): WorkerStatus {
     const server = this.server;
     if (!server) {
-      return { url: "", tag: "?", role: "down", term: 0, leader: null, databases: null, appliedIndex: 0, documents: {}, hosted: [], atMs: realClock.nowMs() };
+      return {
+        url: "",
+        tag: "?",
+        role: "down",
+        term: 0,
+        leader: null,
+        databases: null,
+        appliedIndex: 0,
+        documents: {},
+        hosted: [],
+        atMs: realClock.nowMs(),
+      };
     }
     const soft = server.soft();
     const state = server.clusterState;
@@ -264,7 +314,8 @@ export class ServerRuntime implements ServerWorkerApi {
    */
   private documentChanges(hosted: readonly string[]): Record<string, DocumentsChange> {
     const changes: Record<string, DocumentsChange> = {};
-    for (const name of [...this.pushed.keys()]) if (!hosted.includes(name)) this.pushed.delete(name);
+    for (const name of [...this.pushed.keys()])
+      if (!hosted.includes(name)) this.pushed.delete(name);
     for (const name of hosted) {
       const instance = this.server!.hostedDatabase(name)!.instance;
       const known = this.pushed.get(name);
@@ -280,7 +331,8 @@ export class ServerRuntime implements ServerWorkerApi {
       for (const item of instance.itemsAfterEtag(known.etag)) {
         // Documents, deletes and conflicts change whether an id is readable; revisions and
         // attachments never do on their own.
-        if (item.kind !== "document" && item.kind !== "tombstone" && item.kind !== "conflict") continue;
+        if (item.kind !== "document" && item.kind !== "tombstone" && item.kind !== "conflict")
+          continue;
         // The walk sees only items still in place, and a document item in place is its id's
         // current version, which has no kept conflicts (a put or a resolution removes them): so
         // it is readable. A tombstone or a kept conflict in place means the id is not. An id has
@@ -296,7 +348,11 @@ export class ServerRuntime implements ServerWorkerApi {
         }
       }
       known.etag = instance.lastEtag;
-      if (added.length > 0 || removed.length > 0) changes[name] = { ...(added.length > 0 ? { added } : {}), ...(removed.length > 0 ? { removed } : {}) };
+      if (added.length > 0 || removed.length > 0)
+        changes[name] = {
+          ...(added.length > 0 ? { added } : {}),
+          ...(removed.length > 0 ? { removed } : {}),
+        };
     }
     return changes;
   }

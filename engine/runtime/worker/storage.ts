@@ -27,7 +27,11 @@ export interface ServerStore {
  * openServerStore opens `choice` for the server at `url`. Warnings from recovery (a torn tail cut
  * off) go to `onWarning`; a damaged store rejects with the backend's error (StorageCorrupt …).
  */
-export async function openServerStore(choice: StorageChoice, url: string, onWarning: (warning: StorageWarning) => void): Promise<ServerStore> {
+export async function openServerStore(
+  choice: StorageChoice,
+  url: string,
+  onWarning: (warning: StorageWarning) => void,
+): Promise<ServerStore> {
   switch (choice.kind) {
     case "fs": {
       const { openFsStorage } = await import("../../storage/node.ts");
@@ -69,11 +73,12 @@ function adapt(storage: Storage, disk: MemoryDisk | null): ServerStore {
   const kept = (): StorageSnapshot | null => (disk ? disk.durable.contents() : null);
   return {
     port: {
-      write: (batch) => storage.write(asOperations(batch)).catch((error: unknown) => {
-        // A crashed process does nothing more: its unfinished writes neither succeed nor fail.
-        if (crashed) return new Promise<void>(() => {});
-        throw error;
-      }),
+      write: (batch) =>
+        storage.write(asOperations(batch)).catch((error: unknown) => {
+          // A crashed process does nothing more: its unfinished writes neither succeed nor fail.
+          if (crashed) return new Promise<void>(() => {});
+          throw error;
+        }),
       load: () => storage.load(),
     },
     crash: () => {
