@@ -749,7 +749,8 @@ export class RawNode {
       commit: this.log.committed,
     } satisfies AppendRequest);
     pr.idleTicks = 0;
-    pr.commitSent = this.log.committed;
+    // The follower commits no further than the last entry this append proves it holds.
+    pr.commitSent = Math.min(this.log.committed, prevIndex + entries.length);
     if (pr.state === "replicate") {
       if (entries.length > 0) {
         const last = entries[entries.length - 1]!.index;
@@ -805,7 +806,7 @@ export class RawNode {
         commit: this.log.committed,
       } satisfies AppendRequest);
       pr.idleTicks = 0;
-      pr.commitSent = this.log.committed;
+      pr.commitSent = Math.min(this.log.committed, pr.match);
     }
   }
 
