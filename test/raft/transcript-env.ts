@@ -129,6 +129,8 @@ export class TranscriptEnv {
         return this.each(this.named(d.words), (node) => this.status(node));
       case "log":
         return this.each(this.named(d.words), (node) => this.log(node));
+      case "applied":
+        return this.each(this.named(d.words), (node) => this.applied(node));
       default:
         throw new Error(`unknown command "${d.command}" (see test/raft/testdata/README.md)`);
     }
@@ -309,6 +311,14 @@ export class TranscriptEnv {
     for (let index = status.firstIndex; index <= status.lastIndex; index++)
       entries.push(raw.entryAt(index)!);
     this.out.push(`${node.id} (commit ${status.commit}): ${describeLog(raw.snapshot(), entries)}`);
+  }
+
+  /** applied prints the node's state machine: the commands it applied, in order. */
+  private applied(node: TranscriptNode): void {
+    const commands = node.applied.filter((command) => command !== "");
+    const upTo = node.applied.length - 1;
+    const shown = commands.length > 0 ? commands.join(", ") : "nothing";
+    this.out.push(`${node.id} (applied up to ${upTo}): ${shown}`);
   }
 
   // --- the Ready loop ----------------------------------------------------------------------------
