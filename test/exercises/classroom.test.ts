@@ -48,7 +48,8 @@ describe("the book's exercise pages and the classroom examples", () => {
         [
           "--import",
           "tsx",
-          "scripts/exercise.ts",
+          "cli/bin.ts",
+          "exercise",
           "check",
           "2",
           "--solution",
