@@ -3,11 +3,11 @@
  *
  * Bundles the Node server worker entry (engine/runtime/worker/server-worker-node.ts) into plain JS
  * that Node can load without a bundler: engine/runtime/worker/dist/server-worker.js (gitignored).
- * It runs from `npm ci`/`npm install` (the `prepare` script), and the Node host, when it runs from
- * the TypeScript sources, calls ensureServerWorker() before spawning workers, which rebuilds when
- * the bundle is missing or older than any file it was built from. The browser never uses this
- * bundle (Vite loads server-worker.ts from source), nor does the installed package (it runs the
- * entry tsc compiled).
+ * The Node host, when it runs from the TypeScript sources, calls ensureServerWorker() before
+ * spawning workers, which builds it when the bundle is missing or older than any file it was
+ * built from (not an install script: installing the package from a tarball would have to allow
+ * one). The browser never uses this bundle (Vite loads server-worker.ts from source), nor does
+ * the installed package (it runs the entry tsc compiled).
  *
  * Next to the bundle, server-worker.inputs.json lists the sources esbuild read, so staleness is
  * checked against exactly those files.

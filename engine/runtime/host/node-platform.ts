@@ -31,8 +31,7 @@ const compiled = !import.meta.url.endsWith(".ts");
 /**
  * serverWorkerEntry returns the file a server's worker runs. Compiled, that is the compiled Node
  * entry beside this folder. From source, an up-to-date bundle, built at most once per process
- * (`npm ci` builds it through `prepare`; this covers a checkout where that did not run, and
- * sources edited since).
+ * when missing or older than its sources.
  */
 function serverWorkerEntry(): Promise<string> {
   if (compiled)
