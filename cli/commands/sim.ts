@@ -3,9 +3,10 @@
  * random faults (loss, duplication, reordering, partitions both ways and one way, crashes and
  * restarts, compaction, and on five nodes membership changes) with the invariant checkers on,
  * then heals and demands progress. A failure prints the seed, the broken property, the last steps
- * and a command that replays it.
+ * and a command that replays it. A per-seed watchdog (events and virtual time) turns a seed that
+ * would never end into a failure ("stalled") with the same replay line.
  */
-import { runDbSeed, runRaftSeed } from "../../engine/runtime/sim/index.ts";
+import { replayCommand, runDbSeed, runRaftSeed } from "../../engine/runtime/sim/index.ts";
 import type { SeedVerdict } from "../../engine/runtime/sim/index.ts";
 import { seedMax, UsageError } from "../command.ts";
 import type { Args, CommandSpec, Output } from "../command.ts";
@@ -54,14 +55,21 @@ async function runSeed(sweep: Sweep, seed: number, nodes: 3 | 5): Promise<SeedVe
 
 /** failureReport is what a failing seed prints: the property, the last steps, a replay line. */
 function failureReport(result: SeedVerdict, nodes: number, sweep: Sweep): string {
-  const chaos = sweep.chaosMs === undefined ? "" : ` --chaos-ms ${sweep.chaosMs}`;
-  const workload = sweep.workload === "raft" ? "" : ` --workload ${sweep.workload}`;
+  const replay = replayCommand(
+    {
+      workload: sweep.workload,
+      nodes,
+      seed: result.seed,
+      ...(sweep.chaosMs === undefined ? {} : { chaosMs: sweep.chaosMs }),
+    },
+    invocation("sim"),
+  );
   return [
     `FAIL seed ${result.seed} on ${nodes} nodes: ${result.broken}`,
     `  ${result.message}`,
     `  last steps (virtual time):`,
     ...result.trace.map((line) => `    ${line}`),
-    `  replay: ${invocation("sim")}${workload} --nodes ${nodes} --seed ${result.seed}${chaos}`,
+    `  replay: ${replay}`,
     "",
   ].join("\n");
 }
@@ -140,6 +148,7 @@ export const simCommand: CommandSpec = {
     });
     const started = performance.now();
     let failures = 0;
+    let stalled = 0;
     let virtualMs = 0;
     let runs = 0;
     try {
@@ -150,6 +159,7 @@ export const simCommand: CommandSpec = {
           virtualMs += result.virtualMs;
           if (!result.ok) {
             failures++;
+            if (result.broken === "stalled") stalled++;
             progress.clear();
             out.stdout.write(failureReport(result, nodes, sweep));
           }
@@ -161,7 +171,7 @@ export const simCommand: CommandSpec = {
     }
     const wallMs = performance.now() - started;
     out.stdout.write(
-      `${runs} run${runs === 1 ? "" : "s"}, ${failures} failed, ${(virtualMs / 1000).toFixed(0)} simulated s in ${(wallMs / 1000).toFixed(1)} s wall (${Math.round(virtualMs / Math.max(1, wallMs))}× real time)\n`,
+      `${runs} run${runs === 1 ? "" : "s"}, ${failures} failed (${stalled} stalled), ${(virtualMs / 1000).toFixed(0)} simulated s in ${(wallMs / 1000).toFixed(1)} s wall (${Math.round(virtualMs / Math.max(1, wallMs))}× real time)\n`,
     );
     return failures > 0 ? 1 : 0;
   },

@@ -172,9 +172,9 @@ describe("rookery sim", () => {
       "sim raft: seeds 1..2 on 3 and 5 nodes = 4 runs (2 seeds × 2 sizes)",
     );
     expect(both.stderr).toMatch(/sim raft: 4\/4 runs, 0 failed, [\d.]+ runs\/s, done in \d+ s/);
-    expect(both.stdout).toMatch(/^4 runs, 0 failed, \d+ simulated s in/);
+    expect(both.stdout).toMatch(/^4 runs, 0 failed \(0 stalled\), \d+ simulated s in/);
     const one = await rookery("sim", "--seed", "7", "--nodes", "3", "--workload", "db");
     expect(one.stderr).toContain("sim db: seed 7 on 3 nodes = 1 run");
-    expect(one.stdout).toMatch(/^1 run, 0 failed/);
+    expect(one.stdout).toMatch(/^1 run, 0 failed \(0 stalled\)/);
   });
 });
