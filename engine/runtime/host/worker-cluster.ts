@@ -61,6 +61,12 @@ export interface WorkerClusterOptions {
   /** fs: the cluster's data folder, one subfolder per server (DIR/1, DIR/2 …). A fresh
    * temporary folder, removed by stop(), when omitted. */
   readonly dataDir?: string;
+  /**
+   * fs with a dataDir: what to do with servers' folders an earlier run left there. true wipes
+   * them and starts fresh servers; false recovers them (every server found starts, even beyond
+   * `servers`); omitted, start refuses with ExistingData, saying both.
+   */
+  readonly fresh?: boolean;
   /** indexeddb: the cluster's name in database names; a fresh one, deleted by stop(), when omitted. */
   readonly name?: string;
   readonly seed?: number;
@@ -206,9 +212,12 @@ export class WorkerCluster {
     let dataDir: string | undefined;
     let name: string | undefined;
     let ownsData = false;
+    let count = options.servers ?? 1;
     if (storage === "fs") {
       ownsData = options.dataDir === undefined;
       dataDir = options.dataDir ?? (await platform.makeTempDataDir());
+      if (!ownsData)
+        count = await WorkerCluster.earlierData(platform, dataDir, count, options.fresh);
     } else if (options.dataDir !== undefined) {
       throw new RookeryError(
         "InvalidStorage",
@@ -222,7 +231,6 @@ export class WorkerCluster {
         `cluster-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
     }
     const cluster = new WorkerCluster(options, storage, dataDir, name, ownsData);
-    const count = options.servers ?? 1;
     try {
       for (let index = 0; index < count; index++) cluster.slots.push(cluster.newSlot(index));
       await Promise.all(cluster.slots.map((slot) => cluster.launch(slot)));
@@ -232,6 +240,32 @@ export class WorkerCluster {
       throw error;
     }
     return cluster;
+  }
+
+  /**
+   * earlierData deals with servers' folders an earlier run left in dataDir (see the `fresh`
+   * option) and returns how many servers to start.
+   */
+  private static async earlierData(
+    platform: HostPlatform,
+    dataDir: string,
+    servers: number,
+    fresh: boolean | undefined,
+  ): Promise<number> {
+    const found = await platform.serversWithData(dataDir);
+    if (found.length === 0) return servers;
+    if (fresh === true) {
+      await platform.removeServerDirs(dataDir, found);
+      return servers;
+    }
+    if (fresh === false) return Math.max(servers, found[found.length - 1]! + 1);
+    const folders = found.map((index) => platform.serverDir(dataDir, index));
+    throw new RookeryError(
+      "ExistingData",
+      `${dataDir} holds data from an earlier run (${found.length === 1 ? "a server folder" : `${found.length} server folders`}: ${folders.join(", ")}). ` +
+        "Start with fresh: true to wipe those folders and begin again, or fresh: false to recover those servers.",
+      { dataDir, servers: found.map((index) => index + 1) },
+    );
   }
 
   // --- servers -----------------------------------------------------------------------------------
