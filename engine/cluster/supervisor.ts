@@ -1,13 +1,16 @@
 import { assert } from "../core/index.ts";
 import type { NodeTag, Random } from "../core/index.ts";
 import type {
+  MoveExternalReplicationCommand,
   MoveToRehabCommand,
   PromoteDatabaseNodeCommand,
   RotatePreferredCommand,
-  TopologyCommand,
+  SupervisorCommand,
 } from "./commands.ts";
-import type { ClusterState, DatabaseRecord } from "./model.ts";
+import type { ClusterState, DatabaseRecord, ExternalReplicationTask } from "./model.ts";
 import { chooseMentor } from "./placement.ts";
+import { databaseRoleOn } from "./status.ts";
+import { externalReplicationsOf, responsibleNodeFor } from "./tasks.ts";
 
 /**
  * SupervisorTiming holds the observer's thresholds. RavenDB waits 5 s before rotating a silent
@@ -87,7 +90,7 @@ export interface SupervisorNote {
 
 /** SupervisorRound is the outcome of one round: commands to propose, and notes. */
 export interface SupervisorRound {
-  readonly commands: TopologyCommand[];
+  readonly commands: SupervisorCommand[];
   readonly notes: SupervisorNote[];
 }
 
@@ -122,10 +125,11 @@ function note(
  * topology commands to propose: at most one per database, each with the reason the UI shows.
  * Per database, in order: a member silent for moveToRehabAfterMs goes to rehab; a silent preferred
  * node is rotated to the end of the members after rotatePreferredAfterMs; a rehab, then a
- * promotable, whose mentor has sent it everything is promoted to the end of the members. The last
- * member is never demoted (RavenDB demotes it too, then promotes the most up-to-date rehab back
- * with an alert; the book's supervisor page lists the difference). Pure: the same input gives the
- * same round.
+ * promotable, whose mentor has sent it everything is promoted to the end of the members; last, an
+ * external replication task whose responsible node is no longer where the task belongs (a member
+ * chosen by responsibleNodeFor) is handed to that member. The last member is never demoted
+ * (RavenDB demotes it too, then promotes the most up-to-date rehab back with an alert; the book's
+ * supervisor page lists the difference). Pure: the same input gives the same round.
  */
 export function superviseCluster(input: SupervisorInput): SupervisorRound {
   const timing = { ...supervisorTimingDefault, ...input.timing };
@@ -136,9 +140,12 @@ export function superviseCluster(input: SupervisorInput): SupervisorRound {
     "shuffleAfterPromotion needs a Random to draw the new order from",
   );
   const round: Round = { input, timing, notes: [] };
-  const commands: TopologyCommand[] = [];
+  const commands: SupervisorCommand[] = [];
   for (const record of Object.values(input.state.databases)) {
-    const command = superviseMembers(round, record) ?? superviseCandidates(round, record);
+    const command =
+      superviseMembers(round, record) ??
+      superviseCandidates(round, record) ??
+      superviseTasks(round, record);
     if (command !== undefined) commands.push(command);
   }
   return { commands, notes: round.notes };
@@ -253,4 +260,48 @@ function shuffle(tags: readonly NodeTag[], random: Random): NodeTag[] {
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
   return order;
+}
+
+/**
+ * superviseTasks moves an external replication task to the member responsibleNodeFor picks when
+ * its responsible node is another one: the old node left the members (moved to rehab, removed),
+ * or the task's mentor or its place by hash is a member again. RavenDB computes that node on
+ * every server from the topology; here the supervisor writes the move into the record, so the
+ * move is one Raft command with a reason. A move waits while the new node is not answering.
+ */
+function superviseTasks(
+  round: Round,
+  record: DatabaseRecord,
+): MoveExternalReplicationCommand | undefined {
+  for (const task of externalReplicationsOf(record)) {
+    const wanted = responsibleNodeFor(record, task);
+    if (wanted === null || wanted === task.responsibleNode) continue;
+    if (!isUp(round, wanted)) {
+      const message =
+        `task '${task.name}' belongs on ${wanted}, which is not responding ` +
+        `(no heartbeat for ${silenceMs(round, wanted)} ms); it stays on ${task.responsibleNode ?? "no node"}`;
+      note(round, record, wanted, "notResponding", message);
+      continue;
+    }
+    return {
+      type: "moveExternalReplication",
+      database: record.name,
+      taskId: task.taskId,
+      from: task.responsibleNode,
+      to: wanted,
+      reason: whyMove(record, task, wanted),
+    };
+  }
+  return undefined;
+}
+
+function whyMove(record: DatabaseRecord, task: ExternalReplicationTask, to: string): string {
+  const from = task.responsibleNode;
+  if (from === null) return `no node ran the task; ${to} is a member`;
+  const role = databaseRoleOn(record, from);
+  if (role === undefined) return `${from} no longer hosts '${record.name}'`;
+  if (role === "rehab") return `${from} is in rehab and no longer a member`;
+  if (role === "promotable") return `${from} is a promotable, not a member`;
+  if (to === task.mentorNode) return `${to} is the task's mentor node and a member again`;
+  return `${to} is a member again and the task's place by hash`;
 }

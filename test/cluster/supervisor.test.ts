@@ -277,7 +277,8 @@ describe("the supervisor (cluster observer)", () => {
       const { commands } = round(log, { A: 10_000, B: 10_000 });
       if (commands.length === 0) break;
       expect(commands).toHaveLength(1);
-      proposed.push(`${commands[0]!.type} ${commands[0]!.tag}`);
+      const command = commands[0]!;
+      proposed.push(`${command.type} ${"tag" in command ? command.tag : command.to}`);
       log.accept(commands[0]!);
     }
     expect(proposed).toEqual(["moveToRehab A", "moveToRehab B"]);
