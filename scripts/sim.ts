@@ -5,8 +5,10 @@
  * reordering, partitions both ways and one way, crashes and restarts, compaction, and on five
  * nodes membership changes) with the invariant checkers on, then heals and demands progress.
  * A failure prints the seed, the broken property, the last steps, and a command that replays it.
+ * A per-seed watchdog (events and virtual time) turns a seed that would never end into a
+ * failure ("stalled") with the same replay line.
  */
-import { runDbSeed, runRaftSeed } from "../engine/runtime/sim/index.ts";
+import { replayCommand, runDbSeed, runRaftSeed } from "../engine/runtime/sim/index.ts";
 import type { SeedVerdict } from "../engine/runtime/sim/index.ts";
 
 interface Args {
@@ -86,13 +88,17 @@ function bar(done: number, total: number, failures: number, label: string): void
 }
 
 function report(result: SeedVerdict, nodes: number, args: Args): void {
-  const chaos = args.chaosMs === undefined ? "" : ` --chaos-ms ${args.chaosMs}`;
-  const workload = args.workload === "raft" ? "" : ` --workload ${args.workload}`;
   console.log(`\nFAIL seed ${result.seed} on ${nodes} nodes: ${result.broken}`);
   console.log(`  ${result.message}`);
   console.log(`  last steps (virtual time):`);
   for (const line of result.trace) console.log(`    ${line}`);
-  console.log(`  replay: npm run sim --${workload} --nodes ${nodes} --seed ${result.seed}${chaos}`);
+  const replay = replayCommand({
+    workload: args.workload,
+    nodes,
+    seed: result.seed,
+    ...(args.chaosMs === undefined ? {} : { chaosMs: args.chaosMs }),
+  });
+  console.log(`  replay: ${replay}`);
 }
 
 const args = parseArgs(process.argv.slice(2));
@@ -105,6 +111,7 @@ async function runSeed(seed: number, nodes: 3 | 5): Promise<SeedVerdict> {
 }
 const started = performance.now();
 let failures = 0;
+let stalled = 0;
 let virtualMs = 0;
 let runs = 0;
 for (const nodes of args.nodes) {
@@ -118,6 +125,7 @@ for (const nodes of args.nodes) {
     virtualMs += result.virtualMs;
     if (!result.ok) {
       failures++;
+      if (result.broken === "stalled") stalled++;
       if (process.stderr.isTTY) process.stderr.write("\n");
       report(result, nodes, args);
     }
@@ -128,6 +136,6 @@ for (const nodes of args.nodes) {
 }
 const wallMs = performance.now() - started;
 console.log(
-  `${runs} runs, ${failures} failed, ${(virtualMs / 1000).toFixed(0)} simulated s in ${(wallMs / 1000).toFixed(1)} s wall (${Math.round(virtualMs / wallMs)}× real time)`,
+  `${runs} runs, ${failures} failed (${stalled} stalled), ${(virtualMs / 1000).toFixed(0)} simulated s in ${(wallMs / 1000).toFixed(1)} s wall (${Math.round(virtualMs / wallMs)}× real time)`,
 );
 process.exit(failures > 0 ? 1 : 0);

@@ -14,9 +14,10 @@ export interface BootstrapCommand {
 }
 
 /**
- * AddNodeCommand adds the server at `url`. The state machine assigns the next tag when `tag` is
- * absent, so two additions in flight at once still get different tags. A server that was in the
- * cluster before may ask for its old tag.
+ * AddNodeCommand adds the server at `url` under `tag`. The leader writes the next tag into the
+ * command before proposing it (prepareClusterCommand), so the log records who became B; applying
+ * a command without a tag gives the next one too. A server that was in the cluster before may ask
+ * for its old tag.
  */
 export interface AddNodeCommand {
   readonly type: "addNode";

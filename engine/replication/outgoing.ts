@@ -241,27 +241,39 @@ export class OutgoingReplication {
   }
 
   /**
-   * onAck moves the cursor. Normal acks only move it forward (a late duplicate ack changes
-   * nothing); "gap" and "connect" acks state what the destination really has, so they may move it
-   * back, and the missing batches are sent again. Returns whether the cursor changed.
+   * answersInFlight tells whether `ack` is the answer to the batch in flight (or to a connect),
+   * the only acks a sender acts on. Any other is old news: a copy of an ack already acted on, or
+   * the answer to a batch given up on; acting on it would re-send what is already on its way.
    */
-  onAck(ack: ReplicationAck): boolean {
+  answersInFlight(ack: ReplicationAck): boolean {
     const ours = ack.from === this.header.to && ack.to === this.header.from;
     if (!ours || ack.database !== this.header.database) return false;
+    if (ack.answers === null) return ack.reason === "connect";
+    const inFlight = this.inFlight;
+    return (
+      inFlight !== undefined &&
+      ack.answers.afterEtag === inFlight.afterEtag &&
+      ack.answers.lastEtag === inFlight.lastEtag
+    );
+  }
+
+  /**
+   * onAck acts on the answer to the batch in flight or to a connect, and ignores any other (see
+   * answersInFlight). Normal acks only move the cursor forward; "gap" and "connect" acks state
+   * what the destination really has, so they may move it back, and the missing batches are sent
+   * again. Returns "ignored", or whether the cursor moved.
+   */
+  onAck(ack: ReplicationAck): "ignored" | "moved" | "unchanged" {
+    if (!this.answersInFlight(ack)) return "ignored";
     const before = this.acceptedEtag;
     if (this.skip !== undefined) this.destinationVector = ack.changeVector;
     const authoritative = ack.reason === "gap" || ack.reason === "connect";
     this.acceptedEtag = authoritative
       ? ack.lastAcceptedEtag
       : Math.max(before, ack.lastAcceptedEtag);
-    if (
-      authoritative ||
-      (this.inFlight !== undefined && ack.lastAcceptedEtag >= this.inFlight.lastEtag)
-    ) {
-      this.inFlight = undefined;
-    }
+    if (authoritative || ack.lastAcceptedEtag >= this.inFlight!.lastEtag) this.inFlight = undefined;
     if (authoritative) this.prepared = undefined;
-    return this.acceptedEtag !== before;
+    return this.acceptedEtag !== before ? "moved" : "unchanged";
   }
 
   /** retry forgets the unacknowledged batch (lost, or the connection broke) to build it again. */

@@ -1,4 +1,5 @@
-export { Simulator } from "./simulator.ts";
+export { Simulator, SimulationStalled } from "./simulator.ts";
+export type { Watchdog } from "./simulator.ts";
 export { SimNetwork, reliableNetwork, unreliableNetwork } from "./network.ts";
 export type { NetworkFaults, NetworkStats, Addressed } from "./network.ts";
 export { RaftCheckers, InvariantViolation } from "./raft-checkers.ts";
@@ -13,5 +14,7 @@ export type {
   ClientNetwork,
   TimingOptions,
 } from "./sim-cluster.ts";
-export { runDbSeed } from "./db-sweep.ts";
+export { dbWatchdog, runDbSeed } from "./db-sweep.ts";
 export type { DbSeedOptions, DbSeedResult } from "./db-sweep.ts";
+export { replayCommand } from "./replay.ts";
+export type { ReplayOptions } from "./replay.ts";

@@ -20,7 +20,7 @@ import { TraceListeners } from "../trace-listeners.ts";
 export type TimingOptions = Parameters<typeof withTiming>[0];
 import { reliableNetwork, SimNetwork } from "./network.ts";
 import type { NetworkFaults } from "./network.ts";
-import { Simulator } from "./simulator.ts";
+import { SimulationStalled, Simulator } from "./simulator.ts";
 
 /**
  * SimStorage is durable the moment write() returns, like a disk with a synchronous fsync: a crash
@@ -328,13 +328,16 @@ export class SimCluster {
   private async driveWhileDemanded(): Promise<void> {
     this.driving = true;
     try {
-      while (this.clientCalls.size > 0 && !this.stopped) {
+      while (this.clientCalls.size > 0 && !this.stopped && !this.sim.stalled) {
         if (this.demand > 0) {
           await yieldToEventLoop();
           continue;
         }
         await this.drive(() => this.clientCalls.size === 0, Infinity);
       }
+    } catch (error) {
+      // A stalled run ends here; whoever drives the run reads sim.stalled and reports it.
+      if (!(error instanceof SimulationStalled)) throw error;
     } finally {
       this.driving = false;
     }
