@@ -200,15 +200,15 @@ export class ExternalReplication {
       this.lastRedirectMs = nowMs;
       return recently ? [] : [this.connect(source, nowMs)];
     }
-    if (message.from !== externalPeerName(this.config.taskId)) return [];
-    if (message.database !== this.config.sourceDatabase) return [];
+    // Only the answer to what is in flight counts (see OutgoingReplication.answersInFlight): a
+    // late copy of an old ack must neither move the task nor make it send again.
+    if (message.reason === "connect" && this.connected) return [];
+    if (this.connection.onAck(message) === "ignored") return [];
     this.connected = true;
     this.unanswered = false;
     this.misses = 0;
     this.lastError = null;
-    this.connection.onAck(message);
-    // The answer frees the connection: send what follows now rather than at the next tick.
-    this.lastSentMs = Math.min(this.lastSentMs, nowMs - retryMs);
+    // The answer frees the connection: what follows leaves now rather than at the next tick.
     return this.pump(source, nowMs, retryMs);
   }
 

@@ -248,6 +248,7 @@ describe("external replication: one way, to a database of another cluster", () =
       lastAcceptedEtag: 99,
       changeVector: "",
       reason: "connect",
+      answers: null,
     };
     expect(task.receive(backup2, stale, source, 1, retryMs)).toEqual([]);
     expect(task.status(source)).toMatchObject({ connected: false, lastAcceptedEtag: 0 });
