@@ -9,6 +9,7 @@ export { runRaftSeed } from "./raft-sweep.ts";
 export type { RaftSeedOptions, RaftSeedResult, SeedVerdict } from "./raft-sweep.ts";
 export { SimCluster, SimStorage, serverUrl } from "./sim-cluster.ts";
 export type {
+  SiblingOptions,
   SimClusterOptions,
   ServerSummary,
   ClientNetwork,
