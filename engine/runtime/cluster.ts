@@ -5,7 +5,13 @@ import type { TraceEvent } from "../server/index.ts";
 import { WorkerCluster } from "./host/index.ts";
 import type { HostPlatform } from "./host/index.ts";
 import { SimCluster } from "./sim/index.ts";
-import type { ClientNetwork, NetworkFaults, ServerSummary, TimingOptions } from "./sim/index.ts";
+import type {
+  ClientNetwork,
+  NetworkFaults,
+  ServerSummary,
+  SiblingOptions,
+  TimingOptions,
+} from "./sim/index.ts";
 
 /** ClusterOptions choose where the servers live and how they behave (DESIGN.md §7). */
 export interface ClusterOptions {
@@ -61,6 +67,13 @@ export interface ClusterHandle {
   nowMs(): number;
   describe(): ClusterDescription;
   on(event: "trace", listener: (events: readonly TraceEvent[]) => void): () => void;
+  /**
+   * startSibling starts a second cluster on this one's network (the sim: same virtual clock and
+   * faults; workers: the same host, a port between every pair of servers). Its servers are
+   * http://127.0.1.1:8080, .2 …; it has its own tags and its own Rachis. An external replication
+   * between the two crosses this network, so partition(a.urls, b.urls) cuts it.
+   */
+  startSibling?(options?: SiblingOptions): Promise<ClusterHandle>;
   stop(): Promise<void>;
 }
 

@@ -11,6 +11,7 @@ export { SimCluster, serverUrl } from "./sim-cluster.ts";
 export { SimDisk, randomStorageFaults, reliableStorage } from "./sim-disk.ts";
 export type { SimDiskStats, StorageFaults } from "./sim-disk.ts";
 export type {
+  SiblingOptions,
   SimClusterOptions,
   ServerSummary,
   ClientNetwork,
