@@ -5,7 +5,7 @@
  */
 import { SimCluster, SimStorage } from "../../engine/runtime/sim/index.ts";
 import type { NetworkFaults } from "../../engine/runtime/sim/index.ts";
-import type { ServerRequest, ServerResponse } from "../../engine/server/index.ts";
+import type { ServerRequest, ServerResponse } from "../../engine/transport/index.ts";
 
 const oneWayMs = 2;
 const fixed: NetworkFaults = {
