@@ -8,6 +8,8 @@ export type { ClusterOptions, ClusterStarter } from "./runtime/cluster.ts";
 export type {
   ClusterDescription,
   ClusterHandle,
+  DatabaseDescription,
+  ExternalReplicationDescription,
   ServerSummary,
   SiblingOptions,
   WaitOptions,
@@ -21,6 +23,7 @@ export type {
   ServerError,
   DocumentView,
   TopologyView,
+  OngoingTaskView,
 } from "./transport/index.ts";
 export type { NetworkFaults } from "./transport/index.ts";
 export type { TraceEvent, TimingOptions } from "./server/index.ts";
@@ -34,6 +37,8 @@ export {
   type DocumentConventions,
   type TopologyCache,
   type ClientEvent,
+  type ExternalReplicationOptions,
+  type ModifyOngoingTaskResult,
 } from "./client/index.ts";
 /** deleteIndexedDbStorage removes a stopped worker server's IndexedDB data (the browser's disk). */
 export { deleteIndexedDbStorage } from "./storage/index.ts";

@@ -7,7 +7,13 @@ export type { DocumentStoreOptions } from "./document-store.ts";
 export { DocumentSession, SessionAdvanced } from "./session.ts";
 export type { WaitForReplicationOptions, SessionMetadata } from "./session.ts";
 export { MaintenanceOperations } from "./maintenance.ts";
-export type { CreateDatabaseOptions, OperationResult, ClusterTopologyView } from "./maintenance.ts";
+export type {
+  CreateDatabaseOptions,
+  OperationResult,
+  ClusterTopologyView,
+  ExternalReplicationOptions,
+  ModifyOngoingTaskResult,
+} from "./maintenance.ts";
 export { RequestExecutor } from "./request-executor.ts";
 export type { ClientEvent, ExecuteOptions, Served } from "./request-executor.ts";
 export { NodeSelector, serverNodes } from "./node-selector.ts";

@@ -1,7 +1,12 @@
 import { RookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import type { ConflictResolution, RevisionsConfiguration } from "../cluster/index.ts";
-import type { ServerError, ServerRequest, TopologyView } from "../transport/index.ts";
+import type {
+  OngoingTaskView,
+  ServerError,
+  ServerRequest,
+  TopologyView,
+} from "../transport/index.ts";
 import { allNodesDown, ClientErrorCodes, serverError } from "./errors.ts";
 import type { NodeFailure } from "./errors.ts";
 import { send } from "./network.ts";
@@ -30,6 +35,35 @@ export type CreateDatabaseOptions = {
   | { readonly replicationFactor?: number; readonly nodes?: undefined }
   | { readonly nodes: readonly NodeTag[]; readonly replicationFactor?: undefined }
 );
+
+/**
+ * ExternalReplicationOptions describe one external replication task (RavenDB's
+ * ExternalReplication with its RavenConnectionString folded in): where to replicate, and
+ * optionally a name, the node that should run it, and whether it is paused.
+ */
+export interface ExternalReplicationOptions {
+  /** The source database; the store's database when absent. */
+  readonly database?: string;
+  /** Absent to add a task; a task's id to change it. */
+  readonly taskId?: number;
+  /** Unique in the database; "Replication to <database> at <first url>" when absent. */
+  readonly name?: string;
+  /** The destination: a database, and URLs of servers of the cluster that hosts it. */
+  readonly destination: { readonly database: string; readonly urls: readonly string[] };
+  /** The node of the group you would like to run the task (while it is a member). */
+  readonly mentorNode?: NodeTag | null;
+  /** A disabled task keeps its place and sends nothing. */
+  readonly disabled?: boolean;
+}
+
+/** ModifyOngoingTaskResult is what adding or changing a task returns (RavenDB's shape). */
+export interface ModifyOngoingTaskResult {
+  readonly raftIndex: number;
+  readonly taskId: number;
+  /** The node that runs the task. */
+  readonly responsibleNode: NodeTag | null;
+  readonly message: string;
+}
 
 /** OperationResult is what a cluster-wide operation returns (raftIndex, message, and its own fields). */
 export type OperationResult = Readonly<Record<string, unknown>> & {
@@ -132,6 +166,79 @@ export class MaintenanceOperations {
     return this.operation({ type: "set-conflict-resolution", database, resolution });
   }
 
+  /**
+   * updateExternalReplication adds an external replication task, or changes one (with `taskId`):
+   * a cluster-wide operation, so it needs a leader. RavenDB's UpdateExternalReplicationOperation.
+   */
+  async updateExternalReplication(
+    options: ExternalReplicationOptions,
+  ): Promise<ModifyOngoingTaskResult> {
+    const database = this.databaseFor(options.database, "updateExternalReplication");
+    const result = (await this.send({
+      type: "update-external-replication",
+      database,
+      ...(options.taskId !== undefined ? { taskId: options.taskId } : {}),
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      destinationDatabase: options.destination.database,
+      destinationUrls: options.destination.urls,
+      ...(options.mentorNode !== undefined ? { mentorNode: options.mentorNode } : {}),
+      ...(options.disabled !== undefined ? { disabled: options.disabled } : {}),
+    })) as { raftIndex: number; taskId: number; tag?: NodeTag; message: string };
+    return {
+      raftIndex: result.raftIndex,
+      taskId: result.taskId,
+      responsibleNode: result.tag ?? null,
+      message: result.message,
+    };
+  }
+
+  /** deleteOngoingTask removes an external replication task (RavenDB's DeleteOngoingTaskOperation). */
+  deleteOngoingTask(taskId: number, database?: string): Promise<OperationResult> {
+    return this.operation({
+      type: "delete-external-replication",
+      database: this.databaseFor(database, "deleteOngoingTask"),
+      taskId,
+    });
+  }
+
+  /** getOngoingTasks lists a database's external replication tasks, from any reachable server. */
+  async getOngoingTasks(database?: string): Promise<OngoingTaskView[]> {
+    return (await this.send({
+      type: "ongoing-tasks",
+      database: this.databaseFor(database, "getOngoingTasks"),
+    })) as OngoingTaskView[];
+  }
+
+  /**
+   * getOngoingTaskInfo reads one task by id or name (RavenDB's GetOngoingTaskInfoOperation), with
+   * its progress as the node running it reports: it asks that node when another one answered.
+   * Undefined when the database has no such task.
+   */
+  async getOngoingTaskInfo(
+    taskIdOrName: number | string,
+    database?: string,
+  ): Promise<OngoingTaskView | undefined> {
+    const name = this.databaseFor(database, "getOngoingTaskInfo");
+    const matches = (task: OngoingTaskView): boolean =>
+      typeof taskIdOrName === "number"
+        ? task.taskId === taskIdOrName
+        : task.name.toLowerCase() === taskIdOrName.toLowerCase();
+    const task = (await this.getOngoingTasks(name)).find(matches);
+    if (task === undefined || task.progress !== null || task.responsibleNode === null) return task;
+    const topology = await this.getDatabaseTopology(name);
+    const url = topology.nodes.find((node) => node.tag === task.responsibleNode)?.url;
+    if (url === undefined) return task;
+    const response = await send(
+      this.host.network,
+      url,
+      { type: "ongoing-tasks", database: name },
+      this.host.timeoutMs,
+      this.host.address,
+    );
+    if (!response.ok) return task;
+    return (response.result as OngoingTaskView[]).find(matches) ?? task;
+  }
+
   /** getClusterTopology reads the cluster's servers, leader and term from a reachable server. */
   async getClusterTopology(): Promise<ClusterTopologyView> {
     return (await this.send({ type: "cluster-topology" })) as ClusterTopologyView;
@@ -150,6 +257,20 @@ export class MaintenanceOperations {
       );
     }
     return (await this.send({ type: "database-topology", database })) as TopologyView;
+  }
+
+  private databaseFor(database: string | undefined, operation: string): string {
+    const name = database ?? this.host.database;
+    if (name === undefined) {
+      throw serverError(
+        {
+          code: "NoDatabase",
+          message: `${operation} needs a database name: this store has none`,
+        },
+        { url: "" },
+      );
+    }
+    return name;
   }
 
   private async operation<R extends OperationResult>(request: ServerRequest): Promise<R> {

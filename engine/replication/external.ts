@@ -2,6 +2,7 @@ import { assert, type NodeTag } from "../core/index.ts";
 import type { ReplicatedBatchResult } from "../database/index.ts";
 import { answerConnect, receiveBatch } from "./incoming.ts";
 import type { ReplicationLimits } from "./limits.ts";
+import { batchItemCount } from "./messages.ts";
 import type {
   ReplicationAck,
   ReplicationBatch,
@@ -20,9 +21,12 @@ import type { ReplicationWireBatch } from "./wire.ts";
  * of what is durable) with three differences. The destination is found by URL, not by tag: tags
  * are per cluster, and the destination's servers may well be called A, B and C too. The sender
  * tries the destination cluster's servers in turn until one that hosts the database answers
- * (a server that does not host it says which servers do). And the sender leaves out what the
- * destination already has, judged by its change vector, so a task that moves to another node of
- * the group goes on where the last one stopped instead of sending everything again.
+ * (a server that does not host it says which servers do). And the destination knows where a
+ * task stands only per source instance: a task that moves to another node of the group starts
+ * from that node's etag 0 there, sends the whole database once more, and the destination keeps
+ * only what it lacks. (RavenDB's sender also leaves out versions the destination's change vector
+ * already covers; here a conflict resolved to the latest version keeps the merged vector without
+ * a new entry, so that test would skip resolved versions the destination has never seen.)
  */
 
 /**
@@ -125,7 +129,6 @@ export class ExternalReplication {
       database: config.sourceDatabase,
       from: config.sourceTag,
       to: externalPeerName(config.taskId),
-      skipWhatDestinationHas: true,
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.cursor ? { cursor: options.cursor } : {}),
     });
@@ -310,6 +313,18 @@ export function refuseExternal(
     message: text,
     urls,
   };
+}
+
+/**
+ * describeExternalBatch renders a task's batch for the trace, e.g.
+ * `replicate Spade B→Backup@http://127.0.1.1:8080 etags 5..9 (2 tx, 3 items) for 'offsite'`.
+ */
+export function describeExternalBatch(task: string, batch: ReplicationBatch, url: string): string {
+  const items = batchItemCount(batch);
+  return (
+    `replicate ${batch.database} ${batch.from}→${url} etags ${batch.afterEtag + 1}..${batch.lastEtag} ` +
+    `(${batch.transactions.length} tx, ${items} item${items === 1 ? "" : "s"}) for '${task}'`
+  );
 }
 
 /** isExternalEnvelope narrows an unknown value to an external replication envelope. */

@@ -1,11 +1,5 @@
-import {
-  assert,
-  compareChangeVectors,
-  isNodeTag,
-  RookeryError,
-  type NodeTag,
-} from "../core/index.ts";
-import type { StoredItem, VersionItem } from "../database/index.ts";
+import { assert, isNodeTag, RookeryError, type NodeTag } from "../core/index.ts";
+import type { StoredItem } from "../database/index.ts";
 import { replicationLimits, type ReplicationLimits } from "./limits.ts";
 import type { ReplicatedTransaction, ReplicationAck, ReplicationBatch } from "./messages.ts";
 import type { ReplicationSource } from "./ports.ts";
@@ -32,21 +26,19 @@ interface Group {
  * transactions, and the first transaction always goes whole, so a batch never splits one.
  * Attachment content travels right before each version that refers to it (and not at its own
  * etag), so the receiver never holds a document without its attachments. Returns undefined when
- * the destination is up to date. `skip` leaves out versions the destination is known to have
- * (with their attachment content); the batch still covers their etags.
+ * the destination is up to date.
  */
 export function buildBatch(
   source: ReplicationSource,
   header: BatchHeader,
   afterEtag: number,
   limits: ReplicationLimits = replicationLimits,
-  skip?: (item: VersionItem) => boolean,
 ): ReplicationBatch | undefined {
   const transactions: ReplicatedTransaction[] = [];
   let lastEtag = afterEtag;
   let items = 0;
   let bytes = 0;
-  for (const group of transactionGroups(source, afterEtag, skip)) {
+  for (const group of transactionGroups(source, afterEtag)) {
     const full =
       items + group.items.length > limits.batchItemsMax ||
       bytes + group.bytes > limits.batchBytesMax;
@@ -69,11 +61,7 @@ export function buildBatch(
   };
 }
 
-function* transactionGroups(
-  source: ReplicationSource,
-  afterEtag: number,
-  skip: ((item: VersionItem) => boolean) | undefined,
-): Generator<Group> {
+function* transactionGroups(source: ReplicationSource, afterEtag: number): Generator<Group> {
   let current:
     { transaction: number; lastEtag: number; items: StoredItem[]; sent: Set<string> } | undefined;
   let bytes = 0;
@@ -91,7 +79,7 @@ function* transactionGroups(
     current ??= { transaction: item.transaction, lastEtag: item.etag, items: [], sent: new Set() };
     assert(item.etag > current.lastEtag || current.items.length === 0, "items out of etag order");
     current.lastEtag = item.etag;
-    if (item.kind === "attachment" || skip?.(item)) continue;
+    if (item.kind === "attachment") continue;
     for (const content of source.attachmentsReferencedBy(item)) {
       const key = [content.documentId.toLowerCase(), content.name.toLowerCase(), content.hash].join(
         "/",
@@ -127,13 +115,6 @@ export interface OutgoingReplicationOptions extends BatchHeader {
   readonly limits?: Partial<ReplicationLimits>;
   /** A persisted cursor to resume from; without one, replication starts from etag 0. */
   readonly cursor?: DestinationCursor;
-  /**
-   * Leave out of each batch the versions the destination already has, judged by the change
-   * vector its last ack reported (RavenDB's sender does this: "destination already has it"). An
-   * external replication uses it: a task that moves to another node of the group starts from
-   * that node's etag 0 at the destination, and should not send everything again.
-   */
-  readonly skipWhatDestinationHas?: boolean;
 }
 
 /** externalPeerName names an external replication task's destination in batch headers. */
@@ -158,9 +139,6 @@ export class OutgoingReplication {
   /** The batch after the one in flight and its wire form, made while waiting for the ack. */
   private prepared:
     { readonly batch: ReplicationBatch; readonly wire: ReplicationWireBatch } | undefined;
-  /** What to leave out of batches (skipWhatDestinationHas), from the destination's last ack. */
-  private readonly skip: ((item: VersionItem) => boolean) | undefined;
-  private destinationVector = "";
 
   constructor(options: OutgoingReplicationOptions) {
     const destinationOk = isNodeTag(options.to) || externalPeerPattern.test(options.to);
@@ -184,13 +162,6 @@ export class OutgoingReplication {
       );
     }
     this.acceptedEtag = cursor?.lastAcceptedEtag ?? 0;
-    this.skip = options.skipWhatDestinationHas
-      ? (item) => {
-          if (this.destinationVector === "") return false;
-          const order = compareChangeVectors(this.destinationVector, item.changeVector);
-          return order === "equal" || order === "already-merged";
-        }
-      : undefined;
   }
 
   /** lastAcceptedEtag is the last source etag the destination acknowledged. */
@@ -214,7 +185,7 @@ export class OutgoingReplication {
     const usable = prepared?.batch.afterEtag === this.acceptedEtag;
     this.inFlight = usable
       ? prepared.batch
-      : buildBatch(source, this.header, this.acceptedEtag, this.limits, this.skip);
+      : buildBatch(source, this.header, this.acceptedEtag, this.limits);
     this.inFlightWire = usable ? prepared.wire : undefined;
     return this.inFlight;
   }
@@ -229,7 +200,7 @@ export class OutgoingReplication {
    */
   prepareNext(source: ReplicationSource): void {
     if (this.inFlight === undefined || this.prepared !== undefined) return;
-    const batch = buildBatch(source, this.header, this.inFlight.lastEtag, this.limits, this.skip);
+    const batch = buildBatch(source, this.header, this.inFlight.lastEtag, this.limits);
     if (batch !== undefined) this.prepared = { batch, wire: packBatch(batch) };
   }
 
@@ -266,7 +237,6 @@ export class OutgoingReplication {
   onAck(ack: ReplicationAck): "ignored" | "moved" | "unchanged" {
     if (!this.answersInFlight(ack)) return "ignored";
     const before = this.acceptedEtag;
-    if (this.skip !== undefined) this.destinationVector = ack.changeVector;
     const authoritative = ack.reason === "gap" || ack.reason === "connect";
     this.acceptedEtag = authoritative
       ? ack.lastAcceptedEtag

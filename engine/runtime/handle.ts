@@ -1,8 +1,10 @@
 import type { NodeTag } from "../core/index.ts";
 import type { ClientNetwork } from "../client/index.ts";
-import type { DatabaseSummary } from "../cluster/index.ts";
 import type { ReplicationLimits } from "../replication/index.ts";
 import type { TimingOptions, TraceEvent } from "../server/index.ts";
+import type { DatabaseDescription } from "./describe.ts";
+
+export type { DatabaseDescription, ExternalReplicationDescription } from "./describe.ts";
 
 /** ServerSummary is one row of the cluster table (url, tag, role, leader, term). */
 export interface ServerSummary {
@@ -21,7 +23,8 @@ export interface ClusterDescription {
   readonly cluster: ServerSummary[];
   readonly leader: NodeTag | null;
   readonly term: number;
-  readonly databases: DatabaseSummary[];
+  /** The database records, each external replication task with the progress its node reports. */
+  readonly databases: DatabaseDescription[];
   /** Each running server's document ids per hosted database, by tag ("?" servers by URL). */
   readonly documents: Record<NodeTag, Record<string, string[]>>;
 }

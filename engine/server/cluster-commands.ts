@@ -13,7 +13,9 @@ export type ClusterOperationRequest = Extract<
       | "delete-database"
       | "add-database-node"
       | "set-revisions"
-      | "set-conflict-resolution";
+      | "set-conflict-resolution"
+      | "update-external-replication"
+      | "delete-external-replication";
   }
 >;
 
@@ -25,6 +27,8 @@ const clusterOperationTypes = new Set<ServerRequest["type"]>([
   "add-database-node",
   "set-revisions",
   "set-conflict-resolution",
+  "update-external-replication",
+  "delete-external-replication",
 ]);
 
 /** The operations a passive server may start its own one-node cluster for. */
@@ -61,6 +65,12 @@ export function describeOperation(request: ServerRequest): string {
       return `changing revisions of '${request.database}'`;
     case "set-conflict-resolution":
       return `changing conflict resolution of '${request.database}'`;
+    case "update-external-replication":
+      return request.taskId === undefined
+        ? `adding an external replication of '${request.database}' to '${request.destinationDatabase}'`
+        : `changing external replication task ${request.taskId} of '${request.database}'`;
+    case "delete-external-replication":
+      return `deleting external replication task ${request.taskId} of '${request.database}'`;
     default:
       return request.type;
   }
@@ -99,6 +109,23 @@ export function commandFor(request: ServerRequest): ClusterCommand {
         type: "setConflictResolution",
         database: request.database,
         resolution: request.resolution,
+      };
+    case "update-external-replication":
+      return {
+        type: "updateExternalReplication",
+        database: request.database,
+        ...(request.taskId !== undefined ? { taskId: request.taskId } : {}),
+        ...(request.name !== undefined ? { name: request.name } : {}),
+        destinationDatabase: request.destinationDatabase,
+        destinationUrls: request.destinationUrls,
+        ...(request.mentorNode !== undefined ? { mentorNode: request.mentorNode } : {}),
+        ...(request.disabled !== undefined ? { disabled: request.disabled } : {}),
+      };
+    case "delete-external-replication":
+      return {
+        type: "deleteExternalReplication",
+        database: request.database,
+        taskId: request.taskId,
       };
     default:
       throw new RookeryError("InvalidRequest", `${request.type} is not a cluster-wide operation`);

@@ -1,15 +1,26 @@
 import { describe } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
-import { replicationDestinations } from "../cluster/index.ts";
+import {
+  clusterNodeUrl,
+  externalReplicationsOf,
+  findDatabase,
+  isBootstrapped,
+  replicationDestinations,
+} from "../cluster/index.ts";
 import type { ClusterState, DatabaseNodeReport } from "../cluster/index.ts";
 import { DatabaseInstance } from "../database/index.ts";
 import type { PersistedRecord, StoreName } from "../database/index.ts";
+import { describeExternalBatch, refuseExternal } from "../replication/index.ts";
 import type {
   DestinationCursor,
+  ExternalEnvelope,
+  ExternalRefusal,
   ReplicationConnect,
   ReplicationLimits,
+  ReplicationWireBatch,
   ReplicationWireMessage,
 } from "../replication/index.ts";
+import { isRookeryError } from "../core/index.ts";
 import type { ClusterNode } from "./cluster-node.ts";
 import { metaStore } from "./cluster-node.ts";
 import { newId } from "./context.ts";
@@ -40,7 +51,8 @@ type Stores = ReadonlyMap<string, ReadonlyMap<string, unknown>>;
  * DatabaseHosting keeps the databases this server hosts equal to the groups the cluster state
  * puts it in: it opens a database (recovering what storage kept) when the server joins its
  * group, follows the group's settings and replication mesh, and closes it when the server leaves.
- * It routes replication messages to the hosted instance they are for.
+ * It routes replication messages to the hosted instance they are for, and runs the external
+ * replication tasks the record gives to this server (and takes in those other clusters send).
  */
 export class DatabaseHosting {
   private readonly databases = new Map<string, HostedDatabase>();
@@ -100,6 +112,11 @@ export class DatabaseHosting {
       }
       db.instance.configure(instanceSettings(record));
       db.setDestinations(replicationDestinations(record, tag), now);
+      db.external.follow(
+        externalReplicationsOf(record),
+        now,
+        this.context.timing.replicationRetryMs,
+      );
       if (opened) this.answerEarlyConnects(key, db);
     }
     for (const key of [...this.databases.keys()]) if (!wanted.has(key)) this.databases.delete(key);
@@ -124,6 +141,66 @@ export class DatabaseHosting {
     if (this.earlyConnects.size >= earlyConnectsMax)
       this.earlyConnects.delete(this.earlyConnects.keys().next().value!);
     this.earlyConnects.set(early, message);
+  }
+
+  /**
+   * receiveExternal routes an external replication task's traffic, by URL: a connect or batch
+   * goes to the destination database hosted here (or is refused, naming the servers that host
+   * it), an ack or a refusal back to the task running here.
+   */
+  receiveExternal(fromUrl: string, envelope: ExternalEnvelope): void {
+    const message = envelope.message;
+    const now = this.context.clock.nowMs();
+    const retryMs = this.context.timing.replicationRetryMs;
+    if (message.type === "replication-ack" || message.type === "external-refused") {
+      this.get(message.database)?.external.receive(fromUrl, envelope.taskId, message, now, retryMs);
+      return;
+    }
+    const db = this.get(envelope.destinationDatabase);
+    if (db) {
+      try {
+        db.receiveFromExternal(fromUrl, { ...envelope, message });
+      } catch (error) {
+        // A malformed batch from another cluster is that cluster's problem, not this server's.
+        if (!isRookeryError(error)) throw error;
+        this.context.trace({
+          type: "server",
+          atMs: now,
+          url: this.context.url,
+          text: `refused a batch from ${fromUrl}: ${error.message}`,
+        });
+      }
+      return;
+    }
+    const refusal = this.externalRefusal(envelope.destinationDatabase, message);
+    this.context.sendPeer(fromUrl, {
+      type: "external-replication",
+      envelope: { ...envelope, message: refusal },
+    });
+  }
+
+  /** externalRefusal says why this server cannot take a task's message, and who can. */
+  private externalRefusal(
+    database: string,
+    message: ReplicationConnect | ReplicationWireBatch,
+  ): ExternalRefusal {
+    const state = this.node.state;
+    const here = this.context.url;
+    if (!state || !isBootstrapped(state)) {
+      const text = `${here} is not part of a cluster yet, so it hosts no database '${database}'.`;
+      return refuseExternal(message, "NotInCluster", text, []);
+    }
+    const record = findDatabase(state, database);
+    if (!record) {
+      const text = `Database '${database}' does not exist on the cluster of ${here}; create it there first.`;
+      return refuseExternal(message, "DatabaseDoesNotExist", text, []);
+    }
+    const hosts = [...record.topology.members, ...record.topology.rehabs];
+    const urls = hosts.flatMap((tag) => clusterNodeUrl(state, tag) ?? []);
+    const text =
+      `Database '${record.name}' is not on node ${this.node.tag} (${here}); ` +
+      `it lives on ${hosts.join(", ")}.`;
+    return refuseExternal(message, "DatabaseNotHosted", text, urls);
   }
 
   /** answerEarlyConnects hands a newly opened database the connects that arrived before it. */
@@ -167,6 +244,18 @@ export class DatabaseHosting {
             from: batch.from,
             to: batch.to,
             text: describe(batch),
+          }),
+        sendExternal: (url, envelope) =>
+          context.sendPeer(url, { type: "external-replication", envelope }),
+        externalBatchSent: (task, batch, url) =>
+          context.trace({
+            type: "external-replication",
+            atMs: context.clock.nowMs(),
+            database: batch.database,
+            task,
+            from: batch.from,
+            to: url,
+            text: describeExternalBatch(task, batch, url),
           }),
       },
       this.replicationLimits,

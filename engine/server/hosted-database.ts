@@ -8,6 +8,7 @@ import type {
 } from "../database/index.ts";
 import {
   answerConnect,
+  receiveExternal,
   OutgoingReplication,
   receiveBatch,
   unpackBatch,
@@ -15,6 +16,7 @@ import {
 } from "../replication/index.ts";
 import type {
   DestinationCursor,
+  ExternalEnvelope,
   ReplicationAck,
   ReplicationBatch,
   ReplicationConnect,
@@ -23,10 +25,12 @@ import type {
   ReplicationWireMessage,
   WriteAssuranceOutcome,
 } from "../replication/index.ts";
+import { ExternalTasks } from "./external-tasks.ts";
+import type { ExternalTasksEvents } from "./external-tasks.ts";
 import type { StorageWrite } from "./ports.ts";
 
 /** HostedDatabaseEvents connect one hosted database to its server. */
-export interface HostedDatabaseEvents {
+export interface HostedDatabaseEvents extends Partial<ExternalTasksEvents> {
   send(to: NodeTag, message: ReplicationWireMessage): void;
   persist(writes: readonly StorageWrite[], done: () => void): void;
   batchSent(batch: ReplicationBatch): void;
@@ -95,6 +99,8 @@ export class HostedDatabase {
   private readonly waiters: AssuranceWaiter[] = [];
   /** Destinations whose cursor moved since the last tick saved them (see saveCursors). */
   private readonly movedCursors = new Set<NodeTag>();
+  /** The external replication tasks of this database that this node runs. */
+  readonly external: ExternalTasks;
 
   constructor(
     readonly name: string,
@@ -103,7 +109,42 @@ export class HostedDatabase {
     private readonly events: HostedDatabaseEvents,
     private readonly limits: Partial<ReplicationLimits>,
     private readonly cursors: ReadonlyMap<NodeTag, DestinationCursor> = new Map(),
-  ) {}
+  ) {
+    this.external = new ExternalTasks(
+      name,
+      tag,
+      instance,
+      {
+        sendExternal: (url, envelope) => events.sendExternal?.(url, envelope),
+        externalBatchSent: (task, batch, url) => events.externalBatchSent?.(task, batch, url),
+      },
+      limits,
+      cursors,
+    );
+  }
+
+  /**
+   * receiveFromExternal applies an external replication task's connect or batch, sent by a node
+   * of another cluster, and answers it by URL once what it applied is durable. The items keep
+   * their change vectors, this instance's conflict resolution settles concurrent writes, and the
+   * group's own replication carries them on to the siblings.
+   */
+  receiveFromExternal(
+    fromUrl: string,
+    envelope: ExternalEnvelope & {
+      readonly message: ReplicationConnect | ReplicationWireBatch;
+    },
+  ): void {
+    const receipt = receiveExternal(this.instance, envelope.message);
+    const reply = (): void =>
+      this.events.sendExternal?.(fromUrl, {
+        taskId: envelope.taskId,
+        destinationDatabase: envelope.destinationDatabase,
+        message: receipt.reply,
+      });
+    if (receipt.commit === undefined) return reply();
+    this.events.persist(persistenceWrites(receipt.commit.persistence), reply);
+  }
 
   /** destinationTags lists where this instance replicates to now. */
   destinationTags(): NodeTag[] {
@@ -147,6 +188,7 @@ export class HostedDatabase {
    * a time; anything unanswered for `retryMs` is sent again.
    */
   pump(nowMs: number, retryMs: number): void {
+    this.external.pump(nowMs, retryMs);
     for (const [tag, destination] of this.destinations) {
       const stale = nowMs - destination.lastSentMs >= retryMs;
       if (!destination.connected) {
@@ -280,8 +322,13 @@ export class HostedDatabase {
    * sender a durable write (an fsync on disk) per batch, in the middle of catching a node up.
    */
   private saveCursors(): void {
-    if (this.movedCursors.size === 0) return;
-    const writes: StorageWrite[] = [];
+    const writes: StorageWrite[] = this.external.takeMovedCursors().map(([key, cursor]) => ({
+      store: cursorStore,
+      op: "put",
+      key: `${this.name.toLowerCase()}/${key}`,
+      value: cursor,
+    }));
+    if (this.movedCursors.size === 0 && writes.length === 0) return;
     for (const tag of this.movedCursors) {
       const destination = this.destinations.get(tag);
       if (destination)

@@ -1,10 +1,16 @@
 import { RookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
-import { databaseStatusOn, findDatabase, isBootstrapped } from "../cluster/index.ts";
+import {
+  databaseStatusOn,
+  databaseSummaries,
+  findDatabase,
+  isBootstrapped,
+} from "../cluster/index.ts";
 import type { DatabaseRecord, DatabaseTopology } from "../cluster/index.ts";
 import { writeAssuranceTimeoutError } from "../replication/index.ts";
 import type {
   DocumentView,
+  OngoingTaskView,
   ServerRequest,
   ServerResponse,
   TopologyView,
@@ -58,6 +64,8 @@ export class LocalRequests {
       }
       case "batch":
         return await this.batch(request);
+      case "ongoing-tasks":
+        return { ok: true, result: this.ongoingTasks(request.database) };
       default:
         return failure(
           "InvalidRequest",
@@ -106,6 +114,20 @@ export class LocalRequests {
     }
     const error = writeAssuranceTimeoutError(outcome, assurance.timeoutMs);
     return failure(error.code, error.message, { ...error.details, written: result });
+  }
+
+  /** ongoingTasks lists a database's external replication tasks, with the progress of those run here. */
+  private ongoingTasks(name: string): OngoingTaskView[] {
+    const record = this.requireRecord(name);
+    const state = this.node.state!;
+    const summary = databaseSummaries(state).find((db) => db.name === record.name);
+    const progress = this.hosting.get(record.name)?.external.statuses() ?? [];
+    return (summary?.externalReplications ?? []).map((task) => ({
+      ...task,
+      database: record.name,
+      answeredBy: this.node.tag,
+      progress: progress.find((status) => status.taskId === task.taskId) ?? null,
+    }));
   }
 
   private nodeInfo(): Record<string, unknown> {

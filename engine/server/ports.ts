@@ -60,6 +60,18 @@ export type TraceEvent =
       readonly to: string;
       readonly text: string;
     }
+  | {
+      /** A batch an external replication task sent to another cluster's server. */
+      readonly type: "external-replication";
+      readonly atMs: number;
+      readonly database: string;
+      readonly task: string;
+      /** The responsible node that sent it. */
+      readonly from: string;
+      /** The destination server's URL. */
+      readonly to: string;
+      readonly text: string;
+    }
   | { readonly type: "server"; readonly atMs: number; readonly url: string; readonly text: string };
 
 /** ServerOptions wires a server to its runtime. */

@@ -216,6 +216,8 @@ export class Server {
         return this.node.receiveRaft(fromUrl, message.topologyId, message.toTag, message.message);
       case "replication":
         return this.hosting.receive(message.message);
+      case "external-replication":
+        return this.hosting.receiveExternal(fromUrl, message.envelope);
       case "node-info-request":
         return this.context.sendPeer(fromUrl, {
           type: "node-info-result",

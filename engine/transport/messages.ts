@@ -4,10 +4,18 @@
  * simulated network, the MessagePort mesh, sockets) carries exactly these.
  */
 import type { NodeTag } from "../core/index.ts";
-import type { ConflictResolution, RevisionsConfiguration } from "../cluster/index.ts";
+import type {
+  ConflictResolution,
+  ExternalReplicationSummary,
+  RevisionsConfiguration,
+} from "../cluster/index.ts";
 import type { DocumentMetadata, JsonObject, TransactionInput } from "../database/index.ts";
 import type { Message as RaftMessage } from "../raft/index.ts";
-import type { ReplicationWireMessage } from "../replication/index.ts";
+import type {
+  ExternalEnvelope,
+  ExternalReplicationStatus,
+  ReplicationWireMessage,
+} from "../replication/index.ts";
 
 // ------------------------------------------------------------------------------------------------
 // Requests: what clients, the CLI and the UI ask a server. One request API for all of them.
@@ -48,6 +56,23 @@ export type ServerRequest =
       readonly database: string;
       readonly resolution: ConflictResolution;
     }
+  | {
+      readonly type: "update-external-replication";
+      readonly database: string;
+      /** Absent to add a task; a task's id to change it. */
+      readonly taskId?: number;
+      readonly name?: string;
+      readonly destinationDatabase: string;
+      readonly destinationUrls: readonly string[];
+      readonly mentorNode?: NodeTag | null;
+      readonly disabled?: boolean;
+    }
+  | {
+      readonly type: "delete-external-replication";
+      readonly database: string;
+      readonly taskId: number;
+    }
+  | { readonly type: "ongoing-tasks"; readonly database: string }
   | { readonly type: "get-documents"; readonly database: string; readonly ids: readonly string[] }
   | { readonly type: "list-documents"; readonly database: string }
   | {
@@ -81,6 +106,19 @@ export interface TopologyView {
   }[];
 }
 
+/**
+ * OngoingTaskView is one external replication task as a client reads it (RavenDB's
+ * GetOngoingTaskInfoOperation): the task from the database record, and its progress when the
+ * server that answered is the one running it.
+ */
+export interface OngoingTaskView extends ExternalReplicationSummary {
+  readonly database: string;
+  /** The node that answered. */
+  readonly answeredBy: NodeTag;
+  /** Progress as the running node sees it; null when the answering node does not run the task. */
+  readonly progress: ExternalReplicationStatus | null;
+}
+
 /** ServerError is an error as it travels: a stable code and a message that says what to do. */
 export interface ServerError {
   readonly code: string;
@@ -105,6 +143,8 @@ export type PeerMessage =
       readonly message: RaftMessage;
     }
   | { readonly type: "replication"; readonly message: ReplicationWireMessage }
+  /** An external replication task's traffic, between servers of two clusters (found by URL). */
+  | { readonly type: "external-replication"; readonly envelope: ExternalEnvelope }
   | {
       readonly type: "forward";
       readonly requestId: number;

@@ -184,7 +184,7 @@ describe("external replication: one way, to a database of another cluster", () =
     expect(backup.get("users/6")?.body).toEqual({ i: 6 });
   });
 
-  it("moved to another node of the group, it sends only what the destination lacks", () => {
+  it("moved to another node of the group, it starts from that node's etag 0; the destination keeps only what it lacks", () => {
     const group = new Group(["A", "B"]);
     for (let i = 1; i <= 4; i++) group.write("A", { puts: [{ id: `users/${i}`, body: { i } }] }, i);
     group.settle();
@@ -193,21 +193,20 @@ describe("external replication: one way, to a database of another cluster", () =
     run(new ExternalReplication(config(), {}), group.node("A"), destination);
     expect(backup.list()).toHaveLength(4);
 
-    // A fails; B takes the task over. B's etags are its own, so the destination has nothing
-    // from B's database id and B starts at its etag 0, but leaves out what the destination has.
+    // A fails; B takes the task over. B's etags are its own: the destination has nothing from
+    // B's database id, so B sends from its etag 0, and the versions Backup has change nothing.
     group.write("B", { puts: [{ id: "users/5", body: { i: 5 } }] }, 5);
     const onB = new ExternalReplication(config({ sourceTag: "B" }), {});
     destination.received.length = 0;
     const backupEtag = backup.lastEtag;
+    const before = backup.get("users/1")?.metadata["@change-vector"];
     run(onB, group.node("B"), destination);
-    const items = destination.received.flatMap((send) =>
-      (send.batch?.transactions ?? []).flatMap((t) =>
-        t.items.map((item) => (item.kind === "attachment" ? item.documentId : item.id)),
-      ),
-    );
-    expect(items).toEqual(["users/5"]);
+    const batches = destination.received.flatMap((send) => (send.batch ? [send.batch] : []));
+    expect(batches[0]!.afterEtag).toBe(0);
     expect(backup.get("users/5")?.body).toEqual({ i: 5 });
+    expect(backup.get("users/1")?.metadata["@change-vector"]).toBe(before);
     expect(backup.lastEtag).toBe(backupEtag + 1);
+    expect(onB.lastAcceptedEtag).toBe(group.node("B").lastEtag);
   });
 
   it("writes at the destination meet the source's under the destination's own conflict policy", () => {

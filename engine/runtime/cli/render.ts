@@ -94,6 +94,8 @@ export function renderTrace(event: TraceEvent): string {
       return `${event.database}: ${event.message}`;
     case "replication-batch":
       return `${event.database}: ${event.from} → ${event.to} ${event.text}`;
+    case "external-replication":
+      return `${event.database}: ${event.text}`;
     case "server":
       return `${event.url} ${event.text}`;
   }

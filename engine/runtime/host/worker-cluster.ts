@@ -18,6 +18,7 @@ import type { ReplicationLimits } from "../../replication/index.ts";
 import type { ClientNetwork } from "../../client/index.ts";
 import type { DatabaseSummary } from "../../cluster/index.ts";
 import type { TimingOptions, TraceEvent } from "../../server/index.ts";
+import { describeDatabases } from "../describe.ts";
 import { deleteIndexedDbStorage } from "../../storage/index.ts";
 import { clientLink, noFaults } from "../../transport/index.ts";
 import type {
@@ -675,7 +676,11 @@ export class WorkerCluster implements ClusterHandle {
       if (better) source = slot;
     }
     const records: readonly DatabaseSummary[] = source?.status?.databases ?? [];
-    const databases = records.map((db) => ({ ...db }));
+    // A task's progress is what the server running it reports.
+    const databases = describeDatabases(records, (database, tag) => {
+      const runner = this.slots.find((slot) => slot.alive && slot.status?.tag === tag);
+      return runner?.status?.tasks[database] ?? [];
+    });
     const documents: Record<NodeTag, Record<string, string[]>> = {};
     for (const slot of this.slots) {
       if (!slot.alive || !slot.status) continue;

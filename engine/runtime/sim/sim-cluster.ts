@@ -2,6 +2,7 @@ import { RookeryError, tickMsDefault } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import { databaseSummaries, findDatabase } from "../../cluster/index.ts";
 import type { ClientNetwork } from "../../client/index.ts";
+import { describeDatabases } from "../describe.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import { Server } from "../../server/index.ts";
 import type { TimingOptions, TraceEvent } from "../../server/index.ts";
@@ -387,7 +388,14 @@ export class SimCluster implements ClusterHandle {
       this.slots.find((slot) => slot.url === leaderRow?.url)?.server ??
       this.slots.find((slot) => slot.server?.clusterState)?.server;
     const state = source?.clusterState;
-    const databases = state ? databaseSummaries(state) : [];
+    const databases = describeDatabases(
+      state ? databaseSummaries(state) : [],
+      (database, tag) =>
+        this.slots
+          .find((slot) => slot.server?.tag === tag)
+          ?.server?.hostedDatabase(database)
+          ?.external.statuses() ?? [],
+    );
     const documents: Record<NodeTag, Record<string, string[]>> = {};
     for (const slot of this.slots) {
       if (!slot.server) continue;

@@ -20,7 +20,7 @@ import type {
   ServerResponse,
   TimedResponse,
 } from "../../transport/index.ts";
-import type { ReplicationLimits } from "../../replication/index.ts";
+import type { ExternalReplicationStatus, ReplicationLimits } from "../../replication/index.ts";
 
 /** StorageChoice says where a server keeps its data. */
 export type StorageChoice =
@@ -66,6 +66,8 @@ export interface WorkerStatus {
   readonly documents: Readonly<Record<string, DocumentsChange>>;
   /** The databases this server hosts now (so the host can forget one that went away). */
   readonly hosted: readonly string[];
+  /** The external replication tasks this server runs, by database (only databases with some). */
+  readonly tasks: Readonly<Record<string, readonly ExternalReplicationStatus[]>>;
   /** Epoch ms on the worker's clock. */
   readonly atMs: number;
 }

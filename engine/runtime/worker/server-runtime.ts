@@ -11,6 +11,7 @@ import type { DatabaseSummary } from "../../cluster/index.ts";
 import type { DatabaseInstance } from "../../database/index.ts";
 import { Server } from "../../server/index.ts";
 import type { TraceEvent } from "../../server/index.ts";
+import type { ExternalReplicationStatus } from "../../replication/index.ts";
 import type { StorageWarning } from "../../storage/index.ts";
 import { PortMesh } from "../../transport/index.ts";
 import type { LinkFaults, ServerRequest, ServerResponse } from "../../transport/index.ts";
@@ -260,7 +261,8 @@ export class ServerRuntime implements ServerWorkerApi {
     const server = this.server;
     const soft = server.soft();
     const hosted = server.hostedDatabaseNames().sort();
-    const key = `${server.tag}|${soft?.role}|${soft?.term}|${soft?.leader}|${server.appliedIndex()}|${hosted.join("|")}`;
+    const tasks = JSON.stringify(this.taskProgress(hosted));
+    const key = `${server.tag}|${soft?.role}|${soft?.term}|${soft?.leader}|${server.appliedIndex()}|${hosted.join("|")}|${tasks}`;
     const documents = this.documentChanges(hosted);
     const changed = key !== this.lastStatusKey;
     if (
@@ -295,6 +297,7 @@ export class ServerRuntime implements ServerWorkerApi {
         appliedIndex: 0,
         documents: {},
         hosted: [],
+        tasks: {},
         atMs: realClock.nowMs(),
       };
     }
@@ -311,8 +314,19 @@ export class ServerRuntime implements ServerWorkerApi {
       appliedIndex: server.appliedIndex(),
       documents: {},
       hosted: server.hostedDatabaseNames().sort(),
+      tasks: this.taskProgress(server.hostedDatabaseNames()),
       atMs: realClock.nowMs(),
     };
+  }
+
+  /** taskProgress lists, per hosted database, the external replication tasks this server runs. */
+  private taskProgress(hosted: readonly string[]): Record<string, ExternalReplicationStatus[]> {
+    const tasks: Record<string, ExternalReplicationStatus[]> = {};
+    for (const name of hosted) {
+      const statuses = this.server!.hostedDatabase(name)?.external.statuses() ?? [];
+      if (statuses.length > 0) tasks[name] = statuses;
+    }
+    return tasks;
   }
 
   /**
