@@ -4,7 +4,8 @@
  * restarts, compaction, and on five nodes membership changes) with the invariant checkers on,
  * then heals and demands progress. A failure prints the seed, the broken property, the last steps
  * and a command that replays it. A per-seed watchdog (events and virtual time) turns a seed that
- * would never end into a failure ("stalled") with the same replay line.
+ * would never end into a failure ("stalled") with the same replay line. `--workload db --external`
+ * adds a second cluster on the same network and an external replication of the database to it.
  */
 import { replayCommand, runDbSeed, runRaftSeed } from "../../engine/runtime/sim/index.ts";
 import type { SeedVerdict } from "../../engine/runtime/sim/index.ts";
@@ -24,6 +25,7 @@ interface Sweep {
   readonly seeds: readonly number[];
   readonly nodes: readonly (3 | 5)[];
   readonly chaosMs: number | undefined;
+  readonly external: boolean;
 }
 
 function sweepOf(args: Args): Sweep {
@@ -31,11 +33,13 @@ function sweepOf(args: Args): Sweep {
   const nodesArg = args.choice("nodes", ["3", "5"] as const);
   const nodes: (3 | 5)[] = nodesArg === undefined ? [3, 5] : [Number(nodesArg) as 3 | 5];
   const chaosMs = args.whole("chaos-ms", { min: 1, max: 3_600_000 });
+  const external = args.flag("external");
+  if (external && workload !== "db") throw new UsageError("--external goes with --workload db");
   const seed = args.whole("seed", { min: 0, max: seedMax });
   if (seed !== undefined) {
     if (args.has("seeds") || args.has("from"))
       throw new UsageError("--seed replays one seed; --seeds and --from choose a sweep");
-    return { workload, seeds: [seed], nodes, chaosMs };
+    return { workload, seeds: [seed], nodes, chaosMs, external };
   }
   const count = args.whole("seeds", { min: 1, max: seedsMax }) ?? seedsDefault;
   const from = args.whole("from", { min: 0, max: seedMax }) ?? 1;
@@ -43,14 +47,19 @@ function sweepOf(args: Args): Sweep {
     throw new UsageError(
       `--from ${from} with --seeds ${count} goes past the last seed, ${seedMax}; seeds are 32-bit`,
     );
-  return { workload, seeds: Array.from({ length: count }, (_, k) => from + k), nodes, chaosMs };
+  const seeds = Array.from({ length: count }, (_, k) => from + k);
+  return { workload, seeds, nodes, chaosMs, external };
 }
 
 async function runSeed(sweep: Sweep, seed: number, nodes: 3 | 5): Promise<SeedVerdict> {
   const chaos = sweep.chaosMs !== undefined ? { chaosMs: sweep.chaosMs } : {};
   if (sweep.workload === "raft")
     return runRaftSeed(seed, { nodes, membershipChanges: nodes === 5, ...chaos });
-  return await runDbSeed(seed, { servers: nodes, ...chaos });
+  return await runDbSeed(seed, {
+    servers: nodes,
+    ...chaos,
+    ...(sweep.external ? { external: true } : {}),
+  });
 }
 
 /** failureReport is what a failing seed prints: the property, the last steps, a replay line. */
@@ -61,6 +70,7 @@ function failureReport(result: SeedVerdict, nodes: number, sweep: Sweep): string
       nodes,
       seed: result.seed,
       ...(sweep.chaosMs === undefined ? {} : { chaosMs: sweep.chaosMs }),
+      ...(sweep.external ? { external: true } : {}),
     },
     invocation("sim"),
   );
@@ -84,15 +94,16 @@ function plan(sweep: Sweep): string {
   const runs = sweep.seeds.length * sweep.nodes.length;
   const times =
     sweep.nodes.length > 1 ? ` (${sweep.seeds.length} seeds × ${sweep.nodes.length} sizes)` : "";
-  return `sim ${sweep.workload}: ${seeds} on ${nodes} nodes = ${runs} run${runs === 1 ? "" : "s"}${times}`;
+  const variant = sweep.external ? " with external replication" : "";
+  return `sim ${sweep.workload}${variant}: ${seeds} on ${nodes} nodes = ${runs} run${runs === 1 ? "" : "s"}${times}`;
 }
 
 export const simCommand: CommandSpec = {
   name: "sim",
   summary: "sweep seeds: Rachis or the database layer under random faults, checkers on",
   usage: [
-    "[--workload raft|db] [--seeds N] [--from F] [--nodes 3|5] [--chaos-ms MS]",
-    "[--workload raft|db] --seed S [--nodes 3|5] [--chaos-ms MS]",
+    "[--workload raft|db [--external]] [--seeds N] [--from F] [--nodes 3|5] [--chaos-ms MS]",
+    "[--workload raft|db [--external]] --seed S [--nodes 3|5] [--chaos-ms MS]",
   ],
   description: [
     "Each seed runs a cluster in virtual time under a random load and random faults (message loss,",
@@ -111,6 +122,10 @@ export const simCommand: CommandSpec = {
       type: "string",
       value: "raft|db",
       help: "raft: Rachis alone (default); db: servers, databases, replication and clients",
+    },
+    external: {
+      type: "boolean",
+      help: "db only: a second cluster and an external replication to it, faults on both",
     },
     seeds: {
       type: "string",
@@ -132,6 +147,10 @@ export const simCommand: CommandSpec = {
       what: "4000 runs of Rachis: seeds 1..2000 on 3 and 5 nodes",
     },
     { command: "rookery sim --workload db --seeds 20", what: "the database layer: 40 runs" },
+    {
+      command: "rookery sim --workload db --external --seeds 300",
+      what: "with an external replication to a second cluster: 600 runs",
+    },
     { command: "rookery sim --nodes 5 --seed 1234", what: "replay one seed on five nodes" },
     { command: "rookery sim --seeds 500 --from 10001 --nodes 3", what: "another 500 seeds" },
   ],
@@ -141,7 +160,7 @@ export const simCommand: CommandSpec = {
     const total = sweep.seeds.length * sweep.nodes.length;
     out.stderr.write(`${plan(sweep)}\n`);
     const progress = new Progress({
-      label: `sim ${sweep.workload}`,
+      label: `sim ${sweep.workload}${sweep.external ? " external" : ""}`,
       total,
       unit: "runs",
       stream: out.stderr,

@@ -94,6 +94,7 @@ describe("strict command lines: exit 2 with the usage", () => {
       [["sim", "--seeds"], "--seeds needs a value"],
       [["sim", "--nodes", "4"], '--nodes takes 3 or 5, got "4"'],
       [["sim", "--seed", "3", "--seeds", "2"], "--seed replays one seed"],
+      [["sim", "--external"], "--external goes with --workload db"],
       [["cluster", "--servers", "27"], "--servers needs a whole number from 1 to 26"],
       [["walkthrough", "--seed", "0x10"], "--seed needs a whole number"],
       [

@@ -5,6 +5,7 @@ import { databaseKey, databaseStore } from "../../server/index.ts";
 import { reliableNetwork } from "../../transport/index.ts";
 import type { NetworkFaults, ServerResponse } from "../../transport/index.ts";
 import type { SeedVerdict } from "./raft-sweep.ts";
+import { ExternalWorkload } from "./db-external.ts";
 import { SimCluster } from "./sim-cluster.ts";
 import { SimulationStalled } from "./simulator.ts";
 import type { Watchdog } from "./simulator.ts";
@@ -16,6 +17,11 @@ export interface DbSeedOptions {
   readonly chaosMs?: number;
   /** Bounds past which the seed counts as stalled (defaults: dbWatchdog). */
   readonly watchdog?: Partial<Watchdog>;
+  /**
+   * Add an external replication of Spade to a database of a second cluster on the same network,
+   * with faults on that cluster and between the two (see ExternalWorkload).
+   */
+  readonly external?: boolean;
 }
 
 /**
@@ -31,6 +37,8 @@ export function dbWatchdog(servers: number, chaosMs: number): Watchdog {
 export interface DbSeedResult extends SeedVerdict {
   readonly acknowledged: number;
   readonly revisions: boolean;
+  /** With `external`: the items (documents, tombstones, revisions, attachments) checked on Backup. */
+  readonly externalItems?: number;
 }
 
 class Violation extends Error {
@@ -88,8 +96,10 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
   try {
     await run.build();
     run.watchAtomicity();
+    if (options.external) await run.startExternal();
     await run.chaos(options.chaosMs ?? 8_000);
     await run.settle();
+    await run.checkExternal();
     await run.cluster.stop();
   } catch (error) {
     if (error instanceof Violation) run.fail(error.property, error.message);
@@ -112,6 +122,9 @@ class DbSeedRun {
   private readonly accounts: Record<string, Account[]> = {};
   private violation: Violation | undefined;
   private written = 0;
+  /** The external replication variant's second cluster and load, when the seed runs it. */
+  private external: ExternalWorkload | undefined;
+  private externalItems: number | undefined;
 
   constructor(
     private readonly seed: number,
@@ -126,14 +139,16 @@ class DbSeedRun {
       seed,
       replicationLimits: { batchItemsMax: random.pick([1, 2, 8, 1024]) },
     });
+    // The external variant runs a second cluster of three servers on the same simulator.
+    const simulated = options.servers + (options.external ? 3 : 0);
     this.cluster.sim.watchdog = {
-      ...dbWatchdog(options.servers, options.chaosMs ?? 8_000),
+      ...dbWatchdog(simulated, options.chaosMs ?? 8_000),
       ...options.watchdog,
     };
     this.tags = Array.from({ length: options.servers }, (_, i) => String.fromCharCode(65 + i));
     this.cluster.on("trace", (events) => {
       for (const event of events)
-        if (event.type !== "replication-batch")
+        if (event.type !== "replication-batch" && event.type !== "external-replication")
           this.note(`${event.type} ${JSON.stringify(event).slice(0, 160)}`);
     });
     this.cluster.on("trace", (events) => {
@@ -175,7 +190,21 @@ class DbSeedRun {
       acknowledged: this.acknowledged.size,
       revisions: this.revisions,
       virtualMs: this.cluster.nowMs(),
+      ...(this.externalItems !== undefined ? { externalItems: this.externalItems } : {}),
     };
+  }
+
+  /** startExternal adds the second cluster and the external replication task (the variant). */
+  async startExternal(): Promise<void> {
+    this.external = await ExternalWorkload.start(this.cluster, this.tags, this.random, {
+      note: (text) => this.note(text),
+      fail: (property, message) => this.fail(property, message),
+    });
+  }
+
+  /** checkExternal: after Spade converged, every Backup instance holds its final state. */
+  async checkExternal(): Promise<void> {
+    if (this.external) this.externalItems = await this.external.check(this.tags[0]!);
   }
 
   /** build makes the cluster: every server joins, Spade lives on all of them with accounts. */
@@ -281,13 +310,16 @@ class DbSeedRun {
     const { cluster, random } = this;
     cluster.net.faults = { ...this.chaosFaults };
     const end = cluster.nowMs() + chaosMs;
+    const external = this.external;
     cluster.sim.every(random.between(200, 800), () => {
       if (cluster.nowMs() >= end) return false;
-      this.fault();
+      if (external && random.chance(0.4)) external.chaos();
+      else this.fault();
     });
     cluster.sim.every(random.between(10, 60), () => {
       if (cluster.nowMs() >= end) return false;
-      this.write();
+      if (external && random.chance(0.25)) external.write();
+      else this.write();
     });
     await cluster.runFor(chaosMs);
   }
@@ -401,6 +433,7 @@ class DbSeedRun {
     cluster.heal();
     cluster.net.faults = { ...reliableNetwork };
     for (const tag of tags) if (!cluster.server(tag)) await cluster.restart(tag);
+    await this.external?.heal();
     let convergedAt = "";
     const converged = (): boolean => {
       const etags = tags

@@ -4,6 +4,8 @@ export interface ReplayOptions {
   readonly nodes: number;
   readonly seed: number;
   readonly chaosMs?: number;
+  /** The db workload's external replication variant. */
+  readonly external?: boolean;
 }
 
 /**
@@ -13,5 +15,6 @@ export interface ReplayOptions {
 export function replayCommand(options: ReplayOptions, program = "npm run sim --"): string {
   const workload = options.workload === "raft" ? "" : ` --workload ${options.workload}`;
   const chaos = options.chaosMs === undefined ? "" : ` --chaos-ms ${options.chaosMs}`;
-  return `${program}${workload} --nodes ${options.nodes} --seed ${options.seed}${chaos}`;
+  const external = options.external ? " --external" : "";
+  return `${program}${workload}${external} --nodes ${options.nodes} --seed ${options.seed}${chaos}`;
 }
