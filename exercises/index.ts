@@ -13,6 +13,7 @@ import { pitchfork } from "./08-pitchfork.ts";
 import { supervisor } from "./09-supervisor.ts";
 import { majority } from "./10-majority.ts";
 import { partition } from "./11-partition.ts";
+import { externalReplication } from "./12-external-replication.ts";
 import type { Exercise } from "./types.ts";
 
 /** exercises lists every exercise; the position (from 1) is its number. */
@@ -28,6 +29,7 @@ export const exercises: readonly Exercise[] = [
   supervisor,
   majority,
   partition,
+  externalReplication,
 ];
 
 /** findExercise looks an exercise up by number (from 1) or id; undefined when there is none. */

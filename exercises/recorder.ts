@@ -37,6 +37,10 @@ const maintenanceNames = [
   "setConflictResolution",
   "getClusterTopology",
   "getDatabaseTopology",
+  "updateExternalReplication",
+  "deleteOngoingTask",
+  "getOngoingTasks",
+  "getOngoingTaskInfo",
 ] as const;
 
 /** Request types whose answers a check may need to read (small, and only reads). */
@@ -48,6 +52,8 @@ const keptResults = new Set([
   "create-database",
   "add-database-node",
   "add-node",
+  "update-external-replication",
+  "ongoing-tasks",
 ]);
 
 /** TimeLimitError is what the solution's next call raises once its virtual time is used up. */
@@ -77,6 +83,8 @@ export class Recorder {
   private readonly actions: ActionRecord[] = [];
   private readonly probes: ProbeRecord[] = [];
   private readonly unsubscribes: (() => void)[] = [];
+  /** Clusters started on this one's network (cluster.startSibling), in order. */
+  private readonly siblings: ClusterHandle[] = [];
   private solutionStartedAtMs = 0;
   private solutionEndedAtMs = 0;
   private deadlineMs = Infinity;
@@ -141,7 +149,8 @@ export class Recorder {
 
   /** probe reads `spec.ids` on every running server straight from its instance, as the checker (after the run). */
   async probe(spec: ExerciseProbe): Promise<void> {
-    this.probes.push(...(await readProbes(this.cluster, spec)));
+    const target = spec.on === "sibling" ? this.siblings[0] : this.cluster;
+    if (target) this.probes.push(...(await readProbes(target, spec)));
   }
 
   /**
@@ -299,6 +308,18 @@ export class Recorder {
         recorder.unsubscribes.push(unsubscribe);
         return unsubscribe;
       },
+      // A second cluster (an external replication's destination) is not recorded itself; what
+      // crosses to it goes through this network, and probes may read its servers.
+      ...(cluster.startSibling
+        ? {
+            async startSibling(options) {
+              recorder.guard("startSibling");
+              const sibling = await cluster.startSibling!(options);
+              recorder.siblings.push(sibling);
+              return sibling;
+            },
+          }
+        : {}),
       // The checker still has to probe the servers, so a solution's stop() ends nothing; the
       // runner stops the cluster after the checks.
       async stop() {},

@@ -158,6 +158,11 @@ export interface ExerciseStart {
 export interface ExerciseProbe {
   readonly database: string;
   readonly ids: readonly string[];
+  /**
+   * Whose servers: the exercise's cluster (the default), or the second cluster its setup started
+   * on the same network with cluster.startSibling (an external replication's destination).
+   */
+  readonly on?: "cluster" | "sibling";
 }
 
 /** Exercise is one classroom exercise: goal, hints, starting state, checks and a reference solution. */

@@ -29,6 +29,9 @@ import leaderStillDecides from "./10-leader-still-decides.ts";
 import twoDown from "./10-two-down.ts";
 import anotherPartition from "./11-another-partition.ts";
 import oldLeaderDecides from "./11-old-leader-decides.ts";
+import copyByHand from "./12-copy-by-hand.ts";
+import killAnotherNode from "./12-kill-another-node.ts";
+import writeBeforeTheKill12 from "./12-write-before-the-kill.ts";
 
 /** WrongSolution is one known-wrong solution and how it must fail. */
 export interface WrongSolution {
@@ -197,5 +200,26 @@ export const wrongSolutions: readonly WrongSolution[] = [
     check: "verify-createViaA",
     detail: 'failed: NoLeader on A — you predicted "ok"',
     run: oldLeaderDecides,
+  },
+  {
+    file: "12-kill-another-node.ts",
+    exercise: "external-replication",
+    check: "killed-runner",
+    detail: "but the task ran on",
+    run: killAnotherNode,
+  },
+  {
+    file: "12-write-before-the-kill.ts",
+    exercise: "external-replication",
+    check: "written-after",
+    detail: "users/4 was written before the kill",
+    run: writeBeforeTheKill12,
+  },
+  {
+    file: "12-copy-by-hand.ts",
+    exercise: "external-replication",
+    check: "task",
+    detail: "Spade has no external replication task to Backup",
+    run: copyByHand,
   },
 ];
