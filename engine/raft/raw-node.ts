@@ -39,9 +39,13 @@ export interface RaftConfig {
   /**
    * Deliberately broken behaviour, for teaching and for proving that the checkers catch bugs.
    * `commitEarlierTermsByCounting` commits entries of earlier terms by counting replicas, the
-   * mistake the Raft paper's Figure 8 warns about.
+   * mistake the Raft paper's Figure 8 warns about. `membershipChangeBeforeNoop` lets a new leader
+   * change the configuration before its noop commits (defect 1 of issue 12, the 2015 erratum).
    */
-  readonly unsafe?: { readonly commitEarlierTermsByCounting?: boolean };
+  readonly unsafe?: {
+    readonly commitEarlierTermsByCounting?: boolean;
+    readonly membershipChangeBeforeNoop?: boolean;
+  };
 }
 
 const noPersisted: PersistedState = {
@@ -64,6 +68,7 @@ export class RawNode {
   private readonly checkQuorum: boolean;
   private readonly autoPromoteLearners: boolean;
   private readonly unsafeCommit: boolean;
+  private readonly unsafeMembership: boolean;
 
   private term: number;
   private vote: NodeId | null;
@@ -104,6 +109,7 @@ export class RawNode {
     this.checkQuorum = config.checkQuorum ?? true;
     this.autoPromoteLearners = config.autoPromoteLearners ?? true;
     this.unsafeCommit = config.unsafe?.commitEarlierTermsByCounting ?? false;
+    this.unsafeMembership = config.unsafe?.membershipChangeBeforeNoop ?? false;
     assert(
       this.timing.heartbeatTicks > 0 && this.timing.electionTicks > this.timing.heartbeatTicks,
       () =>
@@ -444,7 +450,7 @@ export class RawNode {
     // Taking office: a noop of the new term lets earlier-term entries commit (paper §5.4.2).
     this.appendAsLeader({ index: next, term: this.term, type: "noop" });
     // No membership change until that noop, an entry of this term, has committed.
-    this.pendingMembershipIndex = next;
+    this.pendingMembershipIndex = this.unsafeMembership ? next - 1 : next;
   }
 
   private followLeader(leader: NodeId): void {

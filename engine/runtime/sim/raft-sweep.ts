@@ -1,20 +1,21 @@
 import { SeededRandom } from "../../core/index.ts";
 import type { Random } from "../../core/index.ts";
-import type { Membership, NodeId } from "../../raft/index.ts";
 import { reliableNetwork } from "./network.ts";
 import type { NetworkFaults } from "./network.ts";
 import { InvariantViolation } from "./raft-checkers.ts";
 import { RaftSimCluster } from "./raft-cluster.ts";
+import type { RaftSimOptions } from "./raft-cluster.ts";
+import { MembershipWorkload, membershipRates } from "./raft-membership.ts";
 
 /** RaftSeedOptions sets the size of one randomized run. */
 export interface RaftSeedOptions {
   readonly nodes: 3 | 5;
   /** Virtual milliseconds of faults and load before the final heal. */
   readonly chaosMs?: number;
-  /** Whether to change membership (remove a voter, re-add it empty as a learner). */
+  /** Whether to change membership (see MembershipWorkload). */
   readonly membershipChanges?: boolean;
   /** Build nodes with a deliberate bug, to show the checkers catch it. */
-  readonly unsafe?: { readonly commitEarlierTermsByCounting?: boolean };
+  readonly unsafe?: RaftSimOptions["unsafe"];
 }
 
 /** SeedVerdict is the verdict on one seed of any sweep, with what is needed to understand a failure. */
@@ -33,10 +34,9 @@ export interface SeedVerdict {
 export interface RaftSeedResult extends SeedVerdict {
   readonly committed: number;
   readonly faults: number;
-}
-
-function inMembership(membership: Membership, id: NodeId): boolean {
-  return membership.voters.includes(id) || membership.learners.includes(id);
+  /** Membership changes the workload proposed, and how many a leader accepted. */
+  readonly membershipProposed: number;
+  readonly membershipAccepted: number;
 }
 
 function randomFaults(random: Random): NetworkFaults {
@@ -51,47 +51,98 @@ function randomFaults(random: Random): NetworkFaults {
   };
 }
 
+/** A failure found during the run, carried out of the simulator's loops. */
+class SeedFailure extends Error {
+  constructor(
+    readonly broken: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * runRaftSeed runs one randomized schedule: a command load from clients while the network loses,
  * duplicates and reorders messages, partitions (both ways and one way), nodes crash and restart,
- * logs are compacted and, on five nodes, membership changes one server at a time. Then everything
- * heals and the run must make progress again. The checkers watch every step; at the end every
- * command a client saw committed must still be where it was committed, on every node.
+ * logs are compacted and, with membershipChanges, the configuration changes one server at a time
+ * (MembershipWorkload). Then everything heals and the run must make progress again. The checkers
+ * watch every step; at the end every command a client saw committed must still be where it was
+ * committed, on every node.
  */
 export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedResult {
-  const chaosMs = options.chaosMs ?? 30_000;
-  // A separate stream chooses the schedule, so the cluster's own draws do not shift it.
-  const setup: Random = new SeededRandom(seed ^ 0x5eed5eed);
-  const cluster = new RaftSimCluster({
-    seed,
-    nodes: options.nodes,
-    faults: setup.chance(0.25) ? reliableNetwork : randomFaults(setup),
-    snapshotEveryEntries: setup.pick([0, 10, 40]),
-    ...(options.unsafe ? { unsafe: options.unsafe } : {}),
-    traceEventsMax: 30,
-  });
-  const random = setup;
-  const acknowledged = new Map<number, string>();
-  const pending: { index: number; command: string }[] = [];
-  let faults = 0;
-  let commandNo = 0;
+  return new RaftSeedRun(seed, options).run();
+}
 
-  const fail = (broken: string, message: string): RaftSeedResult => ({
-    seed,
-    ok: false,
-    broken,
-    message,
-    trace: cluster.recentTrace(),
-    virtualMs: cluster.sim.nowMs(),
-    committed: acknowledged.size,
-    faults,
-  });
+class RaftSeedRun {
+  /** A separate stream chooses the schedule, so the cluster's own draws do not shift it. */
+  private readonly random: Random;
+  private readonly cluster: RaftSimCluster;
+  private readonly membership: MembershipWorkload | undefined;
+  private readonly acknowledged = new Map<number, string>();
+  private readonly pending: { index: number; command: string }[] = [];
+  private faults = 0;
+  private commandNo = 0;
 
-  const chaosStep = (): void => {
-    faults++;
-    const ids = cluster.ids;
+  constructor(
+    private readonly seed: number,
+    private readonly options: RaftSeedOptions,
+  ) {
+    this.random = new SeededRandom(seed ^ 0x5eed5eed);
+    const rates = options.membershipChanges ? membershipRates(this.random) : undefined;
+    this.cluster = new RaftSimCluster({
+      seed,
+      nodes: options.nodes,
+      faults: this.random.chance(0.25) ? reliableNetwork : randomFaults(this.random),
+      snapshotEveryEntries: this.random.pick([0, 10, 40]),
+      ...(rates ? { autoPromoteLearners: rates.autoPromote } : {}),
+      ...(options.unsafe ? { unsafe: options.unsafe } : {}),
+      traceEventsMax: 30,
+    });
+    this.membership = rates
+      ? new MembershipWorkload(this.cluster, this.random, rates, options.nodes)
+      : undefined;
+  }
+
+  run(): RaftSeedResult {
+    try {
+      this.chaos(this.options.chaosMs ?? 30_000);
+      this.recover();
+      this.checkAcknowledged();
+    } catch (error) {
+      if (error instanceof SeedFailure) return this.verdict(error.broken, error.message);
+      if (error instanceof InvariantViolation) return this.verdict(error.invariant, error.message);
+      return this.verdict("crash", (error as Error).stack ?? String(error));
+    }
+    return this.verdict();
+  }
+
+  /** chaos runs faults and client load together for `chaosMs` virtual milliseconds. */
+  private chaos(chaosMs: number): void {
+    const { cluster, random } = this;
+    cluster.sim.every(random.between(150, 900), () => {
+      if (cluster.sim.nowMs() >= chaosMs) return false;
+      this.chaosStep();
+    });
+    this.membership?.start(chaosMs);
+    // Some seeds keep the leader busy, some leave it mostly idle (a new leader then often knows
+    // everything in its log committed, which is when a change right after an election is allowed).
+    const clientEveryMs = random.chance(0.5) ? random.between(15, 120) : random.between(300, 2000);
+    cluster.sim.every(clientEveryMs, () => {
+      if (cluster.sim.nowMs() >= chaosMs) return false;
+      this.clientStep();
+      this.observeCommits();
+    });
+    cluster.runFor(chaosMs);
+  }
+
+  private chaosStep(): void {
+    const { cluster, random } = this;
+    this.faults++;
+    const ids = cluster.serving();
     const pick = random.next();
     const node = random.pick(ids);
+    const networkHeld = cluster.sim.nowMs() < (this.membership?.holdNetworkUntilMs ?? 0);
+    if (networkHeld && pick >= 0.4 && pick < 0.9) return;
     if (pick < 0.18) {
       if (cluster.isAlive(node)) cluster.crash(node);
     } else if (pick < 0.4) {
@@ -104,6 +155,7 @@ export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedRes
       const shuffled = [...ids].sort(() => random.next() - 0.5);
       const cut = random.between(1, ids.length - 1);
       cluster.partition(shuffled.slice(0, cut), shuffled.slice(cut));
+      this.membership?.afterPartition();
     } else if (pick < 0.78) {
       const other = random.pick(ids.filter((id) => id !== node));
       cluster.net.block(node, other);
@@ -111,111 +163,88 @@ export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedRes
       cluster.heal();
     } else if (pick < 0.95) {
       cluster.net.faults = random.chance(0.3) ? { ...reliableNetwork } : randomFaults(random);
-    } else if (options.membershipChanges) {
-      changeMembership();
+    } else {
+      this.membership?.step();
     }
-  };
+  }
 
-  /** Removes a voter, or brings a removed server back empty, as a learner, under its old name. */
-  const changeMembership = (): void => {
+  private clientStep(): void {
+    const { cluster, random } = this;
+    const command = `c${this.seed}.${this.commandNo++}`;
     const leader = cluster.leader();
-    if (!leader) return;
-    const status = cluster.status(leader)!;
-    const missing = cluster.ids.filter((id) => !inMembership(status.membership, id));
-    if (missing.length > 0) return readd(leader, missing[0]!);
-    const victims = status.membership.voters.filter((id) => id !== leader);
-    if (victims.length < 3) return;
-    cluster.proposeMembership(leader, { op: "remove", node: random.pick(victims) });
-  };
-
-  const readd = (leader: NodeId, node: NodeId): void => {
-    const status = cluster.status(leader)!;
-    // Only once its removal is committed may the old server be replaced by an empty one.
-    if (status.commit < status.membershipIndex) return;
-    cluster.wipe(node);
-    cluster.proposeMembership(leader, { op: "addLearner", node });
-  };
-
-  const clientStep = (): void => {
-    const command = `c${seed}.${commandNo++}`;
-    const leader = cluster.leader();
-    const target = leader !== undefined && random.chance(0.8) ? leader : random.pick(cluster.ids);
+    const target =
+      leader !== undefined && random.chance(0.8) ? leader : random.pick(cluster.serving());
     const result = cluster.propose(target, command);
-    if (result.accepted) pending.push({ index: result.index, command });
-  };
+    if (result.accepted) this.pending.push({ index: result.index, command });
+  }
 
   /** A client sees its command committed when some node applied it at the index it was given. */
-  const observeCommits = (): void => {
+  private observeCommits(): void {
+    const { pending } = this;
     for (let k = pending.length - 1; k >= 0; k--) {
       const { index, command } = pending[k]!;
-      const applied = cluster.checkers?.committedAt(index);
+      const applied = this.cluster.checkers?.committedAt(index);
       if (applied === undefined) continue;
-      if (applied === `c:${command}`) acknowledged.set(index, command);
+      if (applied === `c:${command}`) this.acknowledged.set(index, command);
       pending.splice(k, 1);
     }
-  };
+  }
 
-  try {
-    const endChaos = chaosMs;
-    cluster.sim.every(random.between(150, 900), () => {
-      if (cluster.sim.nowMs() >= endChaos) return false;
-      chaosStep();
-    });
-    cluster.sim.every(random.between(15, 120), () => {
-      if (cluster.sim.nowMs() >= endChaos) return false;
-      clientStep();
-      observeCommits();
-    });
-    cluster.runFor(chaosMs);
-
-    // Heal everything and demand progress: a final command commits on every member.
+  /** recover heals everything and demands progress: every server votes, a command commits on all. */
+  private recover(): void {
+    const { cluster } = this;
     cluster.heal();
     cluster.net.faults = { ...reliableNetwork };
-    for (const id of cluster.ids) if (!cluster.isAlive(id)) cluster.restart(id);
-    const everyoneVotes = cluster.runUntil(() => {
-      const leader = cluster.leader();
-      if (!leader) return false;
-      const status = cluster.status(leader)!;
-      const missing = cluster.ids.filter((id) => !inMembership(status.membership, id));
-      if (missing.length > 0) readd(leader, missing[0]!);
-      return (
-        status.membership.voters.length === cluster.ids.length &&
-        status.commit >= status.membershipIndex
+    for (const id of cluster.serving()) if (!cluster.isAlive(id)) cluster.restart(id);
+    if (this.membership) {
+      const everyoneVotes = cluster.runUntil(
+        () => this.membership!.settle(),
+        60 * cluster.electionTimeoutMs,
       );
-    }, 60 * cluster.electionTimeoutMs);
-    if (!everyoneVotes)
-      return fail("liveness", "after healing, the removed servers did not become voters again");
-    const finalCommand = `final${seed}`;
+      if (!everyoneVotes)
+        throw new SeedFailure(
+          "liveness",
+          `after healing, the configuration did not get back to ${this.options.nodes} voters`,
+        );
+    }
+    const everyone = cluster.serving().length;
     try {
-      cluster.one(finalCommand, cluster.ids.length);
+      cluster.one(`final${this.seed}`, everyone);
     } catch (error) {
-      return fail(
+      throw new SeedFailure(
         "liveness",
-        `after healing, no command committed on all ${cluster.ids.length} nodes: ${(error as Error).message}`,
+        `after healing, no command committed on all ${everyone} nodes: ${(error as Error).message}`,
       );
     }
-    observeCommits();
-    for (const [index, command] of acknowledged) {
-      for (const id of cluster.ids) {
-        const applied = cluster.appliedAt(id, index);
+    this.observeCommits();
+  }
+
+  /** Every command a client saw committed is applied where it was committed, on every node. */
+  private checkAcknowledged(): void {
+    for (const [index, command] of this.acknowledged) {
+      for (const id of this.cluster.serving()) {
+        const applied = this.cluster.appliedAt(id, index);
         if (applied !== command) {
-          return fail(
+          throw new SeedFailure(
             "acknowledged write lost",
             `${command} was committed at index ${index}, but ${id} applied ${JSON.stringify(applied)} there`,
           );
         }
       }
     }
-  } catch (error) {
-    if (error instanceof InvariantViolation) return fail(error.invariant, error.message);
-    return fail("crash", (error as Error).stack ?? String(error));
   }
-  return {
-    seed,
-    ok: true,
-    trace: [],
-    virtualMs: cluster.sim.nowMs(),
-    committed: acknowledged.size,
-    faults,
-  };
+
+  private verdict(broken?: string, message?: string): RaftSeedResult {
+    return {
+      seed: this.seed,
+      ok: broken === undefined,
+      ...(broken !== undefined ? { broken, message: message ?? "" } : {}),
+      trace: broken !== undefined ? this.cluster.recentTrace() : [],
+      virtualMs: this.cluster.sim.nowMs(),
+      committed: this.acknowledged.size,
+      faults: this.faults,
+      membershipProposed: this.membership?.changesProposed ?? 0,
+      membershipAccepted: this.membership?.changesAccepted ?? 0,
+    };
+  }
 }
