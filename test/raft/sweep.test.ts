@@ -30,6 +30,12 @@ describe("Rachis under random faults (a short sweep; npm run sim runs thousands)
     expect(second).toEqual(first);
   });
 
+  it("reports a seed that runs past its watchdog as stalled instead of running on", () => {
+    const result = runRaftSeed(7, { nodes: 3, watchdog: { eventsMax: 2_000 } });
+    expect(result).toMatchObject({ ok: false, broken: "stalled" });
+    expect(result.message).toContain("at most 2000 events");
+  });
+
   it("finds a leader that changes the membership before its noop commits (defect 1 of issue 12)", () => {
     // The guard as it was before the fix, switched back on: the membership workload must catch
     // it within a few dozen seeds, or the sweep has lost the power that found defect 1.

@@ -5,7 +5,7 @@ export type { NetworkFaults, NetworkStats, Addressed } from "./network.ts";
 export { RaftCheckers, InvariantViolation } from "./raft-checkers.ts";
 export { RaftSimCluster } from "./raft-cluster.ts";
 export type { RaftSimOptions, TraceEvent } from "./raft-cluster.ts";
-export { runRaftSeed } from "./raft-sweep.ts";
+export { runRaftSeed, raftWatchdog } from "./raft-sweep.ts";
 export type { RaftSeedOptions, RaftSeedResult, SeedVerdict } from "./raft-sweep.ts";
 export { SimCluster, SimStorage, serverUrl } from "./sim-cluster.ts";
 export type {

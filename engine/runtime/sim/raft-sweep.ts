@@ -4,6 +4,8 @@ import { reliableNetwork } from "./network.ts";
 import type { NetworkFaults } from "./network.ts";
 import { InvariantViolation } from "./raft-checkers.ts";
 import { RaftSimCluster } from "./raft-cluster.ts";
+import { SimulationStalled } from "./simulator.ts";
+import type { Watchdog } from "./simulator.ts";
 import type { RaftSimOptions } from "./raft-cluster.ts";
 import { MembershipWorkload, membershipRates } from "./raft-membership.ts";
 
@@ -16,6 +18,16 @@ export interface RaftSeedOptions {
   readonly membershipChanges?: boolean;
   /** Build nodes with a deliberate bug, to show the checkers catch it. */
   readonly unsafe?: RaftSimOptions["unsafe"];
+  /** Bounds past which the seed counts as stalled (defaults: raftWatchdog). */
+  readonly watchdog?: Partial<Watchdog>;
+}
+
+/**
+ * raftWatchdog bounds one Rachis seed. A healthy five-node seed runs under 15,000 events; the
+ * virtual time bound covers the chaos plus every bounded wait of the recovery.
+ */
+export function raftWatchdog(chaosMs: number): Watchdog {
+  return { eventsMax: 500_000, virtualMsMax: chaosMs + 120_000 };
 }
 
 /** SeedVerdict is the verdict on one seed of any sweep, with what is needed to understand a failure. */
@@ -104,12 +116,15 @@ class RaftSeedRun {
   }
 
   run(): RaftSeedResult {
+    const chaosMs = this.options.chaosMs ?? 30_000;
+    this.cluster.sim.watchdog = { ...raftWatchdog(chaosMs), ...this.options.watchdog };
     try {
-      this.chaos(this.options.chaosMs ?? 30_000);
+      this.chaos(chaosMs);
       this.recover();
       this.checkAcknowledged();
     } catch (error) {
       if (error instanceof SeedFailure) return this.verdict(error.broken, error.message);
+      if (error instanceof SimulationStalled) return this.verdict("stalled", error.message);
       if (error instanceof InvariantViolation) return this.verdict(error.invariant, error.message);
       return this.verdict("crash", (error as Error).stack ?? String(error));
     }
@@ -211,6 +226,7 @@ class RaftSeedRun {
     try {
       cluster.one(`final${this.seed}`, everyone);
     } catch (error) {
+      if (error instanceof SimulationStalled) throw error;
       throw new SeedFailure(
         "liveness",
         `after healing, no command committed on all ${everyone} nodes: ${(error as Error).message}`,
