@@ -23,11 +23,11 @@ export interface RaftSeedOptions {
 }
 
 /**
- * raftWatchdog bounds one Rachis seed. A healthy five-node seed runs under 15,000 events; the
- * virtual time bound covers the chaos plus every bounded wait of the recovery.
+ * raftWatchdog bounds one Rachis seed: a healthy seed runs some ten thousand events; the virtual
+ * time bound covers the chaos, the wait for every server to vote again and the final command.
  */
-export function raftWatchdog(chaosMs: number): Watchdog {
-  return { eventsMax: 500_000, virtualMsMax: chaosMs + 120_000 };
+export function raftWatchdog(nodes: number, chaosMs: number): Watchdog {
+  return { eventsMax: 100_000 * nodes, virtualMsMax: chaosMs + 120_000 };
 }
 
 /** SeedVerdict is the verdict on one seed of any sweep, with what is needed to understand a failure. */
@@ -117,7 +117,10 @@ class RaftSeedRun {
 
   run(): RaftSeedResult {
     const chaosMs = this.options.chaosMs ?? 30_000;
-    this.cluster.sim.watchdog = { ...raftWatchdog(chaosMs), ...this.options.watchdog };
+    this.cluster.sim.watchdog = {
+      ...raftWatchdog(this.options.nodes, chaosMs),
+      ...this.options.watchdog,
+    };
     try {
       this.chaos(chaosMs);
       this.recover();
