@@ -1,5 +1,7 @@
-import { assert, raftLimits, raftTiming, unreachable } from "../core/index.ts";
-import type { Random, RaftLimits, RaftTiming } from "../core/index.ts";
+import { assert, unreachable } from "../core/index.ts";
+import type { Random } from "../core/index.ts";
+import { assertRaftLimits, assertRaftTiming, raftLimits, raftTiming } from "./limits.ts";
+import type { RaftLimits, RaftTiming } from "./limits.ts";
 import { emptySnapshot, entryBytes, RaftLog } from "./log.ts";
 import { Progress } from "./progress.ts";
 import type {
@@ -110,11 +112,8 @@ export class RawNode {
     this.autoPromoteLearners = config.autoPromoteLearners ?? true;
     this.unsafeCommit = config.unsafe?.commitEarlierTermsByCounting ?? false;
     this.unsafeMembership = config.unsafe?.membershipChangeBeforeNoop ?? false;
-    assert(
-      this.timing.heartbeatTicks > 0 && this.timing.electionTicks > this.timing.heartbeatTicks,
-      () =>
-        `election (${this.timing.electionTicks}) must exceed heartbeat (${this.timing.heartbeatTicks}) ticks`,
-    );
+    assertRaftTiming(this.timing);
+    assertRaftLimits(this.limits);
 
     this.term = persisted.hardState.term;
     this.vote = persisted.hardState.vote;

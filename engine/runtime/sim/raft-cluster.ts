@@ -1,9 +1,10 @@
 import { describe, nodeTagAt, tickMsDefault } from "../../core/index.ts";
-import type { RaftLimits, RaftTiming } from "../../core/index.ts";
 import { MemoryRaftStorage, RawNode } from "../../raft/index.ts";
 import type {
   Entry,
   MembershipChange,
+  RaftLimits,
+  RaftTiming,
   Message,
   NodeId,
   ProposeResult,
