@@ -1,4 +1,4 @@
-import { assert, unreachable } from "../core/index.ts";
+import { assert, AssertionError, unreachable } from "../core/index.ts";
 import type { Random } from "../core/index.ts";
 import { assertRaftLimits, assertRaftTiming, raftLimits, raftTiming } from "./limits.ts";
 import type { RaftLimits, RaftTiming } from "./limits.ts";
@@ -228,7 +228,8 @@ export class RawNode {
   /** step feeds one message from a peer into the state machine. */
   step(message: Message): void {
     this.assertNoReadyOutstanding();
-    assert(message.to === this.id, () => `message for ${message.to} stepped into ${this.id}`);
+    if (message.to !== this.id)
+      throw new AssertionError(`message for ${message.to} stepped into ${this.id}`);
     if (message.term > this.term) {
       if (this.ignoresDisruptiveVote(message)) return;
       const keepsTerm =
@@ -309,6 +310,7 @@ export class RawNode {
       if (message.type === "append") message.commit = this.log.committed;
     }
     const hardState = this.hardState();
+    checkHardStateMove(this.id, this.lastHardState, hardState, this.log.lastIndex());
     const soft = this.softState();
     const entries = this.log.unstableEntries();
     const committed: Entry[] = [];
@@ -432,6 +434,8 @@ export class RawNode {
   }
 
   private becomeLeader(): void {
+    if (!this.pollWon())
+      throw new AssertionError(`${this.id} becomes leader of term ${this.term} without a quorum`);
     this.role = "leader";
     this.leader = this.id;
     this.votes.clear();
@@ -586,6 +590,12 @@ export class RawNode {
     const { prevIndex, prevTerm, entries } = message;
     if (prevIndex < this.log.committed) {
       // Everything up to our commit index is known to match the leader's log.
+      const ours = this.log.term(prevIndex);
+      if (ours !== undefined && ours !== prevTerm)
+        throw new AssertionError(
+          `${this.id}: committed entry ${prevIndex}@${ours} differs from leader ${message.from}'s ${prevIndex}@${prevTerm} (log matching)`,
+        );
+      this.log.checkAgrees(entries, this.log.committed);
       const fresh = entries.filter((entry) => entry.index > this.log.committed);
       const lastNew = prevIndex + entries.length;
       if (fresh.length > 0) {
@@ -695,6 +705,11 @@ export class RawNode {
   private appendAsLeader(entry: Entry): ProposeResult {
     this.log.append(entry);
     if (entry.type === "membership") {
+      // One change at a time, and none before this leader's own first entry has committed.
+      if (this.pendingMembershipIndex > this.log.committed)
+        throw new AssertionError(
+          `${this.id} appends a membership change at ${entry.index} while ${this.pendingMembershipIndex} is uncommitted (commit ${this.log.committed})`,
+        );
       this.pendingMembershipIndex = entry.index;
       this.membershipIndex = entry.index;
       this.membership = entry.membership;
@@ -832,6 +847,10 @@ export class RawNode {
       this.sendAppend(message.from, pr);
       return;
     }
+    if (message.matchIndex > this.log.lastIndex())
+      throw new AssertionError(
+        `${this.id}: ${message.from} acknowledges ${message.matchIndex}, beyond the leader's log end ${this.log.lastIndex()}`,
+      );
     const moved = pr.acknowledge(message.matchIndex);
     if (pr.state !== "replicate" && pr.match + 1 >= this.log.firstIndex()) pr.becomeReplicate();
     else if (pr.state !== "replicate") pr.paused = false;
@@ -903,11 +922,10 @@ export class RawNode {
   // Helpers.
 
   private send(message: Message): void {
-    assert(
-      this.messages.length < this.limits.outboxMessagesMax,
-      () =>
+    if (this.messages.length >= this.limits.outboxMessagesMax)
+      throw new AssertionError(
         `${this.id} queued more than outboxMessagesMax ${this.limits.outboxMessagesMax} messages`,
-    );
+      );
     this.messages.push(message);
   }
 
@@ -938,10 +956,8 @@ export class RawNode {
   }
 
   private assertNoReadyOutstanding(): void {
-    assert(
-      this.readyOutstanding === undefined,
-      `${this.id}: call advance() before anything else after ready()`,
-    );
+    if (this.readyOutstanding !== undefined)
+      throw new AssertionError(`${this.id}: call advance() before anything else after ready()`);
   }
 }
 
@@ -981,6 +997,29 @@ export function applyMembershipChange(
     default:
       return unreachable(change, "membership change");
   }
+}
+
+/**
+ * checkHardStateMove asserts what may change in a node's hard state between two Readies: the term
+ * never goes back, a vote once cast stands for the rest of its term, and the commit index never
+ * goes back nor past the log's end. Plain comparisons, no allocation: it runs on every Ready.
+ */
+function checkHardStateMove(
+  id: NodeId,
+  before: HardState,
+  after: HardState,
+  lastIndex: number,
+): void {
+  if (after.term < before.term)
+    throw new AssertionError(`${id}: term went back from ${before.term} to ${after.term}`);
+  if (after.term === before.term && before.vote !== null && after.vote !== before.vote)
+    throw new AssertionError(
+      `${id}: voted for ${before.vote} and then ${after.vote ?? "nobody"} in term ${after.term}`,
+    );
+  if (after.commit < before.commit)
+    throw new AssertionError(`${id}: commit went back from ${before.commit} to ${after.commit}`);
+  if (after.commit > lastIndex)
+    throw new AssertionError(`${id}: commit ${after.commit} is past the log's end ${lastIndex}`);
 }
 
 function sameHardState(a: HardState, b: HardState): boolean {
