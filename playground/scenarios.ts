@@ -79,6 +79,32 @@ export type Action =
     }
   | { readonly kind: "wait"; readonly until: Condition };
 
+/**
+ * Predict is a "predict, then see" question asked before a step runs (in the manner of The Secret
+ * Lives of Data and Learn Git Branching). The controls show `question` with `choices` as a radio
+ * group next to Next step; the reader may pick one, then runs the step; afterwards the playground
+ * reveals `choices[answer]` with `explain`, which should point at what the timeline, the graph or
+ * the Rachis panel now shows. Content only: a chapter adds it to any step without touching the UI.
+ *
+ * ```ts
+ * predict: {
+ *   question: "A is down. What happens when you create Pitchfork on B?",
+ *   choices: ["It is created on B", "It fails: there is no leader"],
+ *   answer: 1,
+ *   explain: "The timeline shows B's elections failing: one vote of two is not a majority.",
+ * }
+ * ```
+ */
+export interface Predict {
+  readonly question: string;
+  /** Two to five short answers, in the order they are shown. */
+  readonly choices: readonly string[];
+  /** The index in `choices` of what happens. */
+  readonly answer: number;
+  /** Why, in terms of what the reader can now see on screen. */
+  readonly explain: string;
+}
+
 /** Step is one press of Next step: what it is, what it does, and what to notice. */
 export interface Step {
   readonly title: string;
@@ -86,6 +112,8 @@ export interface Step {
   /** What the step leaves true; the step is done once this holds. */
   readonly until?: Condition;
   readonly explanation: string;
+  /** Ask the reader to predict the outcome before the step runs (see Predict). */
+  readonly predict?: Predict;
 }
 
 export interface Scenario {
@@ -187,6 +215,17 @@ const kickingSteps: readonly Step[] = [
     actions: [{ kind: "create-database", on: url(2), name: "Pitchfork", expectFailure: true }],
     explanation:
       "Without a leader the cluster cannot decide anything: the cluster-wide operation fails after its timeout.",
+    predict: {
+      question: "A is down and B is alone. What happens when you create Pitchfork on B?",
+      choices: [
+        "B creates Pitchfork; A gets it when it comes back",
+        "It fails after a while: nobody leads, so the cluster cannot decide",
+        "B becomes leader on its own and then creates Pitchfork",
+      ],
+      answer: 1,
+      explain:
+        "Creating a database is a Rachis command, and a command needs a leader. B keeps starting elections (see the timeline, or the Rachis panel's growing term) but wins only its own vote: one of two is not a majority.",
+    },
   },
   {
     title: "Write users/3 to Spade on B",

@@ -13,7 +13,7 @@ import type {
   ServerRequest,
   TraceEvent,
 } from "../engine/index.ts";
-import { ActionFailed, outcome, runAction } from "./actions.ts";
+import { ActionFailed, outcome, runAction, waitUntil } from "./actions.ts";
 import type { ActionContext } from "./actions.ts";
 import { Atom } from "./atom.ts";
 import type {
@@ -21,6 +21,7 @@ import type {
   Flow,
   NetworkCut,
   PlaygroundState,
+  ResultArea,
   StepView,
   TimelineEntry,
 } from "./model.ts";
@@ -34,7 +35,7 @@ import {
   saveSpeed,
 } from "./persistence.ts";
 import type { KeyValueStore, SavedPlayground, SlowLink } from "./persistence.ts";
-import type { Scenario } from "./scenarios.ts";
+import type { Scenario, Step } from "./scenarios.ts";
 import {
   appendTimeline,
   defaultSpeed,
@@ -48,6 +49,8 @@ import {
   timingForSpeed,
   validateDocumentId,
 } from "./view-model.ts";
+import { checkAction, checkStep } from "./walkthrough.ts";
+import type { CheckContext } from "./walkthrough.ts";
 
 export type StartCluster = (options: ClusterOptions) => Promise<ClusterHandle>;
 
@@ -134,16 +137,35 @@ function initialState(
     timeline: [],
     flows: [],
     cuts: [],
-    step: {
-      done: 0,
-      total: scenario.steps.length,
-      lastTitle: null,
-      explanation: scenario.intro,
-      nextTitle: scenario.steps[0]?.title ?? null,
-    },
+    step: stepView(scenario, 0, scenario.intro),
     speed,
     message: null,
     runtime,
+  };
+}
+
+/** stepView is the walkthrough after `done` steps, before anything about the next one is known. */
+function stepView(
+  scenario: Scenario,
+  done: number,
+  explanation: string,
+  extra: Partial<StepView> = {},
+): StepView {
+  const next: Step | undefined = scenario.steps[done];
+  return {
+    done,
+    total: scenario.steps.length,
+    lastTitle: scenario.steps[done - 1]?.title ?? null,
+    explanation,
+    nextTitle: next?.title ?? null,
+    alreadyDone: [],
+    predict: next?.predict
+      ? { question: next.predict.question, choices: next.predict.choices }
+      : null,
+    picked: null,
+    reveal: null,
+    failed: null,
+    ...extra,
   };
 }
 
@@ -224,6 +246,7 @@ export class PlaygroundSession {
           this.note(
             `Could not bring the saved cluster back (${messageOf(error)}); starting the section again.`,
             true,
+            "clock",
           );
           await this.discard();
         }
@@ -320,7 +343,7 @@ export class PlaygroundSession {
         await work();
       } catch (error) {
         this.patch({ phase: this.cluster ? this.s.phase : "failed", busy: null });
-        this.note(messageOf(error), true);
+        this.note(messageOf(error), true, "clock");
       }
     });
     this.lifecycle = run;
@@ -388,7 +411,8 @@ export class PlaygroundSession {
       selectedDatabase: saved.selectedDatabase,
       cuts: saved.cuts,
       timeline: saved.timeline.length >= this.s.timeline.length ? saved.timeline : this.s.timeline,
-      step: this.stepView(
+      step: stepView(
+        this.scenario,
         done,
         done > 0 ? this.scenario.steps[done - 1]!.explanation : this.scenario.intro,
       ),
@@ -465,17 +489,22 @@ export class PlaygroundSession {
 
   // --- the walkthrough -----------------------------------------------------------------------------
 
-  private stepView(done: number, explanation: string): StepView {
-    return {
-      done,
-      total: this.scenario.steps.length,
-      lastTitle: this.scenario.steps[done - 1]?.title ?? null,
-      explanation,
-      nextTitle: this.scenario.steps[done]?.title ?? null,
-    };
+  /** pick records the reader's prediction for the next step (see Predict in scenarios.ts). */
+  pick(choice: number): void {
+    const { step } = this.s;
+    if (!step.predict || choice < 0 || choice >= step.predict.choices.length) return;
+    this.patch({ step: { ...step, picked: choice } });
   }
 
-  /** nextStep replays the walkthrough's next action and waits until its explanation is true. */
+  private checkContext(cluster: ClusterHandle): CheckContext {
+    return { cluster, killedUrl: this.killedUrl, cuts: this.s.cuts };
+  }
+
+  /**
+   * nextStep replays the walkthrough's next action and waits until its explanation is true. What
+   * the reader already did by hand is not done again (Spade created by hand stays as it is), and
+   * a step that cannot run says what differs; Skip this step then moves past it.
+   */
   nextStep(): Promise<void> {
     // Busy at once (not when the queue reaches this step), so the controls and anyone watching
     // them see the step start the moment it is asked for.
@@ -489,16 +518,31 @@ export class PlaygroundSession {
         this.patch({ busy: null });
         return;
       }
-      this.patch({ busy: step.title, message: null });
+      this.patch({ busy: step.title, message: null, step: { ...this.s.step, failed: null } });
       this.addAction(`Next step: ${step.title}`);
       const context = this.actionContext(cluster);
       const results: string[] = [];
+      const already: string[] = [];
       try {
-        for (const action of step.actions) results.push(await runAction(context, action));
-        if (step.until) await runAction(context, { kind: "wait", until: step.until });
+        for (const action of step.actions) {
+          // Checked one by one: an earlier action of the step may change what a later one finds.
+          const check = checkAction(this.checkContext(cluster), action);
+          if (check.state === "done") {
+            already.push(check.why);
+            continue;
+          }
+          if (check.state === "blocked") throw new ActionFailed(check.why);
+          results.push(await runAction(context, action));
+        }
+        if (step.until) await waitUntil(context, step.until);
       } catch (error) {
-        this.patch({ busy: null });
-        this.note(`“${step.title}” did not finish: ${messageOf(error)}`, true);
+        const why = `“${step.title}” did not finish: ${messageOf(error)}`;
+        this.patch({ busy: null, step: { ...this.s.step, failed: why } });
+        this.note(
+          `${why}. Fix it with the panels and press Next step again, or Skip this step.`,
+          true,
+          "step",
+        );
         await this.refresh();
         this.persist();
         return;
@@ -507,11 +551,61 @@ export class PlaygroundSession {
       const last = results
         .filter((r) => !r.startsWith("switched") && !r.startsWith("done waiting"))
         .pop();
-      this.patch({ busy: null, step: this.stepView(index + 1, step.explanation) });
-      if (last) this.note(capitalize(last), false);
+      const reveal = step.predict
+        ? {
+            question: step.predict.question,
+            choices: step.predict.choices,
+            picked: this.s.step.picked,
+            answer: step.predict.answer,
+            explain: step.predict.explain,
+          }
+        : null;
+      this.patch({
+        busy: null,
+        step: stepView(this.scenario, index + 1, step.explanation, { reveal }),
+      });
+      const said = [
+        already.length > 0 ? `Already done by hand: ${already.join("; ")}.` : "",
+        last ? `${capitalize(last)}.` : "",
+      ].filter(Boolean);
+      if (said.length > 0) this.note(said.join(" "), false, "step");
       await this.refresh();
       this.persist();
     });
+  }
+
+  /** skipStep moves past a step the reader cannot or will not run; nothing of it happens. */
+  skipStep(): Promise<void> {
+    return this.serialize(async () => {
+      const index = this.s.step.done;
+      const step = this.scenario.steps[index];
+      if (!step) return;
+      this.addAction(`Skipped step: ${step.title}`);
+      this.patch({
+        step: stepView(
+          this.scenario,
+          index + 1,
+          `You skipped “${step.title}”: nothing of it ran, and the walkthrough goes on from the cluster as it is.`,
+        ),
+      });
+      this.note(`Skipped “${step.title}”.`, false, "step");
+      this.persist();
+    });
+  }
+
+  /** reconcileNext notes what of the next step the reader already did by hand (on every refresh). */
+  private reconcileNext(cluster: ClusterHandle): void {
+    const { step } = this.s;
+    const next = this.scenario.steps[step.done];
+    if (!next || this.s.busy) return;
+    const check = checkStep(this.checkContext(cluster), next);
+    const alreadyDone = check.done;
+    if (
+      alreadyDone.length === step.alreadyDone.length &&
+      alreadyDone.every((why, i) => why === step.alreadyDone[i])
+    )
+      return;
+    this.patch({ step: { ...step, alreadyDone } });
   }
 
   private actionContext(cluster: ClusterHandle): ActionContext {
@@ -542,24 +636,40 @@ export class PlaygroundSession {
     return this.options.hooks?.acting?.() ?? cluster;
   }
 
-  /** act runs one reader action: busy while it runs, its outcome announced, state saved. */
-  private act(label: string, work: (cluster: ClusterHandle) => Promise<string>): Promise<void> {
+  /**
+   * act runs one reader action: busy while it runs, its outcome shown next to the control that
+   * asked (`area`), state saved. Resolves true when the action succeeded, so a form can keep what
+   * was typed when it did not.
+   */
+  private act(
+    label: string,
+    area: ResultArea,
+    work: (cluster: ClusterHandle) => Promise<string>,
+  ): Promise<boolean> {
     if (this.s.phase === "running") this.patch({ busy: label });
+    let ok = false;
     return this.serialize(async () => {
       const cluster = this.requireRunning();
       this.addAction(label);
       this.patch({ busy: label, message: null });
       try {
-        this.note(await work(this.acting(cluster)), false);
+        this.note(await work(this.acting(cluster)), false, area);
+        ok = true;
       } catch (error) {
-        this.note(messageOf(error), true);
+        this.note(messageOf(error), true, area);
       } finally {
         this.patch({ busy: null });
       }
       await this.refresh();
       this.persist();
       this.options.hooks?.acted?.();
-    });
+    }).then(() => ok);
+  }
+
+  /** refuse shows why an action was not even sent, next to its control. */
+  private refuse(text: string, area: ResultArea): Promise<boolean> {
+    this.note(text, true, area);
+    return Promise.resolve(false);
   }
 
   private async request(url: string, request: ServerRequest, timeoutMs = 20_000): Promise<unknown> {
@@ -584,14 +694,11 @@ export class PlaygroundSession {
   }
 
   /** addNode asks the selected server to add a server to the cluster (Manage server → Cluster). */
-  addNode(text: string): Promise<void> {
+  addNode(text: string): Promise<boolean> {
     const parsed = normalizeServerUrl(text);
-    if (!parsed.ok) {
-      this.note(parsed.error, true);
-      return Promise.resolve();
-    }
+    if (!parsed.ok) return this.refuse(parsed.error, "add-node");
     const on = this.s.selectedUrl;
-    return this.act(`Add node ${parsed.url} (on ${on})`, async (cluster) => {
+    return this.act(`Add node ${parsed.url} (on ${on})`, "add-node", async (cluster) => {
       if (!cluster.urls.includes(parsed.url)) {
         throw new ActionFailed(
           `No server runs at ${parsed.url}. Start one first with “Start a new server”.`,
@@ -603,32 +710,33 @@ export class PlaygroundSession {
   }
 
   /** startServer starts one more fresh server (the chapter's `start ./Server/Raven.Server.exe`). */
-  startServer(): Promise<void> {
+  startServer(): Promise<boolean> {
     return this.act(
       "Start a new server",
+      "add-node",
       async (cluster) =>
         `Started ${await cluster.addServer()}; it shows ? until it is added to the cluster.`,
     );
   }
 
-  kill(url: string): Promise<void> {
-    return this.act(`Kill ${this.nameOf(url)}`, async (cluster) => {
+  kill(url: string): Promise<boolean> {
+    return this.act(`Kill ${this.nameOf(url)}`, "servers", async (cluster) => {
       await cluster.kill(url);
       this.killedUrl = url;
       return `${this.nameOf(url)} was killed; its worker is gone and its data waits in storage.`;
     });
   }
 
-  restart(url: string): Promise<void> {
-    return this.act(`Restart ${this.nameOf(url)}`, async (cluster) => {
+  restart(url: string): Promise<boolean> {
+    return this.act(`Restart ${this.nameOf(url)}`, "servers", async (cluster) => {
       await cluster.restart(url);
       return `${this.nameOf(url)} restarted from its storage.`;
     });
   }
 
   /** cut partitions the network between `group` and every other server. */
-  cut(group: readonly string[]): Promise<void> {
-    return this.act("Cut the network", async (cluster) => {
+  cut(group: readonly string[]): Promise<boolean> {
+    return this.act("Cut the network", "network", async (cluster) => {
       const rest = cluster.urls.filter((url) => !group.includes(url));
       if (group.length === 0 || rest.length === 0)
         throw new ActionFailed(
@@ -639,8 +747,8 @@ export class PlaygroundSession {
     });
   }
 
-  heal(): Promise<void> {
-    return this.act("Heal the network", async (cluster) => {
+  heal(): Promise<boolean> {
+    return this.act("Heal the network", "network", async (cluster) => {
       this.applyHeal(cluster);
       return "The network is whole again.";
     });
@@ -671,10 +779,11 @@ export class PlaygroundSession {
     this.patch({ cuts: [] });
   }
 
-  createDatabase(name: string, replicationFactor: number): Promise<void> {
+  createDatabase(name: string, replicationFactor: number): Promise<boolean> {
     const on = this.s.selectedUrl;
     return this.act(
       `New database ${name} (factor ${replicationFactor}) on ${this.nameOf(on)}`,
+      "new-database",
       async () => {
         if (name.trim() === "") throw new ActionFailed("Give the database a name.");
         const result = (await this.request(
@@ -688,9 +797,9 @@ export class PlaygroundSession {
     );
   }
 
-  addNodeToGroup(database: string, tag: string): Promise<void> {
+  addNodeToGroup(database: string, tag: string): Promise<boolean> {
     const on = this.s.selectedUrl;
-    return this.act(`Add node ${tag} to ${database}'s group`, async () => {
+    return this.act(`Add node ${tag} to ${database}'s group`, "databases", async () => {
       await this.request(on, { type: "add-database-node", database, tag }, 30_000);
       return `Node ${tag} joins ${database}'s group; it is promotable until it has caught up.`;
     });
@@ -716,43 +825,52 @@ export class PlaygroundSession {
   }
 
   /** saveDocument writes the document to the selected server (a put in one transaction). */
-  saveDocument(id: string, text: string): Promise<void> {
+  saveDocument(id: string, text: string): Promise<boolean> {
     const database = this.s.selectedDatabase;
     const on = this.s.selectedUrl;
     const idProblem = validateDocumentId(id);
     const parsed = parseDocumentText(text);
-    if (!database || idProblem || !parsed.ok) {
-      this.note(idProblem ?? (parsed.ok ? "Choose a database first." : parsed.error), true);
-      return Promise.resolve();
-    }
-    return this.act(`Save ${id.trim()} to ${database} on ${this.nameOf(on)}`, async () => {
-      await this.request(on, {
-        type: "batch",
-        database,
-        transaction: { puts: [{ id: id.trim(), body: parsed.body as never }] },
-      });
-      this.patch({ openDocument: { database, id: id.trim(), text, isNew: false } });
-      return `Saved ${id.trim()} on ${this.nameOf(on)}.`;
-    });
+    if (!database || idProblem || !parsed.ok)
+      return this.refuse(
+        idProblem ?? (parsed.ok ? "Choose a database first." : parsed.error),
+        "documents",
+      );
+    return this.act(
+      `Save ${id.trim()} to ${database} on ${this.nameOf(on)}`,
+      "documents",
+      async () => {
+        await this.request(on, {
+          type: "batch",
+          database,
+          transaction: { puts: [{ id: id.trim(), body: parsed.body as never }] },
+        });
+        this.patch({ openDocument: { database, id: id.trim(), text, isNew: false } });
+        return `Saved ${id.trim()} on ${this.nameOf(on)}.`;
+      },
+    );
   }
 
-  deleteDocument(id: string): Promise<void> {
+  deleteDocument(id: string): Promise<boolean> {
     const database = this.s.selectedDatabase;
     const on = this.s.selectedUrl;
-    if (!database) return Promise.resolve();
-    return this.act(`Delete ${id} from ${database} on ${this.nameOf(on)}`, async () => {
-      await this.request(on, { type: "batch", database, transaction: { deletes: [{ id }] } });
-      this.patch({ openDocument: null });
-      return `Deleted ${id} on ${this.nameOf(on)}; the deletion replicates as a tombstone.`;
-    });
+    if (!database) return Promise.resolve(false);
+    return this.act(
+      `Delete ${id} from ${database} on ${this.nameOf(on)}`,
+      "documents",
+      async () => {
+        await this.request(on, { type: "batch", database, transaction: { deletes: [{ id }] } });
+        this.patch({ openDocument: null });
+        return `Deleted ${id} on ${this.nameOf(on)}; the deletion replicates as a tombstone.`;
+      },
+    );
   }
 
   // --- exercise pages: more of the Studio, and a client ------------------------------------------
 
   /** readTopology asks the selected server for the cluster topology (Manage server → Cluster, as that server sees it). */
-  readTopology(): Promise<void> {
+  readTopology(): Promise<boolean> {
     const on = this.s.selectedUrl;
-    return this.act(`Read the cluster topology on ${this.nameOf(on)}`, async () => {
+    return this.act(`Read the cluster topology on ${this.nameOf(on)}`, "servers", async () => {
       const topology = (await this.request(on, { type: "cluster-topology" }, 10_000)) as {
         members?: Record<string, string>;
         leader?: string | null;
@@ -763,9 +881,9 @@ export class PlaygroundSession {
   }
 
   /** setConflictResolution sets a database's conflict resolution (a cluster-wide operation, sent to the selected server). */
-  setConflictResolution(database: string, resolution: "latest" | "none"): Promise<void> {
+  setConflictResolution(database: string, resolution: "latest" | "none"): Promise<boolean> {
     const on = this.s.selectedUrl;
-    return this.act(`Conflict resolution of ${database}: ${resolution}`, async () => {
+    return this.act(`Conflict resolution of ${database}: ${resolution}`, "databases", async () => {
       await this.request(on, { type: "set-conflict-resolution", database, resolution }, 30_000);
       return resolution === "none"
         ? `${database} keeps conflicts now: a read of a conflicted document reports it until you write it again.`
@@ -779,21 +897,19 @@ export class PlaygroundSession {
   }
 
   /** clientSave saves one document through the page's DocumentStore (it picks the node and fails over on its own). */
-  clientSave(id: string, text: string, writeAssurance: boolean): Promise<void> {
+  clientSave(id: string, text: string, writeAssurance: boolean): Promise<boolean> {
     const store = this.options.hooks?.store?.() ?? null;
     const idProblem = validateDocumentId(id);
     const parsed = parseDocumentText(text);
-    if (!store || idProblem || !parsed.ok) {
-      this.note(
+    if (!store || idProblem || !parsed.ok)
+      return this.refuse(
         !store
           ? "There is no client on this page."
           : (idProblem ?? (parsed.ok ? "" : parsed.error)),
-        true,
+        "client",
       );
-      return Promise.resolve();
-    }
     const label = `Client: save ${id.trim()} to ${store.database ?? "?"}${writeAssurance ? ", waiting for 1 replica" : ""}`;
-    return this.act(label, async () => {
+    return this.act(label, "client", async () => {
       const session = store.openSession();
       session.store({ ...parsed.body }, id.trim());
       if (writeAssurance)
@@ -813,28 +929,30 @@ export class PlaygroundSession {
   }
 
   /** clientLoad loads one document through the page's DocumentStore and shows it. */
-  clientLoad(id: string): Promise<void> {
+  clientLoad(id: string): Promise<boolean> {
     const store = this.options.hooks?.store?.() ?? null;
     const idProblem = validateDocumentId(id);
-    if (!store || idProblem) {
-      this.note(!store ? "There is no client on this page." : (idProblem ?? ""), true);
-      return Promise.resolve();
-    }
-    return this.act(`Client: load ${id.trim()} from ${store.database ?? "?"}`, async () => {
-      const session = store.openSession();
-      let loaded: unknown;
-      try {
-        loaded = await session.load(id.trim());
-      } catch (error) {
-        throw new ActionFailed(
-          `The client's load of ${id.trim()} raised ${codeAndMessage(error)}${session.advanced.lastServedBy ? ` (node ${session.advanced.lastServedBy} answered)` : ""}.`,
-        );
-      }
-      const from = session.advanced.lastServedBy ?? "?";
-      return loaded === null || loaded === undefined
-        ? `Node ${from} has no ${id.trim()}.`
-        : `The client loaded ${id.trim()} from node ${from}: ${JSON.stringify(loaded)}`;
-    });
+    if (!store || idProblem)
+      return this.refuse(!store ? "There is no client on this page." : (idProblem ?? ""), "client");
+    return this.act(
+      `Client: load ${id.trim()} from ${store.database ?? "?"}`,
+      "client",
+      async () => {
+        const session = store.openSession();
+        let loaded: unknown;
+        try {
+          loaded = await session.load(id.trim());
+        } catch (error) {
+          throw new ActionFailed(
+            `The client's load of ${id.trim()} raised ${codeAndMessage(error)}${session.advanced.lastServedBy ? ` (node ${session.advanced.lastServedBy} answered)` : ""}.`,
+          );
+        }
+        const from = session.advanced.lastServedBy ?? "?";
+        return loaded === null || loaded === undefined
+          ? `Node ${from} has no ${id.trim()}.`
+          : `The client loaded ${id.trim()} from node ${from}: ${JSON.stringify(loaded)}`;
+      },
+    );
   }
 
   private nameOf(url: string): string {
@@ -881,8 +999,8 @@ export class PlaygroundSession {
     this.patch({ timeline: appendTimeline(this.s.timeline, [entry]) });
   }
 
-  private note(text: string, error: boolean): void {
-    this.patch({ message: { text, error } });
+  private note(text: string, error: boolean, area: ResultArea): void {
+    this.patch({ message: { text, error, area } });
   }
 
   /**
@@ -939,6 +1057,7 @@ export class PlaygroundSession {
       }
       if (this.cluster === cluster && this.s.selectedUrl === selectedUrl)
         this.patch({ statuses, selectedDatabase, documents });
+      if (this.cluster === cluster && this.s.phase === "running") this.reconcileNext(cluster);
     } finally {
       this.refreshing = false;
     }

@@ -33,6 +33,8 @@ export function exercisePages(): Map<string, string> {
         "---",
         `title: ${yamlString(exercise.title)}`,
         `description: ${yamlString(`Exercise ${i + 1} (${exercise.section}): ${firstSentence(exercise.goal)} The goal, a checklist that ticks as you work, hints, the solution's steps and a live playground.`)}`,
+        "# The playground takes the whole main column, so the outline is folded away.",
+        "tableOfContents: false",
         "---",
         "",
         "{/* Generated from exercises/ by scripts/exercise-pages.ts: edit the exercise module, then run `npm run exercise-pages`. */}",

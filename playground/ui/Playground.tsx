@@ -156,7 +156,7 @@ export function PlaygroundView({
         <h2 id={`${id}-title`} class="rk-title">
           Live playground: {scenario.title}
         </h2>
-        <p class="rk-note">
+        <p class="rk-note rk-header-note">
           {runtime === "worker"
             ? "Each server is a real engine in its own Web Worker, with its data in IndexedDB."
             : "The servers run in this page, on the simulator's virtual clock."}
@@ -164,21 +164,22 @@ export function PlaygroundView({
       </header>
       {children}
       <Controls state={state} session={session} id={id} onReset={onReset} />
-      <p class="rk-status" role="status">
+      <p class="rk-phase" role="status">
         {status}
       </p>
       <ServerSwitcher state={state} session={session} id={id} />
-      <div class="rk-grid">
+      {/* The three things a step is about, side by side on a wide screen: the servers, the
+          database group's replication, and what happened (the timeline). */}
+      <div class="rk-workbench">
         <ClusterPanel state={state} session={session} id={id} extras={extras} />
-        <DatabasesPanel state={state} session={session} id={id} extras={extras} />
-        {extras ? <ClientPanel state={state} session={session} id={id} /> : null}
-        <DocumentsPanel state={state} session={session} id={id} watchSum={scenario.watchSum} />
         <ReplicationGraph state={state} id={id} />
         <Timeline state={state} id={id} />
       </div>
-      <p class={`rk-message${state.message?.error ? " rk-error" : ""}`} aria-live="polite">
-        {state.message?.text ?? ""}
-      </p>
+      <div class="rk-grid">
+        <DatabasesPanel state={state} session={session} id={id} extras={extras} />
+        <DocumentsPanel state={state} session={session} id={id} watchSum={scenario.watchSum} />
+        {extras ? <ClientPanel state={state} session={session} id={id} /> : null}
+      </div>
     </section>
   );
 }

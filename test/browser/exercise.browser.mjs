@@ -169,7 +169,7 @@ export function registerExerciseChecks(context) {
       await client.getByRole("button", { name: "Save through the client" }).click();
       await settled(page);
       assert.match(
-        await playground.locator(".rk-message").textContent(),
+        await playground.locator('.rk-result[data-area="client"]').textContent(),
         /The client saved users\/1 on node A/,
       );
       await until(
@@ -188,7 +188,7 @@ export function registerExerciseChecks(context) {
       await client.getByRole("button", { name: "Save through the client" }).click();
       await settled(page);
       assert.match(
-        await playground.locator(".rk-message").textContent(),
+        await playground.locator('.rk-result[data-area="client"]').textContent(),
         /The client saved users\/2 on node [BC]/,
       );
       await until(

@@ -54,7 +54,8 @@ async function newDocument(playground, id, json) {
   await playground.getByLabel("Contents (JSON)").fill(json);
   await playground.getByRole("button", { name: "Save" }).click();
   await settled(playground.page());
-  const message = await playground.locator(".rk-message").textContent();
+  // The result appears next to the Save button, in the Documents panel.
+  const message = await playground.locator('.rk-result[data-area="documents"]').textContent();
   assert.match(message, new RegExp(`Saved ${id}`), message);
 }
 
@@ -269,7 +270,10 @@ export function registerPlaygroundChecks(context) {
       assert.match(await panel(playground, "Cluster").textContent(), /sees no leader/);
 
       await clickNext(playground); // creating Pitchfork fails without a leader
-      assert.match(await playground.locator(".rk-message").textContent(), /failed, as expected/);
+      assert.match(
+        await playground.locator('.rk-result[data-area="step"]').textContent(),
+        /failed, as expected/,
+      );
       await clickNext(playground); // users/3 on B
       await until(
         "users/3 on B",

@@ -113,7 +113,12 @@ describe("PlaygroundSession: the reader's own actions and the clock", () => {
     await s.createDatabase("Spade", 1);
     await s.refresh();
     let state = s.state.get();
-    expect(state.message).toEqual({ text: "Created Spade on A.", error: false });
+    // The result appears next to the New database form, not at the foot of the playground.
+    expect(state.message).toEqual({
+      text: "Created Spade on A.",
+      error: false,
+      area: "new-database",
+    });
     expect(state.selectedDatabase).toBe("Spade");
     await s.saveDocument("users/9", '{ "name": "<i>text</i>" }');
     await s.refresh();
@@ -151,6 +156,66 @@ describe("PlaygroundSession: the reader's own actions and the clock", () => {
     await s.resume();
     expect(s.state.get().phase).toBe("running");
     expect(s.handle!.describe().databases[0]!.members).toHaveLength(2);
+    await s.dispose();
+  });
+});
+
+describe("PlaygroundSession: Next step after the reader used the panels", () => {
+  it("skips what the reader already did (Spade created by hand) and keeps going", async () => {
+    const s = session("first-cluster");
+    await s.open();
+    expect(await s.createDatabase("Spade", 1)).toBe(true);
+    await s.refresh();
+    expect(s.state.get().step.alreadyDone).toEqual(["Spade already exists"]);
+    await s.nextStep();
+    let state = s.state.get();
+    expect(state.step.failed).toBeNull();
+    expect(state.step.done).toBe(1);
+    expect(state.message).toMatchObject({ error: false, area: "step" });
+    expect(state.message?.text).toMatch(/Already done by hand: Spade already exists/);
+    expect(state.step.nextTitle).toBe("Write users/1 and users/2 to Spade on A");
+    await allSteps(s);
+    state = s.state.get();
+    expect(state.step.done).toBe(state.step.total);
+    expect(s.handle!.describe().databases.find((db) => db.name === "Spade")?.members).toEqual([
+      "A",
+      "B",
+    ]);
+    await s.dispose();
+  });
+
+  it("says what differs when a step cannot run, and Skip this step moves past it", async () => {
+    const s = session("kicking-the-tires");
+    await s.open();
+    await s.nextStep(); // kill A
+    await s.nextStep(); // Pitchfork fails
+    await s.kill(url(2)); // the reader kills B, where the next step writes users/3
+    await s.nextStep();
+    let state = s.state.get();
+    expect(state.step.done).toBe(2);
+    expect(state.step.failed).toMatch(/node B is down, so it cannot take users\/3/);
+    expect(state.message).toMatchObject({ error: true, area: "step" });
+    await s.skipStep();
+    state = s.state.get();
+    expect(state.step.done).toBe(3);
+    expect(state.step.failed).toBeNull();
+    expect(state.step.explanation).toMatch(/You skipped/);
+    await s.dispose();
+  });
+
+  it("asks for a prediction before a step and reveals the answer after it", async () => {
+    const s = session("kicking-the-tires");
+    await s.open();
+    await s.nextStep(); // kill A
+    const before = s.state.get().step;
+    expect(before.predict?.choices.length).toBeGreaterThan(1);
+    s.pick(0);
+    expect(s.state.get().step.picked).toBe(0);
+    await s.nextStep();
+    const reveal = s.state.get().step.reveal;
+    expect(reveal).toMatchObject({ picked: 0, answer: 1 });
+    expect(reveal?.explain).toMatch(/majority/);
+    expect(s.state.get().step.predict).toBeNull();
     await s.dispose();
   });
 });
