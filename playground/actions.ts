@@ -207,6 +207,15 @@ export async function runAction(context: ActionContext, action: Action): Promise
       must(response, `save ${ids}`);
       return `saved ${ids}`;
     }
+    case "delete":
+      return must(
+        await send(action.on, {
+          type: "batch",
+          database: action.database,
+          transaction: { deletes: [{ id: action.id }] },
+        }),
+        `delete ${action.id}`,
+      );
     case "add-node":
       return must(
         await send(action.on, { type: "add-node", url: action.url }, 30_000),

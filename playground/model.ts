@@ -135,4 +135,8 @@ export interface PlaygroundState {
     readonly area: ResultArea;
   } | null;
   readonly runtime: "sim" | "worker";
+  /** What "Back one step" would undo (the last entry of the action log), or null at the start. */
+  readonly undo: string | null;
+  /** Entries in the action log (what a shared link replays). */
+  readonly logged: number;
 }

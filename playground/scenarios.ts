@@ -45,6 +45,12 @@ export type Action =
       }[];
       readonly waitForReplicas?: number;
     }
+  | {
+      readonly kind: "delete";
+      readonly on: string;
+      readonly database: string;
+      readonly id: string;
+    }
   | { readonly kind: "add-node"; readonly on: string; readonly url: string }
   | { readonly kind: "start-server" }
   | {

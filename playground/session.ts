@@ -13,7 +13,9 @@ import type {
   ServerRequest,
   TraceEvent,
 } from "../engine/index.ts";
-import { ActionFailed, outcome, runAction, waitUntil } from "./actions.ts";
+import { decodeShared, encodeShared, logEntriesMax, shareParam } from "./action-log.ts";
+import type { LogEntry } from "./action-log.ts";
+import { ActionFailed, outcome, resolveServer, runAction, waitUntil } from "./actions.ts";
 import type { ActionContext } from "./actions.ts";
 import { Atom } from "./atom.ts";
 import type {
@@ -35,7 +37,7 @@ import {
   saveSpeed,
 } from "./persistence.ts";
 import type { KeyValueStore, SavedPlayground, SlowLink } from "./persistence.ts";
-import type { Scenario, Step } from "./scenarios.ts";
+import type { Action, Scenario, Step } from "./scenarios.ts";
 import {
   appendTimeline,
   defaultSpeed,
@@ -141,6 +143,8 @@ function initialState(
     speed,
     message: null,
     runtime,
+    undo: null,
+    logged: 0,
   };
 }
 
@@ -189,6 +193,8 @@ export class PlaygroundSession {
   private disposed = false;
   /** The section's setup finished (or the cluster came back from a save): safe to save it. */
   private ready = false;
+  /** What the reader did since the section's start (see action-log.ts). */
+  private log: LogEntry[] = [];
 
   constructor(options: SessionOptions) {
     this.options = options;
@@ -231,8 +237,20 @@ export class PlaygroundSession {
    * open brings the playground up: from the saved state when there is one (worker runtime: the
    * servers recover from IndexedDB), otherwise from the scenario's start.
    */
-  open(): Promise<void> {
+  open(shared?: string | null): Promise<void> {
     return this.serialize(async () => {
+      if (shared) {
+        const decoded = decodeShared(shared);
+        if (decoded.ok && decoded.state.s === this.scenario.id) {
+          await this.deleteOrphan(undefined);
+          await this.discard();
+          await this.replay(decoded.state.log, "Restoring the linked state");
+          if (decoded.state.url) this.select(decoded.state.url);
+          if (decoded.state.db) this.selectDatabase(decoded.state.db);
+          return;
+        }
+        if (!decoded.ok) this.note(decoded.error, true, "share");
+      }
       const saved =
         this.options.runtime === "worker"
           ? loadPlayground(this.options.store, this.scenario.id)
@@ -273,6 +291,7 @@ export class PlaygroundSession {
     return this.serialize(async () => {
       this.patch({ busy: "Resetting" });
       await this.discard();
+      this.log = [];
       this.state.set({
         ...initialState(this.scenario, this.options.runtime, this.s.speed),
         busy: "Resetting",
@@ -404,6 +423,8 @@ export class PlaygroundSession {
     this.clusterName = saved.clusterName;
     this.originMs = saved.originMs;
     this.killedUrl = saved.killedUrl;
+    this.log = [...(saved.log ?? [])];
+    this.noteLog();
     this.nextEntryId = Math.max(this.nextEntryId, ...saved.timeline.map((entry) => entry.id + 1));
     const done = Math.min(saved.stepsDone, this.scenario.steps.length);
     this.patch({
@@ -512,85 +533,243 @@ export class PlaygroundSession {
     if (upcoming && this.s.phase === "running") this.patch({ busy: upcoming.title });
     return this.serialize(async () => {
       const cluster = this.requireRunning();
-      const index = this.s.step.done;
-      const step = this.scenario.steps[index];
-      if (!step) {
-        this.patch({ busy: null });
-        return;
-      }
-      this.patch({ busy: step.title, message: null, step: { ...this.s.step, failed: null } });
-      this.addAction(`Next step: ${step.title}`);
-      const context = this.actionContext(cluster);
-      const results: string[] = [];
-      const already: string[] = [];
-      try {
-        for (const action of step.actions) {
-          // Checked one by one: an earlier action of the step may change what a later one finds.
-          const check = checkAction(this.checkContext(cluster), action);
-          if (check.state === "done") {
-            already.push(check.why);
-            continue;
-          }
-          if (check.state === "blocked") throw new ActionFailed(check.why);
-          results.push(await runAction(context, action));
-        }
-        if (step.until) await waitUntil(context, step.until);
-      } catch (error) {
-        const why = `“${step.title}” did not finish: ${messageOf(error)}`;
-        this.patch({ busy: null, step: { ...this.s.step, failed: why } });
-        this.note(
-          `${why}. Fix it with the panels and press Next step again, or Skip this step.`,
-          true,
-          "step",
-        );
-        await this.refresh();
-        this.persist();
-        return;
-      }
-      this.killedUrl = context.killedUrl;
-      const last = results
-        .filter((r) => !r.startsWith("switched") && !r.startsWith("done waiting"))
-        .pop();
-      const reveal = step.predict
-        ? {
-            question: step.predict.question,
-            choices: step.predict.choices,
-            picked: this.s.step.picked,
-            answer: step.predict.answer,
-            explain: step.predict.explain,
-          }
-        : null;
-      this.patch({
-        busy: null,
-        step: stepView(this.scenario, index + 1, step.explanation, { reveal }),
-      });
-      const said = [
-        already.length > 0 ? `Already done by hand: ${already.join("; ")}.` : "",
-        last ? `${capitalize(last)}.` : "",
-      ].filter(Boolean);
-      if (said.length > 0) this.note(said.join(" "), false, "step");
+      if (await this.takeStep(cluster)) this.record({ t: "step" });
       await this.refresh();
       this.persist();
     });
   }
 
+  /** takeStep runs the next step (see nextStep); true when it finished. */
+  private async takeStep(cluster: ClusterHandle): Promise<boolean> {
+    const index = this.s.step.done;
+    const step = this.scenario.steps[index];
+    if (!step) {
+      this.patch({ busy: null });
+      return false;
+    }
+    this.patch({ busy: step.title, message: null, step: { ...this.s.step, failed: null } });
+    this.addAction(`Next step: ${step.title}`);
+    const context = this.actionContext(cluster);
+    const results: string[] = [];
+    const already: string[] = [];
+    try {
+      for (const action of step.actions) {
+        // Checked one by one: an earlier action of the step may change what a later one finds.
+        const check = checkAction(this.checkContext(cluster), action);
+        if (check.state === "done") {
+          already.push(check.why);
+          continue;
+        }
+        if (check.state === "blocked") throw new ActionFailed(check.why);
+        results.push(await runAction(context, action));
+      }
+      if (step.until) await waitUntil(context, step.until);
+    } catch (error) {
+      const why = `“${step.title}” did not finish: ${messageOf(error)}`;
+      this.patch({ busy: null, step: { ...this.s.step, failed: why } });
+      this.note(
+        `${why}. Fix it with the panels and press Next step again, or Skip this step.`,
+        true,
+        "step",
+      );
+      return false;
+    }
+    this.killedUrl = context.killedUrl;
+    const last = results
+      .filter((r) => !r.startsWith("switched") && !r.startsWith("done waiting"))
+      .pop();
+    const reveal = step.predict
+      ? {
+          question: step.predict.question,
+          choices: step.predict.choices,
+          picked: this.s.step.picked,
+          answer: step.predict.answer,
+          explain: step.predict.explain,
+        }
+      : null;
+    this.patch({
+      busy: null,
+      step: stepView(this.scenario, index + 1, step.explanation, { reveal }),
+    });
+    const said = [
+      already.length > 0 ? `Already done by hand: ${already.join("; ")}.` : "",
+      last ? `${capitalize(last)}.` : "",
+    ].filter(Boolean);
+    if (said.length > 0) this.note(said.join(" "), false, "step");
+    return true;
+  }
+
   /** skipStep moves past a step the reader cannot or will not run; nothing of it happens. */
   skipStep(): Promise<void> {
     return this.serialize(async () => {
-      const index = this.s.step.done;
-      const step = this.scenario.steps[index];
-      if (!step) return;
-      this.addAction(`Skipped step: ${step.title}`);
-      this.patch({
-        step: stepView(
-          this.scenario,
-          index + 1,
-          `You skipped “${step.title}”: nothing of it ran, and the walkthrough goes on from the cluster as it is.`,
-        ),
-      });
-      this.note(`Skipped “${step.title}”.`, false, "step");
+      if (this.skipNow()) this.record({ t: "skip" });
       this.persist();
     });
+  }
+
+  private skipNow(): boolean {
+    const index = this.s.step.done;
+    const step = this.scenario.steps[index];
+    if (!step) return false;
+    this.addAction(`Skipped step: ${step.title}`);
+    this.patch({
+      step: stepView(
+        this.scenario,
+        index + 1,
+        `You skipped “${step.title}”: nothing of it ran, and the walkthrough goes on from the cluster as it is.`,
+      ),
+    });
+    this.note(`Skipped “${step.title}”.`, false, "step");
+    return true;
+  }
+
+  // --- the action log: Back one step and links that carry a state ---------------------------------
+
+  /** record adds an entry to the action log (up to logEntriesMax; beyond, Back and links stop there). */
+  private record(entry: LogEntry): void {
+    if (this.log.length >= logEntriesMax) return;
+    this.log.push(entry);
+    this.noteLog();
+  }
+
+  private noteLog(): void {
+    const last = this.log[this.log.length - 1];
+    const undo = !last
+      ? null
+      : last.t === "do"
+        ? last.label
+        : last.t === "skip"
+          ? "Skip this step"
+          : `Next step ${this.log.filter((e) => e.t !== "do").length}`;
+    this.patch({ undo, logged: this.log.length });
+  }
+
+  /**
+   * back undoes the last thing the reader did: a fresh cluster replays the action log without
+   * its last entry (the chapter's servers are real, so there is no undoing them in place).
+   */
+  back(): Promise<void> {
+    if (this.log.length === 0) return Promise.resolve();
+    if (this.s.phase === "running") this.patch({ busy: "Going back one step" });
+    return this.serialize(async () => {
+      const entries = this.log.slice(0, -1);
+      const view = { url: this.s.selectedUrl, db: this.s.selectedDatabase };
+      await this.discard();
+      await this.replay(entries, "Going back one step");
+      this.select(view.url);
+      if (view.db) this.selectDatabase(view.db);
+    });
+  }
+
+  /**
+   * shareText is what a link carries (after `#rk=`): the scenario, the log, and the view. Open it
+   * in another browser and the playground replays the log on fresh servers.
+   */
+  shareText(): string {
+    return encodeShared({
+      v: 1,
+      s: this.scenario.id,
+      log: this.log,
+      url: this.s.selectedUrl,
+      db: this.s.selectedDatabase,
+    });
+  }
+
+  /** shareLink makes the whole link from the page's address and notes it next to Share. */
+  shareLink(pageUrl: string): string {
+    const link = `${pageUrl.replace(/#.*$/, "")}#${shareParam}=${this.shareText()}`;
+    this.note(
+      this.log.length === 0
+        ? "A link to the section's start (nothing done yet)."
+        : `A link that replays your ${this.log.length} action${this.log.length === 1 ? "" : "s"}: anyone who opens it gets this state on fresh servers.`,
+      false,
+      "share",
+    );
+    return link;
+  }
+
+  /** replay starts the section afresh and does each entry again, waiting for what it promised. */
+  private async replay(entries: readonly LogEntry[], why: string): Promise<void> {
+    this.log = [];
+    this.state.set({
+      ...initialState(this.scenario, this.options.runtime, this.s.speed),
+      busy: why,
+    });
+    await this.fresh();
+    const cluster = this.requireRunning();
+    for (let k = 0; k < entries.length; k++) {
+      const entry = entries[k]!;
+      this.patch({ busy: `${why}: ${k + 1} of ${entries.length}` });
+      let ok = true;
+      if (entry.t === "step") ok = await this.takeStep(cluster);
+      else if (entry.t === "skip") ok = this.skipNow();
+      else ok = await this.replayAction(cluster, entry);
+      if (!ok) {
+        const failed = this.s.message?.error ? ` (${this.s.message.text})` : "";
+        this.note(
+          `Stopped after ${k} of ${entries.length} actions: the next one could not be done again${failed}.`,
+          true,
+          "step",
+        );
+        break;
+      }
+      this.record(entry);
+    }
+    this.patch({ busy: null });
+    await this.refresh();
+    this.persist();
+  }
+
+  private async replayAction(
+    cluster: ClusterHandle,
+    entry: Extract<LogEntry, { t: "do" }>,
+  ): Promise<boolean> {
+    const context = this.actionContext(cluster);
+    this.addAction(`${entry.label} (again)`);
+    try {
+      await runAction(context, entry.a);
+      this.killedUrl = context.killedUrl;
+      await this.settleAfter(cluster, entry.a);
+      return true;
+    } catch (error) {
+      this.note(`“${entry.label}”: ${messageOf(error)}`, true, "step");
+      return false;
+    }
+  }
+
+  /**
+   * settleAfter waits until an action's effect is there before the next one runs, as the reader
+   * did (they saw B join before adding it to a group); a replay is faster than a reader.
+   */
+  private async settleAfter(cluster: ClusterHandle, action: Action): Promise<void> {
+    const timeoutMs = this.options.stepTimeoutMs ?? 60_000;
+    const record = (name: string) => cluster.describe().databases.find((db) => db.name === name);
+    switch (action.kind) {
+      case "create-database":
+        return cluster.waitFor(
+          () => (record(action.name)?.members.length ?? 0) >= (action.replicationFactor ?? 1),
+          { timeoutMs, what: `${action.name} to be created` },
+        );
+      case "add-node":
+        return cluster.waitFor(
+          () => cluster.servers.some((s) => s.url === action.url && s.tag !== "?"),
+          { timeoutMs, what: `${action.url} to join` },
+        );
+      case "add-database-node":
+        return cluster.waitFor(
+          () => record(action.database)?.members.includes(action.tag) ?? false,
+          { timeoutMs, what: `node ${action.tag} to become a member of ${action.database}` },
+        );
+      case "restart": {
+        const url = resolveServer({ cluster, killedUrl: this.killedUrl }, action.url);
+        return cluster.waitFor(() => cluster.servers.some((s) => s.url === url && s.alive), {
+          timeoutMs,
+          what: `${url} to run`,
+        });
+      }
+      default:
+        return;
+    }
   }
 
   /** reconcileNext notes what of the next step the reader already did by hand (on every refresh). */
@@ -645,6 +824,7 @@ export class PlaygroundSession {
     label: string,
     area: ResultArea,
     work: (cluster: ClusterHandle) => Promise<string>,
+    logged?: () => Action,
   ): Promise<boolean> {
     if (this.s.phase === "running") this.patch({ busy: label });
     let ok = false;
@@ -655,6 +835,8 @@ export class PlaygroundSession {
       try {
         this.note(await work(this.acting(cluster)), false, area);
         ok = true;
+        // Only what worked is logged: Back one step and links replay it.
+        if (logged) this.record({ t: "do", a: logged(), label });
       } catch (error) {
         this.note(messageOf(error), true, area);
       } finally {
@@ -698,15 +880,20 @@ export class PlaygroundSession {
     const parsed = normalizeServerUrl(text);
     if (!parsed.ok) return this.refuse(parsed.error, "add-node");
     const on = this.s.selectedUrl;
-    return this.act(`Add node ${parsed.url} (on ${on})`, "add-node", async (cluster) => {
-      if (!cluster.urls.includes(parsed.url)) {
-        throw new ActionFailed(
-          `No server runs at ${parsed.url}. Start one first with “Start a new server”.`,
-        );
-      }
-      await this.request(on, { type: "add-node", url: parsed.url }, 30_000);
-      return `Asked ${on} to add ${parsed.url}; it joins once the leader commits it.`;
-    });
+    return this.act(
+      `Add node ${parsed.url} (on ${on})`,
+      "add-node",
+      async (cluster) => {
+        if (!cluster.urls.includes(parsed.url)) {
+          throw new ActionFailed(
+            `No server runs at ${parsed.url}. Start one first with “Start a new server”.`,
+          );
+        }
+        await this.request(on, { type: "add-node", url: parsed.url }, 30_000);
+        return `Asked ${on} to add ${parsed.url}; it joins once the leader commits it.`;
+      },
+      () => ({ kind: "add-node", on, url: parsed.url }),
+    );
   }
 
   /** startServer starts one more fresh server (the chapter's `start ./Server/Raven.Server.exe`). */
@@ -716,42 +903,64 @@ export class PlaygroundSession {
       "add-node",
       async (cluster) =>
         `Started ${await cluster.addServer()}; it shows ? until it is added to the cluster.`,
+      () => ({ kind: "start-server" }),
     );
   }
 
   kill(url: string): Promise<boolean> {
-    return this.act(`Kill ${this.nameOf(url)}`, "servers", async (cluster) => {
-      await cluster.kill(url);
-      this.killedUrl = url;
-      return `${this.nameOf(url)} was killed; its worker is gone and its data waits in storage.`;
-    });
+    return this.act(
+      `Kill ${this.nameOf(url)}`,
+      "servers",
+      async (cluster) => {
+        await cluster.kill(url);
+        this.killedUrl = url;
+        return `${this.nameOf(url)} was killed; its worker is gone and its data waits in storage.`;
+      },
+      () => ({ kind: "kill", url }),
+    );
   }
 
   restart(url: string): Promise<boolean> {
-    return this.act(`Restart ${this.nameOf(url)}`, "servers", async (cluster) => {
-      await cluster.restart(url);
-      return `${this.nameOf(url)} restarted from its storage.`;
-    });
+    return this.act(
+      `Restart ${this.nameOf(url)}`,
+      "servers",
+      async (cluster) => {
+        await cluster.restart(url);
+        return `${this.nameOf(url)} restarted from its storage.`;
+      },
+      () => ({ kind: "restart", url }),
+    );
   }
 
   /** cut partitions the network between `group` and every other server. */
   cut(group: readonly string[]): Promise<boolean> {
-    return this.act("Cut the network", "network", async (cluster) => {
-      const rest = cluster.urls.filter((url) => !group.includes(url));
-      if (group.length === 0 || rest.length === 0)
-        throw new ActionFailed(
-          "Choose some servers, but not all: the cut runs between the chosen ones and the rest.",
-        );
-      this.applyCut({ a: [...group], b: rest }, cluster);
-      return `Cut the network between ${group.map((u) => this.nameOf(u)).join(", ")} and the rest.`;
-    });
+    let rest: string[] = [];
+    return this.act(
+      "Cut the network",
+      "network",
+      async (cluster) => {
+        rest = cluster.urls.filter((url) => !group.includes(url));
+        if (group.length === 0 || rest.length === 0)
+          throw new ActionFailed(
+            "Choose some servers, but not all: the cut runs between the chosen ones and the rest.",
+          );
+        this.applyCut({ a: [...group], b: rest }, cluster);
+        return `Cut the network between ${group.map((u) => this.nameOf(u)).join(", ")} and the rest.`;
+      },
+      () => ({ kind: "partition", a: [...group], b: rest }),
+    );
   }
 
   heal(): Promise<boolean> {
-    return this.act("Heal the network", "network", async (cluster) => {
-      this.applyHeal(cluster);
-      return "The network is whole again.";
-    });
+    return this.act(
+      "Heal the network",
+      "network",
+      async (cluster) => {
+        this.applyHeal(cluster);
+        return "The network is whole again.";
+      },
+      () => ({ kind: "heal" }),
+    );
   }
 
   private applyCut(cut: NetworkCut, via: ClusterHandle | null = this.cluster): void {
@@ -794,15 +1003,21 @@ export class PlaygroundSession {
         this.patch({ selectedDatabase: name.trim(), openDocument: null, documents: null });
         return `Created ${name.trim()}${result.nodes ? ` on ${result.nodes.join(", ")}` : ""}.`;
       },
+      () => ({ kind: "create-database", on, name: name.trim(), replicationFactor }),
     );
   }
 
   addNodeToGroup(database: string, tag: string): Promise<boolean> {
     const on = this.s.selectedUrl;
-    return this.act(`Add node ${tag} to ${database}'s group`, "databases", async () => {
-      await this.request(on, { type: "add-database-node", database, tag }, 30_000);
-      return `Node ${tag} joins ${database}'s group; it is promotable until it has caught up.`;
-    });
+    return this.act(
+      `Add node ${tag} to ${database}'s group`,
+      "databases",
+      async () => {
+        await this.request(on, { type: "add-database-node", database, tag }, 30_000);
+        return `Node ${tag} joins ${database}'s group; it is promotable until it has caught up.`;
+      },
+      () => ({ kind: "add-database-node", on, database, tag }),
+    );
   }
 
   openDocument(id: string): void {
@@ -847,6 +1062,7 @@ export class PlaygroundSession {
         this.patch({ openDocument: { database, id: id.trim(), text, isNew: false } });
         return `Saved ${id.trim()} on ${this.nameOf(on)}.`;
       },
+      () => ({ kind: "put", on, database, documents: [{ id: id.trim(), body: parsed.body }] }),
     );
   }
 
@@ -862,6 +1078,7 @@ export class PlaygroundSession {
         this.patch({ openDocument: null });
         return `Deleted ${id} on ${this.nameOf(on)}; the deletion replicates as a tombstone.`;
       },
+      () => ({ kind: "delete", on, database, id }),
     );
   }
 
@@ -883,12 +1100,17 @@ export class PlaygroundSession {
   /** setConflictResolution sets a database's conflict resolution (a cluster-wide operation, sent to the selected server). */
   setConflictResolution(database: string, resolution: "latest" | "none"): Promise<boolean> {
     const on = this.s.selectedUrl;
-    return this.act(`Conflict resolution of ${database}: ${resolution}`, "databases", async () => {
-      await this.request(on, { type: "set-conflict-resolution", database, resolution }, 30_000);
-      return resolution === "none"
-        ? `${database} keeps conflicts now: a read of a conflicted document reports it until you write it again.`
-        : `${database} resolves conflicts to the latest version now.`;
-    });
+    return this.act(
+      `Conflict resolution of ${database}: ${resolution}`,
+      "databases",
+      async () => {
+        await this.request(on, { type: "set-conflict-resolution", database, resolution }, 30_000);
+        return resolution === "none"
+          ? `${database} keeps conflicts now: a read of a conflicted document reports it until you write it again.`
+          : `${database} resolves conflicts to the latest version now.`;
+      },
+      () => ({ kind: "set-conflict-resolution", on, database, resolution }),
+    );
   }
 
   /** client is the page's DocumentStore (exercise pages), null elsewhere. */
@@ -1078,6 +1300,7 @@ export class PlaygroundSession {
       slowLinks: this.slowLinks,
       originMs: this.originMs,
       timeline: this.s.timeline,
+      log: this.log,
     };
   }
 

@@ -1,3 +1,4 @@
+import { useState } from "preact/hooks";
 import type { PlaygroundState } from "../model.ts";
 import type { PlaygroundSession } from "../session.ts";
 import { speeds } from "../view-model.ts";
@@ -13,12 +14,16 @@ export function Controls({
   session,
   id,
   onReset,
+  rewind = true,
 }: {
   state: PlaygroundState;
   session: PlaygroundSession;
   id: string;
   onReset?: (() => Promise<void>) | undefined;
+  /** Back one step and Share (chapter playgrounds; an exercise page records instead). */
+  rewind?: boolean;
 }) {
+  const [link, setLink] = useState<string | null>(null);
   const running = state.phase === "running";
   const busy = state.busy !== null;
   const { step } = state;
@@ -34,28 +39,43 @@ export function Controls({
   return (
     <div class="rk-controls">
       <div class="rk-bar">
-        {walkthrough ? (
-          <button
-            type="button"
-            id={nextId}
-            class="rk-primary rk-next"
-            disabled={!running || busy || step.nextTitle === null}
-            aria-describedby={stepTextId}
-            onClick={() => void session.nextStep().then(afterStep)}
-          >
-            Next step
-          </button>
-        ) : null}
-        {walkthrough && step.failed && step.nextTitle ? (
-          <button
-            type="button"
-            class="rk-skip"
-            disabled={busy}
-            onClick={() => void session.skipStep().then(afterStep)}
-          >
-            Skip this step
-          </button>
-        ) : null}
+        <span class="rk-step-buttons">
+          {walkthrough ? (
+            <button
+              type="button"
+              id={nextId}
+              class="rk-primary rk-next"
+              disabled={!running || busy || step.nextTitle === null}
+              aria-describedby={stepTextId}
+              onClick={() => void session.nextStep().then(afterStep)}
+            >
+              Next step
+            </button>
+          ) : null}
+          {walkthrough && step.failed && step.nextTitle ? (
+            <button
+              type="button"
+              class="rk-skip"
+              disabled={busy}
+              onClick={() => void session.skipStep().then(afterStep)}
+            >
+              Skip this step
+            </button>
+          ) : null}
+          {rewind ? (
+            <button
+              type="button"
+              id={`${id}-back`}
+              disabled={!running || busy || state.undo === null}
+              aria-label={state.undo ? `Back one step: undo ${state.undo}` : "Back one step"}
+              onClick={() =>
+                void session.back().then(() => focusSoon(state.logged > 1 ? `${id}-back` : nextId))
+              }
+            >
+              Back one step
+            </button>
+          ) : null}
+        </span>
         <span class="rk-clock">
           <button
             type="button"
@@ -105,9 +125,38 @@ export function Controls({
               ))}
             </select>
           </span>
+          {rewind ? (
+            <button
+              type="button"
+              id={`${id}-share`}
+              disabled={busy || state.phase !== "running"}
+              onClick={() => {
+                const made = session.shareLink(location.href);
+                setLink(made);
+                // Copying needs permission some browsers do not give; the field below always has it.
+                void navigator.clipboard?.writeText(made).catch(() => {});
+                focusSoon(`${id}-link`);
+              }}
+            >
+              Share
+            </button>
+          ) : null}
         </span>
       </div>
       <Result state={state} area="clock" />
+      {rewind && link && state.message?.area === "share" && !state.message.error ? (
+        <p class="rk-share">
+          <label for={`${id}-link`}>Link to this state</label>
+          <input
+            id={`${id}-link`}
+            type="text"
+            readOnly
+            value={link}
+            onFocus={(event) => event.currentTarget.select()}
+          />
+        </p>
+      ) : null}
+      <Result state={state} area="share" />
       {walkthrough ? <StepText state={state} session={session} id={id} /> : null}
     </div>
   );

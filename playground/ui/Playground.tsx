@@ -4,6 +4,7 @@
  */
 import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef } from "preact/hooks";
+import { sharedFromHash } from "../action-log.ts";
 import { scenario as findScenario } from "../scenarios.ts";
 import type { Scenario } from "../scenarios.ts";
 import { PlaygroundSession } from "../session.ts";
@@ -47,9 +48,19 @@ export default function Playground({ scenario: scenarioId, runtime = "worker" }:
       scenario={scenario}
       session={session}
       runtime={runtime}
-      lifecycle={{ open: () => session.open(), dispose: () => session.dispose() }}
+      lifecycle={{ open: () => openShared(session), dispose: () => session.dispose() }}
     />
   );
+}
+
+/**
+ * openShared opens the playground, from the state a link carries when it has one (…#rk=…): the
+ * link is read once, and taken off the address so a reload comes back to the reader's own state.
+ */
+function openShared(session: PlaygroundSession): Promise<void> {
+  const shared = typeof location === "undefined" ? null : sharedFromHash(location.hash);
+  if (shared) history.replaceState(history.state, "", location.pathname + location.search);
+  return session.open(shared);
 }
 
 /** What opens and closes the cluster: the session itself, or an exercise around it. */
@@ -163,7 +174,7 @@ export function PlaygroundView({
         </p>
       </header>
       {children}
-      <Controls state={state} session={session} id={id} onReset={onReset} />
+      <Controls state={state} session={session} id={id} onReset={onReset} rewind={!extras} />
       <p class="rk-phase" role="status">
         {status}
       </p>

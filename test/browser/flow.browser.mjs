@@ -156,4 +156,54 @@ export function registerFlowChecks(context) {
       await close();
     }
   });
+
+  it("a shared URL restores the same step in another browser; Back one step undoes the last action on fresh servers", async () => {
+    const { page, playground, errors, close } = await openPlaygroundPage(
+      context,
+      "chapter/kicking-the-tires/",
+    );
+    let link;
+    try {
+      await playground.getByRole("button", { name: "Next step" }).click(); // kill A
+      await page.waitForSelector('.rk-playground[data-step="1"][data-busy="false"]');
+      await playground.getByRole("button", { name: "Share" }).click();
+      link = await playground.getByLabel("Link to this state").inputValue();
+      assert.match(link, /\/chapter\/kicking-the-tires\/#rk=[A-Za-z0-9_-]+$/);
+      assert.match(
+        await playground.locator('.rk-result[data-area="share"]').textContent(),
+        /replays your 1 action/,
+      );
+
+      // Back one step: a fresh cluster, with A alive again and the walkthrough at its start.
+      await playground.getByRole("button", { name: /^Back one step/ }).click();
+      await page.waitForSelector('.rk-playground[data-step="0"][data-busy="false"]');
+      await until("A to run again", async () =>
+        (await playground.getByRole("button", { name: "Kill node A" }).count()) === 1
+          ? true
+          : "not yet",
+      );
+      assert.deepEqual(errors, []);
+    } finally {
+      await close();
+    }
+
+    // The link in a browser that has never seen the book: the same step, A down, the link
+    // taken off the address so a reload keeps the reader's own state.
+    const other = await context.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      await other.addInitScript(() => localStorage.setItem("rookery-playground:speed", "1"));
+      const page = await other.newPage();
+      await page.goto(link);
+      const shared = page.locator(".rk-playground");
+      await shared.scrollIntoViewIfNeeded();
+      await page.waitForSelector('.rk-playground[data-step="1"][data-busy="false"]', {
+        timeout: 60_000,
+      });
+      assert.match(await shared.locator(".rk-step-text").textContent(), /Step 1 of 4: Kill node A/);
+      assert.equal(await shared.getByRole("button", { name: "Restart node A" }).count(), 1);
+      assert.equal(new URL(page.url()).hash, "");
+    } finally {
+      await other.close();
+    }
+  });
 }

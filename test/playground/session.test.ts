@@ -219,3 +219,60 @@ describe("PlaygroundSession: Next step after the reader used the panels", () => 
     await s.dispose();
   });
 });
+
+describe("PlaygroundSession: the action log, Back one step and links", () => {
+  it("Back one step replays all but the last action on fresh servers", async () => {
+    const s = session("first-cluster");
+    await s.open();
+    await s.nextStep(); // Spade on A
+    await s.nextStep(); // users/1 and users/2
+    expect(await s.kill(url(1))).toBe(true);
+    let state = s.state.get();
+    expect(state.logged).toBe(3);
+    expect(state.undo).toBe("Kill node A");
+    const before = s.name;
+    await s.back();
+    state = s.state.get();
+    expect(s.name).not.toBe(before); // a fresh cluster, not the old one patched
+    expect(state.logged).toBe(2);
+    expect(state.step.done).toBe(2);
+    expect(state.servers[0]).toMatchObject({ tag: "A", alive: true });
+    expect(s.handle!.describe().documents["A"]?.["Spade"]).toEqual(["users/1", "users/2"]);
+    await s.back(); // the second step
+    expect(s.state.get().step.done).toBe(1);
+    expect(s.handle!.describe().documents["A"]?.["Spade"]).toEqual([]);
+    await s.dispose();
+  });
+
+  it("a link carries the log: another playground replays it to the same step and state", async () => {
+    const s = session("kicking-the-tires");
+    await s.open();
+    await s.nextStep(); // kill A
+    await s.cut([url(2)]); // nothing left to cut off from, but it is the reader's action
+    const text = s.shareText();
+    expect(s.shareLink("https://book.example/chapter/kicking-the-tires/#old")).toBe(
+      `https://book.example/chapter/kicking-the-tires/#rk=${text}`,
+    );
+    await s.dispose();
+
+    const other = session("kicking-the-tires");
+    await other.open(text);
+    const state = other.state.get();
+    expect(state.step.done).toBe(1);
+    expect(state.logged).toBe(2);
+    expect(state.servers[0]).toMatchObject({ tag: "A", alive: false });
+    expect(state.cuts).toHaveLength(1);
+    await other.dispose();
+
+    // A link for another chapter, or a damaged one, starts the section as usual.
+    const third = session("first-cluster");
+    await third.open(text);
+    expect(third.state.get().logged).toBe(0);
+    await third.dispose();
+    const fourth = session("kicking-the-tires");
+    await fourth.open(text.slice(0, 20));
+    expect(fourth.state.get().message).toMatchObject({ error: true, area: "share" });
+    expect(fourth.state.get().phase).toBe("running");
+    await fourth.dispose();
+  });
+});
