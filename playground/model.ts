@@ -3,6 +3,7 @@
  * from the cluster (describe(), trace events, requests to the selected server).
  */
 import type { ClusterDescription, DocumentView, ServerSummary } from "../engine/index.ts";
+import type { ClientView } from "./clients.ts";
 
 /** TimelineCategory groups timeline entries for the filter. */
 export type TimelineCategory =
@@ -139,4 +140,6 @@ export interface PlaygroundState {
   readonly undo: string | null;
   /** Entries in the action log (what a shared link replays). */
   readonly logged: number;
+  /** The page's clients (chapter pages about clients), as the client panel shows them. */
+  readonly clients: readonly ClientView[];
 }

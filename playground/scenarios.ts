@@ -83,7 +83,24 @@ export type Action =
       readonly b: string;
       readonly electionFraction: number;
     }
-  | { readonly kind: "wait"; readonly until: Condition };
+  | { readonly kind: "wait"; readonly until: Condition }
+  /** The page's clients (Scenario.clients), numbered from 0: they talk to the section's database. */
+  | {
+      readonly kind: "client-save";
+      readonly client: number;
+      readonly id: string;
+      readonly body: Record<string, unknown>;
+      /** Write assurance: wait for this many replicas. */
+      readonly replicas?: number;
+    }
+  | { readonly kind: "client-load"; readonly client: number; readonly id: string }
+  | {
+      readonly kind: "client-read-balance";
+      readonly client: number;
+      readonly mode: "none" | "roundRobin" | "fastestNode";
+    }
+  /** Cut a client off from these servers (and only these); an empty list reconnects it. */
+  | { readonly kind: "client-cut"; readonly client: number; readonly urls: readonly string[] };
 
 /**
  * Predict is a "predict, then see" question asked before a step runs (in the manner of The Secret
@@ -137,6 +154,8 @@ export interface Scenario {
   readonly startOn?: string;
   /** Replication limits for the section's servers (batchItemsMax 1: one transaction per batch). */
   readonly replicationLimits?: { readonly batchItemsMax?: number };
+  /** Clients on the page (0–2), each a DocumentStore on `database` with its own settings. */
+  readonly clients?: number;
   /** A sum the documents panel keeps in view, e.g. the total of the accounts. */
   readonly watchSum?: { readonly label: string; readonly database: string; readonly field: string };
 }
@@ -358,6 +377,16 @@ function asSetup(steps: readonly Step[]): Action[] {
 /** Spade on A and B (the end of "Your first cluster"). */
 const twoNodeSpade = asSetup(firstClusterSteps);
 
+/** Spade on A, B and C with users/1 and users/2 (the load-balancing section's group of three). */
+const spadeOnThree: Action[] = [
+  ...twoNodeSpade,
+  { kind: "add-node", on: url(1), url: url(3) },
+  { kind: "wait", until: { kind: "tag", url: url(3), tag: "C" } },
+  { kind: "add-database-node", on: url(1), database: "Spade", tag: "C" },
+  { kind: "wait", until: { kind: "members", database: "Spade", count: 3 } },
+  { kind: "wait", until: { kind: "documents", tag: "C", database: "Spade", ids: ["users/2"] } },
+];
+
 /** Five nodes, Spade on A and B, Pitchfork on three (the end of "Expanding"). */
 const fiveNodes: Action[] = [
   ...twoNodeSpade,
@@ -405,8 +434,9 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
     servers: 5,
     setup: fiveNodes,
     intro:
-      "Five nodes; Spade on A and B. Kill Spade's preferred node and watch the cluster move clients away from it.",
+      "Five nodes; Spade on A and B, and two clients of Spade below. Kill Spade's preferred node and watch the clients fail over, and the cluster move them away from it.",
     database: "Spade",
+    clients: 2,
     steps: [
       {
         title: "Kill Spade's preferred node",
@@ -442,8 +472,10 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
     title: "Write assurance",
     servers: 2,
     setup: twoNodeSpade,
-    intro: "Spade on A and B. Kill B, then save with “wait for one replica” on A.",
+    intro:
+      "Spade on A and B. Kill B, then save with “wait for one replica” on A — or through the client below, which shows how long its save waited.",
     database: "Spade",
+    clients: 1,
     steps: [
       {
         title: "Kill node B",
@@ -473,6 +505,48 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
         until: { kind: "documents", tag: "B", database: "Spade", ids: ["tasks/1"] },
         explanation:
           "Ordinary replication delivers tasks/1 to B: the error meant “not confirmed in time”, never “not written”.",
+      },
+    ],
+  },
+  "load-balancing": {
+    id: "load-balancing",
+    title: "Load balancing reads",
+    servers: 3,
+    setup: spadeOnThree,
+    intro:
+      "Spade on A, B and C with users/1 and users/2, and two clients. Each client's read-balance mode decides where its reads go; writes always go to the preferred node.",
+    database: "Spade",
+    clients: 2,
+    steps: [
+      {
+        title: "Client 1 reads users/1 three times (read balance: none)",
+        actions: [
+          { kind: "client-load", client: 0, id: "users/1" },
+          { kind: "client-load", client: 0, id: "users/1" },
+          { kind: "client-load", client: 0, id: "users/1" },
+        ],
+        explanation: "Every read goes to the preferred node, A: B and C only receive replication.",
+      },
+      {
+        title: "Client 2 switches to round robin and reads three times",
+        actions: [
+          { kind: "client-read-balance", client: 1, mode: "roundRobin" },
+          { kind: "client-load", client: 1, id: "users/1" },
+          { kind: "client-load", client: 1, id: "users/1" },
+          { kind: "client-load", client: 1, id: "users/1" },
+        ],
+        explanation:
+          "Each session reads from the next node of the topology in turn: the reads spread over the group.",
+      },
+      {
+        title: "Cut client 2 off from A and read again",
+        actions: [
+          { kind: "client-cut", client: 1, urls: [url(1)] },
+          { kind: "client-load", client: 1, id: "users/1" },
+          { kind: "client-load", client: 1, id: "users/1" },
+        ],
+        explanation:
+          "Client 2 cannot reach A, but the others can: its requests to A time out and it reads from B and C, while client 1 still uses A.",
       },
     ],
   },

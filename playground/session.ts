@@ -16,6 +16,9 @@ import type {
 import { decodeShared, encodeShared, logEntriesMax, shareParam } from "./action-log.ts";
 import type { LogEntry } from "./action-log.ts";
 import { ActionFailed, outcome, resolveServer, runAction, waitUntil } from "./actions.ts";
+import type { ClientActions } from "./actions.ts";
+import { Clients } from "./clients.ts";
+import type { ReadBalance } from "./clients.ts";
 import type { ActionContext } from "./actions.ts";
 import { Atom } from "./atom.ts";
 import type {
@@ -145,6 +148,7 @@ function initialState(
     runtime,
     undo: null,
     logged: 0,
+    clients: [],
   };
 }
 
@@ -195,6 +199,8 @@ export class PlaygroundSession {
   private ready = false;
   /** What the reader did since the section's start (see action-log.ts). */
   private log: LogEntry[] = [];
+  /** The page's clients (Scenario.clients), built once the engine has loaded. */
+  private clientsModel: Clients | null = null;
 
   constructor(options: SessionOptions) {
     this.options = options;
@@ -351,6 +357,7 @@ export class PlaygroundSession {
   /** dispose stops everything (the page is going away or the island unmounts). */
   async dispose(): Promise<void> {
     this.disposed = true;
+    this.clientsModel?.dispose();
     this.persist();
     await this.stopCluster();
   }
@@ -386,7 +393,43 @@ export class PlaygroundSession {
       this.driveSimClock(cluster);
     const refreshMs = this.options.refreshMs ?? 250;
     if (refreshMs > 0) this.timer = setInterval(() => void this.refresh(), refreshMs);
+    await this.startClients();
     return cluster;
+  }
+
+  /** startClients gives a new cluster new clients: nothing learned, nothing cut off. */
+  private async startClients(): Promise<void> {
+    const count = this.scenario.clients ?? 0;
+    if (count === 0) return;
+    if (this.clientsModel) this.clientsModel.reset();
+    else {
+      const { DocumentStore } = await loadEngine();
+      this.clientsModel = new Clients(
+        {
+          network: () => (this.s.phase === "running" ? (this.cluster?.network ?? null) : null),
+          nowMs: () => this.cluster?.nowMs() ?? this.originMs,
+          originMs: () => this.originMs,
+          urls: () => this.cluster?.urls ?? [],
+          makeStore: (options) => new DocumentStore(options),
+          slow: () => 1 / this.s.speed,
+          changed: () => this.patch({ clients: this.clientsModel?.views() ?? [] }),
+        },
+        this.scenario.database ?? "Spade",
+        count,
+      );
+    }
+    this.patch({ clients: this.clientsModel.views() });
+  }
+
+  private clientActions(): ClientActions | null {
+    const model = this.clientsModel;
+    if (!model) return null;
+    return {
+      save: (client, id, body, replicas) => model.save(client, id, body, replicas),
+      load: async (client, id) => (await model.load(client, id)).text,
+      setReadBalance: (client, mode) => model.setReadBalance(client, mode),
+      setCutOff: (client, urls) => model.setCutOff(client, urls),
+    };
   }
 
   private async fresh(): Promise<void> {
@@ -799,6 +842,7 @@ export class PlaygroundSession {
       partition: (a, b) => session.applyCut({ a, b }),
       heal: () => session.applyHeal(),
       slowLink: (a, b, fraction) => session.applySlowLink({ a, b, electionFraction: fraction }),
+      ...(this.clientActions() ? { clients: this.clientActions()! } : {}),
     };
   }
 
@@ -1110,6 +1154,67 @@ export class PlaygroundSession {
           : `${database} resolves conflicts to the latest version now.`;
       },
       () => ({ kind: "set-conflict-resolution", on, database, resolution }),
+    );
+  }
+
+  // --- the chapter pages' clients ----------------------------------------------------------------
+
+  /** saveThrough saves a document through one of the page's clients (optionally write-assured). */
+  saveThrough(client: number, id: string, text: string, replicas: number): Promise<boolean> {
+    const idProblem = validateDocumentId(id);
+    const parsed = parseDocumentText(text);
+    if (idProblem || !parsed.ok)
+      return this.refuse(idProblem ?? (parsed.ok ? "" : parsed.error), "client");
+    const action: Action = {
+      kind: "client-save",
+      client,
+      id: id.trim(),
+      body: parsed.body,
+      ...(replicas > 0 ? { replicas } : {}),
+    };
+    return this.clientAct(
+      `Client ${client + 1}: save ${id.trim()}${replicas > 0 ? `, waiting for ${replicas} replica${replicas === 1 ? "" : "s"}` : ""}`,
+      action,
+    );
+  }
+
+  /** loadThrough reads a document through one of the page's clients. */
+  loadThrough(client: number, id: string): Promise<boolean> {
+    const idProblem = validateDocumentId(id);
+    if (idProblem) return this.refuse(idProblem, "client");
+    return this.clientAct(`Client ${client + 1}: load ${id.trim()}`, {
+      kind: "client-load",
+      client,
+      id: id.trim(),
+    });
+  }
+
+  setReadBalance(client: number, mode: ReadBalance): Promise<boolean> {
+    return this.clientAct(`Client ${client + 1}: read balance ${mode}`, {
+      kind: "client-read-balance",
+      client,
+      mode,
+    });
+  }
+
+  /** cutClientOff cuts a client off from exactly these servers (none: it reaches them all). */
+  cutClientOff(client: number, urls: readonly string[]): Promise<boolean> {
+    const names = urls.map((url) => this.nameOf(url)).join(", ");
+    return this.clientAct(
+      urls.length === 0
+        ? `Client ${client + 1}: reach every server`
+        : `Client ${client + 1}: cut off from ${names}`,
+      { kind: "client-cut", client, urls: [...urls] },
+    );
+  }
+
+  private clientAct(label: string, action: Action): Promise<boolean> {
+    return this.act(
+      label,
+      "client",
+      async (cluster) => capitalize(await runAction(this.actionContext(cluster), action)),
+      // A load changes nothing a replay needs.
+      action.kind === "client-load" ? undefined : () => action,
     );
   }
 

@@ -9,6 +9,7 @@ import { scenario as findScenario } from "../scenarios.ts";
 import type { Scenario } from "../scenarios.ts";
 import { PlaygroundSession } from "../session.ts";
 import { ClientPanel } from "./ClientPanel.tsx";
+import { ClientsPanel } from "./ClientsPanel.tsx";
 import { ClusterPanel } from "./ClusterPanel.tsx";
 import { Controls } from "./Controls.tsx";
 import { DatabasesPanel } from "./DatabasesPanel.tsx";
@@ -186,6 +187,7 @@ export function PlaygroundView({
         <ReplicationGraph state={state} id={id} />
         <Timeline state={state} id={id} />
       </div>
+      <ClientsPanel state={state} session={session} id={id} />
       <div class="rk-grid">
         <DatabasesPanel state={state} session={session} id={id} extras={extras} />
         <DocumentsPanel state={state} session={session} id={id} watchSum={scenario.watchSum} />

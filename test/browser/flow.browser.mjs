@@ -206,4 +206,37 @@ export function registerFlowChecks(context) {
       await other.close();
     }
   });
+
+  it("a client cut off from A reads from another node, while the other client still reads from A", async () => {
+    const { page, playground, errors, close } = await openPlaygroundPage(
+      context,
+      "chapter/load-balancing/",
+    );
+    try {
+      const card = (n) => playground.locator(`.rk-client-card[data-client="${n}"]`);
+      const result = playground.locator('.rk-result[data-area="client"]');
+      await card(1).getByRole("button", { name: "Load" }).click();
+      await settled(page);
+      assert.match(await result.textContent(), /Client 1 read users\/1 from node A/);
+
+      // Client 2 loses its way to A: its read waits for A, gives up and fails over.
+      await card(2).getByRole("group", { name: "Can reach" }).getByLabel("A").uncheck();
+      await settled(page);
+      await card(2).getByRole("button", { name: "Load" }).click();
+      await settled(page);
+      assert.match(await result.textContent(), /Client 2 read users\/1 from node [BC]/);
+      const lines = await card(2).locator(".rk-client-requests li").allTextContents();
+      assert.ok(
+        lines.some((line) => /node [BC] \(failover/.test(line)) &&
+          lines.some((line) => /node A .*failed/.test(line)),
+        `client 2's requests: ${lines.join(" | ")}`,
+      );
+      await card(1).getByRole("button", { name: "Load" }).click();
+      await settled(page);
+      assert.match(await result.textContent(), /Client 1 read users\/1 from node A/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await close();
+    }
+  });
 }

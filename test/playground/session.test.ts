@@ -276,3 +276,53 @@ describe("PlaygroundSession: the action log, Back one step and links", () => {
     await fourth.dispose();
   });
 });
+
+describe("PlaygroundSession: the chapter pages' clients", () => {
+  it("load balancing: client 1 reads from the preferred node, client 2 round robin; a cut-off client reads elsewhere", async () => {
+    const s = session("load-balancing");
+    await s.open();
+    expect(s.state.get().clients.map((c) => c.name)).toEqual(["Client 1", "Client 2"]);
+    await s.nextStep(); // client 1, read balance none
+    let [one] = s.state.get().clients;
+    const reads = one!.requests.filter((r) => r.what === "load users/1");
+    expect(reads).toHaveLength(3);
+    expect(new Set(reads.map((r) => `${r.node} ${r.why}`))).toEqual(
+      new Set(["A the preferred node"]),
+    );
+    expect(one!.topology.map((n) => n.tag)).toEqual(["A", "B", "C"]);
+    await s.nextStep(); // client 2, round robin
+    let two = s.state.get().clients[1]!;
+    expect(two.readBalance).toBe("roundRobin");
+    const spread = new Set(
+      two.requests.filter((r) => r.what === "load users/1").map((r) => r.node),
+    );
+    expect(spread.size).toBeGreaterThan(1);
+    await s.setSpeed(1); // the cut-off client waits its request timeout in real time
+    await s.cutClientOff(1, [url(1)]);
+    expect(await s.loadThrough(1, "users/1")).toBe(true);
+    expect(await s.loadThrough(1, "users/1")).toBe(true);
+    two = s.state.get().clients[1]!;
+    expect(two.cutOff).toEqual([url(1)]);
+    const answered = two.requests.filter((r) => r.ok && r.what === "load users/1").slice(0, 2);
+    expect(answered.map((r) => r.node)).not.toContain("A");
+    expect(s.state.get().message?.text).toMatch(/Client 2 read users\/1 from node [BC]/);
+    [one] = s.state.get().clients;
+    expect(one!.cutOff).toEqual([]);
+    await s.dispose();
+  });
+
+  it("write assurance through a client says how long the save waited, and Back one step replays client actions", async () => {
+    const s = session("write-assurance");
+    await s.open();
+    await s.saveThrough(0, "tasks/9", '{ "title": "rake" }', 1);
+    expect(s.state.get().message?.text).toMatch(
+      /Client 1 saved tasks\/9 on node A; the save waited \d+ ms for 1 replica/,
+    );
+    await s.setReadBalance(0, "roundRobin");
+    expect(s.state.get().logged).toBe(2);
+    await s.back();
+    expect(s.state.get().clients[0]!.readBalance).toBe("none");
+    expect(s.handle!.describe().documents["A"]?.["Spade"]).toContain("tasks/9");
+    await s.dispose();
+  });
+});
