@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { reliableNetwork } from "../../engine/runtime/sim/index.ts";
-import { caught, clusterWith, documentOn, storeFor } from "../client/helpers.ts";
+import { caught, clusterWith, documentOn, servedBy, storeFor } from "../client/helpers.ts";
 import { Chapter, ok } from "./helpers.ts";
 
 const revisionsOn = {
@@ -53,6 +53,235 @@ async function editThrice(book: Chapter): Promise<number[]> {
   );
   return seen;
 }
+
+/** Five nodes, Spade on A, B and C (a group of three), users/1 on all of them. */
+async function fiveWithSpadeOnThree(seed: number): Promise<Chapter> {
+  const book = Chapter.start(5, { seed });
+  ok(await book.ask(0, { type: "create-database", name: "Spade", nodes: ["A"] }));
+  for (let n = 2; n <= 5; n++)
+    ok(await book.ask("A", { type: "add-node", url: `http://127.0.0.${n}:8080` }));
+  await book.cluster.waitFor(
+    () =>
+      book.cluster.servers.every(
+        (s) => (book.cluster.server(s.url)?.raftStatus()?.membership.voters.length ?? 0) === 5,
+      ),
+    { what: "five voters" },
+  );
+  for (const tag of ["B", "C"])
+    ok(await book.ask("A", { type: "add-database-node", database: "Spade", tag }));
+  await book.cluster.waitFor(() => book.topology("Spade").members.length === 3, {
+    what: "Spade on A, B and C",
+  });
+  ok(await book.put("A", "Spade", { "users/1": { name: "Oren" } }));
+  await book.cluster.waitFor(
+    () => ["A", "B", "C"].every((tag) => book.ids(tag, "Spade").includes("users/1")),
+    { what: "users/1 everywhere" },
+  );
+  return book;
+}
+
+describe("An overview of a RavenDB Cluster", () => {
+  it("claim 1: every instance of a group holds the whole database, and each one takes reads and writes for all of it", async () => {
+    const book = await fiveWithSpadeOnThree(1);
+    // A write on each instance, each on its own.
+    for (const tag of ["A", "B", "C"])
+      ok(await book.put(tag, "Spade", { [`written/${tag}`]: { on: tag } }));
+    const all = ["users/1", "written/A", "written/B", "written/C"];
+    await book.cluster.waitFor(
+      () => ["A", "B", "C"].every((tag) => all.every((id) => book.ids(tag, "Spade").includes(id))),
+      { what: "every document on every instance" },
+    );
+    // Any instance answers a read of any of them; a server outside the group has no copy.
+    for (const tag of ["A", "B", "C"]) {
+      const read = ok<({ id: string } | null)[]>(
+        await book.ask(tag, { type: "get-documents", database: "Spade", ids: all }),
+      );
+      expect(read.map((doc) => doc?.id)).toEqual(all);
+    }
+    expect(book.ids("D", "Spade")).toEqual([]);
+  });
+
+  it("claim 2: creating a database is a Rachis command applied by every server; writing a document does not touch Rachis", async () => {
+    const book = await fiveWithSpadeOnThree(2);
+    await book.cluster.runFor(500);
+    const applied = () =>
+      book.cluster.servers.map((s) => book.cluster.server(s.url)!.clusterState!.lastAppliedIndex);
+    const before = applied();
+    expect(new Set(before).size).toBe(1);
+    ok(await book.put("B", "Spade", { "users/2": { name: "Eini" } }));
+    await book.cluster.runFor(500);
+    expect(applied()).toEqual(before);
+    ok(await book.ask("C", { type: "create-database", name: "Rake", replicationFactor: 2 }));
+    await book.cluster.waitFor(() => new Set(applied()).size === 1 && applied()[0]! > before[0]!, {
+      what: "every server to apply the new database",
+    });
+    for (const s of book.cluster.servers)
+      expect(book.cluster.server(s.url)!.clusterState!.databases["rake"]).toBeDefined();
+  });
+
+  it("claim 3: without a majority the cluster layer decides nothing — cluster-wide operations fail with an error that names the majority", async () => {
+    const book = await fiveWithSpadeOnThree(3);
+    for (const tag of ["A", "B", "D"]) await book.cluster.kill(tag);
+    await book.cluster.runFor(2_000);
+    for (const request of [
+      { type: "create-database", name: "Rake" } as const,
+      { type: "add-database-node", database: "Spade", tag: "E" } as const,
+    ]) {
+      const refused = await book.ask("C", request);
+      expect(refused.ok, request.type).toBe(false);
+      if (refused.ok) continue;
+      expect(refused.error.code).toBe("NoLeader");
+      expect(refused.error.message).toContain("needs 3 of 5 nodes");
+    }
+    expect(book.topology("Spade").members).not.toContain("E");
+  });
+
+  it("claim 4: the database layer needs no majority — with three of five servers down, Spade's surviving instance takes reads and writes", async () => {
+    const book = await fiveWithSpadeOnThree(4);
+    for (const tag of ["A", "B", "D"]) await book.cluster.kill(tag);
+    await book.cluster.runFor(2_000);
+    expect(book.cluster.servers.filter((s) => s.alive && s.role === "leader")).toEqual([]);
+    ok(await book.put("C", "Spade", { "users/3": { name: "Written without a majority" } }));
+    const read = ok<{ body: { name: string } }[]>(
+      await book.ask("C", {
+        type: "get-documents",
+        database: "Spade",
+        ids: ["users/1", "users/3"],
+      }),
+    );
+    expect(read.map((doc) => doc.body.name)).toEqual(["Oren", "Written without a majority"]);
+    // When the others return, the write reaches them like any other.
+    for (const tag of ["A", "B", "D"]) await book.cluster.restart(tag);
+    await book.cluster.waitFor(
+      () => ["A", "B"].every((tag) => book.ids(tag, "Spade").includes("users/3")),
+      { what: "users/3 on A and B", timeoutMs: 20_000 },
+    );
+  });
+});
+
+describe("Client interaction with a database group", () => {
+  it("claim 11: one reachable URL is enough for a client to learn where a database lives, even a server that does not host it", async () => {
+    const cluster = await clusterWith({
+      servers: 5,
+      seed: 11,
+      database: "Spade",
+      nodes: ["A", "B"],
+    });
+    await cluster.kill("C");
+    // The client lists C (down) and D (no Spade there): D still knows Spade's topology.
+    const [, , c, d] = cluster.urls as [string, string, string, string];
+    const { store, events } = storeFor(cluster, "Spade", { urls: [c, d] });
+    const session = store.openSession();
+    session.store({ name: "Oren" }, "users/1");
+    await session.saveChanges();
+    expect(store.requestExecutor.topologySource).toBe(d);
+    expect(store.topology!.members).toEqual(["A", "B"]);
+    expect(servedBy(events, "batch")).toEqual(["A"]);
+  });
+
+  it("claim 12: every client talks to the preferred node; when it dies they all fail over to the same next member, and the cluster moves the dead node to the end", async () => {
+    const cluster = await clusterWith({
+      servers: 3,
+      seed: 12,
+      database: "Spade",
+      nodes: ["A", "B", "C"],
+    });
+    const clients = ["one", "two", "three"].map((address) =>
+      storeFor(cluster, "Spade", { address }),
+    );
+    const writeAll = async (prefix: string) => {
+      for (const [i, { store }] of clients.entries()) {
+        const session = store.openSession();
+        session.store({ by: i }, `${prefix}/${i}`);
+        await session.saveChanges();
+      }
+    };
+    await writeAll("before");
+    expect(clients.map(({ events }) => servedBy(events, "batch"))).toEqual([["A"], ["A"], ["A"]]);
+    // An alternate dying goes unnoticed: nobody was talking to it.
+    await cluster.kill("C");
+    await writeAll("alternate-down");
+    expect(clients.map(({ events }) => servedBy(events, "batch").at(-1))).toEqual(["A", "A", "A"]);
+    await cluster.restart("C");
+    // The preferred node dying moves every client to the same next member, B.
+    await cluster.kill("A");
+    await writeAll("preferred-down");
+    expect(clients.map(({ events }) => servedBy(events, "batch").at(-1))).toEqual(["B", "B", "B"]);
+    await cluster.waitFor((c) => c.databaseRecord("Spade")!.topology.members[0] === "B", {
+      what: "the supervisor's rotation",
+    });
+    expect(cluster.databaseRecord("Spade")!.topology.members).toEqual(["B", "C", "A"]);
+  });
+
+  it("claim 13: each client fails over from its own view of the network, and an error comes only when no instance can be reached", async () => {
+    const cluster = await clusterWith({
+      servers: 3,
+      seed: 13,
+      database: "Spade",
+      nodes: ["A", "B", "C"],
+    });
+    const [a, b, c] = cluster.urls as [string, string, string];
+    const near = storeFor(cluster, "Spade", { address: "near-a" });
+    const far = storeFor(cluster, "Spade", { address: "far-from-a" });
+    const write = async (client: typeof near, id: string) => {
+      const session = client.store.openSession();
+      session.store({ id }, id);
+      await session.saveChanges();
+    };
+    await write(near, "users/1");
+    await write(far, "users/2");
+    // One client can no longer reach A; the other still can. Nobody told the cluster anything.
+    cluster.net.partition(["far-from-a"], [a]);
+    await write(near, "users/3");
+    await write(far, "users/4");
+    expect(servedBy(near.events, "batch")).toEqual(["A", "A"]);
+    expect(servedBy(far.events, "batch")).toEqual(["A", "B"]);
+    // Cut off from every instance, the client finally raises one error naming each node.
+    cluster.net.partition(["far-from-a"], [b, c]);
+    const session = far.store.openSession();
+    session.store({ id: "users/5" }, "users/5");
+    const error = await caught(() => session.saveChanges());
+    expect(error.code).toBe("AllTopologyNodesDown");
+    for (const url of [a, b, c]) expect(error.message).toContain(url);
+    await write(near, "users/6");
+  });
+
+  it("claim 15: reads can be spread — round robin gives each session the next member, fastest node measures and keeps the quickest", async () => {
+    const cluster = await clusterWith({
+      servers: 3,
+      seed: 15,
+      database: "Pitchfork",
+      nodes: ["C", "A", "B"],
+    });
+    const writer = storeFor(cluster, "Pitchfork").store.openSession();
+    writer.store({ tines: 3 }, "tines/1");
+    await writer.saveChanges();
+    await cluster.waitFor(
+      () => ["A", "B", "C"].every((tag) => documentOn(cluster, tag, "Pitchfork", "tines/1")),
+      { what: "tines/1 everywhere" },
+    );
+    const spread = storeFor(cluster, "Pitchfork", { conventions: { readBalance: "roundRobin" } });
+    const perSession: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const session = spread.store.openSession();
+      await session.load("tines/1");
+      perSession.push(session.advanced.lastServedBy!);
+    }
+    expect(new Set(perSession)).toEqual(new Set(["A", "B", "C"]));
+    expect(perSession.slice(0, 3)).toEqual(perSession.slice(3));
+    // B answers fastest (the others are slow for this client): after the race, reads go to B.
+    const racer = storeFor(cluster, "Pitchfork", {
+      address: "racer",
+      conventions: { readBalance: "fastestNode" },
+    });
+    for (const [url, ms] of cluster.urls.map((url, i) => [url, i === 1 ? 2 : 20] as const)) {
+      cluster.net.setLinkLatency("racer", url, ms);
+      cluster.net.setLinkLatency(url, "racer", ms);
+    }
+    for (let i = 0; i < 40; i++) await racer.store.openSession().load("tines/1");
+    expect(racer.store.requestExecutor.fastestNode?.tag).toBe("B");
+  });
+});
 
 describe("Replication of data in a database group", () => {
   it("claim 19: edits made faster than replication reach a sibling as the latest version only, unless revisions are on", async () => {
@@ -156,5 +385,39 @@ describe("Write assurances for high value data", () => {
     expect(error.code).toBe("WriteAssuranceTimeout");
     expect(error.details).toMatchObject({ reached: 0, wanted: 1 });
     expect(documentOn(cluster, "A", "Spade", "tasks/4")).toEqual({ task: "Buy bread" });
+  });
+});
+
+describe("Transaction atomicity and replication", () => {
+  it("claim 21: a transaction replicates as one indivisible batch, even when batches are as small as they can be", async () => {
+    const book = Chapter.start(2, { seed: 21, replicationLimits: { batchItemsMax: 1 } });
+    ok(await book.ask(0, { type: "create-database", name: "Bank" }));
+    ok(await book.ask("A", { type: "add-node", url: "http://127.0.0.2:8080" }));
+    ok(await book.ask("A", { type: "add-database-node", database: "Bank", tag: "B" }));
+    await book.cluster.waitFor(() => book.topology("Bank").members.length === 2, {
+      what: "Bank on A and B",
+    });
+    book.cluster.partition(["A"], ["B"]);
+    ok(await book.put("A", "Bank", { "before/1": { n: 1 } }));
+    ok(
+      await book.put("A", "Bank", {
+        "accounts/1": { amount: 10 },
+        "accounts/2": { amount: 20 },
+        "accounts/3": { amount: 30 },
+      }),
+    );
+    ok(await book.put("A", "Bank", { "after/1": { n: 1 } }));
+    book.cluster.heal();
+    const partOfIt = new Set<number>();
+    await book.cluster.waitFor(
+      () => {
+        const ids = book.ids("B", "Bank");
+        partOfIt.add(ids.filter((id) => id.startsWith("accounts/")).length);
+        return ids.includes("after/1");
+      },
+      { what: "everything on B" },
+    );
+    // One item per batch is the limit, yet B never held one or two of the three accounts.
+    expect([...partOfIt].sort()).toEqual([0, 3]);
   });
 });

@@ -63,13 +63,13 @@ async function transferThenPayTax(book: Chapter): Promise<number[]> {
 }
 
 describe("Transaction atomicity and replication (Listings 6.3 and 6.4)", () => {
-  it("without revisions, a reader on B can see the transfer half applied: the money is briefly missing", async () => {
+  it("claim 22: without revisions, a reader on B can see the transfer half applied: the money is briefly missing (Listings 6.3 and 6.4)", async () => {
     const totals = await transferThenPayTax(await bank(false));
     expect(totals).toContain(190);
     expect(totals[totals.length - 1]).toBe(200);
   });
 
-  it("with revisions on, a reader on B never sees half a transaction: the total stays 200", async () => {
+  it("claim 23: with revisions on, a reader on B never sees half a transaction: the total stays 200", async () => {
     const totals = await transferThenPayTax(await bank(true));
     expect(totals).toEqual([200]);
   });
@@ -98,7 +98,7 @@ async function spadeSplit(resolution: "latest" | "none"): Promise<Chapter> {
 }
 
 describe("Conflicts", () => {
-  it("concurrent writes to users/1 on both sides of a partition resolve to the latest, on both nodes", async () => {
+  it("claim 24: clients on both sides of a partition write users/1; when it heals the conflict resolves to the latest, on both nodes", async () => {
     const book = await spadeSplit("latest");
     await book.cluster.waitFor(
       () =>
