@@ -1,7 +1,7 @@
 import { isRookeryError, SeededRandom } from "../../core/index.ts";
 import type { NodeTag, Random } from "../../core/index.ts";
 import type { ClusterState } from "../../cluster/index.ts";
-import { databaseStore } from "../../server/index.ts";
+import { databaseKey, databaseStore } from "../../server/index.ts";
 import type { ServerResponse } from "../../server/index.ts";
 import { reliableNetwork } from "./network.ts";
 import type { NetworkFaults } from "./network.ts";
@@ -287,16 +287,12 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
           acknowledged.set(id, tag);
           if (assured) {
             // A holder may have crashed since it acknowledged; what it made durable still counts.
-            const holders = tags.filter((t) =>
-              cluster
+            const holders = tags.filter((t) => {
+              const kept = cluster
                 .storageOf(t)
-                .some(
-                  databaseStore("documents"),
-                  (value) =>
-                    (value as { id?: string; kind?: string }).id === id &&
-                    (value as { kind?: string }).kind === "document",
-                ),
-            );
+                .durableValue(databaseStore("documents"), databaseKey("Spade", id.toLowerCase()));
+              return (kept as { kind?: string } | undefined)?.kind === "document";
+            });
             if (holders.length < 2)
               fail(
                 "write assurance",

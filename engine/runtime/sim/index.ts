@@ -5,10 +5,13 @@ export type { NetworkFaults, NetworkStats, Addressed } from "./network.ts";
 export { RaftCheckers, InvariantViolation } from "./raft-checkers.ts";
 export { RaftSimCluster } from "./raft-cluster.ts";
 export type { RaftSimOptions, TraceEvent } from "./raft-cluster.ts";
-export { runRaftSeed } from "./raft-sweep.ts";
+export { raftWatchdog, runRaftSeed } from "./raft-sweep.ts";
 export type { RaftSeedOptions, RaftSeedResult, SeedVerdict } from "./raft-sweep.ts";
-export { SimCluster, SimStorage, serverUrl } from "./sim-cluster.ts";
+export { SimCluster, serverUrl } from "./sim-cluster.ts";
+export { SimDisk, randomStorageFaults, reliableStorage } from "./sim-disk.ts";
+export type { SimDiskStats, StorageFaults } from "./sim-disk.ts";
 export type {
+  SiblingOptions,
   SimClusterOptions,
   ServerSummary,
   ClientNetwork,
