@@ -1,7 +1,7 @@
 import { SeededRandom } from "../../core/index.ts";
 import type { Random } from "../../core/index.ts";
-import { reliableNetwork } from "./network.ts";
-import type { NetworkFaults } from "./network.ts";
+import { reliableNetwork } from "../../transport/index.ts";
+import type { NetworkFaults } from "../../transport/index.ts";
 import { InvariantViolation } from "./raft-checkers.ts";
 import { RaftSimCluster } from "./raft-cluster.ts";
 import { SimulationStalled } from "./simulator.ts";
