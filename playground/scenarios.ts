@@ -45,6 +45,12 @@ export type Action =
       }[];
       readonly waitForReplicas?: number;
     }
+  | {
+      readonly kind: "delete";
+      readonly on: string;
+      readonly database: string;
+      readonly id: string;
+    }
   | { readonly kind: "add-node"; readonly on: string; readonly url: string }
   | { readonly kind: "start-server" }
   | {
@@ -77,7 +83,50 @@ export type Action =
       readonly b: string;
       readonly electionFraction: number;
     }
-  | { readonly kind: "wait"; readonly until: Condition };
+  | { readonly kind: "wait"; readonly until: Condition }
+  /** The page's clients (Scenario.clients), numbered from 0: they talk to the section's database. */
+  | {
+      readonly kind: "client-save";
+      readonly client: number;
+      readonly id: string;
+      readonly body: Record<string, unknown>;
+      /** Write assurance: wait for this many replicas. */
+      readonly replicas?: number;
+    }
+  | { readonly kind: "client-load"; readonly client: number; readonly id: string }
+  | {
+      readonly kind: "client-read-balance";
+      readonly client: number;
+      readonly mode: "none" | "roundRobin" | "fastestNode";
+    }
+  /** Cut a client off from these servers (and only these); an empty list reconnects it. */
+  | { readonly kind: "client-cut"; readonly client: number; readonly urls: readonly string[] };
+
+/**
+ * Predict is a "predict, then see" question asked before a step runs (in the manner of The Secret
+ * Lives of Data and Learn Git Branching). The controls show `question` with `choices` as a radio
+ * group next to Next step; the reader may pick one, then runs the step; afterwards the playground
+ * reveals `choices[answer]` with `explain`, which should point at what the timeline, the graph or
+ * the Rachis panel now shows. Content only: a chapter adds it to any step without touching the UI.
+ *
+ * ```ts
+ * predict: {
+ *   question: "A is down. What happens when you create Pitchfork on B?",
+ *   choices: ["It is created on B", "It fails: there is no leader"],
+ *   answer: 1,
+ *   explain: "The timeline shows B's elections failing: one vote of two is not a majority.",
+ * }
+ * ```
+ */
+export interface Predict {
+  readonly question: string;
+  /** Two to five short answers, in the order they are shown. */
+  readonly choices: readonly string[];
+  /** The index in `choices` of what happens. */
+  readonly answer: number;
+  /** Why, in terms of what the reader can now see on screen. */
+  readonly explain: string;
+}
 
 /** Step is one press of Next step: what it is, what it does, and what to notice. */
 export interface Step {
@@ -86,6 +135,8 @@ export interface Step {
   /** What the step leaves true; the step is done once this holds. */
   readonly until?: Condition;
   readonly explanation: string;
+  /** Ask the reader to predict the outcome before the step runs (see Predict). */
+  readonly predict?: Predict;
 }
 
 export interface Scenario {
@@ -103,6 +154,8 @@ export interface Scenario {
   readonly startOn?: string;
   /** Replication limits for the section's servers (batchItemsMax 1: one transaction per batch). */
   readonly replicationLimits?: { readonly batchItemsMax?: number };
+  /** Clients on the page (0–2), each a DocumentStore on `database` with its own settings. */
+  readonly clients?: number;
   /** A sum the documents panel keeps in view, e.g. the total of the accounts. */
   readonly watchSum?: { readonly label: string; readonly database: string; readonly field: string };
 }
@@ -187,6 +240,17 @@ const kickingSteps: readonly Step[] = [
     actions: [{ kind: "create-database", on: url(2), name: "Pitchfork", expectFailure: true }],
     explanation:
       "Without a leader the cluster cannot decide anything: the cluster-wide operation fails after its timeout.",
+    predict: {
+      question: "A is down and B is alone. What happens when you create Pitchfork on B?",
+      choices: [
+        "B creates Pitchfork; A gets it when it comes back",
+        "It fails after a while: nobody leads, so the cluster cannot decide",
+        "B becomes leader on its own and then creates Pitchfork",
+      ],
+      answer: 1,
+      explain:
+        "Creating a database is a Rachis command, and a command needs a leader. B keeps starting elections (see the timeline, or the Rachis panel's growing term) but wins only its own vote: one of two is not a majority.",
+    },
   },
   {
     title: "Write users/3 to Spade on B",
@@ -355,6 +419,16 @@ function asSetup(steps: readonly Step[]): Action[] {
 /** Spade on A and B (the end of "Your first cluster"). */
 const twoNodeSpade = asSetup(firstClusterSteps);
 
+/** Spade on A, B and C with users/1 and users/2 (the load-balancing section's group of three). */
+const spadeOnThree: Action[] = [
+  ...twoNodeSpade,
+  { kind: "add-node", on: url(1), url: url(3) },
+  { kind: "wait", until: { kind: "tag", url: url(3), tag: "C" } },
+  { kind: "add-database-node", on: url(1), database: "Spade", tag: "C" },
+  { kind: "wait", until: { kind: "members", database: "Spade", count: 3 } },
+  { kind: "wait", until: { kind: "documents", tag: "C", database: "Spade", ids: ["users/2"] } },
+];
+
 /** Five nodes, Spade on A and B, Pitchfork on three (the end of "Expanding"). */
 const fiveNodes: Action[] = [
   ...twoNodeSpade,
@@ -402,8 +476,9 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
     servers: 5,
     setup: fiveNodes,
     intro:
-      "Five nodes; Spade on A and B. Kill Spade's preferred node and watch the cluster move clients away from it.",
+      "Five nodes; Spade on A and B, and two clients of Spade below. Kill Spade's preferred node and watch the clients fail over, and the cluster move them away from it.",
     database: "Spade",
+    clients: 2,
     steps: [
       {
         title: "Kill Spade's preferred node",
@@ -439,8 +514,10 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
     title: "Write assurance",
     servers: 2,
     setup: twoNodeSpade,
-    intro: "Spade on A and B. Kill B, then save with “wait for one replica” on A.",
+    intro:
+      "Spade on A and B. Kill B, then save with “wait for one replica” on A — or through the client below, which shows how long its save waited.",
     database: "Spade",
+    clients: 1,
     steps: [
       {
         title: "Kill node B",
@@ -470,6 +547,48 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
         until: { kind: "documents", tag: "B", database: "Spade", ids: ["tasks/1"] },
         explanation:
           "Ordinary replication delivers tasks/1 to B: the error meant “not confirmed in time”, never “not written”.",
+      },
+    ],
+  },
+  "load-balancing": {
+    id: "load-balancing",
+    title: "Load balancing reads",
+    servers: 3,
+    setup: spadeOnThree,
+    intro:
+      "Spade on A, B and C with users/1 and users/2, and two clients. Each client's read-balance mode decides where its reads go; writes always go to the preferred node.",
+    database: "Spade",
+    clients: 2,
+    steps: [
+      {
+        title: "Client 1 reads users/1 three times (read balance: none)",
+        actions: [
+          { kind: "client-load", client: 0, id: "users/1" },
+          { kind: "client-load", client: 0, id: "users/1" },
+          { kind: "client-load", client: 0, id: "users/1" },
+        ],
+        explanation: "Every read goes to the preferred node, A: B and C only receive replication.",
+      },
+      {
+        title: "Client 2 switches to round robin and reads three times",
+        actions: [
+          { kind: "client-read-balance", client: 1, mode: "roundRobin" },
+          { kind: "client-load", client: 1, id: "users/1" },
+          { kind: "client-load", client: 1, id: "users/1" },
+          { kind: "client-load", client: 1, id: "users/1" },
+        ],
+        explanation:
+          "Each session reads from the next node of the topology in turn: the reads spread over the group.",
+      },
+      {
+        title: "Cut client 2 off from A and read again",
+        actions: [
+          { kind: "client-cut", client: 1, urls: [url(1)] },
+          { kind: "client-load", client: 1, id: "users/1" },
+          { kind: "client-load", client: 1, id: "users/1" },
+        ],
+        explanation:
+          "Client 2 cannot reach A, but the others can: its requests to A time out and it reads from B and C, while client 1 still uses A.",
       },
     ],
   },

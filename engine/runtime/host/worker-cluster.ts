@@ -15,21 +15,27 @@ import type { Remote } from "comlink";
 import { RookeryError } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
-import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
-import { findServer, serverUrl } from "../addresses.ts";
-import { TraceListeners } from "../trace-listeners.ts";
-import type { ClientNetwork, ServerSummary, TimingOptions } from "../sim/index.ts";
+import type { ClientNetwork } from "../../client/index.ts";
+import type { DatabaseSummary } from "../../cluster/index.ts";
+import type { TimingOptions, TraceEvent } from "../../server/index.ts";
 import { deleteIndexedDbStorage } from "../../storage/index.ts";
-import { clientLink, noFaults } from "../worker/protocol.ts";
+import { clientLink, noFaults } from "../../transport/index.ts";
 import type {
-  DatabaseSummary,
+  Envelope,
+  LinkFaults,
+  ServerRequest,
+  ServerResponse,
+  WorkerBound,
+} from "../../transport/index.ts";
+import { findServer, serverUrl } from "../addresses.ts";
+import type { ClusterDescription, ClusterHandle, ServerSummary, WaitOptions } from "../handle.ts";
+import { TraceListeners } from "../trace-listeners.ts";
+import type {
   DocumentsChange,
   HostBound,
-  LinkFaults,
   ServerWorkerApi,
   StorageChoice,
   StorageSnapshot,
-  WorkerBound,
   WorkerResult,
   WorkerStatus,
   WriteSeen,
@@ -74,22 +80,6 @@ export interface WorkerClusterOptions {
   readonly replicationLimits?: Partial<ReplicationLimits>;
   /** How often each worker pushes trace events and a changed status (default 50 ms). */
   readonly statusIntervalMs?: number;
-}
-
-/** ClusterDescription as WorkerCluster returns it (the same shape as SimCluster's). */
-export interface WorkerClusterDescription {
-  readonly atMs: number;
-  readonly cluster: ServerSummary[];
-  readonly leader: NodeTag | null;
-  readonly term: number;
-  readonly databases: {
-    name: string;
-    members: readonly NodeTag[];
-    promotables: readonly NodeTag[];
-    rehabs: readonly NodeTag[];
-    replicationFactor: number;
-  }[];
-  readonly documents: Record<NodeTag, Record<string, string[]>>;
 }
 
 interface Slot {
@@ -166,7 +156,7 @@ function unavailable(url: string, why: string): ServerResponse {
  * WorkerCluster is the worker runtime's ClusterHandle; start one with WorkerCluster.start or
  * Cluster.start({ runtime: "worker" }).
  */
-export class WorkerCluster {
+export class WorkerCluster implements ClusterHandle {
   readonly network: ClientNetwork;
   /** The storage every server uses. */
   readonly storage: WorkerStorageKind;
@@ -504,7 +494,7 @@ export class WorkerCluster {
    */
   async waitFor(
     condition: (cluster: WorkerCluster) => boolean,
-    options: { readonly timeoutMs?: number; readonly what?: string } = {},
+    options: WaitOptions = {},
   ): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const deadline = epochMs() + timeoutMs;
@@ -666,7 +656,7 @@ export class WorkerCluster {
   // --- description --------------------------------------------------------------------------------
 
   /** describe returns the cluster as plain JSON from every server's latest status. */
-  describe(): WorkerClusterDescription {
+  describe(): ClusterDescription {
     const servers = this.servers;
     const leaders = servers
       .filter((s) => s.alive && s.role === "leader")
