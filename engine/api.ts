@@ -9,7 +9,8 @@ export type {
   ClusterDescription,
   ClusterStarter,
 } from "./runtime/cluster.ts";
-export { RookeryError, isRookeryError } from "./core/index.ts";
+export { RookeryError, isRookeryError, errorCodes } from "./core/index.ts";
+export type { ErrorCode } from "./core/index.ts";
 export type {
   ServerRequest,
   ServerResponse,

@@ -1,4 +1,11 @@
-import { describe, isRookeryError, RookeryError, UNASSIGNED_TAG } from "../core/index.ts";
+import {
+  describe,
+  escapeInvisible,
+  isRookeryError,
+  quote,
+  RookeryError,
+  UNASSIGNED_TAG,
+} from "../core/index.ts";
 import type { Clock, NodeTag, Random } from "../core/index.ts";
 import {
   clusterNodeTags,
@@ -12,6 +19,7 @@ import {
   renderClusterCommand,
   replicationDestinations,
   superviseCluster,
+  validateClusterCommand,
 } from "../cluster/index.ts";
 import type {
   ClusterCommand,
@@ -117,9 +125,9 @@ export function describeOperation(request: ServerRequest): string {
     case "remove-node":
       return `removing node ${request.tag} from the cluster`;
     case "create-database":
-      return `creating database '${request.name}'`;
+      return `creating database '${escapeInvisible(request.name)}'`;
     case "delete-database":
-      return `deleting database '${request.name}'`;
+      return `deleting database '${escapeInvisible(request.name)}'`;
     case "add-database-node":
       return `adding ${request.tag ?? "a node"} to database '${request.database}'`;
     case "set-revisions":
@@ -176,7 +184,7 @@ export class Server {
     if ("problem" in normalised)
       throw new RookeryError(
         "InvalidUrl",
-        `cannot start a server at "${options.url}": ${normalised.problem}`,
+        `cannot start a server at ${quote(options.url)}: it ${normalised.problem}`,
       );
     this.url = normalised.url;
     this.storage = options.storage;
@@ -477,7 +485,7 @@ export class Server {
     if (!record) {
       throw new RookeryError(
         "DatabaseDoesNotExist",
-        `Database '${name}' does not exist on this cluster (asked ${this.url}). Create it first, or check the name.`,
+        `Database '${escapeInvisible(name)}' does not exist on this cluster (asked ${this.url}). Create it first, or check the name.`,
         { database: name },
       );
     }
@@ -709,24 +717,15 @@ export class Server {
    * join the Raft group as a learner that votes once it has caught up.
    */
   private async addNodeAsLeader(rawUrl: string, deadline: number): Promise<ServerResponse> {
-    const normalised = normaliseServerUrl(rawUrl);
-    if ("problem" in normalised) {
-      return failure(
-        "InvalidUrl",
-        `Cannot add "${rawUrl}" to the cluster: ${normalised.problem}. Give a URL like http://127.0.0.2:8080.`,
-      );
-    }
-    const url = normalised.url;
-    if (url === this.url)
-      return failure(
-        "InvalidNode",
-        `${url} is this server (node ${this.tag}); give the URL of another server.`,
-      );
-    const known = findTagByUrl(this.rachis!.state, url);
-    if (known)
-      return failure("NodeAlreadyInCluster", `${url} is already in the cluster as node ${known}.`, {
-        tag: known,
-      });
+    // The checks the cluster applies to the addNode entry, made here first: whichever server
+    // leads, a URL already in the cluster (this server's own included) gets the same error.
+    const refused = validateClusterCommand(this.rachis!.state, {
+      type: "addNode",
+      url: rawUrl,
+      joinAs: "promotable",
+    });
+    if (refused) return failure(refused.code, refused.message, refused.details);
+    const url = (normaliseServerUrl(rawUrl) as { url: string }).url;
     const joinDeadline = Math.min(deadline, this.clock.nowMs() + this.timing.joinTimeoutMs);
     const info = await this.callPeer(
       url,

@@ -6,7 +6,7 @@
  * screens, who leads, wait for replication. No terminal here: cli/commands/cluster.ts wires it to
  * readline, and tests call it directly.
  */
-import { isRookeryError } from "../../core/index.ts";
+import { isRookeryError, quote } from "../../core/index.ts";
 import type {
   DocumentView,
   ServerRequest,
@@ -186,7 +186,9 @@ export function createInterpreter(
     const joining = cluster.servers.some((s) => s.tag === "?")
       ? " (a server shows its tag once it joined; name a ? server by its URL)"
       : "";
-    throw new UsageError(`${name}: no server "${tagOrUrl}"; the servers are ${known}${joining}`);
+    throw new UsageError(
+      `${name}: no server ${quote(tagOrUrl)}; the servers are ${known}${joining}`,
+    );
   };
 
   /** coordinator is where cluster-wide operations go: the leader if any, else the first running server. */
@@ -253,7 +255,7 @@ export function createInterpreter(
         .databases.find((db) => db.name.toLowerCase() === database.toLowerCase());
       if (!record)
         return failed(
-          `wait-replication: no database "${database}" in the cluster (as far as the running servers know)`,
+          `wait-replication: no database ${quote(database)} in the cluster (as far as the running servers know)`,
         );
       const group = [...record.members, ...record.promotables, ...record.rehabs];
       const running = cluster.servers.filter((s) => s.alive && group.includes(s.tag));
@@ -307,7 +309,7 @@ export function createInterpreter(
       case "help": {
         if (args[0]) {
           const spec = commandSpecs[args[0]];
-          if (!spec) throw new UsageError(`help: no command "${args[0]}"`);
+          if (!spec) throw new UsageError(`help: no command ${quote(args[0])}`);
           return done(`${spec.usage}\n  ${spec.summary}`);
         }
         const width = Math.max(...Object.values(commandSpecs).map((s) => s.usage.length));
@@ -532,7 +534,7 @@ export function createInterpreter(
           (known) => distance(known, name) <= 2 || known.startsWith(name),
         );
         return failed(
-          `unknown command "${name}".${near.length > 0 ? ` Did you mean ${near.join(" or ")}?` : ""} Type help for the list.`,
+          `unknown command ${quote(name)}.${near.length > 0 ? ` Did you mean ${near.join(" or ")}?` : ""} Type help for the list.`,
         );
       }
     }
