@@ -143,7 +143,9 @@ export const clusterCommand: CommandSpec = {
     });
 
     if (fresh && found.length > 0)
-      out.stderr.write(`--fresh: wiped ${found.length} server folders in ${dataDir}\n`);
+      out.stderr.write(
+        `--fresh: wiped ${found.length} server folder${found.length === 1 ? "" : "s"} in ${dataDir}\n`,
+      );
     out.stdout.write(
       `${banner(cluster, recovered, where)}\ntype help for the commands, quit to leave\n`,
     );

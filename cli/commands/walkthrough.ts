@@ -290,7 +290,9 @@ export const walkthroughCommand: CommandSpec = {
     try {
       if (!recovering) {
         if (found.length > 0 && dataDir !== undefined)
-          out.stderr.write(`--fresh: wiped ${found.length} server folders in ${dataDir}\n`);
+          out.stderr.write(
+            `--fresh: wiped ${found.length} server folder${found.length === 1 ? "" : "s"} in ${dataDir}\n`,
+          );
         await tellFromTheStart(story);
       } else {
         const offer = await recover(story, dataDir!, found);

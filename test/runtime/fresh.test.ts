@@ -106,7 +106,7 @@ describe("rookery cluster --data-dir", () => {
     );
     expect(again.stdout).toContain("--fresh wipes");
     const fresh = await cli(["--data-dir", dataDir, "--fresh"]);
-    expect(fresh.stderr).toContain("--fresh: wiped 1 server folders");
+    expect(fresh.stderr).toContain("--fresh: wiped 2 server folders");
     expect(fresh.stdout).toContain("2 fresh servers");
     expect(existsSync(join(dataDir, "1"))).toBe(true);
   });
