@@ -87,6 +87,7 @@ export default defineConfig({
             exercise("pitchfork", "8. Survive any two failures"),
             exercise("supervisor", "9. The supervisor at work"),
             exercise("majority", "10. Without a majority"),
+            exercise("partition", "11. Each side of a partition"),
           ],
         },
       ],

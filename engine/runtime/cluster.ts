@@ -1,11 +1,13 @@
 import { quote, RookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import type { ReplicationLimits } from "../replication/index.ts";
-import type { TraceEvent } from "../server/index.ts";
+import type { TimingOptions } from "../server/index.ts";
+import type { NetworkFaults } from "../transport/index.ts";
+import type { ClusterHandle } from "./handle.ts";
 import { WorkerCluster } from "./host/index.ts";
 import type { HostPlatform } from "./host/index.ts";
-import { SimCluster } from "./sim/index.ts";
-import type { ClientNetwork, NetworkFaults, ServerSummary, TimingOptions } from "./sim/index.ts";
+
+export type { ClusterDescription, ClusterHandle } from "./handle.ts";
 
 /** ClusterOptions choose where the servers live and how they behave (DESIGN.md §7). */
 export interface ClusterOptions {
@@ -34,34 +36,6 @@ export interface ClusterOptions {
   /** sim only: the simulated network's latency, loss, duplication and reordering. */
   readonly faults?: NetworkFaults;
   readonly replicationLimits?: Partial<ReplicationLimits>;
-}
-
-/** ClusterDescription is cluster.describe(): plain JSON for printing, tests and the book. */
-export type ClusterDescription = ReturnType<SimCluster["describe"]>;
-
-/**
- * ClusterHandle is the one API the book, the CLI, exercises and tests use to run a cluster,
- * whatever the runtime: servers by URL and tag, kill and restart, partitions, waiting, describe.
- */
-export interface ClusterHandle {
-  readonly urls: string[];
-  readonly servers: ServerSummary[];
-  readonly network: ClientNetwork;
-  addServer(): Promise<string>;
-  kill(tagOrUrl: string): Promise<void>;
-  restart(tagOrUrl: string): Promise<void>;
-  partition(groupA: readonly string[], groupB: readonly string[]): void;
-  isolate(tagOrUrl: string): void;
-  heal(): void;
-  waitFor(
-    condition: (cluster: ClusterHandle) => boolean,
-    options?: { readonly timeoutMs?: number; readonly what?: string },
-  ): Promise<void>;
-  runFor(durationMs: number): Promise<void>;
-  nowMs(): number;
-  describe(): ClusterDescription;
-  on(event: "trace", listener: (events: readonly TraceEvent[]) => void): () => void;
-  stop(): Promise<void>;
 }
 
 /** ClusterStarter starts clusters; see ClusterHandle for what one can do. */
@@ -116,7 +90,7 @@ async function startCluster(
       );
     }
     const platform = await loadPlatform();
-    return (await WorkerCluster.start({
+    return await WorkerCluster.start({
       platform,
       servers,
       ...(storage ? { storage } : {}),
@@ -126,7 +100,7 @@ async function startCluster(
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.timing ? { timing: options.timing } : {}),
       ...(options.replicationLimits ? { replicationLimits: options.replicationLimits } : {}),
-    })) as ClusterHandle;
+    });
   }
   const storage = options.storage ?? "memory";
   if (storage !== "memory") {
@@ -142,7 +116,9 @@ async function startCluster(
     );
   }
   const { fresh: _fresh, ...simOptions } = options;
-  return new SimCluster({ ...simOptions, servers }) as ClusterHandle;
+  // Imported here, so a page that only runs workers never loads the simulator.
+  const { SimCluster } = await import("./sim/sim-cluster.ts");
+  return new SimCluster({ ...simOptions, servers });
 }
 
 export type { NodeTag };

@@ -30,7 +30,7 @@ import type { HostPlatform } from "../../engine/runtime/host/index.ts";
 import { nodePlatform } from "../../engine/runtime/host/node-platform.ts";
 import { SimCluster } from "../../engine/runtime/sim/index.ts";
 import { ServerRuntime } from "../../engine/runtime/worker/server-runtime.ts";
-import type { ServerRequest, ServerResponse } from "../../engine/server/index.ts";
+import type { ServerRequest, ServerResponse } from "../../engine/transport/index.ts";
 import {
   openFsStorage,
   openIndexedDbStorage,
@@ -1157,7 +1157,8 @@ describe("every error code, with one input that triggers it", () => {
           const patterns = [
             /RookeryError\(\s*"([A-Za-z]+)"/g,
             /(?:failure|clusterError|unavailable)\(\s*"([A-Za-z]+)"/g,
-            /\bcode: "([A-Za-z]+)"/g,
+            // A value, not a type's union of codes (`readonly code: "A" | "B"`).
+            /(?<!readonly )\bcode: "([A-Za-z]+)"(?! \|)/g,
           ];
           for (const pattern of patterns)
             for (const match of text.matchAll(pattern)) raised.add(match[1]!);
