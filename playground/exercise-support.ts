@@ -178,8 +178,7 @@ export const exerciseSupport: Readonly<Record<string, ExerciseSupport>> = {
     why:
       "This exercise needs a second cluster and a task made through store.maintenance.updateExternalReplication; " +
       "an exercise page's playground holds one cluster and has no control for tasks. Write the solution as code and " +
-      "check it with the CLI. (The External replication chapter's playground shows the two clusters side by side and " +
-      "the task moving when you kill its node.)",
+      "check it with the CLI.",
   },
 };
 
