@@ -3,6 +3,7 @@
  * server by URL, the way the Studio of that server would send it.
  */
 import type { ClusterHandle, ServerResponse } from "../engine/index.ts";
+import { ClientFailed } from "./clients.ts";
 import type { Action, Condition } from "./scenarios.ts";
 
 /** ActionContext is what actions need besides the cluster: the studio's selection and memory. */
@@ -315,8 +316,16 @@ export async function runAction(context: ActionContext, action: Action): Promise
         action.body,
         action.replicas ?? 0,
       );
-    case "client-load":
-      return await needClients(context).load(action.client, action.id);
+    case "client-load": {
+      if (!action.expectFailure) return await needClients(context).load(action.client, action.id);
+      try {
+        const text = await needClients(context).load(action.client, action.id);
+        return `${text} (it was expected to fail)`;
+      } catch (error) {
+        if (!(error instanceof ClientFailed)) throw error;
+        return `${error.message} As expected: it reaches no instance.`;
+      }
+    }
     case "client-read-balance":
       needClients(context).setReadBalance(action.client, action.mode);
       return `client ${action.client + 1} reads with ${action.mode}`;

@@ -93,7 +93,13 @@ export type Action =
       /** Write assurance: wait for this many replicas. */
       readonly replicas?: number;
     }
-  | { readonly kind: "client-load"; readonly client: number; readonly id: string }
+  | {
+      readonly kind: "client-load";
+      readonly client: number;
+      readonly id: string;
+      /** The read should fail (the client reaches no instance); the step says so instead of stopping. */
+      readonly expectFailure?: boolean;
+    }
   | {
       readonly kind: "client-read-balance";
       readonly client: number;
@@ -589,6 +595,28 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
         ],
         explanation:
           "Client 2 cannot reach A, but the others can: its requests to A time out and it reads from B and C, while client 1 still uses A.",
+      },
+      {
+        title: "Cut client 2 off from B and C too, and read",
+        actions: [
+          { kind: "client-cut", client: 1, urls: [url(1), url(2), url(3)] },
+          { kind: "client-load", client: 1, id: "users/1", expectFailure: true },
+        ],
+        explanation:
+          "Now client 2 reaches no instance of Spade: it tries each node of its topology, each one times out, and only then does its read raise an error. Client 1, which still reaches A, notices nothing.",
+      },
+      {
+        title: "Client 1 switches to fastest node and reads users/1 eight times",
+        actions: [
+          { kind: "client-read-balance", client: 0, mode: "fastestNode" },
+          ...[1, 2, 3, 4, 5, 6, 7, 8].map((): Action => ({
+            kind: "client-load",
+            client: 0,
+            id: "users/1",
+          })),
+        ],
+        explanation:
+          "Until it knows better, the client races each read against every node of the group and counts which answers first; once one node has won enough races, its reads go there alone, until it measures again. Watch the reasons in client 1's list change.",
       },
     ],
   },

@@ -33,6 +33,7 @@ export const scenarioPages: Readonly<Record<string, string>> = {
   "kicking-the-tires": "chapter/kicking-the-tires",
   expanding: "chapter/expanding",
   "client-failover": "chapter/client-failover",
+  "load-balancing": "chapter/load-balancing",
   "write-assurance": "chapter/write-assurance",
   replication: "chapter/replication",
   "transaction-atomicity": "chapter/transaction-atomicity",
@@ -42,9 +43,6 @@ export const scenarioPages: Readonly<Record<string, string>> = {
 
 /** testCommand runs one claim's scenario test. */
 export const testCommand = (n: number): string => `npx vitest run test/scenarios -t "claim ${n}:"`;
-
-const clientPanel =
-  "needs the chapter pages' client panel (issue 14), which brings clients, their modes and their cut-off control to the playground";
 
 export const claims: readonly Claim[] = [
   {
@@ -161,8 +159,7 @@ export const claims: readonly Claim[] = [
       "Each client fails over from its own view of the network, so a client cut off from some servers keeps working through the others; it reports an error only when no copy can be reached.",
     chapter: "The simplest failure mode (sidebar)",
     book: { page: "chapter/client-failover", anchor: "the-failures-that-are-not-simple" },
-    playground: null,
-    pending: clientPanel,
+    playground: { scenario: "load-balancing", step: "Cut client 2 off from B and C too, and read" },
     test: "claim 13: each client fails over from its own view of the network, and an error comes only when no instance can be reached",
   },
   {
@@ -180,8 +177,10 @@ export const claims: readonly Claim[] = [
       "Reads need not all go to the preferred node: clients can spread them over the group session by session, or send them to the server measured fastest.",
     chapter: "Load balancing and service level agreements",
     book: { page: "chapter/load-balancing", anchor: "three-ways-to-choose-a-server-for-reads" },
-    playground: null,
-    pending: clientPanel,
+    playground: {
+      scenario: "load-balancing",
+      step: "Client 1 switches to fastest node and reads users/1 eight times",
+    },
     test: "claim 15: reads can be spread — round robin gives each session the next member, fastest node measures and keeps the quickest",
   },
   {

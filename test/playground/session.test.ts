@@ -311,6 +311,22 @@ describe("PlaygroundSession: the chapter pages' clients", () => {
     await s.dispose();
   });
 
+  it("load balancing by Next step: a client cut off from every server fails only then, and fastest node settles on one node (claims 13 and 15)", async () => {
+    const s = session("load-balancing");
+    await s.open();
+    await s.setSpeed(1); // the cut-off client waits its request timeouts in real time
+    await allSteps(s);
+    const [one, two] = s.state.get().clients;
+    expect(two!.cutOff).toEqual([url(1), url(2), url(3)]);
+    // Newest first: its last read tried all three nodes, and each one failed.
+    const last = two!.requests.filter((r) => r.what === "load users/1").slice(0, 3);
+    expect(last.map((r) => `${r.node} ${r.ok}`).sort()).toEqual(["A false", "B false", "C false"]);
+    expect(one!.readBalance).toBe("fastestNode");
+    expect(one!.fastest).toMatch(/^[ABC]$/);
+    expect(one!.requests.filter((r) => r.what === "load users/1").every((r) => r.ok)).toBe(true);
+    await s.dispose();
+  });
+
   it("write assurance through a client says how long the save waited, and Back one step replays client actions", async () => {
     const s = session("write-assurance");
     await s.open();
