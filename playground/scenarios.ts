@@ -214,6 +214,16 @@ const firstClusterSteps: readonly Step[] = [
     ],
     explanation:
       "B knows the whole cluster's databases, but Spade is Offline here: its group is only [A].",
+    predict: {
+      question: "B is now part of the cluster. Does it hold Spade's users/1 and users/2?",
+      choices: [
+        "Yes: joining a cluster copies its databases to the newcomer",
+        "No: B learns that Spade exists, but holds none of its documents",
+      ],
+      answer: 1,
+      explain:
+        "Joining the cluster gave B the cluster's state — the list of databases and who hosts them — through the Rachis log. Spade's group still names only A, so B's documents panel is empty and Spade shows as Offline on B until it joins the group.",
+    },
   },
   {
     title: "Manage group → Add node to group: B",
@@ -270,6 +280,17 @@ const kickingSteps: readonly Step[] = [
     ],
     explanation:
       "The database layer never asks the cluster for permission: B stores users/3 and remembers that A has not received it yet.",
+    predict: {
+      question: "There is still no leader. What happens when you write users/3 to Spade on B?",
+      choices: [
+        "It fails, like creating Pitchfork did",
+        "B stores it; A gets it once it is back",
+        "B keeps it in memory and writes it only when a leader exists",
+      ],
+      answer: 1,
+      explain:
+        "Writing a document is not a cluster decision: Spade's instance on B commits it to its own storage at once, and the documents panel shows users/3 on B. Rachis is needed for the database's record, not for its data.",
+    },
   },
   {
     title: "Restart node A",
@@ -350,6 +371,18 @@ const expandingSteps: readonly Step[] = [
     until: { kind: "leader" },
     explanation:
       "Three of five servers still make a majority, and every factor-3 database keeps two copies. Spade, Rake, Shears and Shovel live on A and B only: of all the pairs of servers that could fail, this is the one that takes them offline.",
+    predict: {
+      question:
+        "Eight databases on five servers. You kill A and B. Which databases can still be used?",
+      choices: [
+        "None: two of five servers is too many to lose",
+        "Those with a copy on C, D or E; the ones kept only on A and B go offline",
+        "All of them: the cluster copies the lost ones elsewhere before you notice",
+      ],
+      answer: 1,
+      explain:
+        "C, D and E are three of five, so Rachis still has a leader, and every database with a copy on them keeps serving. The databases panel shows which groups were only A and B: Spade and the factor-2 databases placed on that pair are offline until one of the two returns.",
+    },
   },
   {
     title: "Restart A and B",
@@ -404,6 +437,16 @@ function transfers(round: string): Step[] {
     {
       title: `Heal the network and watch B${round}`,
       actions: [{ kind: "select", url: url(2) }, { kind: "heal" }],
+      predict: {
+        question: round
+          ? "Revisions are on now. Does B's total leave $200 this time?"
+          : "Replication sends one transaction per batch. While the two batches land, what total does B show?",
+        choices: ["Always $200", "For a moment, something other than $200"],
+        answer: round ? 0 : 1,
+        explain: round
+          ? "The first transaction also wrote a revision of your account at $110, and that revision is still its own, so the first batch carries both accounts: B shows 110 / 90 / 0, then 107 / 90 / 3. Watch the total beside the documents."
+          : "Neither transaction is split, but the first one arrives without your account: its version now belongs to the second transaction. The total beside the documents reads $190 until the second batch lands.",
+      },
       explanation: round
         ? "With revisions on, the first batch also carries the $110 revision of your account: B goes to 110 / 90 / 0 and then 107 / 90 / 3. Its total never leaves $200."
         : "One transaction per batch, on a slowed link. The first batch carries only my account — yours is no longer current in it — so B shows 100 / 90 / 0: a total of $190 until the second batch arrives. Watch the total and the timeline.",
@@ -492,6 +535,17 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
         until: { kind: "member-not-first", database: "Spade", tag: "killed" },
         explanation:
           "Clients fail over to the next member at once; the supervisor then makes it official by rotating the dead node to the end of the members list.",
+        predict: {
+          question: "Spade's preferred node dies. What happens to the order of Spade's members?",
+          choices: [
+            "Nothing changes until the node comes back",
+            "After a short silence the supervisor moves it to the end, so the next member is preferred",
+            "It is dropped from Spade's group at once",
+          ],
+          answer: 1,
+          explain:
+            "The supervisor on the leader waits a little before it acts; the timeline gives its reason, and the databases panel shows the dead node last in Spade's list. Each client learns the new order with its next topology update, and until then skips the dead node on its own.",
+        },
       },
       {
         title: "Write users/10 to the new preferred node",
@@ -546,6 +600,19 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
         ],
         explanation:
           "A commits tasks/1, then waits for B's acknowledgement, which cannot come: the save reports an error, but tasks/1 is on A.",
+        predict: {
+          question:
+            "B is dead. You save tasks/1 on A and ask to wait for one replica. What do you get?",
+          choices: [
+            "Success: A has it, and that is enough",
+            "An error at once: A refuses a save it cannot replicate",
+            "An error after a wait, and tasks/1 is stored nowhere",
+            "An error after a wait, but tasks/1 is stored on A",
+          ],
+          answer: 3,
+          explain:
+            "A commits the transaction first and only then waits for a sibling to confirm it; none can. The save ends in an error once the wait runs out, yet the documents panel shows tasks/1 on A. Write assurance is not a distributed transaction: the error means 'not confirmed', not 'not written'.",
+        },
       },
       {
         title: "Restart node B",
@@ -604,6 +671,17 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
         ],
         explanation:
           "Now client 2 reaches no instance of Spade: it tries each node of its topology, each one times out, and only then does its read raise an error. Client 1, which still reaches A, notices nothing.",
+        predict: {
+          question: "Client 2 can now reach none of Spade's servers. What does its next read do?",
+          choices: [
+            "It fails at once",
+            "It tries each server in turn, and raises an error only when all have failed",
+            "It waits until a server is reachable again",
+          ],
+          answer: 1,
+          explain:
+            "Client 2's request list shows a failed attempt on each of A, B and C, each after its timeout, and then the error. Nothing changed for client 1, which still reads from A: each client fails over from its own view of the network.",
+        },
       },
       {
         title: "Client 1 switches to fastest node and reads users/1 eight times",
@@ -676,6 +754,18 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
         actions: [{ kind: "heal" }, { kind: "select", url: url(5) }],
         explanation:
           "E receives one version of tines/1, the third edit: the sender sends what a document is now, never the versions in between. With revisions on, the in-between versions would travel too, as revisions.",
+        predict: {
+          question:
+            "E missed three edits of tines/1, and revisions are off. What reaches E when the network heals?",
+          choices: [
+            "All three versions, oldest first",
+            "Only the last version",
+            "Nothing until tines/1 changes again",
+          ],
+          answer: 1,
+          explain:
+            "Replication sends each document as it is now. The batch to E in the timeline carries tines/1 once, with the third edit; the earlier two were overwritten on the preferred node, so there is nothing else to send.",
+        },
       },
       {
         title: "Turn revisions on for Tines, and cut C off from D and E",
@@ -816,6 +906,19 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
         actions: [{ kind: "heal" }],
         explanation:
           "Replication resumes, each side receives a version it has not seen, and with resolution “latest” the later write wins on both. Open users/1 on each server.",
+        predict: {
+          question:
+            "Spade resolves conflicts with “latest”. After the heal, what is users/1 on A and on B?",
+          choices: [
+            "A keeps the email version and B the phone version",
+            "Both hold B's version, with the phone: it was written later",
+            "Both hold a merge with the email and the phone",
+            "Replication stops until someone chooses",
+          ],
+          answer: 1,
+          explain:
+            "Each side receives a version whose change vector it has not seen, which is a conflict. “Latest” picks the version modified last — B's — on both servers, so they agree again. The email changed on A is gone: nothing merges fields for you.",
+        },
       },
     ],
   },
@@ -848,6 +951,18 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
         until: { kind: "members", database: "Pitchfork", count: 3 },
         explanation:
           "Its siblings send what it missed; once it has caught up, it is promoted — at the end of the list.",
+        predict: {
+          question:
+            "The node that was preferred comes back. Where does it end up in Pitchfork's members list?",
+          choices: [
+            "First again: it was preferred before",
+            "Last, once it has caught up",
+            "Nowhere: it stays in rehab until you promote it",
+          ],
+          answer: 1,
+          explain:
+            "It stays in rehab while it receives what it missed, then the supervisor promotes it on its mentor's report — to the end of the list, so a node that fails again and again does not keep taking the preferred role back.",
+        },
       },
     ],
   },

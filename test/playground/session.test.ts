@@ -215,7 +215,9 @@ describe("PlaygroundSession: Next step after the reader used the panels", () => 
     const reveal = s.state.get().step.reveal;
     expect(reveal).toMatchObject({ picked: 0, answer: 1 });
     expect(reveal?.explain).toMatch(/majority/);
-    expect(s.state.get().step.predict).toBeNull();
+    // The answered question is gone; the next step (the write on B) asks its own.
+    expect(s.state.get().step.predict?.question).toMatch(/write users\/3/);
+    expect(s.state.get().step.picked).toBeNull();
     await s.dispose();
   });
 });
