@@ -24,6 +24,8 @@ export type {
   DocumentView,
   TopologyView,
   OngoingTaskView,
+  RevisionView,
+  AttachmentView,
 } from "./transport/index.ts";
 export type { NetworkFaults } from "./transport/index.ts";
 export type { TraceEvent, TimingOptions } from "./server/index.ts";

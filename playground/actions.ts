@@ -215,7 +215,19 @@ export async function runAction(context: ActionContext, action: Action): Promise
         {
           type: "batch",
           database: action.database,
-          transaction: { puts: action.documents },
+          transaction: {
+            puts: action.documents,
+            ...(action.attachments
+              ? {
+                  attachmentPuts: action.attachments.map((a) => ({
+                    documentId: a.documentId,
+                    name: a.name,
+                    content: a.text,
+                    contentType: "text/plain",
+                  })),
+                }
+              : {}),
+          },
           ...(action.waitForReplicas
             ? { writeAssurance: { replicas: action.waitForReplicas, timeoutMs: 3_000 } }
             : {}),

@@ -2,7 +2,13 @@
  * The playground's state: plain data a view renders and a test compares. The session fills it
  * from the cluster (describe(), trace events, requests to the selected server).
  */
-import type { ClusterDescription, DocumentView, ServerSummary } from "../engine/index.ts";
+import type {
+  AttachmentView,
+  ClusterDescription,
+  DocumentView,
+  RevisionView,
+  ServerSummary,
+} from "../engine/index.ts";
 import type { ClientView } from "./clients.ts";
 
 /** TimelineCategory groups timeline entries for the filter. */
@@ -46,6 +52,13 @@ export interface OpenDocument {
   readonly id: string;
   readonly text: string;
   readonly isNew: boolean;
+  /**
+   * Its revisions as the selected server stores them, oldest first: null while they load, a
+   * sentence when they could not be read.
+   */
+  readonly revisions?: readonly RevisionView[] | string | null;
+  /** The attachment the reader opened, with its content as that server holds it. */
+  readonly attachment?: AttachmentView | string | null;
 }
 
 /** Prediction is a "predict, then see" question as the controls show it (see scenarios.ts). */

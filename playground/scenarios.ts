@@ -43,6 +43,12 @@ export type Action =
         readonly id: string;
         readonly body: Record<string, unknown>;
       }[];
+      /** Text attachments stored in the same transaction (text/plain). */
+      readonly attachments?: readonly {
+        readonly documentId: string;
+        readonly name: string;
+        readonly text: string;
+      }[];
       readonly waitForReplicas?: number;
     }
   | {
@@ -806,6 +812,25 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
         actions: [{ kind: "heal" }, { kind: "select", url: url(3) }],
         explanation:
           "Each side now receives the other's revision and settles the conflict the same way. C and D end with the same revisions, but C lists its client's change before D's and D the other way round: nothing can tell which came first.",
+      },
+      {
+        title: "Attach a care note to tines/2, delete tines/3, and open tines/2 on E",
+        actions: [
+          {
+            kind: "put",
+            on: "preferred:Pitchfork",
+            database: "Pitchfork",
+            documents: [{ id: "tines/2", body: { tines: 4, oiled: true } }],
+            attachments: [
+              { documentId: "tines/2", name: "care.txt", text: "Oil the tines before winter." },
+            ],
+          },
+          { kind: "delete", on: "preferred:Pitchfork", database: "Pitchfork", id: "tines/3" },
+          { kind: "select", url: url(5) },
+        ],
+        until: { kind: "documents", tag: "E", database: "Pitchfork", ids: ["tines/2"] },
+        explanation:
+          "One transaction changes tines/2 and attaches care.txt to it; another deletes tines/3. On E, open tines/2: care.txt is listed and opens with its text, and the revisions list holds the version that came with it. tines/3 is gone from E's list — the deletion arrived as a tombstone. Documents, deletions, attachments and revisions all replicate.",
       },
     ],
   },

@@ -6,10 +6,12 @@
  * this thread; unit tests).
  */
 import type {
+  AttachmentView,
   ClusterHandle,
   ClusterOptions,
   DocumentStore,
   DocumentView,
+  RevisionView,
   ServerRequest,
   TraceEvent,
 } from "../engine/index.ts";
@@ -25,6 +27,7 @@ import type {
   DatabaseStatus,
   Flow,
   NetworkCut,
+  OpenDocument,
   PlaygroundState,
   ResultArea,
   StepView,
@@ -1054,13 +1057,66 @@ export class PlaygroundSession {
     );
   }
 
+  /**
+   * openDocument opens a document of the list, then reads its revisions from the same server
+   * (get-revisions), as that server's Studio would show them.
+   */
   openDocument(id: string): void {
     const database = this.s.selectedDatabase;
     const document = this.s.documents?.find((doc) => doc.id === id);
     if (!database || !document) return;
-    this.patch({
-      openDocument: { database, id, text: JSON.stringify(document.body, null, 2), isNew: false },
+    const text = JSON.stringify(document.body, null, 2);
+    this.patch({ openDocument: { database, id, text, isNew: false, revisions: null } });
+    const url = this.s.selectedUrl;
+    void this.readFrom(url, { type: "get-revisions", database, id }).then((result) =>
+      this.patchOpen(database, id, {
+        revisions:
+          typeof result === "string"
+            ? `Its revisions could not be read from ${this.nameOf(url)}: ${result}`
+            : (result as RevisionView[]),
+      }),
+    );
+  }
+
+  /** openAttachment reads one attachment of the open document, with its content, from the selected server. */
+  async openAttachment(name: string): Promise<void> {
+    const open = this.s.openDocument;
+    if (!open || open.isNew) return;
+    const url = this.s.selectedUrl;
+    const request: ServerRequest = {
+      type: "get-attachment",
+      database: open.database,
+      id: open.id,
+      name,
+    };
+    const result = await this.readFrom(url, request);
+    this.patchOpen(open.database, open.id, {
+      attachment:
+        typeof result === "string"
+          ? `${name} could not be read from ${this.nameOf(url)}: ${result}`
+          : result === null
+            ? `${this.nameOf(url)} has no attachment ${name} on ${open.id}.`
+            : (result as AttachmentView),
     });
+  }
+
+  /** readFrom sends a read to one server: its result, or a sentence saying why there is none. */
+  private async readFrom(url: string, request: ServerRequest): Promise<unknown> {
+    const cluster = this.handle;
+    if (!cluster) return "the playground is not running";
+    try {
+      const response = await cluster.network.request(url, request, { timeoutMs: 5_000 });
+      return response.ok ? response.result : outcome(response);
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  /** patchOpen changes the open document, if the reader has not opened another one meanwhile. */
+  private patchOpen(database: string, id: string, change: Partial<OpenDocument>): void {
+    const open = this.s.openDocument;
+    if (open?.database !== database || open.id !== id || open.isNew) return;
+    this.patch({ openDocument: { ...open, ...change } });
   }
 
   newDocument(): void {

@@ -210,9 +210,10 @@ export const claims: readonly Claim[] = [
       "Everything in a database replicates: documents, deletes (as tombstones), attachments and revisions.",
     chapter: "Replication of data in a database group",
     book: { page: "chapter/replication", anchor: "what-replicates" },
-    playground: null,
-    pending:
-      "needs attachments and revision history in the playground's documents panel, which issue 14 is rebuilding",
+    playground: {
+      scenario: "replication",
+      step: "Attach a care note to tines/2, delete tines/3, and open tines/2 on E",
+    },
     test: "claim 18: everything replicates — documents, deletes as tombstones, attachments with their document, and revisions",
   },
   {

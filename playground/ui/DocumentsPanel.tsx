@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+import type { DocumentView } from "../../engine/index.ts";
 import type { PlaygroundState } from "../model.ts";
 import type { PlaygroundSession } from "../session.ts";
 import { serverName, sumOfField } from "../view-model.ts";
@@ -176,7 +177,91 @@ export function DocumentsPanel({ state, session, id, watchSum }: DocumentsPanelP
           </div>
         </form>
       ) : null}
+      {open && !open.isNew ? (
+        <DocumentHistory
+          state={state}
+          session={session}
+          id={id}
+          here={here}
+          attachments={
+            state.documents?.find((doc) => doc.id === open.id)?.metadata["@attachments"] ?? []
+          }
+        />
+      ) : null}
       <Result state={state} area="documents" />
     </section>
+  );
+}
+
+interface DocumentHistoryProps {
+  state: PlaygroundState;
+  session: PlaygroundSession;
+  id: string;
+  here: string;
+  attachments: NonNullable<DocumentView["metadata"]["@attachments"]>;
+}
+
+/**
+ * DocumentHistory shows what travels with the open document besides its body, as the selected
+ * server holds it: its attachments (open one to read its content) and its revisions.
+ */
+function DocumentHistory({ state, session, id, here, attachments }: DocumentHistoryProps) {
+  const open = state.openDocument!;
+  const revisions = open.revisions;
+  const shown = open.attachment;
+  return (
+    <div class="rk-history">
+      <h4 id={`${id}-attachments`}>Attachments</h4>
+      {attachments.length === 0 ? (
+        <p class="rk-note">
+          {open.id} has no attachments on {here}.
+        </p>
+      ) : (
+        <ul aria-labelledby={`${id}-attachments`}>
+          {attachments.map((attachment) => (
+            <li key={attachment.name}>
+              <button
+                type="button"
+                class="rk-link"
+                aria-pressed={typeof shown === "object" && shown?.name === attachment.name}
+                onClick={() => void session.openAttachment(attachment.name)}
+              >
+                {attachment.name}
+              </button>{" "}
+              ({attachment.contentType}, {attachment.size} bytes)
+            </li>
+          ))}
+        </ul>
+      )}
+      {typeof shown === "string" ? <p class="rk-note">{shown}</p> : null}
+      {shown && typeof shown === "object" ? (
+        <pre class="rk-attachment" aria-label={`Contents of ${shown.name} on ${here}`}>
+          {shown.text ?? `${shown.size} bytes of ${shown.contentType}, not shown as text`}
+        </pre>
+      ) : null}
+      <h4 id={`${id}-revisions`}>Revisions</h4>
+      {revisions === null || revisions === undefined ? (
+        <p class="rk-note">Reading the revisions on {here}…</p>
+      ) : typeof revisions === "string" ? (
+        <p class="rk-note">{revisions}</p>
+      ) : revisions.length === 0 ? (
+        <p class="rk-note">
+          No revisions of {open.id} on {here}. A server keeps them only while revisions are on for
+          the document's collection.
+        </p>
+      ) : (
+        <ol class="rk-revisions" aria-labelledby={`${id}-revisions`}>
+          {revisions.map((revision) => (
+            <li key={revision.changeVector}>
+              <code>{revision.changeVector}</code>{" "}
+              {revision.body === null ? "(deleted)" : JSON.stringify(revision.body)}
+              {revision.attachments.length > 0
+                ? ` — attachments: ${revision.attachments.map((a) => a.name).join(", ")}`
+                : ""}
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
   );
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { PlaygroundSession } from "../../playground/session.ts";
 import { scenario, url } from "../../playground/scenarios.ts";
 import type { KeyValueStore } from "../../playground/persistence.ts";
+import type { RevisionView } from "../../engine/index.ts";
 
 function memoryStore(): KeyValueStore & { readonly map: Map<string, string> } {
   const map = new Map<string, string>();
@@ -104,6 +105,39 @@ describe("PlaygroundSession on the sim runtime: the chapter's walkthrough by Nex
       await s.dispose();
     });
   }
+});
+
+describe("PlaygroundSession: what replicates, in the documents panel (claim 18)", () => {
+  it("on E, tines/2 lists its attachment with its text and its revisions, and tines/3 is gone", async () => {
+    const s = session("replication");
+    await s.open();
+    await allSteps(s);
+    expect(s.state.get().selectedUrl).toBe(url(5));
+    await s.refresh();
+    const ids = () => s.state.get().documents?.map((doc) => doc.id) ?? [];
+    for (let i = 0; i < 40 && ids().includes("tines/3"); i++) {
+      await s.handle!.runFor(250);
+      await s.refresh();
+    }
+    expect(ids()).toContain("tines/2");
+    expect(ids()).not.toContain("tines/3");
+    s.openDocument("tines/2");
+    for (let i = 0; i < 40 && !Array.isArray(s.state.get().openDocument?.revisions); i++)
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    const open = s.state.get().openDocument!;
+    expect(JSON.parse(open.text)).toEqual({ tines: 4, oiled: true });
+    expect(Array.isArray(open.revisions), String(open.revisions)).toBe(true);
+    const revisions = open.revisions as readonly RevisionView[];
+    expect(revisions.map((r) => r.body)).toContainEqual({ tines: 4, oiled: true });
+    expect(revisions.find((r) => r.attachments.some((a) => a.name === "care.txt"))).toBeDefined();
+    await s.openAttachment("care.txt");
+    expect(s.state.get().openDocument?.attachment).toMatchObject({
+      name: "care.txt",
+      contentType: "text/plain",
+      text: "Oil the tines before winter.",
+    });
+    await s.dispose();
+  });
 });
 
 describe("PlaygroundSession: the reader's own actions and the clock", () => {
