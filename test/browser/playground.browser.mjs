@@ -269,7 +269,9 @@ export function registerPlaygroundChecks(context) {
       await settled(page);
       assert.match(await playground.locator(".rk-step-text").textContent(), /Step 3 of 4/);
       assert.equal(serverWorkers(page), 1, "A is still down after the reload");
-      assert.ok(await playground.getByRole("button", { name: "Restart node A", exact: true }).isVisible());
+      assert.ok(
+        await playground.getByRole("button", { name: "Restart node A", exact: true }).isVisible(),
+      );
       await until(
         "users/3 on B after the reload",
         async () =>
