@@ -89,6 +89,7 @@ export default defineConfig({
             exercise("supervisor", "9. The supervisor at work"),
             exercise("majority", "10. Without a majority"),
             exercise("partition", "11. Each side of a partition"),
+            exercise("external-replication", "12. Replicate to another cluster"),
           ],
         },
       ],

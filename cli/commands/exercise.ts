@@ -309,7 +309,7 @@ export const exerciseCommand: CommandSpec = {
   },
   positionalsMax: 2,
   examples: [
-    { command: "rookery exercise list", what: "the ten exercises" },
+    { command: "rookery exercise list", what: "every exercise, numbered" },
     { command: "rookery exercise show 2", what: "the goal, the checklist and the hints" },
     {
       command: "rookery exercise check 2 --solution grow.ts --json results.json",

@@ -43,4 +43,8 @@ export const chapters = [
     path: "exercises/partition/",
     title: "Predict which operations succeed on each side of a partition",
   },
+  {
+    path: "exercises/external-replication/",
+    title: "Replicate to a second cluster, and keep going when the task's node dies",
+  },
 ];
