@@ -1,13 +1,16 @@
 /**
- * npm run sim -- --seeds N [--nodes 3|5] [--seed S] [--from F] [--chaos-ms MS]
+ * npm run sim -- [--workload raft|db|fuzz] --seeds N [--nodes 3|5] [--seed S] [--from F]
+ *                [--chaos-ms MS] [--requests N]
  *
  * Sweeps seeds: each runs Rachis under a random command load and random faults (loss, duplication,
  * reordering, partitions both ways and one way, crashes and restarts, compaction, and on five
  * nodes membership changes) with the invariant checkers on, then heals and demands progress.
  * A failure prints the seed, the broken property, the last steps, and a command that replays it.
+ * --workload db runs the database layer the same way; --workload fuzz sends each seed's
+ * --requests (default 10,000) random and malformed requests to the servers' boundary.
  */
-import { runDbSeed, runRaftSeed } from "../engine/runtime/sim/index.ts";
-import type { SeedVerdict } from "../engine/runtime/sim/index.ts";
+import { runDbSeed, runFuzzSeed, runRaftSeed } from "../engine/runtime/sim/index.ts";
+import type { FuzzResult, SeedVerdict } from "../engine/runtime/sim/index.ts";
 
 interface Args {
   seeds: number;
@@ -15,12 +18,13 @@ interface Args {
   nodes: (3 | 5)[];
   seed: number | undefined;
   chaosMs: number | undefined;
-  workload: "raft" | "db";
+  requests: number;
+  workload: "raft" | "db" | "fuzz";
 }
 
 function usage(problem: string): never {
   process.stderr.write(
-    `${problem}\nusage: npm run sim -- [--workload raft|db] --seeds N [--nodes 3|5] [--seed S] [--from F] [--chaos-ms MS]\n`,
+    `${problem}\nusage: npm run sim -- [--workload raft|db|fuzz] --seeds N [--nodes 3|5] [--seed S] [--from F] [--chaos-ms MS] [--requests N]\n`,
   );
   process.exit(2);
 }
@@ -32,8 +36,10 @@ function parseArgs(argv: string[]): Args {
     nodes: [3, 5],
     seed: undefined,
     chaosMs: undefined,
+    requests: 10_000,
     workload: "raft",
   };
+  let nodesGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
@@ -57,15 +63,19 @@ function parseArgs(argv: string[]): Args {
       case "--chaos-ms":
         args.chaosMs = number();
         break;
+      case "--requests":
+        args.requests = number();
+        break;
       case "--nodes": {
         const n = number();
         if (n !== 3 && n !== 5) usage(`--nodes takes 3 or 5, got ${n}`);
         args.nodes = [n];
+        nodesGiven = true;
         break;
       }
       case "--workload":
-        if (value !== "raft" && value !== "db")
-          usage(`--workload takes raft or db, got ${value ?? "nothing"}`);
+        if (value !== "raft" && value !== "db" && value !== "fuzz")
+          usage(`--workload takes raft, db or fuzz, got ${value ?? "nothing"}`);
         args.workload = value;
         i++;
         break;
@@ -73,6 +83,8 @@ function parseArgs(argv: string[]): Args {
         usage(`unknown option ${flag}`);
     }
   }
+  // The fuzzer's default is one cluster size: it fuzzes the boundary, not the size.
+  if (args.workload === "fuzz" && !nodesGiven) args.nodes = [3];
   return args;
 }
 
@@ -88,11 +100,14 @@ function bar(done: number, total: number, failures: number, label: string): void
 function report(result: SeedVerdict, nodes: number, args: Args): void {
   const chaos = args.chaosMs === undefined ? "" : ` --chaos-ms ${args.chaosMs}`;
   const workload = args.workload === "raft" ? "" : ` --workload ${args.workload}`;
+  const requests = args.workload === "fuzz" ? ` --requests ${args.requests}` : "";
   console.log(`\nFAIL seed ${result.seed} on ${nodes} nodes: ${result.broken}`);
   console.log(`  ${result.message}`);
   console.log(`  last steps (virtual time):`);
   for (const line of result.trace) console.log(`    ${line}`);
-  console.log(`  replay: npm run sim --${workload} --nodes ${nodes} --seed ${result.seed}${chaos}`);
+  console.log(
+    `  replay: npm run sim --${workload} --nodes ${nodes} --seed ${result.seed}${chaos}${requests}`,
+  );
 }
 
 const args = parseArgs(process.argv.slice(2));
@@ -101,7 +116,21 @@ async function runSeed(seed: number, nodes: 3 | 5): Promise<SeedVerdict> {
   const chaos = args.chaosMs ? { chaosMs: args.chaosMs } : {};
   if (args.workload === "raft")
     return runRaftSeed(seed, { nodes, membershipChanges: nodes === 5, ...chaos });
+  if (args.workload === "fuzz") {
+    const result = await runFuzzSeed(seed, { servers: nodes, requests: args.requests });
+    tally(result);
+    return result;
+  }
   return await runDbSeed(seed, { servers: nodes, ...chaos });
+}
+
+/** What the fuzzed servers answered, over every seed. */
+const answers = { sent: 0, succeeded: 0, refused: {} as Record<string, number> };
+function tally(result: FuzzResult): void {
+  answers.sent += result.sent;
+  answers.succeeded += result.succeeded;
+  for (const [code, n] of Object.entries(result.refused))
+    answers.refused[code] = (answers.refused[code] ?? 0) + n;
 }
 const started = performance.now();
 let failures = 0;
@@ -127,6 +156,15 @@ for (const nodes of args.nodes) {
   if (process.stderr.isTTY) process.stderr.write("\n");
 }
 const wallMs = performance.now() - started;
+if (args.workload === "fuzz") {
+  const refusals = Object.entries(answers.refused)
+    .sort((a, b) => b[1] - a[1])
+    .map(([code, n]) => `${code} ${n}`)
+    .join(", ");
+  console.log(
+    `${answers.sent} requests and messages sent, ${answers.succeeded} succeeded; refused: ${refusals}`,
+  );
+}
 console.log(
   `${runs} runs, ${failures} failed, ${(virtualMs / 1000).toFixed(0)} simulated s in ${(wallMs / 1000).toFixed(1)} s wall (${Math.round(virtualMs / wallMs)}× real time)`,
 );

@@ -484,6 +484,8 @@ export class WorkerCluster implements ClusterHandle {
       return Promise.resolve({ response: unavailable(url, "the server is down"), sentAtMs: null });
     const requestId = this.nextRequestId++;
     const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
+    const type = (request as { type?: unknown } | null)?.type;
+    const what = typeof type === "string" ? type : "a request";
     return new Promise<TimedAnswer>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(requestId);
@@ -492,7 +494,7 @@ export class WorkerCluster implements ClusterHandle {
             ok: false,
             error: {
               code: "RequestTimeout",
-              message: `${url} did not answer ${request.type} within ${timeoutMs} ms`,
+              message: `${url} did not answer ${what} within ${timeoutMs} ms`,
             },
           },
           sentAtMs: null,

@@ -11,3 +11,5 @@ export { SimCluster, SimStorage, serverUrl } from "./sim-cluster.ts";
 export type { SimClusterOptions } from "./sim-cluster.ts";
 export { runDbSeed } from "./db-sweep.ts";
 export type { DbSeedOptions, DbSeedResult } from "./db-sweep.ts";
+export { runFuzzSeed } from "./fuzz.ts";
+export type { FuzzOptions, FuzzResult } from "./fuzz.ts";

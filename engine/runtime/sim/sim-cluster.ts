@@ -85,7 +85,11 @@ export class SimCluster implements ClusterHandle {
   private readonly slots: SimServerSlot[] = [];
   private readonly options: SimClusterOptions;
   private readonly traceListeners = new TraceListeners();
-  private readonly clientCalls = new Map<number, (response: ServerResponse) => void>();
+  /** Client requests waiting for their answer, by request id, with where they went. */
+  private readonly clientCalls = new Map<
+    number,
+    { readonly url: string; readonly from: string; readonly resolve: (r: ServerResponse) => void }
+  >();
   private nextRequestId = 1;
   private demand = 0;
   private driving = false;
@@ -276,25 +280,30 @@ export class SimCluster implements ClusterHandle {
     request: ServerRequest,
     options: { readonly timeoutMs?: number; readonly from?: string } = {},
   ): Promise<ServerResponse> {
+    // A request travels as a copy, as on any real transport: what reaches the server is plain
+    // data, and the caller may change its own objects afterwards.
+    const copy = structuredClone(request);
     const requestId = this.nextRequestId++;
     const from = options.from ?? "client";
     const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
+    const type = (request as { type?: unknown } | null)?.type;
+    const what = typeof type === "string" ? type : "a request";
     const answered = new Promise<ServerResponse>((resolve) => {
-      this.clientCalls.set(requestId, resolve);
+      this.clientCalls.set(requestId, { url, from, resolve });
       this.sim.schedule(timeoutMs, () => {
         const pending = this.clientCalls.get(requestId);
         if (!pending) return;
         this.clientCalls.delete(requestId);
-        pending({
+        pending.resolve({
           ok: false,
           error: {
             code: "RequestTimeout",
-            message: `${url} did not answer ${request.type} within ${timeoutMs} ms`,
+            message: `${url} did not answer ${what} within ${timeoutMs} ms`,
           },
         });
       });
     });
-    this.net.send({ kind: "request", from, to: url, requestId, request });
+    this.net.send({ kind: "request", from, to: url, requestId, request: copy });
     if (!this.driving) void this.driveWhileDemanded();
     return await answered;
   }
@@ -389,10 +398,11 @@ export class SimCluster implements ClusterHandle {
 
   private deliver(envelope: Envelope): void {
     if (envelope.kind === "response") {
-      const resolve = this.clientCalls.get(envelope.requestId);
-      if (resolve) {
+      // Only the server asked answers, and only to whoever asked.
+      const call = this.clientCalls.get(envelope.requestId);
+      if (call && call.url === envelope.from && call.from === envelope.to) {
         this.clientCalls.delete(envelope.requestId);
-        resolve(envelope.response);
+        call.resolve(envelope.response);
       }
       return;
     }
