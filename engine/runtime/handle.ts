@@ -1,7 +1,8 @@
 import type { NodeTag } from "../core/index.ts";
 import type { ClientNetwork } from "../client/index.ts";
 import type { DatabaseSummary } from "../cluster/index.ts";
-import type { TraceEvent } from "../server/index.ts";
+import type { ReplicationLimits } from "../replication/index.ts";
+import type { TimingOptions, TraceEvent } from "../server/index.ts";
 
 /** ServerSummary is one row of the cluster table (url, tag, role, leader, term). */
 export interface ServerSummary {
@@ -23,6 +24,13 @@ export interface ClusterDescription {
   readonly databases: DatabaseSummary[];
   /** Each running server's document ids per hosted database, by tag ("?" servers by URL). */
   readonly documents: Record<NodeTag, Record<string, string[]>>;
+}
+
+/** SiblingOptions describe a second cluster started on the first one's network. */
+export interface SiblingOptions {
+  readonly servers?: number;
+  readonly timing?: TimingOptions;
+  readonly replicationLimits?: Partial<ReplicationLimits>;
 }
 
 /** WaitOptions bound cluster.waitFor: how long (virtual ms under sim) and what, for the error. */
@@ -51,5 +59,12 @@ export interface ClusterHandle {
   nowMs(): number;
   describe(): ClusterDescription;
   on(event: "trace", listener: (events: readonly TraceEvent[]) => void): () => void;
+  /**
+   * startSibling starts a second cluster on this one's network (the sim: same virtual clock and
+   * faults; workers: the same host, a port between every pair of servers). Its servers are
+   * http://127.0.1.1:8080, .2 …; it has its own tags and its own Rachis. An external replication
+   * between the two crosses this network, so partition(a.urls, b.urls) cuts it.
+   */
+  startSibling?(options?: SiblingOptions): Promise<ClusterHandle>;
   stop(): Promise<void>;
 }

@@ -232,6 +232,7 @@ const replicationMessage: Shape<ReplicationWireMessage> = tagged(
       lastAcceptedEtag: count,
       changeVector: string,
       reason: oneOf("applied", "duplicate", "gap", "connect"),
+      answers: nullable(object({ afterEtag: count, lastEtag: count })),
     }),
     "replication-wire-batch": object({
       ...link,

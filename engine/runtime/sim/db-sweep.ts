@@ -1,17 +1,30 @@
 import { isRookeryError, SeededRandom } from "../../core/index.ts";
 import type { NodeTag, Random } from "../../core/index.ts";
 import type { ClusterState } from "../../cluster/index.ts";
-import { databaseStore } from "../../server/index.ts";
+import { databaseKey, databaseStore } from "../../server/index.ts";
 import { reliableNetwork } from "../../transport/index.ts";
 import type { NetworkFaults, ServerResponse } from "../../transport/index.ts";
 import type { SeedVerdict } from "./raft-sweep.ts";
 import { SimCluster } from "./sim-cluster.ts";
+import { SimulationStalled } from "./simulator.ts";
+import type { Watchdog } from "./simulator.ts";
 
 /** DbSeedOptions set the size of one randomized database run. */
 export interface DbSeedOptions {
   readonly servers: 3 | 5;
   /** Virtual milliseconds of faults and load before the final heal. */
   readonly chaosMs?: number;
+  /** Bounds past which the seed counts as stalled (defaults: dbWatchdog). */
+  readonly watchdog?: Partial<Watchdog>;
+}
+
+/**
+ * dbWatchdog bounds one seed of the database workload. A healthy seed runs a few thousand events
+ * (see the sweep's summary); the virtual time bound covers the chaos plus every bounded wait of
+ * the setup and the final checks.
+ */
+export function dbWatchdog(servers: number, chaosMs: number): Watchdog {
+  return { eventsMax: 100_000 * servers, virtualMsMax: chaosMs + 300_000 };
 }
 
 /** DbSeedResult is the verdict on one seed of the database workload. */
@@ -80,7 +93,8 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
     await run.cluster.stop();
   } catch (error) {
     if (error instanceof Violation) run.fail(error.property, error.message);
-    else run.fail("crash", (error as Error).stack ?? String(error));
+    else if (!(error instanceof SimulationStalled))
+      run.fail("crash", (error as Error).stack ?? String(error));
   }
   return run.result();
 }
@@ -112,6 +126,10 @@ class DbSeedRun {
       seed,
       replicationLimits: { batchItemsMax: random.pick([1, 2, 8, 1024]) },
     });
+    this.cluster.sim.watchdog = {
+      ...dbWatchdog(options.servers, options.chaosMs ?? 8_000),
+      ...options.watchdog,
+    };
     this.tags = Array.from({ length: options.servers }, (_, i) => String.fromCharCode(65 + i));
     this.cluster.on("trace", (events) => {
       for (const event of events)
@@ -143,10 +161,16 @@ class DbSeedRun {
 
   result(): DbSeedResult {
     const violation = this.violation;
+    const stalled = this.cluster.sim.stalled;
     return {
       seed: this.seed,
-      ok: violation === undefined,
-      ...(violation ? { broken: violation.property, message: violation.message } : {}),
+      ok: violation === undefined && stalled === undefined,
+      // A stall explains whatever failed after it (waits that timed out, missing documents).
+      ...(stalled
+        ? { broken: "stalled", message: stalled.message }
+        : violation
+          ? { broken: violation.property, message: violation.message }
+          : {}),
       trace: this.trace,
       acknowledged: this.acknowledged.size,
       revisions: this.revisions,
@@ -329,16 +353,13 @@ class DbSeedRun {
   /** checkAssured: a write acknowledged with 1 replica is durable on at least 2 servers. */
   private checkAssured(id: string): void {
     // A holder may have crashed since it acknowledged; what it made durable still counts.
-    const holders = this.tags.filter((t) =>
-      this.cluster
+    // A holder may have crashed since it acknowledged; what it made durable still counts.
+    const holders = this.tags.filter((t) => {
+      const kept = this.cluster
         .storageOf(t)
-        .some(
-          databaseStore("documents"),
-          (value) =>
-            (value as { id?: string; kind?: string }).id === id &&
-            (value as { kind?: string }).kind === "document",
-        ),
-    );
+        .durableValue(databaseStore("documents"), databaseKey("Spade", id.toLowerCase()));
+      return (kept as { kind?: string } | undefined)?.kind === "document";
+    });
     if (holders.length < 2)
       this.fail(
         "write assurance",

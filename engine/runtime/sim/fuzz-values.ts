@@ -231,6 +231,7 @@ export function validPeerMessage(random: Random, request: Plain): Plain {
           lastAcceptedEtag: 1,
           changeVector: "B:1-fuzz",
           reason: "applied",
+          answers: { afterEtag: 0, lastEtag: 1 },
         },
       };
     case 4:

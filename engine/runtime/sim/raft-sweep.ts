@@ -5,6 +5,8 @@ import { reliableNetwork } from "../../transport/index.ts";
 import type { NetworkFaults } from "../../transport/index.ts";
 import { InvariantViolation } from "./raft-checkers.ts";
 import { RaftSimCluster } from "./raft-cluster.ts";
+import { SimulationStalled } from "./simulator.ts";
+import type { Watchdog } from "./simulator.ts";
 
 /** RaftSeedOptions sets the size of one randomized run. */
 export interface RaftSeedOptions {
@@ -15,6 +17,16 @@ export interface RaftSeedOptions {
   readonly membershipChanges?: boolean;
   /** Build nodes with a deliberate bug, to show the checkers catch it. */
   readonly unsafe?: { readonly commitEarlierTermsByCounting?: boolean };
+  /** Bounds past which the seed counts as stalled (defaults: raftWatchdog). */
+  readonly watchdog?: Partial<Watchdog>;
+}
+
+/**
+ * raftWatchdog bounds one Rachis seed: a healthy seed runs some ten thousand events; the virtual
+ * time bound covers the chaos, the wait for every server to vote again and the final command.
+ */
+export function raftWatchdog(nodes: number, chaosMs: number): Watchdog {
+  return { eventsMax: 100_000 * nodes, virtualMsMax: chaosMs + 120_000 };
 }
 
 /** SeedVerdict is the verdict on one seed of any sweep, with what is needed to understand a failure. */
@@ -65,6 +77,7 @@ export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedRes
     return run.healAndCheck();
   } catch (error) {
     if (error instanceof InvariantViolation) return run.fail(error.invariant, error.message);
+    if (error instanceof SimulationStalled) return run.fail("stalled", error.message);
     return run.fail("crash", (error as Error).stack ?? String(error));
   }
 }
@@ -93,6 +106,10 @@ class RaftSeedRun {
       traceEventsMax: 30,
     });
     this.random = setup;
+    this.cluster.sim.watchdog = {
+      ...raftWatchdog(options.nodes, options.chaosMs ?? 30_000),
+      ...options.watchdog,
+    };
   }
 
   fail(broken: string, message: string): RaftSeedResult {
