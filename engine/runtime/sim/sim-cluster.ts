@@ -1,9 +1,9 @@
-import { RookeryError, tickMsDefault } from "../../core/index.ts";
+import { RookeryError } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import { databaseSummaries, findDatabase } from "../../cluster/index.ts";
 import type { ClientNetwork } from "../../client/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
-import { Server } from "../../server/index.ts";
+import { Server, withTiming } from "../../server/index.ts";
 import type { TimingOptions, TraceEvent } from "../../server/index.ts";
 import { reliableNetwork, SimNetwork } from "../../transport/index.ts";
 import type {
@@ -97,6 +97,8 @@ export class SimCluster implements ClusterHandle {
   private readonly tickMs: number;
 
   constructor(options: SimClusterOptions = {}, root?: SimCluster) {
+    // Checked before anything starts: a tick of 0 ms would never let virtual time move.
+    const tickMs = withTiming(options.timing).tickMs;
     this.options = options;
     if (root) {
       // A sibling shares everything that makes a world: the clock, the event queue, the seeded
@@ -117,7 +119,7 @@ export class SimCluster implements ClusterHandle {
       this.networkIndex = 0;
       this.family.push(this);
     }
-    this.tickMs = options.timing?.tickMs ?? tickMsDefault;
+    this.tickMs = tickMs;
     this.storageFaults = { ...(options.storageFaults ?? reliableStorage) };
     for (let i = 0; i < (options.servers ?? 1); i++) this.addServerNow();
     this.sim.every(this.tickMs, () => {
