@@ -1,4 +1,4 @@
-import { isRookeryError, RookeryError } from "../core/index.ts";
+import { isRookeryError, quote, RookeryError } from "../core/index.ts";
 import type { Clock, Random } from "../core/index.ts";
 import { normaliseServerUrl } from "../cluster/index.ts";
 import type { PeerMessage, ServerResponse } from "../transport/index.ts";
@@ -53,7 +53,7 @@ export function serverAddress(url: string): string {
   if ("problem" in normalised)
     throw new RookeryError(
       "InvalidUrl",
-      `cannot start a server at "${url}": ${normalised.problem}`,
+      `cannot start a server at ${quote(url)}: it ${normalised.problem}`,
     );
   return normalised.url;
 }

@@ -1,5 +1,5 @@
 import { RookeryError, tickMsDefault } from "../core/index.ts";
-import type { RaftTiming } from "../core/index.ts";
+import type { RaftTiming } from "../raft/index.ts";
 import type { SupervisorTiming } from "../cluster/index.ts";
 import { supervisorTimingDefault } from "../cluster/index.ts";
 
@@ -93,8 +93,9 @@ function timingProblem(timing: ServerTiming): string | undefined {
   const { heartbeatTicks, electionTicks } = timing.raft;
   if (!whole(heartbeatTicks, 1))
     return `raft.heartbeatTicks must be a whole number of ticks, at least 1, got ${String(heartbeatTicks)}`;
-  if (!whole(electionTicks, heartbeatTicks + 1))
-    return `raft.electionTicks must be a whole number of ticks above raft.heartbeatTicks (${heartbeatTicks}), got ${String(electionTicks)}`;
+  // Rachis needs two heartbeats per election timeout (engine/raft/limits.ts asserts it).
+  if (!whole(electionTicks, 2 * heartbeatTicks))
+    return `raft.electionTicks must be a whole number of ticks, at least twice raft.heartbeatTicks (${heartbeatTicks}), got ${String(electionTicks)}`;
   if (!whole(timing.raftSnapshotEveryEntries, 1))
     return `raftSnapshotEveryEntries must be a whole number, at least 1, got ${String(timing.raftSnapshotEveryEntries)}`;
   return undefined;

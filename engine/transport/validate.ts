@@ -91,6 +91,20 @@ const writeAssurance = object({
   throwOnTimeout: optional(boolean),
 });
 
+/**
+ * VariantShapes has one shape per member of a `type`-tagged union, so a new member that is not
+ * declared here fails to compile instead of being refused as unknown at run time.
+ */
+type VariantShapes<U extends { readonly type: string }> = {
+  readonly [T in U["type"]]: Shape<Omit<VariantOf<U, T>, "type">>;
+};
+/** VariantOf is the member of U that `type` T tags (a member may answer to several tags). */
+type VariantOf<U, T> = U extends { readonly type: infer Tags }
+  ? T extends Tags
+    ? U
+    : never
+  : never;
+
 /** requestShape is every ServerRequest, by type. */
 export const requestShape: Shape<ServerRequest> = tagged("type", "request type", {
   "node-info": object({}),
@@ -112,8 +126,10 @@ export const requestShape: Shape<ServerRequest> = tagged("type", "request type",
   "set-conflict-resolution": object({ database: string, resolution: conflictResolution }),
   "get-documents": object({ database: string, ids: strings }),
   "list-documents": object({ database: string }),
+  "get-revisions": object({ database: string, id: string }),
+  "get-attachment": object({ database: string, id: string, name: string }),
   batch: object({ database: string, transaction, writeAssurance: optional(writeAssurance) }),
-});
+} satisfies VariantShapes<ServerRequest>);
 
 /** responseShape is a ServerResponse: a result, or an error with a code and a message. */
 const responseShape: Shape<ServerResponse> = (value, field) => {
@@ -187,7 +203,7 @@ const raftMessage: Shape<RaftMessage> = tagged("type", "Raft message type", {
     conflictTerm: count,
   }),
   installSnapshot: object({ from: string, to: string, term: count, snapshot }),
-});
+} satisfies VariantShapes<RaftMessage>);
 
 // --- replication -------------------------------------------------------------------------------------
 
@@ -243,7 +259,7 @@ const replicationMessage: Shape<ReplicationWireMessage> = tagged(
         receivedItemsMax,
       ),
     }),
-  },
+  } satisfies VariantShapes<ReplicationWireMessage>,
 );
 
 // --- peers and envelopes ---------------------------------------------------------------------------
@@ -253,16 +269,19 @@ const databaseReport = object({
   acceptedEtags: record(number, receivedItemsMax),
 });
 
+/** A forwarded request passes as it is here: the leader checks it with checkRequest before use. */
+const forwardedRequest = unknownValue as Shape<ServerRequest>;
+
 /** peerMessageShape is every PeerMessage, by type. A forwarded request is checked on its own. */
 export const peerMessageShape: Shape<PeerMessage> = tagged("type", "peer message type", {
   raft: object({ topologyId: string, toTag: string, message: raftMessage }),
   replication: object({ message: replicationMessage }),
-  forward: object({ requestId: count, request: unknownValue, description: string }),
+  forward: object({ requestId: count, request: forwardedRequest, description: string }),
   "forward-result": object({ requestId: count, response: responseShape }),
   "node-info-request": object({ requestId: count }),
   "node-info-result": object({ requestId: count, tag: string, topologyId: nullable(string) }),
   "health-report": object({ tag: string, databases: record(databaseReport, receivedItemsMax) }),
-}) as Shape<PeerMessage>;
+} satisfies VariantShapes<PeerMessage>) as Shape<PeerMessage>;
 
 /**
  * envelopeShape is an envelope with its addresses; what it carries (a request, a response, a peer

@@ -132,10 +132,10 @@ describe("a failed Cluster.start", () => {
       }
     }
     const error = await Cluster.start({
-      timing: { raft: { heartbeatTicks: 10, electionTicks: 10 } },
+      timing: { raft: { heartbeatTicks: 10, electionTicks: 15 } },
     }).catch((caught: unknown) => caught);
     expect((error as Error).message).toBe(
-      "timing.raft.electionTicks must be a whole number of ticks above raft.heartbeatTicks (10), got 10; leave it out for the default",
+      "timing.raft.electionTicks must be a whole number of ticks, at least twice raft.heartbeatTicks (10), got 15; leave it out for the default",
     );
   });
 });

@@ -100,7 +100,7 @@ function kindOf(value: unknown): string {
 export function validRequest(random: Random, sequence: number): Plain {
   const database = random.pick(databases);
   const fuzzDatabase = random.pick(["Fuzz1", "Fuzz2", "Fuzz3"]);
-  switch (random.int(14)) {
+  switch (random.int(16)) {
     case 0:
       return { type: "node-info" };
     case 1:
@@ -142,6 +142,10 @@ export function validRequest(random: Random, sequence: number): Plain {
           collections: {},
         },
       };
+    case 13:
+      return { type: "get-revisions", database, id: `fuzz/${random.int(50)}` };
+    case 14:
+      return { type: "get-attachment", database, id: `fuzz/${random.int(50)}`, name: "a.txt" };
     default:
       return validBatch(random, sequence);
   }
