@@ -1,8 +1,8 @@
-import { quote, RookeryError } from "../core/index.ts";
+import { isRookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
-import { normaliseServerUrl } from "../cluster/index.ts";
 import type { ClusterState } from "../cluster/index.ts";
 import type { SoftState } from "../raft/index.ts";
+import { checkEnvelope, checkRequest } from "../transport/index.ts";
 import type {
   Envelope,
   PeerMessage,
@@ -14,13 +14,14 @@ import type {
 import { isClusterOperation } from "./cluster-commands.ts";
 import { ClusterNode } from "./cluster-node.ts";
 import { ClusterOperations } from "./cluster-operations.ts";
-import { fromError } from "./context.ts";
+import { fromError, serverAddress } from "./context.ts";
 import type { ServerContext } from "./context.ts";
 import { DatabaseHosting } from "./database-hosting.ts";
 import type { HostedDatabase } from "./hosted-database.ts";
 import { LocalRequests } from "./local-requests.ts";
 import { Observer } from "./observer.ts";
 import { PeerCalls } from "./peer-calls.ts";
+import { PeerInbox } from "./peer-inbox.ts";
 import type { ServerOptions } from "./ports.ts";
 import type { RachisHost } from "./rachis-host.ts";
 import { withTiming } from "./timing.ts";
@@ -55,16 +56,11 @@ export class Server {
   private readonly observer: Observer;
   private readonly operations: ClusterOperations;
   private readonly local: LocalRequests;
+  private readonly inbox: PeerInbox;
   private requestsInFlight = 0;
 
   private constructor(options: ServerOptions) {
-    const normalised = normaliseServerUrl(options.url);
-    if ("problem" in normalised)
-      throw new RookeryError(
-        "InvalidUrl",
-        `cannot start a server at ${quote(options.url)}: it ${normalised.problem}`,
-      );
-    this.url = normalised.url;
+    this.url = serverAddress(options.url);
     this.timing = withTiming(options.timing);
     this.transport = options.transport;
     this.writes = new WriteChain(options.storage);
@@ -94,6 +90,14 @@ export class Server {
     this.observer = new Observer(this.context, this.node, this.hosting);
     this.operations = new ClusterOperations(this.context, this.node, this.peers, this.observer);
     this.local = new LocalRequests(this.context, this.node, this.hosting);
+    this.inbox = new PeerInbox(
+      this.context,
+      this.node,
+      this.hosting,
+      this.observer,
+      this.operations,
+      this.peers,
+    );
   }
 
   /**
@@ -163,8 +167,24 @@ export class Server {
     this.peers.expire(now);
   }
 
-  /** receive handles one envelope addressed to this server. */
-  receive(envelope: Envelope): void {
+  /**
+   * receive handles one envelope addressed to this server. One whose addresses are malformed is
+   * dropped (there is nobody to answer); what it carries is checked by handleRequest or the inbox.
+   */
+  receive(raw: Envelope): void {
+    let envelope: Envelope;
+    try {
+      envelope = checkEnvelope(raw);
+    } catch (error) {
+      if (!isRookeryError(error)) throw error;
+      const text = `dropped an envelope: ${error.message}`;
+      return this.context.trace({
+        type: "server",
+        atMs: this.context.clock.nowMs(),
+        url: this.url,
+        text,
+      });
+    }
     if (envelope.kind === "request") {
       void this.handleRequest(envelope.request).then((response) =>
         this.transport.send({
@@ -177,11 +197,20 @@ export class Server {
       );
       return;
     }
-    if (envelope.kind === "peer") this.receivePeer(envelope.from, envelope.message);
+    if (envelope.kind === "peer") this.inbox.receive(envelope.from, envelope.message);
   }
 
-  /** handleRequest answers one request; it never throws, errors travel as ServerError. */
-  async handleRequest(request: ServerRequest): Promise<ServerResponse> {
+  /**
+   * handleRequest answers one request; it never throws, errors travel as ServerError. A request
+   * that does not match its declared shape is refused with InvalidRequest, naming the field.
+   */
+  async handleRequest(raw: ServerRequest): Promise<ServerResponse> {
+    let request: ServerRequest;
+    try {
+      request = checkRequest(raw);
+    } catch (error) {
+      return fromError(error);
+    }
     this.requestsInFlight++;
     try {
       if (isClusterOperation(request)) return await this.operations.run(request);
@@ -207,31 +236,6 @@ export class Server {
       this.observer.busy ||
       this.operations.busy
     );
-  }
-
-  private receivePeer(fromUrl: string, message: PeerMessage): void {
-    this.node.heardFrom(fromUrl);
-    switch (message.type) {
-      case "raft":
-        return this.node.receiveRaft(fromUrl, message.topologyId, message.toTag, message.message);
-      case "replication":
-        return this.hosting.receive(message.message);
-      case "node-info-request":
-        return this.context.sendPeer(fromUrl, {
-          type: "node-info-result",
-          requestId: message.requestId,
-          tag: this.node.tag,
-          topologyId: this.node.topologyId,
-        });
-      case "forward":
-        void this.operations.answerForward(fromUrl, message.requestId, message.request);
-        return;
-      case "health-report":
-        return this.observer.receiveReport(message);
-      case "node-info-result":
-      case "forward-result":
-        return this.peers.answer(message);
-    }
   }
 
   /** errorOf turns a failed response into the ServerError it carries (for callers and tests). */

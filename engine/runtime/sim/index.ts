@@ -14,5 +14,7 @@ export type { SimDiskStats, StorageFaults } from "./sim-disk.ts";
 export type { SiblingOptions, SimClusterOptions } from "./sim-cluster.ts";
 export { dbWatchdog, runDbSeed } from "./db-sweep.ts";
 export type { DbSeedOptions, DbSeedResult } from "./db-sweep.ts";
+export { runFuzzSeed } from "./fuzz.ts";
+export type { FuzzOptions, FuzzResult } from "./fuzz.ts";
 export { replayCommand } from "./replay.ts";
 export type { ReplayOptions } from "./replay.ts";
