@@ -392,6 +392,7 @@ export class Server {
     const db = this.requireHosted(request.database);
     const commit = db.instance.applyTransaction(request.transaction, { nowMs: this.clock.nowMs() });
     await this.persistAsync(persistenceWrites(commit.persistence));
+    db.markDurable(commit.persistence.lastEtag);
     db.pump(this.clock.nowMs(), this.timing.replicationRetryMs);
     const written = commit.written
       .filter((item) => item.kind === "document" || item.kind === "tombstone")
@@ -1166,7 +1167,8 @@ export class Server {
   }
 
   /**
-   * persist writes durably, in order, then calls `done`. With synchronous storage (the simulator)
+   * persist writes durably, in order, then calls `done` (with no writes, once the writes before
+   * are durable). With synchronous storage (the simulator)
    * `done` runs at once. With asynchronous storage the write is handed over at once, because the
    * storage applies batches in call order and makes every batch waiting at that moment durable
    * with one fsync (group commit); only the `done` calls wait for each other, so they keep the
@@ -1174,7 +1176,12 @@ export class Server {
    * the storage one batch per fsync.
    */
   private persist(writes: readonly StorageWrite[], done: () => void): void {
-    if (writes.length === 0) return done();
+    if (writes.length === 0) {
+      // Nothing to write: a barrier. `done` runs once every write handed over before is durable.
+      if (this.writeChain === undefined) return done();
+      this.writeChain = this.track(this.writeChain.then(done));
+      return;
+    }
     const result = this.storage.write(writes);
     if (this.writeChain === undefined) {
       if (!(result instanceof Promise)) return done();

@@ -13,7 +13,10 @@ const put = (key: string, value: number): StorageOperation => ({
 
 function world(faults: Partial<StorageFaults> = {}) {
   const sim = new Simulator(1);
-  const disk = new SimDisk("A", sim, new SeededRandom(7), () => ({ ...reliableStorage, ...faults }));
+  const disk = new SimDisk("A", sim, new SeededRandom(7), () => ({
+    ...reliableStorage,
+    ...faults,
+  }));
   /** runs the simulator to `ms`, letting promise continuations run after every event. */
   const runTo = async (ms: number): Promise<void> => {
     while (sim.stepUntil(ms)) await new Promise((resolve) => setImmediate(resolve));

@@ -17,6 +17,8 @@ export type {
   TimingOptions,
 } from "./sim-cluster.ts";
 export { dbWatchdog, runDbSeed } from "./db-sweep.ts";
+export { checkAckDurability, DeletionChecker } from "./db-checkers.ts";
+export type { Fail } from "./db-checkers.ts";
 export type { DbSeedOptions, DbSeedResult } from "./db-sweep.ts";
 export { replayCommand } from "./replay.ts";
 export type { ReplayOptions } from "./replay.ts";

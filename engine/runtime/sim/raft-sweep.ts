@@ -4,6 +4,7 @@ import type { Membership, NodeId } from "../../raft/index.ts";
 import { reliableNetwork } from "./network.ts";
 import type { NetworkFaults } from "./network.ts";
 import { InvariantViolation } from "./raft-checkers.ts";
+import { randomStorageFaults, reliableStorage } from "./sim-disk.ts";
 import { RaftSimCluster } from "./raft-cluster.ts";
 import { SimulationStalled } from "./simulator.ts";
 import type { Watchdog } from "./simulator.ts";
@@ -19,6 +20,11 @@ export interface RaftSeedOptions {
   readonly unsafe?: { readonly commitEarlierTermsByCounting?: boolean };
   /** Bounds past which the seed counts as stalled (defaults: raftWatchdog). */
   readonly watchdog?: Partial<Watchdog>;
+  /**
+   * Whether the nodes' disks take time and fail (true): fsyncs of seeded latency, some slow or
+   * failing (the node fail-stops), crashes that lose what was not synced or tear the last batch.
+   */
+  readonly storageFaults?: boolean;
 }
 
 /**
@@ -39,6 +45,8 @@ export interface SeedVerdict {
   /** The last steps before the failure, one line each, in virtual time. */
   readonly trace: readonly string[];
   readonly virtualMs: number;
+  /** Simulator events the seed ran (what the watchdog bounds). */
+  readonly events: number;
 }
 
 /** RaftSeedResult is the verdict on one Rachis seed. */
@@ -79,6 +87,9 @@ export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedRes
     nodes: options.nodes,
     faults: setup.chance(0.25) ? reliableNetwork : randomFaults(setup),
     snapshotEveryEntries: setup.pick([0, 10, 40]),
+    ...(options.storageFaults === false
+      ? {}
+      : { storageFaults: setup.chance(0.7) ? randomStorageFaults(setup) : reliableStorage }),
     ...(options.unsafe ? { unsafe: options.unsafe } : {}),
     traceEventsMax: 30,
   });
@@ -96,6 +107,7 @@ export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedRes
     message,
     trace: cluster.recentTrace(),
     virtualMs: cluster.sim.nowMs(),
+    events: cluster.sim.eventsRun,
     committed: acknowledged.size,
     faults,
   });
@@ -184,6 +196,7 @@ export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedRes
     // Heal everything and demand progress: a final command commits on every member.
     cluster.heal();
     cluster.net.faults = { ...reliableNetwork };
+    cluster.storageFaults = { ...reliableStorage };
     for (const id of cluster.ids) if (!cluster.isAlive(id)) cluster.restart(id);
     const everyoneVotes = cluster.runUntil(() => {
       const leader = cluster.leader();
@@ -229,6 +242,7 @@ export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedRes
     ok: true,
     trace: [],
     virtualMs: cluster.sim.nowMs(),
+    events: cluster.sim.eventsRun,
     committed: acknowledged.size,
     faults,
   };

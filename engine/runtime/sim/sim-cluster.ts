@@ -86,6 +86,7 @@ export class SimCluster {
   private readonly slots: SimServerSlot[] = [];
   private readonly options: SimClusterOptions;
   private readonly traceListeners = new TraceListeners();
+  private readonly sendWatchers: ((envelope: Envelope) => void)[] = [];
   private readonly clientCalls = new Map<number, (response: ServerResponse) => void>();
   private nextRequestId = 1;
   private demand = 0;
@@ -194,6 +195,14 @@ export class SimCluster {
 
   on(event: "trace", listener: (events: readonly TraceEvent[]) => void): () => void {
     return this.traceListeners.on(event, listener);
+  }
+
+  /**
+   * watchSends calls `watcher` with every envelope a server sends, as it leaves (before the
+   * network may lose it): checkers compare what a message states with what its sender holds.
+   */
+  watchSends(watcher: (envelope: Envelope) => void): void {
+    this.sendWatchers.push(watcher);
   }
 
   async stop(): Promise<void> {
@@ -449,7 +458,7 @@ export class SimCluster {
     return {
       url: slot.url,
       storage,
-      transport: { send: (envelope: Envelope) => this.net.send(envelope) },
+      transport: { send: (envelope: Envelope) => this.send(envelope) },
       clock: this.sim.clock,
       random: this.sim.random.fork(),
       ...(this.options.timing ? { timing: this.options.timing } : {}),
@@ -458,6 +467,11 @@ export class SimCluster {
         : {}),
       trace: (event: TraceEvent) => this.emit([event]),
     };
+  }
+
+  private send(envelope: Envelope): void {
+    for (const watcher of this.sendWatchers) watcher(envelope);
+    this.net.send(envelope);
   }
 
   private emitServer(slot: SimServerSlot, text: string): void {
