@@ -1,5 +1,11 @@
-import { assert, isNodeTag, RookeryError, type NodeTag } from "../core/index.ts";
-import type { StoredItem } from "../database/index.ts";
+import {
+  assert,
+  compareChangeVectors,
+  isNodeTag,
+  RookeryError,
+  type NodeTag,
+} from "../core/index.ts";
+import type { StoredItem, VersionItem } from "../database/index.ts";
 import { replicationLimits, type ReplicationLimits } from "./limits.ts";
 import type { ReplicatedTransaction, ReplicationAck, ReplicationBatch } from "./messages.ts";
 import type { ReplicationSource } from "./ports.ts";
@@ -25,23 +31,25 @@ interface Group {
  * items in etag order, grouped by source transaction. Limits are checked only between
  * transactions, and the first transaction always goes whole, so a batch never splits one.
  * Attachment content travels right before each version that refers to it (and not at its own
- * etag), so the receiver never holds a document without its attachments. Nothing after
+ * etag), so the receiver never holds a document without its attachments. Returns undefined when
+ * the destination is up to date. `skip` leaves out versions the destination is known to have
+ * (with their attachment content); the batch still covers their etags. Nothing after
  * `durableEtag` leaves: a write the source may still lose in a crash must not reach a replica,
- * where its etag would later stand for a different write. Returns undefined when the destination
- * is up to date.
+ * where its etag would later stand for a different write.
  */
 export function buildBatch(
   source: ReplicationSource,
   header: BatchHeader,
   afterEtag: number,
   limits: ReplicationLimits = replicationLimits,
+  skip?: (item: VersionItem) => boolean,
   durableEtag = Infinity,
 ): ReplicationBatch | undefined {
   const transactions: ReplicatedTransaction[] = [];
   let lastEtag = afterEtag;
   let items = 0;
   let bytes = 0;
-  for (const group of transactionGroups(source, afterEtag)) {
+  for (const group of transactionGroups(source, afterEtag, skip)) {
     if (group.lastEtag > durableEtag) break;
     const full =
       items + group.items.length > limits.batchItemsMax ||
@@ -65,7 +73,11 @@ export function buildBatch(
   };
 }
 
-function* transactionGroups(source: ReplicationSource, afterEtag: number): Generator<Group> {
+function* transactionGroups(
+  source: ReplicationSource,
+  afterEtag: number,
+  skip: ((item: VersionItem) => boolean) | undefined,
+): Generator<Group> {
   let current:
     { transaction: number; lastEtag: number; items: StoredItem[]; sent: Set<string> } | undefined;
   let bytes = 0;
@@ -83,7 +95,7 @@ function* transactionGroups(source: ReplicationSource, afterEtag: number): Gener
     current ??= { transaction: item.transaction, lastEtag: item.etag, items: [], sent: new Set() };
     assert(item.etag > current.lastEtag || current.items.length === 0, "items out of etag order");
     current.lastEtag = item.etag;
-    if (item.kind === "attachment") continue;
+    if (item.kind === "attachment" || skip?.(item)) continue;
     for (const content of source.attachmentsReferencedBy(item)) {
       const key = [content.documentId.toLowerCase(), content.name.toLowerCase(), content.hash].join(
         "/",
@@ -119,7 +131,21 @@ export interface OutgoingReplicationOptions extends BatchHeader {
   readonly limits?: Partial<ReplicationLimits>;
   /** A persisted cursor to resume from; without one, replication starts from etag 0. */
   readonly cursor?: DestinationCursor;
+  /**
+   * Leave out of each batch the versions the destination already has, judged by the change
+   * vector its last ack reported (RavenDB's sender does this: "destination already has it"). An
+   * external replication uses it: a task that moves to another node of the group starts from
+   * that node's etag 0 at the destination, and should not send everything again.
+   */
+  readonly skipWhatDestinationHas?: boolean;
 }
+
+/** externalPeerName names an external replication task's destination in batch headers. */
+export function externalPeerName(taskId: number): string {
+  return `task-${taskId}`;
+}
+
+const externalPeerPattern = /^task-\d+$/;
 
 /**
  * OutgoingReplication is one sender→destination connection: it hands out one batch at a time
@@ -136,9 +162,13 @@ export class OutgoingReplication {
   /** The batch after the one in flight and its wire form, made while waiting for the ack. */
   private prepared:
     { readonly batch: ReplicationBatch; readonly wire: ReplicationWireBatch } | undefined;
+  /** What to leave out of batches (skipWhatDestinationHas), from the destination's last ack. */
+  private readonly skip: ((item: VersionItem) => boolean) | undefined;
+  private destinationVector = "";
 
   constructor(options: OutgoingReplicationOptions) {
-    if (!isNodeTag(options.from) || !isNodeTag(options.to) || options.from === options.to) {
+    const destinationOk = isNodeTag(options.to) || externalPeerPattern.test(options.to);
+    if (!isNodeTag(options.from) || !destinationOk || options.from === options.to) {
       throw new RookeryError(
         "InvalidReplication",
         `cannot replicate from "${options.from}" to "${options.to}"`,
@@ -158,6 +188,13 @@ export class OutgoingReplication {
       );
     }
     this.acceptedEtag = cursor?.lastAcceptedEtag ?? 0;
+    this.skip = options.skipWhatDestinationHas
+      ? (item) => {
+          if (this.destinationVector === "") return false;
+          const order = compareChangeVectors(this.destinationVector, item.changeVector);
+          return order === "equal" || order === "already-merged";
+        }
+      : undefined;
   }
 
   /** lastAcceptedEtag is the last source etag the destination acknowledged. */
@@ -182,7 +219,7 @@ export class OutgoingReplication {
     const usable = prepared?.batch.afterEtag === this.acceptedEtag;
     this.inFlight = usable
       ? prepared.batch
-      : buildBatch(source, this.header, this.acceptedEtag, this.limits, durableEtag);
+      : buildBatch(source, this.header, this.acceptedEtag, this.limits, this.skip, durableEtag);
     this.inFlightWire = usable ? prepared.wire : undefined;
     return this.inFlight;
   }
@@ -197,7 +234,14 @@ export class OutgoingReplication {
    */
   prepareNext(source: ReplicationSource, durableEtag = Infinity): void {
     if (this.inFlight === undefined || this.prepared !== undefined) return;
-    const batch = buildBatch(source, this.header, this.inFlight.lastEtag, this.limits, durableEtag);
+    const batch = buildBatch(
+      source,
+      this.header,
+      this.inFlight.lastEtag,
+      this.limits,
+      this.skip,
+      durableEtag,
+    );
     if (batch !== undefined) this.prepared = { batch, wire: packBatch(batch) };
   }
 
@@ -234,6 +278,7 @@ export class OutgoingReplication {
   onAck(ack: ReplicationAck): "ignored" | "moved" | "unchanged" {
     if (!this.answersInFlight(ack)) return "ignored";
     const before = this.acceptedEtag;
+    if (this.skip !== undefined) this.destinationVector = ack.changeVector;
     const authoritative = ack.reason === "gap" || ack.reason === "connect";
     this.acceptedEtag = authoritative
       ? ack.lastAcceptedEtag

@@ -1,11 +1,13 @@
 import { RookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import type { ReplicationLimits } from "../replication/index.ts";
-import type { TraceEvent } from "../server/index.ts";
+import type { TimingOptions } from "../server/index.ts";
+import type { NetworkFaults } from "../transport/index.ts";
+import type { ClusterHandle } from "./handle.ts";
 import { WorkerCluster } from "./host/index.ts";
 import type { HostPlatform } from "./host/index.ts";
-import { SimCluster } from "./sim/index.ts";
-import type { ClientNetwork, NetworkFaults, ServerSummary, TimingOptions } from "./sim/index.ts";
+
+export type { ClusterDescription, ClusterHandle } from "./handle.ts";
 
 /** ClusterOptions choose where the servers live and how they behave (DESIGN.md §7). */
 export interface ClusterOptions {
@@ -21,6 +23,12 @@ export interface ClusterOptions {
   readonly storage?: "memory" | "fs" | "indexeddb";
   /** worker + fs: the data folder (DIR/1, DIR/2 …); a fresh temporary one when omitted. */
   readonly dataDir?: string;
+  /**
+   * worker + fs + dataDir: what to do with data an earlier run left in dataDir. true wipes the
+   * servers' folders and starts fresh servers; false recovers those servers; omitted, start
+   * refuses with ExistingData. Elsewhere every cluster is fresh and this changes nothing.
+   */
+  readonly fresh?: boolean;
   /** worker + indexeddb: the cluster's name in IndexedDB database names; fresh when omitted. */
   readonly name?: string;
   readonly seed?: number;
@@ -30,120 +38,87 @@ export interface ClusterOptions {
   readonly replicationLimits?: Partial<ReplicationLimits>;
 }
 
-/** ClusterDescription is cluster.describe(): plain JSON for printing, tests and the book. */
-export type ClusterDescription = ReturnType<SimCluster["describe"]>;
-
-/**
- * ClusterHandle is the one API the book, the CLI, exercises and tests use to run a cluster,
- * whatever the runtime: servers by URL and tag, kill and restart, partitions, waiting, describe.
- */
-export interface ClusterHandle {
-  readonly urls: string[];
-  readonly servers: ServerSummary[];
-  readonly network: ClientNetwork;
-  addServer(): Promise<string>;
-  kill(tagOrUrl: string): Promise<void>;
-  restart(tagOrUrl: string): Promise<void>;
-  partition(groupA: readonly string[], groupB: readonly string[]): void;
-  isolate(tagOrUrl: string): void;
-  heal(): void;
-  waitFor(
-    condition: (cluster: ClusterHandle) => boolean,
-    options?: { readonly timeoutMs?: number; readonly what?: string },
-  ): Promise<void>;
-  runFor(durationMs: number): Promise<void>;
-  nowMs(): number;
-  describe(): ClusterDescription;
-  on(event: "trace", listener: (events: readonly TraceEvent[]) => void): () => void;
-  stop(): Promise<void>;
-}
-
-function runsInNode(): boolean {
-  const proc = (globalThis as { process?: { versions?: { node?: unknown } } }).process;
-  return (
-    typeof proc?.versions?.node === "string" &&
-    typeof (globalThis as { window?: unknown }).window === "undefined"
-  );
+/** ClusterStarter starts clusters; see ClusterHandle for what one can do. */
+export interface ClusterStarter {
+  start(options?: ClusterOptions): Promise<ClusterHandle>;
 }
 
 /**
- * hostPlatform loads the worker host's adapter for where this code runs. The Node adapter is
- * imported through a specifier bundlers do not follow, so a browser bundle never contains it
- * (it imports node:fs, worker_threads through web-worker, and the esbuild build script).
+ * clusterStarter makes `Cluster` for one place: `loadPlatform` loads the worker host's adapter
+ * (only when a worker cluster starts), so an entry for browsers never reaches the Node adapter
+ * (cluster-browser.ts) while the universal one picks at run time (cluster-any.ts).
  */
-async function hostPlatform(): Promise<HostPlatform> {
-  if (runsInNode()) {
-    const nodeAdapter = "./host/node-platform.ts";
-    return (
-      (await import(/* @vite-ignore */ nodeAdapter)) as typeof import("./host/node-platform.ts")
-    ).nodePlatform;
+export function clusterStarter(loadPlatform: () => Promise<HostPlatform>): ClusterStarter {
+  return { start: (options = {}) => startCluster(options, loadPlatform) };
+}
+
+async function startCluster(
+  options: ClusterOptions,
+  loadPlatform: () => Promise<HostPlatform>,
+): Promise<ClusterHandle> {
+  const runtime = options.runtime ?? "sim";
+  if (runtime !== "sim" && runtime !== "worker") {
+    throw new RookeryError(
+      "InvalidRuntime",
+      `unknown runtime "${String(runtime)}"; use "sim" or "worker"`,
+    );
   }
-  return (await import("./host/browser-platform.ts")).browserPlatform;
+  const servers = options.servers ?? 1;
+  if (!Number.isInteger(servers) || servers < 1 || servers > 26) {
+    throw new RookeryError(
+      "InvalidServers",
+      `servers must be a whole number from 1 to 26, got ${String(servers)}`,
+    );
+  }
+  if (runtime === "worker") {
+    const storage = options.storage;
+    if (
+      storage !== undefined &&
+      storage !== "fs" &&
+      storage !== "memory" &&
+      storage !== "indexeddb"
+    ) {
+      throw new RookeryError(
+        "InvalidStorage",
+        `unknown storage "${String(storage)}"; use "fs", "indexeddb" or "memory"`,
+      );
+    }
+    if (options.faults) {
+      throw new RookeryError(
+        "InvalidOption",
+        "faults describe the simulated network; in the worker runtime use partition, isolate and heal",
+      );
+    }
+    const platform = await loadPlatform();
+    return await WorkerCluster.start({
+      platform,
+      servers,
+      ...(storage ? { storage } : {}),
+      ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+      ...(options.fresh !== undefined ? { fresh: options.fresh } : {}),
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.timing ? { timing: options.timing } : {}),
+      ...(options.replicationLimits ? { replicationLimits: options.replicationLimits } : {}),
+    });
+  }
+  const storage = options.storage ?? "memory";
+  if (storage !== "memory") {
+    throw new RookeryError(
+      "InvalidStorage",
+      `the sim runtime keeps its servers' data in memory; storage "${String(storage)}" is not available there`,
+    );
+  }
+  if (options.dataDir !== undefined) {
+    throw new RookeryError(
+      "InvalidStorage",
+      'the sim runtime keeps its servers\' data in memory; dataDir is for the worker runtime with storage "fs"',
+    );
+  }
+  const { fresh: _fresh, ...simOptions } = options;
+  // Imported here, so a page that only runs workers never loads the simulator.
+  const { SimCluster } = await import("./sim/sim-cluster.ts");
+  return new SimCluster({ ...simOptions, servers });
 }
-
-/** Cluster starts clusters; see ClusterHandle for what one can do. */
-export const Cluster = {
-  async start(options: ClusterOptions = {}): Promise<ClusterHandle> {
-    const runtime = options.runtime ?? "sim";
-    if (runtime !== "sim" && runtime !== "worker") {
-      throw new RookeryError(
-        "InvalidRuntime",
-        `unknown runtime "${String(runtime)}"; use "sim" or "worker"`,
-      );
-    }
-    const servers = options.servers ?? 1;
-    if (!Number.isInteger(servers) || servers < 1 || servers > 26) {
-      throw new RookeryError(
-        "InvalidServers",
-        `servers must be a whole number from 1 to 26, got ${String(servers)}`,
-      );
-    }
-    if (runtime === "worker") {
-      const storage = options.storage;
-      if (
-        storage !== undefined &&
-        storage !== "fs" &&
-        storage !== "memory" &&
-        storage !== "indexeddb"
-      ) {
-        throw new RookeryError(
-          "InvalidStorage",
-          `unknown storage "${String(storage)}"; use "fs", "indexeddb" or "memory"`,
-        );
-      }
-      if (options.faults) {
-        throw new RookeryError(
-          "InvalidOption",
-          "faults describe the simulated network; in the worker runtime use partition, isolate and heal",
-        );
-      }
-      const platform = await hostPlatform();
-      return (await WorkerCluster.start({
-        platform,
-        servers,
-        ...(storage ? { storage } : {}),
-        ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-        ...(options.name !== undefined ? { name: options.name } : {}),
-        ...(options.seed !== undefined ? { seed: options.seed } : {}),
-        ...(options.timing ? { timing: options.timing } : {}),
-        ...(options.replicationLimits ? { replicationLimits: options.replicationLimits } : {}),
-      })) as ClusterHandle;
-    }
-    const storage = options.storage ?? "memory";
-    if (storage !== "memory") {
-      throw new RookeryError(
-        "InvalidStorage",
-        `the sim runtime keeps its servers' data in memory; storage "${String(storage)}" is not available there`,
-      );
-    }
-    if (options.dataDir !== undefined) {
-      throw new RookeryError(
-        "InvalidStorage",
-        'the sim runtime keeps its servers\' data in memory; dataDir is for the worker runtime with storage "fs"',
-      );
-    }
-    return new SimCluster({ ...options, servers }) as ClusterHandle;
-  },
-};
 
 export type { NodeTag };

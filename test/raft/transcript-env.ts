@@ -65,6 +65,8 @@ interface TranscriptNode {
   readonly config: RaftConfig;
   raw: RawNode | null;
   readonly storage: MemoryRaftStorage;
+  /** The checkers of this node's cluster (a transcript may run two clusters side by side). */
+  readonly checkers: RaftCheckers;
   /** The state machine: the command applied at each index ("" for noop and membership). */
   applied: string[];
 }
@@ -74,7 +76,8 @@ type Change = Exclude<MembershipChange, { op: "bootstrap" }>;
 /** TranscriptEnv runs one transcript's directives and returns what each printed. */
 export class TranscriptEnv {
   private readonly nodes = new Map<NodeId, TranscriptNode>();
-  private readonly checkers = new RaftCheckers();
+  /** The checkers of the cluster that nodes added without `voters=` join: the latest one. */
+  private checkers = new RaftCheckers();
   private inflight: Message[] = [];
   /** Cut links, as "from>to". */
   private readonly cut = new Set<string>();
@@ -126,6 +129,8 @@ export class TranscriptEnv {
         return this.each(this.named(d.words), (node) => this.status(node));
       case "log":
         return this.each(this.named(d.words), (node) => this.log(node));
+      case "applied":
+        return this.each(this.named(d.words), (node) => this.applied(node));
       default:
         throw new Error(`unknown command "${d.command}" (see test/raft/testdata/README.md)`);
     }
@@ -140,6 +145,9 @@ export class TranscriptEnv {
   private addNodes(d: Directive): void {
     const voters = d.args.get("voters");
     const terms = d.args.get("log");
+    // Nodes that bootstrap a configuration no existing node is in form a new cluster.
+    if (voters && !voters.some((id) => this.nodes.has(id))) this.checkers = new RaftCheckers();
+    const checkers = this.checkers;
     const config = (id: NodeId): RaftConfig => ({
       id,
       random: new MaxJitter(),
@@ -159,7 +167,14 @@ export class TranscriptEnv {
         if (!voters) throw new Error("log= needs voters=");
         storage.persist(prefilled(terms, voters, d));
       }
-      const node: TranscriptNode = { id, config: config(id), raw: null, storage, applied: [""] };
+      const node: TranscriptNode = {
+        id,
+        config: config(id),
+        raw: null,
+        storage,
+        checkers,
+        applied: [""],
+      };
       node.raw = new RawNode(node.config, storage.load());
       this.nodes.set(id, node);
       if (voters && !terms) node.raw.bootstrap(voters);
@@ -265,7 +280,7 @@ export class TranscriptEnv {
   private restart(node: TranscriptNode): void {
     if (node.raw) this.crash(node);
     const persisted = node.storage.load();
-    this.checkers.onRestart(node.id, persisted.hardState.commit);
+    node.checkers.onRestart(node.id, persisted.hardState.commit);
     node.applied = [""];
     node.raw = new RawNode(node.config, persisted);
     this.out.push(`${node.id}: restarted`);
@@ -298,6 +313,14 @@ export class TranscriptEnv {
     this.out.push(`${node.id} (commit ${status.commit}): ${describeLog(raw.snapshot(), entries)}`);
   }
 
+  /** applied prints the node's state machine: the commands it applied, in order. */
+  private applied(node: TranscriptNode): void {
+    const commands = node.applied.filter((command) => command !== "");
+    const upTo = node.applied.length - 1;
+    const shown = commands.length > 0 ? commands.join(", ") : "nothing";
+    this.out.push(`${node.id} (applied up to ${upTo}): ${shown}`);
+  }
+
   // --- the Ready loop ----------------------------------------------------------------------------
 
   /** drive feeds one input to a live node, then runs its Ready loop and prints what it did. */
@@ -322,21 +345,21 @@ export class TranscriptEnv {
       const ready = raw.ready();
       if (print) for (const line of describeReady(node.id, ready)) this.out.push(indent + line);
       node.storage.persist(ready.persist);
-      this.check(indent, () => this.checkers.onPersist(raw, ready.persist.entries));
-      if (ready.softChanged) this.check(indent, () => this.checkers.onSoftState(raw, ready.soft));
+      this.check(indent, () => node.checkers.onPersist(raw, ready.persist.entries));
+      if (ready.softChanged) this.check(indent, () => node.checkers.onSoftState(raw, ready.soft));
       this.inflight.push(...ready.messages);
       if (ready.restore) {
         const restored = JSON.parse(ready.restore.data || '[""]') as string[];
         node.applied = restored.slice(0, ready.restore.index + 1);
-        this.check(indent, () => this.checkers.onRestore(node.id, ready.restore!));
+        this.check(indent, () => node.checkers.onRestore(node.id, ready.restore!));
       }
       for (const entry of ready.committed) {
         node.applied[entry.index] = entry.type === "command" ? entry.data : "";
-        this.check(indent, () => this.checkers.onApply(node.id, entry));
+        this.check(indent, () => node.checkers.onApply(node.id, entry));
       }
       raw.advance();
       const commit = ready.persist.hardState?.commit;
-      if (commit !== undefined) this.check(indent, () => this.checkers.onCommit(node.id, commit));
+      if (commit !== undefined) this.check(indent, () => node.checkers.onCommit(node.id, commit));
     }
   }
 

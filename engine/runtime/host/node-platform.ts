@@ -1,16 +1,19 @@
 /**
  * The host's Node adapter: workers through the `web-worker` package (Web Worker API over
- * worker_threads) running the bundled entry engine/runtime/worker/dist/server-worker.js, which is
- * rebuilt here when missing or older than its sources; data folders on disk. Never imported by
- * browser code: engine/runtime/cluster.ts loads it only when it runs in Node.
+ * worker_threads) running the Node worker entry, data folders on disk. From the TypeScript
+ * sources the entry runs bundled (engine/runtime/worker/dist/server-worker.js, rebuilt here when
+ * missing or older than its sources); from the installed package it runs as tsc compiled it, next
+ * to this file. Never imported by browser code: engine/runtime/cluster-any.ts loads it only when
+ * it runs in Node.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import workerThreads from "node:worker_threads";
 import Worker from "web-worker";
 import type { Endpoint } from "comlink";
+import { quote, RookeryError } from "../../core/index.ts";
 import type { HostPlatform, SpawnedWorker } from "./platform.ts";
 
 /** How long terminate() waits for the thread's exit before it gives up waiting. */
@@ -22,12 +25,19 @@ interface BuildScript {
 
 let bundle: Promise<string> | undefined;
 
+/** compiled is true when this file runs as JavaScript (the installed package's dist/). */
+const compiled = !import.meta.url.endsWith(".ts");
+
 /**
- * serverWorkerBundle returns the path of an up-to-date worker bundle, building it at most once
- * per process (`npm ci` builds it through `prepare`; this covers a checkout where that did not
- * run, and sources edited since).
+ * serverWorkerEntry returns the file a server's worker runs. Compiled, that is the compiled Node
+ * entry beside this folder. From source, an up-to-date bundle, built at most once per process
+ * when missing or older than its sources.
  */
-function serverWorkerBundle(): Promise<string> {
+function serverWorkerEntry(): Promise<string> {
+  if (compiled)
+    return Promise.resolve(
+      fileURLToPath(new URL("../worker/server-worker-node.js", import.meta.url)),
+    );
   bundle ??= (async () => {
     // Loaded by URL so that TypeScript and bundlers leave the build script (and esbuild) alone.
     const script = new URL("../../../scripts/build-worker.mjs", import.meta.url).href;
@@ -93,7 +103,7 @@ export const nodePlatform: HostPlatform = {
   defaultStorage: "fs",
 
   async spawn(name: string): Promise<SpawnedWorker> {
-    const file = await serverWorkerBundle();
+    const file = await serverWorkerEntry();
     const worker = spawnPlain(file, name);
     let exited = false;
     let terminating = false;
@@ -141,4 +151,43 @@ export const nodePlatform: HostPlatform = {
   async removeDataDir(dataDir: string): Promise<void> {
     await rm(dataDir, { recursive: true, force: true });
   },
+
+  async serversWithData(dataDir: string): Promise<number[]> {
+    return await serverFoldersWithData(dataDir);
+  },
+
+  async removeServerDirs(dataDir: string, indexes: readonly number[]): Promise<void> {
+    for (const index of indexes)
+      await rm(join(dataDir, String(index + 1)), { recursive: true, force: true });
+  },
 };
+
+/**
+ * serverFoldersWithData lists the servers (0-based) whose folders DIR/1, DIR/2 … exist and are
+ * not empty: an earlier run's data. A missing DIR holds none; a DIR that is a file is refused.
+ */
+export async function serverFoldersWithData(dataDir: string): Promise<number[]> {
+  const info = await stat(dataDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    if (error.code === "ENOTDIR") throw notADirectory(dataDir);
+    throw error;
+  });
+  if (info === undefined) return [];
+  if (!info.isDirectory()) throw notADirectory(dataDir);
+  const found: number[] = [];
+  for (const name of await readdir(dataDir)) {
+    if (!/^[1-9]\d{0,2}$/.test(name)) continue;
+    const folder = join(dataDir, name);
+    if (!(await stat(folder)).isDirectory()) continue;
+    if ((await readdir(folder)).length > 0) found.push(Number(name) - 1);
+  }
+  return found.sort((a, b) => a - b);
+}
+
+function notADirectory(dataDir: string): RookeryError {
+  return new RookeryError(
+    "StorageNotDirectory",
+    `the data folder ${quote(dataDir)} is a file (or lies under one), not a folder; point dataDir (--data-dir) at a folder`,
+    { dataDir },
+  );
+}

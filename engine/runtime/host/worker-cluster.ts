@@ -15,21 +15,27 @@ import type { Remote } from "comlink";
 import { RookeryError } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
-import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
-import { findServer, serverUrl } from "../addresses.ts";
-import { TraceListeners } from "../trace-listeners.ts";
-import type { ClientNetwork, ServerSummary, TimingOptions } from "../sim/index.ts";
+import type { ClientNetwork } from "../../client/index.ts";
+import type { DatabaseSummary } from "../../cluster/index.ts";
+import type { TimingOptions, TraceEvent } from "../../server/index.ts";
 import { deleteIndexedDbStorage } from "../../storage/index.ts";
-import { clientLink, noFaults } from "../worker/protocol.ts";
+import { clientLink, noFaults } from "../../transport/index.ts";
 import type {
-  DatabaseSummary,
+  Envelope,
+  LinkFaults,
+  ServerRequest,
+  ServerResponse,
+  WorkerBound,
+} from "../../transport/index.ts";
+import { findServer, serverUrl } from "../addresses.ts";
+import type { ClusterDescription, ClusterHandle, ServerSummary, WaitOptions } from "../handle.ts";
+import { TraceListeners } from "../trace-listeners.ts";
+import type {
   DocumentsChange,
   HostBound,
-  LinkFaults,
   ServerWorkerApi,
   StorageChoice,
   StorageSnapshot,
-  WorkerBound,
   WorkerResult,
   WorkerStatus,
   WriteSeen,
@@ -61,6 +67,12 @@ export interface WorkerClusterOptions {
   /** fs: the cluster's data folder, one subfolder per server (DIR/1, DIR/2 …). A fresh
    * temporary folder, removed by stop(), when omitted. */
   readonly dataDir?: string;
+  /**
+   * fs with a dataDir: what to do with servers' folders an earlier run left there. true wipes
+   * them and starts fresh servers; false recovers them (every server found starts, even beyond
+   * `servers`); omitted, start refuses with ExistingData, saying both.
+   */
+  readonly fresh?: boolean;
   /** indexeddb: the cluster's name in database names; a fresh one, deleted by stop(), when omitted. */
   readonly name?: string;
   readonly seed?: number;
@@ -68,22 +80,6 @@ export interface WorkerClusterOptions {
   readonly replicationLimits?: Partial<ReplicationLimits>;
   /** How often each worker pushes trace events and a changed status (default 50 ms). */
   readonly statusIntervalMs?: number;
-}
-
-/** ClusterDescription as WorkerCluster returns it (the same shape as SimCluster's). */
-export interface WorkerClusterDescription {
-  readonly atMs: number;
-  readonly cluster: ServerSummary[];
-  readonly leader: NodeTag | null;
-  readonly term: number;
-  readonly databases: {
-    name: string;
-    members: readonly NodeTag[];
-    promotables: readonly NodeTag[];
-    rehabs: readonly NodeTag[];
-    replicationFactor: number;
-  }[];
-  readonly documents: Record<NodeTag, Record<string, string[]>>;
 }
 
 interface Slot {
@@ -160,7 +156,7 @@ function unavailable(url: string, why: string): ServerResponse {
  * WorkerCluster is the worker runtime's ClusterHandle; start one with WorkerCluster.start or
  * Cluster.start({ runtime: "worker" }).
  */
-export class WorkerCluster {
+export class WorkerCluster implements ClusterHandle {
   readonly network: ClientNetwork;
   /** The storage every server uses. */
   readonly storage: WorkerStorageKind;
@@ -172,6 +168,12 @@ export class WorkerCluster {
   private readonly platform: HostPlatform;
   private readonly ownsData: boolean;
   private readonly slots: Slot[] = [];
+  /** The cluster that started this host's network of ports; it holds the link faults. */
+  private readonly root: WorkerCluster;
+  /** On the root: every cluster sharing its network, itself first. */
+  private readonly family: WorkerCluster[] = [];
+  /** Which cluster of the network this is: its servers live at http://127.0.<index>.N:8080. */
+  readonly networkIndex: number;
   private readonly pending = new Map<number, PendingRequest>();
   private readonly traceListeners = new TraceListeners();
   private readonly blockedPairs = new Set<string>();
@@ -186,7 +188,11 @@ export class WorkerCluster {
     dataDir: string | undefined,
     name: string | undefined,
     ownsData: boolean,
+    root?: WorkerCluster,
   ) {
+    this.root = root ?? this;
+    this.networkIndex = this.root.family.length;
+    this.root.family.push(this);
     this.options = options;
     this.platform = options.platform;
     this.storage = storage;
@@ -201,14 +207,54 @@ export class WorkerCluster {
 
   /** start spawns `servers` workers in parallel, lets each recover, then connects every pair. */
   static async start(options: WorkerClusterOptions): Promise<WorkerCluster> {
+    return await WorkerCluster.open(options, undefined);
+  }
+
+  /**
+   * startSibling starts another cluster in this host, on the same network of ports: every server
+   * of either cluster gets a port to every other, so an external replication between the two
+   * travels directly, and partition() cuts it. Its servers are http://127.0.1.1:8080, .2 …, with
+   * their own tags and Rachis, and their own data (a folder or IndexedDB name of their own).
+   */
+  async startSibling(
+    options: Pick<WorkerClusterOptions, "servers" | "timing" | "replicationLimits"> = {},
+  ): Promise<WorkerCluster> {
+    this.assertRunning();
+    const {
+      servers: _servers,
+      timing: _timing,
+      replicationLimits: _limits,
+      ...shared
+    } = this.root.options;
+    return await WorkerCluster.open(
+      {
+        ...shared,
+        ...options,
+        ...(shared.dataDir !== undefined
+          ? { dataDir: `${shared.dataDir}-${this.root.family.length}` }
+          : {}),
+        ...(shared.name !== undefined ? { name: `${shared.name}-${this.root.family.length}` } : {}),
+        storage: this.root.storage,
+      },
+      this.root,
+    );
+  }
+
+  private static async open(
+    options: WorkerClusterOptions,
+    root: WorkerCluster | undefined,
+  ): Promise<WorkerCluster> {
     const platform = options.platform;
     const storage = options.storage ?? platform.defaultStorage;
     let dataDir: string | undefined;
     let name: string | undefined;
     let ownsData = false;
+    let count = options.servers ?? 1;
     if (storage === "fs") {
       ownsData = options.dataDir === undefined;
       dataDir = options.dataDir ?? (await platform.makeTempDataDir());
+      if (!ownsData)
+        count = await WorkerCluster.earlierData(platform, dataDir, count, options.fresh);
     } else if (options.dataDir !== undefined) {
       throw new RookeryError(
         "InvalidStorage",
@@ -221,8 +267,7 @@ export class WorkerCluster {
         options.name ??
         `cluster-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
     }
-    const cluster = new WorkerCluster(options, storage, dataDir, name, ownsData);
-    const count = options.servers ?? 1;
+    const cluster = new WorkerCluster(options, storage, dataDir, name, ownsData, root);
     try {
       for (let index = 0; index < count; index++) cluster.slots.push(cluster.newSlot(index));
       await Promise.all(cluster.slots.map((slot) => cluster.launch(slot)));
@@ -232,6 +277,32 @@ export class WorkerCluster {
       throw error;
     }
     return cluster;
+  }
+
+  /**
+   * earlierData deals with servers' folders an earlier run left in dataDir (see the `fresh`
+   * option) and returns how many servers to start.
+   */
+  private static async earlierData(
+    platform: HostPlatform,
+    dataDir: string,
+    servers: number,
+    fresh: boolean | undefined,
+  ): Promise<number> {
+    const found = await platform.serversWithData(dataDir);
+    if (found.length === 0) return servers;
+    if (fresh === true) {
+      await platform.removeServerDirs(dataDir, found);
+      return servers;
+    }
+    if (fresh === false) return Math.max(servers, found[found.length - 1]! + 1);
+    const folders = found.map((index) => platform.serverDir(dataDir, index));
+    throw new RookeryError(
+      "ExistingData",
+      `${dataDir} holds data from an earlier run (${found.length === 1 ? "a server folder" : `${found.length} server folders`}: ${folders.join(", ")}). ` +
+        "Start with fresh: true to wipe those folders and begin again, or fresh: false to recover those servers.",
+      { dataDir, servers: found.map((index) => index + 1) },
+    );
   }
 
   // --- servers -----------------------------------------------------------------------------------
@@ -317,9 +388,10 @@ export class WorkerCluster {
   /** partition cuts every link between two groups of servers (by tag or URL), at both ends. */
   partition(groupA: readonly string[], groupB: readonly string[]): void {
     this.assertRunning();
-    const a = groupA.map((s) => this.slot(s));
-    const b = groupB.map((s) => this.slot(s));
-    for (const x of a) for (const y of b) if (x !== y) this.blockedPairs.add(pairKey(x.url, y.url));
+    const a = groupA.map((s) => this.slotOnNetwork(s));
+    const b = groupB.map((s) => this.slotOnNetwork(s));
+    const blocked = this.root.blockedPairs;
+    for (const x of a) for (const y of b) if (x !== y) blocked.add(pairKey(x.url, y.url));
     for (const slot of new Set([...a, ...b])) this.applyFaults(slot);
   }
 
@@ -327,16 +399,24 @@ export class WorkerCluster {
   isolate(tagOrUrl: string): void {
     this.assertRunning();
     const slot = this.slot(tagOrUrl);
-    this.isolated.add(slot.url);
-    for (const other of this.slots) this.applyFaults(other);
+    this.root.isolated.add(slot.url);
+    for (const other of this.networkSlots()) this.applyFaults(other);
   }
 
-  /** heal ends every partition and isolation (latency and loss set with setLink stay). */
+  /**
+   * heal ends every partition and isolation of this cluster's servers, those cutting it off from
+   * a sibling included (latency and loss set with setLink stay; a cut inside a sibling stays).
+   */
   heal(): void {
     this.assertRunning();
-    this.blockedPairs.clear();
-    this.isolated.clear();
-    for (const slot of this.slots) this.applyFaults(slot);
+    const own = new Set(this.urls);
+    const { blockedPairs, isolated } = this.root;
+    for (const pair of [...blockedPairs]) {
+      const [a, b] = pair.split("|") as [string, string];
+      if (own.has(a) || own.has(b)) blockedPairs.delete(pair);
+    }
+    for (const url of own) isolated.delete(url);
+    for (const slot of this.networkSlots()) this.applyFaults(slot);
   }
 
   /**
@@ -349,12 +429,13 @@ export class WorkerCluster {
     shape: { readonly latencyMs?: number; readonly lossRate?: number },
   ): void {
     this.assertRunning();
-    const x = this.slot(a);
-    const y = this.slot(b);
+    const x = this.slotOnNetwork(a);
+    const y = this.slotOnNetwork(b);
     const latencyMs = shape.latencyMs ?? 0;
     const lossRate = shape.lossRate ?? 0;
-    if (latencyMs === 0 && lossRate === 0) this.linkShapes.delete(pairKey(x.url, y.url));
-    else this.linkShapes.set(pairKey(x.url, y.url), { latencyMs, lossRate });
+    const shapes = this.root.linkShapes;
+    if (latencyMs === 0 && lossRate === 0) shapes.delete(pairKey(x.url, y.url));
+    else shapes.set(pairKey(x.url, y.url), { latencyMs, lossRate });
     this.applyFaults(x);
     this.applyFaults(y);
   }
@@ -371,6 +452,8 @@ export class WorkerCluster {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // The network's first cluster takes its siblings down with it: they live in its ports.
+    if (this.root === this) await Promise.all(this.family.slice(1).map((other) => other.stop()));
     await Promise.all(
       this.slots.map(async (slot) => {
         const { api, worker } = slot;
@@ -411,7 +494,7 @@ export class WorkerCluster {
    */
   async waitFor(
     condition: (cluster: WorkerCluster) => boolean,
-    options: { readonly timeoutMs?: number; readonly what?: string } = {},
+    options: WaitOptions = {},
   ): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const deadline = epochMs() + timeoutMs;
@@ -478,6 +561,8 @@ export class WorkerCluster {
     request: ServerRequest,
     options: { readonly timeoutMs?: number; readonly from?: string } = {},
   ): Promise<TimedAnswer> {
+    const owner = this.root.family.find((cluster) => cluster.slots.some((s) => s.url === url));
+    if (owner !== undefined && owner !== this) return owner.requestTimed(url, request, options);
     const slot = this.slots.find((s) => s.url === url);
     if (this.stopped)
       return Promise.resolve({
@@ -571,7 +656,7 @@ export class WorkerCluster {
   // --- description --------------------------------------------------------------------------------
 
   /** describe returns the cluster as plain JSON from every server's latest status. */
-  describe(): WorkerClusterDescription {
+  describe(): ClusterDescription {
     const servers = this.servers;
     const leaders = servers
       .filter((s) => s.alive && s.role === "leader")
@@ -617,7 +702,7 @@ export class WorkerCluster {
   private newSlot(index: number): Slot {
     return {
       index,
-      url: serverUrl(index),
+      url: serverUrl(index, this.networkIndex),
       generation: 0,
       worker: undefined,
       api: undefined,
@@ -650,7 +735,11 @@ export class WorkerCluster {
     const channel = new MessageChannel();
     const hostPort = channel.port1;
     const seed =
-      ((this.options.seed ?? 1) * 1_000_003 + slot.index * 7_919 + slot.generation * 104_729) >>> 0;
+      ((this.options.seed ?? 1) * 1_000_003 +
+        slot.index * 7_919 +
+        slot.generation * 104_729 +
+        this.networkIndex * 15_485_863) >>>
+      0;
     let result: WorkerResult<WorkerStatus>;
     try {
       // Comlink's Remote type distributes over the result union; the value is one WorkerResult.
@@ -701,20 +790,25 @@ export class WorkerCluster {
     this.absorb(slot, result.value);
   }
 
-  /** connectAll gives every pair of running servers a channel of their own. */
+  /**
+   * connectAll gives every pair of running servers a channel of their own: this cluster's among
+   * themselves, and each of them with every running server of the clusters already on the network.
+   */
   private async connectAll(): Promise<void> {
     const live = this.slots.filter((slot) => slot.alive);
+    const others = this.networkSlots().filter((slot) => slot.alive && !this.slots.includes(slot));
     const calls: Promise<void>[] = [];
     for (let i = 0; i < live.length; i++) {
       for (let j = i + 1; j < live.length; j++) calls.push(this.link(live[i]!, live[j]!));
+      for (const other of others) calls.push(this.link(live[i]!, other));
     }
     await Promise.all(calls);
   }
 
-  /** connect gives one (re)started server a channel to every other running server. */
+  /** connect gives one (re)started server a channel to every other running server of the network. */
   private async connect(slot: Slot): Promise<void> {
     await Promise.all(
-      this.slots
+      this.networkSlots()
         .filter((other) => other !== slot && other.alive)
         .map((other) => this.link(slot, other)),
     );
@@ -736,9 +830,9 @@ export class WorkerCluster {
   }
 
   private faultsBetween(a: string, b: string): LinkFaults {
-    const blocked =
-      this.blockedPairs.has(pairKey(a, b)) || this.isolated.has(a) || this.isolated.has(b);
-    const shape = this.linkShapes.get(pairKey(a, b));
+    const { blockedPairs, isolated, linkShapes } = this.root;
+    const blocked = blockedPairs.has(pairKey(a, b)) || isolated.has(a) || isolated.has(b);
+    const shape = linkShapes.get(pairKey(a, b));
     if (!blocked && !shape) return noFaults;
     return { blocked, latencyMs: shape?.latencyMs ?? 0, lossRate: shape?.lossRate ?? 0 };
   }
@@ -747,13 +841,13 @@ export class WorkerCluster {
   private applyFaults(slot: Slot): void {
     const api = slot.api;
     if (!api) return;
-    const calls = this.slots
+    const calls = this.networkSlots()
       .filter((other) => other !== slot)
       .map((other) => api.setLinkFaults(other.url, this.faultsBetween(slot.url, other.url)));
     calls.push(
       api.setLinkFaults(
         clientLink,
-        this.isolated.has(slot.url) ? { ...noFaults, blocked: true } : noFaults,
+        this.root.isolated.has(slot.url) ? { ...noFaults, blocked: true } : noFaults,
       ),
     );
     // Comlink calls to one worker run in order, so these take effect before anything sent later;
@@ -825,6 +919,16 @@ export class WorkerCluster {
 
   private slot(tagOrUrl: string): Slot {
     return findServer(this.slots, tagOrUrl, (slot) => this.tagOf(slot));
+  }
+
+  /** networkSlots lists every server of every cluster on this network. */
+  private networkSlots(): Slot[] {
+    return this.root.family.flatMap((cluster) => cluster.slots);
+  }
+
+  /** slotOnNetwork finds a server by URL anywhere on the network, or one of ours by tag. */
+  private slotOnNetwork(tagOrUrl: string): Slot {
+    return this.networkSlots().find((slot) => slot.url === tagOrUrl) ?? this.slot(tagOrUrl);
   }
 
   private tagOf(slot: Slot): NodeTag {

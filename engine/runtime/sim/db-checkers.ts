@@ -7,7 +7,7 @@ import { compareChangeVectors, isRookeryError } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import type { DatabaseInstance, InstanceStateRecord, StoredItem } from "../../database/index.ts";
 import { databaseKey, databaseStore } from "../../server/index.ts";
-import type { Envelope } from "../../server/index.ts";
+import type { Envelope } from "../../transport/index.ts";
 import type { SimCluster } from "./sim-cluster.ts";
 
 /** Fail records a broken property; the first one is the seed's verdict. */

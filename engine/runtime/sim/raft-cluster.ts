@@ -15,9 +15,9 @@ import type {
 } from "../../raft/index.ts";
 import { RaftStore } from "../../server/index.ts";
 import type { Storage } from "../../storage/index.ts";
+import { reliableNetwork, SimNetwork } from "../../transport/index.ts";
+import type { NetworkFaults } from "../../transport/index.ts";
 import { asOperations } from "../server-store.ts";
-import { reliableNetwork, SimNetwork } from "./network.ts";
-import type { NetworkFaults } from "./network.ts";
 import { RaftCheckers } from "./raft-checkers.ts";
 import { reliableStorage, SimDisk } from "./sim-disk.ts";
 import type { StorageFaults } from "./sim-disk.ts";

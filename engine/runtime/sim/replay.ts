@@ -6,9 +6,12 @@ export interface ReplayOptions {
   readonly chaosMs?: number;
 }
 
-/** replayCommand is the one line that replays a seed exactly, printed with every failure. */
-export function replayCommand(options: ReplayOptions): string {
+/**
+ * replayCommand is the one line that replays a seed exactly, printed with every failure.
+ * `program` is how the sweep is run where it is printed (`npx rookery sim` from the package).
+ */
+export function replayCommand(options: ReplayOptions, program = "npm run sim --"): string {
   const workload = options.workload === "raft" ? "" : ` --workload ${options.workload}`;
   const chaos = options.chaosMs === undefined ? "" : ` --chaos-ms ${options.chaosMs}`;
-  return `npm run sim --${workload} --nodes ${options.nodes} --seed ${options.seed}${chaos}`;
+  return `${program}${workload} --nodes ${options.nodes} --seed ${options.seed}${chaos}`;
 }

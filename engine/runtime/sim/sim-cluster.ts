@@ -1,23 +1,32 @@
 import { RookeryError, tickMsDefault } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import { databaseSummaries, findDatabase } from "../../cluster/index.ts";
-import { Server } from "../../server/index.ts";
-import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
+import type { ClientNetwork } from "../../client/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
-import type { withTiming } from "../../server/index.ts";
-import { yieldToEventLoop } from "./yield.ts";
+import { Server } from "../../server/index.ts";
+import type { TimingOptions, TraceEvent } from "../../server/index.ts";
+import { reliableNetwork, SimNetwork } from "../../transport/index.ts";
+import type {
+  Envelope,
+  NetworkFaults,
+  ServerRequest,
+  ServerResponse,
+} from "../../transport/index.ts";
 import { findServer, serverUrl } from "../addresses.ts";
+import type {
+  ClusterDescription,
+  ClusterHandle,
+  ServerSummary,
+  SiblingOptions,
+  WaitOptions,
+} from "../handle.ts";
 import { TraceListeners } from "../trace-listeners.ts";
 import { adaptStorage } from "../server-store.ts";
 import type { ServerStore } from "../server-store.ts";
 import { reliableStorage, SimDisk } from "./sim-disk.ts";
 import type { StorageFaults } from "./sim-disk.ts";
-
-/** TimingOptions override a server's teaching timings (see ServerTiming). */
-export type TimingOptions = Parameters<typeof withTiming>[0];
-import { reliableNetwork, SimNetwork } from "./network.ts";
-import type { NetworkFaults } from "./network.ts";
 import { SimulationStalled, Simulator } from "./simulator.ts";
+import { yieldToEventLoop } from "./yield.ts";
 
 export { serverUrl };
 
@@ -31,6 +40,8 @@ export interface SimClusterOptions {
   readonly storageFaults?: StorageFaults;
   readonly replicationLimits?: Partial<ReplicationLimits>;
 }
+
+export type { SiblingOptions };
 
 interface SimServerSlot {
   readonly url: string;
@@ -47,27 +58,6 @@ interface SimServerSlot {
   lastTag: NodeTag;
 }
 
-/** ServerSummary is one row of the cluster table (url, tag, role, leader, term). */
-export interface ServerSummary {
-  readonly url: string;
-  readonly tag: NodeTag;
-  readonly role: string;
-  readonly term: number;
-  readonly leader: NodeTag | null;
-  readonly alive: boolean;
-}
-
-/** ClientNetwork is how a client reaches servers: one request, one response, or a timeout. */
-export interface ClientNetwork {
-  request(
-    url: string,
-    request: ServerRequest,
-    options?: { readonly timeoutMs?: number; readonly from?: string },
-  ): Promise<ServerResponse>;
-  /** nowMs is the network's clock (virtual under the simulator). */
-  nowMs(): number;
-}
-
 /** Longer than a cluster-wide operation's wait for a leader, so that error reaches the client. */
 const clientTimeoutMsDefault = 5_000;
 
@@ -77,16 +67,25 @@ const clientTimeoutMsDefault = 5_000;
  * cluster, virtual time advances event by event, and between events the promise continuations of
  * servers and clients run, so `await` completes in virtual time, fast and reproducibly.
  */
-export class SimCluster {
+export class SimCluster implements ClusterHandle {
   readonly sim: Simulator;
   readonly net: SimNetwork<Envelope>;
   readonly network: ClientNetwork;
   /** How the disks behave from now on (a sweep turns faults off for its final checks). */
   storageFaults: StorageFaults;
+  /**
+   * Which cluster of its network this is: 0 for the one that made the network, 1, 2 … for the
+   * siblings started on it. Its servers live at http://127.0.<index>.1:8080, .2 …
+   */
+  readonly networkIndex: number;
   private readonly slots: SimServerSlot[] = [];
   private readonly options: SimClusterOptions;
   private readonly traceListeners = new TraceListeners();
   private readonly sendWatchers: ((envelope: Envelope) => void)[] = [];
+  /** The cluster that made the network; it owns the client calls and drives virtual time. */
+  private readonly root: SimCluster;
+  /** On the root: every cluster on its network, itself first. */
+  private readonly family: SimCluster[] = [];
   private readonly clientCalls = new Map<number, (response: ServerResponse) => void>();
   private nextRequestId = 1;
   private demand = 0;
@@ -94,14 +93,27 @@ export class SimCluster {
   private stopped = false;
   private readonly tickMs: number;
 
-  constructor(options: SimClusterOptions = {}) {
+  constructor(options: SimClusterOptions = {}, root?: SimCluster) {
     this.options = options;
-    this.sim = new Simulator(options.seed ?? 1);
-    this.net = new SimNetwork<Envelope>(
-      this.sim,
-      (envelope) => this.deliver(envelope),
-      options.faults ?? reliableNetwork,
-    );
+    if (root) {
+      // A sibling shares everything that makes a world: the clock, the event queue, the seeded
+      // random, the network (faults included) and the client calls in flight.
+      this.root = root;
+      this.sim = root.sim;
+      this.net = root.net;
+      this.networkIndex = root.family.length;
+      root.family.push(this);
+    } else {
+      this.root = this;
+      this.sim = new Simulator(options.seed ?? 1);
+      this.net = new SimNetwork<Envelope>(
+        this.sim,
+        (envelope) => this.deliver(envelope),
+        options.faults ?? reliableNetwork,
+      );
+      this.networkIndex = 0;
+      this.family.push(this);
+    }
     this.tickMs = options.timing?.tickMs ?? tickMsDefault;
     this.storageFaults = { ...(options.storageFaults ?? reliableStorage) };
     for (let i = 0; i < (options.servers ?? 1); i++) this.addServerNow();
@@ -113,6 +125,28 @@ export class SimCluster {
       request: (url, request, requestOptions) => this.request(url, request, requestOptions),
       nowMs: () => this.sim.nowMs(),
     };
+  }
+
+  /**
+   * startSibling starts another cluster on this cluster's simulated network: same virtual clock,
+   * same faults, one address space (its servers are http://127.0.1.1:8080, .2 …), so traffic
+   * between the two clusters (external replication) has latency and loss and can be cut with
+   * partition(). Each cluster has its own servers, tags and Rachis; either's network reaches both.
+   */
+  async startSibling(options: SiblingOptions = {}): Promise<SimCluster> {
+    return this.startSiblingNow(options);
+  }
+
+  /** startSiblingNow is startSibling without the promise, for synchronous test setups. */
+  startSiblingNow(options: SiblingOptions = {}): SimCluster {
+    if (this.root.stopped)
+      throw new RookeryError("ClusterStopped", "the network's first cluster was stopped");
+    return new SimCluster(options, this.root);
+  }
+
+  /** siblings lists the other clusters on this cluster's network. */
+  get siblings(): SimCluster[] {
+    return this.root.family.filter((cluster) => cluster !== this);
   }
 
   // --- servers -----------------------------------------------------------------------------------
@@ -176,11 +210,14 @@ export class SimCluster {
     return slot.starting;
   }
 
-  /** partition cuts every link between two groups of servers (by tag or URL). */
+  /**
+   * partition cuts every link between two groups of servers: this cluster's by tag or URL, and a
+   * sibling's by URL (partition(a.urls, b.urls) cuts one cluster off from the other).
+   */
   partition(groupA: readonly string[], groupB: readonly string[]): void {
     this.net.partition(
-      groupA.map((s) => this.slot(s).url),
-      groupB.map((s) => this.slot(s).url),
+      groupA.map((s) => this.urlOnNetwork(s)),
+      groupB.map((s) => this.urlOnNetwork(s)),
     );
   }
 
@@ -189,8 +226,13 @@ export class SimCluster {
     this.net.disconnect(this.slot(tagOrUrl).url);
   }
 
+  /**
+   * heal restores every link of this cluster's servers, those to a sibling's included; a cut
+   * inside a sibling stays until that sibling heals.
+   */
   heal(): void {
-    this.net.heal();
+    if (this.root.family.length === 1) this.net.heal();
+    else this.net.healLinksOf(this.urls);
   }
 
   on(event: "trace", listener: (events: readonly TraceEvent[]) => void): () => void {
@@ -205,6 +247,7 @@ export class SimCluster {
     this.sendWatchers.push(watcher);
   }
 
+  /** stop stops this cluster's servers; stopping the network's first cluster stops its siblings. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const slot of this.slots) {
@@ -213,6 +256,7 @@ export class SimCluster {
       slot.store?.crash();
       slot.store = undefined;
     }
+    if (this.root === this) for (const sibling of this.siblings) await sibling.stop();
   }
 
   // --- time ---------------------------------------------------------------------------------------
@@ -234,7 +278,7 @@ export class SimCluster {
    */
   async waitFor(
     condition: (cluster: SimCluster) => boolean,
-    options: { readonly timeoutMs?: number; readonly what?: string } = {},
+    options: WaitOptions = {},
   ): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const met = await this.drive(() => condition(this), this.sim.nowMs() + timeoutMs);
@@ -251,6 +295,7 @@ export class SimCluster {
    * to the event loop whenever a server or client has promise continuations pending.
    */
   private async drive(done: () => boolean, untilMs: number): Promise<boolean> {
+    if (this.root !== this) return await this.root.drive(done, untilMs);
     this.demand++;
     try {
       for (;;) {
@@ -265,7 +310,9 @@ export class SimCluster {
 
   private pendingWork(): boolean {
     if (this.clientCalls.size > 0) return true;
-    for (const slot of this.slots) if (slot.starting || slot.server?.hasPendingWork()) return true;
+    for (const cluster of this.family)
+      for (const slot of cluster.slots)
+        if (slot.starting || slot.server?.hasPendingWork()) return true;
     return false;
   }
 
@@ -293,6 +340,7 @@ export class SimCluster {
     request: ServerRequest,
     options: { readonly timeoutMs?: number; readonly from?: string } = {},
   ): Promise<ServerResponse> {
+    if (this.root !== this) return await this.root.request(url, request, options);
     const requestId = this.nextRequestId++;
     const from = options.from ?? "client";
     const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
@@ -338,20 +386,7 @@ export class SimCluster {
   // --- description --------------------------------------------------------------------------------
 
   /** describe returns the cluster as plain JSON: topology, leader, databases, documents. */
-  describe(): {
-    readonly atMs: number;
-    readonly cluster: ServerSummary[];
-    readonly leader: NodeTag | null;
-    readonly term: number;
-    readonly databases: {
-      name: string;
-      members: readonly NodeTag[];
-      promotables: readonly NodeTag[];
-      rehabs: readonly NodeTag[];
-      replicationFactor: number;
-    }[];
-    readonly documents: Record<NodeTag, Record<string, string[]>>;
-  } {
+  describe(): ClusterDescription {
     const servers = this.servers;
     const leaders = servers
       .filter((s) => s.alive && s.role === "leader")
@@ -398,7 +433,7 @@ export class SimCluster {
   // --- internals ------------------------------------------------------------------------------------
 
   private addServerNow(): string {
-    const url = serverUrl(this.slots.length);
+    const url = serverUrl(this.slots.length, this.networkIndex);
     const disk = new SimDisk(url, this.sim, this.sim.random.fork(), () => this.storageFaults);
     const slot: SimServerSlot = {
       url,
@@ -487,7 +522,7 @@ export class SimCluster {
       }
       return;
     }
-    const slot = this.slots.find((s) => s.url === envelope.to);
+    const slot = this.slotOnNetwork(envelope.to);
     if (slot?.server) {
       slot.server.receive(envelope);
     } else if (envelope.kind === "request" && slot) {
@@ -510,6 +545,20 @@ export class SimCluster {
 
   private slot(tagOrUrl: string): SimServerSlot {
     return findServer(this.slots, tagOrUrl, (slot) => this.lastKnownTag(slot));
+  }
+
+  /** slotOnNetwork finds the server at `url` in any cluster of this network. */
+  private slotOnNetwork(url: string): SimServerSlot | undefined {
+    for (const cluster of this.root.family) {
+      const slot = cluster.slots.find((s) => s.url === url);
+      if (slot) return slot;
+    }
+    return undefined;
+  }
+
+  /** urlOnNetwork resolves one of this cluster's servers by tag or URL, or a sibling's by URL. */
+  private urlOnNetwork(tagOrUrl: string): string {
+    return this.slotOnNetwork(tagOrUrl)?.url ?? this.slot(tagOrUrl).url;
   }
 
   private lastKnownTag(slot: SimServerSlot): NodeTag {

@@ -7,15 +7,16 @@
 import { isRookeryError, SeededRandom } from "../../core/index.ts";
 import type { Clock } from "../../core/index.ts";
 import { databaseSummaries } from "../../cluster/index.ts";
+import type { DatabaseSummary } from "../../cluster/index.ts";
 import type { DatabaseInstance } from "../../database/index.ts";
 import { Server } from "../../server/index.ts";
-import type { ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
+import type { TraceEvent } from "../../server/index.ts";
 import type { StorageWarning } from "../../storage/index.ts";
-import { PortMesh } from "./port-mesh.ts";
+import { PortMesh } from "../../transport/index.ts";
+import type { LinkFaults, ServerRequest, ServerResponse } from "../../transport/index.ts";
 import type {
-  DatabaseSummary,
   DocumentsChange,
-  LinkFaults,
+  StatusPush,
   ServerWorkerApi,
   StorageSnapshot,
   WorkerConfig,
@@ -24,7 +25,7 @@ import type {
   WriteSeen,
 } from "./protocol.ts";
 import { openServerStore } from "./storage.ts";
-import type { ServerStore } from "./storage.ts";
+import type { OpenFsStorage, ServerStore } from "./storage.ts";
 
 /** Trace events kept between two pushes; older ones are dropped (and the drop is reported). */
 const traceEventsMax = 10_000;
@@ -64,7 +65,7 @@ interface Watch {
 export class ServerRuntime implements ServerWorkerApi {
   private server: Server | undefined;
   private store: ServerStore | undefined;
-  private mesh: PortMesh | undefined;
+  private mesh: PortMesh<StatusPush> | undefined;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
   private statusTimer: ReturnType<typeof setInterval> | undefined;
   private events: TraceEvent[] = [];
@@ -75,6 +76,9 @@ export class ServerRuntime implements ServerWorkerApi {
   private readonly watches = new Set<Watch>();
   private stopped = false;
 
+  /** `openFs` opens fs storage; the Node entry passes it, the browser entry has none. */
+  constructor(private readonly openFs?: OpenFsStorage) {}
+
   async init(config: WorkerConfig): Promise<WorkerResult<WorkerStatus>> {
     if (this.server || this.stopped)
       return {
@@ -84,10 +88,13 @@ export class ServerRuntime implements ServerWorkerApi {
       };
     const random = new SeededRandom(config.seed);
     try {
-      this.store = await openServerStore(config.storage, config.url, (warning) =>
-        this.warn(config.url, warning),
+      this.store = await openServerStore(
+        config.storage,
+        config.url,
+        (warning) => this.warn(config.url, warning),
+        this.openFs,
       );
-      this.mesh = new PortMesh(config.hostPort, random.fork(), {
+      this.mesh = new PortMesh<StatusPush>(config.hostPort, random.fork(), {
         deliver: (envelope) => {
           this.server?.receive(envelope);
           this.checkWatches();

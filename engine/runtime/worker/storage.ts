@@ -1,8 +1,9 @@
 /**
  * Opens the storage a server's worker was told to use and adapts it to the server's port. The fs
- * backend is imported lazily so that a browser bundle of the worker never loads node:fs: a
- * browser never asks for fs, so the chunk that would need it is never fetched.
+ * backend is not imported here: the Node worker entry (server-worker-node.ts) passes its opener
+ * in, so nothing a browser loads can reach node:fs.
  */
+import { RookeryError } from "../../core/index.ts";
 import { MemoryDisk, openIndexedDbStorage, openMemoryStorage } from "../../storage/index.ts";
 import type { Storage, StorageWarning } from "../../storage/index.ts";
 import type { StorageWrite } from "../../server/index.ts";
@@ -15,19 +16,31 @@ export type { ServerStore };
 /** Operations per batch when a memory disk is refilled from a snapshot (below the storage limit). */
 const restoreBatchOperationsMax = 10_000;
 
+/** OpenFsStorage opens a server's folder; only the Node worker entry has one. */
+export type OpenFsStorage = (options: {
+  readonly dir: string;
+  readonly onWarning: (warning: StorageWarning) => void;
+}) => Promise<Storage>;
+
 /**
  * openServerStore opens `choice` for the server at `url`. Warnings from recovery (a torn tail cut
  * off) go to `onWarning`; a damaged store rejects with the backend's error (StorageCorrupt …).
+ * `openFs` is the fs backend where there is one (Node); without it fs is refused.
  */
 export async function openServerStore(
   choice: StorageChoice,
   url: string,
   onWarning: (warning: StorageWarning) => void,
+  openFs: OpenFsStorage | undefined,
 ): Promise<ServerStore> {
   switch (choice.kind) {
     case "fs": {
-      const { openFsStorage } = await import("../../storage/node.ts");
-      return adaptStorage(await openFsStorage({ dir: choice.dir, onWarning }), null);
+      if (!openFs)
+        throw new RookeryError(
+          "InvalidStorage",
+          'fs storage needs Node; in a browser use storage "indexeddb" (or "memory")',
+        );
+      return adaptStorage(await openFs({ dir: choice.dir, onWarning }), null);
     }
     case "indexeddb":
       return adaptStorage(
