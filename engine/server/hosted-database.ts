@@ -23,6 +23,7 @@ import type {
   ReplicationWireMessage,
   WriteAssuranceOutcome,
 } from "../replication/index.ts";
+import { serverBusy, serverLimits } from "./limits.ts";
 import type { StorageWrite } from "./ports.ts";
 
 /** HostedDatabaseEvents connect one hosted database to its server. */
@@ -257,7 +258,8 @@ export class HostedDatabase {
 
   /**
    * waitForReplicas resolves once `replicas` siblings (or a majority) hold everything up to
-   * `etag`, or with a timed-out outcome at `deadlineMs`. The write itself is never undone.
+   * `etag`, or with a timed-out outcome at `deadlineMs`. The write itself is never undone. With
+   * assuranceWaitsMax waits pending it rejects with ServerBusy (the write stays written).
    */
   waitForReplicas(
     etag: number,
@@ -275,6 +277,14 @@ export class HostedDatabase {
       if (destination.lastAck) wait.onAck(tag, destination.lastAck);
     }
     if (wait.outcome.status !== "pending") return Promise.resolve(wait.outcome);
+    if (this.waiters.length >= serverLimits.assuranceWaitsMax)
+      return Promise.reject(
+        serverBusy(
+          `node ${this.tag}`,
+          `too many writes of ${this.name} wait for replicas`,
+          "assuranceWaitsMax",
+        ),
+      );
     return new Promise((settle) => this.waiters.push({ wait, settle }));
   }
 

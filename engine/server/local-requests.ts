@@ -77,6 +77,7 @@ export class LocalRequests {
   private async batch(request: BatchRequest): Promise<ServerResponse> {
     const db = this.requireHosted(request.database);
     const clock = this.context.clock;
+    this.context.writes.admit();
     const commit = db.instance.applyTransaction(request.transaction, { nowMs: clock.nowMs() });
     await this.context.writes.persistAsync(persistenceWrites(commit.persistence));
     db.markDurable(commit.persistence.lastEtag);

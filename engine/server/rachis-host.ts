@@ -14,6 +14,7 @@ import type {
   Status,
 } from "../raft/index.ts";
 import type { StorageWrite } from "./ports.ts";
+import { serverLimits } from "./limits.ts";
 import { RaftStore } from "./raft-store.ts";
 import type { ServerTiming } from "./timing.ts";
 
@@ -107,22 +108,33 @@ export class RachisHost {
     this.pump();
   }
 
+  /**
+   * tick moves the node's clock; while a Ready is being written it waits its turn. Past
+   * raftInputsQueuedMax waiting inputs it is dropped: a late tick only delays a timeout.
+   */
   tick(): void {
     if (this.busy) {
-      this.queued.push({ kind: "tick" });
+      if (!this.queueFull()) this.queued.push({ kind: "tick" });
       return;
     }
     this.raw.tick();
     this.pump();
   }
 
+  /** step takes a peer's message; while a Ready is being written it waits (or, past the limit,
+   * is dropped, as the network may drop it: Raft sends again). */
   step(message: Message): void {
     if (this.busy) {
-      this.queued.push({ kind: "step", message });
+      if (!this.queueFull()) this.queued.push({ kind: "step", message });
       return;
     }
     this.raw.step(message);
     this.pump();
+  }
+
+  /** queueFull tells whether the inputs waiting for the disk reached raftInputsQueuedMax. */
+  private queueFull(): boolean {
+    return this.queued.length >= serverLimits.raftInputsQueuedMax;
   }
 
   /**
@@ -138,6 +150,13 @@ export class RachisHost {
       // With asynchronous storage a Ready may still be persisting; the Raft node must not change
       // before it advances, so the proposal waits its turn like a tick or a message. If this node
       // is no longer leader by then, the proposal is "lost", as one overtaken by an election.
+      if (this.queueFull()) {
+        const detail = `${this.queued.length} inputs wait for the disk (raftInputsQueuedMax)`;
+        return {
+          accepted: false,
+          result: { accepted: false, reason: "too-many-uncommitted", leader: this.tag, detail },
+        };
+      }
       const data = JSON.stringify(command);
       const outcome = new Promise<ClusterCommandResult | "lost">((resolve) =>
         this.queued.push({ kind: "propose", data, resolve }),

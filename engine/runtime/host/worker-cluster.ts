@@ -17,7 +17,7 @@ import type { NodeTag } from "../../core/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import type { ClientNetwork } from "../../client/index.ts";
 import type { DatabaseSummary } from "../../cluster/index.ts";
-import type { TimingOptions, TraceEvent } from "../../server/index.ts";
+import type { ServerFailure, TimingOptions, TraceEvent } from "../../server/index.ts";
 import { deleteIndexedDbStorage } from "../../storage/index.ts";
 import { clientLink, noFaults } from "../../transport/index.ts";
 import type {
@@ -101,6 +101,8 @@ interface Slot {
   lastTag: NodeTag;
   /** memory storage: the disk's contents, kept by the host while the server is down. */
   memory: StorageSnapshot | undefined;
+  /** Why the server stopped by itself (a failed storage write), until it restarts. */
+  failure: ServerFailure | undefined;
 }
 
 interface PendingRequest {
@@ -321,6 +323,7 @@ export class WorkerCluster implements ClusterHandle {
         term: status?.term ?? 0,
         leader: status?.leader ?? null,
         alive: slot.alive,
+        ...(slot.failure && !slot.alive ? { failure: slot.failure } : {}),
       };
     });
   }
@@ -347,6 +350,27 @@ export class WorkerCluster implements ClusterHandle {
     if (!slot.alive) throw new RookeryError("ServerDown", `${slot.url} is already down`);
     this.tagOf(slot);
     this.markDown(slot, "the server was killed");
+    await this.crashWorker(slot);
+    this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: "killed" }]);
+  }
+
+  /**
+   * failStopped: the server stopped after a failed storage write (its status says which and
+   * why). The host reports it crashed, as it would a killed one, and keeps the failure for
+   * `servers` and describe() until a restart.
+   */
+  private async failStopped(slot: Slot, failure: ServerFailure): Promise<void> {
+    this.tagOf(slot);
+    this.markDown(slot, `the server stopped: ${failure.message}`);
+    slot.failure = failure;
+    await this.crashWorker(slot);
+    this.emit([
+      { type: "server", atMs: epochMs(), url: slot.url, text: `crashed: ${failure.message}` },
+    ]);
+  }
+
+  /** crashWorker crashes a server's storage in its worker (keeping a memory disk), then ends it. */
+  private async crashWorker(slot: Slot): Promise<void> {
     const { api, worker } = slot;
     slot.api = slot.worker = undefined;
     try {
@@ -368,7 +392,6 @@ export class WorkerCluster implements ClusterHandle {
       }
     }
     await worker!.terminate();
-    this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: "killed" }]);
   }
 
   /** restart starts a new worker on the server's storage; it recovers what was durable. */
@@ -714,6 +737,7 @@ export class WorkerCluster implements ClusterHandle {
       refreshes: new Map(),
       lastTag: "?",
       memory: undefined,
+      failure: undefined,
     };
   }
 
@@ -771,6 +795,7 @@ export class WorkerCluster implements ClusterHandle {
       throw new RookeryError(result.code, result.message, { url: slot.url });
     }
     slot.memory = undefined;
+    slot.failure = undefined;
     slot.worker = worker;
     slot.api = api;
     slot.hostPort = hostPort;
@@ -886,6 +911,7 @@ export class WorkerCluster implements ClusterHandle {
       if (!slot.documents.has(name)) slot.documents.set(name, new Set());
     slot.status = status;
     if (status.tag !== "?") slot.lastTag = status.tag;
+    if (status.failure && slot.alive && slot.api) void this.failStopped(slot, status.failure);
   }
 
   /** applyDocuments applies a push's changes to a server's document ids. */

@@ -30,6 +30,8 @@ export interface DbSeedResult extends SeedVerdict {
   readonly acknowledged: number;
   readonly deleted: number;
   readonly revisions: boolean;
+  /** Storage faults the seed's disks injected: failed fsyncs (each a fail-stop), torn tails. */
+  readonly storage: { readonly failedFsyncs: number; readonly tornTails: number };
 }
 
 /**
@@ -130,9 +132,7 @@ class DbSeedRun {
     this.revisions = random.chance(0.5);
     const storageFaults = options.storageFaults ?? true;
     this.storageFaults =
-      storageFaults && random.chance(0.7)
-        ? { ...randomStorageFaults(random), failRate: 0 }
-        : reliableStorage;
+      storageFaults && random.chance(0.7) ? randomStorageFaults(random) : reliableStorage;
     // The cluster is built on a quiet network and healthy disks; the faults start with the chaos.
     this.cluster = new SimCluster({
       servers: options.servers,
@@ -172,9 +172,21 @@ class DbSeedRun {
       acknowledged: this.acknowledged.size,
       deleted: this.deletions.deletions,
       revisions: this.revisions,
+      storage: this.diskFaults(),
       virtualMs: this.cluster.nowMs(),
       events: this.cluster.sim.eventsRun,
     };
+  }
+
+  private diskFaults(): DbSeedResult["storage"] {
+    let failedFsyncs = 0;
+    let tornTails = 0;
+    for (const tag of this.tags) {
+      const stats = this.cluster.storageOf(tag).stats;
+      failedFsyncs += stats.failedFsyncs;
+      tornTails += stats.tornTails;
+    }
+    return { failedFsyncs, tornTails };
   }
 
   /** watch hangs the checkers that look at every trace event and every message sent. */

@@ -4,7 +4,7 @@ import { databaseSummaries, findDatabase } from "../../cluster/index.ts";
 import type { ClientNetwork } from "../../client/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import { Server } from "../../server/index.ts";
-import type { TimingOptions, TraceEvent } from "../../server/index.ts";
+import type { ServerFailure, TimingOptions, TraceEvent } from "../../server/index.ts";
 import { reliableNetwork, SimNetwork } from "../../transport/index.ts";
 import type {
   Envelope,
@@ -54,6 +54,8 @@ interface SimServerSlot {
   starting: Promise<void> | undefined;
   /** Counts kills, so a restart that a kill overtook does not come up. */
   lives: number;
+  /** Why the server stopped by itself (a failed storage write), until it restarts. */
+  failure: ServerFailure | undefined;
   /** The tag the server had when it last ran ("?" until it joined), so a dead one keeps its name. */
   lastTag: NodeTag;
 }
@@ -165,6 +167,7 @@ export class SimCluster implements ClusterHandle {
         term: soft?.term ?? 0,
         leader: soft?.leader ?? null,
         alive: slot.server !== undefined,
+        ...(slot.failure && !slot.server ? { failure: slot.failure } : {}),
       };
     });
   }
@@ -442,6 +445,7 @@ export class SimCluster implements ClusterHandle {
       server: undefined,
       starting: undefined,
       lives: 0,
+      failure: undefined,
       lastTag: "?",
     };
     this.slots.push(slot);
@@ -468,6 +472,7 @@ export class SimCluster implements ClusterHandle {
     }
     if (slot.lives !== life || this.stopped) return; // killed while it recovered
     slot.server = server;
+    slot.failure = undefined;
     this.emitServer(slot, `restarted as ${server.tag}`);
   }
 
@@ -490,6 +495,7 @@ export class SimCluster implements ClusterHandle {
   }
 
   private serverOptions(slot: SimServerSlot, storage: ServerStore["port"]) {
+    const life = slot.lives;
     return {
       url: slot.url,
       storage,
@@ -501,6 +507,12 @@ export class SimCluster implements ClusterHandle {
         ? { replicationLimits: this.options.replicationLimits }
         : {}),
       trace: (event: TraceEvent) => this.emit([event]),
+      // The host reports a server that stopped after a failed write as crashed.
+      onFailStop: (failure: ServerFailure) => {
+        if (slot.lives !== life) return;
+        slot.failure = failure;
+        this.crashSlot(slot, `crashed: ${failure.message}`);
+      },
     };
   }
 

@@ -98,6 +98,7 @@ export class SimDisk {
     tornTails: 0,
   };
   private current: VirtualTimeStorage | undefined;
+  private failNext = false;
   /**
    * Told inside the simulator's event when a group became durable or the disk failed: for a
    * synchronous harness (the Rachis one) that cannot wait for promise continuations.
@@ -146,6 +147,11 @@ export class SimDisk {
     return this.current?.memory.pendingBatches ?? 0;
   }
 
+  /** failNextFsync makes the next fsync fail with an I/O error, whatever the faults say. */
+  failNextFsync(): void {
+    this.failNext = true;
+  }
+
   /** @internal how long the next fsync takes, and whether it fails. */
   drawFsync(): { readonly latencyMs: number; readonly fails: boolean } {
     const faults = this.faults();
@@ -153,7 +159,8 @@ export class SimDisk {
     const [low, high] = slow
       ? [faults.fsyncMaxMs, faults.slowFsyncMaxMs]
       : [faults.fsyncMinMs, faults.fsyncMaxMs];
-    const fails = faults.failRate > 0 && this.random.chance(faults.failRate);
+    const fails = this.failNext || (faults.failRate > 0 && this.random.chance(faults.failRate));
+    this.failNext = false;
     this.stats.fsyncs++;
     if (slow) this.stats.slowFsyncs++;
     if (fails) this.stats.failedFsyncs++;

@@ -13,7 +13,7 @@
  */
 import type { NodeTag } from "../../core/index.ts";
 import type { DatabaseSummary } from "../../cluster/index.ts";
-import type { TimingOptions, TraceEvent } from "../../server/index.ts";
+import type { ServerFailure, TimingOptions, TraceEvent } from "../../server/index.ts";
 import type {
   LinkFaults,
   ServerRequest,
@@ -68,6 +68,8 @@ export interface WorkerStatus {
   readonly hosted: readonly string[];
   /** Epoch ms on the worker's clock. */
   readonly atMs: number;
+  /** Set when the server stopped by itself after a failed storage write (the host ends it). */
+  readonly failure?: ServerFailure;
 }
 
 /**
