@@ -1,9 +1,10 @@
 import { describe, nodeTagAt, tickMsDefault } from "../../core/index.ts";
-import type { RaftLimits, RaftTiming } from "../../core/index.ts";
 import { RawNode } from "../../raft/index.ts";
 import type {
   Entry,
   MembershipChange,
+  RaftLimits,
+  RaftTiming,
   Message,
   NodeId,
   PersistedState,
@@ -41,6 +42,7 @@ export interface RaftSimOptions {
   readonly snapshotEveryEntries?: number;
   readonly preVote?: boolean;
   readonly checkQuorum?: boolean;
+  readonly autoPromoteLearners?: boolean;
   readonly unsafe?: RaftConfig["unsafe"];
   /** Run the invariant checkers after every step (default true). */
   readonly checkers?: boolean;
@@ -132,9 +134,15 @@ export class RaftSimCluster {
   /** Disks durable at once (no storageFaults given): a Ready never waits. */
   private readonly synchronousDisks: boolean;
   private readonly nodes = new Map<NodeId, SimNode>();
+  private readonly retired = new Set<NodeId>();
   private readonly trace: TraceEvent[] = [];
   private traceNext = 0;
   private readonly traceEventsMax: number;
+  /**
+   * Called the moment a node becomes leader, after the Ready that made it one: a workload may act
+   * before anything else happens (the membership workload proposes a change there).
+   */
+  onLeaderElected: ((id: NodeId) => void) | undefined;
 
   constructor(readonly options: RaftSimOptions) {
     this.sim = new Simulator(options.seed);
@@ -162,9 +170,14 @@ export class RaftSimCluster {
 
   // --- the tester's primitives -----------------------------------------------------------------
 
+  /** nextNodeId is the name the next addNode() will give. */
+  nextNodeId(): NodeId {
+    return nodeTagAt(this.ids.length);
+  }
+
   /** addNode creates a fresh, empty server (not yet in any configuration). */
   addNode(): NodeId {
-    const id = nodeTagAt(this.ids.length);
+    const id = this.nextNodeId();
     this.ids.push(id);
     this.newNode(id);
     this.note(`add node ${id}`);
@@ -204,6 +217,7 @@ export class RaftSimCluster {
   /** restart brings a crashed node back from exactly what its disk kept. */
   restart(id: NodeId): void {
     const node = this.node(id);
+    if (this.retired.has(id)) throw new Error(`${id} is retired; it never comes back`);
     if (node.raw) this.crash(id);
     this.note(`restart ${id}`);
     const persisted = RaftStore.read(node.disk.contents());
@@ -213,15 +227,25 @@ export class RaftSimCluster {
     this.pump(node);
   }
 
-  /** wipe replaces a crashed node's disk with an empty one (a brand-new server). */
-  wipe(id: NodeId): void {
-    const node = this.node(id);
-    this.stop(node);
-    node.disk = this.newDisk(id);
-    node.applied = new AppliedLog();
-    this.checkers?.onRestart(id, 0);
-    this.open(node, undefined);
-    this.note(`wipe ${id}`);
+  /**
+   * retire stops a node for good: a server removed from the configuration is shut down. It is
+   * never brought back under its name (a replacement joins under a new one, as RavenDB gives a
+   * re-added server a new tag): Raft assumes a name carries its storage, and a wiped server that
+   * answered under its old name could vote in a configuration that still lists it.
+   */
+  retire(id: NodeId): void {
+    this.note(`retire ${id}`);
+    this.stop(this.node(id));
+    this.retired.add(id);
+  }
+
+  isRetired(id: NodeId): boolean {
+    return this.retired.has(id);
+  }
+
+  /** serving lists the nodes that are not retired, alive or not. */
+  serving(): NodeId[] {
+    return this.ids.filter((id) => !this.retired.has(id));
   }
 
   /**
@@ -454,6 +478,9 @@ export class RaftSimCluster {
       ...(this.options.limits ? { limits: this.options.limits } : {}),
       ...(this.options.preVote !== undefined ? { preVote: this.options.preVote } : {}),
       ...(this.options.checkQuorum !== undefined ? { checkQuorum: this.options.checkQuorum } : {}),
+      ...(this.options.autoPromoteLearners !== undefined
+        ? { autoPromoteLearners: this.options.autoPromoteLearners }
+        : {}),
       ...(this.options.unsafe ? { unsafe: this.options.unsafe } : {}),
     };
     return new RawNode(config, persisted);
@@ -555,6 +582,7 @@ export class RaftSimCluster {
     raw.advance();
     if (ready.persist.hardState) this.checkers?.onCommit(node.id, ready.persist.hardState.commit);
     this.maybeCompact(node, raw);
+    if (ready.softChanged && ready.soft.role === "leader") this.onLeaderElected?.(node.id);
   }
 
   private maybeCompact(node: SimNode, raw: RawNode): void {
