@@ -103,6 +103,8 @@ interface Slot {
   memory: StorageSnapshot | undefined;
   /** Why the server stopped by itself (a failed storage write), until it restarts. */
   failure: ServerFailure | undefined;
+  /** The crash of a server that stopped by itself, which a restart waits for (its disk). */
+  crashing: Promise<void> | undefined;
 }
 
 interface PendingRequest {
@@ -363,10 +365,12 @@ export class WorkerCluster implements ClusterHandle {
     this.tagOf(slot);
     this.markDown(slot, `the server stopped: ${failure.message}`);
     slot.failure = failure;
-    await this.crashWorker(slot);
     this.emit([
       { type: "server", atMs: epochMs(), url: slot.url, text: `crashed: ${failure.message}` },
     ]);
+    slot.crashing = this.crashWorker(slot);
+    await slot.crashing;
+    slot.crashing = undefined;
   }
 
   /** crashWorker crashes a server's storage in its worker (keeping a memory disk), then ends it. */
@@ -394,12 +398,33 @@ export class WorkerCluster implements ClusterHandle {
     await worker!.terminate();
   }
 
+  /**
+   * failDisk makes a server's disk fail as after an I/O error (memory storage only), to show
+   * fail-stop: the server's next write is refused, it stops, and this host reports it crashed
+   * with the write and the reason (`servers`, describe(), the trace) until it is restarted.
+   */
+  async failDisk(
+    tagOrUrl: string,
+    cause = "EIO: i/o error (a failure injected by failDisk)",
+  ): Promise<void> {
+    this.assertRunning();
+    const slot = this.slot(tagOrUrl);
+    if (!slot.alive || !slot.api) throw new RookeryError("ServerDown", `${slot.url} is down`);
+    const failed = await within(slot.api.failDisk(cause), controlTimeoutMs, `failing ${slot.url}`);
+    if (!failed)
+      throw new RookeryError(
+        "InvalidStorage",
+        `only a memory disk can be failed on purpose; ${slot.url} keeps ${this.storage} storage`,
+      );
+  }
+
   /** restart starts a new worker on the server's storage; it recovers what was durable. */
   async restart(tagOrUrl: string): Promise<void> {
     this.assertRunning();
     const slot = this.slot(tagOrUrl);
     if (slot.alive)
       throw new RookeryError("ServerRunning", `${slot.url} is running; kill it first`);
+    await slot.crashing; // a server that stopped by itself hands its memory disk back first
     slot.generation++;
     await this.launch(slot);
     await this.connect(slot);
@@ -738,6 +763,7 @@ export class WorkerCluster implements ClusterHandle {
       lastTag: "?",
       memory: undefined,
       failure: undefined,
+      crashing: undefined,
     };
   }
 

@@ -125,6 +125,11 @@ export interface ServerWorkerApi {
   crash(): Promise<StorageSnapshot | null>;
   /** shutdown stops gracefully: pushes what is buffered, waits for writes, closes the storage. */
   shutdown(): Promise<StorageSnapshot | null>;
+  /**
+   * failDisk makes the server's disk fail as after an I/O error (memory storage only): its next
+   * write is refused and the server stops (fail-stop). False when the storage cannot be failed.
+   */
+  failDisk(cause: string): Promise<boolean>;
   /** pingPeer measures `count` round trips to `url` over the peer port, in ms each. */
   pingPeer(url: string, count: number): Promise<number[]>;
   /**

@@ -192,6 +192,10 @@ export class ServerRuntime implements ServerWorkerApi {
     return (await this.store?.close()) ?? null;
   }
 
+  async failDisk(cause: string): Promise<boolean> {
+    return this.store?.failDisk(cause) ?? false;
+  }
+
   async pingPeer(url: string, count: number): Promise<number[]> {
     const rounds: number[] = [];
     for (let k = 0; k < Math.min(count, pingCountMax) && this.mesh && !this.stopped; k++) {
