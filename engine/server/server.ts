@@ -1,4 +1,4 @@
-import { isRookeryError, quote, RookeryError } from "../core/index.ts";
+import { quote, RookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import { normaliseServerUrl } from "../cluster/index.ts";
 import type { ClusterState } from "../cluster/index.ts";
@@ -14,14 +14,15 @@ import type {
 import { isClusterOperation } from "./cluster-commands.ts";
 import { ClusterNode } from "./cluster-node.ts";
 import { ClusterOperations } from "./cluster-operations.ts";
-import { failure as refusal, fromError } from "./context.ts";
+import { fromError } from "./context.ts";
 import type { ServerContext } from "./context.ts";
 import { DatabaseHosting } from "./database-hosting.ts";
 import type { HostedDatabase } from "./hosted-database.ts";
 import { LocalRequests } from "./local-requests.ts";
 import { Observer } from "./observer.ts";
 import { PeerCalls } from "./peer-calls.ts";
-import type { ServerFailure, ServerOptions, StorageWrite } from "./ports.ts";
+import { FailStop } from "./fail-stop.ts";
+import type { ServerFailure, ServerOptions } from "./ports.ts";
 import type { RachisHost } from "./rachis-host.ts";
 import { withTiming } from "./timing.ts";
 import type { ServerTiming } from "./timing.ts";
@@ -56,8 +57,7 @@ export class Server {
   private readonly operations: ClusterOperations;
   private readonly local: LocalRequests;
   private requestsInFlight = 0;
-  private failed: ServerFailure | undefined;
-  private readonly onFailStop: (failure: ServerFailure) => void;
+  private readonly stopped: FailStop;
 
   private constructor(options: ServerOptions) {
     const normalised = normaliseServerUrl(options.url);
@@ -69,9 +69,10 @@ export class Server {
     this.url = normalised.url;
     this.timing = withTiming(options.timing);
     this.transport = options.transport;
-    this.onFailStop = options.onFailStop ?? (() => {});
+    const trace = options.trace ?? (() => {});
+    this.stopped = new FailStop(this.url, options.clock, trace, options.onFailStop ?? (() => {}));
     this.writes = new WriteChain(options.storage, this.url, (error, writes) =>
-      this.failStop(error, writes),
+      this.stopped.stop(error, writes),
     );
     this.waiters = new Waiters(options.clock, this.url);
     const send = (url: string, message: PeerMessage): void =>
@@ -83,7 +84,7 @@ export class Server {
       timing: this.timing,
       writes: this.writes,
       waiters: this.waiters,
-      trace: options.trace ?? (() => {}),
+      trace,
       sendPeer: send,
     };
     this.peers = new PeerCalls(send, this.url);
@@ -132,7 +133,7 @@ export class Server {
 
   /** failure is why this server stopped by itself (a failed storage write), if it did. */
   get failure(): ServerFailure | undefined {
-    return this.failed;
+    return this.stopped.failure;
   }
 
   get clusterState(): ClusterState | undefined {
@@ -165,7 +166,7 @@ export class Server {
 
   /** tick is called every timing.tickMs by the runtime. */
   tick(): void {
-    if (this.failed) return;
+    if (this.stopped.failure) return;
     const now = this.context.clock.nowMs();
     this.node.rachis?.tick();
     this.hosting.tick(now);
@@ -176,7 +177,7 @@ export class Server {
 
   /** receive handles one envelope addressed to this server. */
   receive(envelope: Envelope): void {
-    if (this.failed) return;
+    if (this.stopped.failure) return;
     if (envelope.kind === "request") {
       void this.handleRequest(envelope.request).then((response) =>
         this.transport.send({
@@ -194,7 +195,7 @@ export class Server {
 
   /** handleRequest answers one request; it never throws, errors travel as ServerError. */
   async handleRequest(request: ServerRequest): Promise<ServerResponse> {
-    if (this.failed) return this.stoppedResponse(this.failed);
+    if (this.stopped.failure) return this.stopped.refusal();
     this.requestsInFlight++;
     try {
       if (isClusterOperation(request)) return await this.operations.run(request);
@@ -247,47 +248,8 @@ export class Server {
     }
   }
 
-  /**
-   * failStop stops this server after a storage write failed, as RavenDB does on an I/O error:
-   * what memory holds may not be on disk, so it serves nothing more. The trace and `failure` say
-   * which write failed and why; the runtime hears it through onFailStop and reports a crash.
-   */
-  private failStop(error: unknown, writes: readonly StorageWrite[]): void {
-    if (this.failed) return;
-    const reason = error instanceof Error ? error.message : String(error);
-    this.failed = {
-      code: isRookeryError(error) ? error.code : "StorageFailed",
-      message: `could not write ${describeWrites(writes)}: ${reason}`,
-      atMs: this.context.clock.nowMs(),
-    };
-    this.context.trace({
-      type: "server",
-      atMs: this.failed.atMs,
-      url: this.url,
-      text: `stopped: ${this.failed.message}`,
-    });
-    this.onFailStop(this.failed);
-  }
-
-  private stoppedResponse(failed: ServerFailure): ServerResponse {
-    return refusal(
-      failed.code,
-      `${this.url} stopped after a failed write and serves nothing more; restart it (it recovers what is durable). ${failed.message}`,
-    );
-  }
-
   /** errorOf turns a failed response into the ServerError it carries (for callers and tests). */
   static errorOf(response: ServerResponse): ServerError | undefined {
     return response.ok ? undefined : response.error;
   }
-}
-
-/** Keys of a failed write named in its error, at most. */
-const describedKeysMax = 3;
-
-/** describeWrites names a batch by its first keys: "3 operations (db-documents spade|users/2, …)". */
-function describeWrites(writes: readonly StorageWrite[]): string {
-  const named = writes.slice(0, describedKeysMax).map((write) => `${write.store} ${write.key}`);
-  const more = writes.length > describedKeysMax ? ", …" : "";
-  return `${writes.length} operation${writes.length === 1 ? "" : "s"} (${named.join(", ")}${more})`;
 }
