@@ -292,15 +292,20 @@ class DbSeedRun {
   private checkBalance(on: NodeTag, instance: DatabaseInstance, owner: NodeTag): void {
     const total = accountsPerNode * balanceStart;
     let sum = 0;
+    let present = 0;
     for (const id of this.accounts.get(owner) ?? []) {
       try {
-        sum += Number(instance.get(id)?.body.amount ?? 0);
+        const account = instance.get(id);
+        if (account) present++;
+        sum += Number(account?.body.amount ?? 0);
       } catch (error) {
         if (isRookeryError(error, "DocumentConflict")) return;
         throw error;
       }
     }
-    if (sum === total) return;
+    // None of them is whole too: a server that lost the unsynced opening transaction in a crash
+    // (its sender was never told it arrived) shows no account until it is sent again.
+    if (sum === total || present === 0) return;
     const shown = (this.accounts.get(owner) ?? [])
       .map((id) => {
         const doc = instance.get(id);
