@@ -4,6 +4,7 @@ import {
   clusterNodeTags,
   clusterNodeUrl,
   databaseStatusOn,
+  databaseSummaries,
   findDatabase,
   findTagByUrl,
   isBootstrapped,
@@ -20,7 +21,7 @@ import type {
   DatabaseNodeReport,
   NodeHealthReport,
 } from "../cluster/index.ts";
-import { DatabaseInstance } from "../database/index.ts";
+import { DatabaseInstance, includedIds } from "../database/index.ts";
 import type { PersistedRecord, StoreName } from "../database/index.ts";
 import { quorum } from "../raft/index.ts";
 import type { Message as RaftMessage, SoftState } from "../raft/index.ts";
@@ -44,6 +45,8 @@ import { topologyView } from "./protocol.ts";
 import type {
   DocumentView,
   Envelope,
+  HiloRange,
+  LoadResult,
   PeerMessage,
   ServerError,
   ServerRequest,
@@ -54,6 +57,8 @@ import { withTiming } from "./timing.ts";
 import type { ServerTiming } from "./timing.ts";
 
 const metaStore = "server";
+/** Ids one hilo-next hands out (RavenDB starts at 32 and grows; a fixed range is enough here). */
+const hiloRangeIds = 32;
 /** Early replication connects kept at most (see receiveReplication); the oldest goes first. */
 const earlyConnectsMax = 64;
 
@@ -170,6 +175,8 @@ export class Server {
   private nextCallId = 1;
   private writeChain: Promise<void> | undefined;
   private requestsInFlight = 0;
+  /** The top of the last HiLo range handed out, by "database/collection" (lower case). */
+  private readonly hiloMax = new Map<string, number>();
 
   private constructor(options: ServerOptions) {
     const normalised = normaliseServerUrl(options.url);
@@ -361,14 +368,30 @@ export class Server {
       }
       case "get-documents": {
         const db = this.requireHosted(request.database);
-        const documents = request.ids.map((id) => {
-          const doc = db.instance.get(id);
-          return doc
-            ? ({ id: doc.id, body: doc.body, metadata: doc.metadata } satisfies DocumentView)
-            : null;
-        });
-        return { ok: true, result: documents };
+        return { ok: true, result: request.ids.map((id) => documentView(db, id)) };
       }
+      case "load-documents": {
+        const db = this.requireHosted(request.database);
+        const results = request.ids.map((id) => documentView(db, id));
+        const includes: Record<string, DocumentView | null> = {};
+        for (const doc of results) {
+          if (!doc) continue;
+          for (const path of request.include ?? []) {
+            for (const id of includedIds(doc.body, path))
+              if (!(id in includes)) includes[id] = documentView(db, id);
+          }
+        }
+        return { ok: true, result: { results, includes } satisfies LoadResult };
+      }
+      case "database-record":
+        return { ok: true, result: this.requireRecord(request.database) };
+      case "list-databases":
+        return {
+          ok: true,
+          result: this.rachis ? databaseSummaries(this.rachis.state) : [],
+        };
+      case "hilo-next":
+        return await this.hiloNext(request);
       case "list-documents": {
         const db = this.requireHosted(request.database);
         return {
@@ -400,6 +423,8 @@ export class Server {
         kind: item.kind,
         changeVector: item.changeVector,
         etag: item.etag,
+        collection: item.collection,
+        lastModifiedMs: item.lastModifiedMs,
       }));
     const result = {
       transaction: commit.transactions[0],
@@ -421,6 +446,30 @@ export class Server {
     return failure(error.code, error.message, { ...error.details, written: result });
   }
 
+  /**
+   * hiloNext hands out the next range of a collection's ids. Ranges are this server's own (a
+   * client ends each id with the server's tag), so no other server is asked; the top of the range
+   * is durable before the client hears of it, so a restart never hands a range out twice.
+   */
+  private async hiloNext(
+    request: Extract<ServerRequest, { type: "hilo-next" }>,
+  ): Promise<ServerResponse> {
+    this.requireHosted(request.database);
+    const lastMax = request.lastMax ?? 0;
+    if (!Number.isSafeInteger(lastMax) || lastMax < 0)
+      throw new RookeryError(
+        "InvalidRequest",
+        `lastMax must be a whole number of at least 0, got ${String(request.lastMax)}`,
+      );
+    const key = `hilo/${request.database.toLowerCase()}/${request.collection.toLowerCase()}`;
+    const kept = this.hiloMax.get(key) ?? this.loaded.get(metaStore)?.get(key);
+    const low = Math.max(typeof kept === "number" ? kept : 0, lastMax) + 1;
+    const range: HiloRange = { low, high: low + hiloRangeIds - 1, serverTag: this.tag };
+    this.hiloMax.set(key, range.high);
+    await this.persistAsync([{ store: metaStore, op: "put", key, value: range.high }]);
+    return { ok: true, result: range };
+  }
+
   private nodeInfo(): Record<string, unknown> {
     const soft = this.rachis?.soft();
     return {
@@ -440,6 +489,7 @@ export class Server {
       // A passive server reports a cluster of itself, as RavenDB synthesises one.
       return {
         tag: this.tag,
+        role: "passive",
         topologyId: null,
         leader: null,
         term: 0,
@@ -451,6 +501,7 @@ export class Server {
     }
     return {
       tag: this.tag,
+      role: soft?.role ?? "passive",
       leader: soft?.leader ?? null,
       term: soft?.term ?? 0,
       ...state.topology,
@@ -636,7 +687,8 @@ export class Server {
   }
 
   private async executeAsLeader(request: ServerRequest, deadline: number): Promise<ServerResponse> {
-    if (request.type === "add-node") return await this.addNodeAsLeader(request.url, deadline);
+    if (request.type === "add-node")
+      return await this.addNodeAsLeader(request.url, request.tag, deadline);
     const command = this.commandFor(request);
     return await this.proposeCommand(command, deadline, request);
   }
@@ -708,7 +760,11 @@ export class Server {
    * not in another cluster), records it through Rachis (which gives it the next tag), and lets it
    * join the Raft group as a learner that votes once it has caught up.
    */
-  private async addNodeAsLeader(rawUrl: string, deadline: number): Promise<ServerResponse> {
+  private async addNodeAsLeader(
+    rawUrl: string,
+    wantedTag: NodeTag | undefined,
+    deadline: number,
+  ): Promise<ServerResponse> {
     const normalised = normaliseServerUrl(rawUrl);
     if ("problem" in normalised) {
       return failure(
@@ -750,7 +806,7 @@ export class Server {
     // It joins as a promotable: a Raft learner that catches up before it votes. Only then is it a
     // member, so the cluster never counts on a vote the new server cannot give yet.
     const response = await this.proposeCommand(
-      { type: "addNode", url, joinAs: "promotable" },
+      { type: "addNode", url, joinAs: "promotable", ...(wantedTag ? { tag: wantedTag } : {}) },
       deadline,
       { type: "add-node", url },
     );
@@ -1203,4 +1259,10 @@ export class Server {
   static errorOf(response: ServerResponse): ServerError | undefined {
     return response.ok ? undefined : response.error;
   }
+}
+
+/** documentView reads one document as a client receives it, or null when there is none. */
+function documentView(db: HostedDatabase, id: string): DocumentView | null {
+  const doc = db.instance.get(id);
+  return doc ? { id: doc.id, body: doc.body, metadata: doc.metadata } : null;
 }
