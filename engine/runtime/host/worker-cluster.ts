@@ -19,11 +19,19 @@ import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../
 import { findServer, serverUrl } from "../addresses.ts";
 import { TraceListeners } from "../trace-listeners.ts";
 import type { ClientNetwork, ServerSummary, TimingOptions } from "../sim/index.ts";
+import {
+  applyStatusUpdate,
+  absorbStatus,
+  describeRows,
+  forgetStatus,
+  rowTag,
+  statusRowFields,
+  summarizeRows,
+} from "../status-book.ts";
+import type { HostedClusterDescription, StatusRow } from "../status-book.ts";
 import { deleteIndexedDbStorage } from "../../storage/index.ts";
 import { clientLink, noFaults } from "../worker/protocol.ts";
 import type {
-  DatabaseSummary,
-  DocumentsChange,
   HostBound,
   LinkFaults,
   ServerWorkerApi,
@@ -71,38 +79,17 @@ export interface WorkerClusterOptions {
 }
 
 /** ClusterDescription as WorkerCluster returns it (the same shape as SimCluster's). */
-export interface WorkerClusterDescription {
-  readonly atMs: number;
-  readonly cluster: ServerSummary[];
-  readonly leader: NodeTag | null;
-  readonly term: number;
-  readonly databases: {
-    name: string;
-    members: readonly NodeTag[];
-    promotables: readonly NodeTag[];
-    rehabs: readonly NodeTag[];
-    replicationFactor: number;
-  }[];
-  readonly documents: Record<NodeTag, Record<string, string[]>>;
-}
+export type WorkerClusterDescription = HostedClusterDescription;
 
-interface Slot {
+interface Slot extends StatusRow {
   readonly index: number;
-  readonly url: string;
   /** Restarts so far; seeds a fresh random stream for each life. */
   generation: number;
   worker: SpawnedWorker | undefined;
   api: Remote<ServerWorkerApi> | undefined;
   hostPort: MessagePort | undefined;
-  alive: boolean;
-  status: WorkerStatus | undefined;
-  /** Document ids per hosted database, kept up to date from the worker's changes. */
-  documents: Map<string, Set<string>>;
-  /** The same, sorted, for describe(); dropped when a set changes. */
-  sorted: Map<string, string[]>;
   /** refresh() calls waiting for their push, by id. */
   refreshes: Map<number, () => void>;
-  lastTag: NodeTag;
   /** memory storage: the disk's contents, kept by the host while the server is down. */
   memory: StorageSnapshot | undefined;
 }
@@ -241,17 +228,7 @@ export class WorkerCluster {
   }
 
   get servers(): ServerSummary[] {
-    return this.slots.map((slot) => {
-      const status = slot.alive ? slot.status : undefined;
-      return {
-        url: slot.url,
-        tag: this.tagOf(slot),
-        role: status ? status.role : "down",
-        term: status?.term ?? 0,
-        leader: status?.leader ?? null,
-        alive: slot.alive,
-      };
-    });
+    return summarizeRows(this.slots);
   }
 
   /** addServer starts one more fresh server; it shows "?" until it joins the cluster. */
@@ -572,62 +549,21 @@ export class WorkerCluster {
 
   /** describe returns the cluster as plain JSON from every server's latest status. */
   describe(): WorkerClusterDescription {
-    const servers = this.servers;
-    const leaders = servers
-      .filter((s) => s.alive && s.role === "leader")
-      .sort((a, b) => b.term - a.term);
-    const leaderRow = leaders[0];
-    // Statuses arrive at different moments; the records come from the running server that has
-    // applied the most of the cluster's log (the leader on a tie), so a change one server
-    // already answered for is never hidden behind an older status of the leader.
-    let source: Slot | undefined;
-    for (const slot of this.slots) {
-      if (!slot.alive || !slot.status?.databases) continue;
-      const better =
-        !source ||
-        slot.status.appliedIndex > source.status!.appliedIndex ||
-        (slot.status.appliedIndex === source.status!.appliedIndex && slot.url === leaderRow?.url);
-      if (better) source = slot;
-    }
-    const records: readonly DatabaseSummary[] = source?.status?.databases ?? [];
-    const databases = records.map((db) => ({ ...db }));
-    const documents: Record<NodeTag, Record<string, string[]>> = {};
-    for (const slot of this.slots) {
-      if (!slot.alive || !slot.status) continue;
-      const perDatabase: Record<string, string[]> = {};
-      for (const name of [...slot.documents.keys()].sort()) {
-        let ids = slot.sorted.get(name);
-        if (!ids) slot.sorted.set(name, (ids = [...slot.documents.get(name)!].sort()));
-        perDatabase[name] = [...ids];
-      }
-      documents[slot.status.tag === "?" ? slot.url : slot.status.tag] = perDatabase;
-    }
-    return {
-      atMs: epochMs(),
-      cluster: servers,
-      leader: leaderRow?.tag ?? null,
-      term: leaderRow?.term ?? 0,
-      databases,
-      documents,
-    };
+    return describeRows(this.slots, epochMs());
   }
 
   // --- internals ------------------------------------------------------------------------------------
 
   private newSlot(index: number): Slot {
     return {
+      ...statusRowFields(),
       index,
       url: serverUrl(index),
       generation: 0,
       worker: undefined,
       api: undefined,
       hostPort: undefined,
-      alive: false,
-      status: undefined,
-      documents: new Map(),
-      sorted: new Map(),
       refreshes: new Map(),
-      lastTag: "?",
       memory: undefined,
     };
   }
@@ -686,8 +622,6 @@ export class WorkerCluster {
     slot.api = api;
     slot.hostPort = hostPort;
     slot.alive = true;
-    slot.documents = new Map();
-    slot.sorted = new Map();
     hostPort.onmessage = (event: MessageEvent<HostBound>) => {
       if (slot.hostPort === hostPort) this.fromWorker(slot, event.data);
     };
@@ -698,7 +632,7 @@ export class WorkerCluster {
       this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: `crashed: ${reason}` }]);
       void worker.terminate();
     });
-    this.absorb(slot, result.value);
+    absorbStatus(slot, result.value);
   }
 
   /** connectAll gives every pair of running servers a channel of their own. */
@@ -770,8 +704,7 @@ export class WorkerCluster {
       call.resolve({ response: message.envelope.response, sentAtMs: message.sentAtMs });
       return;
     }
-    if (message.status) this.absorb(slot, message.status);
-    else if (message.documents && slot.status) this.applyDocuments(slot, message.documents);
+    applyStatusUpdate(slot, message);
     if (message.events.length > 0) this.emit(message.events);
     if (message.refreshed !== undefined) {
       slot.refreshes.get(message.refreshed)?.();
@@ -779,38 +712,9 @@ export class WorkerCluster {
     }
   }
 
-  /** absorb keeps a server's latest status and applies its document changes. */
-  private absorb(slot: Slot, status: WorkerStatus): void {
-    for (const name of [...slot.documents.keys()]) {
-      if (!status.hosted.includes(name)) {
-        slot.documents.delete(name);
-        slot.sorted.delete(name);
-      }
-    }
-    this.applyDocuments(slot, status.documents);
-    for (const name of status.hosted)
-      if (!slot.documents.has(name)) slot.documents.set(name, new Set());
-    slot.status = status;
-    if (status.tag !== "?") slot.lastTag = status.tag;
-  }
-
-  /** applyDocuments applies a push's changes to a server's document ids. */
-  private applyDocuments(slot: Slot, documents: Readonly<Record<string, DocumentsChange>>): void {
-    for (const [name, change] of Object.entries(documents)) {
-      let ids = slot.documents.get(name);
-      if (change.reset || !ids) slot.documents.set(name, (ids = new Set(change.reset ?? [])));
-      for (const id of change.added ?? []) ids.add(id);
-      for (const id of change.removed ?? []) ids.delete(id);
-      slot.sorted.delete(name);
-    }
-  }
-
   /** markDown forgets a server's connections: pending requests fail as a refused connection would. */
   private markDown(slot: Slot, why: string): void {
-    slot.alive = false;
-    slot.status = undefined;
-    slot.documents = new Map();
-    slot.sorted = new Map();
+    forgetStatus(slot);
     for (const resolve of slot.refreshes.values()) resolve();
     slot.refreshes.clear();
     slot.hostPort?.close();
@@ -828,8 +732,7 @@ export class WorkerCluster {
   }
 
   private tagOf(slot: Slot): NodeTag {
-    if (slot.alive && slot.status && slot.status.tag !== "?") slot.lastTag = slot.status.tag;
-    return slot.lastTag;
+    return rowTag(slot);
   }
 
   private assertRunning(): void {
