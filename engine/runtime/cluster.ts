@@ -9,8 +9,11 @@ import type { ClientNetwork, NetworkFaults, ServerSummary, TimingOptions } from 
 
 /** ClusterOptions choose where the servers live and how they behave (DESIGN.md §7). */
 export interface ClusterOptions {
-  /** sim: one thread, virtual time (the default). worker: one Web Worker per server, real time. */
-  readonly runtime?: "sim" | "worker";
+  /**
+   * sim: one thread, virtual time (the default). worker: one Web Worker per server, real time.
+   * process: one OS process per server on real HTTP, which RavenDB's own client can drive (Node).
+   */
+  readonly runtime?: "sim" | "worker" | "process";
   /** Fresh servers to start; each shows tag "?" until it joins a cluster. */
   readonly servers?: number;
   /**
@@ -19,7 +22,7 @@ export interface ClusterOptions {
    * "memory" (the host keeps each server's disk across a kill).
    */
   readonly storage?: "memory" | "fs" | "indexeddb";
-  /** worker + fs: the data folder (DIR/1, DIR/2 …); a fresh temporary one when omitted. */
+  /** worker/process + fs: the data folder (DIR/1, DIR/2 …); a fresh temporary one when omitted. */
   readonly dataDir?: string;
   /** worker + indexeddb: the cluster's name in IndexedDB database names; fresh when omitted. */
   readonly name?: string;
@@ -28,6 +31,19 @@ export interface ClusterOptions {
   /** sim only: the simulated network's latency, loss, duplication and reordering. */
   readonly faults?: NetworkFaults;
   readonly replicationLimits?: Partial<ReplicationLimits>;
+  /**
+   * process only: "loopback" puts server N on http://127.0.0.N:PORT (the chapter's addresses;
+   * the default on Linux), "ports" on http://127.0.0.1:PORT+N-1 (the default elsewhere).
+   */
+  readonly addresses?: "loopback" | "ports";
+  /** process only: the port, 8080 by default; "auto" finds one that is free on every address. */
+  readonly port?: number | "auto";
+  /** process only: the HTTP listener's limits (request body size, header and body timeouts). */
+  readonly http?: {
+    readonly requestBytesMax?: number;
+    readonly headersTimeoutMs?: number;
+    readonly requestTimeoutMs?: number;
+  };
 }
 
 /** ClusterDescription is cluster.describe(): plain JSON for printing, tests and the book. */
@@ -81,14 +97,53 @@ async function hostPlatform(): Promise<HostPlatform> {
   return (await import("./host/browser-platform.ts")).browserPlatform;
 }
 
+/**
+ * startProcessCluster loads the process runtime, through a specifier bundlers do not follow (it
+ * needs node:child_process; a browser has no processes to start).
+ */
+async function startProcessCluster(
+  options: ClusterOptions,
+  servers: number,
+): Promise<ClusterHandle> {
+  if (!runsInNode())
+    throw new RookeryError(
+      "InvalidRuntime",
+      'the process runtime starts operating-system processes, so it runs in Node only; in a browser use runtime "worker"',
+    );
+  if (options.storage !== undefined && options.storage !== "fs")
+    throw new RookeryError(
+      "InvalidStorage",
+      `the process runtime keeps each server's data in its own folder; storage "${String(options.storage)}" is not available there (use "fs")`,
+    );
+  if (options.faults)
+    throw new RookeryError(
+      "InvalidOption",
+      "faults describe the simulated network; in the process runtime use partition, isolate and heal",
+    );
+  const processRuntime = "./process/process-cluster.ts";
+  const { ProcessCluster } = (await import(
+    /* @vite-ignore */ processRuntime
+  )) as typeof import("./process/process-cluster.ts");
+  return (await ProcessCluster.start({
+    servers,
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.timing ? { timing: options.timing } : {}),
+    ...(options.replicationLimits ? { replicationLimits: options.replicationLimits } : {}),
+    ...(options.addresses ? { addresses: options.addresses } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.http ? { http: options.http } : {}),
+  })) as ClusterHandle;
+}
+
 /** Cluster starts clusters; see ClusterHandle for what one can do. */
 export const Cluster = {
   async start(options: ClusterOptions = {}): Promise<ClusterHandle> {
     const runtime = options.runtime ?? "sim";
-    if (runtime !== "sim" && runtime !== "worker") {
+    if (runtime !== "sim" && runtime !== "worker" && runtime !== "process") {
       throw new RookeryError(
         "InvalidRuntime",
-        `unknown runtime "${String(runtime)}"; use "sim" or "worker"`,
+        `unknown runtime "${String(runtime)}"; use "sim", "worker" or "process"`,
       );
     }
     const servers = options.servers ?? 1;
@@ -98,6 +153,12 @@ export const Cluster = {
         `servers must be a whole number from 1 to 26, got ${String(servers)}`,
       );
     }
+    if (runtime !== "process" && (options.addresses || options.port !== undefined || options.http))
+      throw new RookeryError(
+        "InvalidOption",
+        `addresses, port and http are for the process runtime; the ${runtime} runtime has no real addresses`,
+      );
+    if (runtime === "process") return await startProcessCluster(options, servers);
     if (runtime === "worker") {
       const storage = options.storage;
       if (

@@ -1,7 +1,7 @@
 /**
  * The host's Node adapter: workers through the `web-worker` package (Web Worker API over
  * worker_threads) running the bundled entry engine/runtime/worker/dist/server-worker.js, which is
- * rebuilt here when missing or older than its sources; data folders on disk. Never imported by
+ * rebuilt when missing or older than its sources (node-bundles.ts); data folders on disk. Never imported by
  * browser code: engine/runtime/cluster.ts loads it only when it runs in Node.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -11,60 +11,11 @@ import { pathToFileURL } from "node:url";
 import workerThreads from "node:worker_threads";
 import Worker from "web-worker";
 import type { Endpoint } from "comlink";
+import { plainExecArgv, serverBundle } from "./node-bundles.ts";
 import type { HostPlatform, SpawnedWorker } from "./platform.ts";
 
 /** How long terminate() waits for the thread's exit before it gives up waiting. */
 const exitWaitMs = 5_000;
-
-interface BuildScript {
-  ensureServerWorker(): Promise<string>;
-}
-
-let bundle: Promise<string> | undefined;
-
-/**
- * serverWorkerBundle returns the path of an up-to-date worker bundle, building it at most once
- * per process (`npm ci` builds it through `prepare`; this covers a checkout where that did not
- * run, and sources edited since).
- */
-function serverWorkerBundle(): Promise<string> {
-  bundle ??= (async () => {
-    // Loaded by URL so that TypeScript and bundlers leave the build script (and esbuild) alone.
-    const script = new URL("../../../scripts/build-worker.mjs", import.meta.url).href;
-    const build = (await import(/* @vite-ignore */ script)) as BuildScript;
-    return await build.ensureServerWorker();
-  })();
-  bundle.catch(() => {
-    bundle = undefined;
-  });
-  return bundle;
-}
-
-const loaderFlags = new Set(["--import", "--require", "-r", "--loader", "--experimental-loader"]);
-
-/**
- * plainExecArgv is this process's Node options without TypeScript loaders. A worker inherits its
- * parent's options, so under `tsx` every server thread would load tsx (and esbuild) before our
- * plain-JS bundle: measured here, 5 workers took ~1.1 s to start instead of ~0.25 s.
- */
-function plainExecArgv(execArgv: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let k = 0; k < execArgv.length; k++) {
-    const arg = execArgv[k]!;
-    const [flag, inline] = arg.includes("=")
-      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
-      : [arg, undefined];
-    if (loaderFlags.has(flag)) {
-      const value = inline ?? execArgv[k + 1] ?? "";
-      if (inline === undefined) k++;
-      if (/tsx|ts-node|vite-node|vitest/.test(value)) continue;
-      kept.push(arg, ...(inline === undefined ? [value] : []));
-      continue;
-    }
-    kept.push(arg);
-  }
-  return kept;
-}
 
 /**
  * spawnPlain constructs a web-worker Worker whose thread gets plainExecArgv. web-worker takes no
@@ -93,7 +44,7 @@ export const nodePlatform: HostPlatform = {
   defaultStorage: "fs",
 
   async spawn(name: string): Promise<SpawnedWorker> {
-    const file = await serverWorkerBundle();
+    const file = await serverBundle("worker");
     const worker = spawnPlain(file, name);
     let exited = false;
     let terminating = false;

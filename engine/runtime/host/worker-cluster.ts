@@ -17,6 +17,7 @@ import type { NodeTag } from "../../core/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
 import { findServer, serverUrl } from "../addresses.ts";
+import { epochMs, pollUntil, sleep, within } from "../real-time.ts";
 import { TraceListeners } from "../trace-listeners.ts";
 import type { ClientNetwork, ServerSummary, TimingOptions } from "../sim/index.ts";
 import {
@@ -52,8 +53,6 @@ const initTimeoutMsDefault = 30_000;
 const controlTimeoutMs = 5_000;
 /** How long stop() and a graceful shutdown wait for queued writes. */
 const shutdownTimeoutMs = 5_000;
-/** How often waitFor looks at the cluster again. */
-const waitPollMs = 5;
 /** Servers one cluster may have (tags A..Z before the two-letter ones; URLs 127.0.0.1..254). */
 const serversMax = 254;
 
@@ -104,32 +103,6 @@ interface PendingRequest {
 export interface TimedAnswer {
   readonly response: ServerResponse;
   readonly sentAtMs: number | null;
-}
-
-function epochMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** within settles with `promise`, or rejects after `ms` saying what took too long. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new RookeryError("WorkerTimeout", `${what} took longer than ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function pairKey(a: string, b: string): string {
@@ -390,23 +363,11 @@ export class WorkerCluster {
     condition: (cluster: WorkerCluster) => boolean,
     options: { readonly timeoutMs?: number; readonly what?: string } = {},
   ): Promise<void> {
-    const timeoutMs = options.timeoutMs ?? 10_000;
-    const deadline = epochMs() + timeoutMs;
-    for (;;) {
-      if (condition(this)) return;
-      if (this.stopped)
-        throw new RookeryError(
-          "ClusterStopped",
-          `the cluster stopped while waiting for ${options.what ?? "a condition"}`,
-        );
-      if (epochMs() >= deadline) {
-        throw new RookeryError(
-          "WaitTimedOut",
-          `waited ${timeoutMs} ms for ${options.what ?? "a condition"} and it did not happen`,
-        );
-      }
-      await sleep(waitPollMs);
-    }
+    await pollUntil(
+      () => condition(this),
+      options,
+      () => this.stopped,
+    );
   }
 
   /**
