@@ -76,7 +76,7 @@ interface Slot extends StatusRow {
   /** Restarts so far; seeds a fresh random stream for each life. */
   generation: number;
   child: ChildProcess | undefined;
-  /** Resolves when the current child has exited. */
+  /** Resolves when the current child has exited and its pipes are closed. */
   exited: Promise<void> | undefined;
   stderr: string;
   /** refresh() calls waiting for their push, by id. */
@@ -443,7 +443,8 @@ export class ProcessCluster {
     track(child);
     slot.child = child;
     slot.stderr = "";
-    slot.exited = new Promise<void>((done) => child.once("exit", () => done()));
+    // "close" comes after "exit", once the process's stdio pipes closed too: then nothing of it is left.
+    slot.exited = new Promise<void>((done) => child.once("close", () => done()));
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (text: string) => {
       slot.stderr = (slot.stderr + text).slice(-stderrTailBytesMax);
