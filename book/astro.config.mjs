@@ -10,26 +10,6 @@ function basePath() {
   return withLeading.endsWith("/") ? withLeading : `${withLeading}/`;
 }
 
-/**
- * The server worker opens its storage backend lazily, and its fs backend (engine/storage/node.ts)
- * needs node:fs. A browser never asks a worker for fs storage, but Rollup still bundles the lazy
- * chunk and fails on node:path's missing exports, so the browser's worker build gets a stub that
- * says so instead.
- */
-const noFsStorageInBrowsers = {
-  name: "rookery-no-fs-storage-in-browsers",
-  enforce: "pre",
-  resolveId(source, importer) {
-    if (importer && /engine[\\/]/.test(importer) && /storage\/node\.ts$/.test(source))
-      return "\0rookery-no-fs-storage";
-    return null;
-  },
-  load(id) {
-    if (id !== "\0rookery-no-fs-storage") return null;
-    return 'export async function openFsStorage() { throw new Error("fs storage is not available in a browser; use indexeddb"); }';
-  },
-};
-
 const chapter = (slug, label) => ({ label, link: `/chapter/${slug}/` });
 // Exercise pages are generated from exercises/ (npm run exercise-pages); the browser tests check this list against them.
 const exercise = (id, label) => ({ label, link: `/exercises/${id}/` });
@@ -38,15 +18,13 @@ export default defineConfig({
   devToolbar: { enabled: false },
   base: basePath(),
   ...(process.env.SITE_URL ? { site: process.env.SITE_URL } : {}),
-  // `npm run build` writes the static site to the repository's dist/ (any base path works).
-  outDir: "../dist",
+  // `npm run build` writes the static site to the repository's site/ (any base path works);
+  // dist/ is the npm package's build.
+  outDir: "../site",
   trailingSlash: "always",
   // Playground servers run in module workers that import each other's chunks (book-anchors §2:
   // Vite's default iife worker format cannot code-split).
-  vite: {
-    worker: { format: "es", plugins: () => [noFsStorageInBrowsers] },
-    plugins: [noFsStorageInBrowsers],
-  },
+  vite: { worker: { format: "es" } },
   integrations: [
     // Only the playground's islands are Preact; nothing else on a page hydrates.
     preact({ include: ["../playground/**/*.tsx"] }),
@@ -109,6 +87,7 @@ export default defineConfig({
             exercise("pitchfork", "8. Survive any two failures"),
             exercise("supervisor", "9. The supervisor at work"),
             exercise("majority", "10. Without a majority"),
+            exercise("partition", "11. Each side of a partition"),
           ],
         },
       ],

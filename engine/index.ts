@@ -1,24 +1,7 @@
 /**
- * rookery: a RavenDB-style cluster you can run, break and watch (DESIGN.md §7).
+ * rookery: a RavenDB-style cluster you can run, break and watch (DESIGN.md §7). This entry works
+ * in Node and in browsers: a worker cluster picks its host adapter where it runs. Browser
+ * bundles that must not even name Node's modules import "rookery/browser" (browser.ts).
  */
-export { Cluster } from "./runtime/cluster.ts";
-export type { ClusterHandle, ClusterOptions, ClusterDescription } from "./runtime/cluster.ts";
-export { RookeryError, isRookeryError } from "./core/index.ts";
-export type {
-  ServerRequest,
-  ServerResponse,
-  TraceEvent,
-  DocumentView,
-  TopologyView,
-} from "./server/index.ts";
-export type { ClientNetwork, ServerSummary } from "./runtime/sim/index.ts";
-export {
-  DocumentStore,
-  MemoryTopologyCache,
-  IndexedDbTopologyCache,
-  type DocumentStoreOptions,
-  type DocumentSession,
-  type DocumentConventions,
-  type TopologyCache,
-  type ClientEvent,
-} from "./client/index.ts";
+export { Cluster } from "./runtime/cluster-any.ts";
+export * from "./api.ts";

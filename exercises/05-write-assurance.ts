@@ -2,13 +2,55 @@
  * Exercise 5: make write assurance fail while the data stays ("Write assurances for high value data").
  */
 import { isRookeryError } from "../engine/index.ts";
-import { databaseOf, fail, idsOn, list, pass, requestsOf } from "./history.ts";
+import {
+  cutOffAt,
+  databaseOf,
+  fail,
+  groupOf,
+  idsOn,
+  killedAt,
+  list,
+  pass,
+  requestsOf,
+} from "./history.ts";
 import { createOn, joinAll } from "./setup.ts";
 import type { Exercise, RequestRecord, RunRecord } from "./types.ts";
 
-function assuranceFailure(record: RunRecord): RequestRecord | undefined {
-  return requestsOf(record, "batch", "Spade").find(
+function assuranceFailures(record: RunRecord): RequestRecord[] {
+  return requestsOf(record, "batch", "Spade").filter(
     (r) => r.writeAssurance !== undefined && !r.ok && r.code === "WriteAssuranceTimeout",
+  );
+}
+
+/** siblingsOf lists the other nodes of Spade's group: where the node that took a write replicates to. */
+function siblingsOf(record: RunRecord, tag: string): string[] {
+  return groupOf(record, "Spade").filter((other) => other !== tag);
+}
+
+/** replicasAsked is how many replicas a save waited for ("majority" counted as the group's majority of siblings). */
+function replicasAsked(record: RunRecord, failure: RequestRecord): number {
+  const asked = failure.writeAssurance ?? {};
+  if (asked.majority) return Math.floor(siblingsOf(record, failure.tag).length / 2) + 1;
+  return asked.replicas ?? 1;
+}
+
+/** possible: the save asked for no more replicas than the node that took it has siblings. */
+const possible = (record: RunRecord, failure: RequestRecord): boolean =>
+  replicasAsked(record, failure) <= siblingsOf(record, failure.tag).length;
+
+/** siblingsKilled: every sibling of the node that took the save was killed (not merely cut off) at that moment. */
+function siblingsKilled(record: RunRecord, failure: RequestRecord): boolean {
+  const killed = killedAt(record, failure.atMs);
+  return siblingsOf(record, failure.tag).every((tag) => killed.has(tag));
+}
+
+/** lesson is the failure the exercise is about: possible replicas, every sibling killed; else the first failure. */
+function lesson(record: RunRecord): RequestRecord | undefined {
+  const failures = assuranceFailures(record);
+  return (
+    failures.find((f) => possible(record, f) && siblingsKilled(record, f)) ??
+    failures.find((f) => possible(record, f)) ??
+    failures[0]
   );
 }
 
@@ -18,9 +60,10 @@ export const writeAssurance: Exercise = {
   title: "Make write assurance fail while the data stays",
   section: "Write assurances for high value data",
   goal:
-    "Spade lives on A and B. Save a very important task with write assurance (Listing 6.2: wait for one replica) at a " +
-    "moment when no replica can get it, so that saveChanges raises WriteAssuranceTimeout. Catch the error and show that " +
-    "it is not a rollback: the task is on the node that took the write, and it reaches the other node once that is back.",
+    "Spade lives on A and B. Kill one of them, then save a very important task with write assurance (Listing 6.2: wait " +
+    "for one replica, no more than the surviving node has siblings) so that saveChanges raises WriteAssuranceTimeout. " +
+    "Catch the error and show that it is not a rollback: the task is on the node that took the write, and it reaches the " +
+    "other node once you restart it.",
   hints: [
     "session.advanced.waitForReplicationAfterSaveChanges({ replicas: 1, timeout: 1000 }) before saveChanges().",
     "Kill the other node first. With A down, the store fails over to B, B writes the task, and then waits in vain for a replica.",
@@ -40,7 +83,7 @@ export const writeAssurance: Exercise = {
       id: "assurance-failed",
       description: "a save with write assurance failed with WriteAssuranceTimeout",
       check: (record) => {
-        const failure = assuranceFailure(record);
+        const failure = lesson(record);
         if (failure) return pass(`${failure.tag}: ${failure.message ?? failure.code}`);
         const assured = requestsOf(record, "batch", "Spade").filter(
           (r) => r.writeAssurance !== undefined,
@@ -51,10 +94,47 @@ export const writeAssurance: Exercise = {
       },
     },
     {
+      id: "replicas-possible",
+      description: "it asked for no more replicas than the node that took it has siblings",
+      check: (record) => {
+        const failure = lesson(record);
+        if (!failure) return fail("no write assurance failure to look at");
+        const asked = replicasAsked(record, failure);
+        const siblings = siblingsOf(record, failure.tag);
+        return possible(record, failure)
+          ? pass(`${asked} of ${failure.tag}'s ${siblings.length} sibling(s) (${list(siblings)})`)
+          : fail(
+              `it waited for ${asked} replicas, but ${failure.tag} has only ${siblings.length} sibling(s) in Spade ` +
+                `(${list(siblings)}): such a save fails even with every node up, which teaches nothing`,
+            );
+      },
+    },
+    {
+      id: "sibling-killed",
+      description: "when it failed, the other node of Spade had been killed",
+      check: (record) => {
+        const failure = lesson(record);
+        if (!failure) return fail("no write assurance failure to look at");
+        const killed = killedAt(record, failure.atMs);
+        const cut = cutOffAt(record, failure.atMs);
+        const alive = siblingsOf(record, failure.tag).filter((tag) => !killed.has(tag));
+        if (alive.length === 0)
+          return pass(`${list(siblingsOf(record, failure.tag))} killed before the save`);
+        const cutOff = alive.filter((tag) => cut.has(tag));
+        return cutOff.length > 0
+          ? fail(
+              `${list(cutOff)} was cut off by the network, not killed; kill the other node (cluster.kill) so that the replica is really gone`,
+            )
+          : fail(
+              `${list(alive)} was running when the save failed; kill the other node before saving`,
+            );
+      },
+    },
+    {
       id: "data-stayed",
       description: "the document of that failed save is on the node that took it",
       check: (record) => {
-        const failure = assuranceFailure(record);
+        const failure = lesson(record);
         if (!failure) return fail("no write assurance failure to look at");
         const ids = (failure.puts ?? []).map((p) => p.id);
         const held = idsOn(record, failure.tag, "Spade");
@@ -68,7 +148,7 @@ export const writeAssurance: Exercise = {
       id: "reached-everyone",
       description: "once every node is back, the document is on every member of Spade",
       check: (record) => {
-        const failure = assuranceFailure(record);
+        const failure = lesson(record);
         if (!failure) return fail("no write assurance failure to look at");
         const down = record.final.cluster.filter((s) => !s.alive).map((s) => s.tag);
         if (down.length > 0) return fail(`still down at the end: ${list(down)}`);

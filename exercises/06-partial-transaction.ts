@@ -42,10 +42,55 @@ function revisionsOnAt(record: RunRecord): number | undefined {
   )?.atMs;
 }
 
-function transfersAfter(record: RunRecord, atMs: number): RequestRecord[] {
-  return requestsOf(record, "batch", "Bank").filter(
-    (r) => r.ok && r.atMs >= atMs && (r.puts ?? []).some((p) => accounts.includes(p.id)),
+/** touches: the batch changed exactly these accounts (in one transaction). */
+function touches(request: RequestRecord, ids: readonly string[]): boolean {
+  const put = (request.puts ?? []).map((p) => p.id);
+  return ids.every((id) => put.includes(id));
+}
+
+/** Listings is one round of the two transfers: Listing 6.3, then 6.4, each one transaction. */
+interface Listings {
+  readonly first?: RequestRecord;
+  readonly second?: RequestRecord;
+  /** When both had committed: reads from then on are reads "after both listings ran". */
+  readonly doneAtMs?: number;
+  /** The nodes that took them. */
+  readonly writers: ReadonlySet<string>;
+}
+
+/** listingsBetween finds Listing 6.3 (you and me in one save) and a later 6.4 (you and the taxman) in [fromMs, toMs). */
+function listingsBetween(record: RunRecord, fromMs: number, toMs: number): Listings {
+  const batches = requestsOf(record, "batch", "Bank").filter(
+    (r) => r.ok && r.atMs >= fromMs && r.atMs < toMs,
   );
+  const first = batches.find((r) => touches(r, [you, me]));
+  const second = first
+    ? batches.find((r) => r.atMs >= first.doneAtMs && touches(r, [you, tax]))
+    : undefined;
+  const writers = new Set([first, second].flatMap((r) => (r ? [r.tag] : [])));
+  return {
+    ...(first ? { first } : {}),
+    ...(second ? { second, doneAtMs: second.doneAtMs } : {}),
+    writers,
+  };
+}
+
+/** replicaReads are the reads of all three accounts after both listings ran, on a node that took neither, before `untilMs`. */
+function replicaReads(record: RunRecord, listings: Listings, untilMs: number): AccountsRead[] {
+  const from = listings.doneAtMs;
+  if (from === undefined) return [];
+  return accountReads(record).filter(
+    (r) => r.atMs >= from && r.atMs < untilMs && !listings.writers.has(r.tag),
+  );
+}
+
+/** missingListing says which listing a round lacks, in words a student can act on. */
+function missingListing(listings: Listings, when: string): string | undefined {
+  if (!listings.first)
+    return `Listing 6.3 never ran as one transaction ${when}: no save changed ${you} and ${me} together`;
+  if (!listings.second)
+    return `Listing 6.4 never ran after Listing 6.3 ${when}: no save changed ${you} and ${tax} together`;
+  return undefined;
 }
 
 /** readAccounts reads the three accounts straight from one server in one request (one instant), bypassing the store's choice of node. */
@@ -115,8 +160,9 @@ export const partialTransaction: Exercise = {
     'The database Bank lives on A and B and replicates one item per batch ("as small a unit as possible"). It holds ' +
     "accounts/1234-A (you, $100), accounts/4321-C (me, $100) and accounts/48879-B (the taxman, $0): $200 in all. Play " +
     "Listing 6.3 (I give you $10) and then Listing 6.4 (you pay $3 of tax) on A while B is cut off, heal, and read all " +
-    "three accounts on B as it catches up until one read shows a total that is not $200. Then turn revisions on for Bank, " +
-    "play both listings again the same way, and show that every read on B now totals $200 while the balances change.",
+    "three accounts on B — the node that did not take the transfers — as it catches up, after both listings ran, until one " +
+    "read shows a total that is not $200. Then turn revisions on for Bank, play both listings again the same way, and show " +
+    "that every read on B now totals $200 while the balances change.",
   hints: [
     'cluster.partition(["A"], ["B"]) cuts the link between the servers; the store can still reach A. cluster.heal() mends it.',
     'Read B directly: cluster.network.request(bUrl, { type: "get-documents", database: "Bank", ids: [...] }) — one request reads all three accounts at one instant.',
@@ -143,20 +189,33 @@ export const partialTransaction: Exercise = {
     {
       id: "partial-seen",
       description:
-        "without revisions, a read on a replica showed money in flight (a total other than $200)",
+        "without revisions, after both listings ran, a read on the other node showed money in flight (a total other than $200)",
       check: (record) => {
         const on = revisionsOnAt(record) ?? Infinity;
-        const partial = accountReads(record).find((r) => r.atMs < on && r.total !== 200);
+        const listings = listingsBetween(record, record.solutionStartedAtMs, on);
+        const missing = missingListing(listings, "before revisions were on");
+        if (missing) return fail(missing);
+        const reads = replicaReads(record, listings, on);
+        const partial = reads.find((r) => r.total !== 200);
         if (partial)
           return pass(
             `${partial.tag} showed ${partial.amounts.map((a) => `$${a}`).join(" + ")} = $${partial.total}`,
           );
-        const reads = accountReads(record).filter((r) => r.atMs < on);
-        return reads.length > 0
+        const writers = list([...listings.writers]);
+        if (reads.length > 0)
+          return fail(
+            `${reads.length} reads of all three accounts on ${list([...new Set(reads.map((r) => r.tag))])} after both listings, every one totalling $200; read the replica while it catches up`,
+          );
+        const onWriters = accountReads(record).filter(
+          (r) => r.atMs >= (listings.doneAtMs ?? 0) && r.atMs < on && listings.writers.has(r.tag),
+        );
+        return onWriters.length > 0
           ? fail(
-              `${reads.length} reads of all three accounts, every one totalling $200; read the replica while it catches up`,
+              `every read after both listings was on ${writers}, the node that took the transfers, where each transaction lands whole; read the other node`,
             )
-          : fail("no read of all three accounts (in one request) before revisions were on");
+          : fail(
+              `no read of all three accounts (in one request) on a node other than ${writers} after both listings ran`,
+            );
       },
     },
     {
@@ -171,28 +230,27 @@ export const partialTransaction: Exercise = {
     },
     {
       id: "replayed",
-      description: "with revisions on, both transfers were played again",
+      description: "with revisions on, both listings were played again",
       check: (record) => {
         const at = revisionsOnAt(record);
         if (at === undefined) return fail("revisions were never turned on");
-        const writes = transfersAfter(record, at);
-        return writes.length >= 2
-          ? pass(`${writes.length} transactions on ${list([...new Set(writes.map((w) => w.tag))])}`)
-          : fail(
-              `${writes.length} transaction(s) on the accounts after revisions were on; play Listings 6.3 and 6.4 again`,
-            );
+        const listings = listingsBetween(record, at, Infinity);
+        const missing = missingListing(listings, "after revisions were on");
+        return missing
+          ? fail(missing)
+          : pass(`Listings 6.3 and 6.4 on ${list([...listings.writers])}`);
       },
     },
     {
       id: "atomic-with-revisions",
       description:
-        "with revisions on, every read on the replica totals $200 while its balances change",
+        "with revisions on, after both listings ran, every read on the other node totals $200 while its balances change",
       check: (record) => {
         const at = revisionsOnAt(record);
         if (at === undefined) return fail("revisions were never turned on");
-        const writers = new Set(transfersAfter(record, at).map((w) => w.tag));
-        if (writers.size === 0) return fail("no transfers after revisions were on");
-        const reads = accountReads(record).filter((r) => r.atMs > at && !writers.has(r.tag));
+        const listings = listingsBetween(record, at, Infinity);
+        if (missingListing(listings, "")) return fail("both listings were not played again");
+        const reads = replicaReads(record, listings, Infinity);
         const broken = reads.find((r) => r.total !== 200);
         if (broken)
           return fail(`${broken.tag} showed $${broken.total} at ${Math.round(broken.atMs)} ms`);
@@ -202,7 +260,7 @@ export const partialTransaction: Exercise = {
               `${reads.length} reads on ${list([...new Set(reads.map((r) => r.tag))])}, ${states.size} different balances, always $200`,
             )
           : fail(
-              `the replica was read ${reads.length} time(s) showing ${states.size} state(s); read it while it catches up`,
+              `the other node was read ${reads.length} time(s) after both listings, showing ${states.size} state(s); read it while it catches up`,
             );
       },
     },

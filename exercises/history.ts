@@ -129,6 +129,30 @@ export function downAt(record: RunRecord, atMs: number): Set<string> {
   return down;
 }
 
+/** killedAt lists the servers that were killed and not yet restarted at a moment (cut-off servers do not count). */
+export function killedAt(record: RunRecord, atMs: number): Set<string> {
+  const killed = new Set<string>();
+  for (const action of record.actions) {
+    if (action.atMs > atMs) break;
+    if (action.kind === "kill") killed.add(action.target ?? "");
+    if (action.kind === "restart") killed.delete(action.target ?? "");
+  }
+  return killed;
+}
+
+/** cutOffAt lists the servers separated from some other server at a moment: partitioned or isolated, and not yet healed. */
+export function cutOffAt(record: RunRecord, atMs: number): Set<string> {
+  let cut = new Set<string>();
+  for (const action of record.actions) {
+    if (action.atMs > atMs) break;
+    if (action.kind === "heal") cut = new Set();
+    if (action.kind === "isolate") cut.add(action.target ?? "");
+    if (action.kind === "partition")
+      for (const group of action.groups ?? []) for (const tag of group) cut.add(tag);
+  }
+  return cut;
+}
+
 /** mostDown is the largest number of servers down at once during the solution, and when. */
 export function mostDown(record: RunRecord): { count: number; atMs: number; tags: string[] } {
   let best = { count: 0, atMs: 0, tags: [] as string[] };

@@ -12,6 +12,7 @@ import { conflicts } from "./07-conflicts.ts";
 import { pitchfork } from "./08-pitchfork.ts";
 import { supervisor } from "./09-supervisor.ts";
 import { majority } from "./10-majority.ts";
+import { partition } from "./11-partition.ts";
 import type { Exercise } from "./types.ts";
 
 /** exercises lists every exercise; the position (from 1) is its number. */
@@ -26,6 +27,7 @@ export const exercises: readonly Exercise[] = [
   pitchfork,
   supervisor,
   majority,
+  partition,
 ];
 
 /** findExercise looks an exercise up by number (from 1) or id; undefined when there is none. */

@@ -107,6 +107,8 @@ export const exerciseSupport: Readonly<Record<string, ExerciseSupport>> = {
     where: "playground",
     how: {
       "assurance-failed": `Kill A, then save through ${client} with “Wait for 1 replica” checked.`,
+      "sibling-killed":
+        "Use Kill on the other node: a node cut off by the network is still running, and does not count.",
       "reached-everyone": "Restart the node you killed and wait for replication.",
     },
   },
@@ -154,6 +156,21 @@ export const exerciseSupport: Readonly<Record<string, ExerciseSupport>> = {
       "verify-write":
         "With three servers down, save a document to Spade (Documents panel on C, or through the Client panel).",
       "verify-read": `With three servers down, load a document through ${client}.`,
+    },
+  },
+  partition: {
+    where: "playground",
+    how: {
+      predicted:
+        'Before cutting anything, save predictions/partition in Spade (New document) as JSON: { "createViaA": "ok" or "fail", "createViaC": …, "writeOnA": …, "writeOnC": … }.',
+      "given-partition": "Network: check A and B, then Cut off the checked servers.",
+      "verify-createViaA": "With the network cut, open the Studio on A and create a database.",
+      "verify-createViaC": "With the network cut, open the Studio on C and create a database.",
+      "verify-writeOnA":
+        "With the network cut, save a document to Spade in the Documents panel on A.",
+      "verify-writeOnC":
+        "With the network cut, save a document to Spade in the Documents panel on C.",
+      healed: "Heal the network and wait for one leader.",
     },
   },
 };

@@ -1,7 +1,7 @@
 /**
  * Each chapter's playground: the state its section starts from (setup, replayed at once) and the
  * chapter's walkthrough one action at a time (steps, replayed by Next step), each with the
- * sentence that explains it. The steps of the first three are scripts/walkthrough.ts, split.
+ * sentence that explains it. The steps of the first three are cli/commands/walkthrough.ts, split.
  * Actions are data, so tests can read them and the session can replay them on any runtime.
  */
 

@@ -1,16 +1,17 @@
 /**
  * node scripts/build-worker.mjs [--if-stale]
  *
- * Bundles the two entries that run a server outside the main thread into plain JS that Node can
- * load without a bundler (both gitignored):
- * - the server worker (engine/runtime/worker/server-worker.ts → engine/runtime/worker/dist/
- *   server-worker.js), one per server of the worker runtime;
+ * Bundles the two Node entries that run a server outside the main thread into plain JS that Node
+ * can load without a bundler (both gitignored):
+ * - the Node server worker (engine/runtime/worker/server-worker-node.ts → engine/runtime/worker/
+ *   dist/server-worker.js), one per server of the worker runtime;
  * - the server process (engine/runtime/process/server-process.ts → engine/runtime/process/dist/
  *   server-process.js), one per server of the process runtime.
- * It runs from `npm ci`/`npm install` (the `prepare` script), and the Node hosts call
- * ensureServerWorker() / ensureServerProcess() before they spawn, which rebuild a bundle when it
- * is missing or older than any file it was built from. The browser never uses these bundles:
- * Vite loads the worker from its TypeScript source.
+ * The Node hosts, when they run from the TypeScript sources, call ensureServerWorker() /
+ * ensureServerProcess() before they spawn, which build a bundle when it is missing or older than
+ * any file it was built from (not an install script: installing the package from a tarball would
+ * have to allow one). The browser never uses these bundles (Vite loads server-worker.ts from
+ * source), nor does the installed package (it runs the entries tsc compiled).
  *
  * Next to each bundle, NAME.inputs.json lists the sources esbuild read, so staleness is checked
  * against exactly those files.
@@ -24,7 +25,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** The bundles, by name: where each entry is and where its bundle goes. */
 const bundles = {
   worker: {
-    entry: join(root, "engine/runtime/worker/server-worker.ts"),
+    entry: join(root, "engine/runtime/worker/server-worker-node.ts"),
     outDir: join(root, "engine/runtime/worker/dist"),
     name: "server-worker",
   },

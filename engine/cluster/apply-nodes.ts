@@ -43,8 +43,9 @@ export function applyBootstrap(
 }
 
 /**
- * applyAddNode gives the server the requested tag or the next unused one. lastNodeTag only grows,
- * so a removed server's tag is never handed to another server.
+ * applyAddNode gives the server the tag in the command (the leader's choice, or an old tag the
+ * server asked for), or the next unused one when there is none. lastNodeTag only grows, so a
+ * removed server's tag is never handed to another server.
  */
 export function applyAddNode(
   state: ClusterState,

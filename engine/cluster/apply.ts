@@ -12,6 +12,11 @@ import {
   applySetRevisions,
 } from "./apply-databases.ts";
 import { applyAddNode, applyBootstrap, applyPromoteNode, applyRemoveNode } from "./apply-nodes.ts";
+import {
+  applyDeleteExternalReplication,
+  applyMoveExternalReplication,
+  applyUpdateExternalReplication,
+} from "./apply-tasks.ts";
 import type { ClusterState } from "./model.ts";
 import type { Applied, ClusterApplyOutcome } from "./results.ts";
 import { validateClusterCommand } from "./validate.ts";
@@ -71,5 +76,11 @@ function dispatch(state: ClusterState, command: ClusterCommand, raftIndex: numbe
       return applySetRevisions(state, command);
     case "setConflictResolution":
       return applySetConflictResolution(state, command);
+    case "updateExternalReplication":
+      return applyUpdateExternalReplication(state, command, raftIndex);
+    case "deleteExternalReplication":
+      return applyDeleteExternalReplication(state, command);
+    case "moveExternalReplication":
+      return applyMoveExternalReplication(state, command);
   }
 }

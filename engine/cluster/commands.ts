@@ -14,9 +14,10 @@ export interface BootstrapCommand {
 }
 
 /**
- * AddNodeCommand adds the server at `url`. The state machine assigns the next tag when `tag` is
- * absent, so two additions in flight at once still get different tags. A server that was in the
- * cluster before may ask for its old tag.
+ * AddNodeCommand adds the server at `url` under `tag`. The leader writes the next tag into the
+ * command before proposing it (prepareClusterCommand), so the log records who became B; applying
+ * a command without a tag gives the next one too. A server that was in the cluster before may ask
+ * for its old tag.
  */
 export interface AddNodeCommand {
   readonly type: "addNode";
@@ -128,6 +129,44 @@ export interface SetConflictResolutionCommand {
   readonly resolution: ConflictResolution;
 }
 
+/**
+ * UpdateExternalReplicationCommand adds an external replication task (without `taskId`) or
+ * replaces the settings of an existing one (RavenDB's UpdateExternalReplicationOperation does
+ * both: task id 0 adds). The state machine chooses the responsible node.
+ */
+export interface UpdateExternalReplicationCommand {
+  readonly type: "updateExternalReplication";
+  readonly database: string;
+  readonly taskId?: number;
+  /** Unique in the database; a default is made from the destination when absent. */
+  readonly name?: string;
+  readonly destinationDatabase: string;
+  readonly destinationUrls: readonly string[];
+  readonly mentorNode?: NodeTag | null;
+  readonly disabled?: boolean;
+}
+
+/** DeleteExternalReplicationCommand removes a task; the destination keeps what it received. */
+export interface DeleteExternalReplicationCommand {
+  readonly type: "deleteExternalReplication";
+  readonly database: string;
+  readonly taskId: number;
+}
+
+/**
+ * MoveExternalReplicationCommand hands a task to another node of the group: the supervisor
+ * proposes it when the responsible node is no longer where the task belongs. `from` is the
+ * responsible node the proposer saw; if it changed meanwhile the command is stale and refused.
+ */
+export interface MoveExternalReplicationCommand {
+  readonly type: "moveExternalReplication";
+  readonly database: string;
+  readonly taskId: number;
+  readonly from: NodeTag | null;
+  readonly to: NodeTag;
+  readonly reason: string;
+}
+
 /** ClusterCommand is every command the cluster state machine applies from the Raft log. */
 export type ClusterCommand =
   | BootstrapCommand
@@ -142,7 +181,10 @@ export type ClusterCommand =
   | RotatePreferredCommand
   | RemoveDatabaseNodeCommand
   | SetRevisionsCommand
-  | SetConflictResolutionCommand;
+  | SetConflictResolutionCommand
+  | UpdateExternalReplicationCommand
+  | DeleteExternalReplicationCommand
+  | MoveExternalReplicationCommand;
 
 /** ClusterCommandType is the `type` tag of a cluster command. */
 export type ClusterCommandType = ClusterCommand["type"];
@@ -154,13 +196,19 @@ export type TopologyCommand =
   | RotatePreferredCommand
   | RemoveDatabaseNodeCommand;
 
+/** SupervisorCommand is anything the supervisor proposes: a topology change or a task's move. */
+export type SupervisorCommand = TopologyCommand | MoveExternalReplicationCommand;
+
 type Fields = Readonly<Record<string, unknown>>;
 
 const isString = (value: unknown): value is string => typeof value === "string";
 const isOptional = (check: (value: unknown) => boolean) => (value: unknown) =>
   value === undefined || check(value);
-const isTagList = (value: unknown): boolean => Array.isArray(value) && value.every(isString);
+const isStringList = (value: unknown): boolean => Array.isArray(value) && value.every(isString);
+const isTagList = isStringList;
 const isNumber = (value: unknown): boolean => typeof value === "number";
+const isBoolean = (value: unknown): boolean => typeof value === "boolean";
+const isStringOrNull = (value: unknown): boolean => value === null || isString(value);
 
 function isCollectionConfiguration(value: unknown): value is RevisionsCollectionConfiguration {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
@@ -222,6 +270,23 @@ const commandShapes: { readonly [T in ClusterCommandType]: Shape } = {
   removeDatabaseNode: { database: isString, tag: isString, reason: isString },
   setRevisions: { database: isString, revisions: isRevisions },
   setConflictResolution: { database: isString, resolution: isResolution },
+  updateExternalReplication: {
+    database: isString,
+    taskId: isOptional(isNumber),
+    name: isOptional(isString),
+    destinationDatabase: isString,
+    destinationUrls: isStringList,
+    mentorNode: isOptional(isStringOrNull),
+    disabled: isOptional(isBoolean),
+  },
+  deleteExternalReplication: { database: isString, taskId: isNumber },
+  moveExternalReplication: {
+    database: isString,
+    taskId: isNumber,
+    from: isStringOrNull,
+    to: isString,
+    reason: isString,
+  },
 };
 
 /** clusterCommandTypes lists every command type, in declaration order. */
@@ -284,3 +349,9 @@ export const isRemoveDatabaseNodeCommand = guard("removeDatabaseNode");
 export const isSetRevisionsCommand = guard("setRevisions");
 /** isSetConflictResolutionCommand narrows to SetConflictResolutionCommand. */
 export const isSetConflictResolutionCommand = guard("setConflictResolution");
+/** isUpdateExternalReplicationCommand narrows to UpdateExternalReplicationCommand. */
+export const isUpdateExternalReplicationCommand = guard("updateExternalReplication");
+/** isDeleteExternalReplicationCommand narrows to DeleteExternalReplicationCommand. */
+export const isDeleteExternalReplicationCommand = guard("deleteExternalReplication");
+/** isMoveExternalReplicationCommand narrows to MoveExternalReplicationCommand. */
+export const isMoveExternalReplicationCommand = guard("moveExternalReplication");

@@ -27,7 +27,11 @@ export type ClusterErrorCode =
   | "InvalidMentor"
   | "WrongRole"
   | "StaleTopology"
-  | "InvalidSetting";
+  | "InvalidSetting"
+  | "TaskNotFound"
+  | "TaskNameInUse"
+  | "InvalidDestination"
+  | "TooManyTasks";
 
 /** JsonValue is what may appear in error details: plain, structured-clone-safe data. */
 export type JsonValue = string | number | boolean | null | readonly JsonValue[] | JsonObject;

@@ -9,6 +9,8 @@ export * from "./commands.ts";
 export * from "./names.ts";
 export * from "./queries.ts";
 export * from "./placement.ts";
+export * from "./tasks.ts";
+export { describeDestination } from "./apply-tasks.ts";
 export * from "./status.ts";
 export * from "./validate.ts";
 export * from "./results.ts";

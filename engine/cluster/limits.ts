@@ -18,6 +18,12 @@ export const clusterLimits = {
   revisionsToKeepMax: 1_000_000,
   /** Collections one revisions configuration may name. */
   revisionsCollectionsMax: 1_000,
+  /** External replication tasks one database may have. */
+  externalReplicationsMax: 64,
+  /** Characters in a task name. */
+  taskNameLengthMax: 256,
+  /** URLs one external replication task may list for its destination cluster. */
+  destinationUrlsMax: 16,
 } as const;
 
 /** ClusterLimits is the shape of clusterLimits. */

@@ -87,6 +87,37 @@ export interface TopologyChange {
   readonly topology: DatabaseTopology;
 }
 
+/**
+ * ExternalReplicationTask is an ongoing task that copies a database, one way, to a database of
+ * another cluster (or another database of this one): documents, tombstones, attachments and
+ * revisions, in the group's replication protocol. The destination never joins the source's group:
+ * it is no failover target for clients and does not count towards write assurance. One node of the
+ * group runs the task, the responsible node; the supervisor moves it when that node stops being a
+ * member (RavenDB's WhoseTaskIsIt, see responsibleNodeFor).
+ */
+export interface ExternalReplicationTask {
+  /** The Raft index of the command that created the task (RavenDB's task id is the same). */
+  readonly taskId: number;
+  /** Unique within the database, compared case-insensitively. */
+  readonly name: string;
+  /** The database the task writes to, in the destination cluster. */
+  readonly destinationDatabase: string;
+  /**
+   * Where to find the destination cluster, normalised (RavenDB's connection string's topology
+   * discovery URLs): any server of that cluster will do; one that does not host the database
+   * tells the sender which servers do.
+   */
+  readonly destinationUrls: readonly string[];
+  /** The node the user prefers to run the task; used while it is a member of the group. */
+  readonly mentorNode: NodeTag | null;
+  /** A disabled task keeps its place and progress but sends nothing. */
+  readonly disabled: boolean;
+  /** The node that runs the task now; null only when no member exists to run it. */
+  readonly responsibleNode: NodeTag | null;
+  /** Why that node runs it, for the UI ("chosen by hash among the members", "B moved to rehab"). */
+  readonly responsibleReason: string;
+}
+
 /** DatabaseRecord is the cluster's description of one database group. */
 export interface DatabaseRecord {
   /** The name as created, with its original case. */
@@ -106,6 +137,11 @@ export interface DatabaseRecord {
   readonly conflictResolution: ConflictResolution;
   /** The last changes to the topology, oldest first, at most clusterLimits.topologyChangesMax. */
   readonly recentChanges: readonly TopologyChange[];
+  /**
+   * The database's external replication tasks, by task id. Absent until the first task is added
+   * (and in records persisted before tasks existed), which reads as none.
+   */
+  readonly externalReplications?: readonly ExternalReplicationTask[];
 }
 
 /** emptyClusterState returns the state of a fresh server that has not joined any cluster. */

@@ -1,3 +1,4 @@
+import { nextNodeTag } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import type { ClusterCommand } from "./commands.ts";
 import type { ClusterError } from "./errors.ts";
@@ -15,8 +16,10 @@ export type PreparedCommand =
  * prepareClusterCommand is what the leader runs before proposing: it validates the command and
  * writes the leader's choices into it — where a new database goes, which node joins a group and
  * who mentors it — so the log (and its one-line rendering) records the decision, as RavenDB puts
- * the placed topology into the record it proposes. Tags of new servers are left to apply, so two
- * additions in flight at once cannot be handed the same tag.
+ * the placed topology into the record it proposes, and the tag a new server gets, as RavenDB's
+ * leader does (GenerateNodeTag when it modifies the topology). Two additions prepared from the same
+ * state get the same tag; the one committed second is refused when it applies (NodeTagInUse), and
+ * asking again gets the next tag.
  */
 export function prepareClusterCommand(
   state: ClusterState,
@@ -30,6 +33,10 @@ export function prepareClusterCommand(
     const nodes = placeDatabase(state, valid.replicationFactor ?? 1, unreachable);
     const reason = valid.reason ?? placedByLoad(nodes.length);
     return { ok: true, command: { ...valid, replicationFactor: nodes.length, nodes, reason } };
+  }
+  if (valid.type === "addNode" && valid.tag === undefined) {
+    const tag = nextNodeTag(state.topology.lastNodeTag ?? undefined);
+    return { ok: true, command: { ...valid, tag } };
   }
   if (valid.type === "addDatabaseNode") {
     const record = findDatabase(state, valid.database)!;

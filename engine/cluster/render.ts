@@ -69,6 +69,22 @@ export function renderClusterCommand(command: ClusterCommand): string {
       return `setRevisions ${command.database} ${renderRevisions(command.revisions)}`;
     case "setConflictResolution":
       return `setConflictResolution ${command.database} ${command.resolution}`;
+    case "updateExternalReplication":
+      return (
+        `updateExternalReplication ${command.database}` +
+        (command.taskId === undefined ? "" : ` task=${command.taskId}`) +
+        (command.name === undefined ? "" : ` '${command.name}'`) +
+        ` → ${command.destinationDatabase} at ${command.destinationUrls.join(" ")}` +
+        (command.mentorNode ? ` mentor=${command.mentorNode}` : "") +
+        (command.disabled ? " (disabled)" : "")
+      );
+    case "deleteExternalReplication":
+      return `deleteExternalReplication ${command.database} task=${command.taskId}`;
+    case "moveExternalReplication":
+      return (
+        `moveExternalReplication ${command.database} task=${command.taskId} ` +
+        `${command.from ?? "none"}→${command.to}: ${command.reason}`
+      );
   }
 }
 

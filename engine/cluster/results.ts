@@ -14,6 +14,8 @@ export interface ClusterCommandAccepted {
   readonly nodes?: readonly NodeTag[];
   /** The mentor chosen for a node added to a group. */
   readonly mentor?: NodeTag;
+  /** The external replication task the command was about (its id, for a new one). */
+  readonly taskId?: number;
 }
 
 /** ClusterCommandRejected is the answer to a command refused without changing the state. */

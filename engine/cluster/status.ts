@@ -1,5 +1,5 @@
 import type { NodeTag } from "../core/index.ts";
-import type { ClusterState, DatabaseRecord } from "./model.ts";
+import type { ClusterState, DatabaseRecord, ExternalReplicationTask } from "./model.ts";
 
 /** DatabaseRole is how a node takes part in a database group. */
 export type DatabaseRole = "member" | "promotable" | "rehab";
@@ -65,6 +65,21 @@ export function replicationMesh(record: DatabaseRecord): ReplicationLink[] {
   );
 }
 
+/**
+ * ExternalReplicationSummary is one external replication task as describe() shows it: where it
+ * writes and which node of the group runs it. The destination is not in the group's lists.
+ */
+export interface ExternalReplicationSummary {
+  readonly taskId: number;
+  readonly name: string;
+  readonly destinationDatabase: string;
+  readonly destinationUrls: readonly string[];
+  readonly responsibleNode: NodeTag | null;
+  readonly responsibleReason: string;
+  readonly mentorNode: NodeTag | null;
+  readonly disabled: boolean;
+}
+
 /** DatabaseSummary is one database record as describe() shows it: its group and factor. */
 export interface DatabaseSummary {
   readonly name: string;
@@ -72,6 +87,21 @@ export interface DatabaseSummary {
   readonly promotables: readonly NodeTag[];
   readonly rehabs: readonly NodeTag[];
   readonly replicationFactor: number;
+  /** The database's external replication tasks; present only when it has some. */
+  readonly externalReplications?: readonly ExternalReplicationSummary[];
+}
+
+function summariseTask(task: ExternalReplicationTask): ExternalReplicationSummary {
+  return {
+    taskId: task.taskId,
+    name: task.name,
+    destinationDatabase: task.destinationDatabase,
+    destinationUrls: task.destinationUrls,
+    responsibleNode: task.responsibleNode,
+    responsibleReason: task.responsibleReason,
+    mentorNode: task.mentorNode,
+    disabled: task.disabled,
+  };
 }
 
 /** databaseSummaries lists every database of the cluster state by name, as describe() shows them. */
@@ -83,6 +113,9 @@ export function databaseSummaries(state: ClusterState): DatabaseSummary[] {
       promotables: record.topology.promotables,
       rehabs: record.topology.rehabs,
       replicationFactor: record.replicationFactor,
+      ...(record.externalReplications !== undefined && record.externalReplications.length > 0
+        ? { externalReplications: record.externalReplications.map(summariseTask) }
+        : {}),
     }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -1,12 +1,16 @@
 import { assert } from "../core/index.ts";
 import type { NodeTag, Random } from "../core/index.ts";
 import type {
+  MoveExternalReplicationCommand,
   MoveToRehabCommand,
   PromoteDatabaseNodeCommand,
   RotatePreferredCommand,
-  TopologyCommand,
+  SupervisorCommand,
 } from "./commands.ts";
-import type { ClusterState, DatabaseRecord } from "./model.ts";
+import type { ClusterState, DatabaseRecord, ExternalReplicationTask } from "./model.ts";
+import { chooseMentor } from "./placement.ts";
+import { databaseRoleOn } from "./status.ts";
+import { externalReplicationsOf, responsibleNodeFor } from "./tasks.ts";
 
 /**
  * SupervisorTiming holds the observer's thresholds. RavenDB waits 5 s before rotating a silent
@@ -86,7 +90,7 @@ export interface SupervisorNote {
 
 /** SupervisorRound is the outcome of one round: commands to propose, and notes. */
 export interface SupervisorRound {
-  readonly commands: TopologyCommand[];
+  readonly commands: SupervisorCommand[];
   readonly notes: SupervisorNote[];
 }
 
@@ -121,8 +125,11 @@ function note(
  * topology commands to propose: at most one per database, each with the reason the UI shows.
  * Per database, in order: a member silent for moveToRehabAfterMs goes to rehab; a silent preferred
  * node is rotated to the end of the members after rotatePreferredAfterMs; a rehab, then a
- * promotable, that has caught up is promoted to the end of the members. The last member is never
- * demoted. Pure: the same input gives the same round.
+ * promotable, whose mentor has sent it everything is promoted to the end of the members; last, an
+ * external replication task whose responsible node is no longer where the task belongs (a member
+ * chosen by responsibleNodeFor) is handed to that member. The last member is never demoted
+ * (RavenDB demotes it too, then promotes the most up-to-date rehab back with an alert; the book's
+ * supervisor page lists the difference). Pure: the same input gives the same round.
  */
 export function superviseCluster(input: SupervisorInput): SupervisorRound {
   const timing = { ...supervisorTimingDefault, ...input.timing };
@@ -133,9 +140,12 @@ export function superviseCluster(input: SupervisorInput): SupervisorRound {
     "shuffleAfterPromotion needs a Random to draw the new order from",
   );
   const round: Round = { input, timing, notes: [] };
-  const commands: TopologyCommand[] = [];
+  const commands: SupervisorCommand[] = [];
   for (const record of Object.values(input.state.databases)) {
-    const command = superviseMembers(round, record) ?? superviseCandidates(round, record);
+    const command =
+      superviseMembers(round, record) ??
+      superviseCandidates(round, record) ??
+      superviseTasks(round, record);
     if (command !== undefined) commands.push(command);
   }
   return { commands, notes: round.notes };
@@ -174,65 +184,52 @@ function superviseCandidates(
 ): PromoteDatabaseNodeCommand | undefined {
   const { members, promotables, rehabs } = record.topology;
   for (const tag of rehabs) {
-    const sources = members.filter((member) => isUp(round, member));
-    const caughtUp = checkCaughtUp(round, record, tag, sources, "");
+    // Like a promotable, a rehab comes back on its mentor's word (RavenDB's TryPromote with the
+    // node WhoseTaskIsIt picks); Rookery's mentor for it is the least busy member that answers.
+    const upMembers = members.filter((member) => isUp(round, member));
+    const mentor = upMembers.length > 0 ? chooseMentor(upMembers, record.mentors) : undefined;
+    const caughtUp = checkCaughtUp(round, record, tag, mentor);
     if (caughtUp !== undefined) return promote(round, record, tag, caughtUp);
   }
   for (const tag of promotables) {
     const mentor = record.mentors[tag];
     assert(mentor !== undefined, () => `promotable ${tag} of '${record.name}' has no mentor`);
-    const caughtUp = checkCaughtUp(
-      round,
-      record,
-      tag,
-      isUp(round, mentor) ? [mentor] : [],
-      "mentor ",
-    );
+    const caughtUp = checkCaughtUp(round, record, tag, isUp(round, mentor) ? mentor : undefined);
     if (caughtUp !== undefined) return promote(round, record, tag, caughtUp);
   }
   return undefined;
 }
 
 /**
- * checkCaughtUp returns the promotion reason when `tag` is up and every source has seen it accept
- * the source's last etag; otherwise it leaves a note and returns undefined.
+ * checkCaughtUp returns the promotion reason when `tag` is up and its mentor (undefined when no
+ * mentor answers) has seen it accept the mentor's last etag; otherwise it leaves a note and
+ * returns undefined.
  */
 function checkCaughtUp(
   round: Round,
   record: DatabaseRecord,
   tag: NodeTag,
-  sources: readonly NodeTag[],
-  sourceLabel: string,
+  mentor: NodeTag | undefined,
 ): string | undefined {
   if (!isUp(round, tag)) {
     const message = `${tag} is not responding (no heartbeat for ${silenceMs(round, tag)} ms)`;
     return note(round, record, tag, "notResponding", message);
   }
-  if (sources.length === 0) {
-    const message = `no ${sourceLabel}of ${tag} is responding, so its progress is unknown`;
+  if (mentor === undefined) {
+    const message = `no mentor of ${tag} is responding, so its progress is unknown`;
     return note(round, record, tag, "waitingForReport", message);
   }
-  const parts: string[] = [];
-  for (const source of sources) {
-    const report = round.input.databases[record.name]?.[source];
-    const accepted = report?.acceptedEtags[tag];
-    if (report === undefined || accepted === undefined) {
-      const message = `${sourceLabel}${source} has not reported sending to ${tag} yet`;
-      return note(round, record, tag, "waitingForReport", message);
-    }
-    if (accepted < report.lastEtag) {
-      return note(
-        round,
-        record,
-        tag,
-        "catchingUp",
-        `${tag} is catching up: it accepted etag ${accepted} of ${report.lastEtag} ` +
-          `from ${sourceLabel}${source}`,
-      );
-    }
-    parts.push(`${source} (etag ${report.lastEtag})`);
+  const report = round.input.databases[record.name]?.[mentor];
+  const accepted = report?.acceptedEtags[tag];
+  if (report === undefined || accepted === undefined) {
+    const message = `mentor ${mentor} has not reported sending to ${tag} yet`;
+    return note(round, record, tag, "waitingForReport", message);
   }
-  return `caught up with ${sourceLabel}${parts.join(" and ")}`;
+  if (accepted < report.lastEtag) {
+    const message = `${tag} is catching up: it accepted etag ${accepted} of ${report.lastEtag} from mentor ${mentor}`;
+    return note(round, record, tag, "catchingUp", message);
+  }
+  return `caught up with mentor ${mentor} (etag ${report.lastEtag})`;
 }
 
 function promote(
@@ -263,4 +260,48 @@ function shuffle(tags: readonly NodeTag[], random: Random): NodeTag[] {
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
   return order;
+}
+
+/**
+ * superviseTasks moves an external replication task to the member responsibleNodeFor picks when
+ * its responsible node is another one: the old node left the members (moved to rehab, removed),
+ * or the task's mentor or its place by hash is a member again. RavenDB computes that node on
+ * every server from the topology; here the supervisor writes the move into the record, so the
+ * move is one Raft command with a reason. A move waits while the new node is not answering.
+ */
+function superviseTasks(
+  round: Round,
+  record: DatabaseRecord,
+): MoveExternalReplicationCommand | undefined {
+  for (const task of externalReplicationsOf(record)) {
+    const wanted = responsibleNodeFor(record, task);
+    if (wanted === null || wanted === task.responsibleNode) continue;
+    if (!isUp(round, wanted)) {
+      const message =
+        `task '${task.name}' belongs on ${wanted}, which is not responding ` +
+        `(no heartbeat for ${silenceMs(round, wanted)} ms); it stays on ${task.responsibleNode ?? "no node"}`;
+      note(round, record, wanted, "notResponding", message);
+      continue;
+    }
+    return {
+      type: "moveExternalReplication",
+      database: record.name,
+      taskId: task.taskId,
+      from: task.responsibleNode,
+      to: wanted,
+      reason: whyMove(record, task, wanted),
+    };
+  }
+  return undefined;
+}
+
+function whyMove(record: DatabaseRecord, task: ExternalReplicationTask, to: string): string {
+  const from = task.responsibleNode;
+  if (from === null) return `no node ran the task; ${to} is a member`;
+  const role = databaseRoleOn(record, from);
+  if (role === undefined) return `${from} no longer hosts '${record.name}'`;
+  if (role === "rehab") return `${from} is in rehab and no longer a member`;
+  if (role === "promotable") return `${from} is a promotable, not a member`;
+  if (to === task.mentorNode) return `${to} is the task's mentor node and a member again`;
+  return `${to} is a member again and the task's place by hash`;
 }

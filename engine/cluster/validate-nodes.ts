@@ -96,7 +96,7 @@ function validateRequestedTag(
     return clusterError(
       "NodeTagInUse",
       `Cannot add node '${url}' as ${tag}: tag ${tag} belongs to ${holder}. ` +
-        `Leave the tag out to get the next free one.`,
+        `Add ${url} again without a tag to get the next free one.`,
       { url, tag },
     );
   }

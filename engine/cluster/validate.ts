@@ -15,6 +15,11 @@ import {
   validateSetRevisions,
 } from "./validate-group.ts";
 import {
+  validateDeleteExternalReplication,
+  validateMoveExternalReplication,
+  validateUpdateExternalReplication,
+} from "./validate-tasks.ts";
+import {
   validateAddNode,
   validateBootstrap,
   validatePromoteNode,
@@ -77,5 +82,11 @@ function validateBootstrapped(
       return validateSetRevisions(state, command);
     case "setConflictResolution":
       return validateSetConflictResolution(state, command);
+    case "updateExternalReplication":
+      return validateUpdateExternalReplication(state, command);
+    case "deleteExternalReplication":
+      return validateDeleteExternalReplication(state, command);
+    case "moveExternalReplication":
+      return validateMoveExternalReplication(state, command);
   }
 }

@@ -6,3 +6,4 @@ export * from "./clock.ts";
 export * from "./limits.ts";
 export * from "./describe.ts";
 export * from "./change-vector.ts";
+export * from "./quote.ts";

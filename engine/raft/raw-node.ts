@@ -77,7 +77,13 @@ export class RawNode {
   private randomizedElectionTimeout = 0;
   private votes = new Map<NodeId, boolean>();
   private progress = new Map<NodeId, Progress>();
-  /** A leader refuses a new membership change until the previous one committed. */
+  /**
+   * A leader holds a new membership change until the entry at this index has committed: the
+   * previous change, or, just after an election, the leader's own noop. A configuration takes
+   * effect when it is appended, so a leader must not change it before an entry of its own term has
+   * committed (Ongaro's 2015 erratum to the thesis, §4.1): otherwise two leaders of different
+   * terms can change it from different starting points, with majorities that do not overlap.
+   */
   private pendingMembershipIndex = 0;
   /** A follower may be told of a newer commit index at the next ready(). */
   private commitUpdatesDue = false;
@@ -182,11 +188,16 @@ export class RawNode {
     const refused = this.refuseProposal();
     if (refused) return refused;
     if (this.pendingMembershipIndex > this.log.committed) {
+      const pending = this.log.entry(this.pendingMembershipIndex);
+      const what =
+        pending?.type === "noop"
+          ? `this leader's first entry of term ${this.term}`
+          : "the previous membership change";
       return {
         accepted: false,
         reason: "membership-change-pending",
         leader: this.leader,
-        detail: `the change at index ${this.pendingMembershipIndex} has not committed yet`,
+        detail: `${what} (index ${this.pendingMembershipIndex}) has not committed yet`,
       };
     }
     const next = applyMembershipChange(this.membership, change);
@@ -430,10 +441,10 @@ export class RawNode {
     self.match = this.log.unstableFrom - 1;
     this.progress.set(this.id, self);
     this.electionElapsed = 0;
-    // No membership change until everything before this term is committed.
-    this.pendingMembershipIndex = this.log.lastIndex();
     // Taking office: a noop of the new term lets earlier-term entries commit (paper §5.4.2).
     this.appendAsLeader({ index: next, term: this.term, type: "noop" });
+    // No membership change until that noop, an entry of this term, has committed.
+    this.pendingMembershipIndex = next;
   }
 
   private followLeader(leader: NodeId): void {
@@ -738,7 +749,8 @@ export class RawNode {
       commit: this.log.committed,
     } satisfies AppendRequest);
     pr.idleTicks = 0;
-    pr.commitSent = this.log.committed;
+    // The follower commits no further than the last entry this append proves it holds.
+    pr.commitSent = Math.min(this.log.committed, prevIndex + entries.length);
     if (pr.state === "replicate") {
       if (entries.length > 0) {
         const last = entries[entries.length - 1]!.index;
@@ -794,7 +806,7 @@ export class RawNode {
         commit: this.log.committed,
       } satisfies AppendRequest);
       pr.idleTicks = 0;
-      pr.commitSent = this.log.committed;
+      pr.commitSent = Math.min(this.log.committed, pr.match);
     }
   }
 

@@ -1,6 +1,11 @@
 import type { NodeTag } from "../core/index.ts";
 import type { ReplicatedBatchResult } from "../database/index.ts";
-import type { ReplicationAck, ReplicationBatch, ReplicationConnect } from "./messages.ts";
+import type {
+  EtagRange,
+  ReplicationAck,
+  ReplicationBatch,
+  ReplicationConnect,
+} from "./messages.ts";
 import type { ReplicationTarget } from "./ports.ts";
 
 /** IncomingResult is what receiving a batch yields: the reply, and the commit to persist. */
@@ -18,12 +23,13 @@ export interface IncomingResult {
  */
 export function receiveBatch(target: ReplicationTarget, batch: ReplicationBatch): IncomingResult {
   const applied = target.lastEtagFrom(batch.sourceDatabaseId);
+  const answers = { afterEtag: batch.afterEtag, lastEtag: batch.lastEtag };
   if (batch.afterEtag > applied) {
-    return { ack: ackFor(target, batch, applied, "gap"), commit: undefined };
+    return { ack: ackFor(target, batch, applied, "gap", answers), commit: undefined };
   }
   const commit = target.applyReplicatedBatch(batch);
   const reason = commit.duplicate ? "duplicate" : "applied";
-  return { ack: ackFor(target, batch, commit.lastAcceptedEtag, reason), commit };
+  return { ack: ackFor(target, batch, commit.lastAcceptedEtag, reason, answers), commit };
 }
 
 /** answerConnect tells a (re)connecting sender what this instance already has from it. */
@@ -31,7 +37,7 @@ export function answerConnect(
   target: ReplicationTarget,
   connect: ReplicationConnect,
 ): ReplicationAck {
-  return ackFor(target, connect, target.lastEtagFrom(connect.sourceDatabaseId), "connect");
+  return ackFor(target, connect, target.lastEtagFrom(connect.sourceDatabaseId), "connect", null);
 }
 
 function ackFor(
@@ -44,6 +50,7 @@ function ackFor(
   },
   lastAcceptedEtag: number,
   reason: ReplicationAck["reason"],
+  answers: EtagRange | null,
 ): ReplicationAck {
   return {
     type: "replication-ack",
@@ -54,5 +61,6 @@ function ackFor(
     lastAcceptedEtag,
     changeVector: target.changeVector,
     reason,
+    answers,
   };
 }

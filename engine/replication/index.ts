@@ -5,3 +5,4 @@ export * from "./outgoing.ts";
 export * from "./incoming.ts";
 export * from "./write-assurance.ts";
 export * from "./wire.ts";
+export * from "./external.ts";

@@ -36,6 +36,12 @@ export interface ReplicationBatch {
  */
 export type ReplicationAckReason = "applied" | "duplicate" | "gap" | "connect";
 
+/** EtagRange names a batch by the source etags it covers: after `afterEtag`, up to `lastEtag`. */
+export interface EtagRange {
+  readonly afterEtag: number;
+  readonly lastEtag: number;
+}
+
 /**
  * ReplicationAck tells a sender the last of its etags the receiver has applied, and the
  * receiver's change vector (what it has seen from anyone, for write assurance and lag).
@@ -49,6 +55,12 @@ export interface ReplicationAck {
   readonly lastAcceptedEtag: number;
   readonly changeVector: string;
   readonly reason: ReplicationAckReason;
+  /**
+   * The batch this ack answers (null for the answer to a connect). A sender acts only on the
+   * answer to the batch it has in flight: with duplication and reordering, an old ack arrives
+   * late, and acting on it (re-sending at once) made batches and acks multiply without end.
+   */
+  readonly answers: EtagRange | null;
 }
 
 /**

@@ -1,5 +1,11 @@
-import { assert, isNodeTag, RookeryError, type NodeTag } from "../core/index.ts";
-import type { StoredItem } from "../database/index.ts";
+import {
+  assert,
+  compareChangeVectors,
+  isNodeTag,
+  RookeryError,
+  type NodeTag,
+} from "../core/index.ts";
+import type { StoredItem, VersionItem } from "../database/index.ts";
 import { replicationLimits, type ReplicationLimits } from "./limits.ts";
 import type { ReplicatedTransaction, ReplicationAck, ReplicationBatch } from "./messages.ts";
 import type { ReplicationSource } from "./ports.ts";
@@ -26,19 +32,21 @@ interface Group {
  * transactions, and the first transaction always goes whole, so a batch never splits one.
  * Attachment content travels right before each version that refers to it (and not at its own
  * etag), so the receiver never holds a document without its attachments. Returns undefined when
- * the destination is up to date.
+ * the destination is up to date. `skip` leaves out versions the destination is known to have
+ * (with their attachment content); the batch still covers their etags.
  */
 export function buildBatch(
   source: ReplicationSource,
   header: BatchHeader,
   afterEtag: number,
   limits: ReplicationLimits = replicationLimits,
+  skip?: (item: VersionItem) => boolean,
 ): ReplicationBatch | undefined {
   const transactions: ReplicatedTransaction[] = [];
   let lastEtag = afterEtag;
   let items = 0;
   let bytes = 0;
-  for (const group of transactionGroups(source, afterEtag)) {
+  for (const group of transactionGroups(source, afterEtag, skip)) {
     const full =
       items + group.items.length > limits.batchItemsMax ||
       bytes + group.bytes > limits.batchBytesMax;
@@ -61,7 +69,11 @@ export function buildBatch(
   };
 }
 
-function* transactionGroups(source: ReplicationSource, afterEtag: number): Generator<Group> {
+function* transactionGroups(
+  source: ReplicationSource,
+  afterEtag: number,
+  skip: ((item: VersionItem) => boolean) | undefined,
+): Generator<Group> {
   let current:
     { transaction: number; lastEtag: number; items: StoredItem[]; sent: Set<string> } | undefined;
   let bytes = 0;
@@ -79,7 +91,7 @@ function* transactionGroups(source: ReplicationSource, afterEtag: number): Gener
     current ??= { transaction: item.transaction, lastEtag: item.etag, items: [], sent: new Set() };
     assert(item.etag > current.lastEtag || current.items.length === 0, "items out of etag order");
     current.lastEtag = item.etag;
-    if (item.kind === "attachment") continue;
+    if (item.kind === "attachment" || skip?.(item)) continue;
     for (const content of source.attachmentsReferencedBy(item)) {
       const key = [content.documentId.toLowerCase(), content.name.toLowerCase(), content.hash].join(
         "/",
@@ -115,7 +127,21 @@ export interface OutgoingReplicationOptions extends BatchHeader {
   readonly limits?: Partial<ReplicationLimits>;
   /** A persisted cursor to resume from; without one, replication starts from etag 0. */
   readonly cursor?: DestinationCursor;
+  /**
+   * Leave out of each batch the versions the destination already has, judged by the change
+   * vector its last ack reported (RavenDB's sender does this: "destination already has it"). An
+   * external replication uses it: a task that moves to another node of the group starts from
+   * that node's etag 0 at the destination, and should not send everything again.
+   */
+  readonly skipWhatDestinationHas?: boolean;
 }
+
+/** externalPeerName names an external replication task's destination in batch headers. */
+export function externalPeerName(taskId: number): string {
+  return `task-${taskId}`;
+}
+
+const externalPeerPattern = /^task-\d+$/;
 
 /**
  * OutgoingReplication is one sender→destination connection: it hands out one batch at a time
@@ -132,9 +158,13 @@ export class OutgoingReplication {
   /** The batch after the one in flight and its wire form, made while waiting for the ack. */
   private prepared:
     { readonly batch: ReplicationBatch; readonly wire: ReplicationWireBatch } | undefined;
+  /** What to leave out of batches (skipWhatDestinationHas), from the destination's last ack. */
+  private readonly skip: ((item: VersionItem) => boolean) | undefined;
+  private destinationVector = "";
 
   constructor(options: OutgoingReplicationOptions) {
-    if (!isNodeTag(options.from) || !isNodeTag(options.to) || options.from === options.to) {
+    const destinationOk = isNodeTag(options.to) || externalPeerPattern.test(options.to);
+    if (!isNodeTag(options.from) || !destinationOk || options.from === options.to) {
       throw new RookeryError(
         "InvalidReplication",
         `cannot replicate from "${options.from}" to "${options.to}"`,
@@ -154,6 +184,13 @@ export class OutgoingReplication {
       );
     }
     this.acceptedEtag = cursor?.lastAcceptedEtag ?? 0;
+    this.skip = options.skipWhatDestinationHas
+      ? (item) => {
+          if (this.destinationVector === "") return false;
+          const order = compareChangeVectors(this.destinationVector, item.changeVector);
+          return order === "equal" || order === "already-merged";
+        }
+      : undefined;
   }
 
   /** lastAcceptedEtag is the last source etag the destination acknowledged. */
@@ -177,7 +214,7 @@ export class OutgoingReplication {
     const usable = prepared?.batch.afterEtag === this.acceptedEtag;
     this.inFlight = usable
       ? prepared.batch
-      : buildBatch(source, this.header, this.acceptedEtag, this.limits);
+      : buildBatch(source, this.header, this.acceptedEtag, this.limits, this.skip);
     this.inFlightWire = usable ? prepared.wire : undefined;
     return this.inFlight;
   }
@@ -192,7 +229,7 @@ export class OutgoingReplication {
    */
   prepareNext(source: ReplicationSource): void {
     if (this.inFlight === undefined || this.prepared !== undefined) return;
-    const batch = buildBatch(source, this.header, this.inFlight.lastEtag, this.limits);
+    const batch = buildBatch(source, this.header, this.inFlight.lastEtag, this.limits, this.skip);
     if (batch !== undefined) this.prepared = { batch, wire: packBatch(batch) };
   }
 
@@ -204,26 +241,39 @@ export class OutgoingReplication {
   }
 
   /**
-   * onAck moves the cursor. Normal acks only move it forward (a late duplicate ack changes
-   * nothing); "gap" and "connect" acks state what the destination really has, so they may move it
-   * back, and the missing batches are sent again. Returns whether the cursor changed.
+   * answersInFlight tells whether `ack` is the answer to the batch in flight (or to a connect),
+   * the only acks a sender acts on. Any other is old news: a copy of an ack already acted on, or
+   * the answer to a batch given up on; acting on it would re-send what is already on its way.
    */
-  onAck(ack: ReplicationAck): boolean {
+  answersInFlight(ack: ReplicationAck): boolean {
     const ours = ack.from === this.header.to && ack.to === this.header.from;
     if (!ours || ack.database !== this.header.database) return false;
+    if (ack.answers === null) return ack.reason === "connect";
+    const inFlight = this.inFlight;
+    return (
+      inFlight !== undefined &&
+      ack.answers.afterEtag === inFlight.afterEtag &&
+      ack.answers.lastEtag === inFlight.lastEtag
+    );
+  }
+
+  /**
+   * onAck acts on the answer to the batch in flight or to a connect, and ignores any other (see
+   * answersInFlight). Normal acks only move the cursor forward; "gap" and "connect" acks state
+   * what the destination really has, so they may move it back, and the missing batches are sent
+   * again. Returns "ignored", or whether the cursor moved.
+   */
+  onAck(ack: ReplicationAck): "ignored" | "moved" | "unchanged" {
+    if (!this.answersInFlight(ack)) return "ignored";
     const before = this.acceptedEtag;
+    if (this.skip !== undefined) this.destinationVector = ack.changeVector;
     const authoritative = ack.reason === "gap" || ack.reason === "connect";
     this.acceptedEtag = authoritative
       ? ack.lastAcceptedEtag
       : Math.max(before, ack.lastAcceptedEtag);
-    if (
-      authoritative ||
-      (this.inFlight !== undefined && ack.lastAcceptedEtag >= this.inFlight.lastEtag)
-    ) {
-      this.inFlight = undefined;
-    }
+    if (authoritative || ack.lastAcceptedEtag >= this.inFlight!.lastEtag) this.inFlight = undefined;
     if (authoritative) this.prepared = undefined;
-    return this.acceptedEtag !== before;
+    return this.acceptedEtag !== before ? "moved" : "unchanged";
   }
 
   /** retry forgets the unacknowledged batch (lost, or the connection broke) to build it again. */

@@ -3,11 +3,12 @@ import { RookeryError } from "../core/index.ts";
 /**
  * serverUrl is the address of the `index`-th server (0-based), as in the chapter:
  * http://127.0.0.1:8080, http://127.0.0.2:8080 … Every runtime names its servers this way, so the
- * book, the CLI and the tests read alike. It lives alone so a page can import it without the
- * simulator.
+ * book, the CLI and the tests read alike. A second cluster on the same network (a sibling, the
+ * destination of an external replication) is `network` 1: http://127.0.1.1:8080, .2 …
+ * It lives alone so a page can import it without the simulator.
  */
-export function serverUrl(index: number): string {
-  return `http://127.0.0.${index + 1}:8080`;
+export function serverUrl(index: number, network = 0): string {
+  return `http://127.0.${network}.${index + 1}:8080`;
 }
 
 /**

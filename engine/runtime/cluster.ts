@@ -5,7 +5,13 @@ import type { TraceEvent } from "../server/index.ts";
 import { WorkerCluster } from "./host/index.ts";
 import type { HostPlatform } from "./host/index.ts";
 import { SimCluster } from "./sim/index.ts";
-import type { ClientNetwork, NetworkFaults, ServerSummary, TimingOptions } from "./sim/index.ts";
+import type {
+  ClientNetwork,
+  NetworkFaults,
+  ServerSummary,
+  SiblingOptions,
+  TimingOptions,
+} from "./sim/index.ts";
 
 /** ClusterOptions choose where the servers live and how they behave (DESIGN.md §7). */
 export interface ClusterOptions {
@@ -24,6 +30,12 @@ export interface ClusterOptions {
   readonly storage?: "memory" | "fs" | "indexeddb";
   /** worker/process + fs: the data folder (DIR/1, DIR/2 …); a fresh temporary one when omitted. */
   readonly dataDir?: string;
+  /**
+   * worker + fs + dataDir: what to do with data an earlier run left in dataDir. true wipes the
+   * servers' folders and starts fresh servers; false recovers those servers; omitted, start
+   * refuses with ExistingData. Elsewhere every cluster is fresh and this changes nothing.
+   */
+  readonly fresh?: boolean;
   /** worker + indexeddb: the cluster's name in IndexedDB database names; fresh when omitted. */
   readonly name?: string;
   readonly seed?: number;
@@ -71,140 +83,129 @@ export interface ClusterHandle {
   nowMs(): number;
   describe(): ClusterDescription;
   on(event: "trace", listener: (events: readonly TraceEvent[]) => void): () => void;
+  /**
+   * startSibling starts a second cluster on this one's network (the sim: same virtual clock and
+   * faults; workers: the same host, a port between every pair of servers). Its servers are
+   * http://127.0.1.1:8080, .2 …; it has its own tags and its own Rachis. An external replication
+   * between the two crosses this network, so partition(a.urls, b.urls) cuts it.
+   */
+  startSibling?(options?: SiblingOptions): Promise<ClusterHandle>;
   stop(): Promise<void>;
 }
 
-function runsInNode(): boolean {
-  const proc = (globalThis as { process?: { versions?: { node?: unknown } } }).process;
-  return (
-    typeof proc?.versions?.node === "string" &&
-    typeof (globalThis as { window?: unknown }).window === "undefined"
-  );
+/** ClusterStarter starts clusters; see ClusterHandle for what one can do. */
+export interface ClusterStarter {
+  start(options?: ClusterOptions): Promise<ClusterHandle>;
 }
 
 /**
- * hostPlatform loads the worker host's adapter for where this code runs. The Node adapter is
- * imported through a specifier bundlers do not follow, so a browser bundle never contains it
- * (it imports node:fs, worker_threads through web-worker, and the esbuild build script).
+ * StartProcesses starts a process cluster (validated options, a checked server count); only an
+ * entry that can run in Node has one.
  */
-async function hostPlatform(): Promise<HostPlatform> {
-  if (runsInNode()) {
-    const nodeAdapter = "./host/node-platform.ts";
-    return (
-      (await import(/* @vite-ignore */ nodeAdapter)) as typeof import("./host/node-platform.ts")
-    ).nodePlatform;
-  }
-  return (await import("./host/browser-platform.ts")).browserPlatform;
-}
+export type StartProcesses = (options: ClusterOptions, servers: number) => Promise<ClusterHandle>;
 
 /**
- * startProcessCluster loads the process runtime, through a specifier bundlers do not follow (it
- * needs node:child_process; a browser has no processes to start).
+ * clusterStarter makes `Cluster` for one place: `loadPlatform` loads the worker host's adapter
+ * (only when a worker cluster starts), so an entry for browsers never reaches the Node adapter
+ * (cluster-browser.ts) while the universal one picks at run time (cluster-any.ts).
+ * `startProcesses` runs the process runtime where there is one.
  */
-async function startProcessCluster(
+export function clusterStarter(
+  loadPlatform: () => Promise<HostPlatform>,
+  startProcesses?: StartProcesses,
+): ClusterStarter {
+  return { start: (options = {}) => startCluster(options, loadPlatform, startProcesses) };
+}
+
+async function startCluster(
   options: ClusterOptions,
-  servers: number,
+  loadPlatform: () => Promise<HostPlatform>,
+  startProcesses: StartProcesses | undefined,
 ): Promise<ClusterHandle> {
-  if (!runsInNode())
+  const runtime = options.runtime ?? "sim";
+  if (runtime !== "sim" && runtime !== "worker" && runtime !== "process") {
     throw new RookeryError(
       "InvalidRuntime",
-      'the process runtime starts operating-system processes, so it runs in Node only; in a browser use runtime "worker"',
+      `unknown runtime "${String(runtime)}"; use "sim", "worker" or "process"`,
     );
-  if (options.storage !== undefined && options.storage !== "fs")
+  }
+  const servers = options.servers ?? 1;
+  if (!Number.isInteger(servers) || servers < 1 || servers > 26) {
     throw new RookeryError(
-      "InvalidStorage",
-      `the process runtime keeps each server's data in its own folder; storage "${String(options.storage)}" is not available there (use "fs")`,
+      "InvalidServers",
+      `servers must be a whole number from 1 to 26, got ${String(servers)}`,
     );
-  if (options.faults)
+  }
+  if (runtime !== "process" && (options.addresses || options.port !== undefined || options.http))
     throw new RookeryError(
       "InvalidOption",
-      "faults describe the simulated network; in the process runtime use partition, isolate and heal",
+      `addresses, port and http are for the process runtime; the ${runtime} runtime has no real addresses`,
     );
-  const processRuntime = "./process/process-cluster.ts";
-  const { ProcessCluster } = (await import(
-    /* @vite-ignore */ processRuntime
-  )) as typeof import("./process/process-cluster.ts");
-  return (await ProcessCluster.start({
-    servers,
-    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
-    ...(options.timing ? { timing: options.timing } : {}),
-    ...(options.replicationLimits ? { replicationLimits: options.replicationLimits } : {}),
-    ...(options.addresses ? { addresses: options.addresses } : {}),
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    ...(options.http ? { http: options.http } : {}),
-  })) as ClusterHandle;
-}
-
-/** Cluster starts clusters; see ClusterHandle for what one can do. */
-export const Cluster = {
-  async start(options: ClusterOptions = {}): Promise<ClusterHandle> {
-    const runtime = options.runtime ?? "sim";
-    if (runtime !== "sim" && runtime !== "worker" && runtime !== "process") {
+  if (runtime === "process") {
+    if (!startProcesses)
       throw new RookeryError(
         "InvalidRuntime",
-        `unknown runtime "${String(runtime)}"; use "sim", "worker" or "process"`,
+        'the process runtime starts operating-system processes, so it runs in Node only; in a browser use runtime "worker"',
       );
-    }
-    const servers = options.servers ?? 1;
-    if (!Number.isInteger(servers) || servers < 1 || servers > 26) {
+    if (options.storage !== undefined && options.storage !== "fs")
       throw new RookeryError(
-        "InvalidServers",
-        `servers must be a whole number from 1 to 26, got ${String(servers)}`,
+        "InvalidStorage",
+        `the process runtime keeps each server's data in its own folder; storage "${String(options.storage)}" is not available there (use "fs")`,
       );
-    }
-    if (runtime !== "process" && (options.addresses || options.port !== undefined || options.http))
+    if (options.faults)
       throw new RookeryError(
         "InvalidOption",
-        `addresses, port and http are for the process runtime; the ${runtime} runtime has no real addresses`,
+        "faults describe the simulated network; in the process runtime use partition, isolate and heal",
       );
-    if (runtime === "process") return await startProcessCluster(options, servers);
-    if (runtime === "worker") {
-      const storage = options.storage;
-      if (
-        storage !== undefined &&
-        storage !== "fs" &&
-        storage !== "memory" &&
-        storage !== "indexeddb"
-      ) {
-        throw new RookeryError(
-          "InvalidStorage",
-          `unknown storage "${String(storage)}"; use "fs", "indexeddb" or "memory"`,
-        );
-      }
-      if (options.faults) {
-        throw new RookeryError(
-          "InvalidOption",
-          "faults describe the simulated network; in the worker runtime use partition, isolate and heal",
-        );
-      }
-      const platform = await hostPlatform();
-      return (await WorkerCluster.start({
-        platform,
-        servers,
-        ...(storage ? { storage } : {}),
-        ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-        ...(options.name !== undefined ? { name: options.name } : {}),
-        ...(options.seed !== undefined ? { seed: options.seed } : {}),
-        ...(options.timing ? { timing: options.timing } : {}),
-        ...(options.replicationLimits ? { replicationLimits: options.replicationLimits } : {}),
-      })) as ClusterHandle;
-    }
-    const storage = options.storage ?? "memory";
-    if (storage !== "memory") {
+    return await startProcesses(options, servers);
+  }
+  if (runtime === "worker") {
+    const storage = options.storage;
+    if (
+      storage !== undefined &&
+      storage !== "fs" &&
+      storage !== "memory" &&
+      storage !== "indexeddb"
+    ) {
       throw new RookeryError(
         "InvalidStorage",
-        `the sim runtime keeps its servers' data in memory; storage "${String(storage)}" is not available there`,
+        `unknown storage "${String(storage)}"; use "fs", "indexeddb" or "memory"`,
       );
     }
-    if (options.dataDir !== undefined) {
+    if (options.faults) {
       throw new RookeryError(
-        "InvalidStorage",
-        'the sim runtime keeps its servers\' data in memory; dataDir is for the worker runtime with storage "fs"',
+        "InvalidOption",
+        "faults describe the simulated network; in the worker runtime use partition, isolate and heal",
       );
     }
-    return new SimCluster({ ...options, servers }) as ClusterHandle;
-  },
-};
+    const platform = await loadPlatform();
+    return (await WorkerCluster.start({
+      platform,
+      servers,
+      ...(storage ? { storage } : {}),
+      ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+      ...(options.fresh !== undefined ? { fresh: options.fresh } : {}),
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.timing ? { timing: options.timing } : {}),
+      ...(options.replicationLimits ? { replicationLimits: options.replicationLimits } : {}),
+    })) as ClusterHandle;
+  }
+  const storage = options.storage ?? "memory";
+  if (storage !== "memory") {
+    throw new RookeryError(
+      "InvalidStorage",
+      `the sim runtime keeps its servers' data in memory; storage "${String(storage)}" is not available there`,
+    );
+  }
+  if (options.dataDir !== undefined) {
+    throw new RookeryError(
+      "InvalidStorage",
+      'the sim runtime keeps its servers\' data in memory; dataDir is for the worker runtime with storage "fs"',
+    );
+  }
+  const { fresh: _fresh, addresses: _addresses, port: _port, http: _http, ...simOptions } = options;
+  return new SimCluster({ ...simOptions, servers }) as ClusterHandle;
+}
 
 export type { NodeTag };

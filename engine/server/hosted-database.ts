@@ -207,16 +207,24 @@ export class HostedDatabase {
     );
   }
 
+  /**
+   * receiveAck acts only on the answer to what is in flight: the batch, or the connect while not
+   * yet connected. Anything else is an old copy and changes nothing, and in particular does not
+   * send the batch in flight again: that waits for retryMs, so re-sends stay paced whatever the
+   * network duplicates.
+   */
   private receiveAck(ack: ReplicationAck, nowMs: number, retryMs: number): void {
     const destination = this.destinations.get(ack.from);
     if (!destination) return;
+    if (ack.reason === "connect" && destination.connected) return;
+    const outcome = destination.connection.onAck(ack);
+    if (outcome === "ignored") return;
     destination.connected = true;
-    const moved = destination.connection.onAck(ack);
     destination.lastAck = {
       lastAcceptedEtag: destination.connection.lastAcceptedEtag,
       changeVector: ack.changeVector,
     };
-    if (moved) this.movedCursors.add(ack.from);
+    if (outcome === "moved") this.movedCursors.add(ack.from);
     for (let k = this.waiters.length - 1; k >= 0; k--) {
       const waiter = this.waiters[k]!;
       const outcome = waiter.wait.onAck(ack.from, destination.lastAck);
@@ -225,7 +233,6 @@ export class HostedDatabase {
         waiter.settle(outcome);
       }
     }
-    destination.lastSentMs = Math.min(destination.lastSentMs, nowMs - retryMs);
     this.pump(nowMs, retryMs);
   }
 

@@ -390,6 +390,12 @@ export class LiveState {
     return out as StorageContents<S>;
   }
 
+  /** get decodes one key's value, or returns undefined when the key is not there. */
+  get(store: string, key: string): unknown {
+    const json = this.stores.get(store)?.get(key);
+    return json === undefined ? undefined : decodeValue(json);
+  }
+
   /** store decodes one store into a fresh copy the caller owns. */
   store(store: string): Map<string, unknown> {
     const out = new Map<string, unknown>();

@@ -6,7 +6,7 @@ export * from "./storage.ts";
 export { decodeValue, encodeValue } from "./codec.ts";
 export { crc32 } from "./crc32.ts";
 export { MemoryDisk, MemoryStorage, openMemoryStorage } from "./memory.ts";
-export type { MemoryStorageOptions, MemorySyncMode } from "./memory.ts";
+export type { MemoryCrashOptions, MemoryStorageOptions, MemorySyncMode } from "./memory.ts";
 export {
   IndexedDbStorage,
   deleteIndexedDbStorage,

@@ -5,9 +5,11 @@
  *
  * It is deterministic: no timers and no clock. When a write becomes durable is the caller's
  * choice (`sync`), or at once, or at the end of the current job (a microtask), which models group
- * commit without time.
+ * commit without time. The simulator drives "manual" mode in virtual time: it syncs groups after
+ * a seeded fsync latency, fails a sync (`fail`, a fail-stop like fs after an I/O error), and
+ * crashes with some unsynced batches on the disk and the next one torn.
  */
-import { RookeryError } from "../core/index.ts";
+import { assert, RookeryError } from "../core/index.ts";
 import { LiveState, checkStoreName, closedError, encodeBatch, overloaded } from "./codec.ts";
 import type { EncodedBatch } from "./codec.ts";
 import { storageLimits } from "./storage.ts";
@@ -18,6 +20,7 @@ import type {
   StorageLimits,
   StorageOperation,
   StorageStats,
+  StorageWarning,
   StoreName,
 } from "./storage.ts";
 
@@ -32,6 +35,11 @@ export class MemoryDisk {
   syncedBatches = 0;
   /** The storage open on this disk, if any. */
   holder: object | null = null;
+  /**
+   * A record torn by the last crash (part of a batch reached the disk), which the next open cuts
+   * off and reports, as fs recovery does; null when the disk ends cleanly.
+   */
+  tornTail: { readonly chars: number } | null = null;
 
   constructor(readonly name = "memory") {}
 }
@@ -58,6 +66,16 @@ export interface MemoryStorageOptions {
    */
   readonly unsafeAcknowledgeBeforeSync?: boolean;
   readonly limits?: Partial<StorageLimits>;
+  /** Told what recovery fixed on open: a torn last record cut off. */
+  readonly onWarning?: (warning: StorageWarning) => void;
+}
+
+/** MemoryCrashOptions say what reached the disk before the power went (see crash). */
+export interface MemoryCrashOptions {
+  /** The first this many unsynced batches reached the disk whole (still in order). */
+  readonly keepUnsyncedBatches?: number;
+  /** The batch after those reached it in part: a torn record, cut off on the next open. */
+  readonly tornTail?: boolean;
 }
 
 interface Pending {
@@ -80,6 +98,19 @@ export function openMemoryStorage<S extends object = AnySchema>(
   }
   const storage = new MemoryStorage<S>(disk, options);
   disk.holder = storage;
+  const torn = disk.tornTail;
+  if (torn) {
+    disk.tornTail = null;
+    options.onWarning?.({
+      code: "torn-tail-cut",
+      message:
+        `the last record of the memory disk "${disk.name}" was torn by a crash (${torn.chars} ` +
+        "characters of a batch never acknowledged); it was cut off",
+      file: disk.name,
+      offset: disk.syncedBatches,
+      bytes: torn.chars,
+    });
+  }
   return storage;
 }
 
@@ -92,6 +123,8 @@ export class MemoryStorage<S extends object = AnySchema> implements Storage<S> {
   private pendingBytes = 0;
   private syncScheduled = false;
   private closed = false;
+  /** Set by fail: every later call is refused with it, as fs refuses after an I/O error. */
+  private failure: RookeryError | null = null;
   private readonly counters: StorageStats = { writes: 0, operations: 0, bytes: 0, syncs: 0 };
 
   /** Use openMemoryStorage, which guards against two storages on one disk. */
@@ -111,6 +144,7 @@ export class MemoryStorage<S extends object = AnySchema> implements Storage<S> {
 
   write(batch: readonly StorageOperation<S>[]): Promise<void> {
     if (this.closed) return Promise.reject(closedError(this.disk.name, "write"));
+    if (this.failure) return Promise.reject(this.failure);
     let encoded: EncodedBatch;
     try {
       encoded = encodeBatch(batch, this.limits);
@@ -142,17 +176,44 @@ export class MemoryStorage<S extends object = AnySchema> implements Storage<S> {
   }
 
   /**
-   * sync makes every pending batch durable, in order, and acknowledges them; it returns how many
-   * there were. One call is one sync point in stats.
+   * sync makes the pending batches durable, in order, and acknowledges them: all of them, or the
+   * first `batchesMax` (the group an fsync took when it started; later writes wait for the next
+   * one). It returns how many it synced. One call is one sync point in stats.
    */
-  sync(): number {
+  sync(batchesMax = Infinity): number {
     if (this.closed) throw closedError(this.disk.name, "sync");
-    const batches = this.pending;
-    if (batches.length === 0) return 0;
+    if (this.failure) throw this.failure;
+    const count = Math.min(this.pending.length, batchesMax);
+    if (count === 0) return 0;
+    const batches = this.pending.splice(0, count);
+    for (const { batch } of batches) this.pendingBytes -= batch.chars;
+    this.commit(batches);
+    return count;
+  }
+
+  /**
+   * fail stops the storage the way fs does after a failed write or fsync: every pending batch is
+   * rejected with a StorageFailed error naming `cause` (none reached the disk), and every later
+   * call is refused with it. Only closing and opening the disk again goes on, from what it kept.
+   */
+  fail(cause: string): RookeryError {
+    assert(!this.closed, "fail needs an open storage");
+    this.failure ??= new RookeryError(
+      "StorageFailed",
+      `could not write to the memory disk "${this.disk.name}": ${cause}. Nothing after the last ` +
+        "acknowledged write is known to be on disk; close this storage and open it again to recover",
+      { storage: this.disk.name, cause },
+    );
+    const lost = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    this.commit(batches);
-    return batches.length;
+    for (const { reject } of lost) reject?.(this.failure);
+    return this.failure;
+  }
+
+  /** failed is the error that stopped this storage (see fail), or null. */
+  get failed(): RookeryError | null {
+    return this.failure;
   }
 
   private commit(batches: readonly Pending[]): void {
@@ -169,11 +230,13 @@ export class MemoryStorage<S extends object = AnySchema> implements Storage<S> {
 
   load(): Promise<StorageContents<S>> {
     if (this.closed) return Promise.reject(closedError(this.disk.name, "load"));
+    if (this.failure) return Promise.reject(this.failure);
     return Promise.resolve(this.visible().contents<S>());
   }
 
   loadStore<K extends StoreName<S>>(store: K): Promise<Map<string, S[K]>> {
     if (this.closed) return Promise.reject(closedError(this.disk.name, "load"));
+    if (this.failure) return Promise.reject(this.failure);
     try {
       checkStoreName(store);
     } catch (error) {
@@ -195,24 +258,31 @@ export class MemoryStorage<S extends object = AnySchema> implements Storage<S> {
     return { ...this.counters };
   }
 
-  /** close syncs pending batches (a clean shutdown flushes), then releases the disk. */
+  /**
+   * close syncs pending batches (a clean shutdown flushes), then releases the disk; a failed
+   * storage has nothing left to flush and rejects with its failure, as fs does.
+   */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.sync();
+    const failure = this.failure;
+    if (!failure) this.sync();
     this.release();
-    return Promise.resolve();
+    return failure ? Promise.reject(failure) : Promise.resolve();
   }
 
   /**
    * crash drops every pending batch except the first `keepUnsyncedBatches` (which reached the disk
-   * before the power went: still each whole, still in order), rejects all pending writes and
-   * releases the disk for a reopen.
+   * before the power went: still each whole, still in order); with `tornTail`, the batch after
+   * those reached it in part, and the next open cuts it off and warns. It rejects all pending
+   * writes and releases the disk for a reopen.
    */
-  crash(options: { readonly keepUnsyncedBatches?: number } = {}): void {
+  crash(options: MemoryCrashOptions = {}): void {
     if (this.closed) return;
     const kept = this.pending.slice(0, Math.max(0, options.keepUnsyncedBatches ?? 0));
     for (const { batch } of kept) this.disk.durable.apply(batch.operations);
     this.disk.syncedBatches += kept.length;
+    const torn = options.tornTail ? this.pending[kept.length] : undefined;
+    if (torn) this.disk.tornTail = { chars: torn.batch.chars };
     const lost = this.pending;
     this.pending = [];
     this.pendingBytes = 0;

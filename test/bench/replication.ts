@@ -3,7 +3,8 @@
  * message delays for groups of 2, 3 and 5; replication throughput of 1 KB documents; and the Rachis
  * commit latency of a cluster-wide operation — against limits measured in the same run.
  */
-import { SimCluster, SimStorage } from "../../engine/runtime/sim/index.ts";
+import { SimCluster } from "../../engine/runtime/sim/index.ts";
+import { openMemoryStorage } from "../../engine/storage/index.ts";
 import type { NetworkFaults } from "../../engine/runtime/sim/index.ts";
 import type { ServerRequest, ServerResponse } from "../../engine/server/index.ts";
 
@@ -142,12 +143,12 @@ async function clusterCommitLatency(): Promise<{ medianDelays: number; p99Delays
 
 /** The limit: raw puts per wall second into the same storage the simulated servers use. */
 function rawStoragePutsPerSecond(): number {
-  const storage = new SimStorage();
+  const storage = openMemoryStorage({ sync: "immediate" });
   const value = { text: "x".repeat(1000) };
   const started = performance.now();
   const batches = 200;
   for (let b = 0; b < batches; b++) {
-    storage.write(
+    void storage.write(
       Array.from({ length: 100 }, (_, k) => ({
         store: "documents",
         op: "put" as const,

@@ -3,7 +3,7 @@
  * this same run (one small record written and fsynced with plain fs calls), plus the memory
  * backend's rate. Ratios, not bare times, are the result (DESIGN.md §6).
  *
- * benchStorage() is synchronous, as test/bench/run.ts expects, but the fs backend is async (group
+ * benchStorage() is synchronous, as test/bench/suites.ts allows, but the fs backend is async (group
  * commit needs the event loop), so benchStorage runs benchStorageAsync in a child Node process
  * and waits for its JSON. A runner that awaits suites can call benchStorageAsync directly.
  */

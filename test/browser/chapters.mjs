@@ -38,4 +38,8 @@ export const chapters = [
     path: "exercises/majority/",
     title: "Predict, then verify, which operations fail without a majority",
   },
+  {
+    path: "exercises/partition/",
+    title: "Predict which operations succeed on each side of a partition",
+  },
 ];

@@ -5,7 +5,9 @@
 // in light and dark; 390 px; a CLI-only exercise shows its command and never ticks.
 import assert from "node:assert/strict";
 import { it } from "node:test";
+import { fileURLToPath } from "node:url";
 import AxeBuilder from "@axe-core/playwright";
+import { build } from "esbuild";
 import { axeTags, openPlaygroundPage, settled, until } from "./playground-page.mjs";
 
 /** openExercise opens an exercise page at engine speed (1×) and waits until its cluster is ready. */
@@ -42,6 +44,46 @@ async function dump(playground, error) {
 }
 
 export function registerExerciseChecks(context) {
+  it("in Chromium, every reference solution passes and every known-wrong solution fails on its check, with its words", async () => {
+    const bundle = await build({
+      entryPoints: [fileURLToPath(new URL("./exercises.entry.ts", import.meta.url))],
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      write: false,
+      alias: { rookery: fileURLToPath(new URL("../../engine/index.ts", import.meta.url)) },
+    });
+    const browserContext = await context.browser.newContext();
+    try {
+      const page = await browserContext.newPage();
+      await page.goto(context.site.url("teaching/"));
+      await page.addScriptTag({ content: bundle.outputFiles[0].text, type: "module" });
+      await page.waitForFunction(() => "rookeryExercises" in globalThis, null, { timeout: 30_000 });
+      const runs = await page.evaluate(() => globalThis.rookeryExercises);
+      const references = runs.filter((run) => run.solution === "reference");
+      const wrong = runs.filter((run) => run.solution !== "reference");
+      assert.ok(references.length >= 11, `only ${references.length} exercises ran`);
+      assert.ok(wrong.length >= 2 * references.length, `only ${wrong.length} wrong solutions ran`);
+      assert.deepEqual(
+        references
+          .filter((run) => run.status !== "pass")
+          .map((run) => `${run.exercise}: ${run.message}`),
+        [],
+      );
+      assert.deepEqual(
+        wrong
+          .filter((run) => run.status !== "fail" || run.ok || !run.detail.includes(run.expected))
+          .map(
+            (run) =>
+              `${run.solution}: ${run.status}, ${run.check} ${run.ok ? "held" : `said “${run.detail}”`}`,
+          ),
+        [],
+      );
+    } finally {
+      await browserContext.close();
+    }
+  });
+
   it("exercise 2 under the base path: Hint, Show solution (runs nothing), the checklist ticks after real clicks, solved survives a reload, Reset, axe", async () => {
     const { page, playground, errors, close } = await openExercise(context, "grow-group");
     try {

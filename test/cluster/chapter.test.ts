@@ -4,6 +4,8 @@ import {
   databaseStatusOn,
   describeTopology,
   emptyClusterState,
+  prepareClusterCommand,
+  renderClusterCommand,
   replicationDestinations,
   superviseCluster,
 } from "../../engine/cluster/index.ts";
@@ -146,5 +148,38 @@ describe("the chapter's first cluster, at the state-machine level", () => {
     expect(log.accept({ type: "addNode", url: chapterUrl(2), tag: "B" }).tag).toBe("B");
     expect(log.state.topology.lastNodeTag).toBe("C");
     expect(log.accept({ type: "addNode", url: chapterUrl(4) }).tag).toBe("D");
+  });
+});
+
+describe("the leader, not the state machine, picks a new server's tag", () => {
+  it("prepare writes the next tag into the addNode entry, so the log itself says who became B", () => {
+    const log = clusterOf(1);
+    const prepared = prepareClusterCommand(log.state, { type: "addNode", url: chapterUrl(2) });
+    expect(prepared).toEqual({
+      ok: true,
+      command: { type: "addNode", url: chapterUrl(2), tag: "B" },
+    });
+    if (!prepared.ok) return;
+    expect(renderClusterCommand(prepared.command)).toBe("addNode http://127.0.0.2:8080 as B");
+    expect(log.accept(prepared.command).tag).toBe("B");
+  });
+
+  it("the tag of a removed server is not handed out again", () => {
+    const log = clusterOf(3);
+    log.accept({ type: "removeNode", tag: "C" });
+    const prepared = prepareClusterCommand(log.state, { type: "addNode", url: chapterUrl(4) });
+    expect(prepared.ok && prepared.command).toMatchObject({ tag: "D" });
+  });
+
+  it("two additions prepared from the same state: the second is refused with a clear error, not a crash", () => {
+    const log = clusterOf(2);
+    const first = prepareClusterCommand(log.state, { type: "addNode", url: chapterUrl(3) });
+    const second = prepareClusterCommand(log.state, { type: "addNode", url: chapterUrl(4) });
+    if (!first.ok || !second.ok) throw new Error("both should prepare");
+    expect(log.accept(first.command).tag).toBe("C");
+    const refused = log.refuse(second.command);
+    expect(refused.code).toBe("NodeTagInUse");
+    expect(refused.message).toContain("Add http://127.0.0.4:8080 again");
+    expect(Object.keys(log.state.topology.members)).toEqual(["A", "B", "C"]);
   });
 });

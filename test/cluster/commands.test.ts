@@ -98,6 +98,43 @@ const samples: [ClusterCommand, string][] = [
     { type: "setConflictResolution", database: "Spade", resolution: "latest" },
     "setConflictResolution Spade latest",
   ],
+  [
+    {
+      type: "updateExternalReplication",
+      database: "Spade",
+      destinationDatabase: "Backup",
+      destinationUrls: ["http://127.0.1.1:8080", "http://127.0.1.2:8080"],
+    },
+    "updateExternalReplication Spade → Backup at http://127.0.1.1:8080 http://127.0.1.2:8080",
+  ],
+  [
+    {
+      type: "updateExternalReplication",
+      database: "Spade",
+      taskId: 12,
+      name: "offsite",
+      destinationDatabase: "Backup",
+      destinationUrls: ["http://127.0.1.1:8080"],
+      mentorNode: "B",
+      disabled: true,
+    },
+    "updateExternalReplication Spade task=12 'offsite' → Backup at http://127.0.1.1:8080 mentor=B (disabled)",
+  ],
+  [
+    { type: "deleteExternalReplication", database: "Spade", taskId: 12 },
+    "deleteExternalReplication Spade task=12",
+  ],
+  [
+    {
+      type: "moveExternalReplication",
+      database: "Spade",
+      taskId: 12,
+      from: "B",
+      to: "C",
+      reason: "B is in rehab and no longer a member",
+    },
+    "moveExternalReplication Spade task=12 B→C: B is in rehab and no longer a member",
+  ],
 ];
 
 suite("cluster commands as data", () => {

@@ -25,6 +25,10 @@ function randomCommand(random: Random, state: ClusterState): ClusterCommand {
   const hosts = target === undefined ? [] : groupNodes(target.topology);
   const tag = hosts.length > 0 && random.chance(0.6) ? random.pick(hosts) : random.pick(tags);
   const reason = `reason ${random.int(100)}`;
+  const tasks = target?.externalReplications ?? [];
+  const task = tasks.length > 0 && random.chance(0.8) ? random.pick(tasks) : undefined;
+  const taskId = task?.taskId ?? random.int(50);
+  const destinationUrls = [`http://127.0.${random.between(0, 1)}.${random.between(1, 3)}:8080`];
   const choices: (() => ClusterCommand)[] = [
     () => ({ type: "addNode", url: chapterUrl(random.between(1, 9)) }),
     () => ({ type: "removeNode", tag: random.pick(tags) }),
@@ -61,6 +65,30 @@ function randomCommand(random: Random, state: ClusterState): ClusterCommand {
         },
         collections: {},
       },
+    }),
+    () => ({
+      type: "updateExternalReplication",
+      database,
+      destinationDatabase: random.pick(["Backup", "Spade", "bad name!"]),
+      destinationUrls,
+      ...(random.chance(0.3) ? { mentorNode: tag } : {}),
+    }),
+    () => ({
+      type: "updateExternalReplication",
+      database,
+      taskId,
+      destinationDatabase: "Backup",
+      destinationUrls,
+      disabled: random.chance(0.5),
+    }),
+    () => ({ type: "deleteExternalReplication", database, taskId }),
+    () => ({
+      type: "moveExternalReplication",
+      database,
+      taskId,
+      from: task?.responsibleNode ?? null,
+      to: tag,
+      reason,
     }),
   ];
   return random.pick(choices)();
@@ -106,6 +134,10 @@ function checkInvariants(state: ClusterState): void {
       expect(record.topology.members).toContain(mentor);
     expect(record.topologyEtag).toBeLessThanOrEqual(state.lastAppliedIndex);
     expect(record.recentChanges.length).toBeLessThanOrEqual(clusterLimits.topologyChangesMax);
+    const tasks = record.externalReplications ?? [];
+    expect(new Set(tasks.map((task) => task.taskId)).size).toBe(tasks.length);
+    expect(new Set(tasks.map((task) => task.name.toLowerCase())).size).toBe(tasks.length);
+    for (const task of tasks) expect(task.taskId).toBeLessThanOrEqual(state.lastAppliedIndex);
   }
 }
 

@@ -103,7 +103,7 @@ describe("the supervisor (cluster observer)", () => {
         database: "Spade",
         tag: "A",
         status: "catchingUp",
-        message: "A is catching up: it accepted etag 31 of 40 from B",
+        message: "A is catching up: it accepted etag 31 of 40 from mentor B",
       },
     ]);
 
@@ -116,17 +116,17 @@ describe("the supervisor (cluster observer)", () => {
         type: "promoteDatabaseNode",
         database: "Spade",
         tag: "A",
-        reason: "caught up with B (etag 40) and C (etag 35)",
+        reason: "caught up with mentor B (etag 40)",
       },
     ]);
     log.accept(commands[0]!);
     expect(log.record("Spade").topology.members).toEqual(["B", "C", "A"]);
     expect(log.record("Spade").recentChanges.at(-1)?.message).toBe(
-      "A recovered from rehab and is a member again: caught up with B (etag 40) and C (etag 35)",
+      "A recovered from rehab and is a member again: caught up with mentor B (etag 40)",
     );
   });
 
-  it("keeps a rehab in rehab while it is silent, or while a member has not reported on it", () => {
+  it("keeps a rehab in rehab while it is silent, or while its mentor has not reported on it", () => {
     const log = spadeOn(["A", "B", "C"]);
     log.accept({ type: "moveToRehab", database: "Spade", tag: "C", reason: "test" });
     const silent = round(
@@ -136,11 +136,11 @@ describe("the supervisor (cluster observer)", () => {
     );
     expect(silent.commands).toEqual([]);
     expect(silent.notes[0]).toMatchObject({ tag: "C", status: "notResponding" });
-    const unreported = round(log, {}, { Spade: { A: report(1, { C: 1 }) } });
+    const unreported = round(log, {}, { Spade: { B: report(1, { C: 1 }) } });
     expect(unreported.commands).toEqual([]);
     expect(unreported.notes[0]).toMatchObject({
       status: "waitingForReport",
-      message: "B has not reported sending to C yet",
+      message: "mentor A has not reported sending to C yet",
     });
   });
 
@@ -157,9 +157,38 @@ describe("the supervisor (cluster observer)", () => {
         type: "promoteDatabaseNode",
         database: "Spade",
         tag: "C",
-        reason: "caught up with A (etag 9)",
+        reason: "caught up with mentor A (etag 9)",
       },
     ]);
+  });
+
+  it("promotes a rehab on its mentor's word alone, as RavenDB's TryPromote does, not every member's", () => {
+    const log = spadeOn(["A", "B", "C"]);
+    log.accept({ type: "moveToRehab", database: "Spade", tag: "C", reason: "test" });
+    // B's link to C is still down (B never reported sending to C); A, C's mentor, has sent it all.
+    const { commands } = round(
+      log,
+      {},
+      { Spade: { A: report(9, { B: 9, C: 9 }), B: report(12, {}) } },
+    );
+    expect(commands).toEqual([
+      {
+        type: "promoteDatabaseNode",
+        database: "Spade",
+        tag: "C",
+        reason: "caught up with mentor A (etag 9)",
+      },
+    ]);
+    // Another member having sent everything does not count while the mentor has not.
+    const behind = round(
+      log,
+      {},
+      { Spade: { A: report(9, { B: 9, C: 5 }), B: report(12, { A: 12, C: 12 }) } },
+    );
+    expect(behind.commands).toEqual([]);
+    expect(behind.notes[0]?.message).toBe(
+      "C is catching up: it accepted etag 5 of 9 from mentor A",
+    );
   });
 
   it("promotes a promotable only when its mentor has sent it everything", () => {
@@ -248,7 +277,8 @@ describe("the supervisor (cluster observer)", () => {
       const { commands } = round(log, { A: 10_000, B: 10_000 });
       if (commands.length === 0) break;
       expect(commands).toHaveLength(1);
-      proposed.push(`${commands[0]!.type} ${commands[0]!.tag}`);
+      const command = commands[0]!;
+      proposed.push(`${command.type} ${"tag" in command ? command.tag : command.to}`);
       log.accept(commands[0]!);
     }
     expect(proposed).toEqual(["moveToRehab A", "moveToRehab B"]);

@@ -17,12 +17,12 @@ describe("the book's exercise pages and the classroom examples", () => {
     expect(stalePages()).toEqual([]);
   });
 
-  it("the Pages workflow builds under the repository's name with Node 20.19 and npm ci, and uploads dist/", () => {
+  it("the Pages workflow builds under the repository's name with Node 20.19 and npm ci, and uploads site/", () => {
     const yml = readFileSync(join(repo, ".github/workflows/pages.yml"), "utf8");
     expect(yml).toMatch(/node-version: "20\.19"/);
     expect(yml).toMatch(/run: npm ci/);
     expect(yml).toMatch(/BASE_PATH: \/\$\{\{ github\.event\.repository\.name \}\}\//);
-    expect(yml).toMatch(/path: dist\//);
+    expect(yml).toMatch(/path: site\//);
     expect(yml).toMatch(/actions\/deploy-pages@/);
   });
 
@@ -48,7 +48,8 @@ describe("the book's exercise pages and the classroom examples", () => {
         [
           "--import",
           "tsx",
-          "scripts/exercise.ts",
+          "cli/bin.ts",
+          "exercise",
           "check",
           "2",
           "--solution",

@@ -243,8 +243,8 @@ describe("results.json", () => {
     const failed = resultsJson(await runExercise(exercise("write-assurance"), noopSolution));
     expect(failed.version).toBe(2);
     expect(failed.status).toBe("fail");
-    expect(failed.message).toBe("3 of 3 checks failed");
-    expect(failed.tests).toHaveLength(3);
+    expect(failed.message).toBe("5 of 5 checks failed");
+    expect(failed.tests).toHaveLength(5);
     for (const test of failed.tests) {
       expect(Object.keys(test).sort()).toEqual(["message", "name", "status", "test_code"]);
       expect(test.status).toBe("fail");

@@ -119,6 +119,8 @@ describe("ExerciseSession on the sim runtime: the exercise's own checks over wha
     await s.check();
     expect(ok(s)).toEqual({
       "assurance-failed": "done",
+      "replicas-possible": "done",
+      "sibling-killed": "done",
       "data-stayed": "done",
       "reached-everyone": "done",
     });

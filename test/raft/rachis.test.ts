@@ -3,11 +3,12 @@ import { nextNodeTag, nodeTagAt, SeededRandom } from "../../engine/core/index.ts
 import { MemoryRaftStorage, RawNode } from "../../engine/raft/index.ts";
 import { RaftSimCluster } from "../../engine/runtime/sim/index.ts";
 
+/** stableLeader waits for a leader in office: its first entry of the term (its noop) committed. */
 function stableLeader(cluster: RaftSimCluster): string {
-  const found = cluster.runUntil(
-    () => cluster.leader() !== undefined,
-    20 * cluster.electionTimeoutMs,
-  );
+  const found = cluster.runUntil(() => {
+    const leader = cluster.leader();
+    return leader !== undefined && cluster.status(leader)!.leaderInOffice;
+  }, 20 * cluster.electionTimeoutMs);
   expect(found, cluster.recentTrace().join("\n")).toBe(true);
   return cluster.leader()!;
 }

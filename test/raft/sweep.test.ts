@@ -21,6 +21,12 @@ describe("Rachis under random faults (a short sweep; npm run sim runs thousands)
     });
   }
 
+  it("reports a seed that stalls as a failure, instead of hanging", () => {
+    const result = runRaftSeed(7, { nodes: 3, watchdog: { eventsMax: 1000 } });
+    expect(result).toMatchObject({ ok: false, broken: "stalled" });
+    expect(result.message).toMatch(/1000 events .*\(watchdog: at most 1000 events\)$/);
+  });
+
   it("replays a seed exactly: the same seed gives the same run", () => {
     const first = runRaftSeed(42, { nodes: 5, membershipChanges: true });
     const second = runRaftSeed(42, { nodes: 5, membershipChanges: true });

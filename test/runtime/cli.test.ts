@@ -172,7 +172,7 @@ describe("npm run cluster", () => {
       'create-database Spade\nput A Spade users/1 {"name":"Oren"}\nget A Spade users/1\nleader\n';
     const out = execFileSync(
       process.execPath,
-      ["--import", "tsx", "scripts/cluster.ts", "--runtime", "sim", "--servers", "1"],
+      ["--import", "tsx", "cli/bin.ts", "cluster", "--runtime", "sim", "--servers", "1"],
       { input, encoding: "utf8" },
     );
     expect(out).toContain("rookery> create-database Spade\ndatabase 'Spade' created on A");
@@ -182,7 +182,7 @@ describe("npm run cluster", () => {
     try {
       execFileSync(
         process.execPath,
-        ["--import", "tsx", "scripts/cluster.ts", "--runtime", "sim"],
+        ["--import", "tsx", "cli/bin.ts", "cluster", "--runtime", "sim"],
         { input: "nonsense\n", encoding: "utf8", stdio: "pipe" },
       );
     } catch (error) {
@@ -190,10 +190,14 @@ describe("npm run cluster", () => {
     }
     expect(status).toBe(1);
     expect(() =>
-      execFileSync(process.execPath, ["--import", "tsx", "scripts/cluster.ts", "--servers", "0"], {
-        encoding: "utf8",
-        stdio: "pipe",
-      }),
+      execFileSync(
+        process.execPath,
+        ["--import", "tsx", "cli/bin.ts", "cluster", "--servers", "0"],
+        {
+          encoding: "utf8",
+          stdio: "pipe",
+        },
+      ),
     ).toThrow(/--servers needs a whole number/);
   });
 });

@@ -12,7 +12,7 @@ import { Cluster, isRookeryError } from "../../engine/index.ts";
 import type { ServerRequest } from "../../engine/index.ts";
 import type { ProcessCluster } from "../../engine/runtime/process/process-cluster.ts";
 import { freeBasePort } from "../../engine/runtime/process/addresses.ts";
-import { serverBundle } from "../../engine/runtime/host/node-bundles.ts";
+import { serverEntry } from "../../engine/runtime/host/node-bundles.ts";
 import {
   isRunning,
   leftBehind,
@@ -68,7 +68,7 @@ describe("process runtime: one OS process per server on real HTTP", () => {
   it("kill is SIGKILL, restart recovers on the same folder and address, and stop leaves no process, socket or handle", async () => {
     // Building the server bundle (when sources changed) starts esbuild's service process, which
     // stays for later builds; it is this process's, not the cluster's.
-    await serverBundle("process");
+    await serverEntry("process");
     const before = process.getActiveResourcesInfo();
     const dataDir = mkdtempSync(join(tmpdir(), "rookery-process-"));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));

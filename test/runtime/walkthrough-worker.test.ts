@@ -26,7 +26,8 @@ async function walkthrough(dataDir: string): Promise<Step[]> {
     [
       "--import",
       "tsx",
-      "scripts/walkthrough.ts",
+      "cli/bin.ts",
+      "walkthrough",
       "--runtime",
       "worker",
       "--storage",
@@ -44,7 +45,7 @@ async function walkthrough(dataDir: string): Promise<Step[]> {
 }
 
 describe("npm run walkthrough -- --runtime worker --storage fs --data-dir DIR", () => {
-  it("tells the chapter's story in real workers with one folder per server, and a second run recovers every document", async () => {
+  it("tells the chapter's story in real workers with one folder per server; a second run says it is recovering and shows every document", async () => {
     const { dir, remove } = tempDir("walkthrough");
     removers.push(remove);
     const dataDir = join(dir, "Data");
@@ -64,7 +65,8 @@ describe("npm run walkthrough -- --runtime worker --storage fs --data-dir DIR", 
 
     const again = await walkthrough(dataDir);
     expect(again).toHaveLength(1);
-    expect(again[0]!.title).toMatch(/^Restart 5 servers from /);
+    expect(again[0]!.title).toMatch(/^Recovering 5 servers from .*an earlier run left them/);
+    expect(again[0]!.detail).toMatch(/^found nodes A, B, C, D, E/);
     expect(again[0]!.cluster.map((s) => s.tag)).toEqual(["A", "B", "C", "D", "E"]);
     for (const tag of ["A", "B"])
       expect(again[0]!.documents[tag]!["Spade"]).toEqual(["users/1", "users/2", "users/3"]);

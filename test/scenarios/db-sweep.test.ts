@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { runDbSeed } from "../../engine/runtime/sim/index.ts";
+import { replayCommand, runDbSeed } from "../../engine/runtime/sim/index.ts";
 import type { DbSeedResult } from "../../engine/runtime/sim/index.ts";
 
 function explain(result: DbSeedResult, servers: number): string {
   return [
     `seed ${result.seed} broke ${result.broken}: ${result.message}`,
     ...result.trace,
-    `replay: npm run sim -- --workload db --nodes ${servers} --seed ${result.seed}`,
+    `replay: ${replayCommand({ workload: "db", nodes: servers, seed: result.seed })}`,
   ].join("\n");
 }
 
@@ -23,6 +23,33 @@ describe("the database layer under random faults (a short sweep; npm run sim -- 
     for (let seed = 1; seed <= 3; seed++) {
       const result = await runDbSeed(seed, { servers: 5 });
       expect(result.ok, explain(result, 5)).toBe(true);
+    }
+  });
+});
+
+describe("a seed that stalls (defect 6)", () => {
+  it("is reported as a failure with its replay line instead of hanging", async () => {
+    const result = await runDbSeed(1, { servers: 3, watchdog: { eventsMax: 500 } });
+    expect(result.ok).toBe(false);
+    expect(result.broken).toBe("stalled");
+    expect(result.message).toMatch(
+      /^the run stalled: 500 events and still at [\d.]+ virtual ms \(watchdog: at most 500 events\)$/,
+    );
+    expect(replayCommand({ workload: "db", nodes: 3, seed: result.seed })).toBe(
+      "npm run sim -- --workload db --nodes 3 --seed 1",
+    );
+  });
+
+  it("the seeds where stale duplicate acks made batches multiply now end, within the watchdog", async () => {
+    for (const [servers, seed] of [
+      [3, 700195],
+      [5, 700113],
+      [5, 700242],
+      [5, 700302],
+      [5, 700337],
+    ] as const) {
+      const result = await runDbSeed(seed, { servers });
+      expect(result.ok, explain(result, servers)).toBe(true);
     }
   });
 });

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 
 function walkthrough(...args: string[]): string {
-  return execFileSync(process.execPath, ["--import", "tsx", "scripts/walkthrough.ts", ...args], {
+  return execFileSync(process.execPath, ["--import", "tsx", "cli/bin.ts", "walkthrough", ...args], {
     encoding: "utf8",
   });
 }

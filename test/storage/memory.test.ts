@@ -105,6 +105,57 @@ describe("memory storage under the simulator's control", () => {
     await first;
   });
 
+  it("a sync takes the group an fsync started with; later writes wait for the next one", async () => {
+    const storage = openMemoryStorage({ sync: "manual" });
+    const order: string[] = [];
+    const first = storage.write([put("a", 1)]).then(() => order.push("a"));
+    const second = storage.write([put("b", 2)]).then(() => order.push("b"));
+    const group = storage.pendingBatches;
+    const late = storage.write([put("c", 3)]).then(() => order.push("c"));
+    expect(storage.sync(group)).toBe(2);
+    await Promise.all([first, second]);
+    expect(order).toEqual(["a", "b"]);
+    expect(storage.pendingBatches).toBe(1);
+    expect(storage.sync()).toBe(1);
+    await late;
+    expect(storage.stats()).toMatchObject({ writes: 3, syncs: 2 });
+  });
+
+  it("a failed write stops the storage like fs after an I/O error: pending writes fail, later calls are refused, a reopen recovers what was synced", async () => {
+    const disk = new MemoryDisk("A");
+    const storage = openMemoryStorage({ disk, sync: "manual" });
+    const kept = storage.write([put("kept", 1)]);
+    storage.sync();
+    await kept;
+    const pending = storage.write([put("lost", 2)]).catch((e: unknown) => e);
+    const failure = storage.fail("EIO: i/o error, fdatasync");
+    expect(failure.code).toBe("StorageFailed");
+    expect(failure.message).toMatch(/could not write to the memory disk "A": EIO.*open it again/);
+    expect(await pending).toBe(failure);
+    expect(storage.failed).toBe(failure);
+    expect(await storage.write([put("after", 3)]).catch((e: unknown) => e)).toBe(failure);
+    expect(await storage.load().catch((e: unknown) => e)).toBe(failure);
+    expect(await storage.close().catch((e: unknown) => e)).toBe(failure);
+    expect(plain(await openMemoryStorage({ disk }).load())).toEqual({ documents: { kept: 1 } });
+  });
+
+  it("a crash can tear the batch after the kept ones; the next open cuts it off and says so", async () => {
+    const disk = new MemoryDisk("A");
+    const storage = openMemoryStorage({ disk, sync: "manual" });
+    for (const n of [1, 2, 3]) void storage.write([put(`x${n}`, n)]).catch(() => {});
+    storage.crash({ keepUnsyncedBatches: 1, tornTail: true });
+    const warnings: unknown[] = [];
+    const again = openMemoryStorage({ disk, onWarning: (warning) => warnings.push(warning) });
+    expect(plain(await again.load())).toEqual({ documents: { x1: 1 } });
+    expect(warnings).toEqual([
+      expect.objectContaining({ code: "torn-tail-cut", file: "A", offset: 1 }),
+    ]);
+    again.crash();
+    const warned: unknown[] = [];
+    openMemoryStorage({ disk, onWarning: (warning) => warned.push(warning) });
+    expect(warned).toEqual([]);
+  });
+
   it("the same writes and crashes give the same disk, run after run", async () => {
     const run = async () => {
       const disk = new MemoryDisk("A");

@@ -3,7 +3,7 @@
  * ClusterHandle (sim or worker). The commands mirror the Studio's actions in the chapter — add a
  * server, add a node by URL, kill and restart, partition and heal, create a database, add a node
  * to its group, put/get/delete/list documents on a chosen server, the cluster and topology
- * screens, who leads, wait for replication. No terminal here: scripts/cluster.ts wires it to
+ * screens, who leads, wait for replication. No terminal here: cli/commands/cluster.ts wires it to
  * readline, and tests call it directly.
  */
 import { isRookeryError } from "../../core/index.ts";

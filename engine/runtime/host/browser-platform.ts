@@ -46,4 +46,6 @@ export const browserPlatform: HostPlatform = {
   serverDir: noFolders,
   makeTempDataDir: async () => noFolders(),
   removeDataDir: async () => noFolders(),
+  serversWithData: async () => noFolders(),
+  removeServerDirs: async () => noFolders(),
 };

@@ -1,25 +1,38 @@
 /**
- * The plain-JS bundles Node runs servers from (built by scripts/build-worker.mjs), and the Node
- * options a server thread or process is started with. Node only: the worker host and the process
- * cluster use it; browser code never imports it.
+ * The files Node runs servers from, and the Node options a server thread or process is started
+ * with. Node only: the worker host and the process cluster use it; browser code never imports it.
+ *
+ * From the TypeScript sources each entry runs bundled by scripts/build-worker.mjs (rebuilt when
+ * missing or older than its sources); from the installed package it runs as tsc compiled it.
  */
+import { fileURLToPath } from "node:url";
 
 interface BuildScript {
   ensureServerWorker(): Promise<string>;
   ensureServerProcess(): Promise<string>;
 }
 
-/** BundleName names a bundle: the server worker, or the server process. */
-export type BundleName = "worker" | "process";
+/** ServerEntryName names an entry: the Node server worker, or the server process. */
+export type ServerEntryName = "worker" | "process";
 
-const bundles = new Map<BundleName, Promise<string>>();
+/** compiled is true when this file runs as JavaScript (the installed package's dist/). */
+const compiled = !import.meta.url.endsWith(".ts");
+
+/** Where tsc puts each entry, relative to this file. */
+const compiledEntries: Readonly<Record<ServerEntryName, string>> = {
+  worker: "../worker/server-worker-node.js",
+  process: "../process/server-process.js",
+};
+
+const bundles = new Map<ServerEntryName, Promise<string>>();
 
 /**
- * serverBundle returns the path of an up-to-date bundle, building it at most once per process
- * (`npm ci` builds both through `prepare`; this covers a checkout where that did not run, and
- * sources edited since).
+ * serverEntry returns the file a server's worker or process runs: compiled, the entry beside this
+ * folder; from source, an up-to-date bundle, built at most once per process.
  */
-export function serverBundle(name: BundleName): Promise<string> {
+export function serverEntry(name: ServerEntryName): Promise<string> {
+  if (compiled)
+    return Promise.resolve(fileURLToPath(new URL(compiledEntries[name], import.meta.url)));
   let built = bundles.get(name);
   if (!built) {
     built = (async () => {
@@ -41,7 +54,7 @@ const loaderFlags = new Set(["--import", "--require", "-r", "--loader", "--exper
 /**
  * plainExecArgv is this process's Node options without TypeScript loaders. A worker or child
  * inherits its parent's options, so under `tsx` every server would load tsx (and esbuild) before
- * our plain-JS bundle: measured here, 5 workers took ~1.1 s to start instead of ~0.25 s.
+ * our plain-JS entry: measured here, 5 workers took ~1.1 s to start instead of ~0.25 s.
  */
 export function plainExecArgv(execArgv: readonly string[]): string[] {
   const kept: string[] = [];

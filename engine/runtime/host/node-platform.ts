@@ -1,17 +1,18 @@
 /**
  * The host's Node adapter: workers through the `web-worker` package (Web Worker API over
- * worker_threads) running the bundled entry engine/runtime/worker/dist/server-worker.js, which is
- * rebuilt when missing or older than its sources (node-bundles.ts); data folders on disk. Never imported by
- * browser code: engine/runtime/cluster.ts loads it only when it runs in Node.
+ * worker_threads) running the Node worker entry (node-bundles.ts finds it: bundled from the
+ * TypeScript sources, as tsc compiled it in the installed package), data folders on disk. Never
+ * imported by browser code: engine/runtime/cluster-any.ts loads it only when it runs in Node.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import workerThreads from "node:worker_threads";
 import Worker from "web-worker";
 import type { Endpoint } from "comlink";
-import { plainExecArgv, serverBundle } from "./node-bundles.ts";
+import { quote, RookeryError } from "../../core/index.ts";
+import { plainExecArgv, serverEntry } from "./node-bundles.ts";
 import type { HostPlatform, SpawnedWorker } from "./platform.ts";
 
 /** How long terminate() waits for the thread's exit before it gives up waiting. */
@@ -44,7 +45,7 @@ export const nodePlatform: HostPlatform = {
   defaultStorage: "fs",
 
   async spawn(name: string): Promise<SpawnedWorker> {
-    const file = await serverBundle("worker");
+    const file = await serverEntry("worker");
     const worker = spawnPlain(file, name);
     let exited = false;
     let terminating = false;
@@ -92,4 +93,43 @@ export const nodePlatform: HostPlatform = {
   async removeDataDir(dataDir: string): Promise<void> {
     await rm(dataDir, { recursive: true, force: true });
   },
+
+  async serversWithData(dataDir: string): Promise<number[]> {
+    return await serverFoldersWithData(dataDir);
+  },
+
+  async removeServerDirs(dataDir: string, indexes: readonly number[]): Promise<void> {
+    for (const index of indexes)
+      await rm(join(dataDir, String(index + 1)), { recursive: true, force: true });
+  },
 };
+
+/**
+ * serverFoldersWithData lists the servers (0-based) whose folders DIR/1, DIR/2 … exist and are
+ * not empty: an earlier run's data. A missing DIR holds none; a DIR that is a file is refused.
+ */
+export async function serverFoldersWithData(dataDir: string): Promise<number[]> {
+  const info = await stat(dataDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    if (error.code === "ENOTDIR") throw notADirectory(dataDir);
+    throw error;
+  });
+  if (info === undefined) return [];
+  if (!info.isDirectory()) throw notADirectory(dataDir);
+  const found: number[] = [];
+  for (const name of await readdir(dataDir)) {
+    if (!/^[1-9]\d{0,2}$/.test(name)) continue;
+    const folder = join(dataDir, name);
+    if (!(await stat(folder)).isDirectory()) continue;
+    if ((await readdir(folder)).length > 0) found.push(Number(name) - 1);
+  }
+  return found.sort((a, b) => a - b);
+}
+
+function notADirectory(dataDir: string): RookeryError {
+  return new RookeryError(
+    "StorageNotDirectory",
+    `the data folder ${quote(dataDir)} is a file (or lies under one), not a folder; point dataDir (--data-dir) at a folder`,
+    { dataDir },
+  );
+}

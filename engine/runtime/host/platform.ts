@@ -29,4 +29,12 @@ export interface HostPlatform {
   makeTempDataDir(): Promise<string>;
   /** removeDataDir deletes a data folder the host created itself. */
   removeDataDir(dataDir: string): Promise<void>;
+  /**
+   * serversWithData lists the servers (0-based, ascending) whose folders under `dataDir` hold data
+   * from an earlier run; none when the folder does not exist yet. A `dataDir` that is a file is
+   * refused with StorageNotDirectory.
+   */
+  serversWithData(dataDir: string): Promise<number[]>;
+  /** removeServerDirs deletes those servers' folders (fresh: true), and nothing else in dataDir. */
+  removeServerDirs(dataDir: string, indexes: readonly number[]): Promise<void>;
 }

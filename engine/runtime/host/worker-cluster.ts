@@ -17,6 +17,7 @@ import type { NodeTag } from "../../core/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
 import { findServer, serverUrl } from "../addresses.ts";
+import { earlierData } from "../earlier-data.ts";
 import { epochMs, pollUntil, sleep, within } from "../real-time.ts";
 import { TraceListeners } from "../trace-listeners.ts";
 import type { ClientNetwork, ServerSummary, TimingOptions } from "../sim/index.ts";
@@ -68,6 +69,12 @@ export interface WorkerClusterOptions {
   /** fs: the cluster's data folder, one subfolder per server (DIR/1, DIR/2 …). A fresh
    * temporary folder, removed by stop(), when omitted. */
   readonly dataDir?: string;
+  /**
+   * fs with a dataDir: what to do with servers' folders an earlier run left there. true wipes
+   * them and starts fresh servers; false recovers them (every server found starts, even beyond
+   * `servers`); omitted, start refuses with ExistingData, saying both.
+   */
+  readonly fresh?: boolean;
   /** indexeddb: the cluster's name in database names; a fresh one, deleted by stop(), when omitted. */
   readonly name?: string;
   readonly seed?: number;
@@ -132,6 +139,12 @@ export class WorkerCluster {
   private readonly platform: HostPlatform;
   private readonly ownsData: boolean;
   private readonly slots: Slot[] = [];
+  /** The cluster that started this host's network of ports; it holds the link faults. */
+  private readonly root: WorkerCluster;
+  /** On the root: every cluster sharing its network, itself first. */
+  private readonly family: WorkerCluster[] = [];
+  /** Which cluster of the network this is: its servers live at http://127.0.<index>.N:8080. */
+  readonly networkIndex: number;
   private readonly pending = new Map<number, PendingRequest>();
   private readonly traceListeners = new TraceListeners();
   private readonly blockedPairs = new Set<string>();
@@ -146,7 +159,11 @@ export class WorkerCluster {
     dataDir: string | undefined,
     name: string | undefined,
     ownsData: boolean,
+    root?: WorkerCluster,
   ) {
+    this.root = root ?? this;
+    this.networkIndex = this.root.family.length;
+    this.root.family.push(this);
     this.options = options;
     this.platform = options.platform;
     this.storage = storage;
@@ -161,14 +178,54 @@ export class WorkerCluster {
 
   /** start spawns `servers` workers in parallel, lets each recover, then connects every pair. */
   static async start(options: WorkerClusterOptions): Promise<WorkerCluster> {
+    return await WorkerCluster.open(options, undefined);
+  }
+
+  /**
+   * startSibling starts another cluster in this host, on the same network of ports: every server
+   * of either cluster gets a port to every other, so an external replication between the two
+   * travels directly, and partition() cuts it. Its servers are http://127.0.1.1:8080, .2 …, with
+   * their own tags and Rachis, and their own data (a folder or IndexedDB name of their own).
+   */
+  async startSibling(
+    options: Pick<WorkerClusterOptions, "servers" | "timing" | "replicationLimits"> = {},
+  ): Promise<WorkerCluster> {
+    this.assertRunning();
+    const {
+      servers: _servers,
+      timing: _timing,
+      replicationLimits: _limits,
+      ...shared
+    } = this.root.options;
+    return await WorkerCluster.open(
+      {
+        ...shared,
+        ...options,
+        ...(shared.dataDir !== undefined
+          ? { dataDir: `${shared.dataDir}-${this.root.family.length}` }
+          : {}),
+        ...(shared.name !== undefined ? { name: `${shared.name}-${this.root.family.length}` } : {}),
+        storage: this.root.storage,
+      },
+      this.root,
+    );
+  }
+
+  private static async open(
+    options: WorkerClusterOptions,
+    root: WorkerCluster | undefined,
+  ): Promise<WorkerCluster> {
     const platform = options.platform;
     const storage = options.storage ?? platform.defaultStorage;
     let dataDir: string | undefined;
     let name: string | undefined;
     let ownsData = false;
+    let count = options.servers ?? 1;
     if (storage === "fs") {
       ownsData = options.dataDir === undefined;
       dataDir = options.dataDir ?? (await platform.makeTempDataDir());
+      if (!ownsData)
+        count = await WorkerCluster.earlierData(platform, dataDir, count, options.fresh);
     } else if (options.dataDir !== undefined) {
       throw new RookeryError(
         "InvalidStorage",
@@ -181,8 +238,7 @@ export class WorkerCluster {
         options.name ??
         `cluster-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
     }
-    const cluster = new WorkerCluster(options, storage, dataDir, name, ownsData);
-    const count = options.servers ?? 1;
+    const cluster = new WorkerCluster(options, storage, dataDir, name, ownsData, root);
     try {
       for (let index = 0; index < count; index++) cluster.slots.push(cluster.newSlot(index));
       await Promise.all(cluster.slots.map((slot) => cluster.launch(slot)));
@@ -192,6 +248,24 @@ export class WorkerCluster {
       throw error;
     }
     return cluster;
+  }
+
+  /**
+   * earlierData deals with servers' folders an earlier run left in dataDir (see the `fresh`
+   * option) and returns how many servers to start.
+   */
+  private static async earlierData(
+    platform: HostPlatform,
+    dataDir: string,
+    servers: number,
+    fresh: boolean | undefined,
+  ): Promise<number> {
+    const found = await platform.serversWithData(dataDir);
+    const { count, wipe } = earlierData(dataDir, found, servers, fresh, (index) =>
+      platform.serverDir(dataDir, index),
+    );
+    if (wipe.length > 0) await platform.removeServerDirs(dataDir, wipe);
+    return count;
   }
 
   // --- servers -----------------------------------------------------------------------------------
@@ -267,9 +341,10 @@ export class WorkerCluster {
   /** partition cuts every link between two groups of servers (by tag or URL), at both ends. */
   partition(groupA: readonly string[], groupB: readonly string[]): void {
     this.assertRunning();
-    const a = groupA.map((s) => this.slot(s));
-    const b = groupB.map((s) => this.slot(s));
-    for (const x of a) for (const y of b) if (x !== y) this.blockedPairs.add(pairKey(x.url, y.url));
+    const a = groupA.map((s) => this.slotOnNetwork(s));
+    const b = groupB.map((s) => this.slotOnNetwork(s));
+    const blocked = this.root.blockedPairs;
+    for (const x of a) for (const y of b) if (x !== y) blocked.add(pairKey(x.url, y.url));
     for (const slot of new Set([...a, ...b])) this.applyFaults(slot);
   }
 
@@ -277,16 +352,24 @@ export class WorkerCluster {
   isolate(tagOrUrl: string): void {
     this.assertRunning();
     const slot = this.slot(tagOrUrl);
-    this.isolated.add(slot.url);
-    for (const other of this.slots) this.applyFaults(other);
+    this.root.isolated.add(slot.url);
+    for (const other of this.networkSlots()) this.applyFaults(other);
   }
 
-  /** heal ends every partition and isolation (latency and loss set with setLink stay). */
+  /**
+   * heal ends every partition and isolation of this cluster's servers, those cutting it off from
+   * a sibling included (latency and loss set with setLink stay; a cut inside a sibling stays).
+   */
   heal(): void {
     this.assertRunning();
-    this.blockedPairs.clear();
-    this.isolated.clear();
-    for (const slot of this.slots) this.applyFaults(slot);
+    const own = new Set(this.urls);
+    const { blockedPairs, isolated } = this.root;
+    for (const pair of [...blockedPairs]) {
+      const [a, b] = pair.split("|") as [string, string];
+      if (own.has(a) || own.has(b)) blockedPairs.delete(pair);
+    }
+    for (const url of own) isolated.delete(url);
+    for (const slot of this.networkSlots()) this.applyFaults(slot);
   }
 
   /**
@@ -299,12 +382,13 @@ export class WorkerCluster {
     shape: { readonly latencyMs?: number; readonly lossRate?: number },
   ): void {
     this.assertRunning();
-    const x = this.slot(a);
-    const y = this.slot(b);
+    const x = this.slotOnNetwork(a);
+    const y = this.slotOnNetwork(b);
     const latencyMs = shape.latencyMs ?? 0;
     const lossRate = shape.lossRate ?? 0;
-    if (latencyMs === 0 && lossRate === 0) this.linkShapes.delete(pairKey(x.url, y.url));
-    else this.linkShapes.set(pairKey(x.url, y.url), { latencyMs, lossRate });
+    const shapes = this.root.linkShapes;
+    if (latencyMs === 0 && lossRate === 0) shapes.delete(pairKey(x.url, y.url));
+    else shapes.set(pairKey(x.url, y.url), { latencyMs, lossRate });
     this.applyFaults(x);
     this.applyFaults(y);
   }
@@ -321,6 +405,8 @@ export class WorkerCluster {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // The network's first cluster takes its siblings down with it: they live in its ports.
+    if (this.root === this) await Promise.all(this.family.slice(1).map((other) => other.stop()));
     await Promise.all(
       this.slots.map(async (slot) => {
         const { api, worker } = slot;
@@ -416,6 +502,8 @@ export class WorkerCluster {
     request: ServerRequest,
     options: { readonly timeoutMs?: number; readonly from?: string } = {},
   ): Promise<TimedAnswer> {
+    const owner = this.root.family.find((cluster) => cluster.slots.some((s) => s.url === url));
+    if (owner !== undefined && owner !== this) return owner.requestTimed(url, request, options);
     const slot = this.slots.find((s) => s.url === url);
     if (this.stopped)
       return Promise.resolve({
@@ -519,7 +607,7 @@ export class WorkerCluster {
     return {
       ...statusRowFields(),
       index,
-      url: serverUrl(index),
+      url: serverUrl(index, this.networkIndex),
       generation: 0,
       worker: undefined,
       api: undefined,
@@ -547,7 +635,11 @@ export class WorkerCluster {
     const channel = new MessageChannel();
     const hostPort = channel.port1;
     const seed =
-      ((this.options.seed ?? 1) * 1_000_003 + slot.index * 7_919 + slot.generation * 104_729) >>> 0;
+      ((this.options.seed ?? 1) * 1_000_003 +
+        slot.index * 7_919 +
+        slot.generation * 104_729 +
+        this.networkIndex * 15_485_863) >>>
+      0;
     let result: WorkerResult<WorkerStatus>;
     try {
       // Comlink's Remote type distributes over the result union; the value is one WorkerResult.
@@ -596,20 +688,25 @@ export class WorkerCluster {
     absorbStatus(slot, result.value);
   }
 
-  /** connectAll gives every pair of running servers a channel of their own. */
+  /**
+   * connectAll gives every pair of running servers a channel of their own: this cluster's among
+   * themselves, and each of them with every running server of the clusters already on the network.
+   */
   private async connectAll(): Promise<void> {
     const live = this.slots.filter((slot) => slot.alive);
+    const others = this.networkSlots().filter((slot) => slot.alive && !this.slots.includes(slot));
     const calls: Promise<void>[] = [];
     for (let i = 0; i < live.length; i++) {
       for (let j = i + 1; j < live.length; j++) calls.push(this.link(live[i]!, live[j]!));
+      for (const other of others) calls.push(this.link(live[i]!, other));
     }
     await Promise.all(calls);
   }
 
-  /** connect gives one (re)started server a channel to every other running server. */
+  /** connect gives one (re)started server a channel to every other running server of the network. */
   private async connect(slot: Slot): Promise<void> {
     await Promise.all(
-      this.slots
+      this.networkSlots()
         .filter((other) => other !== slot && other.alive)
         .map((other) => this.link(slot, other)),
     );
@@ -631,9 +728,9 @@ export class WorkerCluster {
   }
 
   private faultsBetween(a: string, b: string): LinkFaults {
-    const blocked =
-      this.blockedPairs.has(pairKey(a, b)) || this.isolated.has(a) || this.isolated.has(b);
-    const shape = this.linkShapes.get(pairKey(a, b));
+    const { blockedPairs, isolated, linkShapes } = this.root;
+    const blocked = blockedPairs.has(pairKey(a, b)) || isolated.has(a) || isolated.has(b);
+    const shape = linkShapes.get(pairKey(a, b));
     if (!blocked && !shape) return noFaults;
     return { blocked, latencyMs: shape?.latencyMs ?? 0, lossRate: shape?.lossRate ?? 0 };
   }
@@ -642,13 +739,13 @@ export class WorkerCluster {
   private applyFaults(slot: Slot): void {
     const api = slot.api;
     if (!api) return;
-    const calls = this.slots
+    const calls = this.networkSlots()
       .filter((other) => other !== slot)
       .map((other) => api.setLinkFaults(other.url, this.faultsBetween(slot.url, other.url)));
     calls.push(
       api.setLinkFaults(
         clientLink,
-        this.isolated.has(slot.url) ? { ...noFaults, blocked: true } : noFaults,
+        this.root.isolated.has(slot.url) ? { ...noFaults, blocked: true } : noFaults,
       ),
     );
     // Comlink calls to one worker run in order, so these take effect before anything sent later;
@@ -690,6 +787,16 @@ export class WorkerCluster {
 
   private slot(tagOrUrl: string): Slot {
     return findServer(this.slots, tagOrUrl, (slot) => this.tagOf(slot));
+  }
+
+  /** networkSlots lists every server of every cluster on this network. */
+  private networkSlots(): Slot[] {
+    return this.root.family.flatMap((cluster) => cluster.slots);
+  }
+
+  /** slotOnNetwork finds a server by URL anywhere on the network, or one of ours by tag. */
+  private slotOnNetwork(tagOrUrl: string): Slot {
+    return this.networkSlots().find((slot) => slot.url === tagOrUrl) ?? this.slot(tagOrUrl);
   }
 
   private tagOf(slot: Slot): NodeTag {

@@ -19,7 +19,9 @@ import { RookeryError } from "../../core/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import type { ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
 import { findServer } from "../addresses.ts";
-import { plainExecArgv, serverBundle } from "../host/node-bundles.ts";
+import { earlierData } from "../earlier-data.ts";
+import { plainExecArgv, serverEntry } from "../host/node-bundles.ts";
+import { serverFoldersWithData } from "../host/node-platform.ts";
 import { epochMs, pollUntil, sleep, within } from "../real-time.ts";
 import type { ClientNetwork, ServerSummary, TimingOptions } from "../sim/index.ts";
 import {
@@ -54,6 +56,11 @@ export interface ProcessClusterOptions {
   /** The cluster's data folder, one subfolder per server (DIR/1, DIR/2 …). A fresh temporary
    * folder, removed by stop(), when omitted. */
   readonly dataDir?: string;
+  /**
+   * With dataDir: what to do with server folders an earlier run left there. true wipes them;
+   * false recovers those servers (every one found starts); omitted, start refuses (ExistingData).
+   */
+  readonly fresh?: boolean;
   readonly seed?: number;
   readonly timing?: TimingOptions;
   readonly replicationLimits?: Partial<ReplicationLimits>;
@@ -165,17 +172,31 @@ export class ProcessCluster {
         "InvalidOption",
         `addresses must be "loopback" or "ports", got ${String(addresses)}`,
       );
-    const port =
-      options.port === "auto"
-        ? await freeBasePort(addresses, count)
-        : (options.port ?? defaultPort);
-    if (!Number.isInteger(port) || port < 1 || port > 65_535)
-      throw new RookeryError("InvalidOption", `port must be 1 to 65535 or "auto", got ${port}`);
+    const wanted = options.port ?? defaultPort;
+    if (wanted !== "auto" && (!Number.isInteger(wanted) || wanted < 1 || wanted > 65_535))
+      throw new RookeryError("InvalidOption", `port must be 1 to 65535 or "auto", got ${wanted}`);
     const ownsData = options.dataDir === undefined;
     const dataDir = resolve(options.dataDir ?? (await mkdtemp(join(tmpdir(), "rookery-"))));
+    let servers = count;
+    if (!ownsData) {
+      const decided = earlierData(
+        dataDir,
+        await serverFoldersWithData(dataDir),
+        count,
+        options.fresh,
+        (index) => join(dataDir, String(index + 1)),
+      );
+      for (const index of decided.wipe)
+        await rm(join(dataDir, String(index + 1)), { recursive: true, force: true });
+      servers = decided.count;
+    }
+    const port =
+      options.port === "auto"
+        ? await freeBasePort(addresses, servers)
+        : (options.port ?? defaultPort);
     const cluster = new ProcessCluster(options, dataDir, ownsData, addresses, port);
     try {
-      for (let index = 0; index < count; index++) cluster.slots.push(cluster.newSlot(index));
+      for (let index = 0; index < servers; index++) cluster.slots.push(cluster.newSlot(index));
       await Promise.all(cluster.slots.map((slot) => cluster.launch(slot)));
     } catch (error) {
       await cluster.stop();
@@ -419,7 +440,7 @@ export class ProcessCluster {
 
   /** launch forks the slot's server process and waits until it listens (or says why it cannot). */
   private async launch(slot: Slot): Promise<void> {
-    const file = await serverBundle("process");
+    const file = await serverEntry("process");
     const seed =
       ((this.options.seed ?? 1) * 1_000_003 + slot.index * 7_919 + slot.generation * 104_729) >>> 0;
     const config: ProcessServerConfig = {

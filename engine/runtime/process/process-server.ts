@@ -10,8 +10,9 @@ import { HttpListener } from "../../http/node-listener.ts";
 import { Server } from "../../server/index.ts";
 import type { TraceEvent } from "../../server/index.ts";
 import type { StorageWarning } from "../../storage/index.ts";
-import { openServerStore } from "../worker/storage.ts";
-import type { ServerStore } from "../worker/storage.ts";
+import { openFsStorage } from "../../storage/node.ts";
+import { adaptStorage } from "../server-store.ts";
+import type { ServerStore } from "../server-store.ts";
 import type { ProcessServerConfig } from "./protocol.ts";
 import { SocketTransport } from "./socket-transport.ts";
 
@@ -49,8 +50,12 @@ export class ProcessServer {
     config: ProcessServerConfig,
     hooks: ProcessServerHooks = {},
   ): Promise<ProcessServer> {
-    const store = await openServerStore({ kind: "fs", dir: config.dataDir }, config.url, (w) =>
-      hooks.storageWarning?.(w),
+    const store = adaptStorage(
+      await openFsStorage({
+        dir: config.dataDir,
+        onWarning: (warning) => hooks.storageWarning?.(warning),
+      }),
+      null,
     );
     let server: Server | undefined;
     const transport = new SocketTransport(config.url, (envelope) => server?.receive(envelope));

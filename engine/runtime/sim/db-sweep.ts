@@ -1,18 +1,31 @@
 import { isRookeryError, SeededRandom } from "../../core/index.ts";
 import type { NodeTag, Random } from "../../core/index.ts";
 import type { ClusterState } from "../../cluster/index.ts";
-import { databaseStore } from "../../server/index.ts";
+import { databaseKey, databaseStore } from "../../server/index.ts";
 import type { ServerResponse } from "../../server/index.ts";
 import { reliableNetwork } from "./network.ts";
 import type { NetworkFaults } from "./network.ts";
 import type { SeedVerdict } from "./raft-sweep.ts";
 import { SimCluster } from "./sim-cluster.ts";
+import { SimulationStalled } from "./simulator.ts";
+import type { Watchdog } from "./simulator.ts";
 
 /** DbSeedOptions set the size of one randomized database run. */
 export interface DbSeedOptions {
   readonly servers: 3 | 5;
   /** Virtual milliseconds of faults and load before the final heal. */
   readonly chaosMs?: number;
+  /** Bounds past which the seed counts as stalled (defaults: dbWatchdog). */
+  readonly watchdog?: Partial<Watchdog>;
+}
+
+/**
+ * dbWatchdog bounds one seed of the database workload. A healthy seed runs a few thousand events
+ * (see the sweep's summary); the virtual time bound covers the chaos plus every bounded wait of
+ * the setup and the final checks.
+ */
+export function dbWatchdog(servers: number, chaosMs: number): Watchdog {
+  return { eventsMax: 100_000 * servers, virtualMsMax: chaosMs + 300_000 };
 }
 
 /** DbSeedResult is the verdict on one seed of the database workload. */
@@ -77,6 +90,7 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
     seed,
     replicationLimits: { batchItemsMax: random.pick([1, 2, 8, 1024]) },
   });
+  cluster.sim.watchdog = { ...dbWatchdog(options.servers, chaosMs), ...options.watchdog };
   const trace: string[] = [];
   const note = (text: string): void => {
     trace.push(`${cluster.nowMs().toFixed(1).padStart(9)}ms  ${text}`);
@@ -109,8 +123,13 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
   const tags = Array.from({ length: options.servers }, (_, i) => String.fromCharCode(65 + i));
   const result = (extra: Partial<DbSeedResult>): DbSeedResult => ({
     seed,
-    ok: violation === undefined,
-    ...(violation ? { broken: violation.property, message: violation.message } : {}),
+    ok: violation === undefined && cluster.sim.stalled === undefined,
+    // A stall explains whatever failed after it (waits that timed out, missing documents).
+    ...(cluster.sim.stalled
+      ? { broken: "stalled", message: cluster.sim.stalled.message }
+      : violation
+        ? { broken: violation.property, message: violation.message }
+        : {}),
     trace,
     acknowledged: acknowledged.size,
     revisions,
@@ -268,16 +287,12 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
           acknowledged.set(id, tag);
           if (assured) {
             // A holder may have crashed since it acknowledged; what it made durable still counts.
-            const holders = tags.filter((t) =>
-              cluster
+            const holders = tags.filter((t) => {
+              const kept = cluster
                 .storageOf(t)
-                .some(
-                  databaseStore("documents"),
-                  (value) =>
-                    (value as { id?: string; kind?: string }).id === id &&
-                    (value as { kind?: string }).kind === "document",
-                ),
-            );
+                .durableValue(databaseStore("documents"), databaseKey("Spade", id.toLowerCase()));
+              return (kept as { kind?: string } | undefined)?.kind === "document";
+            });
             if (holders.length < 2)
               fail(
                 "write assurance",
@@ -378,7 +393,8 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
     await cluster.stop();
   } catch (error) {
     if (error instanceof Violation) fail(error.property, error.message);
-    else fail("crash", (error as Error).stack ?? String(error));
+    else if (!(error instanceof SimulationStalled))
+      fail("crash", (error as Error).stack ?? String(error));
   }
   return result({});
 }

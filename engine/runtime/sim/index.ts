@@ -1,17 +1,23 @@
-export { Simulator } from "./simulator.ts";
+export { Simulator, SimulationStalled } from "./simulator.ts";
+export type { Watchdog } from "./simulator.ts";
 export { SimNetwork, reliableNetwork, unreliableNetwork } from "./network.ts";
 export type { NetworkFaults, NetworkStats, Addressed } from "./network.ts";
 export { RaftCheckers, InvariantViolation } from "./raft-checkers.ts";
 export { RaftSimCluster } from "./raft-cluster.ts";
 export type { RaftSimOptions, TraceEvent } from "./raft-cluster.ts";
-export { runRaftSeed } from "./raft-sweep.ts";
+export { raftWatchdog, runRaftSeed } from "./raft-sweep.ts";
 export type { RaftSeedOptions, RaftSeedResult, SeedVerdict } from "./raft-sweep.ts";
-export { SimCluster, SimStorage, serverUrl } from "./sim-cluster.ts";
+export { SimCluster, serverUrl } from "./sim-cluster.ts";
+export { SimDisk, randomStorageFaults, reliableStorage } from "./sim-disk.ts";
+export type { SimDiskStats, StorageFaults } from "./sim-disk.ts";
 export type {
+  SiblingOptions,
   SimClusterOptions,
   ServerSummary,
   ClientNetwork,
   TimingOptions,
 } from "./sim-cluster.ts";
-export { runDbSeed } from "./db-sweep.ts";
+export { dbWatchdog, runDbSeed } from "./db-sweep.ts";
 export type { DbSeedOptions, DbSeedResult } from "./db-sweep.ts";
+export { replayCommand } from "./replay.ts";
+export type { ReplayOptions } from "./replay.ts";

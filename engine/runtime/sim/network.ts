@@ -115,6 +115,16 @@ export class SimNetwork<M extends Addressed> {
     this.isolated.clear();
   }
 
+  /** healLinksOf restores every link to or from `nodes` and reconnects them; other cuts stay. */
+  healLinksOf(nodes: readonly string[]): void {
+    const touched = new Set(nodes);
+    for (const key of [...this.blocked]) {
+      const [from, to] = key.split(">") as [string, string];
+      if (touched.has(from) || touched.has(to)) this.blocked.delete(key);
+    }
+    for (const node of nodes) this.isolated.delete(node);
+  }
+
   /** setLinkLatency fixes the one-way latency of one direction (for skewed-latency scenarios). */
   setLinkLatency(from: string, to: string, latencyMs: number | undefined): void {
     if (latencyMs === undefined) this.linkLatencyMs.delete(linkKey(from, to));

@@ -5,6 +5,8 @@ import { reliableNetwork } from "./network.ts";
 import type { NetworkFaults } from "./network.ts";
 import { InvariantViolation } from "./raft-checkers.ts";
 import { RaftSimCluster } from "./raft-cluster.ts";
+import { SimulationStalled } from "./simulator.ts";
+import type { Watchdog } from "./simulator.ts";
 
 /** RaftSeedOptions sets the size of one randomized run. */
 export interface RaftSeedOptions {
@@ -15,6 +17,16 @@ export interface RaftSeedOptions {
   readonly membershipChanges?: boolean;
   /** Build nodes with a deliberate bug, to show the checkers catch it. */
   readonly unsafe?: { readonly commitEarlierTermsByCounting?: boolean };
+  /** Bounds past which the seed counts as stalled (defaults: raftWatchdog). */
+  readonly watchdog?: Partial<Watchdog>;
+}
+
+/**
+ * raftWatchdog bounds one Rachis seed: a healthy seed runs some ten thousand events; the virtual
+ * time bound covers the chaos, the wait for every server to vote again and the final command.
+ */
+export function raftWatchdog(nodes: number, chaosMs: number): Watchdog {
+  return { eventsMax: 100_000 * nodes, virtualMsMax: chaosMs + 120_000 };
 }
 
 /** SeedVerdict is the verdict on one seed of any sweep, with what is needed to understand a failure. */
@@ -70,6 +82,7 @@ export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedRes
     ...(options.unsafe ? { unsafe: options.unsafe } : {}),
     traceEventsMax: 30,
   });
+  cluster.sim.watchdog = { ...raftWatchdog(options.nodes, chaosMs), ...options.watchdog };
   const random = setup;
   const acknowledged = new Map<number, string>();
   const pending: { index: number; command: string }[] = [];
@@ -208,6 +221,7 @@ export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedRes
     }
   } catch (error) {
     if (error instanceof InvariantViolation) return fail(error.invariant, error.message);
+    if (error instanceof SimulationStalled) return fail("stalled", error.message);
     return fail("crash", (error as Error).stack ?? String(error));
   }
   return {

@@ -2,57 +2,22 @@ import { RookeryError, tickMsDefault } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import { databaseSummaries, findDatabase } from "../../cluster/index.ts";
 import { Server } from "../../server/index.ts";
-import type {
-  Envelope,
-  ServerRequest,
-  ServerResponse,
-  ServerStorage,
-  StorageWrite,
-  TraceEvent,
-} from "../../server/index.ts";
+import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import type { withTiming } from "../../server/index.ts";
 import { yieldToEventLoop } from "./yield.ts";
 import { findServer, serverUrl } from "../addresses.ts";
 import { TraceListeners } from "../trace-listeners.ts";
+import { adaptStorage } from "../server-store.ts";
+import type { ServerStore } from "../server-store.ts";
+import { reliableStorage, SimDisk } from "./sim-disk.ts";
+import type { StorageFaults } from "./sim-disk.ts";
 
 /** TimingOptions override a server's teaching timings (see ServerTiming). */
 export type TimingOptions = Parameters<typeof withTiming>[0];
 import { reliableNetwork, SimNetwork } from "./network.ts";
 import type { NetworkFaults } from "./network.ts";
-import { Simulator } from "./simulator.ts";
-
-/**
- * SimStorage is durable the moment write() returns, like a disk with a synchronous fsync: a crash
- * keeps exactly what was written. Values are cloned so that nothing written can change later.
- */
-export class SimStorage implements ServerStorage {
-  private readonly stores = new Map<string, Map<string, unknown>>();
-  writes = 0;
-
-  write(batch: readonly StorageWrite[]): void {
-    this.writes++;
-    for (const write of batch) {
-      let store = this.stores.get(write.store);
-      if (!store) this.stores.set(write.store, (store = new Map()));
-      if (write.op === "put") store.set(write.key, structuredClone(write.value));
-      else store.delete(write.key);
-    }
-  }
-
-  /** some tells whether a stored value in `store` matches, without copying anything. */
-  some(store: string, predicate: (value: unknown) => boolean): boolean {
-    for (const value of this.stores.get(store)?.values() ?? []) if (predicate(value)) return true;
-    return false;
-  }
-
-  load(): ReadonlyMap<string, ReadonlyMap<string, unknown>> {
-    const copy = new Map<string, Map<string, unknown>>();
-    for (const [name, store] of this.stores)
-      copy.set(name, new Map([...store].map(([k, v]) => [k, structuredClone(v)])));
-    return copy;
-  }
-}
+import { SimulationStalled, Simulator } from "./simulator.ts";
 
 export { serverUrl };
 
@@ -62,13 +27,25 @@ export interface SimClusterOptions {
   readonly seed?: number;
   readonly timing?: TimingOptions;
   readonly faults?: NetworkFaults;
+  /** How the servers' disks behave: fsync latency and, in sweeps, storage faults. */
+  readonly storageFaults?: StorageFaults;
   readonly replicationLimits?: Partial<ReplicationLimits>;
 }
 
+/** SiblingOptions describe a second cluster started on the first one's network. */
+export type SiblingOptions = Pick<SimClusterOptions, "servers" | "timing" | "replicationLimits">;
+
 interface SimServerSlot {
   readonly url: string;
-  readonly storage: SimStorage;
+  /** The server's disk, which outlives every start of the server. */
+  readonly disk: SimDisk;
+  /** The storage open on the disk while the server runs (or starts). */
+  store: ServerStore | undefined;
   server: Server | undefined;
+  /** A restart in progress: the server is recovering from its disk. */
+  starting: Promise<void> | undefined;
+  /** Counts kills, so a restart that a kill overtook does not come up. */
+  lives: number;
   /** The tag the server had when it last ran ("?" until it joined), so a dead one keeps its name. */
   lastTag: NodeTag;
 }
@@ -107,9 +84,20 @@ export class SimCluster {
   readonly sim: Simulator;
   readonly net: SimNetwork<Envelope>;
   readonly network: ClientNetwork;
+  /** How the disks behave from now on (a sweep turns faults off for its final checks). */
+  storageFaults: StorageFaults;
+  /**
+   * Which cluster of its network this is: 0 for the one that made the network, 1, 2 … for the
+   * siblings started on it. Its servers live at http://127.0.<index>.1:8080, .2 …
+   */
+  readonly networkIndex: number;
   private readonly slots: SimServerSlot[] = [];
   private readonly options: SimClusterOptions;
   private readonly traceListeners = new TraceListeners();
+  /** The cluster that made the network; it owns the client calls and drives virtual time. */
+  private readonly root: SimCluster;
+  /** On the root: every cluster on its network, itself first. */
+  private readonly family: SimCluster[] = [];
   private readonly clientCalls = new Map<number, (response: ServerResponse) => void>();
   private nextRequestId = 1;
   private demand = 0;
@@ -117,15 +105,29 @@ export class SimCluster {
   private stopped = false;
   private readonly tickMs: number;
 
-  constructor(options: SimClusterOptions = {}) {
+  constructor(options: SimClusterOptions = {}, root?: SimCluster) {
     this.options = options;
-    this.sim = new Simulator(options.seed ?? 1);
-    this.net = new SimNetwork<Envelope>(
-      this.sim,
-      (envelope) => this.deliver(envelope),
-      options.faults ?? reliableNetwork,
-    );
+    if (root) {
+      // A sibling shares everything that makes a world: the clock, the event queue, the seeded
+      // random, the network (faults included) and the client calls in flight.
+      this.root = root;
+      this.sim = root.sim;
+      this.net = root.net;
+      this.networkIndex = root.family.length;
+      root.family.push(this);
+    } else {
+      this.root = this;
+      this.sim = new Simulator(options.seed ?? 1);
+      this.net = new SimNetwork<Envelope>(
+        this.sim,
+        (envelope) => this.deliver(envelope),
+        options.faults ?? reliableNetwork,
+      );
+      this.networkIndex = 0;
+      this.family.push(this);
+    }
     this.tickMs = options.timing?.tickMs ?? tickMsDefault;
+    this.storageFaults = { ...(options.storageFaults ?? reliableStorage) };
     for (let i = 0; i < (options.servers ?? 1); i++) this.addServerNow();
     this.sim.every(this.tickMs, () => {
       for (const slot of this.slots) slot.server?.tick();
@@ -135,6 +137,28 @@ export class SimCluster {
       request: (url, request, requestOptions) => this.request(url, request, requestOptions),
       nowMs: () => this.sim.nowMs(),
     };
+  }
+
+  /**
+   * startSibling starts another cluster on this cluster's simulated network: same virtual clock,
+   * same faults, one address space (its servers are http://127.0.1.1:8080, .2 …), so traffic
+   * between the two clusters (external replication) has latency and loss and can be cut with
+   * partition(). Each cluster has its own servers, tags and Rachis; either's network reaches both.
+   */
+  async startSibling(options: SiblingOptions = {}): Promise<SimCluster> {
+    return this.startSiblingNow(options);
+  }
+
+  /** startSiblingNow is startSibling without the promise, for synchronous test setups. */
+  startSiblingNow(options: SiblingOptions = {}): SimCluster {
+    if (this.root.stopped)
+      throw new RookeryError("ClusterStopped", "the network's first cluster was stopped");
+    return new SimCluster(options, this.root);
+  }
+
+  /** siblings lists the other clusters on this cluster's network. */
+  get siblings(): SimCluster[] {
+    return this.root.family.filter((cluster) => cluster !== this);
   }
 
   // --- servers -----------------------------------------------------------------------------------
@@ -162,9 +186,9 @@ export class SimCluster {
     return this.slot(tagOrUrl).server;
   }
 
-  /** storageOf returns what a server keeps on its disk, whether it runs or not (checkers read it). */
-  storageOf(tagOrUrl: string): SimStorage {
-    return this.slot(tagOrUrl).storage;
+  /** storageOf returns a server's disk, whether it runs or not (checkers read what it kept). */
+  storageOf(tagOrUrl: string): SimDisk {
+    return this.slot(tagOrUrl).disk;
   }
 
   /** addServer starts one more fresh server; it shows "?" until it joins the cluster. */
@@ -172,36 +196,40 @@ export class SimCluster {
     return this.addServerNow();
   }
 
-  /** kill stops a server the way a crash would; what it wrote to storage stays. */
+  /**
+   * kill stops a server the way a crash would: what its disk had synced stays, the rest is lost
+   * (or, under storage faults, partly kept, the last batch perhaps torn).
+   */
   async kill(tagOrUrl: string): Promise<void> {
     const slot = this.slot(tagOrUrl);
-    if (!slot.server) throw new RookeryError("ServerDown", `${slot.url} is already down`);
-    slot.lastTag = slot.server.tag;
-    slot.server = undefined;
-    this.emit([{ type: "server", atMs: this.sim.nowMs(), url: slot.url, text: "killed" }]);
+    if (!slot.server && !slot.starting)
+      throw new RookeryError("ServerDown", `${slot.url} is already down`);
+    this.crashSlot(slot, "killed");
   }
 
-  /** restart brings a killed server back from its storage. */
+  /**
+   * restart brings a killed server back from its disk, through the same asynchronous load as
+   * every runtime; until it has recovered, it refuses connections. Restarting a server that is
+   * already starting waits for that start.
+   */
   async restart(tagOrUrl: string): Promise<void> {
     const slot = this.slot(tagOrUrl);
     if (slot.server)
       throw new RookeryError("ServerRunning", `${slot.url} is running; kill it first`);
-    slot.server = this.startServer(slot);
-    this.emit([
-      {
-        type: "server",
-        atMs: this.sim.nowMs(),
-        url: slot.url,
-        text: `restarted as ${slot.server.tag}`,
-      },
-    ]);
+    slot.starting ??= this.recoverSlot(slot).finally(() => {
+      slot.starting = undefined;
+    });
+    return slot.starting;
   }
 
-  /** partition cuts every link between two groups of servers (by tag or URL). */
+  /**
+   * partition cuts every link between two groups of servers: this cluster's by tag or URL, and a
+   * sibling's by URL (partition(a.urls, b.urls) cuts one cluster off from the other).
+   */
   partition(groupA: readonly string[], groupB: readonly string[]): void {
     this.net.partition(
-      groupA.map((s) => this.slot(s).url),
-      groupB.map((s) => this.slot(s).url),
+      groupA.map((s) => this.urlOnNetwork(s)),
+      groupB.map((s) => this.urlOnNetwork(s)),
     );
   }
 
@@ -210,17 +238,29 @@ export class SimCluster {
     this.net.disconnect(this.slot(tagOrUrl).url);
   }
 
+  /**
+   * heal restores every link of this cluster's servers, those to a sibling's included; a cut
+   * inside a sibling stays until that sibling heals.
+   */
   heal(): void {
-    this.net.heal();
+    if (this.root.family.length === 1) this.net.heal();
+    else this.net.healLinksOf(this.urls);
   }
 
   on(event: "trace", listener: (events: readonly TraceEvent[]) => void): () => void {
     return this.traceListeners.on(event, listener);
   }
 
+  /** stop stops this cluster's servers; stopping the network's first cluster stops its siblings. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const slot of this.slots) slot.server = undefined;
+    for (const slot of this.slots) {
+      slot.server = undefined;
+      slot.lives++;
+      slot.store?.crash();
+      slot.store = undefined;
+    }
+    if (this.root === this) for (const sibling of this.siblings) await sibling.stop();
   }
 
   // --- time ---------------------------------------------------------------------------------------
@@ -259,6 +299,7 @@ export class SimCluster {
    * to the event loop whenever a server or client has promise continuations pending.
    */
   private async drive(done: () => boolean, untilMs: number): Promise<boolean> {
+    if (this.root !== this) return await this.root.drive(done, untilMs);
     this.demand++;
     try {
       for (;;) {
@@ -273,7 +314,9 @@ export class SimCluster {
 
   private pendingWork(): boolean {
     if (this.clientCalls.size > 0) return true;
-    for (const slot of this.slots) if (slot.server?.hasPendingWork()) return true;
+    for (const cluster of this.family)
+      for (const slot of cluster.slots)
+        if (slot.starting || slot.server?.hasPendingWork()) return true;
     return false;
   }
 
@@ -301,6 +344,7 @@ export class SimCluster {
     request: ServerRequest,
     options: { readonly timeoutMs?: number; readonly from?: string } = {},
   ): Promise<ServerResponse> {
+    if (this.root !== this) return await this.root.request(url, request, options);
     const requestId = this.nextRequestId++;
     const from = options.from ?? "client";
     const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
@@ -328,13 +372,16 @@ export class SimCluster {
   private async driveWhileDemanded(): Promise<void> {
     this.driving = true;
     try {
-      while (this.clientCalls.size > 0 && !this.stopped) {
+      while (this.clientCalls.size > 0 && !this.stopped && !this.sim.stalled) {
         if (this.demand > 0) {
           await yieldToEventLoop();
           continue;
         }
         await this.drive(() => this.clientCalls.size === 0, Infinity);
       }
+    } catch (error) {
+      // A stalled run ends here; whoever drives the run reads sim.stalled and reports it.
+      if (!(error instanceof SimulationStalled)) throw error;
     } finally {
       this.driving = false;
     }
@@ -403,26 +450,79 @@ export class SimCluster {
   // --- internals ------------------------------------------------------------------------------------
 
   private addServerNow(): string {
-    const url = serverUrl(this.slots.length);
-    const slot: SimServerSlot = { url, storage: new SimStorage(), server: undefined, lastTag: "?" };
+    const url = serverUrl(this.slots.length, this.networkIndex);
+    const disk = new SimDisk(url, this.sim, this.sim.random.fork(), () => this.storageFaults);
+    const slot: SimServerSlot = {
+      url,
+      disk,
+      store: undefined,
+      server: undefined,
+      starting: undefined,
+      lives: 0,
+      lastTag: "?",
+    };
     this.slots.push(slot);
-    slot.server = this.startServer(slot);
+    const store = this.openStore(slot);
+    // A brand-new disk holds nothing to recover, so the server is up at once; every restart
+    // recovers through the port's asynchronous load (recoverSlot).
+    slot.server = Server.startSync(
+      this.serverOptions(slot, { ...store.port, load: () => new Map() }),
+    );
     return url;
   }
 
-  private startServer(slot: SimServerSlot): Server {
-    return Server.startSync({
+  private async recoverSlot(slot: SimServerSlot): Promise<void> {
+    const life = slot.lives;
+    const store = this.openStore(slot);
+    let server: Server;
+    try {
+      server = await Server.start(this.serverOptions(slot, store.port));
+    } catch (error) {
+      store.crash();
+      if (slot.store === store) slot.store = undefined;
+      this.emitServer(slot, `could not restart: ${(error as Error).message}`);
+      throw error;
+    }
+    if (slot.lives !== life || this.stopped) return; // killed while it recovered
+    slot.server = server;
+    this.emitServer(slot, `restarted as ${server.tag}`);
+  }
+
+  private openStore(slot: SimServerSlot): ServerStore {
+    const store = adaptStorage(
+      slot.disk.open((warning) => this.emitServer(slot, `storage: ${warning.message}`)),
+      null,
+    );
+    slot.store = store;
+    return store;
+  }
+
+  private crashSlot(slot: SimServerSlot, why: string): void {
+    if (slot.server) slot.lastTag = slot.server.tag;
+    slot.server = undefined;
+    slot.lives++;
+    slot.store?.crash();
+    slot.store = undefined;
+    this.emitServer(slot, why);
+  }
+
+  private serverOptions(slot: SimServerSlot, storage: ServerStore["port"]) {
+    return {
       url: slot.url,
-      storage: slot.storage,
-      transport: { send: (envelope) => this.net.send(envelope) },
+      storage,
+      transport: { send: (envelope: Envelope) => this.net.send(envelope) },
       clock: this.sim.clock,
       random: this.sim.random.fork(),
       ...(this.options.timing ? { timing: this.options.timing } : {}),
       ...(this.options.replicationLimits
         ? { replicationLimits: this.options.replicationLimits }
         : {}),
-      trace: (event) => this.emit([event]),
-    });
+      trace: (event: TraceEvent) => this.emit([event]),
+    };
+  }
+
+  private emitServer(slot: SimServerSlot, text: string): void {
+    this.emit([{ type: "server", atMs: this.sim.nowMs(), url: slot.url, text }]);
   }
 
   private deliver(envelope: Envelope): void {
@@ -434,7 +534,7 @@ export class SimCluster {
       }
       return;
     }
-    const slot = this.slots.find((s) => s.url === envelope.to);
+    const slot = this.slotOnNetwork(envelope.to);
     if (slot?.server) {
       slot.server.receive(envelope);
     } else if (envelope.kind === "request" && slot) {
@@ -457,6 +557,20 @@ export class SimCluster {
 
   private slot(tagOrUrl: string): SimServerSlot {
     return findServer(this.slots, tagOrUrl, (slot) => this.lastKnownTag(slot));
+  }
+
+  /** slotOnNetwork finds the server at `url` in any cluster of this network. */
+  private slotOnNetwork(url: string): SimServerSlot | undefined {
+    for (const cluster of this.root.family) {
+      const slot = cluster.slots.find((s) => s.url === url);
+      if (slot) return slot;
+    }
+    return undefined;
+  }
+
+  /** urlOnNetwork resolves one of this cluster's servers by tag or URL, or a sibling's by URL. */
+  private urlOnNetwork(tagOrUrl: string): string {
+    return this.slotOnNetwork(tagOrUrl)?.url ?? this.slot(tagOrUrl).url;
   }
 
   private lastKnownTag(slot: SimServerSlot): NodeTag {

@@ -1,6 +1,36 @@
 import { assert, ManualClock, SeededRandom } from "../../core/index.ts";
 import type { Random } from "../../core/index.ts";
 
+/**
+ * Watchdog bounds one run: a run that takes more events, or reaches a later virtual time, than
+ * any healthy run would has stalled (a message storm at one instant, a loop that never ends).
+ */
+export interface Watchdog {
+  readonly eventsMax: number;
+  readonly virtualMsMax: number;
+}
+
+/**
+ * SimulationStalled is thrown by every step once the watchdog has fired, so each loop that drives
+ * the simulator stops; the sweep reports it as a failure with the seed's replay line.
+ */
+export class SimulationStalled extends Error {
+  constructor(
+    readonly eventsRun: number,
+    readonly virtualMs: number,
+    readonly watchdog: Watchdog,
+  ) {
+    super(
+      eventsRun >= watchdog.eventsMax
+        ? `the run stalled: ${eventsRun} events and still at ${virtualMs.toFixed(1)} virtual ms ` +
+            `(watchdog: at most ${watchdog.eventsMax} events)`
+        : `the run stalled: ${eventsRun} events and the next one is past ` +
+            `${watchdog.virtualMsMax} virtual ms (watchdog: at most ${watchdog.virtualMsMax} ms)`,
+    );
+    this.name = "SimulationStalled";
+  }
+}
+
 interface ScheduledEvent {
   readonly atMs: number;
   readonly seq: number;
@@ -19,6 +49,10 @@ export class Simulator {
   eventsRun = 0;
   /** Called after every event: invariant checkers hang here. */
   afterEach: (() => void) | undefined;
+  /** Bounds on this run, if any; see Watchdog. */
+  watchdog: Watchdog | undefined;
+  /** Set once the watchdog fired; every later step throws it again. */
+  stalled: SimulationStalled | undefined;
 
   constructor(readonly seed: number) {
     this.clock = new ManualClock(0);
@@ -45,8 +79,15 @@ export class Simulator {
 
   /** step runs the next event; returns false when nothing is scheduled. */
   step(): boolean {
-    const event = this.pop();
-    if (!event) return false;
+    if (this.stalled) throw this.stalled;
+    const next = this.heap[0];
+    if (!next) return false;
+    const watchdog = this.watchdog;
+    if (watchdog && (this.eventsRun >= watchdog.eventsMax || next.atMs > watchdog.virtualMsMax)) {
+      this.stalled = new SimulationStalled(this.eventsRun, this.clock.nowMs(), watchdog);
+      throw this.stalled;
+    }
+    const event = this.pop()!;
     this.clock.advanceTo(event.atMs);
     this.eventsRun++;
     event.run();

@@ -22,7 +22,7 @@ import type {
   WriteSeen,
 } from "./protocol.ts";
 import { openServerStore } from "./storage.ts";
-import type { ServerStore } from "./storage.ts";
+import type { OpenFsStorage, ServerStore } from "./storage.ts";
 
 /** Round trips one pingPeer call may ask for. */
 const pingCountMax = 100_000;
@@ -67,6 +67,9 @@ export class ServerRuntime implements ServerWorkerApi {
   private readonly watches = new Set<Watch>();
   private stopped = false;
 
+  /** `openFs` opens fs storage; the Node entry passes it, the browser entry has none. */
+  constructor(private readonly openFs?: OpenFsStorage) {}
+
   async init(config: WorkerConfig): Promise<WorkerResult<WorkerStatus>> {
     if (this.server || this.stopped)
       return {
@@ -76,8 +79,11 @@ export class ServerRuntime implements ServerWorkerApi {
       };
     const random = new SeededRandom(config.seed);
     try {
-      this.store = await openServerStore(config.storage, config.url, (warning) =>
-        this.warn(config.url, warning),
+      this.store = await openServerStore(
+        config.storage,
+        config.url,
+        (warning) => this.warn(config.url, warning),
+        this.openFs,
       );
       this.mesh = new PortMesh(config.hostPort, random.fork(), {
         deliver: (envelope) => {

@@ -1,0 +1,30 @@
+// Wrong on purpose (exercise 11): cuts {A, B, C} from {D, E}, a different partition from the one the
+// predictions are about (here A keeps its majority).
+import { DocumentStore } from "rookery";
+import type { ClusterHandle, DocumentStore as Store } from "rookery";
+
+export default async (cluster: ClusterHandle, store: Store) => {
+  const predict = store.openSession();
+  predict.store(
+    { createViaA: "ok", createViaC: "ok", writeOnA: "ok", writeOnC: "ok" },
+    "predictions/partition",
+  );
+  await predict.saveChanges();
+  cluster.partition(["A", "B", "C"], ["D", "E"]);
+  for (const [n, name] of [
+    [0, "Rake"],
+    [2, "Hoe"],
+  ] as const) {
+    const side = new DocumentStore({
+      urls: [cluster.urls[n]!],
+      database: "Spade",
+      network: cluster.network,
+    }).initialize();
+    await side.maintenance.createDatabase({ name });
+    const session = side.openSession();
+    session.store({ writtenDuringThePartition: true }, `users/${name}`);
+    await session.saveChanges();
+  }
+  cluster.heal();
+  await cluster.waitFor((c) => new Set(c.servers.map((s) => s.leader)).size === 1);
+};

@@ -1,0 +1,23 @@
+/**
+ * The benchmark suites, by name: raft, replication, storage, client, workers, browser (needs
+ * /usr/bin/chromium). `rookery bench` (cli/commands/bench.ts, behind `npm run bench`) runs them,
+ * shows progress and prints the results as JSON.
+ */
+import { benchBrowser } from "./browser.ts";
+import { benchClient } from "./client.ts";
+import { benchRaft } from "./raft.ts";
+import { benchReplication } from "./replication.ts";
+import { benchStorageAsync } from "./storage.ts";
+import { benchWorkers } from "./workers.ts";
+
+export const suites: Record<
+  string,
+  () => Record<string, unknown> | Promise<Record<string, unknown>>
+> = {
+  raft: benchRaft,
+  replication: benchReplication,
+  storage: benchStorageAsync,
+  client: benchClient,
+  workers: benchWorkers,
+  browser: benchBrowser,
+};
