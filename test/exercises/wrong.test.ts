@@ -43,7 +43,8 @@ describe("known-wrong solutions", () => {
         [
           "--import",
           "tsx",
-          "scripts/exercise.ts",
+          "cli/bin.ts",
+          "exercise",
           "check",
           "5",
           "--solution",
