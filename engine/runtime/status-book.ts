@@ -4,7 +4,7 @@
  * asking anyone. Shared by the worker and process runtimes.
  */
 import type { NodeTag } from "../core/index.ts";
-import type { ServerSummary } from "./sim/index.ts";
+import type { ServerSummary, SimCluster } from "./sim/index.ts";
 import type { StatusUpdate } from "./status-reporter.ts";
 import type { DatabaseSummary, DocumentsChange, WorkerStatus } from "./worker/protocol.ts";
 
@@ -22,20 +22,7 @@ export interface StatusRow {
 }
 
 /** HostedClusterDescription is describe() of a cluster whose servers push their status. */
-export interface HostedClusterDescription {
-  readonly atMs: number;
-  readonly cluster: ServerSummary[];
-  readonly leader: NodeTag | null;
-  readonly term: number;
-  readonly databases: {
-    name: string;
-    members: readonly NodeTag[];
-    promotables: readonly NodeTag[];
-    rehabs: readonly NodeTag[];
-    replicationFactor: number;
-  }[];
-  readonly documents: Record<NodeTag, Record<string, string[]>>;
-}
+export type HostedClusterDescription = ReturnType<SimCluster["describe"]>;
 
 /** statusRowFields are a new row's fields (a server not started yet). */
 export function statusRowFields(): Omit<StatusRow, "url"> {

@@ -18,6 +18,7 @@ import type { ReplicationLimits } from "../../replication/index.ts";
 import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
 import { findServer, serverUrl } from "../addresses.ts";
 import { earlierData } from "../earlier-data.ts";
+import { PendingCalls, pairKey, timedOut, unavailable } from "../host-calls.ts";
 import { epochMs, pollUntil, sleep, within } from "../real-time.ts";
 import { TraceListeners } from "../trace-listeners.ts";
 import type { ClientNetwork, ServerSummary, TimingOptions } from "../sim/index.ts";
@@ -94,33 +95,14 @@ interface Slot extends StatusRow {
   worker: SpawnedWorker | undefined;
   api: Remote<ServerWorkerApi> | undefined;
   hostPort: MessagePort | undefined;
-  /** refresh() calls waiting for their push, by id. */
-  refreshes: Map<number, () => void>;
   /** memory storage: the disk's contents, kept by the host while the server is down. */
   memory: StorageSnapshot | undefined;
-}
-
-interface PendingRequest {
-  readonly url: string;
-  readonly timer: ReturnType<typeof setTimeout>;
-  readonly resolve: (answer: TimedAnswer) => void;
 }
 
 /** TimedAnswer is a response with the epoch ms at which the server sent it (null if it did not). */
 export interface TimedAnswer {
   readonly response: ServerResponse;
   readonly sentAtMs: number | null;
-}
-
-function pairKey(a: string, b: string): string {
-  return a < b ? `${a}|${b}` : `${b}|${a}`;
-}
-
-function unavailable(url: string, why: string): ServerResponse {
-  return {
-    ok: false,
-    error: { code: "ServerUnavailable", message: `connection to ${url} refused: ${why}` },
-  };
 }
 
 /**
@@ -145,12 +127,12 @@ export class WorkerCluster {
   private readonly family: WorkerCluster[] = [];
   /** Which cluster of the network this is: its servers live at http://127.0.<index>.N:8080. */
   readonly networkIndex: number;
-  private readonly pending = new Map<number, PendingRequest>();
+  private readonly requests = new PendingCalls<TimedAnswer>();
+  private readonly refreshes = new PendingCalls<void>();
   private readonly traceListeners = new TraceListeners();
   private readonly blockedPairs = new Set<string>();
   private readonly isolated = new Set<string>();
   private readonly linkShapes = new Map<string, { latencyMs: number; lossRate: number }>();
-  private nextRequestId = 1;
   private stopped = false;
 
   private constructor(
@@ -465,18 +447,13 @@ export class WorkerCluster {
       this.slots.map(async (slot) => {
         const port = slot.hostPort;
         if (!port || !slot.alive) return;
-        const id = this.nextRequestId++;
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await new Promise<void>((resolve) => {
-          slot.refreshes.set(id, resolve);
-          // A hung worker keeps its last status; its exit (or kill) marks it down.
-          timer = setTimeout(() => {
-            slot.refreshes.delete(id);
-            resolve();
-          }, controlTimeoutMs);
-          port.postMessage({ kind: "refresh", id } satisfies WorkerBound);
-        });
-        clearTimeout(timer);
+        // A hung worker keeps its last status; its exit (or kill) marks it down.
+        await this.refreshes.call(
+          slot.url,
+          controlTimeoutMs,
+          () => undefined,
+          (id) => port.postMessage({ kind: "refresh", id } satisfies WorkerBound),
+        );
       }),
     );
   }
@@ -518,32 +495,22 @@ export class WorkerCluster {
     const port = slot.hostPort;
     if (!slot.alive || !port)
       return Promise.resolve({ response: unavailable(url, "the server is down"), sentAtMs: null });
-    const requestId = this.nextRequestId++;
     const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
-    return new Promise<TimedAnswer>((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(requestId);
-        resolve({
-          response: {
-            ok: false,
-            error: {
-              code: "RequestTimeout",
-              message: `${url} did not answer ${request.type} within ${timeoutMs} ms`,
-            },
-          },
-          sentAtMs: null,
-        });
-      }, timeoutMs);
-      this.pending.set(requestId, { url, timer, resolve });
-      const envelope: Envelope = {
-        kind: "request",
-        from: options.from ?? "client",
-        to: url,
-        requestId,
-        request,
-      };
-      port.postMessage(envelope);
-    });
+    return this.requests.call(
+      url,
+      timeoutMs,
+      () => ({ response: timedOut(url, request, timeoutMs), sentAtMs: null }),
+      (requestId) => {
+        const envelope: Envelope = {
+          kind: "request",
+          from: options.from ?? "client",
+          to: url,
+          requestId,
+          request,
+        };
+        port.postMessage(envelope);
+      },
+    );
   }
 
   /**
@@ -612,7 +579,6 @@ export class WorkerCluster {
       worker: undefined,
       api: undefined,
       hostPort: undefined,
-      refreshes: new Map(),
       memory: undefined,
     };
   }
@@ -754,35 +720,26 @@ export class WorkerCluster {
   }
 
   private fromWorker(slot: Slot, message: HostBound): void {
-    if (message.kind === "timed-response") {
-      const call = this.pending.get(message.envelope.requestId);
-      if (!call) return;
-      this.pending.delete(message.envelope.requestId);
-      clearTimeout(call.timer);
-      call.resolve({ response: message.envelope.response, sentAtMs: message.sentAtMs });
-      return;
-    }
+    if (message.kind === "timed-response")
+      return this.requests.settle(message.envelope.requestId, {
+        response: message.envelope.response,
+        sentAtMs: message.sentAtMs,
+      });
     applyStatusUpdate(slot, message);
     if (message.events.length > 0) this.emit(message.events);
-    if (message.refreshed !== undefined) {
-      slot.refreshes.get(message.refreshed)?.();
-      slot.refreshes.delete(message.refreshed);
-    }
+    if (message.refreshed !== undefined) this.refreshes.settle(message.refreshed, undefined);
   }
 
   /** markDown forgets a server's connections: pending requests fail as a refused connection would. */
   private markDown(slot: Slot, why: string): void {
     forgetStatus(slot);
-    for (const resolve of slot.refreshes.values()) resolve();
-    slot.refreshes.clear();
+    this.refreshes.abandon(slot.url, () => undefined);
     slot.hostPort?.close();
     slot.hostPort = undefined;
-    for (const [id, call] of this.pending) {
-      if (call.url !== slot.url) continue;
-      this.pending.delete(id);
-      clearTimeout(call.timer);
-      call.resolve({ response: unavailable(slot.url, why), sentAtMs: null });
-    }
+    this.requests.abandon(slot.url, () => ({
+      response: unavailable(slot.url, why),
+      sentAtMs: null,
+    }));
   }
 
   private slot(tagOrUrl: string): Slot {

@@ -20,6 +20,7 @@ import type { ReplicationLimits } from "../../replication/index.ts";
 import type { ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
 import { findServer } from "../addresses.ts";
 import { earlierData } from "../earlier-data.ts";
+import { PendingCalls, pairKey, timedOut, unavailable } from "../host-calls.ts";
 import { plainExecArgv, serverEntry } from "../host/node-bundles.ts";
 import { serverFoldersWithData } from "../host/node-platform.ts";
 import { epochMs, pollUntil, sleep, within } from "../real-time.ts";
@@ -86,25 +87,6 @@ interface Slot extends StatusRow {
   /** Resolves when the current child has exited and its pipes are closed. */
   exited: Promise<void> | undefined;
   stderr: string;
-  /** refresh() calls waiting for their push, by id. */
-  refreshes: Map<number, () => void>;
-}
-
-interface PendingRequest {
-  readonly url: string;
-  readonly timer: ReturnType<typeof setTimeout>;
-  readonly resolve: (response: ServerResponse) => void;
-}
-
-function pairKey(a: string, b: string): string {
-  return a < b ? `${a}|${b}` : `${b}|${a}`;
-}
-
-function unavailable(url: string, why: string): ServerResponse {
-  return {
-    ok: false,
-    error: { code: "ServerUnavailable", message: `connection to ${url} refused: ${why}` },
-  };
 }
 
 /** Every child of every process cluster of this process, killed if this process exits. */
@@ -138,11 +120,11 @@ export class ProcessCluster {
   private readonly options: ProcessClusterOptions;
   private readonly ownsData: boolean;
   private readonly slots: Slot[] = [];
-  private readonly pending = new Map<number, PendingRequest>();
+  private readonly requests = new PendingCalls<ServerResponse>();
+  private readonly refreshes = new PendingCalls<void>();
   private readonly traceListeners = new TraceListeners();
   private readonly blockedPairs = new Set<string>();
   private readonly isolated = new Set<string>();
-  private nextRequestId = 1;
   private stopped = false;
 
   private constructor(
@@ -354,17 +336,13 @@ export class ProcessCluster {
       this.slots.map(async (slot) => {
         const child = slot.child;
         if (!child?.connected || !slot.alive) return;
-        const id = this.nextRequestId++;
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await new Promise<void>((resolve) => {
-          slot.refreshes.set(id, resolve);
-          timer = setTimeout(() => {
-            slot.refreshes.delete(id);
-            resolve();
-          }, refreshTimeoutMs);
-          child.send({ kind: "refresh", id } satisfies ToServer);
-        });
-        clearTimeout(timer);
+        // A hung server keeps its last status; its exit (or kill) marks it down.
+        await this.refreshes.call(
+          slot.url,
+          refreshTimeoutMs,
+          () => undefined,
+          (id) => child.send({ kind: "refresh", id } satisfies ToServer),
+        );
       }),
     );
   }
@@ -389,28 +367,13 @@ export class ProcessCluster {
       return Promise.resolve(unavailable(url, "the server is down"));
     const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
     if (this.isolated.has(url))
-      return sleep(timeoutMs).then(() => ({
-        ok: false,
-        error: {
-          code: "RequestTimeout",
-          message: `${url} did not answer ${request.type} within ${timeoutMs} ms`,
-        },
-      }));
-    const id = this.nextRequestId++;
-    return new Promise<ServerResponse>((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        resolve({
-          ok: false,
-          error: {
-            code: "RequestTimeout",
-            message: `${url} did not answer ${request.type} within ${timeoutMs} ms`,
-          },
-        });
-      }, timeoutMs);
-      this.pending.set(id, { url, timer, resolve });
-      child.send({ kind: "request", id, request } satisfies ToServer);
-    });
+      return sleep(timeoutMs).then(() => timedOut(url, request, timeoutMs));
+    return this.requests.call(
+      url,
+      timeoutMs,
+      () => timedOut(url, request, timeoutMs),
+      (id) => child.send({ kind: "request", id, request } satisfies ToServer),
+    );
   }
 
   // --- description --------------------------------------------------------------------------------
@@ -434,7 +397,6 @@ export class ProcessCluster {
       child: undefined,
       exited: undefined,
       stderr: "",
-      refreshes: new Map(),
     };
   }
 
@@ -516,21 +478,11 @@ export class ProcessCluster {
   }
 
   private fromServer(slot: Slot, message: FromServer): void {
-    if (message.kind === "response") {
-      const call = this.pending.get(message.id);
-      if (!call) return;
-      this.pending.delete(message.id);
-      clearTimeout(call.timer);
-      call.resolve(message.response);
-      return;
-    }
+    if (message.kind === "response") return this.requests.settle(message.id, message.response);
     if (message.kind !== "status") return;
     applyStatusUpdate(slot, message);
     if (message.events.length > 0) this.emit(message.events);
-    if (message.refreshed !== undefined) {
-      slot.refreshes.get(message.refreshed)?.();
-      slot.refreshes.delete(message.refreshed);
-    }
+    if (message.refreshed !== undefined) this.refreshes.settle(message.refreshed, undefined);
   }
 
   /** applyLinks tells one running server which peers it is cut off from now. */
@@ -553,14 +505,8 @@ export class ProcessCluster {
   /** markDown forgets a server's status; pending requests fail as a refused connection would. */
   private markDown(slot: Slot, why: string): void {
     forgetStatus(slot);
-    for (const resolve of slot.refreshes.values()) resolve();
-    slot.refreshes.clear();
-    for (const [id, call] of this.pending) {
-      if (call.url !== slot.url) continue;
-      this.pending.delete(id);
-      clearTimeout(call.timer);
-      call.resolve(unavailable(slot.url, why));
-    }
+    this.refreshes.abandon(slot.url, () => undefined);
+    this.requests.abandon(slot.url, () => unavailable(slot.url, why));
   }
 
   private slot(tagOrUrl: string): Slot {
