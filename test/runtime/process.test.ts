@@ -137,6 +137,20 @@ describe("process runtime: one OS process per server on real HTTP", () => {
     });
   });
 
+  it("with addresses 'ports', servers share 127.0.0.1 on consecutive ports and work the same", async () => {
+    const cluster = track(await startProcesses({ servers: 2, addresses: "ports" }));
+    expect(cluster.urls).toEqual([
+      `http://127.0.0.1:${cluster.port}`,
+      `http://127.0.0.1:${cluster.port + 1}`,
+    ]);
+    await joined(cluster, "Spade");
+    await ok(cluster, "0", put("Spade", "users/1", { name: "Oren" }));
+    await cluster.waitFor((c) => ids(c, "B", "Spade").includes("users/1"), {
+      timeoutMs: patientMs,
+      what: "users/1 on B",
+    });
+  });
+
   it("a server whose address is taken says so, and the cluster starts nothing", async () => {
     const port = await freeBasePort("loopback", 1);
     const squatter = createServer();
