@@ -94,24 +94,14 @@ export interface SessionOptions {
 export const loadEngine = () => import("../engine/index.ts");
 
 /**
- * The worker runtime is started through its host directly: Cluster.start would also bring the
- * simulator into the page, which the book's playgrounds never run. Same ClusterHandle either way.
+ * Clusters start through the engine's public entry; Cluster.start loads the simulator only for
+ * runtime "sim", so the book's worker playgrounds never bring it into the page.
  */
-const defaultStartCluster: StartCluster = async (options) => {
-  if (options.runtime !== "worker") return (await loadEngine()).Cluster.start(options);
-  const [{ WorkerCluster }, { browserPlatform }] = await Promise.all([
-    import("../engine/runtime/host/index.ts"),
-    import("../engine/runtime/host/browser-platform.ts"),
-  ]);
-  const { runtime: _runtime, faults: _faults, ...rest } = options;
-  return (await WorkerCluster.start({
-    ...rest,
-    platform: browserPlatform,
-  })) as unknown as ClusterHandle;
-};
+const defaultStartCluster: StartCluster = async (options) =>
+  (await loadEngine()).Cluster.start(options);
 
 async function defaultDeleteData(name: string, urls: readonly string[]): Promise<void> {
-  const { deleteIndexedDbStorage } = await import("../engine/storage/index.ts");
+  const { deleteIndexedDbStorage } = await loadEngine();
   await Promise.all(urls.map((url) => deleteIndexedDbStorage(name, url).catch(() => {})));
 }
 

@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isTopologyView } from "./cache.ts";
 import type { TopologyCache } from "./cache.ts";
-import type { TopologyView } from "../server/protocol.ts";
+import type { TopologyView } from "../transport/index.ts";
 
 /** FsTopologyCache keeps each cached topology in its own file under `dir`. */
 export class FsTopologyCache implements TopologyCache {

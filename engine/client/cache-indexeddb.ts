@@ -8,7 +8,7 @@ import { wrap } from "idb";
 import type { DBSchema, IDBPDatabase } from "idb";
 import { isTopologyView } from "./cache.ts";
 import type { TopologyCache } from "./cache.ts";
-import type { TopologyView } from "../server/protocol.ts";
+import type { TopologyView } from "../transport/index.ts";
 
 interface CacheSchema extends DBSchema {
   topologies: { key: string; value: TopologyView };

@@ -1,4 +1,4 @@
-import type { TopologyView } from "../server/protocol.ts";
+import type { TopologyView } from "../transport/index.ts";
 
 /**
  * TopologyCache keeps the last database topology a client saw, so a restarted client whose listed

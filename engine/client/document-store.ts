@@ -1,5 +1,5 @@
 import { RookeryError } from "../core/index.ts";
-import type { TopologyView } from "../server/protocol.ts";
+import type { TopologyView } from "../transport/index.ts";
 import { resolveConventions } from "./conventions.ts";
 import type { DocumentConventions, ResolvedConventions } from "./conventions.ts";
 import { MaintenanceOperations } from "./maintenance.ts";

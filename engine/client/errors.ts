@@ -1,5 +1,5 @@
 import { RookeryError } from "../core/index.ts";
-import type { ServerError } from "../server/protocol.ts";
+import type { ServerError } from "../transport/index.ts";
 
 /**
  * The error codes a client raises. Server errors keep their server code (so `isRookeryError(e,

@@ -1,7 +1,7 @@
 import { RookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import type { ConflictResolution, RevisionsConfiguration } from "../cluster/index.ts";
-import type { ServerError, ServerRequest, TopologyView } from "../server/protocol.ts";
+import type { ServerError, ServerRequest, TopologyView } from "../transport/index.ts";
 import { allNodesDown, ClientErrorCodes, serverError } from "./errors.ts";
 import type { NodeFailure } from "./errors.ts";
 import { send } from "./network.ts";

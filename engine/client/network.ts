@@ -1,4 +1,4 @@
-import type { ServerRequest, ServerResponse } from "../server/protocol.ts";
+import type { ServerRequest, ServerResponse } from "../transport/index.ts";
 
 /**
  * ClientNetwork is the port the client sends requests through: one request, one response. The

@@ -1,4 +1,4 @@
-import type { TopologyView } from "../server/protocol.ts";
+import type { TopologyView } from "../transport/index.ts";
 
 /** NodeRole is a node's role in the client's topology; promotables are never in it. */
 export type NodeRole = "member" | "rehab";

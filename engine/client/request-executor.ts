@@ -1,5 +1,5 @@
 import { RookeryError } from "../core/index.ts";
-import type { ServerRequest, ServerResponse, TopologyView } from "../server/protocol.ts";
+import type { ServerRequest, ServerResponse, TopologyView } from "../transport/index.ts";
 import { isTopologyView, topologyCacheKey } from "./cache.ts";
 import type { ResolvedConventions } from "./conventions.ts";
 import { allNodesDown, ClientErrorCodes, serverError } from "./errors.ts";

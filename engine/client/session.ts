@@ -1,6 +1,6 @@
 import { isRookeryError, RookeryError } from "../core/index.ts";
 import type { DocumentDelete, DocumentPut } from "../database/index.ts";
-import type { DocumentView, WriteAssuranceRequest } from "../server/protocol.ts";
+import type { DocumentView, WriteAssuranceRequest } from "../transport/index.ts";
 import type { RequestExecutor, Served } from "./request-executor.ts";
 
 /** WaitForReplicationOptions are waitForReplicationAfterSaveChanges' options (RavenDB's names). */

@@ -5,7 +5,7 @@
  * decides by status whether to fail over (408, 410, 502, 503, 504) or throw at once
  * (shared/reference/ravendb-wire.md §1.6).
  */
-import type { ServerError } from "../server/index.ts";
+import type { ServerError } from "../transport/index.ts";
 import type { HttpResponse } from "./types.ts";
 
 const exceptions = "Raven.Client.Exceptions";

@@ -15,7 +15,7 @@ import type {
   ServerRequest,
   TopologyView,
   WriteAssuranceRequest,
-} from "../server/index.ts";
+} from "../transport/index.ts";
 import { fromServerError, ravenError, ravenTypes } from "./errors.ts";
 import { etagHeader, isBadTarget, parseTarget, parseTimeSpan } from "./query.ts";
 import {

@@ -11,7 +11,7 @@ import type {
   RevisionsCollectionConfiguration,
   RevisionsConfiguration,
 } from "../cluster/index.ts";
-import type { DocumentView, TopologyView } from "../server/index.ts";
+import type { DocumentView, TopologyView } from "../transport/index.ts";
 
 /** ClusterTopologyResult is what the server's cluster-topology request answers. */
 export interface ClusterTopologyResult {

@@ -1,4 +1,4 @@
-import type { ServerRequest, ServerResponse } from "../server/index.ts";
+import type { ServerRequest, ServerResponse } from "../transport/index.ts";
 
 /** HttpRequest is one HTTP request as the wire layer reads it, whatever listener received it. */
 export interface HttpRequest {

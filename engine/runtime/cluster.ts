@@ -1,17 +1,13 @@
 import { RookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import type { ReplicationLimits } from "../replication/index.ts";
-import type { TraceEvent } from "../server/index.ts";
+import type { TimingOptions } from "../server/index.ts";
+import type { NetworkFaults } from "../transport/index.ts";
+import type { ClusterHandle } from "./handle.ts";
 import { WorkerCluster } from "./host/index.ts";
 import type { HostPlatform } from "./host/index.ts";
-import { SimCluster } from "./sim/index.ts";
-import type {
-  ClientNetwork,
-  NetworkFaults,
-  ServerSummary,
-  SiblingOptions,
-  TimingOptions,
-} from "./sim/index.ts";
+
+export type { ClusterDescription, ClusterHandle } from "./handle.ts";
 
 /** ClusterOptions choose where the servers live and how they behave (DESIGN.md §7). */
 export interface ClusterOptions {
@@ -56,41 +52,6 @@ export interface ClusterOptions {
     readonly headersTimeoutMs?: number;
     readonly requestTimeoutMs?: number;
   };
-}
-
-/** ClusterDescription is cluster.describe(): plain JSON for printing, tests and the book. */
-export type ClusterDescription = ReturnType<SimCluster["describe"]>;
-
-/**
- * ClusterHandle is the one API the book, the CLI, exercises and tests use to run a cluster,
- * whatever the runtime: servers by URL and tag, kill and restart, partitions, waiting, describe.
- */
-export interface ClusterHandle {
-  readonly urls: string[];
-  readonly servers: ServerSummary[];
-  readonly network: ClientNetwork;
-  addServer(): Promise<string>;
-  kill(tagOrUrl: string): Promise<void>;
-  restart(tagOrUrl: string): Promise<void>;
-  partition(groupA: readonly string[], groupB: readonly string[]): void;
-  isolate(tagOrUrl: string): void;
-  heal(): void;
-  waitFor(
-    condition: (cluster: ClusterHandle) => boolean,
-    options?: { readonly timeoutMs?: number; readonly what?: string },
-  ): Promise<void>;
-  runFor(durationMs: number): Promise<void>;
-  nowMs(): number;
-  describe(): ClusterDescription;
-  on(event: "trace", listener: (events: readonly TraceEvent[]) => void): () => void;
-  /**
-   * startSibling starts a second cluster on this one's network (the sim: same virtual clock and
-   * faults; workers: the same host, a port between every pair of servers). Its servers are
-   * http://127.0.1.1:8080, .2 …; it has its own tags and its own Rachis. An external replication
-   * between the two crosses this network, so partition(a.urls, b.urls) cuts it.
-   */
-  startSibling?(options?: SiblingOptions): Promise<ClusterHandle>;
-  stop(): Promise<void>;
 }
 
 /** ClusterStarter starts clusters; see ClusterHandle for what one can do. */
@@ -179,7 +140,7 @@ async function startCluster(
       );
     }
     const platform = await loadPlatform();
-    return (await WorkerCluster.start({
+    return await WorkerCluster.start({
       platform,
       servers,
       ...(storage ? { storage } : {}),
@@ -189,7 +150,7 @@ async function startCluster(
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.timing ? { timing: options.timing } : {}),
       ...(options.replicationLimits ? { replicationLimits: options.replicationLimits } : {}),
-    })) as ClusterHandle;
+    });
   }
   const storage = options.storage ?? "memory";
   if (storage !== "memory") {
@@ -205,7 +166,9 @@ async function startCluster(
     );
   }
   const { fresh: _fresh, addresses: _addresses, port: _port, http: _http, ...simOptions } = options;
-  return new SimCluster({ ...simOptions, servers }) as ClusterHandle;
+  // Imported here, so a page that only runs workers never loads the simulator.
+  const { SimCluster } = await import("./sim/sim-cluster.ts");
+  return new SimCluster({ ...simOptions, servers });
 }
 
 export type { NodeTag };

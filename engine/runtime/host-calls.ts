@@ -3,7 +3,7 @@
  * client requests, status refreshes. A call ends with the server's answer, with its own value
  * after a timeout, or when its server goes down — never not at all.
  */
-import type { ServerRequest, ServerResponse } from "../server/index.ts";
+import type { ServerRequest, ServerResponse } from "../transport/index.ts";
 
 interface Pending<T> {
   readonly url: string;

@@ -4,9 +4,10 @@
  * asking anyone. Shared by the worker and process runtimes.
  */
 import type { NodeTag } from "../core/index.ts";
-import type { ServerSummary, SimCluster } from "./sim/index.ts";
+import type { DatabaseSummary } from "../cluster/index.ts";
+import type { ClusterDescription, ServerSummary } from "./handle.ts";
 import type { StatusUpdate } from "./status-reporter.ts";
-import type { DatabaseSummary, DocumentsChange, WorkerStatus } from "./worker/protocol.ts";
+import type { DocumentsChange, WorkerStatus } from "./worker/protocol.ts";
 
 /** StatusRow is what the host knows of one server. */
 export interface StatusRow {
@@ -20,9 +21,6 @@ export interface StatusRow {
   /** The tag the server had when it last ran ("?" until it joined), so a dead one keeps its name. */
   lastTag: NodeTag;
 }
-
-/** HostedClusterDescription is describe() of a cluster whose servers push their status. */
-export type HostedClusterDescription = ReturnType<SimCluster["describe"]>;
 
 /** statusRowFields are a new row's fields (a server not started yet). */
 export function statusRowFields(): Omit<StatusRow, "url"> {
@@ -100,7 +98,7 @@ export function summarizeRows(rows: readonly StatusRow[]): ServerSummary[] {
 }
 
 /** describeRows returns the cluster as plain JSON from every server's latest status. */
-export function describeRows(rows: readonly StatusRow[], atMs: number): HostedClusterDescription {
+export function describeRows(rows: readonly StatusRow[], atMs: number): ClusterDescription {
   const servers = summarizeRows(rows);
   const leaders = servers
     .filter((s) => s.alive && s.role === "leader")

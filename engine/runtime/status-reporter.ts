@@ -6,7 +6,8 @@
  */
 import { databaseSummaries } from "../cluster/index.ts";
 import type { Server, TraceEvent } from "../server/index.ts";
-import type { DatabaseSummary, DocumentsChange, WorkerStatus } from "./worker/protocol.ts";
+import type { DatabaseSummary } from "../cluster/index.ts";
+import type { DocumentsChange, WorkerStatus } from "./worker/protocol.ts";
 
 /** Trace events kept between two pushes; older ones are dropped (and the drop is reported). */
 const traceEventsMax = 10_000;

@@ -1,7 +1,5 @@
-export { Server, describeOperation } from "./server.ts";
-export type { ServerOptions } from "./server.ts";
-export * from "./protocol.ts";
+export { Server } from "./server.ts";
 export type * from "./ports.ts";
 export { serverTimingDefault, withTiming } from "./timing.ts";
-export type { ServerTiming } from "./timing.ts";
+export type { ServerTiming, TimingOptions } from "./timing.ts";
 export { HostedDatabase, databaseStore, databaseKey, instanceSettings } from "./hosted-database.ts";

@@ -1,4 +1,7 @@
-import type { Envelope } from "./protocol.ts";
+import type { Clock, Random } from "../core/index.ts";
+import type { ReplicationLimits } from "../replication/index.ts";
+import type { ServerTransport } from "../transport/index.ts";
+import type { TimingOptions } from "./timing.ts";
 
 /** StorageWrite is one put or delete in a named store. */
 export interface StorageWrite {
@@ -23,11 +26,6 @@ export interface ServerStorage {
   load():
     | ReadonlyMap<string, ReadonlyMap<string, unknown>>
     | Promise<ReadonlyMap<string, ReadonlyMap<string, unknown>>>;
-}
-
-/** ServerTransport carries envelopes to other addresses (server URLs, client addresses). */
-export interface ServerTransport {
-  send(envelope: Envelope): void;
 }
 
 /** TraceEvent is something the UI's timeline shows; the server emits them as they happen. */
@@ -63,3 +61,15 @@ export type TraceEvent =
       readonly text: string;
     }
   | { readonly type: "server"; readonly atMs: number; readonly url: string; readonly text: string };
+
+/** ServerOptions wires a server to its runtime. */
+export interface ServerOptions {
+  readonly url: string;
+  readonly storage: ServerStorage;
+  readonly transport: ServerTransport;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly timing?: TimingOptions;
+  readonly replicationLimits?: Partial<ReplicationLimits>;
+  readonly trace?: (event: TraceEvent) => void;
+}

@@ -40,13 +40,14 @@ export const serverTimingDefault: ServerTiming = {
   raftSnapshotEveryEntries: 200,
 };
 
+/** TimingOptions override some of a server's teaching timings; the rest keep their defaults. */
+export type TimingOptions = Partial<Omit<ServerTiming, "raft" | "supervisor">> & {
+  readonly raft?: Partial<RaftTiming>;
+  readonly supervisor?: Partial<SupervisorTiming>;
+};
+
 /** withTiming merges partial timings over the defaults. */
-export function withTiming(
-  partial: Partial<Omit<ServerTiming, "raft" | "supervisor">> & {
-    readonly raft?: Partial<RaftTiming>;
-    readonly supervisor?: Partial<SupervisorTiming>;
-  } = {},
-): ServerTiming {
+export function withTiming(partial: TimingOptions = {}): ServerTiming {
   return {
     ...serverTimingDefault,
     ...partial,

@@ -6,7 +6,7 @@
 import { SimCluster } from "../../engine/runtime/sim/index.ts";
 import { openMemoryStorage } from "../../engine/storage/index.ts";
 import type { NetworkFaults } from "../../engine/runtime/sim/index.ts";
-import type { ServerRequest, ServerResponse } from "../../engine/server/index.ts";
+import type { ServerRequest, ServerResponse } from "../../engine/transport/index.ts";
 
 const oneWayMs = 2;
 const fixed: NetworkFaults = {

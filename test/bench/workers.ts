@@ -24,7 +24,7 @@ import { join } from "node:path";
 import Worker from "web-worker";
 import { WorkerCluster } from "../../engine/runtime/host/index.ts";
 import { nodePlatform } from "../../engine/runtime/host/node-platform.ts";
-import type { ServerRequest } from "../../engine/server/index.ts";
+import type { ServerRequest } from "../../engine/transport/index.ts";
 import { serverTimingDefault } from "../../engine/server/timing.ts";
 import {
   bareHop,

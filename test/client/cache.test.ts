@@ -11,7 +11,7 @@ import {
 } from "../../engine/client/index.ts";
 import type { TopologyCache } from "../../engine/client/index.ts";
 import { FsTopologyCache } from "../../engine/client/node.ts";
-import type { TopologyView } from "../../engine/server/index.ts";
+import type { TopologyView } from "../../engine/transport/index.ts";
 import { caught, clusterWith, servedBy, storeFor } from "./helpers.ts";
 
 const dirs: string[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ServerResponse } from "../../engine/server/index.ts";
+import type { ServerResponse } from "../../engine/transport/index.ts";
 import { Chapter, ok } from "./helpers.ts";
 
 function refused(response: ServerResponse): { code: string; message: string } {

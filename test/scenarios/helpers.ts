@@ -1,7 +1,7 @@
 import { isRookeryError } from "../../engine/core/index.ts";
 import { SimCluster } from "../../engine/runtime/sim/index.ts";
 import type { SimClusterOptions } from "../../engine/runtime/sim/index.ts";
-import type { ServerRequest, ServerResponse } from "../../engine/server/index.ts";
+import type { ServerRequest, ServerResponse } from "../../engine/transport/index.ts";
 
 /** ok unwraps a successful response, or fails with the server's own error message. */
 export function ok<T = unknown>(response: ServerResponse): T {

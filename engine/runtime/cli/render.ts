@@ -1,5 +1,6 @@
-import type { DocumentView, TopologyView, TraceEvent } from "../../server/index.ts";
-import type { ClusterDescription } from "../cluster.ts";
+import type { TraceEvent } from "../../server/index.ts";
+import type { DocumentView, TopologyView } from "../../transport/index.ts";
+import type { ClusterDescription } from "../handle.ts";
 
 /** table renders rows as aligned text columns with a header and a rule. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {

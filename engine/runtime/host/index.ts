@@ -4,10 +4,5 @@
  * importing the host never pulls one platform's code into the other's bundle.
  */
 export { WorkerCluster } from "./worker-cluster.ts";
-export type {
-  TimedAnswer,
-  WorkerClusterDescription,
-  WorkerClusterOptions,
-  WorkerStorageKind,
-} from "./worker-cluster.ts";
+export type { TimedAnswer, WorkerClusterOptions, WorkerStorageKind } from "./worker-cluster.ts";
 export type { HostPlatform, SpawnedWorker } from "./platform.ts";

@@ -15,13 +15,22 @@ import type { Remote } from "comlink";
 import { RookeryError } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
-import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
+import type { ClientNetwork } from "../../client/index.ts";
+import type { TimingOptions, TraceEvent } from "../../server/index.ts";
+import { deleteIndexedDbStorage } from "../../storage/index.ts";
+import { clientLink, noFaults } from "../../transport/index.ts";
+import type {
+  Envelope,
+  LinkFaults,
+  ServerRequest,
+  ServerResponse,
+  WorkerBound,
+} from "../../transport/index.ts";
 import { findServer, serverUrl } from "../addresses.ts";
 import { earlierData } from "../earlier-data.ts";
+import type { ClusterDescription, ClusterHandle, ServerSummary, WaitOptions } from "../handle.ts";
 import { PendingCalls, pairKey, timedOut, unavailable } from "../host-calls.ts";
 import { epochMs, pollUntil, sleep, within } from "../real-time.ts";
-import { TraceListeners } from "../trace-listeners.ts";
-import type { ClientNetwork, ServerSummary, TimingOptions } from "../sim/index.ts";
 import {
   applyStatusUpdate,
   absorbStatus,
@@ -31,16 +40,13 @@ import {
   statusRowFields,
   summarizeRows,
 } from "../status-book.ts";
-import type { HostedClusterDescription, StatusRow } from "../status-book.ts";
-import { deleteIndexedDbStorage } from "../../storage/index.ts";
-import { clientLink, noFaults } from "../worker/protocol.ts";
+import type { StatusRow } from "../status-book.ts";
+import { TraceListeners } from "../trace-listeners.ts";
 import type {
   HostBound,
-  LinkFaults,
   ServerWorkerApi,
   StorageChoice,
   StorageSnapshot,
-  WorkerBound,
   WorkerResult,
   WorkerStatus,
   WriteSeen,
@@ -85,9 +91,6 @@ export interface WorkerClusterOptions {
   readonly statusIntervalMs?: number;
 }
 
-/** ClusterDescription as WorkerCluster returns it (the same shape as SimCluster's). */
-export type WorkerClusterDescription = HostedClusterDescription;
-
 interface Slot extends StatusRow {
   readonly index: number;
   /** Restarts so far; seeds a fresh random stream for each life. */
@@ -109,7 +112,7 @@ export interface TimedAnswer {
  * WorkerCluster is the worker runtime's ClusterHandle; start one with WorkerCluster.start or
  * Cluster.start({ runtime: "worker" }).
  */
-export class WorkerCluster {
+export class WorkerCluster implements ClusterHandle {
   readonly network: ClientNetwork;
   /** The storage every server uses. */
   readonly storage: WorkerStorageKind;
@@ -429,7 +432,7 @@ export class WorkerCluster {
    */
   async waitFor(
     condition: (cluster: WorkerCluster) => boolean,
-    options: { readonly timeoutMs?: number; readonly what?: string } = {},
+    options: WaitOptions = {},
   ): Promise<void> {
     await pollUntil(
       () => condition(this),
@@ -564,7 +567,7 @@ export class WorkerCluster {
   // --- description --------------------------------------------------------------------------------
 
   /** describe returns the cluster as plain JSON from every server's latest status. */
-  describe(): WorkerClusterDescription {
+  describe(): ClusterDescription {
     return describeRows(this.slots, epochMs());
   }
 

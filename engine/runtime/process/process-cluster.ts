@@ -17,14 +17,16 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { RookeryError } from "../../core/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
-import type { ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
+import type { ClientNetwork } from "../../client/index.ts";
+import type { TimingOptions, TraceEvent } from "../../server/index.ts";
+import type { ServerRequest, ServerResponse } from "../../transport/index.ts";
 import { findServer } from "../addresses.ts";
 import { earlierData } from "../earlier-data.ts";
 import { PendingCalls, pairKey, timedOut, unavailable } from "../host-calls.ts";
 import { plainExecArgv, serverEntry } from "../host/node-bundles.ts";
 import { serverFoldersWithData } from "../host/node-platform.ts";
 import { epochMs, pollUntil, sleep, within } from "../real-time.ts";
-import type { ClientNetwork, ServerSummary, TimingOptions } from "../sim/index.ts";
+import type { ClusterDescription, ClusterHandle, ServerSummary, WaitOptions } from "../handle.ts";
 import {
   absorbStatus,
   applyStatusUpdate,
@@ -34,7 +36,7 @@ import {
   statusRowFields,
   summarizeRows,
 } from "../status-book.ts";
-import type { HostedClusterDescription, StatusRow } from "../status-book.ts";
+import type { StatusRow } from "../status-book.ts";
 import { TraceListeners } from "../trace-listeners.ts";
 import { defaultPlan, defaultPort, freeBasePort, serverAddress } from "./addresses.ts";
 import type { AddressPlan, ServerAddress } from "./addresses.ts";
@@ -109,7 +111,7 @@ function track(child: ChildProcess): void {
  * ProcessCluster is the process runtime's ClusterHandle; start one with ProcessCluster.start or
  * Cluster.start({ runtime: "process" }).
  */
-export class ProcessCluster {
+export class ProcessCluster implements ClusterHandle {
   readonly network: ClientNetwork;
   /** The cluster's data folder (DIR/1, DIR/2 …). */
   readonly dataDir: string;
@@ -318,7 +320,7 @@ export class ProcessCluster {
   /** waitFor polls `condition` in real time until it holds, or fails after `timeoutMs`. */
   async waitFor(
     condition: (cluster: ProcessCluster) => boolean,
-    options: { readonly timeoutMs?: number; readonly what?: string } = {},
+    options: WaitOptions = {},
   ): Promise<void> {
     await pollUntil(
       () => condition(this),
@@ -379,7 +381,7 @@ export class ProcessCluster {
   // --- description --------------------------------------------------------------------------------
 
   /** describe returns the cluster as plain JSON from every server's latest status. */
-  describe(): HostedClusterDescription {
+  describe(): ClusterDescription {
     return describeRows(this.slots, epochMs());
   }
 

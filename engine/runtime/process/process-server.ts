@@ -14,7 +14,7 @@ import { openFsStorage } from "../../storage/node.ts";
 import { adaptStorage } from "../server-store.ts";
 import type { ServerStore } from "../server-store.ts";
 import type { ProcessServerConfig } from "./protocol.ts";
-import { SocketTransport } from "./socket-transport.ts";
+import { SocketTransport } from "../../transport/socket.ts";
 
 /** Epoch milliseconds at sub-millisecond resolution, comparable across processes. */
 export const processClock: Clock = { nowMs: () => performance.timeOrigin + performance.now() };

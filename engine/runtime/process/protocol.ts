@@ -6,8 +6,8 @@
  * Plain JSON types only.
  */
 import type { ReplicationLimits } from "../../replication/index.ts";
-import type { ServerRequest, ServerResponse } from "../../server/index.ts";
-import type { TimingOptions } from "../sim/index.ts";
+import type { TimingOptions } from "../../server/index.ts";
+import type { ServerRequest, ServerResponse } from "../../transport/index.ts";
 import type { StatusUpdate } from "../status-reporter.ts";
 import type { WorkerStatus } from "../worker/protocol.ts";
 

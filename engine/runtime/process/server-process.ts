@@ -5,7 +5,7 @@
  * was killed — the server shuts down, so no server outlives its cluster.
  */
 import { isRookeryError } from "../../core/index.ts";
-import type { ServerResponse } from "../../server/index.ts";
+import type { ServerResponse } from "../../transport/index.ts";
 import { StatusReporter } from "../status-reporter.ts";
 import { ProcessServer, processClock } from "./process-server.ts";
 import type { FromServer, ProcessServerConfig, ToServer } from "./protocol.ts";

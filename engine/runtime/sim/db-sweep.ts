@@ -2,9 +2,8 @@ import { isRookeryError, SeededRandom } from "../../core/index.ts";
 import type { NodeTag, Random } from "../../core/index.ts";
 import type { ClusterState } from "../../cluster/index.ts";
 import { databaseKey, databaseStore } from "../../server/index.ts";
-import type { ServerResponse } from "../../server/index.ts";
-import { reliableNetwork } from "./network.ts";
-import type { NetworkFaults } from "./network.ts";
+import { reliableNetwork } from "../../transport/index.ts";
+import type { NetworkFaults, ServerResponse } from "../../transport/index.ts";
 import type { SeedVerdict } from "./raft-sweep.ts";
 import { SimCluster } from "./sim-cluster.ts";
 import { SimulationStalled } from "./simulator.ts";
@@ -70,6 +69,11 @@ function documentsOf(cluster: SimCluster, tag: NodeTag, database: string): Map<s
   return result;
 }
 
+interface Account {
+  readonly id: string;
+  readonly body: { amount: number };
+}
+
 /**
  * runDbSeed runs one randomized schedule of the database layer: clients write transactions on
  * random servers (transfers between a server's own accounts, and documents never written twice),
@@ -80,75 +84,109 @@ function documentsOf(cluster: SimCluster, tag: NodeTag, database: string): Map<s
  * documents and change vectors, and no acknowledged document is missing anywhere.
  */
 export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<DbSeedResult> {
-  const random: Random = new SeededRandom(seed ^ 0xdb5eed);
-  const chaosMs = options.chaosMs ?? 8_000;
-  const revisions = random.chance(0.5);
-  const chaosFaults = random.chance(0.3) ? reliableNetwork : randomFaults(random);
-  // The cluster is built on a quiet network; the faults start with the chaos.
-  const cluster = new SimCluster({
-    servers: options.servers,
-    seed,
-    replicationLimits: { batchItemsMax: random.pick([1, 2, 8, 1024]) },
-  });
-  cluster.sim.watchdog = { ...dbWatchdog(options.servers, chaosMs), ...options.watchdog };
-  const trace: string[] = [];
-  const note = (text: string): void => {
-    trace.push(`${cluster.nowMs().toFixed(1).padStart(9)}ms  ${text}`);
-    if (trace.length > 40) trace.shift();
-  };
-  cluster.on("trace", (events) => {
-    for (const event of events)
-      if (event.type !== "replication-batch")
-        note(`${event.type} ${JSON.stringify(event).slice(0, 160)}`);
-  });
-  const acknowledged = new Map<string, NodeTag>();
-  const commandAt = new Map<number, string>();
-  let violation: Violation | undefined;
-  const fail = (property: string, message: string): void => {
-    violation ??= new Violation(property, message);
-  };
-  cluster.on("trace", (events) => {
-    for (const event of events) {
-      if (event.type !== "cluster-command") continue;
-      const seen = commandAt.get(event.index);
-      if (seen === undefined) commandAt.set(event.index, event.text);
-      else if (seen !== event.text)
-        fail(
-          "cluster state",
-          `node ${event.tag} applied "${event.text}" at index ${event.index}, another node applied "${seen}"`,
-        );
-    }
-  });
-
-  const tags = Array.from({ length: options.servers }, (_, i) => String.fromCharCode(65 + i));
-  const result = (extra: Partial<DbSeedResult>): DbSeedResult => ({
-    seed,
-    ok: violation === undefined && cluster.sim.stalled === undefined,
-    // A stall explains whatever failed after it (waits that timed out, missing documents).
-    ...(cluster.sim.stalled
-      ? { broken: "stalled", message: cluster.sim.stalled.message }
-      : violation
-        ? { broken: violation.property, message: violation.message }
-        : {}),
-    trace,
-    acknowledged: acknowledged.size,
-    revisions,
-    virtualMs: cluster.nowMs(),
-    ...extra,
-  });
-
+  const run = new DbSeedRun(seed, options);
   try {
-    // Build the cluster: every server joins, the database lives on all of them.
-    const first = cluster.urls[0]!;
-    const setup = async (response: Promise<ServerResponse>, what: string): Promise<void> => {
-      const answer = await response;
-      if (!answer.ok) throw new Violation("setup", `${what}: ${answer.error.message}`);
+    await run.build();
+    run.watchAtomicity();
+    await run.chaos(options.chaosMs ?? 8_000);
+    await run.settle();
+    await run.cluster.stop();
+  } catch (error) {
+    if (error instanceof Violation) run.fail(error.property, error.message);
+    else if (!(error instanceof SimulationStalled))
+      run.fail("crash", (error as Error).stack ?? String(error));
+  }
+  return run.result();
+}
+
+/** DbSeedRun is one seed's cluster, workload, trace and checkers (see runDbSeed). */
+class DbSeedRun {
+  readonly cluster: SimCluster;
+  private readonly random: Random;
+  private readonly revisions: boolean;
+  private readonly chaosFaults: NetworkFaults;
+  private readonly tags: NodeTag[];
+  private readonly trace: string[] = [];
+  private readonly acknowledged = new Map<string, NodeTag>();
+  private readonly commandAt = new Map<number, string>();
+  private readonly accounts: Record<string, Account[]> = {};
+  private violation: Violation | undefined;
+  private written = 0;
+
+  constructor(
+    private readonly seed: number,
+    options: DbSeedOptions,
+  ) {
+    const random = (this.random = new SeededRandom(seed ^ 0xdb5eed));
+    this.revisions = random.chance(0.5);
+    this.chaosFaults = random.chance(0.3) ? reliableNetwork : randomFaults(random);
+    // The cluster is built on a quiet network; the faults start with the chaos.
+    this.cluster = new SimCluster({
+      servers: options.servers,
+      seed,
+      replicationLimits: { batchItemsMax: random.pick([1, 2, 8, 1024]) },
+    });
+    this.cluster.sim.watchdog = {
+      ...dbWatchdog(options.servers, options.chaosMs ?? 8_000),
+      ...options.watchdog,
     };
+    this.tags = Array.from({ length: options.servers }, (_, i) => String.fromCharCode(65 + i));
+    this.cluster.on("trace", (events) => {
+      for (const event of events)
+        if (event.type !== "replication-batch")
+          this.note(`${event.type} ${JSON.stringify(event).slice(0, 160)}`);
+    });
+    this.cluster.on("trace", (events) => {
+      for (const event of events) {
+        if (event.type !== "cluster-command") continue;
+        const seen = this.commandAt.get(event.index);
+        if (seen === undefined) this.commandAt.set(event.index, event.text);
+        else if (seen !== event.text)
+          this.fail(
+            "cluster state",
+            `node ${event.tag} applied "${event.text}" at index ${event.index}, another node applied "${seen}"`,
+          );
+      }
+    });
+  }
+
+  note(text: string): void {
+    this.trace.push(`${this.cluster.nowMs().toFixed(1).padStart(9)}ms  ${text}`);
+    if (this.trace.length > 40) this.trace.shift();
+  }
+
+  fail(property: string, message: string): void {
+    this.violation ??= new Violation(property, message);
+  }
+
+  result(): DbSeedResult {
+    const violation = this.violation;
+    const stalled = this.cluster.sim.stalled;
+    return {
+      seed: this.seed,
+      ok: violation === undefined && stalled === undefined,
+      // A stall explains whatever failed after it (waits that timed out, missing documents).
+      ...(stalled
+        ? { broken: "stalled", message: stalled.message }
+        : violation
+          ? { broken: violation.property, message: violation.message }
+          : {}),
+      trace: this.trace,
+      acknowledged: this.acknowledged.size,
+      revisions: this.revisions,
+      virtualMs: this.cluster.nowMs(),
+    };
+  }
+
+  /** build makes the cluster: every server joins, Spade lives on all of them with accounts. */
+  async build(): Promise<void> {
+    const { cluster, tags } = this;
+    const first = cluster.urls[0]!;
     await setup(
       cluster.request(first, {
         type: "create-database",
         name: "Spade",
-        ...(revisions
+        ...(this.revisions
           ? {
               revisions: {
                 default: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false },
@@ -170,9 +208,8 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
       () => (cluster.databaseRecord("Spade")?.topology.members.length ?? 0) === tags.length,
       { what: "Spade on every server", timeoutMs: 20_000 },
     );
-    const accounts: Record<string, { id: string; body: { amount: number } }[]> = {};
     for (const tag of tags) {
-      accounts[tag] = Array.from({ length: accountsPerNode }, (_, k) => ({
+      this.accounts[tag] = Array.from({ length: accountsPerNode }, (_, k) => ({
         id: `accounts/${tag}-${k}`,
         body: { amount: balanceStart },
       }));
@@ -180,7 +217,7 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
         cluster.request(cluster.urls[tags.indexOf(tag)]!, {
           type: "batch",
           database: "Spade",
-          transaction: { puts: accounts[tag]! },
+          transaction: { puts: this.accounts[tag]! },
         }),
         "open accounts",
       );
@@ -192,153 +229,175 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
         ),
       { what: "accounts everywhere", timeoutMs: 20_000 },
     );
+  }
 
-    // With revisions on, a transfer is never seen half-done on any server, at any moment.
-    const balanceOf = (on: NodeTag, owner: NodeTag): number | undefined => {
-      const instance = cluster.server(on)?.hostedDatabase("Spade")?.instance;
-      if (!instance) return undefined;
-      let sum = 0;
-      for (let k = 0; k < accountsPerNode; k++) {
-        try {
-          sum += Number(instance.get(`accounts/${owner}-${k}`)?.body.amount ?? 0);
-        } catch (error) {
-          if (isRookeryError(error, "DocumentConflict")) return undefined;
-          throw error;
-        }
+  /** watchAtomicity: with revisions on, a transfer is never seen half-done anywhere, at any moment. */
+  watchAtomicity(): void {
+    if (!this.revisions) return;
+    const { cluster, tags } = this;
+    // Only an instance whose last etag moved can show something new.
+    const seenEtag = new Map<NodeTag, number>();
+    cluster.sim.afterEach = () => {
+      for (const on of tags) {
+        const etag = cluster.server(on)?.hostedDatabase("Spade")?.instance.lastEtag ?? -1;
+        if (seenEtag.get(on) === etag) continue;
+        seenEtag.set(on, etag);
+        for (const owner of tags) this.checkBalance(on, owner);
       }
-      return sum;
     };
-    if (revisions) {
-      // Only an instance whose last etag moved can show something new.
-      const seenEtag = new Map<NodeTag, number>();
-      cluster.sim.afterEach = () => {
-        for (const on of tags) {
-          const etag = cluster.server(on)?.hostedDatabase("Spade")?.instance.lastEtag ?? -1;
-          if (seenEtag.get(on) === etag) continue;
-          seenEtag.set(on, etag);
-          for (const owner of tags) {
-            const sum = balanceOf(on, owner);
-            if (sum !== undefined && sum !== accountsPerNode * balanceStart) {
-              const instance = cluster.server(on)!.hostedDatabase("Spade")!.instance;
-              const shown = Array.from({ length: accountsPerNode }, (_, k) => {
-                const doc = instance.get(`accounts/${owner}-${k}`);
-                return `${owner}-${k}=${String(doc?.body.amount)}@${doc?.metadata["@change-vector"] ?? "-"}`;
-              }).join(" ");
-              fail(
-                "transaction atomicity",
-                `node ${on} shows ${owner}'s accounts summing to ${sum}, not ${accountsPerNode * balanceStart}: half a transfer is visible (${shown})`,
-              );
-            }
-          }
-        }
-      };
+  }
+
+  private checkBalance(on: NodeTag, owner: NodeTag): void {
+    const sum = this.balanceOf(on, owner);
+    if (sum === undefined || sum === accountsPerNode * balanceStart) return;
+    const instance = this.cluster.server(on)!.hostedDatabase("Spade")!.instance;
+    const shown = Array.from({ length: accountsPerNode }, (_, k) => {
+      const doc = instance.get(`accounts/${owner}-${k}`);
+      return `${owner}-${k}=${String(doc?.body.amount)}@${doc?.metadata["@change-vector"] ?? "-"}`;
+    }).join(" ");
+    this.fail(
+      "transaction atomicity",
+      `node ${on} shows ${owner}'s accounts summing to ${sum}, not ${accountsPerNode * balanceStart}: half a transfer is visible (${shown})`,
+    );
+  }
+
+  private balanceOf(on: NodeTag, owner: NodeTag): number | undefined {
+    const instance = this.cluster.server(on)?.hostedDatabase("Spade")?.instance;
+    if (!instance) return undefined;
+    let sum = 0;
+    for (let k = 0; k < accountsPerNode; k++) {
+      try {
+        sum += Number(instance.get(`accounts/${owner}-${k}`)?.body.amount ?? 0);
+      } catch (error) {
+        if (isRookeryError(error, "DocumentConflict")) return undefined;
+        throw error;
+      }
     }
+    return sum;
+  }
 
-    let written = 0;
-    const write = (): void => {
-      const tag = random.pick(tags);
-      const url = cluster.urls[tags.indexOf(tag)]!;
-      const own = accounts[tag]!;
-      const from = random.int(accountsPerNode);
-      const to = (from + 1 + random.int(accountsPerNode - 1)) % accountsPerNode;
-      const instance = cluster.server(tag)?.hostedDatabase("Spade")?.instance;
-      // Read, then write with the change vectors read: a concurrent transfer makes this one fail
-      // (optimistic concurrency) instead of silently losing an update.
-      const read = (k: number): { amount: number; changeVector: string } | undefined => {
-        try {
-          const doc = instance?.get(own[k]!.id);
-          return doc
-            ? { amount: Number(doc.body.amount), changeVector: doc.metadata["@change-vector"] }
-            : undefined;
-        } catch {
-          return undefined;
-        }
-      };
-      const source = read(from);
-      const target = read(to);
-      // A client that cannot read its balances (its server is down) does not write blind.
-      if (!source || !target) return;
-      const moved = random.between(1, 5);
-      const id = `acked/${seed}-${written++}`;
-      const assured = random.chance(0.3);
-      void cluster
-        .request(url, {
-          type: "batch",
-          database: "Spade",
-          transaction: {
-            puts: [
-              {
-                id: own[from]!.id,
-                body: { amount: source.amount - moved },
-                expectedChangeVector: source.changeVector,
-              },
-              {
-                id: own[to]!.id,
-                body: { amount: target.amount + moved },
-                expectedChangeVector: target.changeVector,
-              },
-              { id, body: { by: tag } },
-            ],
-          },
-          ...(assured ? { writeAssurance: { replicas: 1, timeoutMs: 300 } } : {}),
-        })
-        .then((response) => {
-          if (!response.ok) return;
-          acknowledged.set(id, tag);
-          if (assured) {
-            // A holder may have crashed since it acknowledged; what it made durable still counts.
-            const holders = tags.filter((t) => {
-              const kept = cluster
-                .storageOf(t)
-                .durableValue(databaseStore("documents"), databaseKey("Spade", id.toLowerCase()));
-              return (kept as { kind?: string } | undefined)?.kind === "document";
-            });
-            if (holders.length < 2)
-              fail(
-                "write assurance",
-                `${id} was acknowledged with 1 replica but only ${holders.join(", ") || "nobody"} holds it`,
-              );
-          }
-        });
-    };
-    const chaos = (): void => {
-      const tag = random.pick(tags);
-      const pick = random.next();
-      const alive = cluster.servers.filter((s) => s.alive).length;
-      if (pick < 0.25 && alive > 1 && cluster.server(tag)) {
-        note(`kill ${tag}`);
-        void cluster.kill(tag);
-      } else if (pick < 0.5) {
-        for (const t of tags)
-          if (!cluster.server(t) && random.chance(0.7)) {
-            note(`restart ${t}`);
-            void cluster.restart(t);
-          }
-      } else if (pick < 0.65) {
-        const shuffled = [...tags].sort(() => random.next() - 0.5);
-        const cut = random.between(1, tags.length - 1);
-        note(`partition ${shuffled.slice(0, cut)} | ${shuffled.slice(cut)}`);
-        cluster.partition(shuffled.slice(0, cut), shuffled.slice(cut));
-      } else if (pick < 0.9) {
-        note("heal");
-        cluster.heal();
-      } else {
-        cluster.net.faults = random.chance(0.4) ? { ...reliableNetwork } : randomFaults(random);
-      }
-    };
-    cluster.net.faults = { ...chaosFaults };
+  /** chaos writes and breaks things for `chaosMs` of virtual time. */
+  async chaos(chaosMs: number): Promise<void> {
+    const { cluster, random } = this;
+    cluster.net.faults = { ...this.chaosFaults };
     const end = cluster.nowMs() + chaosMs;
     cluster.sim.every(random.between(200, 800), () => {
       if (cluster.nowMs() >= end) return false;
-      chaos();
+      this.fault();
     });
     cluster.sim.every(random.between(10, 60), () => {
       if (cluster.nowMs() >= end) return false;
-      write();
+      this.write();
     });
     await cluster.runFor(chaosMs);
+  }
 
-    // Heal, restart everyone, let replication settle, then compare every instance.
+  /**
+   * write sends one transfer between a server's own accounts, read first and written with the
+   * change vectors read: a concurrent transfer makes it fail (optimistic concurrency) instead of
+   * silently losing an update. It also writes a document that is never written again.
+   */
+  private write(): void {
+    const { cluster, random, tags } = this;
+    const tag = random.pick(tags);
+    const url = cluster.urls[tags.indexOf(tag)]!;
+    const own = this.accounts[tag]!;
+    const from = random.int(accountsPerNode);
+    const to = (from + 1 + random.int(accountsPerNode - 1)) % accountsPerNode;
+    const instance = cluster.server(tag)?.hostedDatabase("Spade")?.instance;
+    const read = (k: number): { amount: number; changeVector: string } | undefined => {
+      try {
+        const doc = instance?.get(own[k]!.id);
+        return doc
+          ? { amount: Number(doc.body.amount), changeVector: doc.metadata["@change-vector"] }
+          : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const source = read(from);
+    const target = read(to);
+    // A client that cannot read its balances (its server is down) does not write blind.
+    if (!source || !target) return;
+    const moved = random.between(1, 5);
+    const id = `acked/${this.seed}-${this.written++}`;
+    const assured = random.chance(0.3);
+    void cluster
+      .request(url, {
+        type: "batch",
+        database: "Spade",
+        transaction: {
+          puts: [
+            {
+              id: own[from]!.id,
+              body: { amount: source.amount - moved },
+              expectedChangeVector: source.changeVector,
+            },
+            {
+              id: own[to]!.id,
+              body: { amount: target.amount + moved },
+              expectedChangeVector: target.changeVector,
+            },
+            { id, body: { by: tag } },
+          ],
+        },
+        ...(assured ? { writeAssurance: { replicas: 1, timeoutMs: 300 } } : {}),
+      })
+      .then((response) => {
+        if (!response.ok) return;
+        this.acknowledged.set(id, tag);
+        if (assured) this.checkAssured(id);
+      });
+  }
+
+  /** checkAssured: a write acknowledged with 1 replica is durable on at least 2 servers. */
+  private checkAssured(id: string): void {
+    // A holder may have crashed since it acknowledged; what it made durable still counts.
+    // A holder may have crashed since it acknowledged; what it made durable still counts.
+    const holders = this.tags.filter((t) => {
+      const kept = this.cluster
+        .storageOf(t)
+        .durableValue(databaseStore("documents"), databaseKey("Spade", id.toLowerCase()));
+      return (kept as { kind?: string } | undefined)?.kind === "document";
+    });
+    if (holders.length < 2)
+      this.fail(
+        "write assurance",
+        `${id} was acknowledged with 1 replica but only ${holders.join(", ") || "nobody"} holds it`,
+      );
+  }
+
+  /** fault kills, restarts, partitions, heals or changes the network, at random. */
+  private fault(): void {
+    const { cluster, random, tags } = this;
+    const tag = random.pick(tags);
+    const pick = random.next();
+    const alive = cluster.servers.filter((s) => s.alive).length;
+    if (pick < 0.25 && alive > 1 && cluster.server(tag)) {
+      this.note(`kill ${tag}`);
+      void cluster.kill(tag);
+    } else if (pick < 0.5) {
+      for (const t of tags)
+        if (!cluster.server(t) && random.chance(0.7)) {
+          this.note(`restart ${t}`);
+          void cluster.restart(t);
+        }
+    } else if (pick < 0.65) {
+      const shuffled = [...tags].sort(() => random.next() - 0.5);
+      const cut = random.between(1, tags.length - 1);
+      this.note(`partition ${shuffled.slice(0, cut)} | ${shuffled.slice(cut)}`);
+      cluster.partition(shuffled.slice(0, cut), shuffled.slice(cut));
+    } else if (pick < 0.9) {
+      this.note("heal");
+      cluster.heal();
+    } else {
+      cluster.net.faults = random.chance(0.4) ? { ...reliableNetwork } : randomFaults(random);
+    }
+  }
+
+  /** settle heals, restarts everyone, lets replication settle, then compares every instance. */
+  async settle(): Promise<void> {
+    const { cluster, tags } = this;
     cluster.heal();
     cluster.net.faults = { ...reliableNetwork };
     for (const tag of tags) if (!cluster.server(tag)) await cluster.restart(tag);
@@ -349,13 +408,7 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
         .join(",");
       if (etags === convergedAt) return false;
       convergedAt = etags;
-      const first = documentsOf(cluster, tags[0]!, "Spade");
-      return tags.every((tag) => {
-        const docs = documentsOf(cluster, tag, "Spade");
-        if (docs.size !== first.size) return false;
-        for (const [key, vector] of first) if (docs.get(key) !== vector) return false;
-        return true;
-      });
+      return sameDocuments(cluster, tags, "Spade");
     };
     try {
       await cluster.waitFor(converged, {
@@ -366,7 +419,7 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
       const sizes = tags
         .map((tag) => `${tag}:${documentsOf(cluster, tag, "Spade").size}`)
         .join(" ");
-      fail(
+      this.fail(
         "convergence",
         `after healing, the instances of Spade did not converge within 30 s (documents ${sizes})`,
       );
@@ -377,12 +430,17 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
         timeoutMs: 20_000,
       })
       .catch(() =>
-        fail("cluster state", "after healing, the servers hold different cluster states"),
+        this.fail("cluster state", "after healing, the servers hold different cluster states"),
       );
-    for (const [id, by] of acknowledged) {
-      for (const tag of tags) {
-        if (!documentsOf(cluster, tag, "Spade").has(`document:${id.toLowerCase()}`)) {
-          fail(
+    this.checkAcknowledged();
+  }
+
+  /** checkAcknowledged: no acknowledged document is missing on any server. */
+  private checkAcknowledged(): void {
+    for (const [id, by] of this.acknowledged) {
+      for (const tag of this.tags) {
+        if (!documentsOf(this.cluster, tag, "Spade").has(`document:${id.toLowerCase()}`)) {
+          this.fail(
             "acknowledged write lost",
             `${id} was acknowledged by ${by} but is missing on ${tag}`,
           );
@@ -390,13 +448,22 @@ export async function runDbSeed(seed: number, options: DbSeedOptions): Promise<D
         }
       }
     }
-    await cluster.stop();
-  } catch (error) {
-    if (error instanceof Violation) fail(error.property, error.message);
-    else if (!(error instanceof SimulationStalled))
-      fail("crash", (error as Error).stack ?? String(error));
   }
-  return result({});
+}
+
+async function setup(response: Promise<ServerResponse>, what: string): Promise<void> {
+  const answer = await response;
+  if (!answer.ok) throw new Violation("setup", `${what}: ${answer.error.message}`);
+}
+
+function sameDocuments(cluster: SimCluster, tags: readonly NodeTag[], database: string): boolean {
+  const first = documentsOf(cluster, tags[0]!, database);
+  return tags.every((tag) => {
+    const docs = documentsOf(cluster, tag, database);
+    if (docs.size !== first.size) return false;
+    for (const [key, vector] of first) if (docs.get(key) !== vector) return false;
+    return true;
+  });
 }
 
 function sameClusterState(cluster: SimCluster, tags: readonly NodeTag[]): boolean {

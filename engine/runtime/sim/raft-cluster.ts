@@ -11,8 +11,8 @@ import type {
   Snapshot,
   Status,
 } from "../../raft/index.ts";
-import { reliableNetwork, SimNetwork } from "./network.ts";
-import type { NetworkFaults } from "./network.ts";
+import { reliableNetwork, SimNetwork } from "../../transport/index.ts";
+import type { NetworkFaults } from "../../transport/index.ts";
 import { RaftCheckers } from "./raft-checkers.ts";
 import { Simulator } from "./simulator.ts";
 

@@ -1,8 +1,8 @@
 import { SeededRandom } from "../../core/index.ts";
 import type { Random } from "../../core/index.ts";
 import type { Membership, NodeId } from "../../raft/index.ts";
-import { reliableNetwork } from "./network.ts";
-import type { NetworkFaults } from "./network.ts";
+import { reliableNetwork } from "../../transport/index.ts";
+import type { NetworkFaults } from "../../transport/index.ts";
 import { InvariantViolation } from "./raft-checkers.ts";
 import { RaftSimCluster } from "./raft-cluster.ts";
 import { SimulationStalled } from "./simulator.ts";
@@ -71,37 +71,135 @@ function randomFaults(random: Random): NetworkFaults {
  * command a client saw committed must still be where it was committed, on every node.
  */
 export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedResult {
-  const chaosMs = options.chaosMs ?? 30_000;
-  // A separate stream chooses the schedule, so the cluster's own draws do not shift it.
-  const setup: Random = new SeededRandom(seed ^ 0x5eed5eed);
-  const cluster = new RaftSimCluster({
-    seed,
-    nodes: options.nodes,
-    faults: setup.chance(0.25) ? reliableNetwork : randomFaults(setup),
-    snapshotEveryEntries: setup.pick([0, 10, 40]),
-    ...(options.unsafe ? { unsafe: options.unsafe } : {}),
-    traceEventsMax: 30,
-  });
-  cluster.sim.watchdog = { ...raftWatchdog(options.nodes, chaosMs), ...options.watchdog };
-  const random = setup;
-  const acknowledged = new Map<number, string>();
-  const pending: { index: number; command: string }[] = [];
-  let faults = 0;
-  let commandNo = 0;
+  const run = new RaftSeedRun(seed, options);
+  try {
+    run.chaos(options.chaosMs ?? 30_000);
+    return run.healAndCheck();
+  } catch (error) {
+    if (error instanceof InvariantViolation) return run.fail(error.invariant, error.message);
+    if (error instanceof SimulationStalled) return run.fail("stalled", error.message);
+    return run.fail("crash", (error as Error).stack ?? String(error));
+  }
+}
 
-  const fail = (broken: string, message: string): RaftSeedResult => ({
-    seed,
-    ok: false,
-    broken,
-    message,
-    trace: cluster.recentTrace(),
-    virtualMs: cluster.sim.nowMs(),
-    committed: acknowledged.size,
-    faults,
-  });
+/** RaftSeedRun is one seed's cluster, schedule and client load (see runRaftSeed). */
+class RaftSeedRun {
+  private readonly cluster: RaftSimCluster;
+  private readonly random: Random;
+  private readonly acknowledged = new Map<number, string>();
+  private readonly pending: { index: number; command: string }[] = [];
+  private faults = 0;
+  private commandNo = 0;
 
-  const chaosStep = (): void => {
-    faults++;
+  constructor(
+    private readonly seed: number,
+    private readonly options: RaftSeedOptions,
+  ) {
+    // A separate stream chooses the schedule, so the cluster's own draws do not shift it.
+    const setup: Random = new SeededRandom(seed ^ 0x5eed5eed);
+    this.cluster = new RaftSimCluster({
+      seed,
+      nodes: options.nodes,
+      faults: setup.chance(0.25) ? reliableNetwork : randomFaults(setup),
+      snapshotEveryEntries: setup.pick([0, 10, 40]),
+      ...(options.unsafe ? { unsafe: options.unsafe } : {}),
+      traceEventsMax: 30,
+    });
+    this.random = setup;
+    this.cluster.sim.watchdog = {
+      ...raftWatchdog(options.nodes, options.chaosMs ?? 30_000),
+      ...options.watchdog,
+    };
+  }
+
+  fail(broken: string, message: string): RaftSeedResult {
+    return {
+      seed: this.seed,
+      ok: false,
+      broken,
+      message,
+      trace: this.cluster.recentTrace(),
+      virtualMs: this.cluster.sim.nowMs(),
+      committed: this.acknowledged.size,
+      faults: this.faults,
+    };
+  }
+
+  /** chaos runs faults and client load for `chaosMs` of virtual time. */
+  chaos(chaosMs: number): void {
+    const { cluster, random } = this;
+    const endChaos = chaosMs;
+    cluster.sim.every(random.between(150, 900), () => {
+      if (cluster.sim.nowMs() >= endChaos) return false;
+      this.chaosStep();
+    });
+    cluster.sim.every(random.between(15, 120), () => {
+      if (cluster.sim.nowMs() >= endChaos) return false;
+      this.clientStep();
+      this.observeCommits();
+    });
+    cluster.runFor(chaosMs);
+  }
+
+  /**
+   * healAndCheck heals everything and demands progress (a final command commits on every member),
+   * then that every command a client saw committed is still where it was committed, everywhere.
+   */
+  healAndCheck(): RaftSeedResult {
+    const cluster = this.cluster;
+    cluster.heal();
+    cluster.net.faults = { ...reliableNetwork };
+    for (const id of cluster.ids) if (!cluster.isAlive(id)) cluster.restart(id);
+    const everyoneVotes = cluster.runUntil(() => {
+      const leader = cluster.leader();
+      if (!leader) return false;
+      const status = cluster.status(leader)!;
+      const missing = cluster.ids.filter((id) => !inMembership(status.membership, id));
+      if (missing.length > 0) this.readd(leader, missing[0]!);
+      return (
+        status.membership.voters.length === cluster.ids.length &&
+        status.commit >= status.membershipIndex
+      );
+    }, 60 * cluster.electionTimeoutMs);
+    if (!everyoneVotes)
+      return this.fail(
+        "liveness",
+        "after healing, the removed servers did not become voters again",
+      );
+    const finalCommand = `final${this.seed}`;
+    try {
+      cluster.one(finalCommand, cluster.ids.length);
+    } catch (error) {
+      return this.fail(
+        "liveness",
+        `after healing, no command committed on all ${cluster.ids.length} nodes: ${(error as Error).message}`,
+      );
+    }
+    this.observeCommits();
+    for (const [index, command] of this.acknowledged) {
+      for (const id of cluster.ids) {
+        const applied = cluster.appliedAt(id, index);
+        if (applied !== command) {
+          return this.fail(
+            "acknowledged write lost",
+            `${command} was committed at index ${index}, but ${id} applied ${JSON.stringify(applied)} there`,
+          );
+        }
+      }
+    }
+    return {
+      seed: this.seed,
+      ok: true,
+      trace: [],
+      virtualMs: cluster.sim.nowMs(),
+      committed: this.acknowledged.size,
+      faults: this.faults,
+    };
+  }
+
+  private chaosStep(): void {
+    const { cluster, random } = this;
+    this.faults++;
     const ids = cluster.ids;
     const pick = random.next();
     const node = random.pick(ids);
@@ -124,112 +222,50 @@ export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedRes
       cluster.heal();
     } else if (pick < 0.95) {
       cluster.net.faults = random.chance(0.3) ? { ...reliableNetwork } : randomFaults(random);
-    } else if (options.membershipChanges) {
-      changeMembership();
+    } else if (this.options.membershipChanges) {
+      this.changeMembership();
     }
-  };
+  }
 
   /** Removes a voter, or brings a removed server back empty, as a learner, under its old name. */
-  const changeMembership = (): void => {
+  private changeMembership(): void {
+    const cluster = this.cluster;
     const leader = cluster.leader();
     if (!leader) return;
     const status = cluster.status(leader)!;
     const missing = cluster.ids.filter((id) => !inMembership(status.membership, id));
-    if (missing.length > 0) return readd(leader, missing[0]!);
+    if (missing.length > 0) return this.readd(leader, missing[0]!);
     const victims = status.membership.voters.filter((id) => id !== leader);
     if (victims.length < 3) return;
-    cluster.proposeMembership(leader, { op: "remove", node: random.pick(victims) });
-  };
+    cluster.proposeMembership(leader, { op: "remove", node: this.random.pick(victims) });
+  }
 
-  const readd = (leader: NodeId, node: NodeId): void => {
-    const status = cluster.status(leader)!;
+  private readd(leader: NodeId, node: NodeId): void {
+    const status = this.cluster.status(leader)!;
     // Only once its removal is committed may the old server be replaced by an empty one.
     if (status.commit < status.membershipIndex) return;
-    cluster.wipe(node);
-    cluster.proposeMembership(leader, { op: "addLearner", node });
-  };
+    this.cluster.wipe(node);
+    this.cluster.proposeMembership(leader, { op: "addLearner", node });
+  }
 
-  const clientStep = (): void => {
-    const command = `c${seed}.${commandNo++}`;
+  private clientStep(): void {
+    const { cluster, random } = this;
+    const command = `c${this.seed}.${this.commandNo++}`;
     const leader = cluster.leader();
     const target = leader !== undefined && random.chance(0.8) ? leader : random.pick(cluster.ids);
     const result = cluster.propose(target, command);
-    if (result.accepted) pending.push({ index: result.index, command });
-  };
+    if (result.accepted) this.pending.push({ index: result.index, command });
+  }
 
   /** A client sees its command committed when some node applied it at the index it was given. */
-  const observeCommits = (): void => {
+  private observeCommits(): void {
+    const pending = this.pending;
     for (let k = pending.length - 1; k >= 0; k--) {
       const { index, command } = pending[k]!;
-      const applied = cluster.checkers?.committedAt(index);
+      const applied = this.cluster.checkers?.committedAt(index);
       if (applied === undefined) continue;
-      if (applied === `c:${command}`) acknowledged.set(index, command);
+      if (applied === `c:${command}`) this.acknowledged.set(index, command);
       pending.splice(k, 1);
     }
-  };
-
-  try {
-    const endChaos = chaosMs;
-    cluster.sim.every(random.between(150, 900), () => {
-      if (cluster.sim.nowMs() >= endChaos) return false;
-      chaosStep();
-    });
-    cluster.sim.every(random.between(15, 120), () => {
-      if (cluster.sim.nowMs() >= endChaos) return false;
-      clientStep();
-      observeCommits();
-    });
-    cluster.runFor(chaosMs);
-
-    // Heal everything and demand progress: a final command commits on every member.
-    cluster.heal();
-    cluster.net.faults = { ...reliableNetwork };
-    for (const id of cluster.ids) if (!cluster.isAlive(id)) cluster.restart(id);
-    const everyoneVotes = cluster.runUntil(() => {
-      const leader = cluster.leader();
-      if (!leader) return false;
-      const status = cluster.status(leader)!;
-      const missing = cluster.ids.filter((id) => !inMembership(status.membership, id));
-      if (missing.length > 0) readd(leader, missing[0]!);
-      return (
-        status.membership.voters.length === cluster.ids.length &&
-        status.commit >= status.membershipIndex
-      );
-    }, 60 * cluster.electionTimeoutMs);
-    if (!everyoneVotes)
-      return fail("liveness", "after healing, the removed servers did not become voters again");
-    const finalCommand = `final${seed}`;
-    try {
-      cluster.one(finalCommand, cluster.ids.length);
-    } catch (error) {
-      return fail(
-        "liveness",
-        `after healing, no command committed on all ${cluster.ids.length} nodes: ${(error as Error).message}`,
-      );
-    }
-    observeCommits();
-    for (const [index, command] of acknowledged) {
-      for (const id of cluster.ids) {
-        const applied = cluster.appliedAt(id, index);
-        if (applied !== command) {
-          return fail(
-            "acknowledged write lost",
-            `${command} was committed at index ${index}, but ${id} applied ${JSON.stringify(applied)} there`,
-          );
-        }
-      }
-    }
-  } catch (error) {
-    if (error instanceof InvariantViolation) return fail(error.invariant, error.message);
-    if (error instanceof SimulationStalled) return fail("stalled", error.message);
-    return fail("crash", (error as Error).stack ?? String(error));
   }
-  return {
-    seed,
-    ok: true,
-    trace: [],
-    virtualMs: cluster.sim.nowMs(),
-    committed: acknowledged.size,
-    faults,
-  };
 }

@@ -1,23 +1,32 @@
 import { RookeryError, tickMsDefault } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import { databaseSummaries, findDatabase } from "../../cluster/index.ts";
-import { Server } from "../../server/index.ts";
-import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
+import type { ClientNetwork } from "../../client/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
-import type { withTiming } from "../../server/index.ts";
-import { yieldToEventLoop } from "./yield.ts";
+import { Server } from "../../server/index.ts";
+import type { TimingOptions, TraceEvent } from "../../server/index.ts";
+import { reliableNetwork, SimNetwork } from "../../transport/index.ts";
+import type {
+  Envelope,
+  NetworkFaults,
+  ServerRequest,
+  ServerResponse,
+} from "../../transport/index.ts";
 import { findServer, serverUrl } from "../addresses.ts";
+import type {
+  ClusterDescription,
+  ClusterHandle,
+  ServerSummary,
+  SiblingOptions,
+  WaitOptions,
+} from "../handle.ts";
 import { TraceListeners } from "../trace-listeners.ts";
 import { adaptStorage } from "../server-store.ts";
 import type { ServerStore } from "../server-store.ts";
 import { reliableStorage, SimDisk } from "./sim-disk.ts";
 import type { StorageFaults } from "./sim-disk.ts";
-
-/** TimingOptions override a server's teaching timings (see ServerTiming). */
-export type TimingOptions = Parameters<typeof withTiming>[0];
-import { reliableNetwork, SimNetwork } from "./network.ts";
-import type { NetworkFaults } from "./network.ts";
 import { SimulationStalled, Simulator } from "./simulator.ts";
+import { yieldToEventLoop } from "./yield.ts";
 
 export { serverUrl };
 
@@ -32,8 +41,7 @@ export interface SimClusterOptions {
   readonly replicationLimits?: Partial<ReplicationLimits>;
 }
 
-/** SiblingOptions describe a second cluster started on the first one's network. */
-export type SiblingOptions = Pick<SimClusterOptions, "servers" | "timing" | "replicationLimits">;
+export type { SiblingOptions };
 
 interface SimServerSlot {
   readonly url: string;
@@ -50,27 +58,6 @@ interface SimServerSlot {
   lastTag: NodeTag;
 }
 
-/** ServerSummary is one row of the cluster table (url, tag, role, leader, term). */
-export interface ServerSummary {
-  readonly url: string;
-  readonly tag: NodeTag;
-  readonly role: string;
-  readonly term: number;
-  readonly leader: NodeTag | null;
-  readonly alive: boolean;
-}
-
-/** ClientNetwork is how a client reaches servers: one request, one response, or a timeout. */
-export interface ClientNetwork {
-  request(
-    url: string,
-    request: ServerRequest,
-    options?: { readonly timeoutMs?: number; readonly from?: string },
-  ): Promise<ServerResponse>;
-  /** nowMs is the network's clock (virtual under the simulator). */
-  nowMs(): number;
-}
-
 /** Longer than a cluster-wide operation's wait for a leader, so that error reaches the client. */
 const clientTimeoutMsDefault = 5_000;
 
@@ -80,7 +67,7 @@ const clientTimeoutMsDefault = 5_000;
  * cluster, virtual time advances event by event, and between events the promise continuations of
  * servers and clients run, so `await` completes in virtual time, fast and reproducibly.
  */
-export class SimCluster {
+export class SimCluster implements ClusterHandle {
   readonly sim: Simulator;
   readonly net: SimNetwork<Envelope>;
   readonly network: ClientNetwork;
@@ -282,7 +269,7 @@ export class SimCluster {
    */
   async waitFor(
     condition: (cluster: SimCluster) => boolean,
-    options: { readonly timeoutMs?: number; readonly what?: string } = {},
+    options: WaitOptions = {},
   ): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const met = await this.drive(() => condition(this), this.sim.nowMs() + timeoutMs);
@@ -390,20 +377,7 @@ export class SimCluster {
   // --- description --------------------------------------------------------------------------------
 
   /** describe returns the cluster as plain JSON: topology, leader, databases, documents. */
-  describe(): {
-    readonly atMs: number;
-    readonly cluster: ServerSummary[];
-    readonly leader: NodeTag | null;
-    readonly term: number;
-    readonly databases: {
-      name: string;
-      members: readonly NodeTag[];
-      promotables: readonly NodeTag[];
-      rehabs: readonly NodeTag[];
-      replicationFactor: number;
-    }[];
-    readonly documents: Record<NodeTag, Record<string, string[]>>;
-  } {
+  describe(): ClusterDescription {
     const servers = this.servers;
     const leaders = servers
       .filter((s) => s.alive && s.role === "leader")

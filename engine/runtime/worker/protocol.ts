@@ -13,8 +13,13 @@
  */
 import type { NodeTag } from "../../core/index.ts";
 import type { DatabaseSummary } from "../../cluster/index.ts";
-import type { Envelope, ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
-import type { TimingOptions } from "../sim/index.ts";
+import type { TimingOptions, TraceEvent } from "../../server/index.ts";
+import type {
+  LinkFaults,
+  ServerRequest,
+  ServerResponse,
+  TimedResponse,
+} from "../../transport/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 
 /** StorageChoice says where a server keeps its data. */
@@ -45,25 +50,6 @@ export interface WorkerConfig {
   /** The worker's end of its host channel (transferred). */
   readonly hostPort: MessagePort;
 }
-
-/**
- * LinkFaults is what one end of a link does to traffic: drop everything (a partition), delay each
- * message, or lose a fraction. Both ends apply their own, so a partition is set on both.
- */
-export interface LinkFaults {
-  readonly blocked: boolean;
-  readonly latencyMs: number;
-  /** Probability in [0, 1] that one message is lost. */
-  readonly lossRate: number;
-}
-
-/** noFaults is a healthy link. */
-export const noFaults: LinkFaults = { blocked: false, latencyMs: 0, lossRate: 0 };
-
-/** clientLink names the link between a server and its clients (the host), for setLinkFaults. */
-export const clientLink = "client";
-
-export type { DatabaseSummary } from "../../cluster/index.ts";
 
 /** WorkerStatus is a server as the host's describe() needs it. */
 export interface WorkerStatus {
@@ -107,28 +93,8 @@ export interface StatusPush {
   readonly refreshed?: number;
 }
 
-/** TimedResponse is a response envelope with the moment the server sent it (epoch ms). */
-export interface TimedResponse {
-  readonly kind: "timed-response";
-  readonly envelope: Extract<Envelope, { kind: "response" }>;
-  readonly sentAtMs: number;
-}
-
 /** HostBound is everything a worker posts on its host port. */
 export type HostBound = StatusPush | TimedResponse;
-
-/**
- * WorkerBound is everything the host posts on a worker's host port: client requests, and refresh
- * requests, answered by a push on the same port, so the answer arrives after every earlier push.
- */
-export type WorkerBound =
-  Extract<Envelope, { kind: "request" }> | { readonly kind: "refresh"; readonly id: number };
-
-/** PeerBound is what travels on a peer port: envelopes, and pings for measuring the link. */
-export type PeerBound =
-  | Envelope
-  | { readonly kind: "ping"; readonly id: number }
-  | { readonly kind: "pong"; readonly id: number };
 
 /** WorkerResult carries a failure across Comlink with its code (a thrown error would lose it). */
 export type WorkerResult<T> =

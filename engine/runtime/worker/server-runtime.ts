@@ -8,12 +8,13 @@ import { isRookeryError, SeededRandom } from "../../core/index.ts";
 import type { Clock } from "../../core/index.ts";
 import type { DatabaseInstance } from "../../database/index.ts";
 import { Server } from "../../server/index.ts";
-import type { ServerRequest, ServerResponse, TraceEvent } from "../../server/index.ts";
+import type { TraceEvent } from "../../server/index.ts";
 import type { StorageWarning } from "../../storage/index.ts";
+import { PortMesh } from "../../transport/index.ts";
+import type { LinkFaults, ServerRequest, ServerResponse } from "../../transport/index.ts";
 import { StatusReporter } from "../status-reporter.ts";
-import { PortMesh } from "./port-mesh.ts";
 import type {
-  LinkFaults,
+  StatusPush,
   ServerWorkerApi,
   StorageSnapshot,
   WorkerConfig,
@@ -60,7 +61,7 @@ interface Watch {
 export class ServerRuntime implements ServerWorkerApi {
   private server: Server | undefined;
   private store: ServerStore | undefined;
-  private mesh: PortMesh | undefined;
+  private mesh: PortMesh<StatusPush> | undefined;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
   private statusTimer: ReturnType<typeof setInterval> | undefined;
   private readonly reporter = new StatusReporter(() => this.server, realClock.nowMs);
@@ -85,7 +86,7 @@ export class ServerRuntime implements ServerWorkerApi {
         (warning) => this.warn(config.url, warning),
         this.openFs,
       );
-      this.mesh = new PortMesh(config.hostPort, random.fork(), {
+      this.mesh = new PortMesh<StatusPush>(config.hostPort, random.fork(), {
         deliver: (envelope) => {
           this.server?.receive(envelope);
           this.checkWatches();

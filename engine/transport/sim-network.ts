@@ -1,4 +1,14 @@
-import type { Simulator } from "./simulator.ts";
+import type { Random } from "../core/index.ts";
+
+/**
+ * NetworkScheduler is what the simulated network needs from its simulator: virtual time, a seeded
+ * random for its faults, and a way to run something later in virtual time.
+ */
+export interface NetworkScheduler {
+  readonly random: Random;
+  nowMs(): number;
+  schedule(delayMs: number, run: () => void): void;
+}
 
 /** NetworkFaults describes how badly the simulated network behaves; all of it is seeded. */
 export interface NetworkFaults {
@@ -61,7 +71,7 @@ export class SimNetwork<M extends Addressed> {
   private readonly linkClearMs = new Map<string, number>();
 
   constructor(
-    private readonly sim: Simulator,
+    private readonly sim: NetworkScheduler,
     private readonly deliver: (message: M) => void,
     faults: NetworkFaults = reliableNetwork,
   ) {

@@ -1,16 +1,51 @@
 /**
- * The MessagePort mesh, a server's transport inside its worker (the one file of the worker side
- * that talks to MessagePorts). Each other server is one port, handed over by the host; the host
+ * The MessagePort mesh, a server's transport inside its worker (the one file of the engine that
+ * talks to MessagePorts on a server's behalf). Each other server is one port, handed over by the host; the host
  * itself is one more port, carrying client requests in and responses and status out.
  *
  * Faults are applied here, at the ports: the sender drops (blocked, lost) or delays messages on
  * a link; the receiver drops what arrives on a blocked link, so a partition holds from the moment
  * either end knows of it.
  */
-import type { Random } from "../../core/index.ts";
-import type { Envelope, ServerTransport } from "../../server/index.ts";
-import { clientLink, noFaults } from "./protocol.ts";
-import type { HostBound, LinkFaults, PeerBound, WorkerBound } from "./protocol.ts";
+import type { Random } from "../core/index.ts";
+import type { Envelope, ServerTransport } from "./messages.ts";
+
+/**
+ * LinkFaults is what one end of a link does to traffic: drop everything (a partition), delay each
+ * message, or lose a fraction. Both ends apply their own, so a partition is set on both.
+ */
+export interface LinkFaults {
+  readonly blocked: boolean;
+  readonly latencyMs: number;
+  /** Probability in [0, 1] that one message is lost. */
+  readonly lossRate: number;
+}
+
+/** noFaults is a healthy link. */
+export const noFaults: LinkFaults = { blocked: false, latencyMs: 0, lossRate: 0 };
+
+/** clientLink names the link between a server and its clients (the host), for setLinkFaults. */
+export const clientLink = "client";
+
+/** TimedResponse is a response envelope with the moment the server sent it (epoch ms). */
+export interface TimedResponse {
+  readonly kind: "timed-response";
+  readonly envelope: Extract<Envelope, { kind: "response" }>;
+  readonly sentAtMs: number;
+}
+
+/**
+ * WorkerBound is everything the host posts on a worker's host port: client requests, and refresh
+ * requests, answered by a push on the same port, so the answer arrives after every earlier push.
+ */
+export type WorkerBound =
+  Extract<Envelope, { kind: "request" }> | { readonly kind: "refresh"; readonly id: number };
+
+/** PeerBound is what travels on a peer port: envelopes, and pings for measuring the link. */
+export type PeerBound =
+  | Envelope
+  | { readonly kind: "ping"; readonly id: number }
+  | { readonly kind: "pong"; readonly id: number };
 
 /** Pings a link keeps unanswered at most; pingPeer asks for fewer. */
 const pingsInFlightMax = 100_000;
@@ -26,8 +61,11 @@ export interface PortMeshEvents {
   readonly nowMs: () => number;
 }
 
-/** PortMesh connects one server to its peers and its host over MessagePorts. */
-export class PortMesh implements ServerTransport {
+/**
+ * PortMesh connects one server to its peers and its host over MessagePorts. `Push` is what the
+ * runtime pushes to its host besides responses (the worker's status pushes).
+ */
+export class PortMesh<Push extends object> implements ServerTransport {
   private readonly peers = new Map<string, MessagePort>();
   private readonly faults = new Map<string, LinkFaults>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
@@ -76,7 +114,7 @@ export class PortMesh implements ServerTransport {
     }
     if (envelope.kind === "response") {
       this.events.beforeResponse();
-      const message: HostBound = {
+      const message: TimedResponse = {
         kind: "timed-response",
         envelope,
         sentAtMs: this.events.nowMs(),
@@ -87,7 +125,7 @@ export class PortMesh implements ServerTransport {
   }
 
   /** pushToHost posts a status push; observation is not traffic, so faults do not apply. */
-  pushToHost(message: HostBound): void {
+  pushToHost(message: Push): void {
     if (!this.closed) this.hostPort.postMessage(message);
   }
 
@@ -149,7 +187,7 @@ export class PortMesh implements ServerTransport {
     return this.faults.get(link)?.blocked === true;
   }
 
-  private post(link: string, port: MessagePort, message: PeerBound | HostBound): void {
+  private post(link: string, port: MessagePort, message: PeerBound | TimedResponse): void {
     const faults = this.faults.get(link) ?? noFaults;
     if (faults.blocked || this.random.chance(faults.lossRate)) return;
     if (faults.latencyMs <= 0) {

@@ -1,9 +1,10 @@
+/**
+ * The messages that travel between clients and servers and between servers: plain,
+ * structured-clone-safe, `type`- or `kind`-tagged objects. Every runtime's transport (the
+ * simulated network, the MessagePort mesh, sockets) carries exactly these.
+ */
 import type { NodeTag } from "../core/index.ts";
-import type {
-  ConflictResolution,
-  DatabaseTopology,
-  RevisionsConfiguration,
-} from "../cluster/index.ts";
+import type { ConflictResolution, RevisionsConfiguration } from "../cluster/index.ts";
 import type { DocumentMetadata, JsonObject, TransactionInput } from "../database/index.ts";
 import type { Message as RaftMessage } from "../raft/index.ts";
 import type { ReplicationWireMessage } from "../replication/index.ts";
@@ -197,23 +198,7 @@ export type Envelope =
       readonly response: ServerResponse;
     };
 
-/** DatabaseTopologyOf converts a record's topology into the client's view. */
-export function topologyView(
-  database: string,
-  etag: number,
-  topology: DatabaseTopology,
-  urlOf: (tag: NodeTag) => string,
-): TopologyView {
-  return {
-    database,
-    etag,
-    members: topology.members,
-    promotables: topology.promotables,
-    rehabs: topology.rehabs,
-    nodes: [
-      ...topology.members.map((tag) => ({ tag, url: urlOf(tag), role: "member" as const })),
-      ...topology.promotables.map((tag) => ({ tag, url: urlOf(tag), role: "promotable" as const })),
-      ...topology.rehabs.map((tag) => ({ tag, url: urlOf(tag), role: "rehab" as const })),
-    ],
-  };
+/** ServerTransport is the port a server sends through: envelopes to server or client addresses. */
+export interface ServerTransport {
+  send(envelope: Envelope): void;
 }

@@ -15,7 +15,7 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import type { Envelope, ServerTransport } from "../../server/index.ts";
+import type { Envelope, ServerTransport } from "./messages.ts";
 
 /** The protocol name in the Upgrade header. */
 export const peerProtocol = "rookery-peer";

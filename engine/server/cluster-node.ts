@@ -1,0 +1,218 @@
+import { UNASSIGNED_TAG } from "../core/index.ts";
+import type { NodeTag } from "../core/index.ts";
+import {
+  clusterNodeUrl,
+  findDatabase,
+  findTagByUrl,
+  renderClusterCommand,
+} from "../cluster/index.ts";
+import type { ClusterCommand, ClusterCommandResult, ClusterState } from "../cluster/index.ts";
+import type { Message as RaftMessage, SoftState } from "../raft/index.ts";
+import { newId } from "./context.ts";
+import type { ServerContext } from "./context.ts";
+import { RachisHost } from "./rachis-host.ts";
+import type { StorageWrite } from "./ports.ts";
+
+/** The store that keeps who this server is in its cluster (tag, cluster id, database ids). */
+export const metaStore = "server";
+
+/** ClusterNodeEvents are what the node tells the rest of its server. */
+export interface ClusterNodeEvents {
+  /** A committed cluster command was applied (after its trace events went out). */
+  applied(command: ClusterCommand, state: ClusterState): void;
+  /** A snapshot replaced the cluster state. */
+  restored(state: ClusterState): void;
+  /** This node's Raft role, term or leader changed. */
+  roleChanged(soft: SoftState): void;
+}
+
+/**
+ * ClusterNode is a server's place in its cluster: its tag and cluster id, its Rachis node (none
+ * while the server is passive, tag "?"), the Raft traffic in and out, and when each peer was last
+ * heard from. A passive server becomes a node by bootstrapping a one-node cluster or by joining
+ * the cluster whose leader first addresses it.
+ */
+export class ClusterNode {
+  private tagValue: NodeTag = UNASSIGNED_TAG;
+  private clusterId: string | null = null;
+  private host: RachisHost | undefined;
+  private readonly lastHeardMs = new Map<NodeTag, number>();
+  /** Where peers are, learnt from their messages before this node has the topology. */
+  private readonly peerUrls = new Map<NodeTag, string>();
+
+  constructor(
+    private readonly context: ServerContext,
+    private readonly events: ClusterNodeEvents,
+  ) {}
+
+  get tag(): NodeTag {
+    return this.tagValue;
+  }
+
+  get topologyId(): string | null {
+    return this.clusterId;
+  }
+
+  /** rachis is this server's Raft node, undefined while it is passive. */
+  get rachis(): RachisHost | undefined {
+    return this.host;
+  }
+
+  get state(): ClusterState | undefined {
+    return this.host?.state;
+  }
+
+  soft(): SoftState | undefined {
+    return this.host?.soft();
+  }
+
+  isLeaderInOffice(): boolean {
+    return this.host?.isLeaderInOffice() ?? false;
+  }
+
+  /** urlOf finds a cluster node's URL in the topology this server applied. */
+  urlOf(tag: NodeTag): string | undefined {
+    return this.host ? clusterNodeUrl(this.host.state, tag) : undefined;
+  }
+
+  /** recover takes the server's place back from storage; a server that never joined stays "?". */
+  recover(stores: ReadonlyMap<string, ReadonlyMap<string, unknown>>): void {
+    const meta = stores.get(metaStore);
+    const tag = meta?.get("tag");
+    const topologyId = meta?.get("topologyId");
+    if (typeof tag !== "string" || typeof topologyId !== "string") return;
+    this.tagValue = tag;
+    this.clusterId = topologyId;
+    this.host = this.newRachis(RachisHost.readPersisted(stores));
+    this.host.start();
+  }
+
+  /** bootstrap makes a passive server node A of a new one-node cluster, and its leader. */
+  bootstrap(): void {
+    this.tagValue = "A";
+    this.clusterId = newId(this.context.random);
+    this.persistIdentity();
+    const rachis = (this.host = this.newRachis(undefined));
+    rachis.bootstrap();
+    this.emit(`bootstrapped a one-node cluster and became node A`);
+    const proposed = rachis.propose({
+      type: "bootstrap",
+      url: this.context.url,
+      topologyId: this.clusterId,
+    });
+    if (!proposed.accepted)
+      throw new Error(
+        `bootstrap proposal refused: ${proposed.result.accepted ? "" : proposed.result.reason}`,
+      );
+  }
+
+  /** heardFrom notes that a message came from `url`, if it is a node of the cluster. */
+  heardFrom(url: string): void {
+    const tag = this.host ? findTagByUrl(this.host.state, url) : undefined;
+    if (tag) this.lastHeardMs.set(tag, this.context.clock.nowMs());
+  }
+
+  /** reachable tells whether `tag` was heard from within timing.reachableWithinMs. */
+  reachable(tag: NodeTag, nowMs: number): boolean {
+    const heard = this.lastHeardMs.get(tag) ?? -Infinity;
+    return nowMs - heard <= this.context.timing.reachableWithinMs;
+  }
+
+  /** receiveRaft steps a Raft message; a passive server first joins the cluster it comes from. */
+  receiveRaft(fromUrl: string, topologyId: string, toTag: NodeTag, message: RaftMessage): void {
+    if (!this.host) {
+      // A passive server joins the cluster that first addresses it by a tag (after node-info).
+      this.tagValue = toTag;
+      this.clusterId = topologyId;
+      this.persistIdentity();
+      this.host = this.newRachis(undefined);
+      this.emit(`joined cluster ${topologyId} as node ${toTag}`);
+    }
+    if (topologyId !== this.clusterId || toTag !== this.tagValue) return;
+    this.lastHeardMs.set(message.from, this.context.clock.nowMs());
+    // A joining server learns where its peers are from their messages, before it has the topology.
+    this.peerUrls.set(message.from, fromUrl);
+    this.host.step(message);
+  }
+
+  private sendRaft(tag: NodeTag, message: RaftMessage): void {
+    const url = this.urlOf(tag) ?? this.peerUrls.get(tag);
+    if (!url || !this.clusterId) return;
+    this.context.sendPeer(url, { type: "raft", topologyId: this.clusterId, toTag: tag, message });
+  }
+
+  private persistIdentity(): void {
+    const writes: StorageWrite[] = [
+      { store: metaStore, op: "put", key: "tag", value: this.tagValue },
+      { store: metaStore, op: "put", key: "topologyId", value: this.clusterId },
+    ];
+    this.context.writes.persist(writes, () => {});
+  }
+
+  private newRachis(persisted: ReturnType<typeof RachisHost.readPersisted>): RachisHost {
+    return new RachisHost(
+      this.tagValue,
+      this.context.random.fork(),
+      this.context.timing,
+      {
+        send: (tag, message) => this.sendRaft(tag, message),
+        persist: (writes, done) => this.context.writes.persist(writes, done),
+        applied: (index, command, result, state) => this.onApplied(index, command, result, state),
+        restored: (state) => this.events.restored(state),
+        roleChanged: (soft) => this.onRoleChanged(soft),
+      },
+      persisted,
+    );
+  }
+
+  private onApplied(
+    index: number,
+    command: ClusterCommand,
+    result: ClusterCommandResult,
+    state: ClusterState,
+  ): void {
+    const atMs = this.context.clock.nowMs();
+    const text = renderClusterCommand(command);
+    this.context.trace({
+      type: "cluster-command",
+      atMs,
+      tag: this.tagValue,
+      index,
+      text,
+      ok: result.ok,
+    });
+    if (result.ok && "database" in command && this.host?.soft().role === "leader") {
+      const record = findDatabase(state, command.database);
+      const change = record?.recentChanges[record.recentChanges.length - 1];
+      if (record && change && change.raftIndex === index)
+        this.context.trace({
+          type: "topology-change",
+          atMs,
+          database: record.name,
+          message: change.message,
+        });
+    }
+    this.events.applied(command, state);
+  }
+
+  private onRoleChanged(soft: SoftState): void {
+    this.events.roleChanged(soft);
+    this.context.trace({
+      type: "role",
+      atMs: this.context.clock.nowMs(),
+      tag: this.tagValue,
+      role: soft.role,
+      term: soft.term,
+      leader: soft.leader,
+    });
+  }
+
+  private emit(text: string): void {
+    this.context.trace({
+      type: "server",
+      atMs: this.context.clock.nowMs(),
+      url: this.context.url,
+      text,
+    });
+  }
+}

@@ -1,0 +1,47 @@
+import { isRookeryError } from "../core/index.ts";
+import type { Clock, Random } from "../core/index.ts";
+import type { PeerMessage, ServerResponse } from "../transport/index.ts";
+import type { TraceEvent } from "./ports.ts";
+import type { ServerTiming } from "./timing.ts";
+import type { Waiters } from "./waiters.ts";
+import type { WriteChain } from "./write-chain.ts";
+
+/**
+ * ServerContext is what every part of one server shares: its address, clock, randomness and
+ * timings, its one write chain to storage, its waiters, its trace, and its way to other servers.
+ * The composition root (server.ts) makes it once and hands it to each part.
+ */
+export interface ServerContext {
+  readonly url: string;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly timing: ServerTiming;
+  readonly writes: WriteChain;
+  readonly waiters: Waiters;
+  readonly trace: (event: TraceEvent) => void;
+  sendPeer(url: string, message: PeerMessage): void;
+}
+
+const idAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/** newId draws a fresh 12-character id (cluster ids, database ids) from the server's random. */
+export function newId(random: Random): string {
+  let id = "";
+  for (let i = 0; i < 12; i++) id += idAlphabet[random.int(idAlphabet.length)];
+  return id;
+}
+
+/** failure builds a refused response with a stable code and a message that says what to do. */
+export function failure(
+  code: string,
+  message: string,
+  details?: Readonly<Record<string, unknown>>,
+): ServerResponse {
+  return { ok: false, error: { code, message, ...(details ? { details } : {}) } };
+}
+
+/** fromError turns a RookeryError into a refused response; anything else is a bug and rethrown. */
+export function fromError(error: unknown): ServerResponse {
+  if (isRookeryError(error)) return failure(error.code, error.message, error.details);
+  throw error;
+}
