@@ -79,6 +79,7 @@ export default defineConfig({
         {
           label: "Exercises",
           items: [
+            { label: "All exercises", link: "/exercises/" },
             { label: "For teachers", link: "/teaching/" },
             exercise("bootstrap", "1. Bootstrap a cluster"),
             exercise("grow-group", "2. Grow a database group"),

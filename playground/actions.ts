@@ -20,6 +20,21 @@ export interface ActionContext {
   slowLink(a: string, b: string, electionFraction: number): string;
   /** How long a step may wait for its condition. */
   readonly waitMs: number;
+  /** The page's clients, when the scenario has any. */
+  readonly clients?: ClientActions;
+}
+
+/** ClientActions is what client-* actions do (playground/clients.ts through the session). */
+export interface ClientActions {
+  save(
+    client: number,
+    id: string,
+    body: Record<string, unknown>,
+    replicas: number,
+  ): Promise<string>;
+  load(client: number, id: string): Promise<string>;
+  setReadBalance(client: number, mode: "none" | "roundRobin" | "fastestNode"): void;
+  setCutOff(client: number, urls: readonly string[]): void;
 }
 
 export class ActionFailed extends Error {}
@@ -54,6 +69,11 @@ function resolveTag(context: Pick<ActionContext, "cluster" | "killedUrl">, tag: 
   if (tag !== "killed") return tag;
   const url = resolveServer(context, "killed");
   return context.cluster.servers.find((s) => s.url === url)?.tag ?? tag;
+}
+
+function needClients(context: ActionContext): ClientActions {
+  if (!context.clients) throw new ActionFailed("this playground has no clients");
+  return context.clients;
 }
 
 /** outcome says how a request went, in one line. */
@@ -207,6 +227,15 @@ export async function runAction(context: ActionContext, action: Action): Promise
       must(response, `save ${ids}`);
       return `saved ${ids}`;
     }
+    case "delete":
+      return must(
+        await send(action.on, {
+          type: "batch",
+          database: action.database,
+          transaction: { deletes: [{ id: action.id }] },
+        }),
+        `delete ${action.id}`,
+      );
     case "add-node":
       return must(
         await send(action.on, { type: "add-node", url: action.url }, 30_000),
@@ -279,6 +308,23 @@ export async function runAction(context: ActionContext, action: Action): Promise
       );
     case "slow-link":
       return context.slowLink(action.a, action.b, action.electionFraction);
+    case "client-save":
+      return await needClients(context).save(
+        action.client,
+        action.id,
+        action.body,
+        action.replicas ?? 0,
+      );
+    case "client-load":
+      return await needClients(context).load(action.client, action.id);
+    case "client-read-balance":
+      needClients(context).setReadBalance(action.client, action.mode);
+      return `client ${action.client + 1} reads with ${action.mode}`;
+    case "client-cut":
+      needClients(context).setCutOff(action.client, action.urls);
+      return action.urls.length === 0
+        ? `client ${action.client + 1} reaches every server`
+        : `client ${action.client + 1} is cut off from ${action.urls.join(", ")}`;
     case "wait":
       await waitUntil(context, action.until);
       return `done waiting for ${describeCondition(action.until)}`;

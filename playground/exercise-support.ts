@@ -124,8 +124,8 @@ export const exerciseSupport: Readonly<Record<string, ExerciseSupport>> = {
     where: "playground",
     how: {
       "concurrent-users-2":
-        "Cut off A (Network: check A, Cut off the checked servers), then save users/2 in the Documents panel on A, and a little later on B.",
-      "resolved-to-latest": "Heal the network and wait a moment.",
+        "Cut off A (Network: check A, Cut off the checked), then save users/2 in the Documents panel on A, and a little later on B.",
+      "resolved-to-latest": "Heal the network (Network: Heal) and wait a moment.",
       "conflict-kept": `Manage group of Spade → Conflict resolution: none. Cut off A again, save users/1 on A and on B, heal, then load users/1 through ${client}.`,
       "resolved-by-hand":
         "Save a new users/1 in the Documents panel; both nodes must end up with it.",

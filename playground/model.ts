@@ -3,6 +3,7 @@
  * from the cluster (describe(), trace events, requests to the selected server).
  */
 import type { ClusterDescription, DocumentView, ServerSummary } from "../engine/index.ts";
+import type { ClientView } from "./clients.ts";
 
 /** TimelineCategory groups timeline entries for the filter. */
 export type TimelineCategory =
@@ -47,6 +48,22 @@ export interface OpenDocument {
   readonly isNew: boolean;
 }
 
+/** Prediction is a "predict, then see" question as the controls show it (see scenarios.ts). */
+export interface Prediction {
+  readonly question: string;
+  readonly choices: readonly string[];
+}
+
+/** Reveal answers the prediction of the step just taken. */
+export interface Reveal {
+  readonly question: string;
+  /** The reader's pick (an index into choices), or null when they ran the step without one. */
+  readonly picked: number | null;
+  readonly answer: number;
+  readonly choices: readonly string[];
+  readonly explain: string;
+}
+
 /** StepView is the scenario's progress as the Next step control shows it. */
 export interface StepView {
   /** Steps already taken. */
@@ -58,7 +75,36 @@ export interface StepView {
   readonly explanation: string;
   /** The title of the next step, or null once the walkthrough is over (free play). */
   readonly nextTitle: string | null;
+  /**
+   * What the reader already did by hand of the next step ("Spade already exists"), so Next step
+   * only finishes it; empty when the step still has all its work to do.
+   */
+  readonly alreadyDone: readonly string[];
+  /** The next step asks for a prediction before it runs. */
+  readonly predict: Prediction | null;
+  /** The reader's pick for the next step's prediction. */
+  readonly picked: number | null;
+  /** The answer to the prediction of the step just taken. */
+  readonly reveal: Reveal | null;
+  /** Why the last Next step could not finish; Skip this step moves past it. */
+  readonly failed: string | null;
 }
+
+/**
+ * ResultArea names the control a result belongs to, so the result (or error) appears next to it
+ * instead of at the foot of the playground.
+ */
+export type ResultArea =
+  | "step"
+  | "clock"
+  | "share"
+  | "servers"
+  | "add-node"
+  | "network"
+  | "databases"
+  | "new-database"
+  | "documents"
+  | "client";
 
 export type SessionPhase =
   "idle" | "starting" | "running" | "pausing" | "paused" | "stopped" | "failed";
@@ -83,7 +129,17 @@ export interface PlaygroundState {
   readonly cuts: readonly NetworkCut[];
   readonly step: StepView;
   readonly speed: number;
-  /** The outcome of the reader's last action, announced politely. */
-  readonly message: { readonly text: string; readonly error: boolean } | null;
+  /** The outcome of the reader's last action, shown (and announced) next to its control. */
+  readonly message: {
+    readonly text: string;
+    readonly error: boolean;
+    readonly area: ResultArea;
+  } | null;
   readonly runtime: "sim" | "worker";
+  /** What "Back one step" would undo (the last entry of the action log), or null at the start. */
+  readonly undo: string | null;
+  /** Entries in the action log (what a shared link replays). */
+  readonly logged: number;
+  /** The page's clients (chapter pages about clients), as the client panel shows them. */
+  readonly clients: readonly ClientView[];
 }

@@ -3,6 +3,7 @@
  * (the IndexedDB name), which servers exist and which are down, the network cuts, what the reader
  * was looking at, and how far the walkthrough got. The servers' data itself stays in IndexedDB.
  */
+import type { LogEntry } from "./action-log.ts";
 import type { NetworkCut, TimelineEntry } from "./model.ts";
 
 /** KeyValueStore is the part of localStorage the playground uses (tests pass a Map-backed one). */
@@ -33,6 +34,8 @@ export interface SavedPlayground {
   /** Epoch ms the cluster first started: timeline times count from it. */
   readonly originMs: number;
   readonly timeline: readonly TimelineEntry[];
+  /** The action log, so Back one step and Share keep working after a reload. */
+  readonly log?: readonly LogEntry[];
 }
 
 /** Timeline lines kept across a reload (localStorage is small and shared by the whole site). */

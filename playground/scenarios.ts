@@ -45,6 +45,12 @@ export type Action =
       }[];
       readonly waitForReplicas?: number;
     }
+  | {
+      readonly kind: "delete";
+      readonly on: string;
+      readonly database: string;
+      readonly id: string;
+    }
   | { readonly kind: "add-node"; readonly on: string; readonly url: string }
   | { readonly kind: "start-server" }
   | {
@@ -77,7 +83,50 @@ export type Action =
       readonly b: string;
       readonly electionFraction: number;
     }
-  | { readonly kind: "wait"; readonly until: Condition };
+  | { readonly kind: "wait"; readonly until: Condition }
+  /** The page's clients (Scenario.clients), numbered from 0: they talk to the section's database. */
+  | {
+      readonly kind: "client-save";
+      readonly client: number;
+      readonly id: string;
+      readonly body: Record<string, unknown>;
+      /** Write assurance: wait for this many replicas. */
+      readonly replicas?: number;
+    }
+  | { readonly kind: "client-load"; readonly client: number; readonly id: string }
+  | {
+      readonly kind: "client-read-balance";
+      readonly client: number;
+      readonly mode: "none" | "roundRobin" | "fastestNode";
+    }
+  /** Cut a client off from these servers (and only these); an empty list reconnects it. */
+  | { readonly kind: "client-cut"; readonly client: number; readonly urls: readonly string[] };
+
+/**
+ * Predict is a "predict, then see" question asked before a step runs (in the manner of The Secret
+ * Lives of Data and Learn Git Branching). The controls show `question` with `choices` as a radio
+ * group next to Next step; the reader may pick one, then runs the step; afterwards the playground
+ * reveals `choices[answer]` with `explain`, which should point at what the timeline, the graph or
+ * the Rachis panel now shows. Content only: a chapter adds it to any step without touching the UI.
+ *
+ * ```ts
+ * predict: {
+ *   question: "A is down. What happens when you create Pitchfork on B?",
+ *   choices: ["It is created on B", "It fails: there is no leader"],
+ *   answer: 1,
+ *   explain: "The timeline shows B's elections failing: one vote of two is not a majority.",
+ * }
+ * ```
+ */
+export interface Predict {
+  readonly question: string;
+  /** Two to five short answers, in the order they are shown. */
+  readonly choices: readonly string[];
+  /** The index in `choices` of what happens. */
+  readonly answer: number;
+  /** Why, in terms of what the reader can now see on screen. */
+  readonly explain: string;
+}
 
 /** Step is one press of Next step: what it is, what it does, and what to notice. */
 export interface Step {
@@ -86,6 +135,8 @@ export interface Step {
   /** What the step leaves true; the step is done once this holds. */
   readonly until?: Condition;
   readonly explanation: string;
+  /** Ask the reader to predict the outcome before the step runs (see Predict). */
+  readonly predict?: Predict;
 }
 
 export interface Scenario {
@@ -103,6 +154,8 @@ export interface Scenario {
   readonly startOn?: string;
   /** Replication limits for the section's servers (batchItemsMax 1: one transaction per batch). */
   readonly replicationLimits?: { readonly batchItemsMax?: number };
+  /** Clients on the page (0–2), each a DocumentStore on `database` with its own settings. */
+  readonly clients?: number;
   /** A sum the documents panel keeps in view, e.g. the total of the accounts. */
   readonly watchSum?: { readonly label: string; readonly database: string; readonly field: string };
 }
@@ -129,7 +182,7 @@ const firstClusterSteps: readonly Step[] = [
     title: "Write users/1 and users/2 to Spade on A",
     actions: [{ kind: "put", on: url(1), database: "Spade", documents: users12 }],
     explanation:
-      "The two users exist only on A, because Spade lives only on A. They are there so we can watch them move.",
+      "A database operation: no Rachis entry, no vote — A stores them on its own. They exist only on A, because Spade lives only on A, and are there so we can watch them move.",
   },
   {
     title: "Look at http://127.0.0.2:8080",
@@ -187,6 +240,17 @@ const kickingSteps: readonly Step[] = [
     actions: [{ kind: "create-database", on: url(2), name: "Pitchfork", expectFailure: true }],
     explanation:
       "Without a leader the cluster cannot decide anything: the cluster-wide operation fails after its timeout.",
+    predict: {
+      question: "A is down and B is alone. What happens when you create Pitchfork on B?",
+      choices: [
+        "B creates Pitchfork; A gets it when it comes back",
+        "It fails after a while: nobody leads, so the cluster cannot decide",
+        "B becomes leader on its own and then creates Pitchfork",
+      ],
+      answer: 1,
+      explain:
+        "Creating a database is a Rachis command, and a command needs a leader. B keeps starting elections (see the timeline, or the Rachis panel's growing term) but wins only its own vote: one of two is not a majority.",
+    },
   },
   {
     title: "Write users/3 to Spade on B",
@@ -210,6 +274,16 @@ const kickingSteps: readonly Step[] = [
   },
 ];
 
+/** The rest of the garden shed (expanding.mdx's table), created after Spade and Pitchfork. */
+const gardenShed: readonly (readonly [string, number])[] = [
+  ["Rake", 2],
+  ["Hoe", 3],
+  ["Shears", 2],
+  ["Trowel", 3],
+  ["Shovel", 2],
+  ["Wheelbarrow", 3],
+];
+
 const expandingSteps: readonly Step[] = [
   ...[3, 4, 5].map((n, i): Step => ({
     title: `On A: Add node ${url(n)}`,
@@ -227,7 +301,7 @@ const expandingSteps: readonly Step[] = [
       { kind: "wait", until: { kind: "known-on", url: url(4), database: "Spade" } },
     ],
     explanation:
-      "Every server sees the whole topology. Spade is Offline on D: databases stay where they were put.",
+      "Every server sees the whole topology. Spade is Offline on D: databases stay where they were put. Yet D can tell a client that Spade lives on A and B, which is why a client needs only one server that answers.",
   },
   {
     title: "New database Pitchfork, replication factor 3",
@@ -247,6 +321,38 @@ const expandingSteps: readonly Step[] = [
     ],
     explanation:
       "The document goes to Pitchfork's preferred node and replicates to the other two; watch the batches in the replication graph.",
+  },
+  {
+    title: "Fill the garden shed: six more databases",
+    actions: gardenShed.map(([name, replicationFactor]): Action => ({
+      kind: "create-database",
+      on: url(1),
+      name,
+      replicationFactor,
+    })),
+    until: { kind: "members", database: "Wheelbarrow", count: 3 },
+    explanation:
+      "Rake, Hoe, Shears, Trowel, Shovel and Wheelbarrow, factors 2 and 3 in turn. The least loaded servers get each one, and the server preferred for the fewest databases goes first: every server now hosts four, and the preferred roles are spread out.",
+  },
+  {
+    title: "Kill A and B",
+    actions: [
+      { kind: "kill", url: url(1) },
+      { kind: "kill", url: url(2) },
+      { kind: "select", url: url(3) },
+    ],
+    until: { kind: "leader" },
+    explanation:
+      "Three of five servers still make a majority, and every factor-3 database keeps two copies. Spade, Rake, Shears and Shovel live on A and B only: of all the pairs of servers that could fail, this is the one that takes them offline.",
+  },
+  {
+    title: "Restart A and B",
+    actions: [
+      { kind: "restart", url: url(1) },
+      { kind: "restart", url: url(2) },
+    ],
+    until: { kind: "members", database: "Spade", count: 2 },
+    explanation: "Both come back and catch up; every database has its copies again.",
   },
 ];
 
@@ -313,6 +419,16 @@ function asSetup(steps: readonly Step[]): Action[] {
 /** Spade on A and B (the end of "Your first cluster"). */
 const twoNodeSpade = asSetup(firstClusterSteps);
 
+/** Spade on A, B and C with users/1 and users/2 (the load-balancing section's group of three). */
+const spadeOnThree: Action[] = [
+  ...twoNodeSpade,
+  { kind: "add-node", on: url(1), url: url(3) },
+  { kind: "wait", until: { kind: "tag", url: url(3), tag: "C" } },
+  { kind: "add-database-node", on: url(1), database: "Spade", tag: "C" },
+  { kind: "wait", until: { kind: "members", database: "Spade", count: 3 } },
+  { kind: "wait", until: { kind: "documents", tag: "C", database: "Spade", ids: ["users/2"] } },
+];
+
 /** Five nodes, Spade on A and B, Pitchfork on three (the end of "Expanding"). */
 const fiveNodes: Action[] = [
   ...twoNodeSpade,
@@ -360,8 +476,9 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
     servers: 5,
     setup: fiveNodes,
     intro:
-      "Five nodes; Spade on A and B. Kill Spade's preferred node and watch the cluster move clients away from it.",
+      "Five nodes; Spade on A and B, and two clients of Spade below. Kill Spade's preferred node and watch the clients fail over, and the cluster move them away from it.",
     database: "Spade",
+    clients: 2,
     steps: [
       {
         title: "Kill Spade's preferred node",
@@ -397,8 +514,10 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
     title: "Write assurance",
     servers: 2,
     setup: twoNodeSpade,
-    intro: "Spade on A and B. Kill B, then save with “wait for one replica” on A.",
+    intro:
+      "Spade on A and B. Kill B, then save with “wait for one replica” on A — or through the client below, which shows how long its save waited.",
     database: "Spade",
+    clients: 1,
     steps: [
       {
         title: "Kill node B",
@@ -428,6 +547,48 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
         until: { kind: "documents", tag: "B", database: "Spade", ids: ["tasks/1"] },
         explanation:
           "Ordinary replication delivers tasks/1 to B: the error meant “not confirmed in time”, never “not written”.",
+      },
+    ],
+  },
+  "load-balancing": {
+    id: "load-balancing",
+    title: "Load balancing reads",
+    servers: 3,
+    setup: spadeOnThree,
+    intro:
+      "Spade on A, B and C with users/1 and users/2, and two clients. Each client's read-balance mode decides where its reads go; writes always go to the preferred node.",
+    database: "Spade",
+    clients: 2,
+    steps: [
+      {
+        title: "Client 1 reads users/1 three times (read balance: none)",
+        actions: [
+          { kind: "client-load", client: 0, id: "users/1" },
+          { kind: "client-load", client: 0, id: "users/1" },
+          { kind: "client-load", client: 0, id: "users/1" },
+        ],
+        explanation: "Every read goes to the preferred node, A: B and C only receive replication.",
+      },
+      {
+        title: "Client 2 switches to round robin and reads three times",
+        actions: [
+          { kind: "client-read-balance", client: 1, mode: "roundRobin" },
+          { kind: "client-load", client: 1, id: "users/1" },
+          { kind: "client-load", client: 1, id: "users/1" },
+          { kind: "client-load", client: 1, id: "users/1" },
+        ],
+        explanation:
+          "Each session reads from the next node of the topology in turn: the reads spread over the group.",
+      },
+      {
+        title: "Cut client 2 off from A and read again",
+        actions: [
+          { kind: "client-cut", client: 1, urls: [url(1)] },
+          { kind: "client-load", client: 1, id: "users/1" },
+          { kind: "client-load", client: 1, id: "users/1" },
+        ],
+        explanation:
+          "Client 2 cannot reach A, but the others can: its requests to A time out and it reads from B and C, while client 1 still uses A.",
       },
     ],
   },
@@ -467,6 +628,66 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
         until: { kind: "members", database: "Pitchfork", count: 3 },
         explanation:
           "A rehab rejoins the mesh so it can catch up; once it has everything, the supervisor promotes it back to member.",
+      },
+      {
+        title: "Cut off E, then edit tines/1 three times",
+        actions: [
+          { kind: "partition", a: [url(5)], b: [url(1), url(2), url(3), url(4)] },
+          ...[1, 2, 3].map((edit): Action => ({
+            kind: "put",
+            on: "preferred:Pitchfork",
+            database: "Pitchfork",
+            documents: [{ id: "tines/1", body: { tines: 3, edit } }],
+          })),
+        ],
+        explanation:
+          "Three transactions on the preferred node change tines/1 to edit 1, 2 and 3 while E can hear none of them.",
+      },
+      {
+        title: "Heal, and open tines/1 on E",
+        actions: [{ kind: "heal" }, { kind: "select", url: url(5) }],
+        explanation:
+          "E receives one version of tines/1, the third edit: the sender sends what a document is now, never the versions in between. With revisions on, the in-between versions would travel too, as revisions.",
+      },
+      {
+        title: "Turn revisions on for Tines, and cut C off from D and E",
+        actions: [
+          {
+            kind: "set-revisions",
+            on: url(1),
+            database: "Pitchfork",
+            collection: "Tines",
+            enabled: true,
+          },
+          { kind: "partition", a: [url(3)], b: [url(4), url(5)] },
+        ],
+        explanation:
+          "From now on every change to a Tines document also stores a revision, on whichever server makes it. C and D can no longer hear each other.",
+      },
+      {
+        title: "Change tines/1 on C and on D",
+        actions: [
+          {
+            kind: "put",
+            on: url(3),
+            database: "Pitchfork",
+            documents: [{ id: "tines/1", body: { tines: 3, by: "a client of C" } }],
+          },
+          {
+            kind: "put",
+            on: url(4),
+            database: "Pitchfork",
+            documents: [{ id: "tines/1", body: { tines: 4, by: "a client of D" } }],
+          },
+        ],
+        explanation:
+          "Two clients on the two sides each change tines/1. Each server stores its own client's change as a revision at once.",
+      },
+      {
+        title: "Heal, and compare tines/1's revisions on C and D",
+        actions: [{ kind: "heal" }, { kind: "select", url: url(3) }],
+        explanation:
+          "Each side now receives the other's revision and settles the conflict the same way. C and D end with the same revisions, but C lists its client's change before D's and D the other way round: nothing can tell which came first.",
       },
     ],
   },

@@ -13,7 +13,12 @@ import type {
   ServerRequest,
   TraceEvent,
 } from "../engine/index.ts";
-import { ActionFailed, outcome, runAction } from "./actions.ts";
+import { decodeShared, encodeShared, logEntriesMax, shareParam } from "./action-log.ts";
+import type { LogEntry } from "./action-log.ts";
+import { ActionFailed, outcome, resolveServer, runAction, waitUntil } from "./actions.ts";
+import type { ClientActions } from "./actions.ts";
+import { Clients } from "./clients.ts";
+import type { ReadBalance } from "./clients.ts";
 import type { ActionContext } from "./actions.ts";
 import { Atom } from "./atom.ts";
 import type {
@@ -21,6 +26,7 @@ import type {
   Flow,
   NetworkCut,
   PlaygroundState,
+  ResultArea,
   StepView,
   TimelineEntry,
 } from "./model.ts";
@@ -34,7 +40,7 @@ import {
   saveSpeed,
 } from "./persistence.ts";
 import type { KeyValueStore, SavedPlayground, SlowLink } from "./persistence.ts";
-import type { Scenario } from "./scenarios.ts";
+import type { Action, Scenario, Step } from "./scenarios.ts";
 import {
   appendTimeline,
   defaultSpeed,
@@ -48,6 +54,8 @@ import {
   timingForSpeed,
   validateDocumentId,
 } from "./view-model.ts";
+import { checkAction, checkStep } from "./walkthrough.ts";
+import type { CheckContext } from "./walkthrough.ts";
 
 export type StartCluster = (options: ClusterOptions) => Promise<ClusterHandle>;
 
@@ -124,16 +132,38 @@ function initialState(
     timeline: [],
     flows: [],
     cuts: [],
-    step: {
-      done: 0,
-      total: scenario.steps.length,
-      lastTitle: null,
-      explanation: scenario.intro,
-      nextTitle: scenario.steps[0]?.title ?? null,
-    },
+    step: stepView(scenario, 0, scenario.intro),
     speed,
     message: null,
     runtime,
+    undo: null,
+    logged: 0,
+    clients: [],
+  };
+}
+
+/** stepView is the walkthrough after `done` steps, before anything about the next one is known. */
+function stepView(
+  scenario: Scenario,
+  done: number,
+  explanation: string,
+  extra: Partial<StepView> = {},
+): StepView {
+  const next: Step | undefined = scenario.steps[done];
+  return {
+    done,
+    total: scenario.steps.length,
+    lastTitle: scenario.steps[done - 1]?.title ?? null,
+    explanation,
+    nextTitle: next?.title ?? null,
+    alreadyDone: [],
+    predict: next?.predict
+      ? { question: next.predict.question, choices: next.predict.choices }
+      : null,
+    picked: null,
+    reveal: null,
+    failed: null,
+    ...extra,
   };
 }
 
@@ -157,6 +187,10 @@ export class PlaygroundSession {
   private disposed = false;
   /** The section's setup finished (or the cluster came back from a save): safe to save it. */
   private ready = false;
+  /** What the reader did since the section's start (see action-log.ts). */
+  private log: LogEntry[] = [];
+  /** The page's clients (Scenario.clients), built once the engine has loaded. */
+  private clientsModel: Clients | null = null;
 
   constructor(options: SessionOptions) {
     this.options = options;
@@ -199,8 +233,20 @@ export class PlaygroundSession {
    * open brings the playground up: from the saved state when there is one (worker runtime: the
    * servers recover from IndexedDB), otherwise from the scenario's start.
    */
-  open(): Promise<void> {
+  open(shared?: string | null): Promise<void> {
     return this.serialize(async () => {
+      if (shared) {
+        const decoded = decodeShared(shared);
+        if (decoded.ok && decoded.state.s === this.scenario.id) {
+          await this.deleteOrphan(undefined);
+          await this.discard();
+          await this.replay(decoded.state.log, "Restoring the linked state");
+          if (decoded.state.url) this.select(decoded.state.url);
+          if (decoded.state.db) this.selectDatabase(decoded.state.db);
+          return;
+        }
+        if (!decoded.ok) this.note(decoded.error, true, "share");
+      }
       const saved =
         this.options.runtime === "worker"
           ? loadPlayground(this.options.store, this.scenario.id)
@@ -214,6 +260,7 @@ export class PlaygroundSession {
           this.note(
             `Could not bring the saved cluster back (${messageOf(error)}); starting the section again.`,
             true,
+            "clock",
           );
           await this.discard();
         }
@@ -240,6 +287,7 @@ export class PlaygroundSession {
     return this.serialize(async () => {
       this.patch({ busy: "Resetting" });
       await this.discard();
+      this.log = [];
       this.state.set({
         ...initialState(this.scenario, this.options.runtime, this.s.speed),
         busy: "Resetting",
@@ -299,6 +347,7 @@ export class PlaygroundSession {
   /** dispose stops everything (the page is going away or the island unmounts). */
   async dispose(): Promise<void> {
     this.disposed = true;
+    this.clientsModel?.dispose();
     this.persist();
     await this.stopCluster();
   }
@@ -310,7 +359,7 @@ export class PlaygroundSession {
         await work();
       } catch (error) {
         this.patch({ phase: this.cluster ? this.s.phase : "failed", busy: null });
-        this.note(messageOf(error), true);
+        this.note(messageOf(error), true, "clock");
       }
     });
     this.lifecycle = run;
@@ -334,7 +383,43 @@ export class PlaygroundSession {
       this.driveSimClock(cluster);
     const refreshMs = this.options.refreshMs ?? 250;
     if (refreshMs > 0) this.timer = setInterval(() => void this.refresh(), refreshMs);
+    await this.startClients();
     return cluster;
+  }
+
+  /** startClients gives a new cluster new clients: nothing learned, nothing cut off. */
+  private async startClients(): Promise<void> {
+    const count = this.scenario.clients ?? 0;
+    if (count === 0) return;
+    if (this.clientsModel) this.clientsModel.reset();
+    else {
+      const { DocumentStore } = await loadEngine();
+      this.clientsModel = new Clients(
+        {
+          network: () => (this.s.phase === "running" ? (this.cluster?.network ?? null) : null),
+          nowMs: () => this.cluster?.nowMs() ?? this.originMs,
+          originMs: () => this.originMs,
+          urls: () => this.cluster?.urls ?? [],
+          makeStore: (options) => new DocumentStore(options),
+          slow: () => 1 / this.s.speed,
+          changed: () => this.patch({ clients: this.clientsModel?.views() ?? [] }),
+        },
+        this.scenario.database ?? "Spade",
+        count,
+      );
+    }
+    this.patch({ clients: this.clientsModel.views() });
+  }
+
+  private clientActions(): ClientActions | null {
+    const model = this.clientsModel;
+    if (!model) return null;
+    return {
+      save: (client, id, body, replicas) => model.save(client, id, body, replicas),
+      load: async (client, id) => (await model.load(client, id)).text,
+      setReadBalance: (client, mode) => model.setReadBalance(client, mode),
+      setCutOff: (client, urls) => model.setCutOff(client, urls),
+    };
   }
 
   private async fresh(): Promise<void> {
@@ -371,6 +456,8 @@ export class PlaygroundSession {
     this.clusterName = saved.clusterName;
     this.originMs = saved.originMs;
     this.killedUrl = saved.killedUrl;
+    this.log = [...(saved.log ?? [])];
+    this.noteLog();
     this.nextEntryId = Math.max(this.nextEntryId, ...saved.timeline.map((entry) => entry.id + 1));
     const done = Math.min(saved.stepsDone, this.scenario.steps.length);
     this.patch({
@@ -378,7 +465,8 @@ export class PlaygroundSession {
       selectedDatabase: saved.selectedDatabase,
       cuts: saved.cuts,
       timeline: saved.timeline.length >= this.s.timeline.length ? saved.timeline : this.s.timeline,
-      step: this.stepView(
+      step: stepView(
+        this.scenario,
         done,
         done > 0 ? this.scenario.steps[done - 1]!.explanation : this.scenario.intro,
       ),
@@ -455,17 +543,22 @@ export class PlaygroundSession {
 
   // --- the walkthrough -----------------------------------------------------------------------------
 
-  private stepView(done: number, explanation: string): StepView {
-    return {
-      done,
-      total: this.scenario.steps.length,
-      lastTitle: this.scenario.steps[done - 1]?.title ?? null,
-      explanation,
-      nextTitle: this.scenario.steps[done]?.title ?? null,
-    };
+  /** pick records the reader's prediction for the next step (see Predict in scenarios.ts). */
+  pick(choice: number): void {
+    const { step } = this.s;
+    if (!step.predict || choice < 0 || choice >= step.predict.choices.length) return;
+    this.patch({ step: { ...step, picked: choice } });
   }
 
-  /** nextStep replays the walkthrough's next action and waits until its explanation is true. */
+  private checkContext(cluster: ClusterHandle): CheckContext {
+    return { cluster, killedUrl: this.killedUrl, cuts: this.s.cuts };
+  }
+
+  /**
+   * nextStep replays the walkthrough's next action and waits until its explanation is true. What
+   * the reader already did by hand is not done again (Spade created by hand stays as it is), and
+   * a step that cannot run says what differs; Skip this step then moves past it.
+   */
   nextStep(): Promise<void> {
     // Busy at once (not when the queue reaches this step), so the controls and anyone watching
     // them see the step start the moment it is asked for.
@@ -473,35 +566,258 @@ export class PlaygroundSession {
     if (upcoming && this.s.phase === "running") this.patch({ busy: upcoming.title });
     return this.serialize(async () => {
       const cluster = this.requireRunning();
-      const index = this.s.step.done;
-      const step = this.scenario.steps[index];
-      if (!step) {
-        this.patch({ busy: null });
-        return;
-      }
-      this.patch({ busy: step.title, message: null });
-      this.addAction(`Next step: ${step.title}`);
-      const context = this.actionContext(cluster);
-      const results: string[] = [];
-      try {
-        for (const action of step.actions) results.push(await runAction(context, action));
-        if (step.until) await runAction(context, { kind: "wait", until: step.until });
-      } catch (error) {
-        this.patch({ busy: null });
-        this.note(`“${step.title}” did not finish: ${messageOf(error)}`, true);
-        await this.refresh();
-        this.persist();
-        return;
-      }
-      this.killedUrl = context.killedUrl;
-      const last = results
-        .filter((r) => !r.startsWith("switched") && !r.startsWith("done waiting"))
-        .pop();
-      this.patch({ busy: null, step: this.stepView(index + 1, step.explanation) });
-      if (last) this.note(capitalize(last), false);
+      if (await this.takeStep(cluster)) this.record({ t: "step" });
       await this.refresh();
       this.persist();
     });
+  }
+
+  /** takeStep runs the next step (see nextStep); true when it finished. */
+  private async takeStep(cluster: ClusterHandle): Promise<boolean> {
+    const index = this.s.step.done;
+    const step = this.scenario.steps[index];
+    if (!step) {
+      this.patch({ busy: null });
+      return false;
+    }
+    this.patch({ busy: step.title, message: null, step: { ...this.s.step, failed: null } });
+    this.addAction(`Next step: ${step.title}`);
+    const context = this.actionContext(cluster);
+    const results: string[] = [];
+    const already: string[] = [];
+    try {
+      for (const action of step.actions) {
+        // Checked one by one: an earlier action of the step may change what a later one finds.
+        const check = checkAction(this.checkContext(cluster), action);
+        if (check.state === "done") {
+          already.push(check.why);
+          continue;
+        }
+        if (check.state === "blocked") throw new ActionFailed(check.why);
+        results.push(await runAction(context, action));
+      }
+      if (step.until) await waitUntil(context, step.until);
+    } catch (error) {
+      const why = `“${step.title}” did not finish: ${messageOf(error)}`;
+      this.patch({ busy: null, step: { ...this.s.step, failed: why } });
+      this.note(
+        `${why}. Fix it with the panels and press Next step again, or Skip this step.`,
+        true,
+        "step",
+      );
+      return false;
+    }
+    this.killedUrl = context.killedUrl;
+    const last = results
+      .filter((r) => !r.startsWith("switched") && !r.startsWith("done waiting"))
+      .pop();
+    const reveal = step.predict
+      ? {
+          question: step.predict.question,
+          choices: step.predict.choices,
+          picked: this.s.step.picked,
+          answer: step.predict.answer,
+          explain: step.predict.explain,
+        }
+      : null;
+    this.patch({
+      busy: null,
+      step: stepView(this.scenario, index + 1, step.explanation, { reveal }),
+    });
+    const said = [
+      already.length > 0 ? `Already done by hand: ${already.join("; ")}.` : "",
+      last ? `${capitalize(last)}.` : "",
+    ].filter(Boolean);
+    if (said.length > 0) this.note(said.join(" "), false, "step");
+    return true;
+  }
+
+  /** skipStep moves past a step the reader cannot or will not run; nothing of it happens. */
+  skipStep(): Promise<void> {
+    return this.serialize(async () => {
+      if (this.skipNow()) this.record({ t: "skip" });
+      this.persist();
+    });
+  }
+
+  private skipNow(): boolean {
+    const index = this.s.step.done;
+    const step = this.scenario.steps[index];
+    if (!step) return false;
+    this.addAction(`Skipped step: ${step.title}`);
+    this.patch({
+      step: stepView(
+        this.scenario,
+        index + 1,
+        `You skipped “${step.title}”: nothing of it ran, and the walkthrough goes on from the cluster as it is.`,
+      ),
+    });
+    this.note(`Skipped “${step.title}”.`, false, "step");
+    return true;
+  }
+
+  // --- the action log: Back one step and links that carry a state ---------------------------------
+
+  /** record adds an entry to the action log (up to logEntriesMax; beyond, Back and links stop there). */
+  private record(entry: LogEntry): void {
+    if (this.log.length >= logEntriesMax) return;
+    this.log.push(entry);
+    this.noteLog();
+  }
+
+  private noteLog(): void {
+    const last = this.log[this.log.length - 1];
+    const undo = !last
+      ? null
+      : last.t === "do"
+        ? last.label
+        : last.t === "skip"
+          ? "Skip this step"
+          : `Next step ${this.log.filter((e) => e.t !== "do").length}`;
+    this.patch({ undo, logged: this.log.length });
+  }
+
+  /**
+   * back undoes the last thing the reader did: a fresh cluster replays the action log without
+   * its last entry (the chapter's servers are real, so there is no undoing them in place).
+   */
+  back(): Promise<void> {
+    if (this.log.length === 0) return Promise.resolve();
+    if (this.s.phase === "running") this.patch({ busy: "Going back one step" });
+    return this.serialize(async () => {
+      const entries = this.log.slice(0, -1);
+      const view = { url: this.s.selectedUrl, db: this.s.selectedDatabase };
+      await this.discard();
+      await this.replay(entries, "Going back one step");
+      this.select(view.url);
+      if (view.db) this.selectDatabase(view.db);
+    });
+  }
+
+  /**
+   * shareText is what a link carries (after `#rk=`): the scenario, the log, and the view. Open it
+   * in another browser and the playground replays the log on fresh servers.
+   */
+  shareText(): string {
+    return encodeShared({
+      v: 1,
+      s: this.scenario.id,
+      log: this.log,
+      url: this.s.selectedUrl,
+      db: this.s.selectedDatabase,
+    });
+  }
+
+  /** shareLink makes the whole link from the page's address and notes it next to Share. */
+  shareLink(pageUrl: string): string {
+    const link = `${pageUrl.replace(/#.*$/, "")}#${shareParam}=${this.shareText()}`;
+    this.note(
+      this.log.length === 0
+        ? "A link to the section's start (nothing done yet)."
+        : `A link that replays your ${this.log.length} action${this.log.length === 1 ? "" : "s"}: anyone who opens it gets this state on fresh servers.`,
+      false,
+      "share",
+    );
+    return link;
+  }
+
+  /** replay starts the section afresh and does each entry again, waiting for what it promised. */
+  private async replay(entries: readonly LogEntry[], why: string): Promise<void> {
+    this.log = [];
+    this.state.set({
+      ...initialState(this.scenario, this.options.runtime, this.s.speed),
+      busy: why,
+    });
+    await this.fresh();
+    const cluster = this.requireRunning();
+    for (let k = 0; k < entries.length; k++) {
+      const entry = entries[k]!;
+      this.patch({ busy: `${why}: ${k + 1} of ${entries.length}` });
+      let ok = true;
+      if (entry.t === "step") ok = await this.takeStep(cluster);
+      else if (entry.t === "skip") ok = this.skipNow();
+      else ok = await this.replayAction(cluster, entry);
+      if (!ok) {
+        const failed = this.s.message?.error ? ` (${this.s.message.text})` : "";
+        this.note(
+          `Stopped after ${k} of ${entries.length} actions: the next one could not be done again${failed}.`,
+          true,
+          "step",
+        );
+        break;
+      }
+      this.record(entry);
+    }
+    this.patch({ busy: null });
+    await this.refresh();
+    this.persist();
+  }
+
+  private async replayAction(
+    cluster: ClusterHandle,
+    entry: Extract<LogEntry, { t: "do" }>,
+  ): Promise<boolean> {
+    const context = this.actionContext(cluster);
+    this.addAction(`${entry.label} (again)`);
+    try {
+      await runAction(context, entry.a);
+      this.killedUrl = context.killedUrl;
+      await this.settleAfter(cluster, entry.a);
+      return true;
+    } catch (error) {
+      this.note(`“${entry.label}”: ${messageOf(error)}`, true, "step");
+      return false;
+    }
+  }
+
+  /**
+   * settleAfter waits until an action's effect is there before the next one runs, as the reader
+   * did (they saw B join before adding it to a group); a replay is faster than a reader.
+   */
+  private async settleAfter(cluster: ClusterHandle, action: Action): Promise<void> {
+    const timeoutMs = this.options.stepTimeoutMs ?? 60_000;
+    const record = (name: string) => cluster.describe().databases.find((db) => db.name === name);
+    switch (action.kind) {
+      case "create-database":
+        return cluster.waitFor(
+          () => (record(action.name)?.members.length ?? 0) >= (action.replicationFactor ?? 1),
+          { timeoutMs, what: `${action.name} to be created` },
+        );
+      case "add-node":
+        return cluster.waitFor(
+          () => cluster.servers.some((s) => s.url === action.url && s.tag !== "?"),
+          { timeoutMs, what: `${action.url} to join` },
+        );
+      case "add-database-node":
+        return cluster.waitFor(
+          () => record(action.database)?.members.includes(action.tag) ?? false,
+          { timeoutMs, what: `node ${action.tag} to become a member of ${action.database}` },
+        );
+      case "restart": {
+        const url = resolveServer({ cluster, killedUrl: this.killedUrl }, action.url);
+        return cluster.waitFor(() => cluster.servers.some((s) => s.url === url && s.alive), {
+          timeoutMs,
+          what: `${url} to run`,
+        });
+      }
+      default:
+        return;
+    }
+  }
+
+  /** reconcileNext notes what of the next step the reader already did by hand (on every refresh). */
+  private reconcileNext(cluster: ClusterHandle): void {
+    const { step } = this.s;
+    const next = this.scenario.steps[step.done];
+    if (!next || this.s.busy) return;
+    const check = checkStep(this.checkContext(cluster), next);
+    const alreadyDone = check.done;
+    if (
+      alreadyDone.length === step.alreadyDone.length &&
+      alreadyDone.every((why, i) => why === step.alreadyDone[i])
+    )
+      return;
+    this.patch({ step: { ...step, alreadyDone } });
   }
 
   private actionContext(cluster: ClusterHandle): ActionContext {
@@ -516,6 +832,7 @@ export class PlaygroundSession {
       partition: (a, b) => session.applyCut({ a, b }),
       heal: () => session.applyHeal(),
       slowLink: (a, b, fraction) => session.applySlowLink({ a, b, electionFraction: fraction }),
+      ...(this.clientActions() ? { clients: this.clientActions()! } : {}),
     };
   }
 
@@ -532,24 +849,43 @@ export class PlaygroundSession {
     return this.options.hooks?.acting?.() ?? cluster;
   }
 
-  /** act runs one reader action: busy while it runs, its outcome announced, state saved. */
-  private act(label: string, work: (cluster: ClusterHandle) => Promise<string>): Promise<void> {
+  /**
+   * act runs one reader action: busy while it runs, its outcome shown next to the control that
+   * asked (`area`), state saved. Resolves true when the action succeeded, so a form can keep what
+   * was typed when it did not.
+   */
+  private act(
+    label: string,
+    area: ResultArea,
+    work: (cluster: ClusterHandle) => Promise<string>,
+    logged?: () => Action,
+  ): Promise<boolean> {
     if (this.s.phase === "running") this.patch({ busy: label });
+    let ok = false;
     return this.serialize(async () => {
       const cluster = this.requireRunning();
       this.addAction(label);
       this.patch({ busy: label, message: null });
       try {
-        this.note(await work(this.acting(cluster)), false);
+        this.note(await work(this.acting(cluster)), false, area);
+        ok = true;
+        // Only what worked is logged: Back one step and links replay it.
+        if (logged) this.record({ t: "do", a: logged(), label });
       } catch (error) {
-        this.note(messageOf(error), true);
+        this.note(messageOf(error), true, area);
       } finally {
         this.patch({ busy: null });
       }
       await this.refresh();
       this.persist();
       this.options.hooks?.acted?.();
-    });
+    }).then(() => ok);
+  }
+
+  /** refuse shows why an action was not even sent, next to its control. */
+  private refuse(text: string, area: ResultArea): Promise<boolean> {
+    this.note(text, true, area);
+    return Promise.resolve(false);
   }
 
   private async request(url: string, request: ServerRequest, timeoutMs = 20_000): Promise<unknown> {
@@ -574,66 +910,91 @@ export class PlaygroundSession {
   }
 
   /** addNode asks the selected server to add a server to the cluster (Manage server → Cluster). */
-  addNode(text: string): Promise<void> {
+  addNode(text: string): Promise<boolean> {
     const parsed = normalizeServerUrl(text);
-    if (!parsed.ok) {
-      this.note(parsed.error, true);
-      return Promise.resolve();
-    }
+    if (!parsed.ok) return this.refuse(parsed.error, "add-node");
     const on = this.s.selectedUrl;
-    return this.act(`Add node ${parsed.url} (on ${on})`, async (cluster) => {
-      if (!cluster.urls.includes(parsed.url)) {
-        throw new ActionFailed(
-          `No server runs at ${parsed.url}. Start one first with “Start a new server”.`,
-        );
-      }
-      await this.request(on, { type: "add-node", url: parsed.url }, 30_000);
-      return `Asked ${on} to add ${parsed.url}; it joins once the leader commits it.`;
-    });
-  }
-
-  /** startServer starts one more fresh server (the chapter's `start ./Server/Raven.Server.exe`). */
-  startServer(): Promise<void> {
     return this.act(
-      "Start a new server",
-      async (cluster) =>
-        `Started ${await cluster.addServer()}; it shows ? until it is added to the cluster.`,
+      `Add node ${parsed.url} (on ${on})`,
+      "add-node",
+      async (cluster) => {
+        if (!cluster.urls.includes(parsed.url)) {
+          throw new ActionFailed(
+            `No server runs at ${parsed.url}. Start one first with “Start a new server”.`,
+          );
+        }
+        await this.request(on, { type: "add-node", url: parsed.url }, 30_000);
+        return `Asked ${on} to add ${parsed.url}; it joins once the leader commits it.`;
+      },
+      () => ({ kind: "add-node", on, url: parsed.url }),
     );
   }
 
-  kill(url: string): Promise<void> {
-    return this.act(`Kill ${this.nameOf(url)}`, async (cluster) => {
-      await cluster.kill(url);
-      this.killedUrl = url;
-      return `${this.nameOf(url)} was killed; its worker is gone and its data waits in storage.`;
-    });
+  /** startServer starts one more fresh server (the chapter's `start ./Server/Raven.Server.exe`). */
+  startServer(): Promise<boolean> {
+    return this.act(
+      "Start a new server",
+      "add-node",
+      async (cluster) =>
+        `Started ${await cluster.addServer()}; it shows ? until it is added to the cluster.`,
+      () => ({ kind: "start-server" }),
+    );
   }
 
-  restart(url: string): Promise<void> {
-    return this.act(`Restart ${this.nameOf(url)}`, async (cluster) => {
-      await cluster.restart(url);
-      return `${this.nameOf(url)} restarted from its storage.`;
-    });
+  kill(url: string): Promise<boolean> {
+    return this.act(
+      `Kill ${this.nameOf(url)}`,
+      "servers",
+      async (cluster) => {
+        await cluster.kill(url);
+        this.killedUrl = url;
+        return `${this.nameOf(url)} was killed; its worker is gone and its data waits in storage.`;
+      },
+      () => ({ kind: "kill", url }),
+    );
+  }
+
+  restart(url: string): Promise<boolean> {
+    return this.act(
+      `Restart ${this.nameOf(url)}`,
+      "servers",
+      async (cluster) => {
+        await cluster.restart(url);
+        return `${this.nameOf(url)} restarted from its storage.`;
+      },
+      () => ({ kind: "restart", url }),
+    );
   }
 
   /** cut partitions the network between `group` and every other server. */
-  cut(group: readonly string[]): Promise<void> {
-    return this.act("Cut the network", async (cluster) => {
-      const rest = cluster.urls.filter((url) => !group.includes(url));
-      if (group.length === 0 || rest.length === 0)
-        throw new ActionFailed(
-          "Choose some servers, but not all: the cut runs between the chosen ones and the rest.",
-        );
-      this.applyCut({ a: [...group], b: rest }, cluster);
-      return `Cut the network between ${group.map((u) => this.nameOf(u)).join(", ")} and the rest.`;
-    });
+  cut(group: readonly string[]): Promise<boolean> {
+    let rest: string[] = [];
+    return this.act(
+      "Cut the network",
+      "network",
+      async (cluster) => {
+        rest = cluster.urls.filter((url) => !group.includes(url));
+        if (group.length === 0 || rest.length === 0)
+          throw new ActionFailed(
+            "Choose some servers, but not all: the cut runs between the chosen ones and the rest.",
+          );
+        this.applyCut({ a: [...group], b: rest }, cluster);
+        return `Cut the network between ${group.map((u) => this.nameOf(u)).join(", ")} and the rest.`;
+      },
+      () => ({ kind: "partition", a: [...group], b: rest }),
+    );
   }
 
-  heal(): Promise<void> {
-    return this.act("Heal the network", async (cluster) => {
-      this.applyHeal(cluster);
-      return "The network is whole again.";
-    });
+  heal(): Promise<boolean> {
+    return this.act(
+      "Heal the network",
+      "network",
+      async (cluster) => {
+        this.applyHeal(cluster);
+        return "The network is whole again.";
+      },
+      () => ({ kind: "heal" }),
+    );
   }
 
   private applyCut(cut: NetworkCut, via: ClusterHandle | null = this.cluster): void {
@@ -661,10 +1022,11 @@ export class PlaygroundSession {
     this.patch({ cuts: [] });
   }
 
-  createDatabase(name: string, replicationFactor: number): Promise<void> {
+  createDatabase(name: string, replicationFactor: number): Promise<boolean> {
     const on = this.s.selectedUrl;
     return this.act(
       `New database ${name} (factor ${replicationFactor}) on ${this.nameOf(on)}`,
+      "new-database",
       async () => {
         if (name.trim() === "") throw new ActionFailed("Give the database a name.");
         const result = (await this.request(
@@ -675,15 +1037,21 @@ export class PlaygroundSession {
         this.patch({ selectedDatabase: name.trim(), openDocument: null, documents: null });
         return `Created ${name.trim()}${result.nodes ? ` on ${result.nodes.join(", ")}` : ""}.`;
       },
+      () => ({ kind: "create-database", on, name: name.trim(), replicationFactor }),
     );
   }
 
-  addNodeToGroup(database: string, tag: string): Promise<void> {
+  addNodeToGroup(database: string, tag: string): Promise<boolean> {
     const on = this.s.selectedUrl;
-    return this.act(`Add node ${tag} to ${database}'s group`, async () => {
-      await this.request(on, { type: "add-database-node", database, tag }, 30_000);
-      return `Node ${tag} joins ${database}'s group; it is promotable until it has caught up.`;
-    });
+    return this.act(
+      `Add node ${tag} to ${database}'s group`,
+      "databases",
+      async () => {
+        await this.request(on, { type: "add-database-node", database, tag }, 30_000);
+        return `Node ${tag} joins ${database}'s group; it is promotable until it has caught up.`;
+      },
+      () => ({ kind: "add-database-node", on, database, tag }),
+    );
   }
 
   openDocument(id: string): void {
@@ -706,43 +1074,54 @@ export class PlaygroundSession {
   }
 
   /** saveDocument writes the document to the selected server (a put in one transaction). */
-  saveDocument(id: string, text: string): Promise<void> {
+  saveDocument(id: string, text: string): Promise<boolean> {
     const database = this.s.selectedDatabase;
     const on = this.s.selectedUrl;
     const idProblem = validateDocumentId(id);
     const parsed = parseDocumentText(text);
-    if (!database || idProblem || !parsed.ok) {
-      this.note(idProblem ?? (parsed.ok ? "Choose a database first." : parsed.error), true);
-      return Promise.resolve();
-    }
-    return this.act(`Save ${id.trim()} to ${database} on ${this.nameOf(on)}`, async () => {
-      await this.request(on, {
-        type: "batch",
-        database,
-        transaction: { puts: [{ id: id.trim(), body: parsed.body as never }] },
-      });
-      this.patch({ openDocument: { database, id: id.trim(), text, isNew: false } });
-      return `Saved ${id.trim()} on ${this.nameOf(on)}.`;
-    });
+    if (!database || idProblem || !parsed.ok)
+      return this.refuse(
+        idProblem ?? (parsed.ok ? "Choose a database first." : parsed.error),
+        "documents",
+      );
+    return this.act(
+      `Save ${id.trim()} to ${database} on ${this.nameOf(on)}`,
+      "documents",
+      async () => {
+        await this.request(on, {
+          type: "batch",
+          database,
+          transaction: { puts: [{ id: id.trim(), body: parsed.body as never }] },
+        });
+        this.patch({ openDocument: { database, id: id.trim(), text, isNew: false } });
+        return `Saved ${id.trim()} on ${this.nameOf(on)}.`;
+      },
+      () => ({ kind: "put", on, database, documents: [{ id: id.trim(), body: parsed.body }] }),
+    );
   }
 
-  deleteDocument(id: string): Promise<void> {
+  deleteDocument(id: string): Promise<boolean> {
     const database = this.s.selectedDatabase;
     const on = this.s.selectedUrl;
-    if (!database) return Promise.resolve();
-    return this.act(`Delete ${id} from ${database} on ${this.nameOf(on)}`, async () => {
-      await this.request(on, { type: "batch", database, transaction: { deletes: [{ id }] } });
-      this.patch({ openDocument: null });
-      return `Deleted ${id} on ${this.nameOf(on)}; the deletion replicates as a tombstone.`;
-    });
+    if (!database) return Promise.resolve(false);
+    return this.act(
+      `Delete ${id} from ${database} on ${this.nameOf(on)}`,
+      "documents",
+      async () => {
+        await this.request(on, { type: "batch", database, transaction: { deletes: [{ id }] } });
+        this.patch({ openDocument: null });
+        return `Deleted ${id} on ${this.nameOf(on)}; the deletion replicates as a tombstone.`;
+      },
+      () => ({ kind: "delete", on, database, id }),
+    );
   }
 
   // --- exercise pages: more of the Studio, and a client ------------------------------------------
 
   /** readTopology asks the selected server for the cluster topology (Manage server → Cluster, as that server sees it). */
-  readTopology(): Promise<void> {
+  readTopology(): Promise<boolean> {
     const on = this.s.selectedUrl;
-    return this.act(`Read the cluster topology on ${this.nameOf(on)}`, async () => {
+    return this.act(`Read the cluster topology on ${this.nameOf(on)}`, "servers", async () => {
       const topology = (await this.request(on, { type: "cluster-topology" }, 10_000)) as {
         members?: Record<string, string>;
         leader?: string | null;
@@ -753,14 +1132,80 @@ export class PlaygroundSession {
   }
 
   /** setConflictResolution sets a database's conflict resolution (a cluster-wide operation, sent to the selected server). */
-  setConflictResolution(database: string, resolution: "latest" | "none"): Promise<void> {
+  setConflictResolution(database: string, resolution: "latest" | "none"): Promise<boolean> {
     const on = this.s.selectedUrl;
-    return this.act(`Conflict resolution of ${database}: ${resolution}`, async () => {
-      await this.request(on, { type: "set-conflict-resolution", database, resolution }, 30_000);
-      return resolution === "none"
-        ? `${database} keeps conflicts now: a read of a conflicted document reports it until you write it again.`
-        : `${database} resolves conflicts to the latest version now.`;
+    return this.act(
+      `Conflict resolution of ${database}: ${resolution}`,
+      "databases",
+      async () => {
+        await this.request(on, { type: "set-conflict-resolution", database, resolution }, 30_000);
+        return resolution === "none"
+          ? `${database} keeps conflicts now: a read of a conflicted document reports it until you write it again.`
+          : `${database} resolves conflicts to the latest version now.`;
+      },
+      () => ({ kind: "set-conflict-resolution", on, database, resolution }),
+    );
+  }
+
+  // --- the chapter pages' clients ----------------------------------------------------------------
+
+  /** saveThrough saves a document through one of the page's clients (optionally write-assured). */
+  saveThrough(client: number, id: string, text: string, replicas: number): Promise<boolean> {
+    const idProblem = validateDocumentId(id);
+    const parsed = parseDocumentText(text);
+    if (idProblem || !parsed.ok)
+      return this.refuse(idProblem ?? (parsed.ok ? "" : parsed.error), "client");
+    const action: Action = {
+      kind: "client-save",
+      client,
+      id: id.trim(),
+      body: parsed.body,
+      ...(replicas > 0 ? { replicas } : {}),
+    };
+    return this.clientAct(
+      `Client ${client + 1}: save ${id.trim()}${replicas > 0 ? `, waiting for ${replicas} replica${replicas === 1 ? "" : "s"}` : ""}`,
+      action,
+    );
+  }
+
+  /** loadThrough reads a document through one of the page's clients. */
+  loadThrough(client: number, id: string): Promise<boolean> {
+    const idProblem = validateDocumentId(id);
+    if (idProblem) return this.refuse(idProblem, "client");
+    return this.clientAct(`Client ${client + 1}: load ${id.trim()}`, {
+      kind: "client-load",
+      client,
+      id: id.trim(),
     });
+  }
+
+  setReadBalance(client: number, mode: ReadBalance): Promise<boolean> {
+    return this.clientAct(`Client ${client + 1}: read balance ${mode}`, {
+      kind: "client-read-balance",
+      client,
+      mode,
+    });
+  }
+
+  /** cutClientOff cuts a client off from exactly these servers (none: it reaches them all). */
+  cutClientOff(client: number, urls: readonly string[]): Promise<boolean> {
+    const names = urls.map((url) => this.nameOf(url)).join(", ");
+    return this.clientAct(
+      urls.length === 0
+        ? `Client ${client + 1}: reach every server`
+        : `Client ${client + 1}: cut off from ${names}`,
+      { kind: "client-cut", client, urls: [...urls] },
+    );
+  }
+
+  private clientAct(label: string, action: Action): Promise<boolean> {
+    return this.act(
+      label,
+      "client",
+      async (cluster) => capitalize(await runAction(this.actionContext(cluster), action)),
+      // A load changes nothing a replay needs.
+      action.kind === "client-load" ? undefined : () => action,
+    );
   }
 
   /** client is the page's DocumentStore (exercise pages), null elsewhere. */
@@ -769,21 +1214,19 @@ export class PlaygroundSession {
   }
 
   /** clientSave saves one document through the page's DocumentStore (it picks the node and fails over on its own). */
-  clientSave(id: string, text: string, writeAssurance: boolean): Promise<void> {
+  clientSave(id: string, text: string, writeAssurance: boolean): Promise<boolean> {
     const store = this.options.hooks?.store?.() ?? null;
     const idProblem = validateDocumentId(id);
     const parsed = parseDocumentText(text);
-    if (!store || idProblem || !parsed.ok) {
-      this.note(
+    if (!store || idProblem || !parsed.ok)
+      return this.refuse(
         !store
           ? "There is no client on this page."
           : (idProblem ?? (parsed.ok ? "" : parsed.error)),
-        true,
+        "client",
       );
-      return Promise.resolve();
-    }
     const label = `Client: save ${id.trim()} to ${store.database ?? "?"}${writeAssurance ? ", waiting for 1 replica" : ""}`;
-    return this.act(label, async () => {
+    return this.act(label, "client", async () => {
       const session = store.openSession();
       session.store({ ...parsed.body }, id.trim());
       if (writeAssurance)
@@ -803,28 +1246,30 @@ export class PlaygroundSession {
   }
 
   /** clientLoad loads one document through the page's DocumentStore and shows it. */
-  clientLoad(id: string): Promise<void> {
+  clientLoad(id: string): Promise<boolean> {
     const store = this.options.hooks?.store?.() ?? null;
     const idProblem = validateDocumentId(id);
-    if (!store || idProblem) {
-      this.note(!store ? "There is no client on this page." : (idProblem ?? ""), true);
-      return Promise.resolve();
-    }
-    return this.act(`Client: load ${id.trim()} from ${store.database ?? "?"}`, async () => {
-      const session = store.openSession();
-      let loaded: unknown;
-      try {
-        loaded = await session.load(id.trim());
-      } catch (error) {
-        throw new ActionFailed(
-          `The client's load of ${id.trim()} raised ${codeAndMessage(error)}${session.advanced.lastServedBy ? ` (node ${session.advanced.lastServedBy} answered)` : ""}.`,
-        );
-      }
-      const from = session.advanced.lastServedBy ?? "?";
-      return loaded === null || loaded === undefined
-        ? `Node ${from} has no ${id.trim()}.`
-        : `The client loaded ${id.trim()} from node ${from}: ${JSON.stringify(loaded)}`;
-    });
+    if (!store || idProblem)
+      return this.refuse(!store ? "There is no client on this page." : (idProblem ?? ""), "client");
+    return this.act(
+      `Client: load ${id.trim()} from ${store.database ?? "?"}`,
+      "client",
+      async () => {
+        const session = store.openSession();
+        let loaded: unknown;
+        try {
+          loaded = await session.load(id.trim());
+        } catch (error) {
+          throw new ActionFailed(
+            `The client's load of ${id.trim()} raised ${codeAndMessage(error)}${session.advanced.lastServedBy ? ` (node ${session.advanced.lastServedBy} answered)` : ""}.`,
+          );
+        }
+        const from = session.advanced.lastServedBy ?? "?";
+        return loaded === null || loaded === undefined
+          ? `Node ${from} has no ${id.trim()}.`
+          : `The client loaded ${id.trim()} from node ${from}: ${JSON.stringify(loaded)}`;
+      },
+    );
   }
 
   private nameOf(url: string): string {
@@ -871,8 +1316,8 @@ export class PlaygroundSession {
     this.patch({ timeline: appendTimeline(this.s.timeline, [entry]) });
   }
 
-  private note(text: string, error: boolean): void {
-    this.patch({ message: { text, error } });
+  private note(text: string, error: boolean, area: ResultArea): void {
+    this.patch({ message: { text, error, area } });
   }
 
   /**
@@ -929,6 +1374,7 @@ export class PlaygroundSession {
       }
       if (this.cluster === cluster && this.s.selectedUrl === selectedUrl)
         this.patch({ statuses, selectedDatabase, documents });
+      if (this.cluster === cluster && this.s.phase === "running") this.reconcileNext(cluster);
     } finally {
       this.refreshing = false;
     }
@@ -949,6 +1395,7 @@ export class PlaygroundSession {
       slowLinks: this.slowLinks,
       originMs: this.originMs,
       timeline: this.s.timeline,
+      log: this.log,
     };
   }
 

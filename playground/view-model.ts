@@ -299,7 +299,7 @@ export function describeCuts(
   cuts: readonly NetworkCut[],
   servers: readonly ServerSummary[],
 ): string {
-  if (cuts.length === 0) return "The network is whole: every server can reach every other.";
+  if (cuts.length === 0) return "The network is whole: every server reaches every other.";
   const name = (url: string) => {
     const server = servers.find((s) => s.url === url);
     return server ? (server.tag === "?" ? shortUrl(url) : server.tag) : shortUrl(url);
@@ -481,9 +481,9 @@ export function normalizeServerUrl(
 
 /** The speeds the reader can pick; 0.25 is the default slow motion, 1 the engine's own timings. */
 export const speeds: readonly { readonly value: number; readonly label: string }[] = [
-  { value: 0.25, label: "Slow motion (¼×)" },
-  { value: 0.5, label: "Half speed (½×)" },
-  { value: 1, label: "Engine speed (1×)" },
+  { value: 0.25, label: "¼× (slow)" },
+  { value: 0.5, label: "½×" },
+  { value: 1, label: "1× (engine)" },
 ];
 
 export const defaultSpeed = 0.25;

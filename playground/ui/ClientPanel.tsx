@@ -1,6 +1,8 @@
 import { useState } from "preact/hooks";
 import type { PlaygroundState } from "../model.ts";
 import type { PlaygroundSession } from "../session.ts";
+import { focusSoon } from "./focus.ts";
+import { Result } from "./Result.tsx";
 
 /**
  * The Client panel (exercise pages): the DocumentStore the exercise hands a solution, used by
@@ -35,7 +37,7 @@ export function ClientPanel({
         class="rk-form rk-client"
         onSubmit={(event) => {
           event.preventDefault();
-          void session.clientSave(docId, text, assured);
+          void session.clientSave(docId, text, assured).then(() => focusSoon(`${id}-client-save`));
         }}
       >
         <label>
@@ -66,14 +68,22 @@ export function ClientPanel({
           Wait for 1 replica (write assurance)
         </label>
         <div class="rk-buttons">
-          <button type="submit" disabled={disabled}>
+          <button type="submit" id={`${id}-client-save`} disabled={disabled}>
             Save through the client
           </button>
-          <button type="button" disabled={disabled} onClick={() => void session.clientLoad(docId)}>
+          <button
+            type="button"
+            id={`${id}-client-load`}
+            disabled={disabled}
+            onClick={() =>
+              void session.clientLoad(docId).then(() => focusSoon(`${id}-client-load`))
+            }
+          >
             Load through the client
           </button>
         </div>
       </form>
+      <Result state={state} area="client" />
     </section>
   );
 }

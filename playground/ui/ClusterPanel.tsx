@@ -2,6 +2,8 @@ import { useState } from "preact/hooks";
 import type { PlaygroundState } from "../model.ts";
 import type { PlaygroundSession } from "../session.ts";
 import { describeCuts, leaderLine, serverRows, shortUrl } from "../view-model.ts";
+import { domId, focusSoon } from "./focus.ts";
+import { Result } from "./Result.tsx";
 
 /** Manage server → Cluster: every server, who leads, Add node, Kill/Restart, and network cuts. */
 export function ClusterPanel({
@@ -20,13 +22,21 @@ export function ClusterPanel({
   const disabled = state.phase !== "running" || state.busy !== null;
   const rows = serverRows(state.servers, state.selectedUrl);
   const nextFresh = `http://127.0.0.${state.servers.length + 1}:8080`;
+  const killId = (url: string) => `${id}-kill-${domId(url)}`;
+  const restartId = (url: string) => `${id}-restart-${domId(url)}`;
+  const urlInputId = `${id}-new-url`;
   return (
     <section class="rk-panel" aria-labelledby={`${id}-cluster`}>
       <h3 id={`${id}-cluster`}>Cluster</h3>
       <p class="rk-note">{leaderLine(state.servers, state.selectedUrl)}</p>
       {extras ? (
         <p>
-          <button type="button" disabled={disabled} onClick={() => void session.readTopology()}>
+          <button
+            type="button"
+            id={`${id}-read-topology`}
+            disabled={disabled}
+            onClick={() => void session.readTopology().then(() => focusSoon(`${id}-read-topology`))}
+          >
             Read the cluster topology
           </button>{" "}
           <span class="rk-note">asks the server you are on</span>
@@ -45,28 +55,38 @@ export function ClusterPanel({
               {row.tag}
             </span>
             <span class="rk-server-main">
-              <span class="rk-url">{row.url}</span>
+              <span class="rk-url">{shortUrl(row.url)}</span>
               <span class="rk-role">
-                {row.isLeader ? <strong class="rk-leader">★ leader</strong> : row.role} · term{" "}
-                {row.term}
-                {row.alive && !row.isLeader && row.tag !== "?" ? ` · leader: ${row.sees}` : ""}
+                {row.isLeader ? <strong class="rk-leader">★ leader</strong> : row.role}
+                {row.alive && !row.isLeader && row.tag !== "?" ? ` of ${row.sees}` : ""}
+                {row.tag !== "?" ? ` · term ${row.term}` : ""}
               </span>
             </span>
             {row.alive ? (
               <button
                 type="button"
+                id={killId(row.url)}
                 disabled={disabled}
                 aria-label={`Kill ${row.name}`}
-                onClick={() => void session.kill(row.url)}
+                onClick={() =>
+                  void session
+                    .kill(row.url)
+                    .then((ok) => focusSoon(ok ? restartId(row.url) : killId(row.url)))
+                }
               >
                 Kill
               </button>
             ) : (
               <button
                 type="button"
+                id={restartId(row.url)}
                 disabled={disabled}
                 aria-label={`Restart ${row.name}`}
-                onClick={() => void session.restart(row.url)}
+                onClick={() =>
+                  void session
+                    .restart(row.url)
+                    .then((ok) => focusSoon(ok ? killId(row.url) : restartId(row.url)))
+                }
               >
                 Restart
               </button>
@@ -74,36 +94,50 @@ export function ClusterPanel({
           </li>
         ))}
       </ul>
+      <Result state={state} area="servers" />
       <form
-        class="rk-form"
+        class="rk-form rk-add-node"
         onSubmit={(event) => {
           event.preventDefault();
-          void session.addNode(newUrl).then(() => setNewUrl(""));
+          void session.addNode(newUrl).then((ok) => {
+            // A failed add keeps what was typed, so the reader can correct it.
+            if (ok) setNewUrl("");
+            focusSoon(urlInputId);
+          });
         }}
       >
-        <label>
-          Server URL
-          <input
-            type="text"
-            inputMode="url"
-            autoComplete="off"
-            spellcheck={false}
-            placeholder={nextFresh}
-            value={newUrl}
-            onInput={(event) => setNewUrl(event.currentTarget.value)}
-          />
-        </label>
+        <label for={urlInputId}>URL</label>
+        <input
+          id={urlInputId}
+          type="text"
+          inputMode="url"
+          autoComplete="off"
+          spellcheck={false}
+          placeholder={nextFresh}
+          value={newUrl}
+          onInput={(event) => setNewUrl(event.currentTarget.value)}
+        />
         <button type="submit" disabled={disabled}>
           Add node
         </button>
       </form>
-      <p class="rk-note">
-        Add node asks the server you are on. A URL must belong to a running server:
+      <p class="rk-note rk-add-note">
+        Asks the server you are on.{" "}
+        <button
+          type="button"
+          disabled={disabled}
+          onClick={() =>
+            void session.startServer().then((ok) => {
+              if (ok) setNewUrl(`http://127.0.0.${state.servers.length + 1}:8080`);
+              focusSoon(urlInputId);
+            })
+          }
+        >
+          Start a new server
+        </button>
       </p>
-      <button type="button" disabled={disabled} onClick={() => void session.startServer()}>
-        Start a new server
-      </button>
-      <fieldset class="rk-network">
+      <Result state={state} area="add-node" />
+      <fieldset class="rk-network" id={`${id}-network`}>
         <legend>Network</legend>
         <p class="rk-note">{describeCuts(state.cuts, state.servers)}</p>
         <div class="rk-checks">
@@ -120,24 +154,40 @@ export function ClusterPanel({
                   )
                 }
               />
-              {server.tag === "?" ? shortUrl(server.url) : server.tag}
+              {server.tag === "?" ? shortUrl(server.url).replace(/:8080$/, "") : server.tag}
             </label>
           ))}
         </div>
         <button
           type="button"
+          id={`${id}-cut`}
           disabled={disabled || group.length === 0}
-          onClick={() => void session.cut(group).then(() => setGroup([]))}
+          onClick={() =>
+            void session.cut(group).then((ok) => {
+              if (ok) setGroup([]);
+              focusSoon(ok ? `${id}-heal` : `${id}-cut`);
+            })
+          }
         >
-          Cut off the checked servers
+          Cut off the checked
         </button>{" "}
         <button
           type="button"
+          id={`${id}-heal`}
           disabled={disabled || state.cuts.length === 0}
-          onClick={() => void session.heal()}
+          onClick={() =>
+            void session
+              .heal()
+              .then(() =>
+                focusSoon(() =>
+                  document.querySelector<HTMLInputElement>(`#${id}-network input[type=checkbox]`),
+                ),
+              )
+          }
         >
-          Heal the network
+          Heal
         </button>
+        <Result state={state} area="network" />
       </fieldset>
     </section>
   );

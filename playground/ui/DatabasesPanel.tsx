@@ -3,6 +3,8 @@ import type { PlaygroundState } from "../model.ts";
 import type { PlaygroundSession } from "../session.ts";
 import { databaseRows } from "../view-model.ts";
 import type { DatabaseRow } from "../view-model.ts";
+import { domId, focusSoon } from "./focus.ts";
+import { Result } from "./Result.tsx";
 
 /** The databases list: each group per server, Online/Offline here, New database, Manage group. */
 export function DatabasesPanel({
@@ -50,11 +52,16 @@ export function DatabasesPanel({
           />
         ))}
       </ul>
+      <Result state={state} area="databases" />
       <button
         type="button"
+        id={`${id}-new-db-toggle`}
         aria-expanded={creating}
         aria-controls={`${id}-new-db`}
-        onClick={() => setCreating(!creating)}
+        onClick={() => {
+          setCreating(!creating);
+          if (!creating) focusSoon(`${id}-new-db-name`);
+        }}
       >
         New database
       </button>
@@ -64,15 +71,24 @@ export function DatabasesPanel({
           class="rk-form"
           onSubmit={(event) => {
             event.preventDefault();
-            void session.createDatabase(name, Number(factor) || 1).then(() => {
+            const wanted = name.trim();
+            void session.createDatabase(name, Number(factor) || 1).then((ok) => {
+              // A failed create keeps the form and what was typed, and the cursor in the name.
+              if (!ok) return focusSoon(`${id}-new-db-name`);
               setCreating(false);
               setName("");
+              focusSoon(
+                () =>
+                  document.getElementById(`${id}-manage-${domId(wanted)}-toggle`) ??
+                  document.getElementById(`${id}-new-db-toggle`),
+              );
             });
           }}
         >
           <label>
             Name
             <input
+              id={`${id}-new-db-name`}
               type="text"
               autoComplete="off"
               value={name}
@@ -94,6 +110,7 @@ export function DatabasesPanel({
           </button>
         </form>
       ) : null}
+      <Result state={state} area="new-database" />
     </section>
   );
 }
@@ -120,7 +137,7 @@ function DatabaseItem({
   const [candidate, setCandidate] = useState("");
   const [resolution, setResolution] = useState<"latest" | "none">("none");
   const chosen = row.candidates.includes(candidate) ? candidate : (row.candidates[0] ?? "");
-  const panelId = `${id}-manage-${row.name}`;
+  const panelId = `${id}-manage-${domId(row.name)}`;
   return (
     <li class="rk-database">
       <div class="rk-database-head">
@@ -140,6 +157,7 @@ function DatabaseItem({
       </ol>
       <button
         type="button"
+        id={`${panelId}-toggle`}
         aria-expanded={managing}
         aria-controls={panelId}
         aria-label={`Manage group of ${row.name}`}
@@ -169,7 +187,10 @@ function DatabaseItem({
                 type="button"
                 disabled={disabled || !chosen}
                 onClick={() =>
-                  void session.addNodeToGroup(row.name, chosen).then(() => setManaging(false))
+                  void session.addNodeToGroup(row.name, chosen).then((ok) => {
+                    if (ok) setManaging(false);
+                    focusSoon(ok ? `${panelId}-toggle` : `${panelId}-node`);
+                  })
                 }
               >
                 Add node to group
@@ -193,9 +214,10 @@ function DatabaseItem({
                 type="button"
                 disabled={disabled}
                 onClick={() =>
-                  void session
-                    .setConflictResolution(row.name, resolution)
-                    .then(() => setManaging(false))
+                  void session.setConflictResolution(row.name, resolution).then((ok) => {
+                    if (ok) setManaging(false);
+                    focusSoon(ok ? `${panelId}-toggle` : `${panelId}-resolution`);
+                  })
                 }
               >
                 Set conflict resolution

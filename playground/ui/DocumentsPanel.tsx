@@ -2,6 +2,8 @@ import { useEffect, useState } from "preact/hooks";
 import type { PlaygroundState } from "../model.ts";
 import type { PlaygroundSession } from "../session.ts";
 import { serverName, sumOfField } from "../view-model.ts";
+import { focusSoon } from "./focus.ts";
+import { Result } from "./Result.tsx";
 
 /**
  * Documents of one database on the server the reader is on: list, open, edit, New document,
@@ -100,8 +102,12 @@ export function DocumentsPanel({ state, session, id, watchSum }: DocumentsPanelP
       ) : null}
       <button
         type="button"
+        id={`${id}-new-doc`}
         disabled={disabled || status !== "Online"}
-        onClick={() => session.newDocument()}
+        onClick={() => {
+          session.newDocument();
+          focusSoon(`${id}-doc-id`);
+        }}
       >
         New document
       </button>
@@ -110,13 +116,16 @@ export function DocumentsPanel({ state, session, id, watchSum }: DocumentsPanelP
           class="rk-form rk-editor"
           onSubmit={(event) => {
             event.preventDefault();
-            void session.saveDocument(docId, text);
+            void session
+              .saveDocument(docId, text)
+              .then((ok) => focusSoon(ok ? `${id}-doc-save` : `${id}-doc-text`));
           }}
         >
           {open.isNew ? (
             <label>
               Id
               <input
+                id={`${id}-doc-id`}
                 type="text"
                 autoComplete="off"
                 placeholder="users/4"
@@ -132,6 +141,7 @@ export function DocumentsPanel({ state, session, id, watchSum }: DocumentsPanelP
           <label>
             Contents (JSON)
             <textarea
+              id={`${id}-doc-text`}
               rows={6}
               spellcheck={false}
               value={text}
@@ -139,7 +149,7 @@ export function DocumentsPanel({ state, session, id, watchSum }: DocumentsPanelP
             />
           </label>
           <div class="rk-buttons">
-            <button type="submit" disabled={disabled}>
+            <button type="submit" id={`${id}-doc-save`} disabled={disabled}>
               Save
             </button>
             {!open.isNew ? (
@@ -147,17 +157,26 @@ export function DocumentsPanel({ state, session, id, watchSum }: DocumentsPanelP
                 type="button"
                 disabled={disabled}
                 aria-label={`Delete ${open.id}`}
-                onClick={() => void session.deleteDocument(open.id)}
+                onClick={() =>
+                  void session.deleteDocument(open.id).then(() => focusSoon(`${id}-new-doc`))
+                }
               >
                 Delete
               </button>
             ) : null}
-            <button type="button" onClick={() => session.closeDocument()}>
+            <button
+              type="button"
+              onClick={() => {
+                session.closeDocument();
+                focusSoon(`${id}-new-doc`);
+              }}
+            >
               Close
             </button>
           </div>
         </form>
       ) : null}
+      <Result state={state} area="documents" />
     </section>
   );
 }

@@ -4,10 +4,12 @@
  */
 import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef } from "preact/hooks";
+import { sharedFromHash } from "../action-log.ts";
 import { scenario as findScenario } from "../scenarios.ts";
 import type { Scenario } from "../scenarios.ts";
 import { PlaygroundSession } from "../session.ts";
 import { ClientPanel } from "./ClientPanel.tsx";
+import { ClientsPanel } from "./ClientsPanel.tsx";
 import { ClusterPanel } from "./ClusterPanel.tsx";
 import { Controls } from "./Controls.tsx";
 import { DatabasesPanel } from "./DatabasesPanel.tsx";
@@ -47,9 +49,19 @@ export default function Playground({ scenario: scenarioId, runtime = "worker" }:
       scenario={scenario}
       session={session}
       runtime={runtime}
-      lifecycle={{ open: () => session.open(), dispose: () => session.dispose() }}
+      lifecycle={{ open: () => openShared(session), dispose: () => session.dispose() }}
     />
   );
+}
+
+/**
+ * openShared opens the playground, from the state a link carries when it has one (…#rk=…): the
+ * link is read once, and taken off the address so a reload comes back to the reader's own state.
+ */
+function openShared(session: PlaygroundSession): Promise<void> {
+  const shared = typeof location === "undefined" ? null : sharedFromHash(location.hash);
+  if (shared) history.replaceState(history.state, "", location.pathname + location.search);
+  return session.open(shared);
 }
 
 /** What opens and closes the cluster: the session itself, or an exercise around it. */
@@ -156,29 +168,31 @@ export function PlaygroundView({
         <h2 id={`${id}-title`} class="rk-title">
           Live playground: {scenario.title}
         </h2>
-        <p class="rk-note">
+        <p class="rk-note rk-header-note">
           {runtime === "worker"
             ? "Each server is a real engine in its own Web Worker, with its data in IndexedDB."
             : "The servers run in this page, on the simulator's virtual clock."}
         </p>
       </header>
       {children}
-      <Controls state={state} session={session} id={id} onReset={onReset} />
-      <p class="rk-status" role="status">
+      <Controls state={state} session={session} id={id} onReset={onReset} rewind={!extras} />
+      <p class="rk-phase" role="status">
         {status}
       </p>
       <ServerSwitcher state={state} session={session} id={id} />
-      <div class="rk-grid">
+      {/* The three things a step is about, side by side on a wide screen: the servers, the
+          database group's replication, and what happened (the timeline). */}
+      <div class="rk-workbench">
         <ClusterPanel state={state} session={session} id={id} extras={extras} />
-        <DatabasesPanel state={state} session={session} id={id} extras={extras} />
-        {extras ? <ClientPanel state={state} session={session} id={id} /> : null}
-        <DocumentsPanel state={state} session={session} id={id} watchSum={scenario.watchSum} />
         <ReplicationGraph state={state} id={id} />
         <Timeline state={state} id={id} />
       </div>
-      <p class={`rk-message${state.message?.error ? " rk-error" : ""}`} aria-live="polite">
-        {state.message?.text ?? ""}
-      </p>
+      <ClientsPanel state={state} session={session} id={id} />
+      <div class="rk-grid">
+        <DatabasesPanel state={state} session={session} id={id} extras={extras} />
+        <DocumentsPanel state={state} session={session} id={id} watchSum={scenario.watchSum} />
+        {extras ? <ClientPanel state={state} session={session} id={id} /> : null}
+      </div>
     </section>
   );
 }

@@ -15,33 +15,43 @@ export function Timeline({ state, id }: { state: PlaygroundState; id: string }) 
   return (
     <section class="rk-panel rk-timeline" aria-labelledby={`${id}-timeline`}>
       <h3 id={`${id}-timeline`}>Timeline</h3>
-      <fieldset class="rk-checks">
-        <legend class="rk-visually-hidden">Show</legend>
-        {timelineCategories.map((category) => (
-          <label key={category.id} class="rk-inline">
-            <input
-              type="checkbox"
-              checked={categories.has(category.id)}
-              onChange={(event) => {
-                const next = new Set(categories);
-                if (event.currentTarget.checked) next.add(category.id);
-                else next.delete(category.id);
-                setCategories(next);
-              }}
-            />
-            {category.label}
-          </label>
-        ))}
-      </fieldset>
-      <label class="rk-inline">
-        Filter{" "}
-        <input
-          type="search"
-          value={query}
-          placeholder="e.g. rehab"
-          onInput={(event) => setQuery(event.currentTarget.value)}
-        />
-      </label>
+      <div class="rk-timeline-tools">
+        <label class="rk-inline">
+          Filter{" "}
+          <input
+            type="search"
+            value={query}
+            placeholder="e.g. rehab"
+            onInput={(event) => setQuery(event.currentTarget.value)}
+          />
+        </label>
+        <details class="rk-categories">
+          <summary>
+            Show{" "}
+            {categories.size === timelineCategories.length
+              ? "everything"
+              : `${categories.size} of ${timelineCategories.length} kinds`}
+          </summary>
+          <fieldset class="rk-checks">
+            <legend class="rk-visually-hidden">Show</legend>
+            {timelineCategories.map((category) => (
+              <label key={category.id} class="rk-inline">
+                <input
+                  type="checkbox"
+                  checked={categories.has(category.id)}
+                  onChange={(event) => {
+                    const next = new Set(categories);
+                    if (event.currentTarget.checked) next.add(category.id);
+                    else next.delete(category.id);
+                    setCategories(next);
+                  }}
+                />
+                {category.label}
+              </label>
+            ))}
+          </fieldset>
+        </details>
+      </div>
       <ol class="rk-events" tabIndex={0} aria-label="Timeline, newest first">
         {entries.slice(0, shownMax).map((entry) => (
           <li key={entry.id} class={`rk-event rk-event-${entry.category}`}>

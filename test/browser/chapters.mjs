@@ -16,6 +16,7 @@ export const chapters = [
   { path: "chapter/supervisor/", title: "The supervisor" },
   { path: "engine/inside/", title: "Inside the engine" },
   { path: "run-for-real/", title: "Run it for real" },
+  { path: "exercises/", title: "Exercises" },
   { path: "teaching/", title: "Teaching with the exercises" },
   { path: "exercises/bootstrap/", title: "Bootstrap a cluster and read its tags" },
   { path: "exercises/grow-group/", title: "Add a node and grow a database group" },

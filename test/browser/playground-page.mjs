@@ -2,7 +2,6 @@
 // engine speed, waiting until it is idle, and polling for a condition with a useful failure.
 import assert from "node:assert/strict";
 
-export const axeTags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"];
 /** Generous for a 2-core machine; at engine speed an election takes 0.3–0.6 s. */
 export const waitMs = 30_000;
 

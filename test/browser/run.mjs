@@ -2,9 +2,12 @@
 // Builds the site under BASE_PATH=/rookery/ into a temporary directory, serves it on 127.0.0.1 and
 // runs the suites below with node:test. Not part of `npm test`: run `npm run test:browser`.
 //   ROOKERY_BOOK_DIST=<dir>  reuse a site already built with BASE_PATH=/rookery/ (skips the build)
+//   ROOKERY_BROWSER_SUITES=flow,playground  run only these suites (links, pages, flow, playground,
+//                            exercise), to iterate on one
 import { after, before, describe } from "node:test";
 import { chromium } from "playwright-core";
 import { registerExerciseChecks } from "./exercise.browser.mjs";
+import { registerFlowChecks } from "./flow.browser.mjs";
 import { registerLinkChecks } from "./links.browser.mjs";
 import { registerPageChecks } from "./pages.browser.mjs";
 import { registerPlaygroundChecks } from "./playground.browser.mjs";
@@ -47,8 +50,14 @@ describe(`the book built under ${base}`, { concurrency: 4 }, () => {
     await cleanup();
   });
 
-  registerLinkChecks(context);
-  registerPageChecks(context);
-  registerPlaygroundChecks(context);
-  registerExerciseChecks(context);
+  const suites = {
+    links: registerLinkChecks,
+    pages: registerPageChecks,
+    flow: registerFlowChecks,
+    playground: registerPlaygroundChecks,
+    exercise: registerExerciseChecks,
+  };
+  const only = process.env.ROOKERY_BROWSER_SUITES?.split(",").map((name) => name.trim());
+  for (const [name, register] of Object.entries(suites))
+    if (!only || only.includes(name)) register(context);
 });

@@ -92,6 +92,7 @@ describe("ExerciseSession on the sim runtime: the exercise's own checks over wha
     expect(s.session.state.get().message).toEqual({
       text: expect.stringMatching(/The client saved users\/2 on node [^A]/),
       error: false,
+      area: "client",
     });
     await s.session.handle!.runFor(1_000);
     await s.check();

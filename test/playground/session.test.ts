@@ -113,7 +113,12 @@ describe("PlaygroundSession: the reader's own actions and the clock", () => {
     await s.createDatabase("Spade", 1);
     await s.refresh();
     let state = s.state.get();
-    expect(state.message).toEqual({ text: "Created Spade on A.", error: false });
+    // The result appears next to the New database form, not at the foot of the playground.
+    expect(state.message).toEqual({
+      text: "Created Spade on A.",
+      error: false,
+      area: "new-database",
+    });
     expect(state.selectedDatabase).toBe("Spade");
     await s.saveDocument("users/9", '{ "name": "<i>text</i>" }');
     await s.refresh();
@@ -151,6 +156,173 @@ describe("PlaygroundSession: the reader's own actions and the clock", () => {
     await s.resume();
     expect(s.state.get().phase).toBe("running");
     expect(s.handle!.describe().databases[0]!.members).toHaveLength(2);
+    await s.dispose();
+  });
+});
+
+describe("PlaygroundSession: Next step after the reader used the panels", () => {
+  it("skips what the reader already did (Spade created by hand) and keeps going", async () => {
+    const s = session("first-cluster");
+    await s.open();
+    expect(await s.createDatabase("Spade", 1)).toBe(true);
+    await s.refresh();
+    expect(s.state.get().step.alreadyDone).toEqual(["Spade already exists"]);
+    await s.nextStep();
+    let state = s.state.get();
+    expect(state.step.failed).toBeNull();
+    expect(state.step.done).toBe(1);
+    expect(state.message).toMatchObject({ error: false, area: "step" });
+    expect(state.message?.text).toMatch(/Already done by hand: Spade already exists/);
+    expect(state.step.nextTitle).toBe("Write users/1 and users/2 to Spade on A");
+    await allSteps(s);
+    state = s.state.get();
+    expect(state.step.done).toBe(state.step.total);
+    expect(s.handle!.describe().databases.find((db) => db.name === "Spade")?.members).toEqual([
+      "A",
+      "B",
+    ]);
+    await s.dispose();
+  });
+
+  it("says what differs when a step cannot run, and Skip this step moves past it", async () => {
+    const s = session("kicking-the-tires");
+    await s.open();
+    await s.nextStep(); // kill A
+    await s.nextStep(); // Pitchfork fails
+    await s.kill(url(2)); // the reader kills B, where the next step writes users/3
+    await s.nextStep();
+    let state = s.state.get();
+    expect(state.step.done).toBe(2);
+    expect(state.step.failed).toMatch(/node B is down, so it cannot take users\/3/);
+    expect(state.message).toMatchObject({ error: true, area: "step" });
+    await s.skipStep();
+    state = s.state.get();
+    expect(state.step.done).toBe(3);
+    expect(state.step.failed).toBeNull();
+    expect(state.step.explanation).toMatch(/You skipped/);
+    await s.dispose();
+  });
+
+  it("asks for a prediction before a step and reveals the answer after it", async () => {
+    const s = session("kicking-the-tires");
+    await s.open();
+    await s.nextStep(); // kill A
+    const before = s.state.get().step;
+    expect(before.predict?.choices.length).toBeGreaterThan(1);
+    s.pick(0);
+    expect(s.state.get().step.picked).toBe(0);
+    await s.nextStep();
+    const reveal = s.state.get().step.reveal;
+    expect(reveal).toMatchObject({ picked: 0, answer: 1 });
+    expect(reveal?.explain).toMatch(/majority/);
+    expect(s.state.get().step.predict).toBeNull();
+    await s.dispose();
+  });
+});
+
+describe("PlaygroundSession: the action log, Back one step and links", () => {
+  it("Back one step replays all but the last action on fresh servers", async () => {
+    const s = session("first-cluster");
+    await s.open();
+    await s.nextStep(); // Spade on A
+    await s.nextStep(); // users/1 and users/2
+    expect(await s.kill(url(1))).toBe(true);
+    let state = s.state.get();
+    expect(state.logged).toBe(3);
+    expect(state.undo).toBe("Kill node A");
+    const before = s.name;
+    await s.back();
+    state = s.state.get();
+    expect(s.name).not.toBe(before); // a fresh cluster, not the old one patched
+    expect(state.logged).toBe(2);
+    expect(state.step.done).toBe(2);
+    expect(state.servers[0]).toMatchObject({ tag: "A", alive: true });
+    expect(s.handle!.describe().documents["A"]?.["Spade"]).toEqual(["users/1", "users/2"]);
+    await s.back(); // the second step
+    expect(s.state.get().step.done).toBe(1);
+    expect(s.handle!.describe().documents["A"]?.["Spade"]).toEqual([]);
+    await s.dispose();
+  });
+
+  it("a link carries the log: another playground replays it to the same step and state", async () => {
+    const s = session("kicking-the-tires");
+    await s.open();
+    await s.nextStep(); // kill A
+    await s.cut([url(2)]); // nothing left to cut off from, but it is the reader's action
+    const text = s.shareText();
+    expect(s.shareLink("https://book.example/chapter/kicking-the-tires/#old")).toBe(
+      `https://book.example/chapter/kicking-the-tires/#rk=${text}`,
+    );
+    await s.dispose();
+
+    const other = session("kicking-the-tires");
+    await other.open(text);
+    const state = other.state.get();
+    expect(state.step.done).toBe(1);
+    expect(state.logged).toBe(2);
+    expect(state.servers[0]).toMatchObject({ tag: "A", alive: false });
+    expect(state.cuts).toHaveLength(1);
+    await other.dispose();
+
+    // A link for another chapter, or a damaged one, starts the section as usual.
+    const third = session("first-cluster");
+    await third.open(text);
+    expect(third.state.get().logged).toBe(0);
+    await third.dispose();
+    const fourth = session("kicking-the-tires");
+    await fourth.open(text.slice(0, 20));
+    expect(fourth.state.get().message).toMatchObject({ error: true, area: "share" });
+    expect(fourth.state.get().phase).toBe("running");
+    await fourth.dispose();
+  });
+});
+
+describe("PlaygroundSession: the chapter pages' clients", () => {
+  it("load balancing: client 1 reads from the preferred node, client 2 round robin; a cut-off client reads elsewhere", async () => {
+    const s = session("load-balancing");
+    await s.open();
+    expect(s.state.get().clients.map((c) => c.name)).toEqual(["Client 1", "Client 2"]);
+    await s.nextStep(); // client 1, read balance none
+    let [one] = s.state.get().clients;
+    const reads = one!.requests.filter((r) => r.what === "load users/1");
+    expect(reads).toHaveLength(3);
+    expect(new Set(reads.map((r) => `${r.node} ${r.why}`))).toEqual(
+      new Set(["A the preferred node"]),
+    );
+    expect(one!.topology.map((n) => n.tag)).toEqual(["A", "B", "C"]);
+    await s.nextStep(); // client 2, round robin
+    let two = s.state.get().clients[1]!;
+    expect(two.readBalance).toBe("roundRobin");
+    const spread = new Set(
+      two.requests.filter((r) => r.what === "load users/1").map((r) => r.node),
+    );
+    expect(spread.size).toBeGreaterThan(1);
+    await s.setSpeed(1); // the cut-off client waits its request timeout in real time
+    await s.cutClientOff(1, [url(1)]);
+    expect(await s.loadThrough(1, "users/1")).toBe(true);
+    expect(await s.loadThrough(1, "users/1")).toBe(true);
+    two = s.state.get().clients[1]!;
+    expect(two.cutOff).toEqual([url(1)]);
+    const answered = two.requests.filter((r) => r.ok && r.what === "load users/1").slice(0, 2);
+    expect(answered.map((r) => r.node)).not.toContain("A");
+    expect(s.state.get().message?.text).toMatch(/Client 2 read users\/1 from node [BC]/);
+    [one] = s.state.get().clients;
+    expect(one!.cutOff).toEqual([]);
+    await s.dispose();
+  });
+
+  it("write assurance through a client says how long the save waited, and Back one step replays client actions", async () => {
+    const s = session("write-assurance");
+    await s.open();
+    await s.saveThrough(0, "tasks/9", '{ "title": "rake" }', 1);
+    expect(s.state.get().message?.text).toMatch(
+      /Client 1 saved tasks\/9 on node A; the save waited \d+ ms for 1 replica/,
+    );
+    await s.setReadBalance(0, "roundRobin");
+    expect(s.state.get().logged).toBe(2);
+    await s.back();
+    expect(s.state.get().clients[0]!.readBalance).toBe("none");
+    expect(s.handle!.describe().documents["A"]?.["Spade"]).toContain("tasks/9");
     await s.dispose();
   });
 });
