@@ -1,4 +1,4 @@
-import { RookeryError } from "../core/index.ts";
+import { escapeInvisible, RookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import {
   databaseStatusOn,
@@ -237,7 +237,7 @@ export class LocalRequests {
     if (!record) {
       throw new RookeryError(
         "DatabaseDoesNotExist",
-        `Database '${name}' does not exist on this cluster (asked ${this.context.url}). Create it first, or check the name.`,
+        `Database '${escapeInvisible(name)}' does not exist on this cluster (asked ${this.context.url}). Create it first, or check the name.`,
         { database: name },
       );
     }
