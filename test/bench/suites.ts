@@ -1,10 +1,11 @@
 /**
  * The benchmark suites, by name: raft, replication, storage, client, workers, browser (needs
- * /usr/bin/chromium). `rookery bench` (cli/commands/bench.ts, behind `npm run bench`) runs them,
+ * /usr/bin/chromium), http (server processes and RavenDB's client beside etcd, when installed). `rookery bench` (cli/commands/bench.ts, behind `npm run bench`) runs them,
  * shows progress and prints the results as JSON.
  */
 import { benchBrowser } from "./browser.ts";
 import { benchClient } from "./client.ts";
+import { benchHttp } from "./http.ts";
 import { benchRaft } from "./raft.ts";
 import { benchReplication } from "./replication.ts";
 import { benchStorageAsync } from "./storage.ts";
@@ -20,4 +21,5 @@ export const suites: Record<
   client: benchClient,
   workers: benchWorkers,
   browser: benchBrowser,
+  http: benchHttp,
 };
