@@ -49,10 +49,11 @@ interface Member {
   stderrTail: string;
 }
 
-/** EtcdTiming is etcd's heartbeat and election timeout (ms). */
+/** EtcdTiming is etcd's heartbeat and election timeout (ms), and whether it pre-votes. */
 export interface EtcdTiming {
   readonly heartbeatMs: number;
   readonly electionMs: number;
+  readonly preVote: boolean;
 }
 
 const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
@@ -115,6 +116,7 @@ export class EtcdCluster {
         "--initial-cluster-token=rookery-bench",
         `--heartbeat-interval=${this.timing.heartbeatMs}`,
         `--election-timeout=${this.timing.electionMs}`,
+        `--pre-vote=${this.timing.preVote}`,
         "--log-level=error",
       ],
       { stdio: ["ignore", "ignore", "pipe"] },

@@ -2,8 +2,8 @@
  * The crash workload: RavenDB's own client writes documents with write assurance to a process
  * cluster while random servers are killed with SIGKILL and started again; afterwards every
  * document the client was told is saved must be on every member of the group, with the content
- * it was saved with. The test runs it short; a longer run (ROOKERY_CRASH_KILLS=40) gives the
- * figure for many kills.
+ * it was saved with. The test runs it short; `npm run bench -- crash` runs it long (30 kills, or
+ * ROOKERY_CRASH_KILLS).
  */
 import { CreateDatabaseOperation, DocumentStore } from "ravendb";
 import { SeededRandom } from "../../engine/core/index.ts";
@@ -29,6 +29,8 @@ export interface CrashOptions {
 export interface CrashReport {
   readonly seed: number;
   readonly kills: number;
+  /** Kills whose victim was the Raft leader at the time. */
+  readonly leaderKills: number;
   readonly servers: number;
   /** Saves the client was told succeeded (each one new document). */
   readonly acknowledged: number;
@@ -112,10 +114,12 @@ export async function runCrashWorkload(options: CrashOptions): Promise<CrashRepo
     };
     const writers = Array.from({ length: options.writers ?? 3 }, (_, w) => writer(w + 1));
 
+    let leaderKills = 0;
     for (let kill = 1; kill <= options.kills; kill++) {
       await sleep(random.between(options.upMsMin ?? 300, options.upMsMax ?? 1_000));
       const victim = random.pick(cluster.servers.filter((s) => s.alive));
       const wasLeader = victim.role === "leader" ? " (the leader)" : "";
+      if (wasLeader) leaderKills++;
       await cluster.kill(victim.url);
       log(
         `kill ${kill}/${options.kills}: ${victim.tag}${wasLeader}, ${acknowledged.size} acknowledged so far`,
@@ -165,6 +169,7 @@ export async function runCrashWorkload(options: CrashOptions): Promise<CrashRepo
     return {
       seed,
       kills: options.kills,
+      leaderKills,
       servers,
       acknowledged: acknowledged.size,
       failed,
