@@ -7,9 +7,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../cli/processes.ts";
 
 /** Where etcd is: ROOKERY_ETCD, or `etcd` on the PATH (Debian's etcd-server puts it in /usr/bin). */
 export function findEtcd(): string | null {
@@ -24,19 +24,6 @@ export function findEtcd(): string | null {
 export function etcdVersion(binary: string): string {
   const probe = spawnSync(binary, ["--version"], { encoding: "utf8" });
   return (probe.stdout.split("\n")[0] ?? "").replace(/^etcd Version:\s*/, "");
-}
-
-/** freePort asks the kernel for a port free on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 interface Member {

@@ -26,7 +26,7 @@ import { EtcdCluster, etcdVersion, findEtcd } from "./etcd.ts";
 import { round, stats, type Stats } from "./floors.ts";
 
 const writersMany = 16;
-/** One writer's measured writes (after a warm-up), or fewer if `runMs` runs out first. */
+/** One writer's measured writes, after `warmupWrites` that are not counted. */
 const singleWrites = 300;
 const warmupWrites = 30;
 /** How long the 16 writers write; the first `manyWarmupMs` is not counted. */
@@ -93,7 +93,6 @@ async function manyWriters(write: Write, writers: number): Promise<Load> {
   const started = performance.now();
   const countFrom = started + manyWarmupMs;
   const endAt = started + manyRunMs;
-  let counted = 0;
   await Promise.all(
     Array.from({ length: writers }, async (_, writer) => {
       for (let n = 0; performance.now() < endAt; n++) {
@@ -104,17 +103,14 @@ async function manyWriters(write: Write, writers: number): Promise<Load> {
           failed++;
           continue;
         }
-        if (t >= countFrom) {
-          samples.push(performance.now() - t);
-          counted++;
-        }
+        if (t >= countFrom) samples.push(performance.now() - t);
       }
     }),
   );
   const windowMs = Math.max(1, performance.now() - countFrom);
   return {
     latencyMs: stats(samples),
-    writesPerSecond: Math.round(counted / (windowMs / 1000)),
+    writesPerSecond: Math.round(samples.length / (windowMs / 1000)),
     failed,
   };
 }
@@ -392,6 +388,13 @@ async function measureEtcd(binary: string) {
 
 const ratio = (a: number, b: number): number => round(a / b, 2);
 
+/** versus compares two loads: latency p50 and p99, and throughput, ours over theirs. */
+const versus = (ours: Load, theirs: Load) => ({
+  p50: ratio(ours.latencyMs.median, theirs.latencyMs.median),
+  p99: ratio(ours.latencyMs.p99, theirs.latencyMs.p99),
+  throughput: ratio(ours.writesPerSecond, theirs.writesPerSecond),
+});
+
 export async function benchHttp(): Promise<Record<string, unknown>> {
   const root = mkdtempSync(join(tmpdir(), "rookery-bench-http-"));
   const loadAverageBefore = loadavg()[0]!;
@@ -417,34 +420,9 @@ export async function benchHttp(): Promise<Record<string, unknown>> {
           version: etcdVersion(binary!),
           ...etcd,
           ratios: {
-            documentWriteP50Writers1: ratio(
-              docs.writers1.latencyMs.median,
-              etcd.put.writers1.latencyMs.median,
-            ),
-            documentWriteP99Writers1: ratio(
-              docs.writers1.latencyMs.p99,
-              etcd.put.writers1.latencyMs.p99,
-            ),
-            documentWriteP50Writers16: ratio(
-              docs.writers16.latencyMs.median,
-              etcd.put.writers16.latencyMs.median,
-            ),
-            documentWriteP99Writers16: ratio(
-              docs.writers16.latencyMs.p99,
-              etcd.put.writers16.latencyMs.p99,
-            ),
-            throughputWriters1: ratio(
-              docs.writers1.writesPerSecond,
-              etcd.put.writers1.writesPerSecond,
-            ),
-            throughputWriters16: ratio(
-              docs.writers16.writesPerSecond,
-              etcd.put.writers16.writesPerSecond,
-            ),
-            clusterWriteP50Writers1: ratio(
-              rookery.clusterWrite.writers1.latencyMs.median,
-              etcd.put.writers1.latencyMs.median,
-            ),
+            documentWriteWriters1: versus(docs.writers1, etcd.put.writers1),
+            documentWriteWriters16: versus(docs.writers16, etcd.put.writers16),
+            clusterWriteWriters1: versus(rookery.clusterWrite.writers1, etcd.put.writers1),
             leaderKillToDocumentWrite: ratio(
               rookery.leaderKill.documentWrite.medianMs,
               etcd.leaderKill.put.medianMs,
