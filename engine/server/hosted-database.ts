@@ -4,6 +4,7 @@ import type {
   DatabaseInstance,
   DatabaseSettings,
   PersistenceBatch,
+  ReplicatedItemOutcome,
   RevisionsConfiguration as InstanceRevisions,
 } from "../database/index.ts";
 import {
@@ -30,6 +31,17 @@ export interface HostedDatabaseEvents {
   send(to: NodeTag, message: ReplicationWireMessage): void;
   persist(writes: readonly StorageWrite[], done: () => void): void;
   batchSent(batch: ReplicationBatch): void;
+  /**
+   * A received batch was applied and is durable (its ack leaves next), or was a duplicate, or was
+   * refused for a gap: `result` says what happened to each of its documents.
+   */
+  batchApplied(batch: ReplicationBatch, result: BatchOutcome): void;
+}
+
+/** BatchOutcome is what receiving one batch did, for the trace. */
+export interface BatchOutcome {
+  readonly outcomes: readonly ReplicatedItemOutcome[];
+  readonly note?: "duplicate" | "gap";
 }
 
 interface Destination {
@@ -198,13 +210,15 @@ export class HostedDatabase {
     const batch = unpackBatch(wire);
     const { ack, commit } = receiveBatch(this.instance, batch);
     if (!commit || commit.duplicate) {
+      this.events.batchApplied(batch, { outcomes: [], note: commit ? "duplicate" : "gap" });
       this.events.send(batch.from, ack);
       return;
     }
     // Acknowledge only what is durable: the sender counts this ack towards write assurance.
-    this.events.persist(persistenceWrites(commit.persistence), () =>
-      this.events.send(batch.from, ack),
-    );
+    this.events.persist(persistenceWrites(commit.persistence), () => {
+      this.events.batchApplied(batch, { outcomes: commit.outcomes });
+      this.events.send(batch.from, ack);
+    });
   }
 
   /**

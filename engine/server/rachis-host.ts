@@ -17,6 +17,8 @@ import type {
 } from "../raft/index.ts";
 import { emptySnapshot } from "../raft/index.ts";
 import type { StorageWrite } from "./ports.ts";
+import { rachisView } from "./rachis-view.ts";
+import type { RachisView } from "./rachis-view.ts";
 import type { ServerTiming } from "./timing.ts";
 
 export const raftStateStore = "raft";
@@ -113,6 +115,17 @@ export class RachisHost {
 
   appliedIndex(): number {
     return this.raw.appliedIndex();
+  }
+
+  /** view is this node as the book's Rachis panel draws it (see rachis-view.ts). */
+  view(): RachisView {
+    return rachisView(
+      this.tag,
+      this.raw.status(),
+      this.timing.raft.heartbeatTicks,
+      (index) => this.raw.entryAt(index),
+      this.raw.snapshot(),
+    );
   }
 
   isLeaderInOffice(): boolean {

@@ -6,7 +6,6 @@ import type { SoftState } from "../raft/index.ts";
 import type {
   Envelope,
   PeerMessage,
-  ServerError,
   ServerRequest,
   ServerResponse,
   ServerTransport,
@@ -23,8 +22,8 @@ import { Observer } from "./observer.ts";
 import { PeerCalls } from "./peer-calls.ts";
 import type { ServerOptions } from "./ports.ts";
 import type { RachisHost } from "./rachis-host.ts";
-import { withTiming } from "./timing.ts";
-import type { ServerTiming } from "./timing.ts";
+import { withTiming, type ServerTiming, type TimingOptions } from "./timing.ts";
+import type { RachisView } from "./rachis-view.ts";
 import { Waiters } from "./waiters.ts";
 import { WriteChain } from "./write-chain.ts";
 
@@ -44,7 +43,6 @@ type Stores = ReadonlyMap<string, ReadonlyMap<string, unknown>>;
  */
 export class Server {
   readonly url: string;
-  readonly timing: ServerTiming;
   private readonly transport: ServerTransport;
   private readonly context: ServerContext;
   private readonly writes: WriteChain;
@@ -65,7 +63,6 @@ export class Server {
         `cannot start a server at "${options.url}": ${normalised.problem}`,
       );
     this.url = normalised.url;
-    this.timing = withTiming(options.timing);
     this.transport = options.transport;
     this.writes = new WriteChain(options.storage);
     this.waiters = new Waiters(options.clock);
@@ -75,10 +72,11 @@ export class Server {
       url: this.url,
       clock: options.clock,
       random: options.random,
-      timing: this.timing,
+      timing: withTiming(options.timing),
       writes: this.writes,
       waiters: this.waiters,
       trace: options.trace ?? (() => {}),
+      detail: { raftMessages: options.traceRaftMessages ?? false },
       sendPeer: send,
     };
     this.peers = new PeerCalls(send);
@@ -123,6 +121,19 @@ export class Server {
 
   get tag(): NodeTag {
     return this.node.tag;
+  }
+
+  // The runtime may re-time a running server (Raft counts ticks: only its pace changes), ask for
+  // more in its trace, and show its Rachis (the book's panels).
+  get timing(): ServerTiming {
+    return this.context.timing;
+  }
+  tune(change: { readonly timing?: TimingOptions; readonly raftMessages?: boolean }): void {
+    if (change.timing) this.context.timing = withTiming(change.timing);
+    if (change.raftMessages !== undefined) this.context.detail.raftMessages = change.raftMessages;
+  }
+  rachisView(): RachisView | undefined {
+    return this.node.rachis?.view();
   }
 
   get clusterState(): ClusterState | undefined {
@@ -232,10 +243,5 @@ export class Server {
       case "forward-result":
         return this.peers.answer(message);
     }
-  }
-
-  /** errorOf turns a failed response into the ServerError it carries (for callers and tests). */
-  static errorOf(response: ServerResponse): ServerError | undefined {
-    return response.ok ? undefined : response.error;
   }
 }

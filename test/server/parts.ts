@@ -65,6 +65,7 @@ export function parts(
     writes: new WriteChain(storage),
     waiters,
     trace: (event) => events.push(event),
+    detail: { raftMessages: false },
     sendPeer: (url, message) => sent.push({ url, message }),
   };
   return {

@@ -28,11 +28,18 @@ import type {
   WorkerBound,
 } from "../../transport/index.ts";
 import { findServer, serverUrl } from "../addresses.ts";
-import type { ClusterDescription, ClusterHandle, ServerSummary, WaitOptions } from "../handle.ts";
+import type {
+  ClusterDescription,
+  ClusterHandle,
+  RachisSnapshot,
+  ServerSummary,
+  WaitOptions,
+} from "../handle.ts";
 import { TraceListeners } from "../trace-listeners.ts";
 import type {
   DocumentsChange,
   HostBound,
+  RachisPush,
   ServerWorkerApi,
   StorageChoice,
   StorageSnapshot,
@@ -101,6 +108,8 @@ interface Slot {
   lastTag: NodeTag;
   /** memory storage: the disk's contents, kept by the host while the server is down. */
   memory: StorageSnapshot | undefined;
+  /** The server's Rachis as last pushed (for the book's panel). */
+  rachis: RachisPush | undefined;
 }
 
 interface PendingRequest {
@@ -181,6 +190,12 @@ export class WorkerCluster implements ClusterHandle {
   private readonly linkShapes = new Map<string, { latencyMs: number; lossRate: number }>();
   private nextRequestId = 1;
   private stopped = false;
+  /** The timings servers (re)start with; setTiming changes them for the running ones too. */
+  private timing: TimingOptions | undefined;
+  private raftTraced = false;
+  /** Milliseconds spent suspended, and since when it is suspended now (see suspend). */
+  private pausedMs = 0;
+  private suspendedAtMs: number | null = null;
 
   private constructor(
     options: WorkerClusterOptions,
@@ -199,9 +214,10 @@ export class WorkerCluster implements ClusterHandle {
     this.dataDir = dataDir;
     this.name = name;
     this.ownsData = ownsData;
+    this.timing = options.timing;
     this.network = {
       request: (url, request, requestOptions) => this.request(url, request, requestOptions),
-      nowMs: () => epochMs(),
+      nowMs: () => this.nowMs(),
     };
   }
 
@@ -360,7 +376,7 @@ export class WorkerCluster implements ClusterHandle {
         this.emit([
           {
             type: "server",
-            atMs: epochMs(),
+            atMs: this.nowMs(),
             url: slot.url,
             text: "did not answer the crash; its memory disk is lost",
           },
@@ -368,7 +384,10 @@ export class WorkerCluster implements ClusterHandle {
       }
     }
     await worker!.terminate();
-    this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: "killed" }]);
+    // Its peers' connections to it break: what they send it from now on is refused, and traced so.
+    for (const other of this.root.allSlots())
+      if (other !== slot && other.alive) void other.api?.disconnectPeer(slot.url).catch(() => {});
+    this.emit([{ type: "server", atMs: this.nowMs(), url: slot.url, text: "killed" }]);
   }
 
   /** restart starts a new worker on the server's storage; it recovers what was durable. */
@@ -381,7 +400,12 @@ export class WorkerCluster implements ClusterHandle {
     await this.launch(slot);
     await this.connect(slot);
     this.emit([
-      { type: "server", atMs: epochMs(), url: slot.url, text: `restarted as ${this.tagOf(slot)}` },
+      {
+        type: "server",
+        atMs: this.nowMs(),
+        url: slot.url,
+        text: `restarted as ${this.tagOf(slot)}`,
+      },
     ]);
   }
 
@@ -477,9 +501,70 @@ export class WorkerCluster implements ClusterHandle {
 
   // --- time ---------------------------------------------------------------------------------------
 
-  /** nowMs is epoch milliseconds (real time), the same clock the workers use. */
+  /**
+   * nowMs is the clock the workers use: epoch milliseconds, behind real time by the time spent
+   * suspended, and standing still while suspended.
+   */
   nowMs(): number {
-    return epochMs();
+    return (this.suspendedAtMs ?? epochMs()) - this.pausedMs;
+  }
+
+  /**
+   * suspend freezes every server of this cluster in place: no ticks, no timers, messages held
+   * back, every clock stopped. resume lets them run on from where they were: nothing timed out
+   * meanwhile, so no election starts because of the pause (a playground's Pause).
+   */
+  async suspend(): Promise<void> {
+    this.assertRunning();
+    if (this.suspendedAtMs !== null) return;
+    this.suspendedAtMs = epochMs();
+    await Promise.all(
+      this.slots.filter((slot) => slot.alive).map((slot) => slot.api?.suspend().catch(() => {})),
+    );
+  }
+
+  async resume(): Promise<void> {
+    this.assertRunning();
+    if (this.suspendedAtMs === null) return;
+    this.pausedMs += epochMs() - this.suspendedAtMs;
+    this.suspendedAtMs = null;
+    const offset = this.pausedMs;
+    await Promise.all(
+      this.slots
+        .filter((slot) => slot.alive)
+        .map((slot) => slot.api?.resume(offset).catch(() => {})),
+    );
+  }
+
+  get suspended(): boolean {
+    return this.suspendedAtMs !== null;
+  }
+
+  /** setTiming re-times every running server, and the ones that start later (a restart). */
+  async setTiming(timing: TimingOptions): Promise<void> {
+    this.assertRunning();
+    this.timing = timing;
+    await Promise.all(
+      this.slots
+        .filter((slot) => slot.alive)
+        .map((slot) => slot.api?.setTiming(timing).catch(() => {})),
+    );
+  }
+
+  /** traceRaftMessages asks every server (and every later restart) for raft-message events. */
+  traceRaftMessages(on: boolean): void {
+    this.raftTraced = on;
+    for (const slot of this.slots)
+      if (slot.alive) void slot.api?.traceRaftMessages(on).catch(() => {});
+  }
+
+  /** rachis is each server's Rachis as last pushed, in server order; null for one down or "?". */
+  rachis(): (RachisSnapshot | null)[] {
+    return this.slots.map((slot) =>
+      slot.alive && slot.rachis?.view
+        ? { ...slot.rachis.view, url: slot.url, atMs: slot.rachis.atMs }
+        : null,
+    );
   }
 
   /** runFor lets `durationMs` of real time pass, then refreshes every server's status. */
@@ -688,7 +773,7 @@ export class WorkerCluster implements ClusterHandle {
       documents[slot.status.tag === "?" ? slot.url : slot.status.tag] = perDatabase;
     }
     return {
-      atMs: epochMs(),
+      atMs: this.nowMs(),
       cluster: servers,
       leader: leaderRow?.tag ?? null,
       term: leaderRow?.term ?? 0,
@@ -714,6 +799,7 @@ export class WorkerCluster implements ClusterHandle {
       refreshes: new Map(),
       lastTag: "?",
       memory: undefined,
+      rachis: undefined,
     };
   }
 
@@ -749,7 +835,9 @@ export class WorkerCluster implements ClusterHandle {
             url: slot.url,
             storage: this.storageFor(slot),
             seed,
-            ...(this.options.timing ? { timing: this.options.timing } : {}),
+            ...(this.timing ? { timing: this.timing } : {}),
+            clockOffsetMs: this.pausedMs,
+            ...(this.raftTraced ? { traceRaftMessages: true } : {}),
             ...(this.options.replicationLimits
               ? { replicationLimits: this.options.replicationLimits }
               : {}),
@@ -784,7 +872,9 @@ export class WorkerCluster implements ClusterHandle {
       if (slot.worker !== worker || !slot.alive) return;
       slot.api = slot.worker = undefined;
       this.markDown(slot, `the server crashed: ${reason}`);
-      this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: `crashed: ${reason}` }]);
+      this.emit([
+        { type: "server", atMs: this.nowMs(), url: slot.url, text: `crashed: ${reason}` },
+      ]);
       void worker.terminate();
     });
     this.absorb(slot, result.value);
@@ -855,6 +945,11 @@ export class WorkerCluster implements ClusterHandle {
     void Promise.all(calls).catch(() => {});
   }
 
+  /** allSlots lists every server of this network of ports: this cluster's and its siblings'. */
+  private allSlots(): Slot[] {
+    return this.family.flatMap((cluster) => cluster.slots);
+  }
+
   private fromWorker(slot: Slot, message: HostBound): void {
     if (message.kind === "timed-response") {
       const call = this.pending.get(message.envelope.requestId);
@@ -866,6 +961,7 @@ export class WorkerCluster implements ClusterHandle {
     }
     if (message.status) this.absorb(slot, message.status);
     else if (message.documents && slot.status) this.applyDocuments(slot, message.documents);
+    if (message.rachis) slot.rachis = message.rachis;
     if (message.events.length > 0) this.emit(message.events);
     if (message.refreshed !== undefined) {
       slot.refreshes.get(message.refreshed)?.();
@@ -903,6 +999,7 @@ export class WorkerCluster implements ClusterHandle {
   private markDown(slot: Slot, why: string): void {
     slot.alive = false;
     slot.status = undefined;
+    slot.rachis = undefined;
     slot.documents = new Map();
     slot.sorted = new Map();
     for (const resolve of slot.refreshes.values()) resolve();
