@@ -151,6 +151,9 @@ describe("timeline", () => {
       from: "A",
       to: "B",
       text: "replicate Spade A→B etags 1..2 (1 tx, 2 items)",
+      afterEtag: 0,
+      lastEtag: 2,
+      ids: ["users/1", "users/2"],
     },
     { type: "server", atMs: 1007, url: u(1), text: "killed" },
   ];
