@@ -13,8 +13,8 @@ export type {
   SiblingOptions,
   WaitOptions,
 } from "./runtime/handle.ts";
-export { RookeryError, isRookeryError } from "./core/index.ts";
-export type { NodeTag } from "./core/index.ts";
+export { RookeryError, isRookeryError, errorCodes } from "./core/index.ts";
+export type { ErrorCode, NodeTag } from "./core/index.ts";
 export type { DatabaseSummary } from "./cluster/index.ts";
 export type {
   ServerRequest,

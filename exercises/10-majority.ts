@@ -2,7 +2,8 @@
  * Exercise 10: predict, then verify, which operations fail without a majority ("An overview of a
  * RavenDB Cluster": the cluster layer is CP, the database layer AP).
  */
-import { downAt, fail, inSolution, list, mostDown, pass, requestsOf } from "./history.ts";
+import { downAt, fail, inSolution, list, mostDown, pass } from "./history.ts";
+import { everyPredicted, predictionsBefore, verdict } from "./predictions.ts";
 import { createOn, joinAll } from "./setup.ts";
 import type { Check, Exercise, RequestRecord, RunRecord } from "./types.ts";
 
@@ -32,17 +33,8 @@ function firstAttemptAt(record: RunRecord): number {
 }
 
 /** prediction reads the predictions document the solution wrote before its first attempt. */
-function prediction(record: RunRecord): Partial<Record<Operation, string>> | undefined {
-  const before = firstAttemptAt(record);
-  const write = requestsOf(record, "batch", "Spade")
-    .filter((r) => r.ok && r.atMs < before)
-    .flatMap((r) => r.puts ?? [])
-    .filter((p) => p.id === predictionId)
-    .pop();
-  return write && typeof write.body === "object" && write.body !== null
-    ? (write.body as Partial<Record<Operation, string>>)
-    : undefined;
-}
+const prediction = (record: RunRecord) =>
+  predictionsBefore(record, predictionId, firstAttemptAt(record));
 
 function operationCheck(name: Operation): Check {
   return {
@@ -50,17 +42,9 @@ function operationCheck(name: Operation): Check {
     description: `without a majority, you tried to ${operations[name].what}, and your prediction was right`,
     check: (record) => {
       const tried = attempts(record, name);
-      if (tried.length === 0)
-        return fail(`you never tried to ${operations[name].what} while three servers were down`);
-      const ok = tried.find((r) => r.ok);
-      const outcome = ok ? "ok" : "fail";
-      const last = tried[tried.length - 1]!;
-      const how = ok ? `succeeded on ${ok.tag}` : `failed: ${last.code ?? "?"} on ${last.tag}`;
-      const predicted = prediction(record)?.[name];
-      if (predicted === undefined) return fail(`${how}; there was no prediction for "${name}"`);
-      return predicted === outcome
-        ? pass(`${how} — you predicted "${predicted}"`)
-        : fail(`${how} — you predicted "${predicted}"`);
+      return tried.length === 0
+        ? fail(`you never tried to ${operations[name].what} while three servers were down`)
+        : verdict(tried, prediction(record), name);
     },
   };
 }
@@ -93,15 +77,12 @@ export const majority: Exercise = {
     {
       id: "predicted",
       description: `a prediction for all four operations was written to ${predictionId} before trying them`,
-      check: (record) => {
-        const predicted = prediction(record);
-        if (!predicted)
-          return fail(`no ${predictionId} document was written before the first attempt`);
-        const bad = names.filter((name) => predicted[name] !== "ok" && predicted[name] !== "fail");
-        return bad.length === 0
-          ? pass(names.map((name) => `${name}: ${predicted[name] ?? "?"}`).join(", "))
-          : fail(`${list(bad)} must be "ok" or "fail"`);
-      },
+      check: (record) =>
+        everyPredicted(
+          prediction(record),
+          names,
+          `no ${predictionId} document was written before the first attempt`,
+        ),
     },
     {
       id: "no-majority",

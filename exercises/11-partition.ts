@@ -4,7 +4,8 @@
  */
 import { DocumentStore } from "../engine/index.ts";
 import type { ClusterHandle } from "../engine/index.ts";
-import { fail, inSolution, list, pass, requestsOf } from "./history.ts";
+import { fail, inSolution, list, pass } from "./history.ts";
+import { everyPredicted, predictionsBefore, verdict } from "./predictions.ts";
 import { createOn, joinAll } from "./setup.ts";
 import type { ActionRecord, Check, Exercise, RequestRecord, RunRecord } from "./types.ts";
 
@@ -66,17 +67,8 @@ function attempts(record: RunRecord, operation: Operation): RequestRecord[] {
 }
 
 /** prediction reads the predictions document written before the partition. */
-function prediction(record: RunRecord): Partial<Record<Operation, string>> | undefined {
-  const before = cuts(record)[0]?.fromMs ?? Infinity;
-  const write = requestsOf(record, "batch", "Spade")
-    .filter((r) => r.ok && r.atMs < before)
-    .flatMap((r) => r.puts ?? [])
-    .filter((p) => p.id === predictionId)
-    .pop();
-  return write && typeof write.body === "object" && write.body !== null
-    ? (write.body as Partial<Record<Operation, string>>)
-    : undefined;
-}
+const prediction = (record: RunRecord) =>
+  predictionsBefore(record, predictionId, cuts(record)[0]?.fromMs ?? Infinity);
 
 function operationCheck(name: Operation): Check {
   const { what, side } = operations[name];
@@ -85,18 +77,11 @@ function operationCheck(name: Operation): Check {
     description: `during the partition you tried to ${what}, and your prediction was right`,
     check: (record) => {
       const tried = attempts(record, name);
-      if (tried.length === 0)
-        return fail(
-          `you never tried to ${what} (a server of ${list([...side])}) while {A, B} was cut off from {C, D, E}`,
-        );
-      const ok = tried.find((r) => r.ok);
-      const last = tried[tried.length - 1]!;
-      const how = ok ? `succeeded on ${ok.tag}` : `failed: ${last.code ?? "?"} on ${last.tag}`;
-      const predicted = prediction(record)?.[name];
-      if (predicted === undefined) return fail(`${how}; there was no prediction for "${name}"`);
-      return predicted === (ok ? "ok" : "fail")
-        ? pass(`${how} — you predicted "${predicted}"`)
-        : fail(`${how} — you predicted "${predicted}"`);
+      return tried.length === 0
+        ? fail(
+            `you never tried to ${what} (a server of ${list([...side])}) while {A, B} was cut off from {C, D, E}`,
+          )
+        : verdict(tried, prediction(record), name);
     },
   };
 }
@@ -136,15 +121,12 @@ export const partition: Exercise = {
     {
       id: "predicted",
       description: `a prediction for all four operations was written to ${predictionId} before the partition`,
-      check: (record) => {
-        const predicted = prediction(record);
-        if (!predicted)
-          return fail(`no ${predictionId} document was written before the network was cut`);
-        const bad = names.filter((name) => predicted[name] !== "ok" && predicted[name] !== "fail");
-        return bad.length === 0
-          ? pass(names.map((name) => `${name}: ${predicted[name] ?? "?"}`).join(", "))
-          : fail(`${list(bad)} must be "ok" or "fail"`);
-      },
+      check: (record) =>
+        everyPredicted(
+          prediction(record),
+          names,
+          `no ${predictionId} document was written before the network was cut`,
+        ),
     },
     {
       id: "given-partition",

@@ -182,7 +182,7 @@ const firstClusterSteps: readonly Step[] = [
     title: "Write users/1 and users/2 to Spade on A",
     actions: [{ kind: "put", on: url(1), database: "Spade", documents: users12 }],
     explanation:
-      "The two users exist only on A, because Spade lives only on A. They are there so we can watch them move.",
+      "A database operation: no Rachis entry, no vote — A stores them on its own. They exist only on A, because Spade lives only on A, and are there so we can watch them move.",
   },
   {
     title: "Look at http://127.0.0.2:8080",
@@ -274,6 +274,16 @@ const kickingSteps: readonly Step[] = [
   },
 ];
 
+/** The rest of the garden shed (expanding.mdx's table), created after Spade and Pitchfork. */
+const gardenShed: readonly (readonly [string, number])[] = [
+  ["Rake", 2],
+  ["Hoe", 3],
+  ["Shears", 2],
+  ["Trowel", 3],
+  ["Shovel", 2],
+  ["Wheelbarrow", 3],
+];
+
 const expandingSteps: readonly Step[] = [
   ...[3, 4, 5].map((n, i): Step => ({
     title: `On A: Add node ${url(n)}`,
@@ -291,7 +301,7 @@ const expandingSteps: readonly Step[] = [
       { kind: "wait", until: { kind: "known-on", url: url(4), database: "Spade" } },
     ],
     explanation:
-      "Every server sees the whole topology. Spade is Offline on D: databases stay where they were put.",
+      "Every server sees the whole topology. Spade is Offline on D: databases stay where they were put. Yet D can tell a client that Spade lives on A and B, which is why a client needs only one server that answers.",
   },
   {
     title: "New database Pitchfork, replication factor 3",
@@ -311,6 +321,38 @@ const expandingSteps: readonly Step[] = [
     ],
     explanation:
       "The document goes to Pitchfork's preferred node and replicates to the other two; watch the batches in the replication graph.",
+  },
+  {
+    title: "Fill the garden shed: six more databases",
+    actions: gardenShed.map(([name, replicationFactor]): Action => ({
+      kind: "create-database",
+      on: url(1),
+      name,
+      replicationFactor,
+    })),
+    until: { kind: "members", database: "Wheelbarrow", count: 3 },
+    explanation:
+      "Rake, Hoe, Shears, Trowel, Shovel and Wheelbarrow, factors 2 and 3 in turn. The least loaded servers get each one, and the server preferred for the fewest databases goes first: every server now hosts four, and the preferred roles are spread out.",
+  },
+  {
+    title: "Kill A and B",
+    actions: [
+      { kind: "kill", url: url(1) },
+      { kind: "kill", url: url(2) },
+      { kind: "select", url: url(3) },
+    ],
+    until: { kind: "leader" },
+    explanation:
+      "Three of five servers still make a majority, and every factor-3 database keeps two copies. Spade, Rake, Shears and Shovel live on A and B only: of all the pairs of servers that could fail, this is the one that takes them offline.",
+  },
+  {
+    title: "Restart A and B",
+    actions: [
+      { kind: "restart", url: url(1) },
+      { kind: "restart", url: url(2) },
+    ],
+    until: { kind: "members", database: "Spade", count: 2 },
+    explanation: "Both come back and catch up; every database has its copies again.",
   },
 ];
 
@@ -586,6 +628,66 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
         until: { kind: "members", database: "Pitchfork", count: 3 },
         explanation:
           "A rehab rejoins the mesh so it can catch up; once it has everything, the supervisor promotes it back to member.",
+      },
+      {
+        title: "Cut off E, then edit tines/1 three times",
+        actions: [
+          { kind: "partition", a: [url(5)], b: [url(1), url(2), url(3), url(4)] },
+          ...[1, 2, 3].map((edit): Action => ({
+            kind: "put",
+            on: "preferred:Pitchfork",
+            database: "Pitchfork",
+            documents: [{ id: "tines/1", body: { tines: 3, edit } }],
+          })),
+        ],
+        explanation:
+          "Three transactions on the preferred node change tines/1 to edit 1, 2 and 3 while E can hear none of them.",
+      },
+      {
+        title: "Heal, and open tines/1 on E",
+        actions: [{ kind: "heal" }, { kind: "select", url: url(5) }],
+        explanation:
+          "E receives one version of tines/1, the third edit: the sender sends what a document is now, never the versions in between. With revisions on, the in-between versions would travel too, as revisions.",
+      },
+      {
+        title: "Turn revisions on for Tines, and cut C off from D and E",
+        actions: [
+          {
+            kind: "set-revisions",
+            on: url(1),
+            database: "Pitchfork",
+            collection: "Tines",
+            enabled: true,
+          },
+          { kind: "partition", a: [url(3)], b: [url(4), url(5)] },
+        ],
+        explanation:
+          "From now on every change to a Tines document also stores a revision, on whichever server makes it. C and D can no longer hear each other.",
+      },
+      {
+        title: "Change tines/1 on C and on D",
+        actions: [
+          {
+            kind: "put",
+            on: url(3),
+            database: "Pitchfork",
+            documents: [{ id: "tines/1", body: { tines: 3, by: "a client of C" } }],
+          },
+          {
+            kind: "put",
+            on: url(4),
+            database: "Pitchfork",
+            documents: [{ id: "tines/1", body: { tines: 4, by: "a client of D" } }],
+          },
+        ],
+        explanation:
+          "Two clients on the two sides each change tines/1. Each server stores its own client's change as a revision at once.",
+      },
+      {
+        title: "Heal, and compare tines/1's revisions on C and D",
+        actions: [{ kind: "heal" }, { kind: "select", url: url(3) }],
+        explanation:
+          "Each side now receives the other's revision and settles the conflict the same way. C and D end with the same revisions, but C lists its client's change before D's and D the other way round: nothing can tell which came first.",
       },
     ],
   },

@@ -20,8 +20,9 @@ interface BenchModule {
   >;
 }
 
-async function loadSuites(): Promise<BenchModule["suites"]> {
-  if (!fromSource)
+/** benchSuites loads the suites; `inClone` is false where the CLI runs from the package. */
+export async function benchSuites(inClone = fromSource): Promise<BenchModule["suites"]> {
+  if (!inClone)
     throw new RookeryError(
       "BenchNeedsRepository",
       "the benchmarks measure Rookery against PouchDB, etcd and Chromium, which the package does not install; " +
@@ -61,7 +62,7 @@ export const benchCommand: CommandSpec = {
         );
     const jsonFile = args.string("json");
     if (jsonFile === "") throw new UsageError("--json needs a file name");
-    const suites = await loadSuites();
+    const suites = await benchSuites();
     const results: Record<string, unknown> = {
       node: process.version,
       date: new Date().toISOString(),

@@ -6,13 +6,11 @@
  */
 import { createInterface } from "node:readline";
 import { Cluster } from "../../engine/index.ts";
-import type { ClusterHandle, ClusterOptions } from "../../engine/index.ts";
+import type { ClusterHandle } from "../../engine/index.ts";
 import { createInterpreter } from "../../engine/runtime/cli/commands.ts";
-import { serverFoldersWithData } from "../../engine/runtime/host/node-platform.ts";
-import { seedMax, UsageError } from "../command.ts";
+import { clusterChoice, clusterOptions, wipedNote } from "../cluster-choice.ts";
 import type { Args, CommandSpec, Output } from "../command.ts";
 import { onStop } from "../signals.ts";
-import { userPath } from "../where.ts";
 
 /** banner says what started: fresh servers, or the servers recovered from a data folder. */
 function banner(cluster: ClusterHandle, recovered: number, where: string): string {
@@ -83,38 +81,10 @@ export const clusterCommand: CommandSpec = {
 
   async run(args: Args, out: Output): Promise<number> {
     const servers = args.whole("servers", { min: 1, max: 26 }) ?? 2;
-    const runtime = args.choice("runtime", ["worker", "sim"] as const) ?? "worker";
-    const storage = args.choice("storage", ["fs", "memory"] as const);
-    const dataDirArg = args.string("data-dir");
-    const dataDir =
-      dataDirArg === undefined || dataDirArg === "" ? dataDirArg : userPath(dataDirArg);
-    const fresh = args.flag("fresh");
-    const seed = args.whole("seed", { min: 0, max: seedMax }) ?? 1;
-    if (runtime === "sim" && (storage !== undefined || dataDir !== undefined || fresh))
-      throw new UsageError(
-        "the sim runtime keeps data in memory; --storage, --data-dir and --fresh are for --runtime worker",
-      );
-    if (dataDir !== undefined && storage === "memory")
-      throw new UsageError("--data-dir goes with --storage fs (memory storage keeps no folders)");
-    if (dataDir === "") throw new UsageError("--data-dir needs a folder");
-    if (fresh && dataDir === undefined)
-      throw new UsageError(
-        "--fresh wipes the folders of --data-dir; without it servers start fresh",
-      );
-
-    const found = dataDir !== undefined ? await serverFoldersWithData(dataDir) : [];
-    const recovered = fresh ? 0 : found.length;
-    const options: ClusterOptions =
-      runtime === "sim"
-        ? { runtime: "sim", servers, seed }
-        : {
-            runtime: "worker",
-            servers,
-            seed,
-            ...(storage ? { storage } : {}),
-            ...(dataDir !== undefined ? { dataDir, fresh } : {}),
-          };
-    const cluster = await Cluster.start(options);
+    const choice = await clusterChoice(args, "worker");
+    const { runtime, storage, dataDir } = choice;
+    const recovered = choice.fresh ? 0 : choice.found.length;
+    const cluster = await Cluster.start(clusterOptions(choice, servers));
     const where =
       runtime === "sim"
         ? "sim"
@@ -142,8 +112,7 @@ export const clusterCommand: CommandSpec = {
       },
     });
 
-    if (fresh && found.length > 0)
-      out.stderr.write(`--fresh: wiped ${found.length} server folders in ${dataDir}\n`);
+    out.stderr.write(wipedNote(choice));
     out.stdout.write(
       `${banner(cluster, recovered, where)}\ntype help for the commands, quit to leave\n`,
     );

@@ -10,15 +10,14 @@
  */
 import { Cluster } from "../../engine/index.ts";
 import type { ClusterHandle, ServerRequest, ServerResponse } from "../../engine/index.ts";
-import { serverFoldersWithData } from "../../engine/runtime/host/node-platform.ts";
 import {
   renderCluster,
   renderDatabases,
   renderDocuments,
 } from "../../engine/runtime/cli/render.ts";
-import { seedMax, UsageError } from "../command.ts";
+import { clusterChoice, clusterOptions, wipedNote } from "../cluster-choice.ts";
 import type { Args, CommandSpec, Output } from "../command.ts";
-import { invocation, userPath } from "../where.ts";
+import { invocation } from "../where.ts";
 
 const url = (n: number): string => `http://127.0.0.${n}:8080`;
 
@@ -254,43 +253,14 @@ export const walkthroughCommand: CommandSpec = {
   ],
 
   async run(args: Args, out: Output): Promise<number> {
-    const runtime = args.choice("runtime", ["sim", "worker"] as const) ?? "sim";
-    const storage = args.choice("storage", ["fs", "memory"] as const);
-    const dataDirArg = args.string("data-dir");
-    const dataDir =
-      dataDirArg === undefined || dataDirArg === "" ? dataDirArg : userPath(dataDirArg);
-    const fresh = args.flag("fresh");
-    const seed = args.whole("seed", { min: 0, max: seedMax }) ?? 1;
-    if (runtime === "sim" && (storage !== undefined || dataDir !== undefined || fresh))
-      throw new UsageError(
-        "--storage, --data-dir and --fresh are for --runtime worker; the sim runtime keeps its data in memory",
-      );
-    if (dataDir !== undefined && storage === "memory")
-      throw new UsageError("--data-dir goes with --storage fs (memory storage keeps no folders)");
-    if (dataDir === "") throw new UsageError("--data-dir needs a folder");
-    if (fresh && dataDir === undefined)
-      throw new UsageError(
-        "--fresh wipes the folders of --data-dir; without --data-dir every run starts fresh",
-      );
-
-    const found =
-      runtime === "worker" && dataDir !== undefined ? await serverFoldersWithData(dataDir) : [];
-    const recovering = found.length > 0 && !fresh;
-    const cluster: ClusterHandle =
-      runtime === "sim"
-        ? await Cluster.start({ runtime: "sim", servers: 2, seed })
-        : await Cluster.start({
-            runtime: "worker",
-            servers: 2,
-            seed,
-            ...(storage ? { storage } : {}),
-            ...(dataDir !== undefined ? { dataDir, fresh } : {}),
-          });
+    const choice = await clusterChoice(args, "sim");
+    const { dataDir, found } = choice;
+    const recovering = found.length > 0 && !choice.fresh;
+    const cluster: ClusterHandle = await Cluster.start(clusterOptions(choice, 2));
     const story = new Story(cluster, args.flag("json"), out);
     try {
       if (!recovering) {
-        if (found.length > 0 && dataDir !== undefined)
-          out.stderr.write(`--fresh: wiped ${found.length} server folders in ${dataDir}\n`);
+        out.stderr.write(wipedNote(choice));
         await tellFromTheStart(story);
       } else {
         const offer = await recover(story, dataDir!, found);

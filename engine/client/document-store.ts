@@ -1,4 +1,4 @@
-import { RookeryError } from "../core/index.ts";
+import { quote, RookeryError } from "../core/index.ts";
 import type { TopologyView } from "../transport/index.ts";
 import { resolveConventions } from "./conventions.ts";
 import type { DocumentConventions, ResolvedConventions } from "./conventions.ts";
@@ -149,7 +149,7 @@ export class DocumentStore {
    */
   on(event: "event", listener: (event: ClientEvent) => void): () => void {
     if (event !== "event")
-      throw new RookeryError("InvalidEvent", `unknown event "${String(event)}"; use "event"`);
+      throw new RookeryError("InvalidEvent", `unknown event ${quote(String(event))}; use "event"`);
     this.listeners.push(listener);
     return () => {
       const k = this.listeners.indexOf(listener);

@@ -1,4 +1,4 @@
-import { isRookeryError, RookeryError } from "../core/index.ts";
+import { isRookeryError, quote, RookeryError } from "../core/index.ts";
 import type { DocumentDelete, DocumentPut } from "../database/index.ts";
 import type { DocumentView, WriteAssuranceRequest } from "../transport/index.ts";
 import type { RequestExecutor, Served } from "./request-executor.ts";
@@ -160,7 +160,7 @@ export class DocumentSession {
       if (key(tracked.id) !== key(id)) {
         throw new RookeryError(
           "InvalidOperation",
-          `this entity is already in the session as "${tracked.id}"; it cannot also be "${id}"`,
+          `this entity is already in the session as ${quote(tracked.id)}; it cannot also be ${quote(id)}`,
         );
       }
       if (options.changeVector !== undefined) tracked.forcedChangeVector = options.changeVector;
@@ -169,14 +169,14 @@ export class DocumentSession {
     if (this.byId.has(key(id))) {
       throw new RookeryError(
         "NonUniqueObject",
-        `another object is already in the session with id "${id}"; change that one, or evict it first`,
+        `another object is already in the session with id ${quote(id)}; change that one, or evict it first`,
         { id },
       );
     }
     if (this.deletes.has(key(id))) {
       throw new RookeryError(
         "InvalidOperation",
-        `"${id}" was deleted in this session; save the delete first, or use another id`,
+        `${quote(id)} was deleted in this session; save the delete first, or use another id`,
         { id },
       );
     }

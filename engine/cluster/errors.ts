@@ -9,7 +9,7 @@ export type ClusterErrorCode =
   | "NotBootstrapped"
   | "AlreadyBootstrapped"
   | "InvalidUrl"
-  | "UrlInUse"
+  | "NodeAlreadyInCluster"
   | "InvalidNodeTag"
   | "NodeTagInUse"
   | "UnknownNode"

@@ -1,3 +1,4 @@
+import { escapeInvisible } from "../core/index.ts";
 import { clusterLimits } from "./limits.ts";
 
 /**
@@ -48,8 +49,9 @@ export function databaseNameProblem(name: string): string | undefined {
   }
   const bad = [...new Set([...name].filter((character) => !allowedCharacter.test(character)))];
   if (bad.length > 0) {
-    const shown = bad.map((character) => `'${character}'`).join(", ");
-    return `the name contains ${shown}; use only letters, digits, '_', '-' and '.'`;
+    // Shown escaped: a NUL or a line break in a name must be visible in the message.
+    const shown = bad.map((character) => `'${escapeInvisible(character)}'`).join(", ");
+    return `the name contains ${shown}; use only ASCII letters and digits, '_', '-' and '.'`;
   }
   if (name.startsWith(".") || name.endsWith(".") || name.includes("..")) {
     return "a '.' must be surrounded by other characters (no leading, trailing or double dots)";
@@ -62,7 +64,10 @@ export function databaseNameProblem(name: string): string | undefined {
 
 const urlPattern = /^(https?):\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?\/?$/i;
 
-/** NormalisedUrl is the outcome of normaliseServerUrl. */
+/**
+ * NormalisedUrl is the outcome of normaliseServerUrl. A problem is worded to follow the quoted
+ * URL ("…" is not a server address: …), so each message names the URL once and says the fix once.
+ */
 export type NormalisedUrl = { readonly url: string } | { readonly problem: string };
 
 /**
@@ -72,17 +77,17 @@ export type NormalisedUrl = { readonly url: string } | { readonly problem: strin
  */
 export function normaliseServerUrl(url: string): NormalisedUrl {
   if (url.length > clusterLimits.urlLengthMax) {
-    return { problem: `the URL is longer than ${clusterLimits.urlLengthMax} characters` };
+    return { problem: `is longer than ${clusterLimits.urlLengthMax} characters` };
   }
   const match = urlPattern.exec(url.trim());
   if (match === null) {
     return {
-      problem: `'${url}' is not a server address; use scheme, host and port, e.g. http://127.0.0.2:8080`,
+      problem: "is not a server address: give scheme, host and port, like http://127.0.0.2:8080",
     };
   }
   const [, scheme, host, port] = match;
   if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
-    return { problem: `port ${port} in '${url}' is outside 1..65535` };
+    return { problem: `has port ${port}, outside 1..65535` };
   }
   const portPart = port === undefined ? "" : `:${Number(port)}`;
   return { url: `${scheme!.toLowerCase()}://${host!.toLowerCase()}${portPart}` };

@@ -1,4 +1,4 @@
-import { isNodeTag } from "../core/index.ts";
+import { escapeInvisible, isNodeTag } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import type { CreateDatabaseCommand, DeleteDatabaseCommand } from "./commands.ts";
 import { clusterError } from "./errors.ts";
@@ -27,7 +27,7 @@ export function requireDatabase(state: ClusterState, name: string, action: strin
   return {
     error: clusterError(
       "DatabaseNotFound",
-      `Cannot ${action} database '${name}': there is no such database ` +
+      `Cannot ${action} database '${escapeInvisible(name)}': there is no such database ` +
         `(databases: ${names.length === 0 ? "none" : names.join(", ")}).`,
       { database: name },
     ),
@@ -44,7 +44,7 @@ export function validateCreateDatabase(
   if (nameProblem !== undefined) {
     return clusterError(
       "InvalidDatabaseName",
-      `Cannot create database '${name}': ${nameProblem}.`,
+      `Cannot create database '${escapeInvisible(name)}': ${nameProblem}.`,
       {
         database: name,
       },

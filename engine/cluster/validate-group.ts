@@ -1,4 +1,4 @@
-import { isNodeTag } from "../core/index.ts";
+import { escapeInvisible, isNodeTag } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import type {
   AddDatabaseNodeCommand,
@@ -39,7 +39,7 @@ export function validateAddDatabaseNode(
   if (!isNodeTag(tag) || clusterNodeUrl(state, tag) === undefined) {
     return clusterError(
       "UnknownNode",
-      `Cannot add node ${tag} to '${record.name}': there is no such node in the cluster ` +
+      `Cannot add node ${escapeInvisible(tag)} to '${record.name}': there is no such node in the cluster ` +
         `(nodes: ${formatTags(clusterNodeTags(state))}).`,
       { database: record.name, tag },
     );

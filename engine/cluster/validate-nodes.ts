@@ -1,4 +1,4 @@
-import { isNodeTag } from "../core/index.ts";
+import { escapeInvisible, isNodeTag } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import type {
   AddNodeCommand,
@@ -37,30 +37,38 @@ export function validateBootstrap(
   }
   const url = normaliseServerUrl(command.url);
   if ("problem" in url) {
-    return clusterError("InvalidUrl", `Cannot bootstrap the cluster: ${url.problem}.`, {
-      url: command.url,
-    });
+    return clusterError(
+      "InvalidUrl",
+      `Cannot bootstrap the cluster: '${escapeInvisible(command.url)}' ${url.problem}.`,
+      { url: command.url },
+    );
   }
   return undefined;
 }
 
-/** validateAddNode checks the URL, the scheme and an explicitly requested tag. */
+/**
+ * validateAddNode checks the URL (a server address, not yet in the cluster, the cluster's
+ * scheme) and an explicitly requested tag. The leader checks a request with it before it asks the
+ * new server anything, so every server refuses the same input with the same error.
+ */
 export function validateAddNode(
   state: ClusterState,
   command: AddNodeCommand,
 ): ClusterError | undefined {
   const normalised = normaliseServerUrl(command.url);
   if ("problem" in normalised) {
-    return clusterError("InvalidUrl", `Cannot add node '${command.url}': ${normalised.problem}.`, {
-      url: command.url,
-    });
+    return clusterError(
+      "InvalidUrl",
+      `Cannot add node '${escapeInvisible(command.url)}': it ${normalised.problem}.`,
+      { url: command.url },
+    );
   }
   const url = normalised.url;
   const existing = findTagByUrl(state, url);
   if (existing !== undefined) {
     return clusterError(
-      "UrlInUse",
-      `Cannot add node '${url}': it is already in the cluster as node ${existing}. ` +
+      "NodeAlreadyInCluster",
+      `Cannot add node '${escapeInvisible(url)}': it is already in the cluster as node ${existing}. ` +
         `Remove node ${existing} first if you want to add the server again.`,
       { url, tag: existing },
     );
@@ -106,7 +114,7 @@ function validateRequestedTag(
 function unknownNode(state: ClusterState, action: string, tag: NodeTag): ClusterError {
   return clusterError(
     "UnknownNode",
-    `Cannot ${action} node ${tag}: there is no such node in the cluster ` +
+    `Cannot ${action} node ${escapeInvisible(tag)}: there is no such node in the cluster ` +
       `(nodes: ${formatTags(clusterNodeTags(state))}).`,
     { tag },
   );

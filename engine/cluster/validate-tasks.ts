@@ -1,4 +1,4 @@
-import { isNodeTag } from "../core/index.ts";
+import { escapeInvisible, isNodeTag } from "../core/index.ts";
 import type {
   DeleteExternalReplicationCommand,
   MoveExternalReplicationCommand,
@@ -53,10 +53,14 @@ export function normaliseDestination(
     const normalised = normaliseServerUrl(raw);
     if ("problem" in normalised) {
       return {
-        error: clusterError("InvalidUrl", `${what}: ${normalised.problem}.`, {
-          database: record.name,
-          url: raw,
-        }),
+        error: clusterError(
+          "InvalidUrl",
+          `${what}: '${escapeInvisible(raw)}' ${normalised.problem}.`,
+          {
+            database: record.name,
+            url: raw,
+          },
+        ),
       };
     }
     if (urls.includes(normalised.url)) {

@@ -1,5 +1,6 @@
 import { assert } from "./assert.ts";
 import { RookeryError } from "./errors.ts";
+import { quote } from "./quote.ts";
 import { compareNodeTags, isNodeTag, type NodeTag } from "./tags.ts";
 
 /**
@@ -135,14 +136,16 @@ function isDatabaseIdChar(code: number): boolean {
 }
 
 function parseEntry(part: string, text: string): ChangeVectorEntry {
+  // A vector of one entry is named once, as "it"; in a longer one the entry is quoted.
+  const which = part === text.trim() ? "it" : `the entry ${quote(part)}`;
   const match = entryPattern.exec(part);
-  if (!match) throw malformed(text, `"${part}" is not of the form TAG:etag-databaseId`);
+  if (!match) throw malformed(text, `${which} is not of the form TAG:etag-databaseId`);
   const [, tag, etagText, databaseId] = match;
   assert(tag !== undefined && etagText !== undefined && databaseId !== undefined, "regex groups");
-  if (!isNodeTag(tag)) throw malformed(text, `"${tag}" is not a node tag (A..Z, ZA, ZB …)`);
+  if (!isNodeTag(tag)) throw malformed(text, `${quote(tag)} is not a node tag (A..Z, ZA, ZB …)`);
   const etag = Number(etagText);
   if (!Number.isSafeInteger(etag) || etag < 1) {
-    throw malformed(text, `etag "${etagText}" must be a positive integer`);
+    throw malformed(text, `etag ${quote(etagText)} must be a positive integer`);
   }
   return { tag, etag, databaseId };
 }
@@ -150,7 +153,7 @@ function parseEntry(part: string, text: string): ChangeVectorEntry {
 function malformed(text: string, why: string): RookeryError {
   return new RookeryError(
     "InvalidChangeVector",
-    `invalid change vector "${text}": ${why}; expected entries like "A:12-dbid" separated by ", "`,
+    `invalid change vector ${quote(text)}: ${why}; expected entries like "A:12-dbid" separated by ", "`,
     { changeVector: text },
   );
 }

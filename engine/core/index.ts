@@ -7,3 +7,4 @@ export * from "./limits.ts";
 export * from "./describe.ts";
 export * from "./change-vector.ts";
 export * from "./quote.ts";
+export * from "./error-codes.ts";

@@ -1,4 +1,4 @@
-import { RookeryError } from "../core/index.ts";
+import { quote, RookeryError } from "../core/index.ts";
 
 /** emptyCollection is RavenDB's collection for documents whose id has no prefix. */
 export const emptyCollection = "@empty";
@@ -29,7 +29,7 @@ export function validateDocumentId(id: unknown, lengthMax: number): string {
 }
 
 function invalidId(id: string, why: string): RookeryError {
-  return new RookeryError("InvalidDocumentId", `invalid document id "${id}": ${why}`, { id });
+  return new RookeryError("InvalidDocumentId", `invalid document id ${quote(id)}: ${why}`, { id });
 }
 
 /** documentKey is how ids are compared: case-insensitive, while the stored id keeps its case. */
@@ -51,7 +51,10 @@ export function collectionFromId(id: string): string {
 /** validateAttachmentName refuses names that are empty, blank, too long or unprintable. */
 export function validateAttachmentName(name: unknown, lengthMax: number): string {
   const invalid = (why: string): RookeryError =>
-    new RookeryError("InvalidAttachmentName", `invalid attachment name "${String(name)}": ${why}`);
+    new RookeryError(
+      "InvalidAttachmentName",
+      `invalid attachment name ${quote(String(name))}: ${why}`,
+    );
   if (typeof name !== "string") throw invalid("a name must be a string");
   if (name.trim().length === 0) throw invalid("a name cannot be empty or only whitespace");
   if (name.length > lengthMax) throw invalid(`a name is at most ${lengthMax} characters`);

@@ -1,4 +1,4 @@
-import { assert } from "../core/index.ts";
+import { assert, AssertionError } from "../core/index.ts";
 import type { Entry, Membership, Snapshot } from "./types.ts";
 
 export const emptyMembership: Membership = { voters: [], learners: [] };
@@ -66,7 +66,7 @@ export class RaftLog {
 
   /** slice returns entries [low, high] limited by count and bytes, always at least one. */
   slice(low: number, high: number, countMax: number, bytesMax: number): Entry[] {
-    assert(low > this.snapshot.index, () => `slice from compacted index ${low}`);
+    if (low <= this.snapshot.index) throw new AssertionError(`slice from compacted index ${low}`);
     const result: Entry[] = [];
     let bytes = 0;
     for (let index = low; index <= Math.min(high, this.lastIndex()); index++) {
@@ -84,10 +84,9 @@ export class RaftLog {
 
   /** append adds entries at the end of the log (the leader's own proposals). */
   append(entry: Entry): void {
-    assert(
-      entry.index === this.lastIndex() + 1,
-      () => `append ${entry.index} after ${this.lastIndex()}`,
-    );
+    const last = this.lastIndex();
+    if (entry.index !== last + 1) throw new AssertionError(`append ${entry.index} after ${last}`);
+    checkTermOrder(entry, this.term(last));
     this.entries.push(entry);
   }
 
@@ -100,20 +99,48 @@ export class RaftLog {
     let firstNew: number | undefined;
     for (const entry of entries) {
       if (entry.index <= this.snapshot.index) continue;
-      const existing = this.term(entry.index);
-      if (existing === entry.term) continue;
+      const existing = this.entry(entry.index);
+      if (existing?.term === entry.term) {
+        checkSameEntry(existing, entry);
+        continue;
+      }
       firstNew = entry.index;
       break;
     }
     if (firstNew === undefined) return undefined;
-    assert(
-      firstNew > this.committed,
-      () => `would overwrite committed entry ${firstNew} (commit ${this.committed})`,
-    );
-    assert(firstNew > prevIndex, "appendAfter conflict before prevIndex");
+    if (firstNew <= this.committed)
+      throw new AssertionError(
+        `would overwrite committed entry ${firstNew} (commit ${this.committed})`,
+      );
+    if (firstNew <= prevIndex) throw new AssertionError("appendAfter conflict before prevIndex");
     if (firstNew <= this.lastIndex()) this.truncate(firstNew);
-    for (const entry of entries) if (entry.index >= firstNew) this.entries.push(entry);
+    let previousTerm = this.term(firstNew - 1);
+    for (const entry of entries) {
+      if (entry.index < firstNew) continue;
+      if (entry.index !== this.lastIndex() + 1)
+        throw new AssertionError(`append ${entry.index} after ${this.lastIndex()} (log gap)`);
+      checkTermOrder(entry, previousTerm);
+      previousTerm = entry.term;
+      this.entries.push(entry);
+    }
     return firstNew;
+  }
+
+  /**
+   * checkAgrees asserts that the entries a leader sent up to `upTo` (our commit index) are the
+   * ones we committed there: an entry both logs hold at one index must be the same entry.
+   */
+  checkAgrees(entries: readonly Entry[], upTo: number): void {
+    for (const entry of entries) {
+      if (entry.index > upTo) return;
+      const ours = this.entry(entry.index);
+      if (ours === undefined) continue;
+      if (ours.term !== entry.term)
+        throw new AssertionError(
+          `committed entry ${ours.index}@${ours.term} differs from the leader's ${entry.index}@${entry.term} (log matching)`,
+        );
+      checkSameEntry(ours, entry);
+    }
   }
 
   private truncate(from: number): void {
@@ -190,6 +217,28 @@ export class RaftLog {
     }
     return this.snapshot.index;
   }
+}
+
+/** Terms never decrease along a log: an entry's term is at least the one before it. */
+function checkTermOrder(entry: Entry, previousTerm: number | undefined): void {
+  if (previousTerm !== undefined && entry.term < previousTerm)
+    throw new AssertionError(
+      `entry ${entry.index}@${entry.term} follows an entry of the later term ${previousTerm}`,
+    );
+}
+
+/**
+ * Log matching: two entries with the same index and term are the same entry. Compares the kind
+ * and, for a command, its data (the same string object in one process, so usually at once).
+ */
+function checkSameEntry(ours: Entry, theirs: Entry): void {
+  const same =
+    ours.type === theirs.type &&
+    (ours.type !== "command" || ours.data === (theirs as typeof ours).data);
+  if (!same)
+    throw new AssertionError(
+      `two different entries at ${ours.index}@${ours.term} (log matching): ${ours.type} and ${theirs.type}`,
+    );
 }
 
 /** entryBytes approximates the wire size of an entry, for message size limits and benches. */

@@ -1,5 +1,7 @@
-import { assert, raftLimits, raftTiming, unreachable } from "../core/index.ts";
-import type { Random, RaftLimits, RaftTiming } from "../core/index.ts";
+import { assert, AssertionError, unreachable } from "../core/index.ts";
+import type { Random } from "../core/index.ts";
+import { assertRaftLimits, assertRaftTiming, raftLimits, raftTiming } from "./limits.ts";
+import type { RaftLimits, RaftTiming } from "./limits.ts";
 import { emptySnapshot, entryBytes, RaftLog } from "./log.ts";
 import { Progress } from "./progress.ts";
 import type {
@@ -39,9 +41,13 @@ export interface RaftConfig {
   /**
    * Deliberately broken behaviour, for teaching and for proving that the checkers catch bugs.
    * `commitEarlierTermsByCounting` commits entries of earlier terms by counting replicas, the
-   * mistake the Raft paper's Figure 8 warns about.
+   * mistake the Raft paper's Figure 8 warns about. `membershipChangeBeforeNoop` lets a new leader
+   * change the configuration before its noop commits (defect 1 of issue 12, the 2015 erratum).
    */
-  readonly unsafe?: { readonly commitEarlierTermsByCounting?: boolean };
+  readonly unsafe?: {
+    readonly commitEarlierTermsByCounting?: boolean;
+    readonly membershipChangeBeforeNoop?: boolean;
+  };
 }
 
 const noPersisted: PersistedState = {
@@ -64,6 +70,7 @@ export class RawNode {
   private readonly checkQuorum: boolean;
   private readonly autoPromoteLearners: boolean;
   private readonly unsafeCommit: boolean;
+  private readonly unsafeMembership: boolean;
 
   private term: number;
   private vote: NodeId | null;
@@ -104,11 +111,9 @@ export class RawNode {
     this.checkQuorum = config.checkQuorum ?? true;
     this.autoPromoteLearners = config.autoPromoteLearners ?? true;
     this.unsafeCommit = config.unsafe?.commitEarlierTermsByCounting ?? false;
-    assert(
-      this.timing.heartbeatTicks > 0 && this.timing.electionTicks > this.timing.heartbeatTicks,
-      () =>
-        `election (${this.timing.electionTicks}) must exceed heartbeat (${this.timing.heartbeatTicks}) ticks`,
-    );
+    this.unsafeMembership = config.unsafe?.membershipChangeBeforeNoop ?? false;
+    assertRaftTiming(this.timing);
+    assertRaftLimits(this.limits);
 
     this.term = persisted.hardState.term;
     this.vote = persisted.hardState.vote;
@@ -223,7 +228,8 @@ export class RawNode {
   /** step feeds one message from a peer into the state machine. */
   step(message: Message): void {
     this.assertNoReadyOutstanding();
-    assert(message.to === this.id, () => `message for ${message.to} stepped into ${this.id}`);
+    if (message.to !== this.id)
+      throw new AssertionError(`message for ${message.to} stepped into ${this.id}`);
     if (message.term > this.term) {
       if (this.ignoresDisruptiveVote(message)) return;
       const keepsTerm =
@@ -304,6 +310,7 @@ export class RawNode {
       if (message.type === "append") message.commit = this.log.committed;
     }
     const hardState = this.hardState();
+    checkHardStateMove(this.id, this.lastHardState, hardState, this.log.lastIndex());
     const soft = this.softState();
     const entries = this.log.unstableEntries();
     const committed: Entry[] = [];
@@ -430,6 +437,8 @@ export class RawNode {
   }
 
   private becomeLeader(): void {
+    if (!this.pollWon())
+      throw new AssertionError(`${this.id} becomes leader of term ${this.term} without a quorum`);
     this.role = "leader";
     this.leader = this.id;
     this.votes.clear();
@@ -447,7 +456,7 @@ export class RawNode {
     // Taking office: a noop of the new term lets earlier-term entries commit (paper §5.4.2).
     this.appendAsLeader({ index: next, term: this.term, type: "noop" });
     // No membership change until that noop, an entry of this term, has committed.
-    this.pendingMembershipIndex = next;
+    this.pendingMembershipIndex = this.unsafeMembership ? next - 1 : next;
   }
 
   private followLeader(leader: NodeId): void {
@@ -584,6 +593,12 @@ export class RawNode {
     const { prevIndex, prevTerm, entries } = message;
     if (prevIndex < this.log.committed) {
       // Everything up to our commit index is known to match the leader's log.
+      const ours = this.log.term(prevIndex);
+      if (ours !== undefined && ours !== prevTerm)
+        throw new AssertionError(
+          `${this.id}: committed entry ${prevIndex}@${ours} differs from leader ${message.from}'s ${prevIndex}@${prevTerm} (log matching)`,
+        );
+      this.log.checkAgrees(entries, this.log.committed);
       const fresh = entries.filter((entry) => entry.index > this.log.committed);
       const lastNew = prevIndex + entries.length;
       if (fresh.length > 0) {
@@ -693,6 +708,11 @@ export class RawNode {
   private appendAsLeader(entry: Entry): ProposeResult {
     this.log.append(entry);
     if (entry.type === "membership") {
+      // One change at a time, and none before this leader's own first entry has committed.
+      if (this.pendingMembershipIndex > this.log.committed)
+        throw new AssertionError(
+          `${this.id} appends a membership change at ${entry.index} while ${this.pendingMembershipIndex} is uncommitted (commit ${this.log.committed})`,
+        );
       this.pendingMembershipIndex = entry.index;
       this.membershipIndex = entry.index;
       this.membership = entry.membership;
@@ -830,6 +850,10 @@ export class RawNode {
       this.sendAppend(message.from, pr);
       return;
     }
+    if (message.matchIndex > this.log.lastIndex())
+      throw new AssertionError(
+        `${this.id}: ${message.from} acknowledges ${message.matchIndex}, beyond the leader's log end ${this.log.lastIndex()}`,
+      );
     const moved = pr.acknowledge(message.matchIndex);
     if (pr.state !== "replicate" && pr.match + 1 >= this.log.firstIndex()) pr.becomeReplicate();
     else if (pr.state !== "replicate") pr.paused = false;
@@ -901,11 +925,10 @@ export class RawNode {
   // Helpers.
 
   private send(message: Message): void {
-    assert(
-      this.messages.length < this.limits.outboxMessagesMax,
-      () =>
+    if (this.messages.length >= this.limits.outboxMessagesMax)
+      throw new AssertionError(
         `${this.id} queued more than outboxMessagesMax ${this.limits.outboxMessagesMax} messages`,
-    );
+      );
     this.messages.push(message);
   }
 
@@ -936,10 +959,8 @@ export class RawNode {
   }
 
   private assertNoReadyOutstanding(): void {
-    assert(
-      this.readyOutstanding === undefined,
-      `${this.id}: call advance() before anything else after ready()`,
-    );
+    if (this.readyOutstanding !== undefined)
+      throw new AssertionError(`${this.id}: call advance() before anything else after ready()`);
   }
 }
 
@@ -979,6 +1000,29 @@ export function applyMembershipChange(
     default:
       return unreachable(change, "membership change");
   }
+}
+
+/**
+ * checkHardStateMove asserts what may change in a node's hard state between two Readies: the term
+ * never goes back, a vote once cast stands for the rest of its term, and the commit index never
+ * goes back nor past the log's end. Plain comparisons, no allocation: it runs on every Ready.
+ */
+function checkHardStateMove(
+  id: NodeId,
+  before: HardState,
+  after: HardState,
+  lastIndex: number,
+): void {
+  if (after.term < before.term)
+    throw new AssertionError(`${id}: term went back from ${before.term} to ${after.term}`);
+  if (after.term === before.term && before.vote !== null && after.vote !== before.vote)
+    throw new AssertionError(
+      `${id}: voted for ${before.vote} and then ${after.vote ?? "nobody"} in term ${after.term}`,
+    );
+  if (after.commit < before.commit)
+    throw new AssertionError(`${id}: commit went back from ${before.commit} to ${after.commit}`);
+  if (after.commit > lastIndex)
+    throw new AssertionError(`${id}: commit ${after.commit} is past the log's end ${lastIndex}`);
 }
 
 function sameHardState(a: HardState, b: HardState): boolean {

@@ -1,4 +1,4 @@
-import { assert } from "../core/index.ts";
+import { AssertionError } from "../core/index.ts";
 import { emptySnapshot } from "./log.ts";
 import type { Entry, HardState, PersistedState, Persist, Snapshot } from "./types.ts";
 
@@ -19,10 +19,8 @@ export class MemoryRaftStorage {
     if (cut !== undefined) this.dropFrom(cut);
     for (const entry of persist.entries) {
       const expected = this.snapshot.index + this.entries.length + 1;
-      assert(
-        entry.index === expected,
-        () => `persisting entry ${entry.index}, expected ${expected}`,
-      );
+      if (entry.index !== expected)
+        throw new AssertionError(`persisting entry ${entry.index}, expected ${expected}`);
       this.entries.push(entry);
     }
     if (persist.hardState) this.hardState = persist.hardState;

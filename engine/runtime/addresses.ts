@@ -1,4 +1,4 @@
-import { RookeryError } from "../core/index.ts";
+import { quote, RookeryError } from "../core/index.ts";
 
 /**
  * serverUrl is the address of the `index`-th server (0-based), as in the chapter:
@@ -27,6 +27,6 @@ export function findServer<S extends { readonly url: string }>(
   const known = servers.map((server) => `${tagOf(server)} (${server.url})`).join(", ");
   throw new RookeryError(
     "UnknownServer",
-    `no server "${tagOrUrl}" in this cluster; it has ${known}`,
+    `no server ${quote(tagOrUrl)} in this cluster; it has ${known}`,
   );
 }

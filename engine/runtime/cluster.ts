@@ -1,4 +1,4 @@
-import { RookeryError } from "../core/index.ts";
+import { quote, RookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import type { ReplicationLimits } from "../replication/index.ts";
 import type { TimingOptions } from "../server/index.ts";
@@ -60,7 +60,7 @@ async function startCluster(
   if (runtime !== "sim" && runtime !== "worker") {
     throw new RookeryError(
       "InvalidRuntime",
-      `unknown runtime "${String(runtime)}"; use "sim" or "worker"`,
+      `unknown runtime ${quote(String(runtime))}; use "sim" or "worker"`,
     );
   }
   const servers = options.servers ?? 1;
@@ -80,7 +80,7 @@ async function startCluster(
     ) {
       throw new RookeryError(
         "InvalidStorage",
-        `unknown storage "${String(storage)}"; use "fs", "indexeddb" or "memory"`,
+        `unknown storage ${quote(String(storage))}; use "fs", "indexeddb" or "memory"`,
       );
     }
     if (options.faults) {
@@ -106,7 +106,7 @@ async function startCluster(
   if (storage !== "memory") {
     throw new RookeryError(
       "InvalidStorage",
-      `the sim runtime keeps its servers' data in memory; storage "${String(storage)}" is not available there`,
+      `the sim runtime keeps its servers' data in memory; storage ${quote(String(storage))} is not available there`,
     );
   }
   if (options.dataDir !== undefined) {

@@ -1,4 +1,4 @@
-import { RookeryError } from "../core/index.ts";
+import { quote, RookeryError } from "../core/index.ts";
 import type { TraceEvent } from "../server/index.ts";
 
 /** TraceListener receives trace events in batches, as a runtime delivers them. */
@@ -11,7 +11,7 @@ export class TraceListeners {
   /** on adds a listener for `event` ("trace") and returns the function that removes it. */
   on(event: "trace", listener: TraceListener): () => void {
     if (event !== "trace")
-      throw new RookeryError("InvalidEvent", `unknown event "${String(event)}"; use "trace"`);
+      throw new RookeryError("InvalidEvent", `unknown event ${quote(String(event))}; use "trace"`);
     this.listeners.push(listener);
     return () => {
       const k = this.listeners.indexOf(listener);

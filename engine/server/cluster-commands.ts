@@ -1,4 +1,4 @@
-import { RookeryError } from "../core/index.ts";
+import { escapeInvisible, RookeryError } from "../core/index.ts";
 import type { ClusterCommand } from "../cluster/index.ts";
 import type { ServerRequest } from "../transport/index.ts";
 
@@ -52,9 +52,9 @@ export function describeOperation(request: ServerRequest): string {
     case "remove-node":
       return `removing node ${request.tag} from the cluster`;
     case "create-database":
-      return `creating database '${request.name}'`;
+      return `creating database '${escapeInvisible(request.name)}'`;
     case "delete-database":
-      return `deleting database '${request.name}'`;
+      return `deleting database '${escapeInvisible(request.name)}'`;
     case "add-database-node":
       return `adding ${request.tag ?? "a node"} to database '${request.database}'`;
     case "set-revisions":

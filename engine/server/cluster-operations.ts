@@ -1,10 +1,10 @@
 import type { NodeTag } from "../core/index.ts";
 import {
   clusterNodeTags,
-  findTagByUrl,
   isBootstrapped,
   normaliseServerUrl,
   prepareClusterCommand,
+  validateClusterCommand,
 } from "../cluster/index.ts";
 import type { ClusterCommand, ClusterCommandResult } from "../cluster/index.ts";
 import { quorum } from "../raft/index.ts";
@@ -217,25 +217,16 @@ export class ClusterOperations {
     rawUrl: string,
     deadline: number,
   ): Promise<{ url: string } | { refused: ServerResponse }> {
-    const normalised = normaliseServerUrl(rawUrl);
-    if ("problem" in normalised) {
-      return refused(
-        "InvalidUrl",
-        `Cannot add "${rawUrl}" to the cluster: ${normalised.problem}. Give a URL like http://127.0.0.2:8080.`,
-      );
-    }
-    const url = normalised.url;
+    // The checks the cluster applies to the addNode entry, made here first: whichever server
+    // leads, a URL already in the cluster (this server's own included) gets the same error.
+    const invalid = validateClusterCommand(this.node.rachis!.state, {
+      type: "addNode",
+      url: rawUrl,
+      joinAs: "promotable",
+    });
+    if (invalid) return refused(invalid.code, invalid.message, invalid.details);
+    const url = (normaliseServerUrl(rawUrl) as { url: string }).url;
     const tag = this.node.tag;
-    if (url === this.context.url)
-      return refused(
-        "InvalidNode",
-        `${url} is this server (node ${tag}); give the URL of another server.`,
-      );
-    const known = findTagByUrl(this.node.rachis!.state, url);
-    if (known)
-      return refused("NodeAlreadyInCluster", `${url} is already in the cluster as node ${known}.`, {
-        tag: known,
-      });
     const joinTimeoutMs = this.context.timing.joinTimeoutMs;
     const joinDeadline = Math.min(deadline, this.context.clock.nowMs() + joinTimeoutMs);
     const info = await this.peers.call(

@@ -1,10 +1,14 @@
-import { RookeryError } from "../core/index.ts";
+import { escapeInvisible, RookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import { databaseStatusOn, findDatabase, isBootstrapped } from "../cluster/index.ts";
 import type { DatabaseRecord, DatabaseTopology } from "../cluster/index.ts";
 import { writeAssuranceTimeoutError } from "../replication/index.ts";
+import { encodeBase64 } from "../database/index.ts";
+import type { LoadedAttachment, RevisionItem } from "../database/index.ts";
 import type {
+  AttachmentView,
   DocumentView,
+  RevisionView,
   ServerRequest,
   ServerResponse,
   TopologyView,
@@ -55,6 +59,15 @@ export class LocalRequests {
       case "list-documents": {
         const db = this.requireHosted(request.database);
         return { ok: true, result: db.instance.list().map(documentView) };
+      }
+      case "get-revisions": {
+        const db = this.requireHosted(request.database);
+        return { ok: true, result: db.instance.revisionsOf(request.id).map(revisionView) };
+      }
+      case "get-attachment": {
+        const db = this.requireHosted(request.database);
+        const attachment = db.instance.getAttachment(request.id, request.name);
+        return { ok: true, result: attachment ? attachmentView(attachment) : null };
       }
       case "batch":
         return await this.batch(request);
@@ -183,7 +196,7 @@ export class LocalRequests {
     if (!record) {
       throw new RookeryError(
         "DatabaseDoesNotExist",
-        `Database '${name}' does not exist on this cluster (asked ${this.context.url}). Create it first, or check the name.`,
+        `Database '${escapeInvisible(name)}' does not exist on this cluster (asked ${this.context.url}). Create it first, or check the name.`,
         { database: name },
       );
     }
@@ -208,6 +221,22 @@ export class LocalRequests {
 
 function documentView(doc: DocumentView): DocumentView {
   return { id: doc.id, body: doc.body, metadata: doc.metadata };
+}
+
+function revisionView(revision: RevisionItem): RevisionView {
+  const { changeVector, etag, lastModifiedMs, body, attachments } = revision;
+  return { changeVector, etag, lastModifiedMs, body, attachments };
+}
+
+function attachmentView(attachment: LoadedAttachment): AttachmentView {
+  const { name, hash, size, contentType, content } = attachment;
+  const view = { name, hash, size, contentType, contentBase64: encodeBase64(content) };
+  if (!contentType.startsWith("text/")) return view;
+  try {
+    return { ...view, text: new TextDecoder("utf-8", { fatal: true }).decode(content) };
+  } catch {
+    return view; // not UTF-8 after all: the panel shows the size, not the bytes
+  }
 }
 
 /** topologyView converts a record's topology into the client's view (RavenDB's GET /topology). */

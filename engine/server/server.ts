@@ -1,4 +1,4 @@
-import { RookeryError } from "../core/index.ts";
+import { quote, RookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import { normaliseServerUrl } from "../cluster/index.ts";
 import type { ClusterState } from "../cluster/index.ts";
@@ -60,7 +60,7 @@ export class Server {
     if ("problem" in normalised)
       throw new RookeryError(
         "InvalidUrl",
-        `cannot start a server at "${options.url}": ${normalised.problem}`,
+        `cannot start a server at ${quote(options.url)}: it ${normalised.problem}`,
       );
     this.url = normalised.url;
     this.transport = options.transport;

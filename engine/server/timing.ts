@@ -1,5 +1,5 @@
 import { tickMsDefault } from "../core/index.ts";
-import type { RaftTiming } from "../core/index.ts";
+import type { RaftTiming } from "../raft/index.ts";
 import type { SupervisorTiming } from "../cluster/index.ts";
 import { supervisorTimingDefault } from "../cluster/index.ts";
 

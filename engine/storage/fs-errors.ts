@@ -12,7 +12,7 @@ export function logError(file: string, verb: string, error: unknown): RookeryErr
   }
   return new RookeryError(
     "StorageFailed",
-    `cannot ${verb} the storage log ${file}: ${messageOf(error)}`,
+    `cannot ${verb} the storage log ${file}: ${messageOf(error, file)}`,
     { file, cause: code },
   );
 }
@@ -31,7 +31,7 @@ export function folderError(path: string, error: unknown): RookeryError {
   if (code === "EACCES" || code === "EPERM" || code === "EROFS") return notWritable(path, error);
   return new RookeryError(
     "StorageFailed",
-    `the data folder ${path} cannot be used: ${messageOf(error)}`,
+    `the data folder ${path} cannot be used: ${messageOf(error, path)}`,
     { dir: path, cause: code },
   );
 }
@@ -79,9 +79,17 @@ export function errorCode(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-/** messageOf is the message of anything thrown. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/**
+ * messageOf is the message of anything thrown. Node's file errors end with the syscall and the
+ * path ("ENOENT: no such file or directory, open '/x/y'"); when the message around it already
+ * names that path (`named`), the tail is dropped rather than said twice.
+ */
+export function messageOf(error: unknown, named?: string): string {
+  if (!(error instanceof Error)) return String(error);
+  const { path, syscall } = error as { path?: unknown; syscall?: unknown };
+  if (named !== undefined && path === named && typeof syscall === "string")
+    return error.message.replace(`, ${syscall} '${path}'`, "");
+  return error.message;
 }
 
 /** logEndsEarly says the log is shorter than the records it held: changed under us. */

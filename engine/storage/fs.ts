@@ -685,7 +685,14 @@ export class FsStorage<S extends object = AnySchema> implements Storage<S> {
       );
     } catch (error) {
       if (out !== null) closeQuietly(out);
-      if (!this.closed) rmSync(temp, { force: true });
+      // Removing the half-written file may fail too (it may be what failed); the compaction's
+      // own error is what gets reported, so a failed cleanup must not swallow it.
+      if (!this.closed)
+        try {
+          rmSync(temp, { force: true });
+        } catch {
+          // Left for the next open, which removes a stale compaction file.
+        }
       this.compactionFailed(run, error);
     } finally {
       this.compaction = null;

@@ -5,7 +5,12 @@
  */
 import type { NodeTag } from "../core/index.ts";
 import type { ConflictResolution, RevisionsConfiguration } from "../cluster/index.ts";
-import type { DocumentMetadata, JsonObject, TransactionInput } from "../database/index.ts";
+import type {
+  AttachmentInfo,
+  DocumentMetadata,
+  JsonObject,
+  TransactionInput,
+} from "../database/index.ts";
 import type { Message as RaftMessage } from "../raft/index.ts";
 import type { ReplicationWireMessage } from "../replication/index.ts";
 
@@ -50,6 +55,15 @@ export type ServerRequest =
     }
   | { readonly type: "get-documents"; readonly database: string; readonly ids: readonly string[] }
   | { readonly type: "list-documents"; readonly database: string }
+  /** A document's revisions as this server stores them (RavenDB's GET /revisions?id=). */
+  | { readonly type: "get-revisions"; readonly database: string; readonly id: string }
+  /** One attachment of a document, with its content (RavenDB's GET /attachments?id=&name=). */
+  | {
+      readonly type: "get-attachment";
+      readonly database: string;
+      readonly id: string;
+      readonly name: string;
+    }
   | {
       readonly type: "batch";
       readonly database: string;
@@ -58,6 +72,21 @@ export type ServerRequest =
     };
 
 export type ServerRequestType = ServerRequest["type"];
+
+/** RevisionView is one revision of a document; `body: null` is the revision a delete left. */
+export interface RevisionView {
+  readonly changeVector: string;
+  readonly etag: number;
+  readonly lastModifiedMs: number;
+  readonly body: JsonObject | null;
+  readonly attachments: readonly AttachmentInfo[];
+}
+
+/** AttachmentView is an attachment with its content; `text` when the content type is text/*. */
+export interface AttachmentView extends AttachmentInfo {
+  readonly contentBase64: string;
+  readonly text?: string;
+}
 
 /** DocumentView is a document as a client receives it. */
 export interface DocumentView {

@@ -91,7 +91,7 @@ export function registerFlowChecks(context) {
     );
     try {
       // Spade by hand, in the Databases panel: focus lands on the new database's Manage group.
-      await playground.getByRole("button", { name: "New database" }).click();
+      await playground.getByRole("button", { name: "New database", exact: true }).click();
       assert.equal(await focused(page), "rk-first-cluster-new-db-name");
       await playground.getByLabel("Name", { exact: true }).fill("Spade");
       await playground.getByRole("button", { name: "Create", exact: true }).click();
@@ -112,7 +112,7 @@ export function registerFlowChecks(context) {
       );
 
       // The same name again fails; the form stays open with what was typed, focus in the name.
-      await playground.getByRole("button", { name: "New database" }).click();
+      await playground.getByRole("button", { name: "New database", exact: true }).click();
       await playground.getByLabel("Name", { exact: true }).fill("Spade");
       await playground.getByRole("button", { name: "Create", exact: true }).click();
       await settled(page);

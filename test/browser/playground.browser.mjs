@@ -83,7 +83,7 @@ export function registerPlaygroundChecks(context) {
       assert.equal(serverWorkers(page), 2, "one worker per server");
 
       // Spade on the first server: it bootstraps a cluster of one and becomes A.
-      await playground.getByRole("button", { name: "New database" }).click();
+      await playground.getByRole("button", { name: "New database", exact: true }).click();
       await playground.getByLabel("Name", { exact: true }).fill("Spade");
       await playground.getByLabel("Replication factor").fill("1");
       await playground.getByRole("button", { name: "Create", exact: true }).click();
@@ -212,7 +212,7 @@ export function registerPlaygroundChecks(context) {
           (await databaseStatus(playground, "Spade")) === "Offline" ||
           (await databaseStatus(playground, "Spade")),
       );
-      await playground.getByRole("button", { name: "New database" }).click();
+      await playground.getByRole("button", { name: "New database", exact: true }).click();
       await playground.getByLabel("Name", { exact: true }).fill("Pitchfork");
       await playground.getByLabel("Replication factor").fill("3");
       await playground.getByRole("button", { name: "Create", exact: true }).click();

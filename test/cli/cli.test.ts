@@ -116,7 +116,7 @@ describe("strict command lines: exit 2 with the usage", () => {
       [["walkthrough", "--data-dir", "x"], "are for --runtime worker"],
       [
         ["walkthrough", "--runtime", "worker", "--fresh"],
-        "--fresh wipes the folders of --data-dir",
+        "--fresh wipes the server folders of --data-dir",
       ],
       [
         ["walkthrough", "--runtime", "worker", "--storage", "memory", "--data-dir", "x"],

@@ -75,7 +75,7 @@ describe("a refused command changes nothing and says what to do", () => {
   it("adding a URL that is already in the cluster names the node that has it", () => {
     const log = clusterOf(2);
     const error = refusedWithoutChange(log, { type: "addNode", url: "HTTP://127.0.0.2:8080/" });
-    expect(error.code).toBe("UrlInUse");
+    expect(error.code).toBe("NodeAlreadyInCluster");
     expect(error.message).toBe(
       "Cannot add node 'http://127.0.0.2:8080': it is already in the cluster as node B. " +
         "Remove node B first if you want to add the server again.",

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { nextNodeTag, nodeTagAt, SeededRandom } from "../../engine/core/index.ts";
 import { MemoryRaftStorage, RawNode } from "../../engine/raft/index.ts";
+import type { RaftConfig } from "../../engine/raft/index.ts";
 import { RaftSimCluster } from "../../engine/runtime/sim/index.ts";
 
 /** stableLeader waits for a leader in office: its first entry of the term (its noop) committed. */
@@ -165,5 +166,25 @@ describe("node tags", () => {
     expect(nextNodeTag("ZZ")).toBe("ZZA");
     const tags = Array.from({ length: 100 }, (_, i) => nodeTagAt(i));
     expect(new Set(tags).size).toBe(100);
+  });
+});
+
+describe("Rachis limits (engine/raft/limits.ts)", () => {
+  it("refuse timings and limits whose relations Rachis relies on, saying which and why", () => {
+    const node = (config: Partial<RaftConfig>) => () =>
+      new RawNode({ id: "A", random: new SeededRandom(1), ...config });
+    expect(node({ timing: { heartbeatTicks: 10, electionTicks: 15 } })).toThrow(
+      "electionTicks (15) must be at least twice heartbeatTicks (10)",
+    );
+    expect(node({ limits: { inflightAppendsMax: 100 } })).toThrow(
+      "uncommittedEntriesMax (4096) must cover a full pipeline: appendEntriesMax × inflightAppendsMax = 6400",
+    );
+    expect(node({ limits: { snapshotBytesMax: 1000 } })).toThrow(
+      /snapshotBytesMax \(1000\) must hold/,
+    );
+    expect(node({ limits: { appendEntriesMax: 0 } })).toThrow(
+      "appendEntriesMax must be a positive integer, got 0",
+    );
+    expect(node({ timing: { heartbeatTicks: 1, electionTicks: 2 } })).not.toThrow();
   });
 });

@@ -83,14 +83,10 @@ export class TranscriptEnv {
   private readonly cut = new Set<string>();
   private out: string[] = [];
 
+  /** run runs one directive; a mistake in the script (an unknown command or node) throws. */
   run(directive: Directive): string {
     this.out = [];
-    try {
-      this.dispatch(directive);
-    } catch (error) {
-      if (error instanceof AssertionError || error instanceof InvariantViolation) throw error;
-      this.out.push(`error: ${(error as Error).message}`);
-    }
+    this.dispatch(directive);
     return this.out.length > 0 ? this.out.join("\n") : "ok";
   }
 

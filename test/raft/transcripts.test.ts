@@ -26,7 +26,18 @@ describe("Rachis transcripts (test/raft/testdata)", () => {
       const text = readFileSync(path, "utf8");
       const script = parseScript(name, text);
       const env = new TranscriptEnv();
-      const outputs = script.directives.map((directive) => env.run(directive));
+      const outputs = script.directives.map((directive) => {
+        try {
+          return env.run(directive);
+        } catch (error) {
+          throw new Error(
+            `${name}:${directive.line} "${directive.text}": ${(error as Error).message}`,
+            {
+              cause: error,
+            },
+          );
+        }
+      });
       const actual = renderScript(script, outputs);
       if (rewrite) {
         if (actual !== text) writeFileSync(path, actual);

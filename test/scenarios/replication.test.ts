@@ -63,13 +63,13 @@ async function transferThenPayTax(book: Chapter): Promise<number[]> {
 }
 
 describe("Transaction atomicity and replication (Listings 6.3 and 6.4)", () => {
-  it("without revisions, a reader on B can see the transfer half applied: the money is briefly missing", async () => {
+  it("claim 22: without revisions, a reader on B can see the transfer half applied: the money is briefly missing (Listings 6.3 and 6.4)", async () => {
     const totals = await transferThenPayTax(await bank(false));
     expect(totals).toContain(190);
     expect(totals[totals.length - 1]).toBe(200);
   });
 
-  it("with revisions on, a reader on B never sees half a transaction: the total stays 200", async () => {
+  it("claim 23: with revisions on, a reader on B never sees half a transaction: the total stays 200", async () => {
     const totals = await transferThenPayTax(await bank(true));
     expect(totals).toEqual([200]);
   });
@@ -98,7 +98,7 @@ async function spadeSplit(resolution: "latest" | "none"): Promise<Chapter> {
 }
 
 describe("Conflicts", () => {
-  it("concurrent writes to users/1 on both sides of a partition resolve to the latest, on both nodes", async () => {
+  it("claim 24: clients on both sides of a partition write users/1; when it heals the conflict resolves to the latest, on both nodes", async () => {
     const book = await spadeSplit("latest");
     await book.cluster.waitFor(
       () =>
@@ -140,9 +140,9 @@ describe("Conflicts", () => {
 });
 
 describe("Replication of data in a database group", () => {
-  it("claim 18: deletes travel as tombstones and attachments arrive with their document", async () => {
+  it("claim 18: everything replicates — documents, deletes as tombstones, attachments with their document, and revisions", async () => {
     const book = Chapter.start(2, { seed: 5 });
-    ok(await book.ask(0, { type: "create-database", name: "Spade" }));
+    ok(await book.ask(0, { type: "create-database", name: "Spade", revisions: revisionsOn }));
     ok(await book.ask("A", { type: "add-node", url: "http://127.0.0.2:8080" }));
     ok(await book.ask("A", { type: "add-database-node", database: "Spade", tag: "B" }));
     ok(
@@ -185,11 +185,12 @@ describe("Replication of data in a database group", () => {
         !book.ids("B", "Spade").includes("users/2") && book.ids("B", "Spade").includes("users/1"),
       { what: "the delete on B" },
     );
-    const attachment = book.cluster
-      .server("B")!
-      .hostedDatabase("Spade")!
-      .instance.getAttachment("users/1", "photo.txt")!;
+    const onB = book.cluster.server("B")!.hostedDatabase("Spade")!.instance;
+    const attachment = onB.getAttachment("users/1", "photo.txt")!;
     expect(new TextDecoder().decode(attachment.content)).toBe("a raven");
+    // With revisions on, the history travels too: users/2's revisions end with its delete.
+    expect(onB.revisionsOf("users/1").map((r) => r.body)).toEqual([{ name: "Oren" }]);
+    expect(onB.revisionsOf("users/2").map((r) => r.body)).toEqual([{ name: "Gone soon" }, null]);
   });
 
   it("a delete travels as a tombstone item with its own etag and change vector, in etag order among the other writes", async () => {

@@ -110,7 +110,10 @@ describe("cluster-wide operations", () => {
     expect(refusal(await operations.run({ type: "add-node", url: "127.0.0.5" })).code).toBe(
       "InvalidUrl",
     );
-    expect(refusal(await operations.run({ type: "add-node", url: urlA })).code).toBe("InvalidNode");
+    // This server is already a node of its cluster: the same code any leader gives for a member.
+    const itself = refusal(await operations.run({ type: "add-node", url: urlA }));
+    expect(itself.code).toBe("NodeAlreadyInCluster");
+    expect(itself.message).toContain("already in the cluster as node A");
     let answer: ServerResponse | undefined;
     void operations.run({ type: "add-node", url: urlB }).then((r) => (answer = r));
     await runFor(context.timing.joinTimeoutMs + context.timing.tickMs);

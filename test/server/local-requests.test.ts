@@ -100,4 +100,77 @@ describe("requests a server answers alone", () => {
       },
     });
   });
+
+  it("gives a document's revisions in this server's order, and an attachment with its content (the documents panel's history)", async () => {
+    const { ask, node } = await localOnA();
+    const revisions = {
+      default: { disabled: false, minimumRevisionsToKeep: null, purgeOnDelete: false },
+      collections: {},
+    };
+    const proposal = node.rachis!.propose({
+      type: "createDatabase",
+      name: "Rake",
+      nodes: ["A"],
+      revisions,
+    });
+    if (!proposal.accepted) throw new Error("Rake was not accepted");
+    await proposal.outcome;
+    for (const handle of ["ash", "oak"]) {
+      const saved = await ask({
+        type: "batch",
+        database: "Rake",
+        transaction: {
+          puts: [{ id: "rakes/1", body: { handle } }],
+          ...(handle === "oak"
+            ? {
+                attachmentPuts: [
+                  {
+                    documentId: "rakes/1",
+                    name: "tines.txt",
+                    content: "twelve",
+                    contentType: "text/plain",
+                  },
+                ],
+              }
+            : {}),
+        },
+      });
+      expect(saved.ok).toBe(true);
+    }
+    const history = await ask({ type: "get-revisions", database: "Rake", id: "RAKES/1" });
+    expect(history).toMatchObject({
+      ok: true,
+      result: [
+        { body: { handle: "ash" }, attachments: [] },
+        {
+          body: { handle: "oak" },
+          attachments: [{ name: "tines.txt", contentType: "text/plain", size: 6 }],
+        },
+      ],
+    });
+    if (history.ok)
+      for (const revision of history.result as { changeVector: string; etag: number }[])
+        expect(revision.changeVector).toMatch(/^A:\d+-/);
+    const attachment = await ask({
+      type: "get-attachment",
+      database: "Rake",
+      id: "rakes/1",
+      name: "tines.txt",
+    });
+    expect(attachment).toMatchObject({
+      ok: true,
+      result: { name: "tines.txt", contentType: "text/plain", size: 6, text: "twelve" },
+    });
+    const missing = await ask({
+      type: "get-attachment",
+      database: "Rake",
+      id: "rakes/1",
+      name: "x",
+    });
+    expect(missing).toMatchObject({ ok: true, result: null });
+    expect(await ask({ type: "get-revisions", database: "Rake", id: "none/1" })).toMatchObject({
+      ok: true,
+      result: [],
+    });
+  });
 });

@@ -6,7 +6,7 @@
  * screens, who leads, wait for replication. No terminal here: cli/commands/cluster.ts wires it to
  * readline, and tests call it directly.
  */
-import { isRookeryError } from "../../core/index.ts";
+import { isRookeryError, quote } from "../../core/index.ts";
 import type { ClusterHandle } from "../handle.ts";
 import { CommandRunner } from "./runner.ts";
 import { commandSpecs, done, failed, tokens, UsageError } from "./syntax.ts";
@@ -58,7 +58,7 @@ function unknown(name: string): CommandResult {
     (known) => distance(known, name) <= 2 || known.startsWith(name),
   );
   return failed(
-    `unknown command "${name}".${near.length > 0 ? ` Did you mean ${near.join(" or ")}?` : ""} Type help for the list.`,
+    `unknown command ${quote(name)}.${near.length > 0 ? ` Did you mean ${near.join(" or ")}?` : ""} Type help for the list.`,
   );
 }
 

@@ -3,6 +3,7 @@
  * the helpers they share (finding a server, the coordinator for cluster-wide operations, parsing
  * flags). commands.ts turns lines into calls of `run`.
  */
+import { quote } from "../../core/index.ts";
 import type { TraceEvent } from "../../server/index.ts";
 import type {
   DocumentView,
@@ -96,7 +97,7 @@ export class CommandRunner {
   help(args: string[]): CommandResult {
     if (args[0]) {
       const spec = Object.hasOwn(commandSpecs, args[0]) ? commandSpecs[args[0]] : undefined;
-      if (!spec) throw new UsageError(`help: no command "${args[0]}"`);
+      if (!spec) throw new UsageError(`help: no command ${quote(args[0])}`);
       return done(`${spec.usage}\n  ${spec.summary}`);
     }
     const width = Math.max(...Object.values(commandSpecs).map((s) => s.usage.length));
@@ -350,7 +351,9 @@ export class CommandRunner {
     const joining = servers.some((s) => s.tag === "?")
       ? " (a server shows its tag once it joined; name a ? server by its URL)"
       : "";
-    throw new UsageError(`${name}: no server "${tagOrUrl}"; the servers are ${known}${joining}`);
+    throw new UsageError(
+      `${name}: no server ${quote(tagOrUrl)}; the servers are ${known}${joining}`,
+    );
   }
 
   /** coordinator is where cluster-wide operations go: the leader if any, else the first running server. */
@@ -414,7 +417,7 @@ export class CommandRunner {
         .databases.find((db) => db.name.toLowerCase() === database.toLowerCase());
       if (!record)
         return failed(
-          `wait-replication: no database "${database}" in the cluster (as far as the running servers know)`,
+          `wait-replication: no database ${quote(database)} in the cluster (as far as the running servers know)`,
         );
       const group = [...record.members, ...record.promotables, ...record.rehabs];
       const running = this.cluster.servers.filter((s) => s.alive && group.includes(s.tag));

@@ -12,7 +12,7 @@
  */
 import { transfer, wrap } from "comlink";
 import type { Remote } from "comlink";
-import { RookeryError } from "../../core/index.ts";
+import { quote, RookeryError } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import type { ClientNetwork } from "../../client/index.ts";
@@ -274,7 +274,7 @@ export class WorkerCluster implements ClusterHandle {
     } else if (options.dataDir !== undefined) {
       throw new RookeryError(
         "InvalidStorage",
-        `dataDir is for storage "fs"; storage "${storage}" keeps no folders`,
+        `dataDir is for storage "fs"; storage ${quote(storage)} keeps no folders`,
       );
     }
     if (storage === "indexeddb") {

@@ -1,9 +1,10 @@
 import { describe, nodeTagAt, tickMsDefault } from "../../core/index.ts";
-import type { RaftLimits, RaftTiming } from "../../core/index.ts";
 import { MemoryRaftStorage, RawNode } from "../../raft/index.ts";
 import type {
   Entry,
   MembershipChange,
+  RaftLimits,
+  RaftTiming,
   Message,
   NodeId,
   ProposeResult,
@@ -29,6 +30,7 @@ export interface RaftSimOptions {
   readonly snapshotEveryEntries?: number;
   readonly preVote?: boolean;
   readonly checkQuorum?: boolean;
+  readonly autoPromoteLearners?: boolean;
   readonly unsafe?: RaftConfig["unsafe"];
   /** Run the invariant checkers after every step (default true). */
   readonly checkers?: boolean;
@@ -102,9 +104,15 @@ export class RaftSimCluster {
   readonly tickMs: number;
   readonly electionTimeoutMs: number;
   private readonly nodes = new Map<NodeId, SimNode>();
+  private readonly retired = new Set<NodeId>();
   private readonly trace: TraceEvent[] = [];
   private traceNext = 0;
   private readonly traceEventsMax: number;
+  /**
+   * Called the moment a node becomes leader, after the Ready that made it one: a workload may act
+   * before anything else happens (the membership workload proposes a change there).
+   */
+  onLeaderElected: ((id: NodeId) => void) | undefined;
 
   constructor(readonly options: RaftSimOptions) {
     this.sim = new Simulator(options.seed);
@@ -143,9 +151,14 @@ export class RaftSimCluster {
 
   // --- the tester's primitives -----------------------------------------------------------------
 
+  /** nextNodeId is the name the next addNode() will give. */
+  nextNodeId(): NodeId {
+    return nodeTagAt(this.ids.length);
+  }
+
   /** addNode creates a fresh, empty server (not yet in any configuration). */
   addNode(): NodeId {
-    const id = nodeTagAt(this.ids.length);
+    const id = this.nextNodeId();
     this.ids.push(id);
     const node: SimNode = {
       id,
@@ -191,6 +204,7 @@ export class RaftSimCluster {
   /** restart brings a crashed node back from exactly what it had persisted. */
   restart(id: NodeId): void {
     const node = this.node(id);
+    if (this.retired.has(id)) throw new Error(`${id} is retired; it never comes back`);
     if (node.raw) this.crash(id);
     this.note(`restart ${id}`);
     const persisted = node.storage.load();
@@ -200,15 +214,25 @@ export class RaftSimCluster {
     this.pump(node);
   }
 
-  /** wipe replaces a crashed node's storage with an empty one (a brand-new server). */
-  wipe(id: NodeId): void {
-    const node = this.node(id);
-    node.raw = null;
-    node.storage = new MemoryRaftStorage();
-    node.applied = new AppliedLog();
-    this.checkers?.onRestart(id, 0);
-    node.raw = this.newRawNode(id, node.storage);
-    this.note(`wipe ${id}`);
+  /**
+   * retire stops a node for good: a server removed from the configuration is shut down. It is
+   * never brought back under its name (a replacement joins under a new one, as RavenDB gives a
+   * re-added server a new tag): Raft assumes a name carries its storage, and a wiped server that
+   * answered under its old name could vote in a configuration that still lists it.
+   */
+  retire(id: NodeId): void {
+    this.note(`retire ${id}`);
+    this.node(id).raw = null;
+    this.retired.add(id);
+  }
+
+  isRetired(id: NodeId): boolean {
+    return this.retired.has(id);
+  }
+
+  /** serving lists the nodes that are not retired, alive or not. */
+  serving(): NodeId[] {
+    return this.ids.filter((id) => !this.retired.has(id));
   }
 
   propose(id: NodeId, data: string): ProposeResult {
@@ -391,6 +415,9 @@ export class RaftSimCluster {
       ...(this.options.limits ? { limits: this.options.limits } : {}),
       ...(this.options.preVote !== undefined ? { preVote: this.options.preVote } : {}),
       ...(this.options.checkQuorum !== undefined ? { checkQuorum: this.options.checkQuorum } : {}),
+      ...(this.options.autoPromoteLearners !== undefined
+        ? { autoPromoteLearners: this.options.autoPromoteLearners }
+        : {}),
       ...(this.options.unsafe ? { unsafe: this.options.unsafe } : {}),
     };
     return new RawNode(config, storage.load());
@@ -434,6 +461,7 @@ export class RaftSimCluster {
       raw.advance();
       if (ready.persist.hardState) this.checkers?.onCommit(node.id, ready.persist.hardState.commit);
       this.maybeCompact(node, raw);
+      if (ready.softChanged && ready.soft.role === "leader") this.onLeaderElected?.(node.id);
     }
   }
 

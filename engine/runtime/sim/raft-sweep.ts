@@ -1,22 +1,23 @@
 import { SeededRandom } from "../../core/index.ts";
 import type { Random } from "../../core/index.ts";
-import type { Membership, NodeId } from "../../raft/index.ts";
 import { reliableNetwork } from "../../transport/index.ts";
 import type { NetworkFaults } from "../../transport/index.ts";
 import { InvariantViolation } from "./raft-checkers.ts";
 import { RaftSimCluster } from "./raft-cluster.ts";
 import { SimulationStalled } from "./simulator.ts";
 import type { Watchdog } from "./simulator.ts";
+import type { RaftSimOptions } from "./raft-cluster.ts";
+import { MembershipWorkload, membershipRates } from "./raft-membership.ts";
 
 /** RaftSeedOptions sets the size of one randomized run. */
 export interface RaftSeedOptions {
   readonly nodes: 3 | 5;
   /** Virtual milliseconds of faults and load before the final heal. */
   readonly chaosMs?: number;
-  /** Whether to change membership (remove a voter, re-add it empty as a learner). */
+  /** Whether to change membership (see MembershipWorkload). */
   readonly membershipChanges?: boolean;
   /** Build nodes with a deliberate bug, to show the checkers catch it. */
-  readonly unsafe?: { readonly commitEarlierTermsByCounting?: boolean };
+  readonly unsafe?: RaftSimOptions["unsafe"];
   /** Bounds past which the seed counts as stalled (defaults: raftWatchdog). */
   readonly watchdog?: Partial<Watchdog>;
 }
@@ -45,10 +46,9 @@ export interface SeedVerdict {
 export interface RaftSeedResult extends SeedVerdict {
   readonly committed: number;
   readonly faults: number;
-}
-
-function inMembership(membership: Membership, id: NodeId): boolean {
-  return membership.voters.includes(id) || membership.learners.includes(id);
+  /** Membership changes the workload proposed, and how many a leader accepted. */
+  readonly membershipProposed: number;
+  readonly membershipAccepted: number;
 }
 
 function randomFaults(random: Random): NetworkFaults {
@@ -63,29 +63,33 @@ function randomFaults(random: Random): NetworkFaults {
   };
 }
 
-/**
- * runRaftSeed runs one randomized schedule: a command load from clients while the network loses,
- * duplicates and reorders messages, partitions (both ways and one way), nodes crash and restart,
- * logs are compacted and, on five nodes, membership changes one server at a time. Then everything
- * heals and the run must make progress again. The checkers watch every step; at the end every
- * command a client saw committed must still be where it was committed, on every node.
- */
-export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedResult {
-  const run = new RaftSeedRun(seed, options);
-  try {
-    run.chaos(options.chaosMs ?? 30_000);
-    return run.healAndCheck();
-  } catch (error) {
-    if (error instanceof InvariantViolation) return run.fail(error.invariant, error.message);
-    if (error instanceof SimulationStalled) return run.fail("stalled", error.message);
-    return run.fail("crash", (error as Error).stack ?? String(error));
+/** A failure found during the run, carried out of the simulator's loops. */
+class SeedFailure extends Error {
+  constructor(
+    readonly broken: string,
+    message: string,
+  ) {
+    super(message);
   }
 }
 
-/** RaftSeedRun is one seed's cluster, schedule and client load (see runRaftSeed). */
+/**
+ * runRaftSeed runs one randomized schedule: a command load from clients while the network loses,
+ * duplicates and reorders messages, partitions (both ways and one way), nodes crash and restart,
+ * logs are compacted and, with membershipChanges, the configuration changes one server at a time
+ * (MembershipWorkload). Then everything heals and the run must make progress again. The checkers
+ * watch every step; at the end every command a client saw committed must still be where it was
+ * committed, on every node.
+ */
+export function runRaftSeed(seed: number, options: RaftSeedOptions): RaftSeedResult {
+  return new RaftSeedRun(seed, options).run();
+}
+
 class RaftSeedRun {
-  private readonly cluster: RaftSimCluster;
+  /** A separate stream chooses the schedule, so the cluster's own draws do not shift it. */
   private readonly random: Random;
+  private readonly cluster: RaftSimCluster;
+  private readonly membership: MembershipWorkload | undefined;
   private readonly acknowledged = new Map<number, string>();
   private readonly pending: { index: number; command: string }[] = [];
   private faults = 0;
@@ -95,114 +99,68 @@ class RaftSeedRun {
     private readonly seed: number,
     private readonly options: RaftSeedOptions,
   ) {
-    // A separate stream chooses the schedule, so the cluster's own draws do not shift it.
-    const setup: Random = new SeededRandom(seed ^ 0x5eed5eed);
+    this.random = new SeededRandom(seed ^ 0x5eed5eed);
+    const rates = options.membershipChanges ? membershipRates(this.random) : undefined;
     this.cluster = new RaftSimCluster({
       seed,
       nodes: options.nodes,
-      faults: setup.chance(0.25) ? reliableNetwork : randomFaults(setup),
-      snapshotEveryEntries: setup.pick([0, 10, 40]),
+      faults: this.random.chance(0.25) ? reliableNetwork : randomFaults(this.random),
+      snapshotEveryEntries: this.random.pick([0, 10, 40]),
+      ...(rates ? { autoPromoteLearners: rates.autoPromote } : {}),
       ...(options.unsafe ? { unsafe: options.unsafe } : {}),
       traceEventsMax: 30,
     });
-    this.random = setup;
+    this.membership = rates
+      ? new MembershipWorkload(this.cluster, this.random, rates, options.nodes)
+      : undefined;
+  }
+
+  run(): RaftSeedResult {
+    const chaosMs = this.options.chaosMs ?? 30_000;
     this.cluster.sim.watchdog = {
-      ...raftWatchdog(options.nodes, options.chaosMs ?? 30_000),
-      ...options.watchdog,
+      ...raftWatchdog(this.options.nodes, chaosMs),
+      ...this.options.watchdog,
     };
+    try {
+      this.chaos(chaosMs);
+      this.recover();
+      this.checkAcknowledged();
+    } catch (error) {
+      if (error instanceof SeedFailure) return this.verdict(error.broken, error.message);
+      if (error instanceof SimulationStalled) return this.verdict("stalled", error.message);
+      if (error instanceof InvariantViolation) return this.verdict(error.invariant, error.message);
+      return this.verdict("crash", (error as Error).stack ?? String(error));
+    }
+    return this.verdict();
   }
 
-  fail(broken: string, message: string): RaftSeedResult {
-    return {
-      seed: this.seed,
-      ok: false,
-      broken,
-      message,
-      trace: this.cluster.recentTrace(),
-      virtualMs: this.cluster.sim.nowMs(),
-      committed: this.acknowledged.size,
-      faults: this.faults,
-    };
-  }
-
-  /** chaos runs faults and client load for `chaosMs` of virtual time. */
-  chaos(chaosMs: number): void {
+  /** chaos runs faults and client load together for `chaosMs` virtual milliseconds. */
+  private chaos(chaosMs: number): void {
     const { cluster, random } = this;
-    const endChaos = chaosMs;
     cluster.sim.every(random.between(150, 900), () => {
-      if (cluster.sim.nowMs() >= endChaos) return false;
+      if (cluster.sim.nowMs() >= chaosMs) return false;
       this.chaosStep();
     });
-    cluster.sim.every(random.between(15, 120), () => {
-      if (cluster.sim.nowMs() >= endChaos) return false;
+    this.membership?.start(chaosMs);
+    // Some seeds keep the leader busy, some leave it mostly idle (a new leader then often knows
+    // everything in its log committed, which is when a change right after an election is allowed).
+    const clientEveryMs = random.chance(0.5) ? random.between(15, 120) : random.between(300, 2000);
+    cluster.sim.every(clientEveryMs, () => {
+      if (cluster.sim.nowMs() >= chaosMs) return false;
       this.clientStep();
       this.observeCommits();
     });
     cluster.runFor(chaosMs);
   }
 
-  /**
-   * healAndCheck heals everything and demands progress (a final command commits on every member),
-   * then that every command a client saw committed is still where it was committed, everywhere.
-   */
-  healAndCheck(): RaftSeedResult {
-    const cluster = this.cluster;
-    cluster.heal();
-    cluster.net.faults = { ...reliableNetwork };
-    for (const id of cluster.ids) if (!cluster.isAlive(id)) cluster.restart(id);
-    const everyoneVotes = cluster.runUntil(() => {
-      const leader = cluster.leader();
-      if (!leader) return false;
-      const status = cluster.status(leader)!;
-      const missing = cluster.ids.filter((id) => !inMembership(status.membership, id));
-      if (missing.length > 0) this.readd(leader, missing[0]!);
-      return (
-        status.membership.voters.length === cluster.ids.length &&
-        status.commit >= status.membershipIndex
-      );
-    }, 60 * cluster.electionTimeoutMs);
-    if (!everyoneVotes)
-      return this.fail(
-        "liveness",
-        "after healing, the removed servers did not become voters again",
-      );
-    const finalCommand = `final${this.seed}`;
-    try {
-      cluster.one(finalCommand, cluster.ids.length);
-    } catch (error) {
-      return this.fail(
-        "liveness",
-        `after healing, no command committed on all ${cluster.ids.length} nodes: ${(error as Error).message}`,
-      );
-    }
-    this.observeCommits();
-    for (const [index, command] of this.acknowledged) {
-      for (const id of cluster.ids) {
-        const applied = cluster.appliedAt(id, index);
-        if (applied !== command) {
-          return this.fail(
-            "acknowledged write lost",
-            `${command} was committed at index ${index}, but ${id} applied ${JSON.stringify(applied)} there`,
-          );
-        }
-      }
-    }
-    return {
-      seed: this.seed,
-      ok: true,
-      trace: [],
-      virtualMs: cluster.sim.nowMs(),
-      committed: this.acknowledged.size,
-      faults: this.faults,
-    };
-  }
-
   private chaosStep(): void {
     const { cluster, random } = this;
     this.faults++;
-    const ids = cluster.ids;
+    const ids = cluster.serving();
     const pick = random.next();
     const node = random.pick(ids);
+    const networkHeld = cluster.sim.nowMs() < (this.membership?.holdNetworkUntilMs ?? 0);
+    if (networkHeld && pick >= 0.4 && pick < 0.9) return;
     if (pick < 0.18) {
       if (cluster.isAlive(node)) cluster.crash(node);
     } else if (pick < 0.4) {
@@ -215,6 +173,7 @@ class RaftSeedRun {
       const shuffled = [...ids].sort(() => random.next() - 0.5);
       const cut = random.between(1, ids.length - 1);
       cluster.partition(shuffled.slice(0, cut), shuffled.slice(cut));
+      this.membership?.afterPartition();
     } else if (pick < 0.78) {
       const other = random.pick(ids.filter((id) => id !== node));
       cluster.net.block(node, other);
@@ -222,44 +181,24 @@ class RaftSeedRun {
       cluster.heal();
     } else if (pick < 0.95) {
       cluster.net.faults = random.chance(0.3) ? { ...reliableNetwork } : randomFaults(random);
-    } else if (this.options.membershipChanges) {
-      this.changeMembership();
+    } else {
+      this.membership?.step();
     }
-  }
-
-  /** Removes a voter, or brings a removed server back empty, as a learner, under its old name. */
-  private changeMembership(): void {
-    const cluster = this.cluster;
-    const leader = cluster.leader();
-    if (!leader) return;
-    const status = cluster.status(leader)!;
-    const missing = cluster.ids.filter((id) => !inMembership(status.membership, id));
-    if (missing.length > 0) return this.readd(leader, missing[0]!);
-    const victims = status.membership.voters.filter((id) => id !== leader);
-    if (victims.length < 3) return;
-    cluster.proposeMembership(leader, { op: "remove", node: this.random.pick(victims) });
-  }
-
-  private readd(leader: NodeId, node: NodeId): void {
-    const status = this.cluster.status(leader)!;
-    // Only once its removal is committed may the old server be replaced by an empty one.
-    if (status.commit < status.membershipIndex) return;
-    this.cluster.wipe(node);
-    this.cluster.proposeMembership(leader, { op: "addLearner", node });
   }
 
   private clientStep(): void {
     const { cluster, random } = this;
     const command = `c${this.seed}.${this.commandNo++}`;
     const leader = cluster.leader();
-    const target = leader !== undefined && random.chance(0.8) ? leader : random.pick(cluster.ids);
+    const target =
+      leader !== undefined && random.chance(0.8) ? leader : random.pick(cluster.serving());
     const result = cluster.propose(target, command);
     if (result.accepted) this.pending.push({ index: result.index, command });
   }
 
   /** A client sees its command committed when some node applied it at the index it was given. */
   private observeCommits(): void {
-    const pending = this.pending;
+    const { pending } = this;
     for (let k = pending.length - 1; k >= 0; k--) {
       const { index, command } = pending[k]!;
       const applied = this.cluster.checkers?.committedAt(index);
@@ -267,5 +206,64 @@ class RaftSeedRun {
       if (applied === `c:${command}`) this.acknowledged.set(index, command);
       pending.splice(k, 1);
     }
+  }
+
+  /** recover heals everything and demands progress: every server votes, a command commits on all. */
+  private recover(): void {
+    const { cluster } = this;
+    cluster.heal();
+    cluster.net.faults = { ...reliableNetwork };
+    for (const id of cluster.serving()) if (!cluster.isAlive(id)) cluster.restart(id);
+    if (this.membership) {
+      const everyoneVotes = cluster.runUntil(
+        () => this.membership!.settle(),
+        60 * cluster.electionTimeoutMs,
+      );
+      if (!everyoneVotes)
+        throw new SeedFailure(
+          "liveness",
+          `after healing, the configuration did not get back to ${this.options.nodes} voters`,
+        );
+    }
+    const everyone = cluster.serving().length;
+    try {
+      cluster.one(`final${this.seed}`, everyone);
+    } catch (error) {
+      if (error instanceof SimulationStalled) throw error;
+      throw new SeedFailure(
+        "liveness",
+        `after healing, no command committed on all ${everyone} nodes: ${(error as Error).message}`,
+      );
+    }
+    this.observeCommits();
+  }
+
+  /** Every command a client saw committed is applied where it was committed, on every node. */
+  private checkAcknowledged(): void {
+    for (const [index, command] of this.acknowledged) {
+      for (const id of this.cluster.serving()) {
+        const applied = this.cluster.appliedAt(id, index);
+        if (applied !== command) {
+          throw new SeedFailure(
+            "acknowledged write lost",
+            `${command} was committed at index ${index}, but ${id} applied ${JSON.stringify(applied)} there`,
+          );
+        }
+      }
+    }
+  }
+
+  private verdict(broken?: string, message?: string): RaftSeedResult {
+    return {
+      seed: this.seed,
+      ok: broken === undefined,
+      ...(broken !== undefined ? { broken, message: message ?? "" } : {}),
+      trace: broken !== undefined ? this.cluster.recentTrace() : [],
+      virtualMs: this.cluster.sim.nowMs(),
+      committed: this.acknowledged.size,
+      faults: this.faults,
+      membershipProposed: this.membership?.changesProposed ?? 0,
+      membershipAccepted: this.membership?.changesAccepted ?? 0,
+    };
   }
 }
