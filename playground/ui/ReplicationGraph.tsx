@@ -84,6 +84,7 @@ export function ReplicationGraph({
                 cx={at.x.toFixed(1)}
                 cy={at.y.toFixed(1)}
                 opacity={at.opacity.toFixed(2)}
+                data-flow={flow.id}
                 data-progress={at.progress.toFixed(3)}
               >
                 <title>{flow.text}</title>
