@@ -7,6 +7,7 @@ import type {
   DocumentView,
   RachisSnapshot,
   ServerSummary,
+  TraceEvent,
 } from "../engine/index.ts";
 import type { ClientView } from "./clients.ts";
 
@@ -66,18 +67,11 @@ export interface Lag {
   readonly atMs: number;
 }
 
-/** RaftMessageView is one Raft message on the Rachis panel: sent, or lost on the way. */
-export interface RaftMessageView {
+/** RaftMessageView is one Raft message on the Rachis panel: sent, or lost on the way (why). */
+export type RaftMessageView = Omit<Extract<TraceEvent, { type: "raft-message" }>, "type"> & {
   readonly id: number;
-  readonly atMs: number;
-  readonly from: string;
-  readonly to: string;
-  readonly kind: string;
-  readonly term: number;
-  readonly entries: number;
-  readonly ok?: boolean;
   readonly dropped?: string;
-}
+};
 
 /** NetworkCut is one partition the reader made: two groups of server URLs that cannot talk. */
 export interface NetworkCut {

@@ -1346,7 +1346,7 @@ export class PlaygroundSession {
             ),
           );
         else if (event.kind === "raft" && this.watchingRachis)
-          raft.push({ ...raftOf(event, this.nextFlowId++), dropped: event.reason });
+          raft.push(raftOf(event, this.nextFlowId++));
       } else if (event.type === "raft-message" && this.watchingRachis) {
         raft.push(raftOf(event, this.nextFlowId++));
       }
@@ -1497,28 +1497,24 @@ function pick(event: { database: string; from: string; to: string }) {
   return { database: event.database, from: event.from, to: event.to };
 }
 
+/** raftOf is a Raft message sent, or (from a message-dropped event) one the network lost. */
 function raftOf(
-  event: {
-    atMs: number;
-    from: string;
-    to: string;
-    kind?: string;
-    what?: string;
-    term?: number;
-    entries?: number;
-    ok?: boolean;
-  },
+  event: Extract<TraceEvent, { type: "raft-message" | "message-dropped" }>,
   id: number,
 ): RaftMessageView {
+  if (event.type === "raft-message") {
+    const { type: _type, ...message } = event;
+    return { ...message, id };
+  }
   return {
     id,
     atMs: event.atMs,
     from: event.from,
     to: event.to,
-    kind: event.kind === "raft" || event.kind === undefined ? (event.what ?? "?") : event.kind,
-    term: event.term ?? 0,
-    entries: event.entries ?? 0,
-    ...(event.ok !== undefined ? { ok: event.ok } : {}),
+    kind: event.what,
+    term: 0,
+    entries: 0,
+    dropped: event.reason,
   };
 }
 

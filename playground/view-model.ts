@@ -699,7 +699,9 @@ export function describeRaftMessage(message: RaftMessageView): string {
             : message.kind === "preVote"
               ? "pre-vote request"
               : message.kind;
-  return `${message.from}→${message.to} ${kind} (term ${message.term})${message.dropped ? `: lost, ${message.dropped}` : ""}`;
+  return message.dropped
+    ? `${message.from}→${message.to} ${kind}: lost, ${message.dropped}`
+    : `${message.from}→${message.to} ${kind} (term ${message.term})`;
 }
 
 // --- documents -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import {
   documentText,
   electionTimeoutMaxMs,
   connectionRows,
+  describeRaftMessage,
   flowPosition,
   groupNodes,
   isCut,
@@ -382,6 +383,20 @@ describe("batches in motion, lags and Rachis", () => {
       { from: "C", to: "E", live: false, lagMs: 4 },
       { from: "E", to: "C", live: false, lagMs: null },
     ]);
+  });
+
+  it("Raft messages read as what they are: heartbeats, appends, votes, and the ones lost", () => {
+    const m = { id: 1, atMs: 0, from: "A", to: "B", term: 2, entries: 0 };
+    expect(describeRaftMessage({ ...m, kind: "append" })).toBe("A→B heartbeat (term 2)");
+    expect(describeRaftMessage({ ...m, kind: "append", entries: 2 })).toBe(
+      "A→B append 2 entries (term 2)",
+    );
+    expect(describeRaftMessage({ ...m, kind: "voteResponse", ok: false })).toBe(
+      "A→B vote refused (term 2)",
+    );
+    expect(describeRaftMessage({ ...m, kind: "append", dropped: "it is not running" })).toBe(
+      "A→B heartbeat: lost, it is not running",
+    );
   });
 
   it("Rachis rows run each election timer on from when its server reported it", () => {
