@@ -38,6 +38,8 @@ export function registerTraceChecks(context) {
       "chapter/kicking-the-tires/",
     );
     try {
+      // At ¼× a dot's trip lasts 1.4 s, long enough for a busy machine to draw several frames.
+      await playground.getByLabel("Speed").selectOption("0.25");
       await playground.getByRole("button", { name: "New document" }).click();
       await playground.getByLabel("Id").fill("users/7");
       await playground.getByLabel("Contents (JSON)").fill('{ "name": "Dot" }');
