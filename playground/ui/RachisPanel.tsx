@@ -1,3 +1,4 @@
+import { useEffect, useState } from "preact/hooks";
 import type { PlaygroundSession } from "../session.ts";
 import type { PlaygroundState } from "../model.ts";
 import { describeRaftMessage, rachisRows, timingForSpeed } from "../view-model.ts";
@@ -25,14 +26,23 @@ export function RachisPanel({
   open: boolean;
   nowMs: () => number;
 }) {
-  const now = useClusterClock(open && state.phase === "running", nowMs);
+  // Open from the start (server-rendered open), the panel fires no toggle: ask for its feed here.
+  const [shown, setShown] = useState(open);
+  useEffect(() => {
+    if (open) session.watchRachis(true);
+  }, [session]);
+  const now = useClusterClock(shown && state.phase === "running", nowMs);
   const rows = rachisRows(state.servers, state.rachis, now, timingForSpeed(state.speed).tickMs);
   const messages = state.raftMessages.slice(-messagesShown).reverse();
   return (
     <details
       class="rk-panel rk-rachis"
       open={open}
-      onToggle={(event) => session.watchRachis((event.currentTarget as HTMLDetailsElement).open)}
+      onToggle={(event) => {
+        const isOpen = (event.currentTarget as HTMLDetailsElement).open;
+        setShown(isOpen);
+        session.watchRachis(isOpen);
+      }}
     >
       <summary id={`${id}-rachis`}>Rachis up close: terms, votes, logs and commit indexes</summary>
       <div class="rk-rachis-servers">
@@ -129,7 +139,7 @@ export function RachisPanel({
         })}
       </div>
       <h4 id={`${id}-raft-messages`}>Messages</h4>
-      {open && messages.length > 0 ? (
+      {shown && messages.length > 0 ? (
         <ol class="rk-raft-messages" aria-labelledby={`${id}-raft-messages`} tabIndex={0}>
           {messages.map((message) => (
             <li key={message.id} class={message.dropped ? "rk-event-muted" : ""}>

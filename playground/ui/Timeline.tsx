@@ -58,6 +58,7 @@ export function Timeline({ state, id }: { state: PlaygroundState; id: string }) 
             key={entry.id}
             class={`rk-event rk-event-${entry.category}${entry.muted ? " rk-event-muted" : ""}`}
             data-category={entry.category}
+            data-at={entry.atMs}
           >
             <span class="rk-event-at">{formatAt(entry.atMs)}</span>{" "}
             <span class="rk-event-where">{entry.where}</span> <span>{entry.text}</span>
