@@ -3,6 +3,7 @@
 // commit indexes meeting the leader's, and a pause that freezes the servers without an election.
 import assert from "node:assert/strict";
 import { it } from "node:test";
+import { inBothThemes } from "./axe.mjs";
 import { openPlaygroundPage, settled, until, waitMs } from "./playground-page.mjs";
 
 async function clickNext(playground) {
@@ -194,6 +195,8 @@ export function registerTraceChecks(context) {
         (await playground.locator(".rk-raft-messages li").count()) > 0,
         "the panel lists Raft messages",
       );
+      // The panel full of state (timers, logs, messages) passes axe, light and dark.
+      assert.deepEqual(await inBothThemes(page, { include: [".rk-playground"] }), [], "axe");
       assert.deepEqual(errors, []);
     } finally {
       await close();
