@@ -73,6 +73,7 @@ export default defineConfig({
           label: "Under the hood",
           items: [
             { label: "Inside the engine", link: "/engine/inside/" },
+            { label: "Rachis up close", link: "/engine/rachis/" },
             { label: "Run it for real", link: "/run-for-real/" },
           ],
         },

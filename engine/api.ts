@@ -8,6 +8,7 @@ export type { ClusterOptions, ClusterStarter } from "./runtime/cluster.ts";
 export type {
   ClusterDescription,
   ClusterHandle,
+  RachisSnapshot,
   ServerSummary,
   SiblingOptions,
   WaitOptions,
@@ -23,7 +24,7 @@ export type {
   TopologyView,
 } from "./transport/index.ts";
 export type { NetworkFaults } from "./transport/index.ts";
-export type { TraceEvent, TimingOptions } from "./server/index.ts";
+export type { TraceEvent, TimingOptions, RachisView, RachisEntryView } from "./server/index.ts";
 export {
   DocumentStore,
   MemoryTopologyCache,

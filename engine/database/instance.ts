@@ -18,6 +18,7 @@ import {
   applyReplicatedTransaction,
   validateReplicatedBatch,
   type ReplicatedBatchInput,
+  type ReplicatedItemOutcome,
 } from "./replicated.ts";
 import type { InstanceStateRecord, PersistedRecord, PersistenceBatch } from "./storage.ts";
 import { attachmentSubKey, Tables } from "./tables.ts";
@@ -75,6 +76,8 @@ export interface ReplicatedBatchResult extends CommitResult {
   /** True when the batch was already applied (a duplicate); nothing was written. */
   readonly duplicate: boolean;
   readonly lastAcceptedEtag: number;
+  /** What happened to each document version the batch carried, in order (revisions aside). */
+  readonly outcomes: readonly ReplicatedItemOutcome[];
 }
 
 /** InstanceSnapshot is an instance's whole state as plain JSON, for tests and debugging views. */
@@ -175,10 +178,11 @@ export class DatabaseInstance {
     const applied = this.lastEtagFrom(batch.sourceDatabaseId);
     const context = this.context();
     const duplicate = batch.lastEtag <= applied;
+    const outcomes: ReplicatedItemOutcome[] = [];
     if (!duplicate) {
       const resolution = this.settings.conflictResolution ?? "latest";
       for (const transaction of batch.transactions) {
-        applyReplicatedTransaction(context, transaction, resolution);
+        applyReplicatedTransaction(context, transaction, resolution, outcomes);
       }
       this.tables.setIncomingEtag(batch.sourceDatabaseId, batch.lastEtag);
     }
@@ -188,6 +192,7 @@ export class DatabaseInstance {
       transactions: result.persistence.transactions,
       duplicate,
       lastAcceptedEtag: this.lastEtagFrom(batch.sourceDatabaseId),
+      outcomes,
     };
   }
 

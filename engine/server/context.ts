@@ -16,10 +16,13 @@ export interface ServerContext {
   readonly url: string;
   readonly clock: Clock;
   readonly random: Random;
-  readonly timing: ServerTiming;
+  /** Every interval; read at each use, since Server.tune may replace it while the server runs. */
+  timing: ServerTiming;
   readonly writes: WriteChain;
   readonly waiters: Waiters;
   readonly trace: (event: TraceEvent) => void;
+  /** What the trace includes beyond its usual events (the runtime may change it while running). */
+  readonly detail: { raftMessages: boolean };
   sendPeer(url: string, message: PeerMessage): void;
 }
 

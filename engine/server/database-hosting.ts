@@ -1,4 +1,5 @@
 import { describe } from "../core/index.ts";
+import { batchDocumentIds } from "../replication/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import { replicationDestinations } from "../cluster/index.ts";
 import type { ClusterState, DatabaseNodeReport } from "../cluster/index.ts";
@@ -168,7 +169,32 @@ export class DatabaseHosting {
             from: batch.from,
             to: batch.to,
             text: describe(batch),
+            afterEtag: batch.afterEtag,
+            lastEtag: batch.lastEtag,
+            ids: batchDocumentIds(batch),
           }),
+        batchApplied: (batch, result) => {
+          const now = context.clock.nowMs();
+          // Lag as the chapter means it: from the write to its arrival here. The batch's newest
+          // write is what just became visible; its time is its writer's clock.
+          let newest = -Infinity;
+          for (const transaction of batch.transactions)
+            for (const item of transaction.items)
+              if (item.kind !== "attachment") newest = Math.max(newest, item.lastModifiedMs);
+          const written = result.outcomes.some((o) => o.outcome !== "already-had");
+          context.trace({
+            type: "replication-applied",
+            atMs: now,
+            database: batch.database,
+            from: batch.from,
+            to: batch.to,
+            afterEtag: batch.afterEtag,
+            lastEtag: batch.lastEtag,
+            items: result.outcomes,
+            ...(result.note ? { note: result.note } : {}),
+            ...(written && Number.isFinite(newest) ? { lagMs: Math.max(0, now - newest) } : {}),
+          });
+        },
       },
       this.replicationLimits,
       cursors,

@@ -4,6 +4,7 @@ import type {
   DatabaseInstance,
   DatabaseSettings,
   PersistenceBatch,
+  ReplicatedItemOutcome,
   RevisionsConfiguration as InstanceRevisions,
 } from "../database/index.ts";
 import {
@@ -31,6 +32,17 @@ export interface HostedDatabaseEvents {
   send(to: NodeTag, message: ReplicationWireMessage): void;
   persist(writes: readonly StorageWrite[], done: () => void): void;
   batchSent(batch: ReplicationBatch): void;
+  /**
+   * A received batch was applied and is durable (its ack leaves next), or was a duplicate, or was
+   * refused for a gap: `result` says what happened to each of its documents.
+   */
+  batchApplied(batch: ReplicationBatch, result: BatchOutcome): void;
+}
+
+/** BatchOutcome is what receiving one batch did, for the trace. */
+export interface BatchOutcome {
+  readonly outcomes: readonly ReplicatedItemOutcome[];
+  readonly note?: "duplicate" | "gap";
 }
 
 interface Destination {
@@ -209,20 +221,33 @@ export class HostedDatabase {
   }
 
   private receiveBatch(wire: ReplicationWireBatch): void {
-    const { ack, commit } = receiveBatch(this.instance, unpackBatch(wire));
-    this.acknowledge(ack, commit && !commit.duplicate ? persistenceWrites(commit.persistence) : []);
+    const batch = unpackBatch(wire);
+    const { ack, commit } = receiveBatch(this.instance, batch);
+    if (!commit || commit.duplicate) {
+      this.events.batchApplied(batch, { outcomes: [], note: commit ? "duplicate" : "gap" });
+      return this.acknowledge(ack, []);
+    }
+    // The batch shows as applied when it is durable, as its ack goes.
+    this.acknowledge(ack, persistenceWrites(commit.persistence), () =>
+      this.events.batchApplied(batch, { outcomes: commit.outcomes }),
+    );
   }
 
   /**
-   * acknowledge sends `ack` once `writes` and every write before them are durable. The sender
-   * counts an ack towards write assurance, so it may state only what a crash would keep: a
-   * duplicate that arrives while the first copy is being written, a gap or a reconnect is
-   * answered from memory, and what memory holds may not be on disk yet.
+   * acknowledge sends `ack` once `writes` and every write before them are durable, after calling
+   * `durable`. The sender counts an ack towards write assurance, so it may state only what a
+   * crash would keep: a duplicate that arrives while the first copy is being written, a gap or a
+   * reconnect is answered from memory, and what memory holds may not be on disk yet.
    */
-  private acknowledge(ack: ReplicationAck, writes: readonly StorageWrite[]): void {
+  private acknowledge(
+    ack: ReplicationAck,
+    writes: readonly StorageWrite[],
+    durable?: () => void,
+  ): void {
     const etag = this.instance.lastEtag;
     this.events.persist(writes, () => {
       this.markDurable(etag);
+      durable?.();
       this.events.send(ack.to, ack);
     });
   }

@@ -4,3 +4,4 @@ export { serverTimingDefault, withTiming } from "./timing.ts";
 export type { ServerTiming, TimingOptions } from "./timing.ts";
 export { HostedDatabase, databaseStore, databaseKey, instanceSettings } from "./hosted-database.ts";
 export { RaftStore, raftLogStore, raftStateStore } from "./raft-store.ts";
+export type { RachisEntryView, RachisView } from "./rachis-view.ts";

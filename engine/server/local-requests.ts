@@ -158,10 +158,23 @@ export class LocalRequests {
     };
     const assurance = request.writeAssurance;
     if (!assurance) return { ok: true, result };
+    const waitedFromMs = clock.nowMs();
     const outcome = await db.waitForReplicas(db.instance.lastEtag, db.instance.changeVector, {
       ...(assurance.replicas !== undefined ? { replicas: assurance.replicas } : {}),
       ...(assurance.majority !== undefined ? { majority: assurance.majority } : {}),
-      deadlineMs: clock.nowMs() + assurance.timeoutMs,
+      deadlineMs: waitedFromMs + assurance.timeoutMs,
+    });
+    const doneMs = clock.nowMs();
+    this.context.trace({
+      type: "write-assurance",
+      atMs: doneMs,
+      tag: this.node.tag,
+      database: db.name,
+      ids: written.map((item) => item.id),
+      wanted: outcome.wanted,
+      reached: outcome.reached,
+      waitedMs: doneMs - waitedFromMs,
+      outcome: outcome.status === "satisfied" ? "satisfied" : "timed-out",
     });
     if (outcome.status === "satisfied" || assurance.throwOnTimeout === false) {
       return { ok: true, result: { ...result, replicas: outcome.reached } };

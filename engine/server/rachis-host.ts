@@ -16,6 +16,8 @@ import type {
 import type { StorageWrite } from "./ports.ts";
 import { serverLimits } from "./limits.ts";
 import { RaftStore } from "./raft-store.ts";
+import { rachisView } from "./rachis-view.ts";
+import type { RachisView } from "./rachis-view.ts";
 import type { ServerTiming } from "./timing.ts";
 
 /** RachisHostEvents are what the host tells its server. */
@@ -89,6 +91,17 @@ export class RachisHost {
 
   appliedIndex(): number {
     return this.raw.appliedIndex();
+  }
+
+  /** view is this node as the book's Rachis panel draws it (see rachis-view.ts). */
+  view(): RachisView {
+    return rachisView(
+      this.tag,
+      this.raw.status(),
+      this.timing.raft.heartbeatTicks,
+      (index) => this.raw.entryAt(index),
+      this.raw.snapshot(),
+    );
   }
 
   isLeaderInOffice(): boolean {

@@ -5,7 +5,6 @@ import { checkRequest } from "../transport/index.ts";
 import type {
   Envelope,
   PeerMessage,
-  ServerError,
   ServerRequest,
   ServerResponse,
   ServerTransport,
@@ -25,12 +24,10 @@ import { FailStop } from "./fail-stop.ts";
 import { PeerInbox } from "./peer-inbox.ts";
 import type { ServerFailure, ServerOptions } from "./ports.ts";
 import type { RachisHost } from "./rachis-host.ts";
-import { withTiming } from "./timing.ts";
-import type { ServerTiming } from "./timing.ts";
+import { withTiming, type ServerTiming, type TimingOptions } from "./timing.ts";
+import type { RachisView } from "./rachis-view.ts";
 import { Waiters } from "./waiters.ts";
 import { WriteChain } from "./write-chain.ts";
-
-type Stores = ReadonlyMap<string, ReadonlyMap<string, unknown>>;
 
 /**
  * Server is one RavenDB-style server: Rachis for the cluster layer, database instances with
@@ -46,7 +43,6 @@ type Stores = ReadonlyMap<string, ReadonlyMap<string, unknown>>;
  */
 export class Server {
   readonly url: string;
-  readonly timing: ServerTiming;
   private readonly transport: ServerTransport;
   private readonly context: ServerContext;
   private readonly writes: WriteChain;
@@ -64,7 +60,6 @@ export class Server {
 
   private constructor(options: ServerOptions) {
     this.url = serverAddress(options.url);
-    this.timing = withTiming(options.timing);
     this.transport = options.transport;
     const trace = options.trace ?? (() => {});
     this.stopped = new FailStop(this.url, options.clock, trace, options.onFailStop ?? (() => {}));
@@ -78,10 +73,11 @@ export class Server {
       url: this.url,
       clock: options.clock,
       random: options.random,
-      timing: this.timing,
+      timing: withTiming(options.timing),
       writes: this.writes,
       waiters: this.waiters,
       trace,
+      detail: { raftMessages: options.traceRaftMessages ?? false },
       sendPeer: send,
     };
     this.peers = new PeerCalls(send, this.url);
@@ -128,7 +124,7 @@ export class Server {
     return server;
   }
 
-  private recover(stores: Stores): void {
+  private recover(stores: ReadonlyMap<string, ReadonlyMap<string, unknown>>): void {
     this.hosting.recover(stores);
     this.hilo.recover(stores);
     this.node.recover(stores);
@@ -141,6 +137,19 @@ export class Server {
   /** failure is why this server stopped by itself (a failed storage write), if it did. */
   get failure(): ServerFailure | undefined {
     return this.stopped.failure;
+  }
+
+  // The runtime may re-time a running server (Raft counts ticks: only its pace changes), ask for
+  // more in its trace, and show its Rachis (the book's panels).
+  get timing(): ServerTiming {
+    return this.context.timing;
+  }
+  tune(change: { readonly timing?: TimingOptions; readonly raftMessages?: boolean }): void {
+    if (change.timing) this.context.timing = withTiming(change.timing);
+    if (change.raftMessages !== undefined) this.context.detail.raftMessages = change.raftMessages;
+  }
+  rachisView(): RachisView | undefined {
+    return this.node.rachis?.view();
   }
 
   get clusterState(): ClusterState | undefined {
@@ -167,9 +176,6 @@ export class Server {
   hostedDatabaseNames(): string[] {
     return this.hosting.names();
   }
-
-  // ---------------------------------------------------------------------------------------------
-  // The runtime's entry points.
 
   /** tick is called every timing.tickMs by the runtime. */
   tick(): void {
@@ -239,10 +245,5 @@ export class Server {
       this.observer.busy ||
       this.operations.busy
     );
-  }
-
-  /** errorOf turns a failed response into the ServerError it carries (for callers and tests). */
-  static errorOf(response: ServerResponse): ServerError | undefined {
-    return response.ok ? undefined : response.error;
   }
 }

@@ -33,6 +33,7 @@ function hostedOnA() {
       send: (_to, message) => sent.push(message),
       persist: (_writes, done) => done(),
       batchSent: () => {},
+      batchApplied: () => {},
     },
     {},
   );

@@ -45,7 +45,12 @@ describe("every queue of a server has a named limit and a clear error when full"
       "Spade",
       instance,
       "A",
-      { send: () => {}, persist: (_writes, done) => done(), batchSent: () => {} },
+      {
+        send: () => {},
+        persist: (_writes, done) => done(),
+        batchSent: () => {},
+        batchApplied: () => {},
+      },
       {},
     );
     hosted.setDestinations(["B"], 0);

@@ -67,6 +67,7 @@ export function parts(
     }),
     waiters,
     trace: (event) => events.push(event),
+    detail: { raftMessages: false },
     sendPeer: (url, message) => sent.push({ url, message }),
   };
   return {

@@ -30,7 +30,13 @@ import type {
 } from "../../transport/index.ts";
 import { findServer, serverUrl } from "../addresses.ts";
 import { earlierData } from "../earlier-data.ts";
-import type { ClusterDescription, ClusterHandle, ServerSummary, WaitOptions } from "../handle.ts";
+import type {
+  ClusterDescription,
+  ClusterHandle,
+  RachisSnapshot,
+  ServerSummary,
+  WaitOptions,
+} from "../handle.ts";
 import { PendingCalls, pairKey, timedOut, unavailable } from "../host-calls.ts";
 import { epochMs, pollUntil, sleep, within } from "../real-time.ts";
 import {
@@ -46,6 +52,7 @@ import type { StatusRow } from "../status-book.ts";
 import { TraceListeners } from "../trace-listeners.ts";
 import type {
   HostBound,
+  RachisPush,
   ServerWorkerApi,
   StorageChoice,
   StorageSnapshot,
@@ -104,6 +111,8 @@ interface Slot extends StatusRow {
   memory: StorageSnapshot | undefined;
   /** The crash of a server that stopped by itself, which a restart waits for (its disk). */
   crashing: Promise<void> | undefined;
+  /** The server's Rachis as last pushed (for the book's panel). */
+  rachis: RachisPush | undefined;
 }
 
 /** TimedAnswer is a response with the epoch ms at which the server sent it (null if it did not). */
@@ -141,6 +150,12 @@ export class WorkerCluster implements ClusterHandle {
   private readonly isolated = new Set<string>();
   private readonly linkShapes = new Map<string, { latencyMs: number; lossRate: number }>();
   private stopped = false;
+  /** The timings servers (re)start with; setTiming changes them for the running ones too. */
+  private timing: TimingOptions | undefined;
+  private raftTraced = false;
+  /** Milliseconds spent suspended, and since when it is suspended now (see suspend). */
+  private pausedMs = 0;
+  private suspendedAtMs: number | null = null;
 
   private constructor(
     options: WorkerClusterOptions,
@@ -159,9 +174,10 @@ export class WorkerCluster implements ClusterHandle {
     this.dataDir = dataDir;
     this.name = name;
     this.ownsData = ownsData;
+    this.timing = options.timing;
     this.network = {
       request: (url, request, requestOptions) => this.request(url, request, requestOptions),
-      nowMs: () => epochMs(),
+      nowMs: () => this.nowMs(),
     };
   }
 
@@ -296,7 +312,7 @@ export class WorkerCluster implements ClusterHandle {
     this.tagOf(slot);
     this.markDown(slot, "the server was killed");
     await this.crashWorker(slot);
-    this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: "killed" }]);
+    this.emit([{ type: "server", atMs: this.nowMs(), url: slot.url, text: "killed" }]);
   }
 
   /**
@@ -309,7 +325,7 @@ export class WorkerCluster implements ClusterHandle {
     this.markDown(slot, `the server stopped: ${failure.message}`);
     slot.failure = failure;
     this.emit([
-      { type: "server", atMs: epochMs(), url: slot.url, text: `crashed: ${failure.message}` },
+      { type: "server", atMs: this.nowMs(), url: slot.url, text: `crashed: ${failure.message}` },
     ]);
     slot.crashing = this.crashWorker(slot);
     await slot.crashing;
@@ -331,7 +347,7 @@ export class WorkerCluster implements ClusterHandle {
         this.emit([
           {
             type: "server",
-            atMs: epochMs(),
+            atMs: this.nowMs(),
             url: slot.url,
             text: "did not answer the crash; its memory disk is lost",
           },
@@ -339,6 +355,9 @@ export class WorkerCluster implements ClusterHandle {
       }
     }
     await worker!.terminate();
+    // Its peers' connections to it break: what they send it from now on is refused, and traced so.
+    for (const other of this.root.allSlots())
+      if (other !== slot && other.alive) void other.api?.disconnectPeer(slot.url).catch(() => {});
   }
 
   /**
@@ -372,7 +391,12 @@ export class WorkerCluster implements ClusterHandle {
     await this.launch(slot);
     await this.connect(slot);
     this.emit([
-      { type: "server", atMs: epochMs(), url: slot.url, text: `restarted as ${this.tagOf(slot)}` },
+      {
+        type: "server",
+        atMs: this.nowMs(),
+        url: slot.url,
+        text: `restarted as ${this.tagOf(slot)}`,
+      },
     ]);
   }
 
@@ -468,9 +492,70 @@ export class WorkerCluster implements ClusterHandle {
 
   // --- time ---------------------------------------------------------------------------------------
 
-  /** nowMs is epoch milliseconds (real time), the same clock the workers use. */
+  /**
+   * nowMs is the clock the workers use: epoch milliseconds, behind real time by the time spent
+   * suspended, and standing still while suspended.
+   */
   nowMs(): number {
-    return epochMs();
+    return (this.suspendedAtMs ?? epochMs()) - this.pausedMs;
+  }
+
+  /**
+   * suspend freezes every server of this cluster in place: no ticks, no timers, messages held
+   * back, every clock stopped. resume lets them run on from where they were: nothing timed out
+   * meanwhile, so no election starts because of the pause (a playground's Pause).
+   */
+  async suspend(): Promise<void> {
+    this.assertRunning();
+    if (this.suspendedAtMs !== null) return;
+    this.suspendedAtMs = epochMs();
+    await Promise.all(
+      this.slots.filter((slot) => slot.alive).map((slot) => slot.api?.suspend().catch(() => {})),
+    );
+  }
+
+  async resume(): Promise<void> {
+    this.assertRunning();
+    if (this.suspendedAtMs === null) return;
+    this.pausedMs += epochMs() - this.suspendedAtMs;
+    this.suspendedAtMs = null;
+    const offset = this.pausedMs;
+    await Promise.all(
+      this.slots
+        .filter((slot) => slot.alive)
+        .map((slot) => slot.api?.resume(offset).catch(() => {})),
+    );
+  }
+
+  get suspended(): boolean {
+    return this.suspendedAtMs !== null;
+  }
+
+  /** setTiming re-times every running server, and the ones that start later (a restart). */
+  async setTiming(timing: TimingOptions): Promise<void> {
+    this.assertRunning();
+    this.timing = timing;
+    await Promise.all(
+      this.slots
+        .filter((slot) => slot.alive)
+        .map((slot) => slot.api?.setTiming(timing).catch(() => {})),
+    );
+  }
+
+  /** traceRaftMessages asks every server (and every later restart) for raft-message events. */
+  traceRaftMessages(on: boolean): void {
+    this.raftTraced = on;
+    for (const slot of this.slots)
+      if (slot.alive) void slot.api?.traceRaftMessages(on).catch(() => {});
+  }
+
+  /** rachis is each server's Rachis as last pushed, in server order; null for one down or "?". */
+  rachis(): (RachisSnapshot | null)[] {
+    return this.slots.map((slot) =>
+      slot.alive && slot.rachis?.view
+        ? { ...slot.rachis.view, url: slot.url, atMs: slot.rachis.atMs }
+        : null,
+    );
   }
 
   /** runFor lets `durationMs` of real time pass, then refreshes every server's status. */
@@ -621,7 +706,7 @@ export class WorkerCluster implements ClusterHandle {
 
   /** describe returns the cluster as plain JSON from every server's latest status. */
   describe(): ClusterDescription {
-    return describeRows(this.slots, epochMs());
+    return describeRows(this.slots, this.nowMs());
   }
 
   // --- internals ------------------------------------------------------------------------------------
@@ -637,6 +722,7 @@ export class WorkerCluster implements ClusterHandle {
       hostPort: undefined,
       memory: undefined,
       crashing: undefined,
+      rachis: undefined,
     };
   }
 
@@ -672,7 +758,9 @@ export class WorkerCluster implements ClusterHandle {
             url: slot.url,
             storage: this.storageFor(slot),
             seed,
-            ...(this.options.timing ? { timing: this.options.timing } : {}),
+            ...(this.timing ? { timing: this.timing } : {}),
+            clockOffsetMs: this.pausedMs,
+            ...(this.raftTraced ? { traceRaftMessages: true } : {}),
             ...(this.options.replicationLimits
               ? { replicationLimits: this.options.replicationLimits }
               : {}),
@@ -715,7 +803,9 @@ export class WorkerCluster implements ClusterHandle {
       if (slot.worker !== worker || !slot.alive) return;
       slot.api = slot.worker = undefined;
       this.markDown(slot, `the server crashed: ${reason}`);
-      this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: `crashed: ${reason}` }]);
+      this.emit([
+        { type: "server", atMs: this.nowMs(), url: slot.url, text: `crashed: ${reason}` },
+      ]);
       void worker.terminate();
     });
     absorbStatus(slot, result.value);
@@ -786,6 +876,11 @@ export class WorkerCluster implements ClusterHandle {
     void Promise.all(calls).catch(() => {});
   }
 
+  /** allSlots lists every server of this network of ports: this cluster's and its siblings'. */
+  private allSlots(): Slot[] {
+    return this.family.flatMap((cluster) => cluster.slots);
+  }
+
   private fromWorker(slot: Slot, message: HostBound): void {
     if (message.kind === "timed-response")
       return this.requests.settle(message.envelope.requestId, {
@@ -795,6 +890,7 @@ export class WorkerCluster implements ClusterHandle {
     applyStatusUpdate(slot, message);
     const failure = message.status?.failure;
     if (failure && slot.alive && slot.api) void this.failStopped(slot, failure);
+    if (message.rachis) slot.rachis = message.rachis;
     if (message.events.length > 0) this.emit(message.events);
     if (message.refreshed !== undefined) this.refreshes.settle(message.refreshed, undefined);
   }
@@ -803,6 +899,7 @@ export class WorkerCluster implements ClusterHandle {
   private markDown(slot: Slot, why: string): void {
     forgetStatus(slot);
     this.refreshes.abandon(slot.url, () => undefined);
+    slot.rachis = undefined;
     slot.hostPort?.close();
     slot.hostPort = undefined;
     this.requests.abandon(slot.url, () => ({

@@ -13,9 +13,11 @@ import type {
   ServerResponse,
 } from "../../transport/index.ts";
 import { findServer, serverUrl } from "../addresses.ts";
+import { droppedEvent } from "../dropped.ts";
 import type {
   ClusterDescription,
   ClusterHandle,
+  RachisSnapshot,
   ServerSummary,
   SiblingOptions,
   WaitOptions,
@@ -97,6 +99,7 @@ export class SimCluster implements ClusterHandle {
   private demand = 0;
   private driving = false;
   private stopped = false;
+  private raftTraced = false;
   private readonly tickMs: number;
 
   constructor(options: SimClusterOptions = {}, root?: SimCluster) {
@@ -118,6 +121,7 @@ export class SimCluster implements ClusterHandle {
         this.sim,
         (envelope) => this.deliver(envelope),
         options.faults ?? reliableNetwork,
+        (envelope, reason) => this.dropped(envelope, reason),
       );
       this.networkIndex = 0;
       this.family.push(this);
@@ -254,6 +258,21 @@ export class SimCluster implements ClusterHandle {
    */
   watchSends(watcher: (envelope: Envelope) => void): void {
     this.sendWatchers.push(watcher);
+  }
+
+  /** traceRaftMessages adds (or stops) raft-message trace events, for a Rachis view. */
+  traceRaftMessages(on: boolean): void {
+    this.raftTraced = on;
+    for (const slot of this.slots) slot.server?.tune({ raftMessages: on });
+  }
+
+  /** rachis lists each server's Rachis now (virtual time); null for one down or passive. */
+  rachis(): (RachisSnapshot | null)[] {
+    const atMs = this.sim.nowMs();
+    return this.slots.map((slot) => {
+      const view = slot.server?.rachisView();
+      return view ? { ...view, url: slot.url, atMs } : null;
+    });
   }
 
   /** stop stops this cluster's servers; stopping the network's first cluster stops its siblings. */
@@ -524,12 +543,23 @@ export class SimCluster implements ClusterHandle {
         slot.failure = failure;
         this.crashSlot(slot, `crashed: ${failure.message}`);
       },
+      ...(this.raftTraced ? { traceRaftMessages: true } : {}),
     };
   }
 
   private send(envelope: Envelope): void {
     for (const watcher of this.sendWatchers) watcher(envelope);
     this.net.send(envelope);
+  }
+
+  /** dropped traces a peer message the network lost, on the cluster of the server that sent it. */
+  private dropped(envelope: Envelope, reason: string): void {
+    if (envelope.kind !== "peer") return;
+    const sender =
+      this.root.family.find((cluster) => cluster.slots.some((s) => s.url === envelope.from)) ??
+      this;
+    const event = droppedEvent(envelope, reason, this.sim.nowMs(), sender.raftTraced);
+    if (event) sender.emit([event]);
   }
 
   private emitServer(slot: SimServerSlot, text: string): void {
@@ -549,6 +579,8 @@ export class SimCluster implements ClusterHandle {
     const slot = this.slotOnNetwork(envelope.to);
     if (slot?.server) {
       slot.server.receive(envelope);
+    } else if (envelope.kind === "peer") {
+      this.dropped(envelope, `no connection to ${envelope.to}: it is not running`);
     } else if (envelope.kind === "request" && slot) {
       // The host is up but the process is not: the connection is refused at once, as with TCP.
       this.net.send({

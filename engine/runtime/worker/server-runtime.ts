@@ -8,12 +8,14 @@ import { isRookeryError, SeededRandom } from "../../core/index.ts";
 import type { Clock } from "../../core/index.ts";
 import type { DatabaseInstance } from "../../database/index.ts";
 import { Server } from "../../server/index.ts";
-import type { ServerFailure, TraceEvent } from "../../server/index.ts";
+import type { TimingOptions, TraceEvent } from "../../server/index.ts";
 import type { StorageWarning } from "../../storage/index.ts";
 import { PortMesh } from "../../transport/index.ts";
 import type { LinkFaults, ServerRequest, ServerResponse } from "../../transport/index.ts";
+import { droppedEvent } from "../dropped.ts";
 import { StatusReporter } from "../status-reporter.ts";
 import type {
+  RachisPush,
   StatusPush,
   ServerWorkerApi,
   StorageSnapshot,
@@ -33,9 +35,14 @@ const pingTimeoutMs = 1_000;
 /**
  * The worker's clock: epoch milliseconds at sub-millisecond resolution. performance.now() alone
  * starts at zero in every worker; adding timeOrigin makes times comparable across workers and
- * restarts, which @last-modified (resolve-to-latest) and cross-worker lag measurements need.
+ * restarts, which @last-modified (resolve-to-latest) and cross-worker lag measurements need. It
+ * runs `offsetMs` behind real time: the time the cluster spent suspended, the same for every
+ * server, so that after a pause no timer has advanced and the servers still agree on the time.
  */
-const realClock: Clock = { nowMs: () => performance.timeOrigin + performance.now() };
+class WorkerClock implements Clock {
+  offsetMs = 0;
+  readonly nowMs = (): number => performance.timeOrigin + performance.now() - this.offsetMs;
+}
 
 /**
  * readableSince returns when the readable version of a document was written (its writer's clock,
@@ -64,11 +71,19 @@ export class ServerRuntime implements ServerWorkerApi {
   private mesh: PortMesh<StatusPush> | undefined;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
   private statusTimer: ReturnType<typeof setInterval> | undefined;
-  private readonly reporter = new StatusReporter(() => this.server, realClock.nowMs);
+  private readonly reporter = new StatusReporter(
+    () => this.server,
+    () => this.clock.nowMs(),
+  );
   private readonly watches = new Set<Watch>();
   private stopped = false;
-  /** Why the server stopped by itself (a failed storage write), once it did. */
-  private failure: ServerFailure | undefined;
+  private suspended = false;
+  private readonly clock = new WorkerClock();
+  private statusIntervalMs = 50;
+  /** What the host was last told of the Rachis, and the election timer then (for resets). */
+  private lastRachisKey = "";
+  private lastElectionElapsed = 0;
+  private raftTraced = false;
 
   /** `openFs` opens fs storage; the Node entry passes it, the browser entry has none. */
   constructor(private readonly openFs?: OpenFsStorage) {}
@@ -81,6 +96,10 @@ export class ServerRuntime implements ServerWorkerApi {
         message: `this worker already ran ${config.url}; start a new worker`,
       };
     const random = new SeededRandom(config.seed);
+    this.clock.offsetMs = config.clockOffsetMs ?? 0;
+    this.statusIntervalMs = config.statusIntervalMs;
+    this.raftTraced = config.traceRaftMessages ?? false;
+    const clock = this.clock;
     try {
       this.store = await openServerStore(
         config.storage,
@@ -95,18 +114,23 @@ export class ServerRuntime implements ServerWorkerApi {
         },
         beforeResponse: () => this.push(),
         refresh: (id) => this.push(id),
-        nowMs: realClock.nowMs,
+        nowMs: clock.nowMs,
+        dropped: (envelope, reason) => {
+          const event = droppedEvent(envelope, reason, clock.nowMs(), this.raftTraced);
+          if (event) this.record(event);
+        },
       });
       this.server = await Server.start({
         url: config.url,
         storage: this.store.port,
         transport: this.mesh,
-        clock: realClock,
+        clock,
         random,
         ...(config.timing ? { timing: config.timing } : {}),
         ...(config.replicationLimits ? { replicationLimits: config.replicationLimits } : {}),
         trace: (event) => this.record(event),
-        onFailStop: (failure) => this.failStopped(failure),
+        onFailStop: () => this.failStopped(),
+        ...(config.traceRaftMessages ? { traceRaftMessages: true } : {}),
       });
     } catch (error) {
       this.stopTimersAndPorts();
@@ -116,14 +140,10 @@ export class ServerRuntime implements ServerWorkerApi {
       return { ok: false, code, message: `${config.url} could not start: ${message}` };
     }
     const server = this.server;
-    this.tickTimer = setInterval(() => {
-      server.tick();
-      this.checkWatches();
-    }, server.timing.tickMs);
-    this.statusTimer = setInterval(() => this.push(), config.statusIntervalMs);
+    this.startTimers();
     this.record({
       type: "server",
-      atMs: realClock.nowMs(),
+      atMs: clock.nowMs(),
       url: server.url,
       text:
         server.tag === "?" ? "started (fresh, tag ?)" : `started, recovered as node ${server.tag}`,
@@ -141,6 +161,40 @@ export class ServerRuntime implements ServerWorkerApi {
 
   setLinkFaults(url: string, faults: LinkFaults): void {
     this.mesh?.setFaults(url, faults);
+  }
+
+  disconnectPeer(url: string): void {
+    this.mesh?.disconnectPeer(url);
+  }
+
+  suspend(): void {
+    if (!this.server || this.stopped || this.suspended) return;
+    this.push();
+    this.suspended = true;
+    this.stopTimers();
+    this.mesh?.suspend();
+  }
+
+  resume(clockOffsetMs: number): void {
+    if (!this.server || this.stopped || !this.suspended) return;
+    this.clock.offsetMs = clockOffsetMs;
+    this.suspended = false;
+    this.startTimers();
+    this.mesh?.resume();
+    this.push();
+  }
+
+  setTiming(timing: TimingOptions): void {
+    if (!this.server || this.stopped) return;
+    this.server.tune({ timing });
+    if (this.suspended) return;
+    this.stopTimers();
+    this.startTimers();
+  }
+
+  traceRaftMessages(on: boolean): void {
+    this.raftTraced = on;
+    this.server?.tune({ raftMessages: on });
   }
 
   async request(request: ServerRequest): Promise<ServerResponse> {
@@ -169,7 +223,7 @@ export class ServerRuntime implements ServerWorkerApi {
     if (this.server)
       this.record({
         type: "server",
-        atMs: realClock.nowMs(),
+        atMs: this.clock.nowMs(),
         url: this.server.url,
         text: "shut down",
       });
@@ -220,8 +274,7 @@ export class ServerRuntime implements ServerWorkerApi {
    * goes to the host at once with the failure; the host reports the server crashed, crashes its
    * storage through crash() and ends this worker.
    */
-  private failStopped(failure: ServerFailure): void {
-    this.failure = failure;
+  private failStopped(): void {
     if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
     this.tickTimer = undefined;
     this.push();
@@ -231,10 +284,25 @@ export class ServerRuntime implements ServerWorkerApi {
     this.reporter.record(event);
   }
 
+  private startTimers(): void {
+    const server = this.server!;
+    this.tickTimer = setInterval(() => {
+      server.tick();
+      this.checkWatches();
+    }, server.timing.tickMs);
+    this.statusTimer = setInterval(() => this.push(), this.statusIntervalMs);
+  }
+
+  private stopTimers(): void {
+    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    if (this.statusTimer !== undefined) clearInterval(this.statusTimer);
+    this.tickTimer = this.statusTimer = undefined;
+  }
+
   private warn(url: string, warning: StorageWarning): void {
     this.record({
       type: "server",
-      atMs: realClock.nowMs(),
+      atMs: this.clock.nowMs(),
       url,
       text: `storage: ${warning.message}`,
     });
@@ -246,13 +314,33 @@ export class ServerRuntime implements ServerWorkerApi {
    */
   private push(refreshed?: number): void {
     if (!this.mesh || !this.server || this.stopped) return;
-    const update = this.reporter.take(refreshed !== undefined);
+    const rachis = this.rachisChange();
+    const update = this.reporter.take(refreshed !== undefined || rachis !== undefined);
     if (!update) return;
     this.mesh.pushToHost({
       kind: "status",
       ...update,
       ...(refreshed !== undefined ? { refreshed } : {}),
+      ...(rachis ? { rachis } : {}),
     });
+  }
+
+  /**
+   * rachisChange returns the server's Rachis when the host's copy is out of date: anything but
+   * the election timer's progress changed, or the timer was reset (the host extrapolates it in
+   * between from when it was read).
+   */
+  private rachisChange(): RachisPush | undefined {
+    const view = this.server!.rachisView() ?? null;
+    const elapsed = view?.electionElapsedTicks ?? 0;
+    const reset = elapsed < this.lastElectionElapsed;
+    this.lastElectionElapsed = elapsed;
+    const key = view
+      ? `${view.role}|${view.term}|${view.vote}|${view.leader}|${view.commit}|${view.applied}|${view.lastIndex}|${view.snapshotIndex}|${view.voters.join()}|${view.learners.join()}|${view.electionTimeoutTicks}|${JSON.stringify(view.progress)}`
+      : "";
+    if (key === this.lastRachisKey && !reset) return undefined;
+    this.lastRachisKey = key;
+    return { view, atMs: this.clock.nowMs() };
   }
 
   private checkWatches(): void {
@@ -261,7 +349,7 @@ export class ServerRuntime implements ServerWorkerApi {
       const instance = this.server.hostedDatabase(watch.database)?.instance;
       const writtenAtMs = instance ? readableSince(instance, watch.id) : null;
       if (writtenAtMs === null) continue;
-      const visibleAtMs = realClock.nowMs();
+      const visibleAtMs = this.clock.nowMs();
       clearTimeout(watch.timer);
       this.watches.delete(watch);
       watch.resolve({ visibleAtMs, writtenAtMs });
@@ -269,9 +357,7 @@ export class ServerRuntime implements ServerWorkerApi {
   }
 
   private stopTimersAndPorts(): void {
-    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
-    if (this.statusTimer !== undefined) clearInterval(this.statusTimer);
-    this.tickTimer = this.statusTimer = undefined;
+    this.stopTimers();
     for (const watch of this.watches) {
       clearTimeout(watch.timer);
       watch.resolve(null);
