@@ -71,7 +71,11 @@ export default defineConfig({
         },
         {
           label: "Under the hood",
-          items: [{ label: "Inside the engine", link: "/engine/inside/" }],
+          items: [
+            { label: "Inside the engine", link: "/engine/inside/" },
+            { label: "Rachis up close", link: "/engine/rachis/" },
+            { label: "Run it for real", link: "/run-for-real/" },
+          ],
         },
         {
           label: "Exercises",

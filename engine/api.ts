@@ -10,6 +10,7 @@ export type {
   ClusterHandle,
   DatabaseDescription,
   ExternalReplicationDescription,
+  RachisSnapshot,
   ServerSummary,
   SiblingOptions,
   WaitOptions,
@@ -28,7 +29,7 @@ export type {
   AttachmentView,
 } from "./transport/index.ts";
 export type { NetworkFaults } from "./transport/index.ts";
-export type { TraceEvent, TimingOptions } from "./server/index.ts";
+export type { TraceEvent, TimingOptions, RachisView, RachisEntryView } from "./server/index.ts";
 export {
   DocumentStore,
   MemoryTopologyCache,

@@ -6,14 +6,25 @@ import type {
   AttachmentView,
   ClusterDescription,
   DocumentView,
+  RachisSnapshot,
   RevisionView,
   ServerSummary,
+  TraceEvent,
 } from "../engine/index.ts";
 import type { ClientView } from "./clients.ts";
 
 /** TimelineCategory groups timeline entries for the filter. */
 export type TimelineCategory =
-  "election" | "cluster" | "topology" | "failover" | "replication" | "server" | "action";
+  | "election"
+  | "cluster"
+  | "topology"
+  | "failover"
+  | "replication"
+  | "conflict"
+  | "assurance"
+  | "failed"
+  | "server"
+  | "action";
 
 /** TimelineEntry is one line of the timeline. */
 export interface TimelineEntry {
@@ -24,18 +35,45 @@ export interface TimelineEntry {
   /** The server or servers it concerns, as tags or URLs ("A", "A→B"). */
   readonly where: string;
   readonly text: string;
+  /**
+   * Drawn dimmed: nothing changed (an echo its change vector stopped, a duplicate) or nothing
+   * arrived (a send that failed).
+   */
+  readonly muted?: boolean;
+  /** The same line again and again (a retry that keeps failing): how many times, shown once. */
+  readonly repeats?: number;
 }
 
-/** Flow is one replication batch on its way, for the replication graph. */
+/**
+ * Flow is one replication batch for the replication graph: applied by its receiver (a dot that
+ * travels from sender to receiver), or a send that failed (a dimmed dot that stops half way).
+ */
 export interface Flow {
   readonly id: number;
   readonly database: string;
   readonly from: string;
   readonly to: string;
   readonly text: string;
-  /** Real (page) time when it was seen, to expire it after its animation. */
-  readonly seenAtMs: number;
+  /** When the event happened, on the cluster's clock: the dot's trip starts then. */
+  readonly atMs: number;
+  readonly failed: boolean;
 }
+
+/** Lag is the last measured lag of one replication connection (claim 16: lag is visible). */
+export interface Lag {
+  readonly database: string;
+  readonly from: string;
+  readonly to: string;
+  readonly lagMs: number;
+  /** When it was measured, on the cluster's clock. */
+  readonly atMs: number;
+}
+
+/** RaftMessageView is one Raft message on the Rachis panel: sent, or lost on the way (why). */
+export type RaftMessageView = Omit<Extract<TraceEvent, { type: "raft-message" }>, "type"> & {
+  readonly id: number;
+  readonly dropped?: string;
+};
 
 /** NetworkCut is one partition the reader made: two groups of server URLs that cannot talk. */
 export interface NetworkCut {
@@ -139,6 +177,12 @@ export interface PlaygroundState {
   readonly openDocument: OpenDocument | null;
   readonly timeline: readonly TimelineEntry[];
   readonly flows: readonly Flow[];
+  /** Each connection's last measured lag, newest last. */
+  readonly lags: readonly Lag[];
+  /** Each server's Rachis (server order; null when down or without a cluster). */
+  readonly rachis: readonly (RachisSnapshot | null)[];
+  /** Raft messages seen lately (while the Rachis panel is open), newest last. */
+  readonly raftMessages: readonly RaftMessageView[];
   readonly cuts: readonly NetworkCut[];
   readonly step: StepView;
   readonly speed: number;

@@ -170,6 +170,8 @@ export interface Scenario {
   readonly clients?: number;
   /** A sum the documents panel keeps in view, e.g. the total of the accounts. */
   readonly watchSum?: { readonly label: string; readonly database: string; readonly field: string };
+  /** The Rachis panel starts open (the engine tour's "Rachis up close"). */
+  readonly rachis?: boolean;
 }
 
 const users12 = [
@@ -988,6 +990,47 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
           explain:
             "It stays in rehab while it receives what it missed, then the supervisor promotes it on its mentor's report — to the end of the list, so a node that fails again and again does not keep taking the preferred role back.",
         },
+      },
+    ],
+  },
+  "rachis-up-close": {
+    id: "rachis-up-close",
+    title: "Rachis up close",
+    servers: 3,
+    rachis: true,
+    setup: [
+      { kind: "create-database", on: url(1), name: "Spade" },
+      { kind: "add-node", on: url(1), url: url(2) },
+      { kind: "wait", until: { kind: "tag", url: url(2), tag: "B" } },
+      { kind: "add-node", on: url(1), url: url(3) },
+      { kind: "wait", until: { kind: "tag", url: url(3), tag: "C" } },
+      { kind: "wait", until: { kind: "all-joined" } },
+    ],
+    intro:
+      "Three servers in one cluster, A leading. In the Rachis panel each follower's election timer fills and a heartbeat from A empties it again; every log ends at the same committed entry.",
+    steps: [
+      {
+        title: "Kill node A, the leader",
+        actions: [
+          { kind: "kill", url: url(1) },
+          { kind: "select", url: url(2) },
+        ],
+        until: { kind: "leader" },
+        explanation:
+          "No more heartbeats: B's and C's timers fill up. The first to fire asks the other for a pre-vote, then for its vote in a new term; two votes of three is a majority, so it leads. Its first entry, a no-op of its own term, commits the log it inherited.",
+      },
+      {
+        title: "Create Pitchfork on B",
+        actions: [{ kind: "create-database", on: url(2), name: "Pitchfork" }],
+        explanation:
+          "The leader appends the command to its log (dashed: not committed), sends it in an append, and commits it once a majority holds it: itself and the other survivor. The follower moves its commit index on the next message from the leader.",
+      },
+      {
+        title: "Restart A",
+        actions: [{ kind: "restart", url: url(1) }],
+        until: { kind: "all-joined" },
+        explanation:
+          "A comes back with the term it had and the log it had. The leader's first append is refused (A lacks entries), the leader backs up, and A's log and commit index catch up with the leader's: Pitchfork included, though A was dead when it was created.",
       },
     ],
   },

@@ -26,8 +26,10 @@ import { Atom } from "./atom.ts";
 import type {
   DatabaseStatus,
   Flow,
+  Lag,
   NetworkCut,
   OpenDocument,
+  RaftMessageView,
   PlaygroundState,
   ResultArea,
   StepView,
@@ -48,7 +50,9 @@ import {
   appendTimeline,
   defaultSpeed,
   electionTimeoutMaxMs,
-  flowVisibleMs,
+  flowTripMs,
+  lagsMax,
+  raftMessagesMax,
   normalizeServerUrl,
   parseDocumentText,
   serverName,
@@ -134,6 +138,9 @@ function initialState(
     openDocument: null,
     timeline: [],
     flows: [],
+    lags: [],
+    rachis: [],
+    raftMessages: [],
     cuts: [],
     step: stepView(scenario, 0, scenario.intro),
     speed,
@@ -182,6 +189,8 @@ export class PlaygroundSession {
   private slowLinks: SlowLink[] = [];
   private nextEntryId = 1;
   private nextFlowId = 1;
+  /** The Rachis panel is open: servers trace their Raft messages for it. */
+  private watchingRachis = false;
   private unsubscribe: (() => void) | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private refreshing = false;
@@ -299,12 +308,15 @@ export class PlaygroundSession {
     });
   }
 
-  /** pause stops the servers: workers are shut down with their data in IndexedDB; sim time stops. */
+  /**
+   * pause freezes the servers where they are: no ticks, no timers, messages held (workers are
+   * suspended through their host; the simulator's clock stops). Nothing times out meanwhile, so
+   * resuming causes no election.
+   */
   pause(by: "reader" | "scroll" = "reader"): Promise<void> {
     return this.serialize(async () => {
       if (this.s.phase !== "running" || !this.cluster) return;
       if (this.options.runtime === "sim") {
-        // The simulator keeps its servers in memory: pausing stops its clock, nothing more.
         if (this.simDriver) this.simDriver.stop = true;
         this.simDriver = null;
         this.patch({ phase: "paused", pausedBy: by });
@@ -312,12 +324,13 @@ export class PlaygroundSession {
       }
       this.patch({ phase: "pausing" });
       this.persist();
-      await this.stopCluster();
+      if (this.cluster.suspend) await this.cluster.suspend();
+      else await this.stopCluster();
       this.patch({ phase: "paused", pausedBy: by });
     });
   }
 
-  /** resume starts the servers again from their storage (a paused scroll resumes on its own). */
+  /** resume lets the servers run on from where they were (a paused scroll resumes on its own). */
   resume(): Promise<void> {
     return this.serialize(async () => {
       if (this.s.phase !== "paused") return;
@@ -326,18 +339,29 @@ export class PlaygroundSession {
         this.patch({ phase: "running", pausedBy: null });
         return;
       }
+      if (this.cluster?.resume) {
+        await this.cluster.resume();
+        this.patch({ phase: "running", pausedBy: null });
+        await this.refresh();
+        return;
+      }
       const saved = this.snapshot();
       await this.restore(saved);
     });
   }
 
-  /** setSpeed changes every engine interval; running workers restart from storage to take it. */
+  /** setSpeed changes every engine interval; running servers are re-timed where they are. */
   setSpeed(speed: number): Promise<void> {
     return this.serialize(async () => {
       if (speed === this.s.speed) return;
       saveSpeed(this.options.store, speed);
       this.patch({ speed });
-      if (this.s.phase === "running" && this.cluster && this.options.runtime === "worker") {
+      if (this.options.runtime !== "worker" || !this.cluster) return;
+      if (this.cluster.setTiming) {
+        await this.cluster.setTiming(timingForSpeed(speed));
+        return;
+      }
+      if (this.s.phase === "running") {
         this.patch({ busy: "Changing speed" });
         const saved = this.snapshot();
         await this.stopCluster();
@@ -345,6 +369,18 @@ export class PlaygroundSession {
         this.patch({ busy: null });
       }
     });
+  }
+
+  /** watchRachis turns the Rachis panel's feed on or off: each server's Raft messages. */
+  watchRachis(on: boolean): void {
+    this.watchingRachis = on;
+    this.cluster?.traceRaftMessages?.(on);
+    if (!on) this.patch({ raftMessages: [] });
+  }
+
+  /** clusterNowMs is the cluster's clock (it stands still while paused): what animations follow. */
+  clusterNowMs(): number {
+    return this.cluster?.nowMs() ?? this.originMs;
   }
 
   /** dispose stops everything (the page is going away or the island unmounts). */
@@ -382,6 +418,7 @@ export class PlaygroundSession {
     this.cluster = cluster;
     this.options.hooks?.attach?.(cluster);
     this.unsubscribe = cluster.on("trace", (events) => this.onTrace(events));
+    if (this.watchingRachis) cluster.traceRaftMessages?.(true);
     if (this.options.runtime === "sim" && this.options.driveSimClock !== false)
       this.driveSimClock(cluster);
     const refreshMs = this.options.refreshMs ?? 250;
@@ -1338,26 +1375,72 @@ export class PlaygroundSession {
   private onTrace(events: readonly TraceEvent[]): void {
     const entries = timelineEntries(events, this.originMs, this.nextEntryId);
     this.nextEntryId += entries.length + events.length;
-    const now = this.now();
     const flows: Flow[] = [];
+    const lags: Lag[] = [];
+    const raft: RaftMessageView[] = [];
     for (const event of events) {
-      if (event.type === "replication-batch")
-        flows.push({
-          id: this.nextFlowId++,
-          database: event.database,
-          from: event.from,
-          to: event.to,
-          text: event.text,
-          seenAtMs: now,
-        });
+      if (event.type === "replication-applied") {
+        // A batch whose every document the receiver already had (an echo) moved nothing.
+        if (event.note || event.items.every((item) => item.outcome === "already-had")) continue;
+        flows.push(
+          this.flowOf(
+            event,
+            false,
+            event.items.map((item) => item.id),
+          ),
+        );
+        if (event.lagMs !== undefined)
+          lags.push({ ...pick(event), lagMs: event.lagMs, atMs: event.atMs });
+      } else if (event.type === "message-dropped") {
+        if (event.kind === "replication" && event.what === "batch" && event.database)
+          flows.push(
+            this.flowOf(
+              { ...event, database: event.database },
+              true,
+              event.ids ?? [],
+              event.reason,
+            ),
+          );
+        else if (event.kind === "raft" && this.watchingRachis)
+          raft.push(raftOf(event, this.nextFlowId++));
+      } else if (event.type === "raft-message" && this.watchingRachis) {
+        raft.push(raftOf(event, this.nextFlowId++));
+      }
     }
-    this.patch({
-      timeline: appendTimeline(this.s.timeline, entries),
-      flows:
-        flows.length > 0
-          ? [...this.s.flows.filter((f) => now - f.seenAtMs < flowVisibleMs), ...flows].slice(-40)
-          : this.s.flows,
-    });
+    const change: { -readonly [K in keyof PlaygroundState]?: PlaygroundState[K] } = {};
+    if (entries.length > 0) change.timeline = appendTimeline(this.s.timeline, entries);
+    if (flows.length > 0) change.flows = [...this.liveFlows(), ...flows].slice(-40);
+    if (lags.length > 0) change.lags = [...this.s.lags, ...lags].slice(-lagsMax);
+    if (raft.length > 0)
+      change.raftMessages = [...this.s.raftMessages, ...raft].slice(-raftMessagesMax);
+    if (Object.keys(change).length > 0) this.patch(change);
+  }
+
+  private flowOf(
+    event: { database: string; from: string; to: string; atMs: number },
+    failed: boolean,
+    ids: readonly string[],
+    reason?: string,
+  ): Flow {
+    const what = ids.length > 0 ? ids.join(", ") : "a batch";
+    return {
+      id: this.nextFlowId++,
+      database: event.database,
+      from: event.from,
+      to: event.to,
+      atMs: event.atMs,
+      failed,
+      text: failed
+        ? `${event.from}→${event.to} ${what}: not delivered (${reason ?? "lost"})`
+        : `${event.from}→${event.to} ${what}: applied on ${event.to}`,
+    };
+  }
+
+  /** liveFlows are the batches whose dot is still on its way (cluster clock). */
+  private liveFlows(): Flow[] {
+    const now = this.clusterNowMs();
+    const trip = flowTripMs(this.s.speed);
+    return this.s.flows.filter((flow) => now - flow.atMs < trip * 1.25);
   }
 
   private addAction(text: string): void {
@@ -1385,13 +1468,15 @@ export class PlaygroundSession {
     if (!cluster || this.refreshing) return;
     this.refreshing = true;
     try {
+      // A paused cluster holds every request until it resumes: nothing new to read meanwhile.
+      if (this.s.phase === "paused" || this.s.phase === "pausing") return;
       const description = cluster.describe();
       const servers = cluster.servers;
-      const now = this.now();
       this.patch({
         servers,
         description,
-        flows: this.s.flows.filter((f) => now - f.seenAtMs < flowVisibleMs),
+        flows: this.liveFlows(),
+        rachis: cluster.rachis?.() ?? [],
       });
       const selectedUrl = this.s.selectedUrl;
       const selected = servers.find((s) => s.url === selectedUrl);
@@ -1462,6 +1547,31 @@ export class PlaygroundSession {
       return;
     savePlayground(this.options.store, this.scenario.id, this.snapshot());
   }
+}
+
+function pick(event: { database: string; from: string; to: string }) {
+  return { database: event.database, from: event.from, to: event.to };
+}
+
+/** raftOf is a Raft message sent, or (from a message-dropped event) one the network lost. */
+function raftOf(
+  event: Extract<TraceEvent, { type: "raft-message" | "message-dropped" }>,
+  id: number,
+): RaftMessageView {
+  if (event.type === "raft-message") {
+    const { type: _type, ...message } = event;
+    return { ...message, id };
+  }
+  return {
+    id,
+    atMs: event.atMs,
+    from: event.from,
+    to: event.to,
+    kind: event.what,
+    term: 0,
+    entries: 0,
+    dropped: event.reason,
+  };
 }
 
 function messageOf(error: unknown): string {

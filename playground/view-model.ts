@@ -2,8 +2,21 @@
  * Pure functions from the cluster's state to what the panels show. No DOM, no cluster: each takes
  * plain data and returns plain data, so test/playground checks them directly.
  */
-import type { ClusterDescription, ServerSummary, TraceEvent } from "../engine/index.ts";
-import type { DatabaseStatus, Flow, NetworkCut, TimelineCategory, TimelineEntry } from "./model.ts";
+import type {
+  ClusterDescription,
+  RachisSnapshot,
+  ServerSummary,
+  TraceEvent,
+} from "../engine/index.ts";
+import type {
+  DatabaseStatus,
+  Flow,
+  Lag,
+  NetworkCut,
+  RaftMessageView,
+  TimelineCategory,
+  TimelineEntry,
+} from "./model.ts";
 
 // --- servers -------------------------------------------------------------------------------------
 
@@ -143,6 +156,9 @@ export const timelineCategories: readonly {
   { id: "topology", label: "Topology" },
   { id: "failover", label: "Failovers" },
   { id: "replication", label: "Replication" },
+  { id: "conflict", label: "Conflicts" },
+  { id: "assurance", label: "Write assurance" },
+  { id: "failed", label: "Failed sends" },
   { id: "server", label: "Servers" },
   { id: "action", label: "Your actions" },
 ];
@@ -167,8 +183,15 @@ export function timelineEntries(
 ): TimelineEntry[] {
   const out: TimelineEntry[] = [];
   let id = firstId;
-  const push = (atMs: number, category: TimelineCategory, where: string, text: string) => {
-    out.push({ id: id++, atMs: Math.max(0, atMs - originMs), category, where, text });
+  const push = (
+    atMs: number,
+    category: TimelineCategory,
+    where: string,
+    text: string,
+    muted = false,
+  ) => {
+    const at = Math.max(0, atMs - originMs);
+    out.push({ id: id++, atMs: at, category, where, text, ...(muted ? { muted } : {}) });
   };
   for (const event of events) {
     switch (event.type) {
@@ -218,8 +241,35 @@ export function timelineEntries(
           event.message,
         );
         break;
+      // A batch handed to the network is an intention; the timeline shows what came of it.
       case "replication-batch":
-        push(event.atMs, "replication", `${event.from}→${event.to}`, event.text);
+        break;
+      case "replication-applied": {
+        const line = appliedLine(event);
+        push(event.atMs, line.category, `${event.from}→${event.to}`, line.text, line.muted);
+        break;
+      }
+      case "message-dropped":
+        if (event.kind === "replication" && event.what === "batch")
+          push(
+            event.atMs,
+            "failed",
+            `${event.from}→${event.to}`,
+            `${event.database}: batch${event.ids?.length ? ` with ${listIds(event.ids)}` : ""} not delivered: ${event.reason}`,
+            true,
+          );
+        break;
+      case "write-assurance":
+        push(
+          event.atMs,
+          "assurance",
+          event.tag,
+          `${event.database}: the save of ${listIds(event.ids)} waited ${Math.round(event.waitedMs)} ms for ${plural(event.wanted, "replica")}: ${
+            event.outcome === "satisfied"
+              ? `reached ${event.reached}`
+              : `timed out with ${event.reached} of ${event.wanted} (the write stays on ${event.tag})`
+          }`,
+        );
         break;
       case "server":
         push(event.atMs, "server", shortUrl(event.url), event.text);
@@ -227,6 +277,76 @@ export function timelineEntries(
     }
   }
   return dedupeCommands(out);
+}
+
+type Applied = Extract<TraceEvent, { type: "replication-applied" }>;
+
+/** Document ids a line names before it counts the rest. */
+const idsShownMax = 4;
+
+function listIds(ids: readonly string[]): string {
+  if (ids.length <= idsShownMax) return ids.join(", ");
+  return `${ids.slice(0, idsShownMax).join(", ")} and ${ids.length - idsShownMax} more`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * appliedLine says what a receiver did with a batch: the documents it wrote or deleted, the
+ * echoes its change vector stopped (nothing written: dimmed), the conflicts it met and how they
+ * ended, and the lag since the write.
+ */
+export function appliedLine(event: Applied): {
+  category: TimelineCategory;
+  text: string;
+  muted: boolean;
+} {
+  const { database, from, to } = event;
+  if (event.note === "duplicate")
+    return {
+      category: "replication",
+      text: `${database}: ${to} had applied etags ${event.afterEtag + 1}..${event.lastEtag} from ${from} before; nothing written`,
+      muted: true,
+    };
+  if (event.note === "gap")
+    return {
+      category: "replication",
+      text: `${database}: ${to} refused etags ${event.afterEtag + 1}..${event.lastEtag} (it missed earlier ones); ${from} sends again from where ${to} is`,
+      muted: true,
+    };
+  const by = (outcome: string) =>
+    event.items.filter((item) => item.outcome === outcome).map((item) => item.id);
+  const had = by("already-had");
+  const parts: string[] = [];
+  if (by("written").length > 0) parts.push(`${listIds(by("written"))} written`);
+  if (by("deleted").length > 0) parts.push(`${listIds(by("deleted"))} deleted`);
+  const conflicts: string[] = [];
+  for (const item of event.items) {
+    if (item.outcome === "resolved")
+      conflicts.push(
+        `conflict on ${item.id} resolved to the latest: ${item.kept === "local" ? `${to}'s own` : `${from}'s`} version won`,
+      );
+    else if (item.outcome === "merged")
+      conflicts.push(`concurrent versions of ${item.id} were identical: merged`);
+    else if (item.outcome === "conflict")
+      conflicts.push(`conflict on ${item.id} kept (resolution is off): it waits for a put`);
+  }
+  parts.push(...conflicts);
+  if (parts.length === 0)
+    return {
+      category: "replication",
+      text: `${database}: echo stopped: ${to} already had ${had.length > 0 ? listIds(had) : "everything"} (its change vector says so); nothing written`,
+      muted: true,
+    };
+  if (had.length > 0) parts.push(`${listIds(had)} already had`);
+  const lag = event.lagMs !== undefined ? ` · lag ${Math.round(event.lagMs)} ms` : "";
+  return {
+    category: conflicts.length > 0 ? "conflict" : "replication",
+    text: `${database}: ${to} applied ${from}'s batch: ${parts.join("; ")}${lag}`,
+    muted: false,
+  };
 }
 
 /**
@@ -244,6 +364,9 @@ function dedupeCommands(entries: TimelineEntry[]): TimelineEntry[] {
   });
 }
 
+/** How far back a failed send looks for the same line to count instead of repeating it. */
+const repeatWindow = 30;
+
 /** appendTimeline adds new entries, drops commands already shown, and keeps the newest timelineMax. */
 export function appendTimeline(
   existing: readonly TimelineEntry[],
@@ -259,8 +382,30 @@ export function appendTimeline(
   const fresh = added.filter(
     (entry) => entry.category !== "cluster" || !recentCommands.has(entry.text),
   );
-  const all = [...existing, ...fresh];
-  return all.length > timelineMax ? all.slice(all.length - timelineMax) : all;
+  // A send that keeps failing (every retry toward a dead server) is one line with a count: the
+  // older line moves up to the newest place.
+  let all = [...existing];
+  for (const entry of fresh) {
+    if (entry.category === "failed") {
+      const from = Math.max(0, all.length - repeatWindow);
+      const index = all.findIndex(
+        (old, i) =>
+          i >= from &&
+          old.category === "failed" &&
+          old.where === entry.where &&
+          old.text === entry.text,
+      );
+      if (index >= 0) {
+        const old = all[index]!;
+        all.splice(index, 1);
+        all.push({ ...entry, repeats: (old.repeats ?? 1) + 1 });
+        continue;
+      }
+    }
+    all.push(entry);
+  }
+  if (all.length > timelineMax) all = all.slice(all.length - timelineMax);
+  return all;
 }
 
 /** visibleTimeline is the timeline newest first, filtered by category and by text. */
@@ -338,6 +483,9 @@ export interface GraphFlow {
   readonly x2: number;
   readonly y2: number;
   readonly text: string;
+  /** When the batch was applied (or its send failed), on the cluster's clock. */
+  readonly atMs: number;
+  readonly failed: boolean;
 }
 
 export interface ReplicationGraph {
@@ -403,7 +551,16 @@ export function replicationGraph(
   const graphFlows: GraphFlow[] = ours.map((flow) => {
     const a = position.get(flow.from)!;
     const b = position.get(flow.to)!;
-    return { id: flow.id, x1: a.x, y1: a.y, x2: b.x, y2: b.y, text: flow.text };
+    return {
+      id: flow.id,
+      x1: a.x,
+      y1: a.y,
+      x2: b.x,
+      y2: b.y,
+      text: flow.text,
+      atMs: flow.atMs,
+      failed: flow.failed,
+    };
   });
   const liveCount = edges.filter((edge) => edge.live).length;
   const summary =
@@ -421,8 +578,131 @@ export function replicationGraph(
   return { database: record.name, width, height, nodes, edges, flows: graphFlows, summary };
 }
 
-/** How long a batch stays on the graph: its trip along the edge, plus a moment at the far end. */
-export const flowVisibleMs = 1_400;
+/**
+ * flowTripMs is how long a batch's dot takes from sender to receiver, on the cluster's clock: a
+ * fixed 350 ms of the engine's time, stretched like every interval by the playground's speed.
+ */
+export function flowTripMs(speed: number): number {
+  return Math.round(350 / speed);
+}
+
+/** A failed send's dot stops this far along its edge, where the network lost it. */
+const failedAt = 0.45;
+
+/**
+ * flowPosition places a batch's dot at `nowMs` (cluster clock): travelling from sender to
+ * receiver during its trip, which starts when the event happened; a failed send stops part way
+ * and fades. Null once its trip (and a moment after) is over. With `still` (reduced motion) the
+ * dot sits where its trip ends.
+ */
+export function flowPosition(
+  flow: GraphFlow,
+  nowMs: number,
+  tripMs: number,
+  still = false,
+): { x: number; y: number; progress: number; opacity: number } | null {
+  const elapsed = nowMs - flow.atMs;
+  if (elapsed > tripMs * 1.25) return null;
+  const end = flow.failed ? failedAt : 1;
+  const progress = still ? end : Math.min(end, Math.max(0, elapsed / tripMs));
+  const opacity = flow.failed ? Math.max(0.15, 1 - Math.max(0, elapsed / tripMs)) : 1;
+  return {
+    x: flow.x1 + (flow.x2 - flow.x1) * progress,
+    y: flow.y1 + (flow.y2 - flow.y1) * progress,
+    progress,
+    opacity,
+  };
+}
+
+/** ConnectionRow is one direction of a replication connection: its state and its last lag. */
+export interface ConnectionRow {
+  readonly from: string;
+  readonly to: string;
+  readonly live: boolean;
+  /** The lag the receiver measured on its last applied batch (ms), or null before any. */
+  readonly lagMs: number | null;
+}
+
+/** connectionRows lists both directions of every drawn connection with their measured lag. */
+export function connectionRows(graph: ReplicationGraph, lags: readonly Lag[]): ConnectionRow[] {
+  const last = (from: string, to: string) =>
+    [...lags]
+      .reverse()
+      .find((lag) => lag.database === graph.database && lag.from === from && lag.to === to);
+  const rows: ConnectionRow[] = [];
+  for (const edge of graph.edges) {
+    for (const [from, to] of [
+      [edge.from, edge.to],
+      [edge.to, edge.from],
+    ] as const) {
+      // A promotable's link runs one way: from its mentor.
+      const promotable = graph.nodes.find((n) => n.tag === from)?.role === "promotable";
+      if (promotable) continue;
+      rows.push({ from, to, live: edge.live, lagMs: last(from, to)?.lagMs ?? null });
+    }
+  }
+  return rows;
+}
+
+/** Lags kept per playground (the newest). */
+export const lagsMax = 60;
+
+// --- Rachis --------------------------------------------------------------------------------------
+
+/** RachisRow is one server on the Rachis panel, its election timer read at a moment. */
+export interface RachisRow {
+  readonly url: string;
+  readonly tag: string;
+  readonly view: RachisSnapshot | null;
+  /** 0..1: how full the election timer is (the leader's: its quorum check). */
+  readonly timer: number;
+}
+
+/**
+ * rachisRows reads each server's Rachis at `nowMs` (cluster clock): the timer moves on from when
+ * the server last reported it, one tick per `tickMs`, until it fires (a new report resets it).
+ */
+export function rachisRows(
+  servers: readonly ServerSummary[],
+  rachis: readonly (RachisSnapshot | null)[],
+  nowMs: number,
+  tickMs: number,
+): RachisRow[] {
+  return servers.map((server, index) => {
+    const view = server.alive ? (rachis[index] ?? null) : null;
+    const ticks = view
+      ? view.electionElapsedTicks + Math.max(0, nowMs - view.atMs) / Math.max(1, tickMs)
+      : 0;
+    const timer = view ? Math.min(1, ticks / Math.max(1, view.electionTimeoutTicks)) : 0;
+    return { url: server.url, tag: server.tag, view, timer };
+  });
+}
+
+/** Raft messages the panel keeps (the newest). */
+export const raftMessagesMax = 40;
+
+/** describeRaftMessage says what one Raft message was, in the panel's words. */
+export function describeRaftMessage(message: RaftMessageView): string {
+  const kind =
+    message.kind === "append"
+      ? message.entries > 0
+        ? `append ${message.entries} ${message.entries === 1 ? "entry" : "entries"}`
+        : "heartbeat"
+      : message.kind === "appendResponse"
+        ? message.ok === false
+          ? "append refused"
+          : "ack"
+        : message.kind === "voteResponse" || message.kind === "preVoteResponse"
+          ? `${message.kind === "preVoteResponse" ? "pre-vote" : "vote"} ${message.ok ? "granted" : "refused"}`
+          : message.kind === "vote"
+            ? "vote request"
+            : message.kind === "preVote"
+              ? "pre-vote request"
+              : message.kind;
+  return message.dropped
+    ? `${message.from}→${message.to} ${kind}: lost, ${message.dropped}`
+    : `${message.from}→${message.to} ${kind} (term ${message.term})`;
+}
 
 // --- documents -----------------------------------------------------------------------------------
 

@@ -13,8 +13,15 @@ export type ConflictResolution = "latest" | "none";
 export type IncomingDecision =
   /** The instance already has this version or a newer one. */
   | { readonly action: "skip" }
-  /** The version (possibly a merge) becomes the current one; any kept conflicts are resolved. */
-  | { readonly action: "write"; readonly version: DocumentVersion }
+  /**
+   * The version (possibly a merge) becomes the current one; any kept conflicts are resolved.
+   * `concurrent` says it came out of concurrent versions: equal contents, or the latest won.
+   */
+  | {
+      readonly action: "write";
+      readonly version: DocumentVersion;
+      readonly concurrent?: "identical" | "latest";
+    }
   /** Resolution is off: keep exactly these versions as the document's conflicts. */
   | { readonly action: "conflict"; readonly versions: readonly DocumentVersion[] };
 
@@ -54,7 +61,11 @@ function settle(
   const first = contentKey(versions[0]!);
   const identical = versions.every((version) => contentKey(version) === first);
   if (identical || resolution === "latest")
-    return { action: "write", version: resolveToLatest(versions) };
+    return {
+      action: "write",
+      version: resolveToLatest(versions),
+      concurrent: identical ? "identical" : "latest",
+    };
   return { action: "conflict", versions };
 }
 

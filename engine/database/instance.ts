@@ -18,6 +18,7 @@ import {
   applyReplicatedTransaction,
   validateReplicatedBatch,
   type ReplicatedBatchInput,
+  type ReplicatedItemOutcome,
 } from "./replicated.ts";
 import type { InstanceStateRecord, PersistedRecord, PersistenceBatch } from "./storage.ts";
 import { attachmentSubKey, Tables } from "./tables.ts";
@@ -34,8 +35,12 @@ export interface DatabaseInstanceOptions {
   readonly limits?: Partial<DatabaseLimits>;
 }
 
-/** DocumentMetadata is the `@metadata` a loaded document shows, named as RavenDB names it. */
+/**
+ * DocumentMetadata is the `@metadata` a loaded document shows, named as RavenDB names it: the
+ * server's fields, and any other field a put carried (a client's `Raven-Node-Type`, a user's own).
+ */
 export interface DocumentMetadata {
+  readonly [clientField: string]: unknown;
   readonly "@collection": string;
   readonly "@change-vector": string;
   /** ISO 8601 time of the write, from the `nowMs` the write was given. */
@@ -71,6 +76,8 @@ export interface ReplicatedBatchResult extends CommitResult {
   /** True when the batch was already applied (a duplicate); nothing was written. */
   readonly duplicate: boolean;
   readonly lastAcceptedEtag: number;
+  /** What happened to each document version the batch carried, in order (revisions aside). */
+  readonly outcomes: readonly ReplicatedItemOutcome[];
 }
 
 /** InstanceSnapshot is an instance's whole state as plain JSON, for tests and debugging views. */
@@ -171,10 +178,11 @@ export class DatabaseInstance {
     const applied = this.lastEtagFrom(batch.sourceDatabaseId);
     const context = this.context();
     const duplicate = batch.lastEtag <= applied;
+    const outcomes: ReplicatedItemOutcome[] = [];
     if (!duplicate) {
       const resolution = this.settings.conflictResolution ?? "latest";
       for (const transaction of batch.transactions) {
-        applyReplicatedTransaction(context, transaction, resolution);
+        applyReplicatedTransaction(context, transaction, resolution, outcomes);
       }
       this.tables.setIncomingEtag(batch.sourceDatabaseId, batch.lastEtag);
     }
@@ -184,6 +192,7 @@ export class DatabaseInstance {
       transactions: result.persistence.transactions,
       duplicate,
       lastAcceptedEtag: this.lastEtagFrom(batch.sourceDatabaseId),
+      outcomes,
     };
   }
 
@@ -265,7 +274,9 @@ export class DatabaseInstance {
       ...(item.attachments.length > 0 ? ["HasAttachments"] : []),
       ...(this.tables.hasRevisions(documentKey(item.id)) ? ["HasRevisions"] : []),
     ];
+    const { "@metadata": kept, ...body } = structuredClone(item.body);
     const metadata: DocumentMetadata = {
+      ...(kept as JsonObject | undefined),
       "@collection": item.collection,
       "@change-vector": item.changeVector,
       "@last-modified": new Date(item.lastModifiedMs).toISOString(),
@@ -274,7 +285,7 @@ export class DatabaseInstance {
         ? { "@attachments": item.attachments.map((info) => ({ ...info })) }
         : {}),
     };
-    return { id: item.id, etag: item.etag, body: structuredClone(item.body), metadata };
+    return { id: item.id, etag: item.etag, body, metadata };
   }
 
   /** conflictsOf returns the versions of a document kept in conflict (none when it has none). */

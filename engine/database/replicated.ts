@@ -7,7 +7,12 @@ import {
   writeRevision,
   type CommitContext,
 } from "./commit.ts";
-import { decideIncoming, revisionBringsUp, type ConflictResolution } from "./conflicts.ts";
+import {
+  contentKey,
+  decideIncoming,
+  revisionBringsUp,
+  type ConflictResolution,
+} from "./conflicts.ts";
 import { contentHash, decodeBase64 } from "./content.ts";
 import { documentKey, validateAttachmentName, validateDocumentId } from "./ids.ts";
 import { versionOf, type DocumentVersion, type StoredItem, type VersionItem } from "./items.ts";
@@ -23,6 +28,23 @@ export interface ReplicatedTransactionInput {
    * printing every body again.
    */
   readonly bodyJson?: readonly (string | null)[];
+}
+
+/**
+ * ReplicatedOutcome is what the receiver did with one replicated version of a document, so the
+ * book can show it: a new current version, a delete, nothing (it already had this version or a
+ * newer one: its change vector says so, which is how echoes of its own writes stop), concurrent
+ * versions resolved to the latest or merged because their contents were equal, or a conflict kept.
+ */
+export type ReplicatedOutcome =
+  "written" | "deleted" | "already-had" | "resolved" | "merged" | "conflict";
+
+/** ReplicatedItemOutcome is one document's outcome in an applied batch. */
+export interface ReplicatedItemOutcome {
+  readonly id: string;
+  readonly outcome: ReplicatedOutcome;
+  /** For "resolved": whose version won (the incoming one, or the one this instance had). */
+  readonly kept?: "incoming" | "local";
 }
 
 /**
@@ -99,6 +121,7 @@ export function applyReplicatedTransaction(
   context: CommitContext,
   transaction: ReplicatedTransactionInput,
   resolution: ConflictResolution,
+  outcomes: ReplicatedItemOutcome[] = [],
 ): void {
   context.writer.startTransaction();
   const touched = new Set<string>();
@@ -122,7 +145,7 @@ export function applyReplicatedTransaction(
     const key = documentKey(item.id);
     touched.add(key);
     if (item.kind === "revision") applyRevision(context, item, key);
-    else applyVersion(context, versionOf(item), key, resolution);
+    else outcomes.push(applyVersion(context, versionOf(item), key, resolution));
   }
   for (const key of touched) collectAttachments(context, key);
 }
@@ -141,11 +164,24 @@ function applyVersion(
   incoming: DocumentVersion,
   key: string,
   resolution: ConflictResolution,
-): void {
+): ReplicatedItemOutcome {
   const { tables } = context;
   const current = tables.current(key);
   const conflicts = tables.hasConflicts(key) ? tables.conflictsOf(key).map(versionOf) : [];
   const decision = decideIncoming(current && versionOf(current), conflicts, incoming, resolution);
-  if (decision.action === "write") writeCurrent(context, decision.version, key);
-  else if (decision.action === "conflict") keepConflicts(context, decision.versions, key);
+  const id = incoming.id;
+  if (decision.action === "skip") return { id, outcome: "already-had" };
+  if (decision.action === "conflict") {
+    keepConflicts(context, decision.versions, key);
+    return { id, outcome: "conflict" };
+  }
+  writeCurrent(context, decision.version, key);
+  if (decision.concurrent === "identical") return { id, outcome: "merged" };
+  if (decision.concurrent === "latest") {
+    const incomingWon =
+      decision.version.lastModifiedMs === incoming.lastModifiedMs &&
+      contentKey(decision.version) === contentKey(incoming);
+    return { id, outcome: "resolved", kept: incomingWon ? "incoming" : "local" };
+  }
+  return { id, outcome: incoming.body === null ? "deleted" : "written" };
 }

@@ -370,6 +370,9 @@ export class RawNode {
       membership: this.membership,
       membershipIndex: this.membershipIndex,
       leaderInOffice: this.role === "leader" && this.log.term(this.log.committed) === this.term,
+      electionElapsed: this.electionElapsed,
+      electionTimeout:
+        this.role === "leader" ? this.timing.electionTicks : this.randomizedElectionTimeout,
       progress,
     };
   }

@@ -201,5 +201,12 @@ export interface Status extends SoftState {
   readonly membershipIndex: number;
   /** True once a leader's noop of this term committed (RavenDB's LeaderElect → Leader). */
   readonly leaderInOffice: boolean;
+  /**
+   * Ticks since the election timer was last reset (a heartbeat, a granted vote, a new term), and
+   * the ticks at which it fires: this node's randomized timeout, or a leader's quorum check. A
+   * view can draw the timer filling up and resetting.
+   */
+  readonly electionElapsed: number;
+  readonly electionTimeout: number;
   readonly progress: Readonly<Record<NodeId, PeerProgress>>;
 }

@@ -148,7 +148,12 @@ export class ExternalReplication {
    * anything unanswered for `retryMs` is sent again, and after missesBeforeNextServer misses in a
    * row the task tries the next destination server.
    */
-  pump(source: ReplicationSource, nowMs: number, retryMs: number): ExternalSend[] {
+  pump(
+    source: ReplicationSource,
+    nowMs: number,
+    retryMs: number,
+    durableEtag = Infinity,
+  ): ExternalSend[] {
     const stale = nowMs - this.lastSentMs >= retryMs;
     if (!this.connected) {
       if (!stale) return [];
@@ -162,12 +167,12 @@ export class ExternalReplication {
         return [this.connect(source, nowMs)];
       }
     }
-    const batch = this.connection.nextBatch(source);
+    const batch = this.connection.nextBatch(source, durableEtag);
     if (batch === undefined) return [];
     this.lastSentMs = nowMs;
     this.unanswered = true;
     const wire = this.connection.wireOf(batch);
-    this.connection.prepareNext(source);
+    this.connection.prepareNext(source, durableEtag);
     return [{ url: this.destinationUrl, envelope: this.envelope(wire), batch }];
   }
 
@@ -182,6 +187,7 @@ export class ExternalReplication {
     source: ReplicationSource,
     nowMs: number,
     retryMs: number,
+    durableEtag = Infinity,
   ): ExternalSend[] {
     if (fromUrl !== this.destinationUrl) return [];
     if (message.type === "external-refused") {
@@ -212,7 +218,7 @@ export class ExternalReplication {
     this.misses = 0;
     this.lastError = null;
     // The answer frees the connection: what follows leaves now rather than at the next tick.
-    return this.pump(source, nowMs, retryMs);
+    return this.pump(source, nowMs, retryMs, durableEtag);
   }
 
   /** status describes the task for describe() and the UI. */

@@ -107,6 +107,28 @@ export function batchItemCount(batch: ReplicationBatch): number {
   return batch.transactions.reduce((count, transaction) => count + transaction.items.length, 0);
 }
 
+/** Document ids a batch description names at most; the rest are counted. */
+export const batchIdsShownMax = 8;
+
+/**
+ * batchDocumentIds lists the documents a batch (or its wire form) carries, each once, in order:
+ * what the book names when it shows the batch. Attachments belong to their document; revisions
+ * are of their document.
+ */
+export function batchDocumentIds(batch: {
+  readonly transactions: readonly {
+    readonly items: readonly ({ readonly kind: string; readonly id?: string } | object)[];
+  }[];
+}): string[] {
+  const ids = new Set<string>();
+  for (const transaction of batch.transactions)
+    for (const item of transaction.items) {
+      const id = (item as { readonly id?: unknown }).id;
+      if (typeof id === "string") ids.add(id);
+    }
+  return [...ids];
+}
+
 /** describeBatch renders a batch as `replicate Spade A→B etags 5..9 (2 tx, 3 items)`. */
 export function describeBatch(batch: ReplicationBatch): string {
   const items = batchItemCount(batch);

@@ -1,7 +1,7 @@
 import type { NodeTag } from "../core/index.ts";
 import type { ClientNetwork } from "../client/index.ts";
 import type { ReplicationLimits } from "../replication/index.ts";
-import type { TimingOptions, TraceEvent } from "../server/index.ts";
+import type { RachisView, ServerFailure, TimingOptions, TraceEvent } from "../server/index.ts";
 import type { DatabaseDescription } from "./describe.ts";
 
 export type { DatabaseDescription, ExternalReplicationDescription } from "./describe.ts";
@@ -14,6 +14,8 @@ export interface ServerSummary {
   readonly term: number;
   readonly leader: NodeTag | null;
   readonly alive: boolean;
+  /** Why a server that is down stopped by itself (a failed storage write), until it restarts. */
+  readonly failure?: ServerFailure;
 }
 
 /** ClusterDescription is cluster.describe(): plain JSON for printing, tests and the book. */
@@ -28,6 +30,12 @@ export interface ClusterDescription {
   /** Each running server's document ids per hosted database, by tag ("?" servers by URL). */
   readonly documents: Record<NodeTag, Record<string, string[]>>;
 }
+
+/**
+ * RachisSnapshot is one server's Rachis for a RaftScope-style view, with the server's URL and the
+ * time it was read on that server's clock (the election timer moves on from there).
+ */
+export type RachisSnapshot = RachisView & { readonly url: string; readonly atMs: number };
 
 /** SiblingOptions describe a second cluster started on the first one's network. */
 export interface SiblingOptions {
@@ -69,5 +77,18 @@ export interface ClusterHandle {
    * between the two crosses this network, so partition(a.urls, b.urls) cuts it.
    */
   startSibling?(options?: SiblingOptions): Promise<ClusterHandle>;
+  /**
+   * suspend freezes the servers where they are (no ticks, timers or deliveries; their clocks stop)
+   * and resume lets them run on, so a pause causes no election. The worker runtime has them; the
+   * simulator's time only moves when it is driven, so it needs neither.
+   */
+  suspend?(): Promise<void>;
+  resume?(): Promise<void>;
+  /** setTiming re-times the running servers (tick and intervals): a playground's speed. */
+  setTiming?(timing: TimingOptions): Promise<void>;
+  /** traceRaftMessages adds (or stops) raft-message trace events, for a Rachis view. */
+  traceRaftMessages?(on: boolean): void;
+  /** rachis lists each server's Rachis in server order; null for a server down or passive. */
+  rachis?(): (RachisSnapshot | null)[];
   stop(): Promise<void>;
 }

@@ -138,7 +138,27 @@ export class ClusterNode {
   private sendRaft(tag: NodeTag, message: RaftMessage): void {
     const url = this.urlOf(tag) ?? this.peerUrls.get(tag);
     if (!url || !this.clusterId) return;
+    if (this.context.detail.raftMessages) this.traceRaft(message);
     this.context.sendPeer(url, { type: "raft", topologyId: this.clusterId, toTag: tag, message });
+  }
+
+  private traceRaft(message: RaftMessage): void {
+    const ok =
+      message.type === "voteResponse" || message.type === "preVoteResponse"
+        ? message.granted
+        : message.type === "appendResponse"
+          ? message.success
+          : undefined;
+    this.context.trace({
+      type: "raft-message",
+      atMs: this.context.clock.nowMs(),
+      from: message.from,
+      to: message.to,
+      kind: message.type,
+      term: message.term,
+      entries: message.type === "append" ? message.entries.length : 0,
+      ...(ok !== undefined ? { ok } : {}),
+    });
   }
 
   private persistIdentity(): void {

@@ -1,6 +1,8 @@
-import { isRookeryError } from "../core/index.ts";
+import { isRookeryError, quote, RookeryError } from "../core/index.ts";
 import type { Clock, Random } from "../core/index.ts";
-import type { PeerMessage, ServerResponse } from "../transport/index.ts";
+import { normaliseServerUrl } from "../cluster/index.ts";
+import { checkRequest } from "../transport/index.ts";
+import type { PeerMessage, ServerRequest, ServerResponse } from "../transport/index.ts";
 import type { TraceEvent } from "./ports.ts";
 import type { ServerTiming } from "./timing.ts";
 import type { Waiters } from "./waiters.ts";
@@ -15,10 +17,13 @@ export interface ServerContext {
   readonly url: string;
   readonly clock: Clock;
   readonly random: Random;
-  readonly timing: ServerTiming;
+  /** Every interval; read at each use, since Server.tune may replace it while the server runs. */
+  timing: ServerTiming;
   readonly writes: WriteChain;
   readonly waiters: Waiters;
   readonly trace: (event: TraceEvent) => void;
+  /** What the trace includes beyond its usual events (the runtime may change it while running). */
+  readonly detail: { raftMessages: boolean };
   sendPeer(url: string, message: PeerMessage): void;
 }
 
@@ -44,4 +49,29 @@ export function failure(
 export function fromError(error: unknown): ServerResponse {
   if (isRookeryError(error)) return failure(error.code, error.message, error.details);
   throw error;
+}
+
+/**
+ * checkedRequest checks a request against its declared shape: the request as checked (only its
+ * declared fields), or the InvalidRequest refusal that names the field and why.
+ */
+export function checkedRequest(
+  raw: ServerRequest,
+): { readonly request: ServerRequest } | { readonly refusal: ServerResponse } {
+  try {
+    return { request: checkRequest(raw) };
+  } catch (error) {
+    return { refusal: fromError(error) };
+  }
+}
+
+/** serverAddress is a server's own URL, normalised; a malformed one cannot start a server. */
+export function serverAddress(url: string): string {
+  const normalised = normaliseServerUrl(url);
+  if ("problem" in normalised)
+    throw new RookeryError(
+      "InvalidUrl",
+      `cannot start a server at ${quote(url)}: it ${normalised.problem}`,
+    );
+  return normalised.url;
 }

@@ -1,4 +1,5 @@
 import { describe } from "../core/index.ts";
+import { batchDocumentIds } from "../replication/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import {
   clusterNodeUrl,
@@ -24,6 +25,7 @@ import { isRookeryError } from "../core/index.ts";
 import type { ClusterNode } from "./cluster-node.ts";
 import { metaStore } from "./cluster-node.ts";
 import { newId } from "./context.ts";
+import { serverLimits } from "./limits.ts";
 import type { ServerContext } from "./context.ts";
 import {
   cursorStore,
@@ -34,7 +36,7 @@ import {
 } from "./hosted-database.ts";
 
 /** Early replication connects kept at most (see receive); the oldest goes first. */
-export const earlyConnectsMax = 64;
+export const earlyConnectsMax = serverLimits.earlyConnectsMax;
 
 /** The stores a database instance keeps its records in, each shared by all databases. */
 const instanceStores: readonly StoreName[] = [
@@ -244,6 +246,9 @@ export class DatabaseHosting {
             from: batch.from,
             to: batch.to,
             text: describe(batch),
+            afterEtag: batch.afterEtag,
+            lastEtag: batch.lastEtag,
+            ids: batchDocumentIds(batch),
           }),
         sendExternal: (url, envelope) =>
           context.sendPeer(url, { type: "external-replication", envelope }),
@@ -257,6 +262,28 @@ export class DatabaseHosting {
             to: url,
             text: describeExternalBatch(task, batch, url),
           }),
+        batchApplied: (batch, result) => {
+          const now = context.clock.nowMs();
+          // Lag as the chapter means it: from the write to its arrival here. The batch's newest
+          // write is what just became visible; its time is its writer's clock.
+          let newest = -Infinity;
+          for (const transaction of batch.transactions)
+            for (const item of transaction.items)
+              if (item.kind !== "attachment") newest = Math.max(newest, item.lastModifiedMs);
+          const written = result.outcomes.some((o) => o.outcome !== "already-had");
+          context.trace({
+            type: "replication-applied",
+            atMs: now,
+            database: batch.database,
+            from: batch.from,
+            to: batch.to,
+            afterEtag: batch.afterEtag,
+            lastEtag: batch.lastEtag,
+            items: result.outcomes,
+            ...(result.note ? { note: result.note } : {}),
+            ...(written && Number.isFinite(newest) ? { lagMs: Math.max(0, now - newest) } : {}),
+          });
+        },
       },
       this.replicationLimits,
       cursors,

@@ -38,6 +38,8 @@ export class ExternalTasks {
     private readonly events: ExternalTasksEvents,
     private readonly limits: Partial<ReplicationLimits>,
     private readonly cursors: ReadonlyMap<string, DestinationCursor> = new Map(),
+    /** The last etag the source's disk holds: a task sends nothing past it (a crash may lose it). */
+    private readonly durableEtag: () => number = () => Infinity,
   ) {}
 
   /**
@@ -83,7 +85,7 @@ export class ExternalTasks {
   /** pump sends what each running task has to send now. */
   pump(nowMs: number, retryMs: number): void {
     for (const task of this.running.values())
-      this.post(task, task.pump(this.source, nowMs, retryMs));
+      this.post(task, task.pump(this.source, nowMs, retryMs, this.durableEtag()));
   }
 
   /** receive hands a destination's answer to the task it is for. */
@@ -97,7 +99,10 @@ export class ExternalTasks {
     const task = this.running.get(taskId);
     if (task === undefined) return;
     const before = task.lastAcceptedEtag;
-    this.post(task, task.receive(fromUrl, message, this.source, nowMs, retryMs));
+    this.post(
+      task,
+      task.receive(fromUrl, message, this.source, nowMs, retryMs, this.durableEtag()),
+    );
     if (task.lastAcceptedEtag !== before) this.moved.add(taskId);
   }
 

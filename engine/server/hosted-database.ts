@@ -4,6 +4,7 @@ import type {
   DatabaseInstance,
   DatabaseSettings,
   PersistenceBatch,
+  ReplicatedItemOutcome,
   RevisionsConfiguration as InstanceRevisions,
 } from "../database/index.ts";
 import {
@@ -27,6 +28,7 @@ import type {
 } from "../replication/index.ts";
 import { ExternalTasks } from "./external-tasks.ts";
 import type { ExternalTasksEvents } from "./external-tasks.ts";
+import { serverBusy, serverLimits } from "./limits.ts";
 import type { StorageWrite } from "./ports.ts";
 
 /** HostedDatabaseEvents connect one hosted database to its server. */
@@ -34,6 +36,17 @@ export interface HostedDatabaseEvents extends Partial<ExternalTasksEvents> {
   send(to: NodeTag, message: ReplicationWireMessage): void;
   persist(writes: readonly StorageWrite[], done: () => void): void;
   batchSent(batch: ReplicationBatch): void;
+  /**
+   * A received batch was applied and is durable (its ack leaves next), or was a duplicate, or was
+   * refused for a gap: `result` says what happened to each of its documents.
+   */
+  batchApplied(batch: ReplicationBatch, result: BatchOutcome): void;
+}
+
+/** BatchOutcome is what receiving one batch did, for the trace. */
+export interface BatchOutcome {
+  readonly outcomes: readonly ReplicatedItemOutcome[];
+  readonly note?: "duplicate" | "gap";
 }
 
 interface Destination {
@@ -101,6 +114,11 @@ export class HostedDatabase {
   private readonly movedCursors = new Set<NodeTag>();
   /** The external replication tasks of this database that this node runs. */
   readonly external: ExternalTasks;
+  /**
+   * The last etag this server's disk holds. The instance applies a write in memory before its
+   * batch is durable; replication sends nothing past this, since a crash may still lose it.
+   */
+  private durableEtag: number;
 
   constructor(
     readonly name: string,
@@ -120,7 +138,10 @@ export class HostedDatabase {
       },
       limits,
       cursors,
+      () => this.durableEtag,
     );
+    // What an instance was opened with came from the disk (or is empty).
+    this.durableEtag = instance.lastEtag;
   }
 
   /**
@@ -142,8 +163,19 @@ export class HostedDatabase {
         destinationDatabase: envelope.destinationDatabase,
         message: receipt.reply,
       });
-    if (receipt.commit === undefined) return reply();
-    this.events.persist(persistenceWrites(receipt.commit.persistence), reply);
+    // As for the group's own acks (see acknowledge): even an answer from memory waits for every
+    // write before it to be durable.
+    const writes = receipt.commit ? persistenceWrites(receipt.commit.persistence) : [];
+    const etag = this.instance.lastEtag;
+    this.events.persist(writes, () => {
+      this.markDurable(etag);
+      reply();
+    });
+  }
+
+  /** markDurable records that everything up to `etag` is on disk (writes are durable in order). */
+  markDurable(etag: number): void {
+    this.durableEtag = Math.max(this.durableEtag, etag);
   }
 
   /** destinationTags lists where this instance replicates to now. */
@@ -205,13 +237,13 @@ export class HostedDatabase {
         continue;
       }
       if (destination.connection.pending && stale) destination.connection.retry();
-      const batch = destination.connection.nextBatch(this.instance);
+      const batch = destination.connection.nextBatch(this.instance, this.durableEtag);
       if (!batch) continue;
       destination.lastSentMs = nowMs;
       this.events.send(tag, destination.connection.wireOf(batch));
       this.events.batchSent(batch);
       // The next batch is built and packed now, while the destination applies this one.
-      destination.connection.prepareNext(this.instance);
+      destination.connection.prepareNext(this.instance, this.durableEtag);
     }
   }
 
@@ -219,7 +251,7 @@ export class HostedDatabase {
   receive(message: ReplicationWireMessage, nowMs: number, retryMs: number): void {
     switch (message.type) {
       case "replication-connect": {
-        this.events.send(message.from, answerConnect(this.instance, message));
+        this.acknowledge(answerConnect(this.instance, message), []);
         // A sibling that just opened the database connects to us; our own connect to it may
         // have arrived before it hosted the database, so try again now rather than after a retry.
         const back = this.destinations.get(message.from);
@@ -240,13 +272,32 @@ export class HostedDatabase {
     const batch = unpackBatch(wire);
     const { ack, commit } = receiveBatch(this.instance, batch);
     if (!commit || commit.duplicate) {
-      this.events.send(batch.from, ack);
-      return;
+      this.events.batchApplied(batch, { outcomes: [], note: commit ? "duplicate" : "gap" });
+      return this.acknowledge(ack, []);
     }
-    // Acknowledge only what is durable: the sender counts this ack towards write assurance.
-    this.events.persist(persistenceWrites(commit.persistence), () =>
-      this.events.send(batch.from, ack),
+    // The batch shows as applied when it is durable, as its ack goes.
+    this.acknowledge(ack, persistenceWrites(commit.persistence), () =>
+      this.events.batchApplied(batch, { outcomes: commit.outcomes }),
     );
+  }
+
+  /**
+   * acknowledge sends `ack` once `writes` and every write before them are durable, after calling
+   * `durable`. The sender counts an ack towards write assurance, so it may state only what a
+   * crash would keep: a duplicate that arrives while the first copy is being written, a gap or a
+   * reconnect is answered from memory, and what memory holds may not be on disk yet.
+   */
+  private acknowledge(
+    ack: ReplicationAck,
+    writes: readonly StorageWrite[],
+    durable?: () => void,
+  ): void {
+    const etag = this.instance.lastEtag;
+    this.events.persist(writes, () => {
+      this.markDurable(etag);
+      durable?.();
+      this.events.send(ack.to, ack);
+    });
   }
 
   /**
@@ -280,7 +331,8 @@ export class HostedDatabase {
 
   /**
    * waitForReplicas resolves once `replicas` siblings (or a majority) hold everything up to
-   * `etag`, or with a timed-out outcome at `deadlineMs`. The write itself is never undone.
+   * `etag`, or with a timed-out outcome at `deadlineMs`. The write itself is never undone. With
+   * assuranceWaitsMax waits pending it rejects with ServerBusy (the write stays written).
    */
   waitForReplicas(
     etag: number,
@@ -298,6 +350,14 @@ export class HostedDatabase {
       if (destination.lastAck) wait.onAck(tag, destination.lastAck);
     }
     if (wait.outcome.status !== "pending") return Promise.resolve(wait.outcome);
+    if (this.waiters.length >= serverLimits.assuranceWaitsMax)
+      return Promise.reject(
+        serverBusy(
+          `node ${this.tag}`,
+          `too many writes of ${this.name} wait for replicas`,
+          "assuranceWaitsMax",
+        ),
+      );
     return new Promise((settle) => this.waiters.push({ wait, settle }));
   }
 

@@ -7,13 +7,14 @@ import {
   isBootstrapped,
 } from "../cluster/index.ts";
 import type { DatabaseRecord, DatabaseTopology } from "../cluster/index.ts";
-import { writeAssuranceTimeoutError } from "../replication/index.ts";
-import { encodeBase64 } from "../database/index.ts";
+import { encodeBase64, includedIds } from "../database/index.ts";
 import type { LoadedAttachment, RevisionItem } from "../database/index.ts";
+import { writeAssuranceTimeoutError } from "../replication/index.ts";
 import type {
   AttachmentView,
   DocumentView,
   OngoingTaskView,
+  LoadResult,
   RevisionView,
   ServerRequest,
   ServerResponse,
@@ -23,6 +24,7 @@ import type { ClusterNode } from "./cluster-node.ts";
 import { failure } from "./context.ts";
 import type { ServerContext } from "./context.ts";
 import type { DatabaseHosting } from "./database-hosting.ts";
+import { HiloRanges } from "./hilo.ts";
 import type { HostedDatabase } from "./hosted-database.ts";
 import { persistenceWrites } from "./hosted-database.ts";
 
@@ -38,6 +40,7 @@ export class LocalRequests {
     private readonly context: ServerContext,
     private readonly node: ClusterNode,
     private readonly hosting: DatabaseHosting,
+    private readonly hilo: HiloRanges = new HiloRanges(context),
   ) {}
 
   async answer(request: ServerRequest): Promise<ServerResponse> {
@@ -66,6 +69,24 @@ export class LocalRequests {
         const db = this.requireHosted(request.database);
         return { ok: true, result: db.instance.list().map(documentView) };
       }
+      case "load-documents":
+        return { ok: true, result: this.load(request) };
+      case "database-record":
+        return { ok: true, result: this.requireRecord(request.database) };
+      case "list-databases": {
+        const state = this.node.state;
+        return { ok: true, result: state ? databaseSummaries(state) : [] };
+      }
+      case "hilo-next": {
+        const db = this.requireHosted(request.database);
+        const range = await this.hilo.next(
+          db.name,
+          request.collection,
+          request.lastMax ?? 0,
+          this.node.tag,
+        );
+        return { ok: true, result: range };
+      }
       case "get-revisions": {
         const db = this.requireHosted(request.database);
         return { ok: true, result: db.instance.revisionsOf(request.id).map(revisionView) };
@@ -87,6 +108,25 @@ export class LocalRequests {
     }
   }
 
+  /** load reads documents by id with the documents their include paths point to. */
+  private load(request: Extract<ServerRequest, { type: "load-documents" }>): LoadResult {
+    const db = this.requireHosted(request.database);
+    const read = (id: string): DocumentView | null => {
+      const doc = db.instance.get(id);
+      return doc ? documentView(doc) : null;
+    };
+    const results = request.ids.map(read);
+    const includes: Record<string, DocumentView | null> = {};
+    for (const doc of results) {
+      if (!doc) continue;
+      for (const path of request.include ?? []) {
+        for (const id of includedIds(doc.body, path))
+          if (!(id in includes)) includes[id] = read(id);
+      }
+    }
+    return { results, includes };
+  }
+
   /** withTopologyEtag stamps a database's response with its topology etag, so clients notice moves. */
   withTopologyEtag(request: ServerRequest, response: ServerResponse): ServerResponse {
     if (!("database" in request)) return response;
@@ -98,8 +138,10 @@ export class LocalRequests {
   private async batch(request: BatchRequest): Promise<ServerResponse> {
     const db = this.requireHosted(request.database);
     const clock = this.context.clock;
+    this.context.writes.admit();
     const commit = db.instance.applyTransaction(request.transaction, { nowMs: clock.nowMs() });
     await this.context.writes.persistAsync(persistenceWrites(commit.persistence));
+    db.markDurable(commit.persistence.lastEtag);
     db.pump(clock.nowMs(), this.context.timing.replicationRetryMs);
     const written = commit.written
       .filter((item) => item.kind === "document" || item.kind === "tombstone")
@@ -108,6 +150,8 @@ export class LocalRequests {
         kind: item.kind,
         changeVector: item.changeVector,
         etag: item.etag,
+        collection: item.collection,
+        lastModifiedMs: item.lastModifiedMs,
       }));
     const result = {
       transaction: commit.transactions[0],
@@ -117,10 +161,23 @@ export class LocalRequests {
     };
     const assurance = request.writeAssurance;
     if (!assurance) return { ok: true, result };
+    const waitedFromMs = clock.nowMs();
     const outcome = await db.waitForReplicas(db.instance.lastEtag, db.instance.changeVector, {
       ...(assurance.replicas !== undefined ? { replicas: assurance.replicas } : {}),
       ...(assurance.majority !== undefined ? { majority: assurance.majority } : {}),
-      deadlineMs: clock.nowMs() + assurance.timeoutMs,
+      deadlineMs: waitedFromMs + assurance.timeoutMs,
+    });
+    const doneMs = clock.nowMs();
+    this.context.trace({
+      type: "write-assurance",
+      atMs: doneMs,
+      tag: this.node.tag,
+      database: db.name,
+      ids: written.map((item) => item.id),
+      wanted: outcome.wanted,
+      reached: outcome.reached,
+      waitedMs: doneMs - waitedFromMs,
+      outcome: outcome.status === "satisfied" ? "satisfied" : "timed-out",
     });
     if (outcome.status === "satisfied" || assurance.throwOnTimeout === false) {
       return { ok: true, result: { ...result, replicas: outcome.reached } };
@@ -163,6 +220,7 @@ export class LocalRequests {
       // A passive server reports a cluster of itself, as RavenDB synthesises one.
       return {
         tag,
+        role: "passive",
         topologyId: null,
         leader: null,
         term: 0,
@@ -172,7 +230,13 @@ export class LocalRequests {
         etag: -1,
       };
     }
-    return { tag, leader: soft?.leader ?? null, term: soft?.term ?? 0, ...state.topology };
+    return {
+      tag,
+      role: soft?.role ?? "passive",
+      leader: soft?.leader ?? null,
+      term: soft?.term ?? 0,
+      ...state.topology,
+    };
   }
 
   private topologyOf(record: DatabaseRecord): TopologyView {

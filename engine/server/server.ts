@@ -1,12 +1,9 @@
-import { quote, RookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
-import { normaliseServerUrl } from "../cluster/index.ts";
 import type { ClusterState } from "../cluster/index.ts";
 import type { SoftState } from "../raft/index.ts";
 import type {
   Envelope,
   PeerMessage,
-  ServerError,
   ServerRequest,
   ServerResponse,
   ServerTransport,
@@ -14,21 +11,22 @@ import type {
 import { isClusterOperation } from "./cluster-commands.ts";
 import { ClusterNode } from "./cluster-node.ts";
 import { ClusterOperations } from "./cluster-operations.ts";
-import { fromError } from "./context.ts";
+import { checkedRequest, fromError, serverAddress } from "./context.ts";
 import type { ServerContext } from "./context.ts";
 import { DatabaseHosting } from "./database-hosting.ts";
+import { HiloRanges } from "./hilo.ts";
 import type { HostedDatabase } from "./hosted-database.ts";
 import { LocalRequests } from "./local-requests.ts";
 import { Observer } from "./observer.ts";
 import { PeerCalls } from "./peer-calls.ts";
-import type { ServerOptions } from "./ports.ts";
+import { FailStop } from "./fail-stop.ts";
+import { PeerInbox } from "./peer-inbox.ts";
+import type { ServerFailure, ServerOptions } from "./ports.ts";
 import type { RachisHost } from "./rachis-host.ts";
-import { withTiming } from "./timing.ts";
-import type { ServerTiming } from "./timing.ts";
+import { withTiming, type ServerTiming, type TimingOptions } from "./timing.ts";
+import type { RachisView } from "./rachis-view.ts";
 import { Waiters } from "./waiters.ts";
 import { WriteChain } from "./write-chain.ts";
-
-type Stores = ReadonlyMap<string, ReadonlyMap<string, unknown>>;
 
 /**
  * Server is one RavenDB-style server: Rachis for the cluster layer, database instances with
@@ -44,7 +42,6 @@ type Stores = ReadonlyMap<string, ReadonlyMap<string, unknown>>;
  */
 export class Server {
   readonly url: string;
-  readonly timing: ServerTiming;
   private readonly transport: ServerTransport;
   private readonly context: ServerContext;
   private readonly writes: WriteChain;
@@ -55,33 +52,34 @@ export class Server {
   private readonly observer: Observer;
   private readonly operations: ClusterOperations;
   private readonly local: LocalRequests;
+  private readonly inbox: PeerInbox;
+  private readonly hilo: HiloRanges;
   private requestsInFlight = 0;
+  private readonly stopped: FailStop;
 
   private constructor(options: ServerOptions) {
-    const normalised = normaliseServerUrl(options.url);
-    if ("problem" in normalised)
-      throw new RookeryError(
-        "InvalidUrl",
-        `cannot start a server at ${quote(options.url)}: it ${normalised.problem}`,
-      );
-    this.url = normalised.url;
-    this.timing = withTiming(options.timing);
+    this.url = serverAddress(options.url);
     this.transport = options.transport;
-    this.writes = new WriteChain(options.storage);
-    this.waiters = new Waiters(options.clock);
+    const trace = options.trace ?? (() => {});
+    this.stopped = new FailStop(this.url, options.clock, trace, options.onFailStop ?? (() => {}));
+    this.writes = new WriteChain(options.storage, this.url, (error, writes) =>
+      this.stopped.stop(error, writes),
+    );
+    this.waiters = new Waiters(options.clock, this.url);
     const send = (url: string, message: PeerMessage): void =>
       this.transport.send({ kind: "peer", from: this.url, to: url, message });
     this.context = {
       url: this.url,
       clock: options.clock,
       random: options.random,
-      timing: this.timing,
+      timing: withTiming(options.timing),
       writes: this.writes,
       waiters: this.waiters,
-      trace: options.trace ?? (() => {}),
+      trace,
+      detail: { raftMessages: options.traceRaftMessages ?? false },
       sendPeer: send,
     };
-    this.peers = new PeerCalls(send);
+    this.peers = new PeerCalls(send, this.url);
     this.node = new ClusterNode(this.context, {
       applied: (command, state) => {
         this.observer.onApplied(command);
@@ -93,7 +91,16 @@ export class Server {
     this.hosting = new DatabaseHosting(this.context, this.node, options.replicationLimits ?? {});
     this.observer = new Observer(this.context, this.node, this.hosting);
     this.operations = new ClusterOperations(this.context, this.node, this.peers, this.observer);
-    this.local = new LocalRequests(this.context, this.node, this.hosting);
+    this.hilo = new HiloRanges(this.context);
+    this.local = new LocalRequests(this.context, this.node, this.hosting, this.hilo);
+    this.inbox = new PeerInbox(
+      this.context,
+      this.node,
+      this.hosting,
+      this.observer,
+      this.operations,
+      this.peers,
+    );
   }
 
   /**
@@ -116,13 +123,32 @@ export class Server {
     return server;
   }
 
-  private recover(stores: Stores): void {
+  private recover(stores: ReadonlyMap<string, ReadonlyMap<string, unknown>>): void {
     this.hosting.recover(stores);
+    this.hilo.recover(stores);
     this.node.recover(stores);
   }
 
   get tag(): NodeTag {
     return this.node.tag;
+  }
+
+  /** failure is why this server stopped by itself (a failed storage write), if it did. */
+  get failure(): ServerFailure | undefined {
+    return this.stopped.failure;
+  }
+
+  // The runtime may re-time a running server (Raft counts ticks: only its pace changes), ask for
+  // more in its trace, and show its Rachis (the book's panels).
+  get timing(): ServerTiming {
+    return this.context.timing;
+  }
+  tune(change: { readonly timing?: TimingOptions; readonly raftMessages?: boolean }): void {
+    if (change.timing) this.context.timing = withTiming(change.timing);
+    if (change.raftMessages !== undefined) this.context.detail.raftMessages = change.raftMessages;
+  }
+  rachisView(): RachisView | undefined {
+    return this.node.rachis?.view();
   }
 
   get clusterState(): ClusterState | undefined {
@@ -150,11 +176,9 @@ export class Server {
     return this.hosting.names();
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // The runtime's entry points.
-
   /** tick is called every timing.tickMs by the runtime. */
   tick(): void {
+    if (this.stopped.failure) return;
     const now = this.context.clock.nowMs();
     this.node.rachis?.tick();
     this.hosting.tick(now);
@@ -163,8 +187,11 @@ export class Server {
     this.peers.expire(now);
   }
 
-  /** receive handles one envelope addressed to this server. */
-  receive(envelope: Envelope): void {
+  /** receive handles one envelope addressed to this server; the inbox checks what it carries. */
+  receive(raw: Envelope): void {
+    if (this.stopped.failure) return;
+    const envelope = this.inbox.envelope(raw);
+    if (!envelope) return;
     if (envelope.kind === "request") {
       void this.handleRequest(envelope.request).then((response) =>
         this.transport.send({
@@ -177,11 +204,18 @@ export class Server {
       );
       return;
     }
-    if (envelope.kind === "peer") this.receivePeer(envelope.from, envelope.message);
+    if (envelope.kind === "peer") this.inbox.receive(envelope.from, envelope.message);
   }
 
-  /** handleRequest answers one request; it never throws, errors travel as ServerError. */
-  async handleRequest(request: ServerRequest): Promise<ServerResponse> {
+  /**
+   * handleRequest answers one request; it never throws, errors travel as ServerError. A request
+   * that does not match its declared shape is refused with InvalidRequest, naming the field.
+   */
+  async handleRequest(raw: ServerRequest): Promise<ServerResponse> {
+    if (this.stopped.failure) return this.stopped.refusal();
+    const checked = checkedRequest(raw);
+    if ("refusal" in checked) return checked.refusal;
+    const { request } = checked;
     this.requestsInFlight++;
     try {
       if (isClusterOperation(request)) return await this.operations.run(request);
@@ -207,37 +241,5 @@ export class Server {
       this.observer.busy ||
       this.operations.busy
     );
-  }
-
-  private receivePeer(fromUrl: string, message: PeerMessage): void {
-    this.node.heardFrom(fromUrl);
-    switch (message.type) {
-      case "raft":
-        return this.node.receiveRaft(fromUrl, message.topologyId, message.toTag, message.message);
-      case "replication":
-        return this.hosting.receive(message.message);
-      case "external-replication":
-        return this.hosting.receiveExternal(fromUrl, message.envelope);
-      case "node-info-request":
-        return this.context.sendPeer(fromUrl, {
-          type: "node-info-result",
-          requestId: message.requestId,
-          tag: this.node.tag,
-          topologyId: this.node.topologyId,
-        });
-      case "forward":
-        void this.operations.answerForward(fromUrl, message.requestId, message.request);
-        return;
-      case "health-report":
-        return this.observer.receiveReport(message);
-      case "node-info-result":
-      case "forward-result":
-        return this.peers.answer(message);
-    }
-  }
-
-  /** errorOf turns a failed response into the ServerError it carries (for callers and tests). */
-  static errorOf(response: ServerResponse): ServerError | undefined {
-    return response.ok ? undefined : response.error;
   }
 }

@@ -59,7 +59,22 @@ export interface PortMeshEvents {
   /** The host asked for a status push now (observation: faults do not apply). */
   readonly refresh: (id: number) => void;
   readonly nowMs: () => number;
+  /**
+   * A peer envelope this end could not deliver, or refused on arrival, and why: what the book's
+   * timeline shows as a send that failed. Optional; the mesh drops it either way.
+   */
+  readonly dropped?: (envelope: Extract<Envelope, { kind: "peer" }>, reason: string) => void;
 }
+
+/** A message that arrived while the mesh was suspended, kept for resume() in arrival order. */
+type Held =
+  | { readonly from: "host"; readonly message: WorkerBound }
+  | {
+      readonly from: "peer";
+      readonly url: string;
+      readonly port: MessagePort;
+      readonly message: PeerBound;
+    };
 
 /**
  * PortMesh connects one server to its peers and its host over MessagePorts. `Push` is what the
@@ -72,6 +87,8 @@ export class PortMesh<Push extends object> implements ServerTransport {
   private readonly pings = new Map<number, (pongAtMs: number) => void>();
   private nextPingId = 1;
   private closed = false;
+  private suspended = false;
+  private held: Held[] = [];
 
   constructor(
     private readonly hostPort: MessagePort,
@@ -104,12 +121,41 @@ export class PortMesh<Push extends object> implements ServerTransport {
       });
   }
 
+  /**
+   * disconnectPeer closes the channel to a server that stopped (the host says so when it kills
+   * one): what is sent to it from now on is refused, as a connection to a dead process is.
+   */
+  disconnectPeer(url: string): void {
+    this.peers.get(url)?.close();
+    this.peers.delete(url);
+  }
+
+  /**
+   * suspend freezes delivery: whatever arrives (from peers or clients) waits, in order, until
+   * resume(). The runtime stops its clock and its tick at the same time, so nothing times out.
+   */
+  suspend(): void {
+    this.suspended = true;
+  }
+
+  resume(): void {
+    this.suspended = false;
+    const held = this.held;
+    this.held = [];
+    for (const item of held) {
+      if (this.closed) return;
+      if (item.from === "host") this.fromHost(item.message);
+      else this.fromPeer(item.url, item.port, item.message);
+    }
+  }
+
   /** send is the server's transport: peer envelopes to their port, responses to the host. */
   send(envelope: Envelope): void {
     if (this.closed) return;
     if (envelope.kind === "peer") {
       const port = this.peers.get(envelope.to);
       if (port) this.post(envelope.to, port, envelope);
+      else this.events.dropped?.(envelope, `no connection to ${envelope.to}: it is not running`);
       return;
     }
     if (envelope.kind === "response") {
@@ -162,14 +208,29 @@ export class PortMesh<Push extends object> implements ServerTransport {
   }
 
   private fromHost(message: WorkerBound): void {
-    if (this.closed) return;
+    // Anything but an object is no message at all; the server checks the rest of its shape.
+    if (this.closed || typeof message !== "object" || message === null) return;
     if (message.kind === "refresh") return this.events.refresh(message.id);
+    if (this.suspended) {
+      this.held.push({ from: "host", message });
+      return;
+    }
     if (this.dropsIncoming(clientLink)) return;
     this.events.deliver(message);
   }
 
   private fromPeer(url: string, port: MessagePort, message: PeerBound): void {
-    if (this.closed || this.dropsIncoming(url)) return;
+    if (this.closed) return;
+    if (typeof message !== "object" || message === null) return;
+    if (this.suspended) {
+      this.held.push({ from: "peer", url, port, message });
+      return;
+    }
+    if (this.dropsIncoming(url)) {
+      if (message.kind === "peer")
+        this.events.dropped?.(message, `the network between ${url} and here is cut`);
+      return;
+    }
     if (message.kind === "ping") {
       this.post(url, port, { kind: "pong", id: message.id });
       return;
@@ -189,7 +250,15 @@ export class PortMesh<Push extends object> implements ServerTransport {
 
   private post(link: string, port: MessagePort, message: PeerBound | TimedResponse): void {
     const faults = this.faults.get(link) ?? noFaults;
-    if (faults.blocked || this.random.chance(faults.lossRate)) return;
+    const lost = !faults.blocked && this.random.chance(faults.lossRate);
+    if (faults.blocked || lost) {
+      if (message.kind === "peer")
+        this.events.dropped?.(
+          message,
+          faults.blocked ? `the network between here and ${link} is cut` : "lost on a lossy link",
+        );
+      return;
+    }
     if (faults.latencyMs <= 0) {
       port.postMessage(message);
       return;

@@ -74,14 +74,23 @@ export class SimNetwork<M extends Addressed> {
     private readonly sim: NetworkScheduler,
     private readonly deliver: (message: M) => void,
     faults: NetworkFaults = reliableNetwork,
+    /** Told of each message the network loses, and why (the book traces failed sends). */
+    private readonly dropped: (message: M, reason: string) => void = () => {},
   ) {
     this.faults = { ...faults };
   }
 
   send(message: M): void {
     this.stats.sent++;
-    if (!this.linkUp(message.from, message.to) || this.sim.random.chance(this.faults.lossRate)) {
+    const up = this.linkUp(message.from, message.to);
+    if (!up || this.sim.random.chance(this.faults.lossRate)) {
       this.stats.dropped++;
+      this.dropped(
+        message,
+        up
+          ? "lost on a lossy link"
+          : `the network between ${message.from} and ${message.to} is cut`,
+      );
       return;
     }
     this.scheduleDelivery(message);
@@ -160,6 +169,7 @@ export class SimNetwork<M extends Addressed> {
     this.sim.schedule(delayMs, () => {
       if (!this.linkUp(message.from, message.to)) {
         this.stats.dropped++;
+        this.dropped(message, "the network was cut while it was on its way");
         return;
       }
       this.stats.delivered++;

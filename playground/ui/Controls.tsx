@@ -67,13 +67,21 @@ export function Controls({
               type="button"
               id={`${id}-back`}
               disabled={!running || busy || state.undo === null}
-              aria-label={state.undo ? `Back one step: undo ${state.undo}` : "Back one step"}
+              // What it undoes is its description, not its name: a name that quoted the action
+              // ("undo Next step 1") would read as that action's control too.
+              aria-describedby={state.undo ? `${id}-back-what` : undefined}
+              title={state.undo ? `Undo ${state.undo}` : undefined}
               onClick={() =>
                 void session.back().then(() => focusSoon(state.logged > 1 ? `${id}-back` : nextId))
               }
             >
               Back one step
             </button>
+          ) : null}
+          {rewind && state.undo ? (
+            <span id={`${id}-back-what`} class="rk-visually-hidden">
+              Undoes {state.undo}
+            </span>
           ) : null}
         </span>
         <span class="rk-clock">

@@ -14,6 +14,7 @@ import { ClusterPanel } from "./ClusterPanel.tsx";
 import { Controls } from "./Controls.tsx";
 import { DatabasesPanel } from "./DatabasesPanel.tsx";
 import { DocumentsPanel } from "./DocumentsPanel.tsx";
+import { RachisPanel } from "./RachisPanel.tsx";
 import { ReplicationGraph } from "./ReplicationGraph.tsx";
 import { ServerSwitcher } from "./ServerSwitcher.tsx";
 import { Timeline } from "./Timeline.tsx";
@@ -96,6 +97,7 @@ export function PlaygroundView({
   const state = useAtom(session.state);
   const root = useRef<HTMLElement>(null);
   const id = `rk-${scenario.id}`;
+  const clusterNow = useMemo(() => () => session.clusterNowMs(), [session]);
 
   useEffect(() => {
     // The browser console (and the book's benchmark) can reach the running playground.
@@ -144,8 +146,8 @@ export function PlaygroundView({
       ? "The playground could not start. Reset tries again."
       : state.phase === "paused"
         ? state.pausedBy === "scroll"
-          ? "Paused while out of view: the servers are stopped, their data kept in IndexedDB."
-          : "Paused: the servers are stopped, their data kept in IndexedDB. Resume starts them again (expect a new election)."
+          ? "Paused while out of view: every server is frozen where it was, its timers stopped."
+          : "Paused: every server is frozen where it was (no ticks, no timers, messages held). Resume lets them run on: no election follows."
         : state.phase === "pausing"
           ? "Pausing…"
           : state.busy
@@ -184,9 +186,16 @@ export function PlaygroundView({
           database group's replication, and what happened (the timeline). */}
       <div class="rk-workbench">
         <ClusterPanel state={state} session={session} id={id} extras={extras} />
-        <ReplicationGraph state={state} id={id} />
+        <ReplicationGraph state={state} id={id} nowMs={clusterNow} />
         <Timeline state={state} id={id} />
       </div>
+      <RachisPanel
+        state={state}
+        session={session}
+        id={id}
+        open={scenario.rachis === true}
+        nowMs={clusterNow}
+      />
       <ClientsPanel state={state} session={session} id={id} />
       <div class="rk-grid">
         <DatabasesPanel state={state} session={session} id={id} extras={extras} />

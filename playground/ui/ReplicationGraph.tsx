@@ -1,12 +1,28 @@
 import type { PlaygroundState } from "../model.ts";
-import { flowVisibleMs, graphSize, replicationGraph } from "../view-model.ts";
+import {
+  connectionRows,
+  flowPosition,
+  flowTripMs,
+  graphSize,
+  replicationGraph,
+} from "../view-model.ts";
+import { useClusterClock } from "./use-cluster-clock.ts";
 
 /**
  * The figure the chapter left as a TODO: the instances of one database, the connections between
  * them (dashed when a server is down or cut off), and each replication batch as a dot that travels
  * from sender to receiver.
  */
-export function ReplicationGraph({ state, id }: { state: PlaygroundState; id: string }) {
+export function ReplicationGraph({
+  state,
+  id,
+  nowMs,
+}: {
+  state: PlaygroundState;
+  id: string;
+  /** The cluster's clock: each dot's trip starts at its event's time on it. */
+  nowMs: () => number;
+}) {
   // With reduced motion a batch appears at its destination instead of travelling there.
   const still =
     typeof matchMedia === "function" && matchMedia("(prefers-reduced-motion: reduce)").matches;
@@ -16,13 +32,23 @@ export function ReplicationGraph({ state, id }: { state: PlaygroundState; id: st
     state.cuts,
     state.flows,
   );
+  const tripMs = flowTripMs(state.speed);
+  const now = useClusterClock((graph?.flows.length ?? 0) > 0 && state.phase === "running", nowMs);
+  const dots = (graph?.flows ?? []).flatMap((flow) => {
+    const at = flowPosition(flow, now, tripMs, still);
+    return at ? [{ flow, at }] : [];
+  });
+  const connections = graph ? connectionRows(graph, state.lags) : [];
   const titleId = `${id}-graph-title`;
   const descId = `${id}-graph-desc`;
+  // What the last receiver did: an applied batch, never one merely sent.
   const latest = [...state.timeline]
     .reverse()
     .find(
       (entry) =>
-        entry.category === "replication" && (!graph || entry.text.includes(graph.database)),
+        (entry.category === "replication" || entry.category === "conflict") &&
+        !entry.muted &&
+        (!graph || entry.text.startsWith(`${graph.database}:`)),
     );
   return (
     <section class="rk-panel rk-graph" aria-labelledby={`${id}-graph`}>
@@ -50,26 +76,18 @@ export function ReplicationGraph({ state, id }: { state: PlaygroundState; id: st
                 />
               );
             })}
-            {graph.flows.map((flow) => (
-              <circle key={flow.id} r="6" class="rk-flow" cx={flow.x2} cy={flow.y2}>
-                {still ? null : (
-                  <animate
-                    attributeName="cx"
-                    from={String(flow.x1)}
-                    to={String(flow.x2)}
-                    dur={`${flowVisibleMs * 0.6}ms`}
-                    fill="freeze"
-                  />
-                )}
-                {still ? null : (
-                  <animate
-                    attributeName="cy"
-                    from={String(flow.y1)}
-                    to={String(flow.y2)}
-                    dur={`${flowVisibleMs * 0.6}ms`}
-                    fill="freeze"
-                  />
-                )}
+            {dots.map(({ flow, at }) => (
+              <circle
+                key={flow.id}
+                r="6"
+                class={flow.failed ? "rk-flow rk-flow-failed" : "rk-flow"}
+                cx={at.x.toFixed(1)}
+                cy={at.y.toFixed(1)}
+                opacity={at.opacity.toFixed(2)}
+                data-flow={flow.id}
+                data-progress={at.progress.toFixed(3)}
+              >
+                <title>{flow.text}</title>
               </circle>
             ))}
             {graph.nodes.map((node) => (
@@ -94,7 +112,23 @@ export function ReplicationGraph({ state, id }: { state: PlaygroundState; id: st
             ))}
           </svg>
           <p class="rk-note">{graph.summary}</p>
-          <p class="rk-note">Latest batch: {latest ? latest.text : "none yet"}</p>
+          {connections.length > 0 ? (
+            <ul class="rk-connections" aria-label="Connections and their lag">
+              {connections.map((row) => (
+                <li
+                  key={`${row.from}-${row.to}`}
+                  class={row.live ? "" : "rk-connection-down"}
+                  data-connection={`${row.from}-${row.to}`}
+                >
+                  {row.from}→{row.to}: {row.live ? "up" : "down"}
+                  {row.lagMs !== null ? `, lag ${Math.round(row.lagMs)} ms` : ""}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+          <p class="rk-note">
+            Latest applied batch: {latest ? `${latest.where} ${latest.text}` : "none yet"}
+          </p>
         </>
       ) : (
         <p class="rk-note">Create a database to see its instances and their connections.</p>

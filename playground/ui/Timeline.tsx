@@ -54,9 +54,15 @@ export function Timeline({ state, id }: { state: PlaygroundState; id: string }) 
       </div>
       <ol class="rk-events" tabIndex={0} aria-label="Timeline, newest first">
         {entries.slice(0, shownMax).map((entry) => (
-          <li key={entry.id} class={`rk-event rk-event-${entry.category}`}>
+          <li
+            key={entry.id}
+            class={`rk-event rk-event-${entry.category}${entry.muted ? " rk-event-muted" : ""}`}
+            data-category={entry.category}
+            data-at={entry.atMs}
+          >
             <span class="rk-event-at">{formatAt(entry.atMs)}</span>{" "}
             <span class="rk-event-where">{entry.where}</span> <span>{entry.text}</span>
+            {entry.repeats ? <span class="rk-event-repeats"> (×{entry.repeats})</span> : null}
           </li>
         ))}
       </ol>

@@ -3,7 +3,7 @@
 // runs the suites below with node:test. Not part of `npm test`: run `npm run test:browser`.
 //   ROOKERY_BOOK_DIST=<dir>  reuse a site already built with BASE_PATH=/rookery/ (skips the build)
 //   ROOKERY_BROWSER_SUITES=flow,playground  run only these suites (links, pages, flow, playground,
-//                            exercise), to iterate on one
+//                            trace, exercise), to iterate on one
 import { after, before, describe } from "node:test";
 import { chromium } from "playwright-core";
 import { registerExerciseChecks } from "./exercise.browser.mjs";
@@ -11,6 +11,7 @@ import { registerFlowChecks } from "./flow.browser.mjs";
 import { registerLinkChecks } from "./links.browser.mjs";
 import { registerPageChecks } from "./pages.browser.mjs";
 import { registerPlaygroundChecks } from "./playground.browser.mjs";
+import { registerTraceChecks } from "./trace.browser.mjs";
 import { buildBook, serve } from "./site.mjs";
 
 const base = "/rookery/";
@@ -55,6 +56,7 @@ describe(`the book built under ${base}`, { concurrency: 4 }, () => {
     pages: registerPageChecks,
     flow: registerFlowChecks,
     playground: registerPlaygroundChecks,
+    trace: registerTraceChecks,
     exercise: registerExerciseChecks,
   };
   const only = process.env.ROOKERY_BROWSER_SUITES?.split(",").map((name) => name.trim());

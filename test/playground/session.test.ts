@@ -96,6 +96,7 @@ describe("PlaygroundSession on the sim runtime: the chapter's walkthrough by Nex
     "transaction-atomicity",
     "conflicts",
     "supervisor",
+    "rachis-up-close",
   ]) {
     it(`${id}: the setup and every step complete`, async () => {
       const s = session(id);
@@ -136,6 +137,46 @@ describe("PlaygroundSession: what replicates, in the documents panel (claim 18)"
       contentType: "text/plain",
       text: "Oil the tines before winter.",
     });
+    await s.dispose();
+  });
+});
+
+describe("PlaygroundSession: what the engine did, on screen", () => {
+  it("Rachis up close: after Create Pitchfork every server's commit index is the leader's; the panel's feed has Raft messages while watched", async () => {
+    const s = session("rachis-up-close");
+    await s.open();
+    s.watchRachis(true);
+    await s.nextStep(); // kill A: B or C leads
+    await s.nextStep(); // create Pitchfork
+    await s.handle!.runFor(500);
+    await s.refresh();
+    const { rachis, raftMessages } = s.state.get();
+    expect(rachis[0]).toBeNull(); // A is down
+    const leader = rachis.find((v) => v?.role === "leader")!;
+    expect(leader.term).toBeGreaterThan(1);
+    expect(rachis.slice(1).map((v) => v?.commit)).toEqual([leader.commit, leader.commit]);
+    expect(leader.entries.some((entry) => /Pitchfork/.test(entry.text))).toBe(true);
+    expect(raftMessages.some((m) => m.kind === "append")).toBe(true);
+    expect(raftMessages.some((m) => m.dropped && m.to === "A")).toBe(true);
+    s.watchRachis(false);
+    expect(s.state.get().raftMessages).toEqual([]);
+    await s.dispose();
+  });
+
+  it("kicking the tires: with A dead, no batch toward A is shown as applied; its failed sends are, dimmed", async () => {
+    const s = session("kicking-the-tires");
+    await s.open();
+    await s.nextStep(); // kill A
+    await s.nextStep(); // Pitchfork fails
+    await s.nextStep(); // users/3 on B
+    await s.handle!.runFor(2_000);
+    const { timeline, flows } = s.state.get();
+    const towardA = timeline.filter((e) => e.where === "B→A");
+    expect(towardA.length).toBeGreaterThan(0);
+    expect(towardA.every((e) => e.category === "failed" && e.muted)).toBe(true);
+    expect(towardA.some((e) => /users\/3 not delivered/.test(e.text))).toBe(true);
+    expect(timeline.some((e) => /replicate/.test(e.text))).toBe(false);
+    expect(flows.filter((f) => f.to === "A").every((f) => f.failed)).toBe(true);
     await s.dispose();
   });
 });

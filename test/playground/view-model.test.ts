@@ -7,11 +7,15 @@ import {
   describeGroup,
   documentText,
   electionTimeoutMaxMs,
+  connectionRows,
+  describeRaftMessage,
+  flowPosition,
   groupNodes,
   isCut,
   leaderLine,
   normalizeServerUrl,
   parseDocumentText,
+  rachisRows,
   replicationGraph,
   serverName,
   serverRows,
@@ -151,6 +155,23 @@ describe("timeline", () => {
       from: "A",
       to: "B",
       text: "replicate Spade A→B etags 1..2 (1 tx, 2 items)",
+      afterEtag: 0,
+      lastEtag: 2,
+      ids: ["users/1", "users/2"],
+    },
+    {
+      type: "replication-applied",
+      atMs: 1006.5,
+      database: "Spade",
+      from: "A",
+      to: "B",
+      afterEtag: 0,
+      lastEtag: 2,
+      items: [
+        { id: "users/1", outcome: "written" },
+        { id: "users/2", outcome: "written" },
+      ],
+      lagMs: 3.2,
     },
     { type: "server", atMs: 1007, url: u(1), text: "killed" },
   ];
@@ -162,10 +183,95 @@ describe("timeline", () => {
       [2, "cluster", "A"],
       [4, "failover", "Spade"],
       [5, "topology", "Spade"],
-      [6, "replication", "A→B"],
+      [6.5, "replication", "A→B"],
       [7, "server", "127.0.0.1:8080"],
     ]);
     expect(entries[0]!.text).toBe("A won the election: leader of term 2");
+    // The batch shows once, when B applied it, naming its documents and the lag; never when sent.
+    expect(entries[4]!.text).toBe(
+      "Spade: B applied A's batch: users/1, users/2 written · lag 3 ms",
+    );
+    expect(entries.some((e) => /replicate/.test(e.text))).toBe(false);
+  });
+
+  it("shows echoes stopped by change vectors, conflicts, failed sends and write-assurance waits as such", () => {
+    const more: TraceEvent[] = [
+      {
+        type: "replication-applied",
+        atMs: 10,
+        database: "Pitchfork",
+        from: "E",
+        to: "C",
+        afterEtag: 4,
+        lastEtag: 4,
+        items: [{ id: "tines/1", outcome: "already-had" }],
+      },
+      {
+        type: "replication-applied",
+        atMs: 11,
+        database: "Pitchfork",
+        from: "D",
+        to: "C",
+        afterEtag: 6,
+        lastEtag: 7,
+        items: [{ id: "tines/1", outcome: "resolved", kept: "local" }],
+        lagMs: 40,
+      },
+      {
+        type: "message-dropped",
+        atMs: 12,
+        kind: "replication",
+        from: "A",
+        to: "B",
+        database: "Spade",
+        ids: ["users/3"],
+        what: "batch",
+        reason: "no connection to http://127.0.0.2:8080: it is not running",
+      },
+      {
+        type: "message-dropped",
+        atMs: 12,
+        kind: "raft",
+        from: "A",
+        to: "B",
+        what: "append",
+        reason: "cut",
+      },
+      {
+        type: "write-assurance",
+        atMs: 13,
+        tag: "A",
+        database: "Spade",
+        ids: ["tasks/1"],
+        wanted: 1,
+        reached: 0,
+        waitedMs: 1500.4,
+        outcome: "timed-out",
+      },
+    ];
+    const entries = timelineEntries(more, 0, 1);
+    expect(entries.map((e) => [e.category, e.where, e.muted ?? false])).toEqual([
+      ["replication", "E→C", true],
+      ["conflict", "D→C", false],
+      ["failed", "A→B", true],
+      ["assurance", "A", false],
+    ]);
+    expect(entries[0]!.text).toMatch(/echo stopped: C already had tines\/1/);
+    expect(entries[1]!.text).toMatch(
+      /conflict on tines\/1 resolved to the latest: C's own version won/,
+    );
+    expect(entries[2]!.text).toMatch(/users\/3 not delivered: .*not running/);
+    expect(entries[2]!.text).not.toMatch(/replicate/);
+    expect(entries[3]!.text).toMatch(/waited 1500 ms for 1 replica: timed out with 0 of 1/);
+
+    // A send that keeps failing is one line with a count, moved to the newest place.
+    const again = timelineEntries([more[2]!], 0, 50);
+    const merged = appendTimeline(
+      appendTimeline(entries, again),
+      timelineEntries([more[2]!], 0, 60),
+    );
+    expect(merged.filter((e) => e.category === "failed")).toHaveLength(1);
+    expect(merged.at(-1)).toMatchObject({ category: "failed", repeats: 3 });
   });
 
   it("shows the newest first, filtered by category and text, and keeps a bounded history", () => {
@@ -179,7 +285,7 @@ describe("timeline", () => {
       "server",
       "action",
     ]);
-    expect(visibleTimeline(entries, all, "").map((e) => e.atMs)).toEqual([7, 6, 5, 4, 2, 0]);
+    expect(visibleTimeline(entries, all, "").map((e) => e.atMs)).toEqual([7, 6.5, 5, 4, 2, 0]);
     expect(visibleTimeline(entries, new Set(["failover"]), "").map((e) => e.where)).toEqual([
       "Spade",
     ]);
@@ -211,7 +317,7 @@ describe("network and the replication graph", () => {
 
   it("draws the mesh of members and rehabs, marks dead or cut links, and places batches on edges", () => {
     const flows = [
-      { id: 1, database: "Pitchfork", from: "C", to: "E", text: "batch", seenAtMs: 0 },
+      { id: 1, database: "Pitchfork", from: "C", to: "E", text: "batch", atMs: 5, failed: false },
     ];
     const graph = replicationGraph(fiveNodes, "Pitchfork", [{ a: [u(3)], b: [u(5)] }], flows)!;
     expect(graph.nodes.map((n) => [n.tag, n.role, n.preferred, n.alive])).toEqual([
@@ -226,7 +332,9 @@ describe("network and the replication graph", () => {
     ]);
     const c = graph.nodes[0]!;
     const e = graph.nodes[1]!;
-    expect(graph.flows).toEqual([{ id: 1, x1: c.x, y1: c.y, x2: e.x, y2: e.y, text: "batch" }]);
+    expect(graph.flows).toEqual([
+      { id: 1, x1: c.x, y1: c.y, x2: e.x, y2: e.y, text: "batch", atMs: 5, failed: false },
+    ]);
     expect(graph.summary).toMatch(/0 of 3 connections are up/);
     for (const node of graph.nodes) {
       expect(node.x).toBeGreaterThan(0);
@@ -240,10 +348,87 @@ describe("network and the replication graph", () => {
       fiveNodes,
       "Spade",
       [],
-      [{ id: 2, database: "Spade", from: "A", to: "B", text: "t", seenAtMs: 0 }],
+      [{ id: 2, database: "Spade", from: "A", to: "B", text: "t", atMs: 0, failed: false }],
     )!;
     expect(withBatch.edges).toEqual([{ from: "A", to: "B", live: true }]);
     expect(replicationGraph(fiveNodes, "Nope", [], [])).toBeNull();
+  });
+});
+
+describe("batches in motion, lags and Rachis", () => {
+  const flow = { id: 1, x1: 0, y1: 0, x2: 100, y2: 50, text: "t", atMs: 1_000, failed: false };
+
+  it("a batch's dot travels from sender to receiver on the event's time, then leaves", () => {
+    const at = (now: number) => flowPosition(flow, now, 400);
+    expect(at(1_000)).toMatchObject({ x: 0, y: 0, progress: 0 });
+    expect(at(1_100)).toMatchObject({ x: 25, y: 12.5 });
+    expect(at(1_300)).toMatchObject({ x: 75, y: 37.5 });
+    expect(at(1_450)).toMatchObject({ x: 100, y: 50, progress: 1 });
+    expect(at(1_600)).toBeNull();
+    // A failed send stops part way and fades; reduced motion puts a dot where its trip ends.
+    const failed = { ...flow, failed: true };
+    expect(flowPosition(failed, 1_390, 400)!.progress).toBeLessThan(0.5);
+    expect(flowPosition(failed, 1_390, 400)!.opacity).toBeLessThan(0.5);
+    expect(flowPosition(flow, 1_000, 400, true)).toMatchObject({ x: 100, progress: 1 });
+  });
+
+  it("each connection direction shows its state and its last measured lag", () => {
+    const graph = replicationGraph(fiveNodes, "Pitchfork", [{ a: [u(3)], b: [u(5)] }], [])!;
+    const rows = connectionRows(graph, [
+      { database: "Pitchfork", from: "C", to: "E", lagMs: 9, atMs: 1 },
+      { database: "Pitchfork", from: "C", to: "E", lagMs: 4, atMs: 2 },
+      { database: "Spade", from: "E", to: "C", lagMs: 7, atMs: 3 },
+    ]);
+    expect(rows.slice(0, 2)).toEqual([
+      { from: "C", to: "E", live: false, lagMs: 4 },
+      { from: "E", to: "C", live: false, lagMs: null },
+    ]);
+  });
+
+  it("Raft messages read as what they are: heartbeats, appends, votes, and the ones lost", () => {
+    const m = { id: 1, atMs: 0, from: "A", to: "B", term: 2, entries: 0 };
+    expect(describeRaftMessage({ ...m, kind: "append" })).toBe("A→B heartbeat (term 2)");
+    expect(describeRaftMessage({ ...m, kind: "append", entries: 2 })).toBe(
+      "A→B append 2 entries (term 2)",
+    );
+    expect(describeRaftMessage({ ...m, kind: "voteResponse", ok: false })).toBe(
+      "A→B vote refused (term 2)",
+    );
+    expect(describeRaftMessage({ ...m, kind: "append", dropped: "it is not running" })).toBe(
+      "A→B heartbeat: lost, it is not running",
+    );
+  });
+
+  it("Rachis rows run each election timer on from when its server reported it", () => {
+    const view = {
+      tag: "B",
+      url: u(2),
+      atMs: 1_000,
+      role: "follower" as const,
+      term: 3,
+      vote: "A",
+      leader: "A",
+      commit: 7,
+      applied: 7,
+      lastIndex: 7,
+      snapshotIndex: 0,
+      snapshotTerm: 0,
+      electionElapsedTicks: 10,
+      electionTimeoutTicks: 40,
+      heartbeatTicks: 3,
+      voters: ["A", "B"],
+      learners: [],
+      entries: [],
+      progress: {},
+    };
+    const servers = [server(1, "A", "leader", "A", false), server(2, "B", "follower", "A")];
+    const rows = rachisRows(servers, [null, view], 1_100, 10);
+    expect(rows.map((r) => [r.tag, r.view?.commit ?? null])).toEqual([
+      ["A", null],
+      ["B", 7],
+    ]);
+    expect(rows[1]!.timer).toBe(0.5);
+    expect(rachisRows(servers, [null, view], 9_000, 10)[1]!.timer).toBe(1);
   });
 });
 

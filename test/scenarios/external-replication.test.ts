@@ -96,6 +96,16 @@ describe("external replication: a one-way task from Spade to a database of anoth
         attachmentPuts: [{ documentId: "users/1", name: "photo.png", content: "png!" }],
       },
     });
+    // The next put goes to A: it must follow the attachment there, not race it (a concurrent put
+    // would win as the latest and drop the attachment). B sends it once it is on B's disk.
+    await clusters.source.waitFor(
+      () =>
+        clusters.source
+          .server("A")!
+          .hostedDatabase("Spade")!
+          .instance.getAttachment("users/1", "photo.png") !== undefined,
+      { what: "photo.png on A", timeoutMs: 10_000 },
+    );
     const again = clusters.store.openSession();
     again.delete("users/2");
     again.store({ name: "Oren", city: "Hadera" }, "users/1");

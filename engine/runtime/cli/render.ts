@@ -96,6 +96,14 @@ export function renderTrace(event: TraceEvent): string {
       return `${event.database}: ${event.from} → ${event.to} ${event.text}`;
     case "external-replication":
       return `${event.database}: ${event.text}`;
+    case "replication-applied":
+      return `${event.database}: ${event.to} applied ${event.from}'s etags ${event.afterEtag + 1}..${event.lastEtag}${event.note ? ` (${event.note})` : ""}: ${event.items.map((item) => `${item.id} ${item.outcome}`).join(", ") || "nothing new"}`;
+    case "message-dropped":
+      return `${event.kind} ${event.what} ${event.from} → ${event.to} not delivered: ${event.reason}`;
+    case "write-assurance":
+      return `${event.database} on ${event.tag}: waited ${Math.round(event.waitedMs)} ms for ${event.wanted} replica${event.wanted === 1 ? "" : "s"}, reached ${event.reached} (${event.outcome})`;
+    case "raft-message":
+      return `raft ${event.kind} ${event.from} → ${event.to} term ${event.term}`;
     case "server":
       return `${event.url} ${event.text}`;
   }

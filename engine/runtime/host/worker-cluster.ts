@@ -17,8 +17,8 @@ import type { NodeTag } from "../../core/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import type { ClientNetwork } from "../../client/index.ts";
 import type { DatabaseSummary } from "../../cluster/index.ts";
-import type { TimingOptions, TraceEvent } from "../../server/index.ts";
-import { describeDatabases } from "../describe.ts";
+import { withTiming } from "../../server/index.ts";
+import type { ServerFailure, TimingOptions, TraceEvent } from "../../server/index.ts";
 import { deleteIndexedDbStorage } from "../../storage/index.ts";
 import { clientLink, noFaults } from "../../transport/index.ts";
 import type {
@@ -29,11 +29,30 @@ import type {
   WorkerBound,
 } from "../../transport/index.ts";
 import { findServer, serverUrl } from "../addresses.ts";
-import type { ClusterDescription, ClusterHandle, ServerSummary, WaitOptions } from "../handle.ts";
+import { earlierData } from "../earlier-data.ts";
+import type {
+  ClusterDescription,
+  ClusterHandle,
+  RachisSnapshot,
+  ServerSummary,
+  WaitOptions,
+} from "../handle.ts";
+import { PendingCalls, pairKey, timedOut, unavailable } from "../host-calls.ts";
+import { epochMs, pollUntil, sleep, within } from "../real-time.ts";
+import {
+  applyStatusUpdate,
+  absorbStatus,
+  describeRows,
+  forgetStatus,
+  rowTag,
+  statusRowFields,
+  summarizeRows,
+} from "../status-book.ts";
+import type { StatusRow } from "../status-book.ts";
 import { TraceListeners } from "../trace-listeners.ts";
 import type {
-  DocumentsChange,
   HostBound,
+  RachisPush,
   ServerWorkerApi,
   StorageChoice,
   StorageSnapshot,
@@ -51,8 +70,6 @@ const initTimeoutMsDefault = 30_000;
 const controlTimeoutMs = 5_000;
 /** How long stop() and a graceful shutdown wait for queued writes. */
 const shutdownTimeoutMs = 5_000;
-/** How often waitFor looks at the cluster again. */
-const waitPollMs = 5;
 /** Servers one cluster may have (tags A..Z before the two-letter ones; URLs 127.0.0.1..254). */
 const serversMax = 254;
 
@@ -83,74 +100,25 @@ export interface WorkerClusterOptions {
   readonly statusIntervalMs?: number;
 }
 
-interface Slot {
+interface Slot extends StatusRow {
   readonly index: number;
-  readonly url: string;
   /** Restarts so far; seeds a fresh random stream for each life. */
   generation: number;
   worker: SpawnedWorker | undefined;
   api: Remote<ServerWorkerApi> | undefined;
   hostPort: MessagePort | undefined;
-  alive: boolean;
-  status: WorkerStatus | undefined;
-  /** Document ids per hosted database, kept up to date from the worker's changes. */
-  documents: Map<string, Set<string>>;
-  /** The same, sorted, for describe(); dropped when a set changes. */
-  sorted: Map<string, string[]>;
-  /** refresh() calls waiting for their push, by id. */
-  refreshes: Map<number, () => void>;
-  lastTag: NodeTag;
   /** memory storage: the disk's contents, kept by the host while the server is down. */
   memory: StorageSnapshot | undefined;
-}
-
-interface PendingRequest {
-  readonly url: string;
-  readonly timer: ReturnType<typeof setTimeout>;
-  readonly resolve: (answer: TimedAnswer) => void;
+  /** The crash of a server that stopped by itself, which a restart waits for (its disk). */
+  crashing: Promise<void> | undefined;
+  /** The server's Rachis as last pushed (for the book's panel). */
+  rachis: RachisPush | undefined;
 }
 
 /** TimedAnswer is a response with the epoch ms at which the server sent it (null if it did not). */
 export interface TimedAnswer {
   readonly response: ServerResponse;
   readonly sentAtMs: number | null;
-}
-
-function epochMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** within settles with `promise`, or rejects after `ms` saying what took too long. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new RookeryError("WorkerTimeout", `${what} took longer than ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function pairKey(a: string, b: string): string {
-  return a < b ? `${a}|${b}` : `${b}|${a}`;
-}
-
-function unavailable(url: string, why: string): ServerResponse {
-  return {
-    ok: false,
-    error: { code: "ServerUnavailable", message: `connection to ${url} refused: ${why}` },
-  };
 }
 
 /**
@@ -175,13 +143,19 @@ export class WorkerCluster implements ClusterHandle {
   private readonly family: WorkerCluster[] = [];
   /** Which cluster of the network this is: its servers live at http://127.0.<index>.N:8080. */
   readonly networkIndex: number;
-  private readonly pending = new Map<number, PendingRequest>();
+  private readonly requests = new PendingCalls<TimedAnswer>();
+  private readonly refreshes = new PendingCalls<void>();
   private readonly traceListeners = new TraceListeners();
   private readonly blockedPairs = new Set<string>();
   private readonly isolated = new Set<string>();
   private readonly linkShapes = new Map<string, { latencyMs: number; lossRate: number }>();
-  private nextRequestId = 1;
   private stopped = false;
+  /** The timings servers (re)start with; setTiming changes them for the running ones too. */
+  private timing: TimingOptions | undefined;
+  private raftTraced = false;
+  /** Milliseconds spent suspended, and since when it is suspended now (see suspend). */
+  private pausedMs = 0;
+  private suspendedAtMs: number | null = null;
 
   private constructor(
     options: WorkerClusterOptions,
@@ -200,9 +174,10 @@ export class WorkerCluster implements ClusterHandle {
     this.dataDir = dataDir;
     this.name = name;
     this.ownsData = ownsData;
+    this.timing = options.timing;
     this.network = {
       request: (url, request, requestOptions) => this.request(url, request, requestOptions),
-      nowMs: () => epochMs(),
+      nowMs: () => this.nowMs(),
     };
   }
 
@@ -245,6 +220,8 @@ export class WorkerCluster implements ClusterHandle {
     options: WorkerClusterOptions,
     root: WorkerCluster | undefined,
   ): Promise<WorkerCluster> {
+    // Timings every server would refuse are refused here, before anything is spawned.
+    withTiming(options.timing);
     const platform = options.platform;
     const storage = options.storage ?? platform.defaultStorage;
     let dataDir: string | undefined;
@@ -271,7 +248,11 @@ export class WorkerCluster implements ClusterHandle {
     const cluster = new WorkerCluster(options, storage, dataDir, name, ownsData, root);
     try {
       for (let index = 0; index < count; index++) cluster.slots.push(cluster.newSlot(index));
-      await Promise.all(cluster.slots.map((slot) => cluster.launch(slot)));
+      // Every launch runs to its end before a failure is reported: a server still starting when
+      // another failed would otherwise come up after stop() and keep the process alive.
+      const launched = await Promise.allSettled(cluster.slots.map((slot) => cluster.launch(slot)));
+      const failed = launched.find((outcome) => outcome.status === "rejected");
+      if (failed) throw failed.reason;
       await cluster.connectAll();
     } catch (error) {
       await cluster.stop();
@@ -291,19 +272,11 @@ export class WorkerCluster implements ClusterHandle {
     fresh: boolean | undefined,
   ): Promise<number> {
     const found = await platform.serversWithData(dataDir);
-    if (found.length === 0) return servers;
-    if (fresh === true) {
-      await platform.removeServerDirs(dataDir, found);
-      return servers;
-    }
-    if (fresh === false) return Math.max(servers, found[found.length - 1]! + 1);
-    const folders = found.map((index) => platform.serverDir(dataDir, index));
-    throw new RookeryError(
-      "ExistingData",
-      `${dataDir} holds data from an earlier run (${found.length === 1 ? "a server folder" : `${found.length} server folders`}: ${folders.join(", ")}). ` +
-        "Start with fresh: true to wipe those folders and begin again, or fresh: false to recover those servers.",
-      { dataDir, servers: found.map((index) => index + 1) },
+    const { count, wipe } = earlierData(dataDir, found, servers, fresh, (index) =>
+      platform.serverDir(dataDir, index),
     );
+    if (wipe.length > 0) await platform.removeServerDirs(dataDir, wipe);
+    return count;
   }
 
   // --- servers -----------------------------------------------------------------------------------
@@ -313,17 +286,7 @@ export class WorkerCluster implements ClusterHandle {
   }
 
   get servers(): ServerSummary[] {
-    return this.slots.map((slot) => {
-      const status = slot.alive ? slot.status : undefined;
-      return {
-        url: slot.url,
-        tag: this.tagOf(slot),
-        role: status ? status.role : "down",
-        term: status?.term ?? 0,
-        leader: status?.leader ?? null,
-        alive: slot.alive,
-      };
-    });
+    return summarizeRows(this.slots);
   }
 
   /** addServer starts one more fresh server; it shows "?" until it joins the cluster. */
@@ -348,6 +311,29 @@ export class WorkerCluster implements ClusterHandle {
     if (!slot.alive) throw new RookeryError("ServerDown", `${slot.url} is already down`);
     this.tagOf(slot);
     this.markDown(slot, "the server was killed");
+    await this.crashWorker(slot);
+    this.emit([{ type: "server", atMs: this.nowMs(), url: slot.url, text: "killed" }]);
+  }
+
+  /**
+   * failStopped: the server stopped after a failed storage write (its status says which and
+   * why). The host reports it crashed, as it would a killed one, and keeps the failure for
+   * `servers` and describe() until a restart.
+   */
+  private async failStopped(slot: Slot, failure: ServerFailure): Promise<void> {
+    this.tagOf(slot);
+    this.markDown(slot, `the server stopped: ${failure.message}`);
+    slot.failure = failure;
+    this.emit([
+      { type: "server", atMs: this.nowMs(), url: slot.url, text: `crashed: ${failure.message}` },
+    ]);
+    slot.crashing = this.crashWorker(slot);
+    await slot.crashing;
+    slot.crashing = undefined;
+  }
+
+  /** crashWorker crashes a server's storage in its worker (keeping a memory disk), then ends it. */
+  private async crashWorker(slot: Slot): Promise<void> {
     const { api, worker } = slot;
     slot.api = slot.worker = undefined;
     try {
@@ -361,7 +347,7 @@ export class WorkerCluster implements ClusterHandle {
         this.emit([
           {
             type: "server",
-            atMs: epochMs(),
+            atMs: this.nowMs(),
             url: slot.url,
             text: "did not answer the crash; its memory disk is lost",
           },
@@ -369,7 +355,29 @@ export class WorkerCluster implements ClusterHandle {
       }
     }
     await worker!.terminate();
-    this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: "killed" }]);
+    // Its peers' connections to it break: what they send it from now on is refused, and traced so.
+    for (const other of this.root.allSlots())
+      if (other !== slot && other.alive) void other.api?.disconnectPeer(slot.url).catch(() => {});
+  }
+
+  /**
+   * failDisk makes a server's disk fail as after an I/O error (memory storage only), to show
+   * fail-stop: the server's next write is refused, it stops, and this host reports it crashed
+   * with the write and the reason (`servers`, describe(), the trace) until it is restarted.
+   */
+  async failDisk(
+    tagOrUrl: string,
+    cause = "EIO: i/o error (a failure injected by failDisk)",
+  ): Promise<void> {
+    this.assertRunning();
+    const slot = this.slot(tagOrUrl);
+    if (!slot.alive || !slot.api) throw new RookeryError("ServerDown", `${slot.url} is down`);
+    const failed = await within(slot.api.failDisk(cause), controlTimeoutMs, `failing ${slot.url}`);
+    if (!failed)
+      throw new RookeryError(
+        "InvalidStorage",
+        `only a memory disk can be failed on purpose; ${slot.url} keeps ${this.storage} storage`,
+      );
   }
 
   /** restart starts a new worker on the server's storage; it recovers what was durable. */
@@ -378,11 +386,17 @@ export class WorkerCluster implements ClusterHandle {
     const slot = this.slot(tagOrUrl);
     if (slot.alive)
       throw new RookeryError("ServerRunning", `${slot.url} is running; kill it first`);
+    await slot.crashing; // a server that stopped by itself hands its memory disk back first
     slot.generation++;
     await this.launch(slot);
     await this.connect(slot);
     this.emit([
-      { type: "server", atMs: epochMs(), url: slot.url, text: `restarted as ${this.tagOf(slot)}` },
+      {
+        type: "server",
+        atMs: this.nowMs(),
+        url: slot.url,
+        text: `restarted as ${this.tagOf(slot)}`,
+      },
     ]);
   }
 
@@ -478,9 +492,70 @@ export class WorkerCluster implements ClusterHandle {
 
   // --- time ---------------------------------------------------------------------------------------
 
-  /** nowMs is epoch milliseconds (real time), the same clock the workers use. */
+  /**
+   * nowMs is the clock the workers use: epoch milliseconds, behind real time by the time spent
+   * suspended, and standing still while suspended.
+   */
   nowMs(): number {
-    return epochMs();
+    return (this.suspendedAtMs ?? epochMs()) - this.pausedMs;
+  }
+
+  /**
+   * suspend freezes every server of this cluster in place: no ticks, no timers, messages held
+   * back, every clock stopped. resume lets them run on from where they were: nothing timed out
+   * meanwhile, so no election starts because of the pause (a playground's Pause).
+   */
+  async suspend(): Promise<void> {
+    this.assertRunning();
+    if (this.suspendedAtMs !== null) return;
+    this.suspendedAtMs = epochMs();
+    await Promise.all(
+      this.slots.filter((slot) => slot.alive).map((slot) => slot.api?.suspend().catch(() => {})),
+    );
+  }
+
+  async resume(): Promise<void> {
+    this.assertRunning();
+    if (this.suspendedAtMs === null) return;
+    this.pausedMs += epochMs() - this.suspendedAtMs;
+    this.suspendedAtMs = null;
+    const offset = this.pausedMs;
+    await Promise.all(
+      this.slots
+        .filter((slot) => slot.alive)
+        .map((slot) => slot.api?.resume(offset).catch(() => {})),
+    );
+  }
+
+  get suspended(): boolean {
+    return this.suspendedAtMs !== null;
+  }
+
+  /** setTiming re-times every running server, and the ones that start later (a restart). */
+  async setTiming(timing: TimingOptions): Promise<void> {
+    this.assertRunning();
+    this.timing = timing;
+    await Promise.all(
+      this.slots
+        .filter((slot) => slot.alive)
+        .map((slot) => slot.api?.setTiming(timing).catch(() => {})),
+    );
+  }
+
+  /** traceRaftMessages asks every server (and every later restart) for raft-message events. */
+  traceRaftMessages(on: boolean): void {
+    this.raftTraced = on;
+    for (const slot of this.slots)
+      if (slot.alive) void slot.api?.traceRaftMessages(on).catch(() => {});
+  }
+
+  /** rachis is each server's Rachis as last pushed, in server order; null for one down or "?". */
+  rachis(): (RachisSnapshot | null)[] {
+    return this.slots.map((slot) =>
+      slot.alive && slot.rachis?.view
+        ? { ...slot.rachis.view, url: slot.url, atMs: slot.rachis.atMs }
+        : null,
+    );
   }
 
   /** runFor lets `durationMs` of real time pass, then refreshes every server's status. */
@@ -497,23 +572,11 @@ export class WorkerCluster implements ClusterHandle {
     condition: (cluster: WorkerCluster) => boolean,
     options: WaitOptions = {},
   ): Promise<void> {
-    const timeoutMs = options.timeoutMs ?? 10_000;
-    const deadline = epochMs() + timeoutMs;
-    for (;;) {
-      if (condition(this)) return;
-      if (this.stopped)
-        throw new RookeryError(
-          "ClusterStopped",
-          `the cluster stopped while waiting for ${options.what ?? "a condition"}`,
-        );
-      if (epochMs() >= deadline) {
-        throw new RookeryError(
-          "WaitTimedOut",
-          `waited ${timeoutMs} ms for ${options.what ?? "a condition"} and it did not happen`,
-        );
-      }
-      await sleep(waitPollMs);
-    }
+    await pollUntil(
+      () => condition(this),
+      options,
+      () => this.stopped,
+    );
   }
 
   /**
@@ -525,18 +588,13 @@ export class WorkerCluster implements ClusterHandle {
       this.slots.map(async (slot) => {
         const port = slot.hostPort;
         if (!port || !slot.alive) return;
-        const id = this.nextRequestId++;
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await new Promise<void>((resolve) => {
-          slot.refreshes.set(id, resolve);
-          // A hung worker keeps its last status; its exit (or kill) marks it down.
-          timer = setTimeout(() => {
-            slot.refreshes.delete(id);
-            resolve();
-          }, controlTimeoutMs);
-          port.postMessage({ kind: "refresh", id } satisfies WorkerBound);
-        });
-        clearTimeout(timer);
+        // A hung worker keeps its last status; its exit (or kill) marks it down.
+        await this.refreshes.call(
+          slot.url,
+          controlTimeoutMs,
+          () => undefined,
+          (id) => port.postMessage({ kind: "refresh", id } satisfies WorkerBound),
+        );
       }),
     );
   }
@@ -578,32 +636,22 @@ export class WorkerCluster implements ClusterHandle {
     const port = slot.hostPort;
     if (!slot.alive || !port)
       return Promise.resolve({ response: unavailable(url, "the server is down"), sentAtMs: null });
-    const requestId = this.nextRequestId++;
     const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
-    return new Promise<TimedAnswer>((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(requestId);
-        resolve({
-          response: {
-            ok: false,
-            error: {
-              code: "RequestTimeout",
-              message: `${url} did not answer ${request.type} within ${timeoutMs} ms`,
-            },
-          },
-          sentAtMs: null,
-        });
-      }, timeoutMs);
-      this.pending.set(requestId, { url, timer, resolve });
-      const envelope: Envelope = {
-        kind: "request",
-        from: options.from ?? "client",
-        to: url,
-        requestId,
-        request,
-      };
-      port.postMessage(envelope);
-    });
+    return this.requests.call(
+      url,
+      timeoutMs,
+      () => ({ response: timedOut(url, request, timeoutMs), sentAtMs: null }),
+      (requestId) => {
+        const envelope: Envelope = {
+          kind: "request",
+          from: options.from ?? "client",
+          to: url,
+          requestId,
+          request,
+        };
+        port.postMessage(envelope);
+      },
+    );
   }
 
   /**
@@ -658,67 +706,23 @@ export class WorkerCluster implements ClusterHandle {
 
   /** describe returns the cluster as plain JSON from every server's latest status. */
   describe(): ClusterDescription {
-    const servers = this.servers;
-    const leaders = servers
-      .filter((s) => s.alive && s.role === "leader")
-      .sort((a, b) => b.term - a.term);
-    const leaderRow = leaders[0];
-    // Statuses arrive at different moments; the records come from the running server that has
-    // applied the most of the cluster's log (the leader on a tie), so a change one server
-    // already answered for is never hidden behind an older status of the leader.
-    let source: Slot | undefined;
-    for (const slot of this.slots) {
-      if (!slot.alive || !slot.status?.databases) continue;
-      const better =
-        !source ||
-        slot.status.appliedIndex > source.status!.appliedIndex ||
-        (slot.status.appliedIndex === source.status!.appliedIndex && slot.url === leaderRow?.url);
-      if (better) source = slot;
-    }
-    const records: readonly DatabaseSummary[] = source?.status?.databases ?? [];
-    // A task's progress is what the server running it reports.
-    const databases = describeDatabases(records, (database, tag) => {
-      const runner = this.slots.find((slot) => slot.alive && slot.status?.tag === tag);
-      return runner?.status?.tasks[database] ?? [];
-    });
-    const documents: Record<NodeTag, Record<string, string[]>> = {};
-    for (const slot of this.slots) {
-      if (!slot.alive || !slot.status) continue;
-      const perDatabase: Record<string, string[]> = {};
-      for (const name of [...slot.documents.keys()].sort()) {
-        let ids = slot.sorted.get(name);
-        if (!ids) slot.sorted.set(name, (ids = [...slot.documents.get(name)!].sort()));
-        perDatabase[name] = [...ids];
-      }
-      documents[slot.status.tag === "?" ? slot.url : slot.status.tag] = perDatabase;
-    }
-    return {
-      atMs: epochMs(),
-      cluster: servers,
-      leader: leaderRow?.tag ?? null,
-      term: leaderRow?.term ?? 0,
-      databases,
-      documents,
-    };
+    return describeRows(this.slots, this.nowMs());
   }
 
   // --- internals ------------------------------------------------------------------------------------
 
   private newSlot(index: number): Slot {
     return {
+      ...statusRowFields(),
       index,
       url: serverUrl(index, this.networkIndex),
       generation: 0,
       worker: undefined,
       api: undefined,
       hostPort: undefined,
-      alive: false,
-      status: undefined,
-      documents: new Map(),
-      sorted: new Map(),
-      refreshes: new Map(),
-      lastTag: "?",
       memory: undefined,
+      crashing: undefined,
+      rachis: undefined,
     };
   }
 
@@ -754,7 +758,9 @@ export class WorkerCluster implements ClusterHandle {
             url: slot.url,
             storage: this.storageFor(slot),
             seed,
-            ...(this.options.timing ? { timing: this.options.timing } : {}),
+            ...(this.timing ? { timing: this.timing } : {}),
+            clockOffsetMs: this.pausedMs,
+            ...(this.raftTraced ? { traceRaftMessages: true } : {}),
             ...(this.options.replicationLimits
               ? { replicationLimits: this.options.replicationLimits }
               : {}),
@@ -775,13 +781,21 @@ export class WorkerCluster implements ClusterHandle {
       await worker.terminate();
       throw new RookeryError(result.code, result.message, { url: slot.url });
     }
+    if (this.stopped) {
+      // stop() came while this server started (a restart or addServer racing it): end it too.
+      hostPort.close();
+      await within(api.shutdown(), shutdownTimeoutMs, `shutting ${slot.url} down`).catch(
+        () => null,
+      );
+      await worker.terminate();
+      throw new RookeryError("ClusterStopped", `the cluster stopped while ${slot.url} started`);
+    }
     slot.memory = undefined;
+    slot.failure = undefined;
     slot.worker = worker;
     slot.api = api;
     slot.hostPort = hostPort;
     slot.alive = true;
-    slot.documents = new Map();
-    slot.sorted = new Map();
     hostPort.onmessage = (event: MessageEvent<HostBound>) => {
       if (slot.hostPort === hostPort) this.fromWorker(slot, event.data);
     };
@@ -789,10 +803,12 @@ export class WorkerCluster implements ClusterHandle {
       if (slot.worker !== worker || !slot.alive) return;
       slot.api = slot.worker = undefined;
       this.markDown(slot, `the server crashed: ${reason}`);
-      this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: `crashed: ${reason}` }]);
+      this.emit([
+        { type: "server", atMs: this.nowMs(), url: slot.url, text: `crashed: ${reason}` },
+      ]);
       void worker.terminate();
     });
-    this.absorb(slot, result.value);
+    absorbStatus(slot, result.value);
   }
 
   /**
@@ -860,66 +876,36 @@ export class WorkerCluster implements ClusterHandle {
     void Promise.all(calls).catch(() => {});
   }
 
+  /** allSlots lists every server of this network of ports: this cluster's and its siblings'. */
+  private allSlots(): Slot[] {
+    return this.family.flatMap((cluster) => cluster.slots);
+  }
+
   private fromWorker(slot: Slot, message: HostBound): void {
-    if (message.kind === "timed-response") {
-      const call = this.pending.get(message.envelope.requestId);
-      if (!call) return;
-      this.pending.delete(message.envelope.requestId);
-      clearTimeout(call.timer);
-      call.resolve({ response: message.envelope.response, sentAtMs: message.sentAtMs });
-      return;
-    }
-    if (message.status) this.absorb(slot, message.status);
-    else if (message.documents && slot.status) this.applyDocuments(slot, message.documents);
+    if (message.kind === "timed-response")
+      return this.requests.settle(message.envelope.requestId, {
+        response: message.envelope.response,
+        sentAtMs: message.sentAtMs,
+      });
+    applyStatusUpdate(slot, message);
+    const failure = message.status?.failure;
+    if (failure && slot.alive && slot.api) void this.failStopped(slot, failure);
+    if (message.rachis) slot.rachis = message.rachis;
     if (message.events.length > 0) this.emit(message.events);
-    if (message.refreshed !== undefined) {
-      slot.refreshes.get(message.refreshed)?.();
-      slot.refreshes.delete(message.refreshed);
-    }
-  }
-
-  /** absorb keeps a server's latest status and applies its document changes. */
-  private absorb(slot: Slot, status: WorkerStatus): void {
-    for (const name of [...slot.documents.keys()]) {
-      if (!status.hosted.includes(name)) {
-        slot.documents.delete(name);
-        slot.sorted.delete(name);
-      }
-    }
-    this.applyDocuments(slot, status.documents);
-    for (const name of status.hosted)
-      if (!slot.documents.has(name)) slot.documents.set(name, new Set());
-    slot.status = status;
-    if (status.tag !== "?") slot.lastTag = status.tag;
-  }
-
-  /** applyDocuments applies a push's changes to a server's document ids. */
-  private applyDocuments(slot: Slot, documents: Readonly<Record<string, DocumentsChange>>): void {
-    for (const [name, change] of Object.entries(documents)) {
-      let ids = slot.documents.get(name);
-      if (change.reset || !ids) slot.documents.set(name, (ids = new Set(change.reset ?? [])));
-      for (const id of change.added ?? []) ids.add(id);
-      for (const id of change.removed ?? []) ids.delete(id);
-      slot.sorted.delete(name);
-    }
+    if (message.refreshed !== undefined) this.refreshes.settle(message.refreshed, undefined);
   }
 
   /** markDown forgets a server's connections: pending requests fail as a refused connection would. */
   private markDown(slot: Slot, why: string): void {
-    slot.alive = false;
-    slot.status = undefined;
-    slot.documents = new Map();
-    slot.sorted = new Map();
-    for (const resolve of slot.refreshes.values()) resolve();
-    slot.refreshes.clear();
+    forgetStatus(slot);
+    this.refreshes.abandon(slot.url, () => undefined);
+    slot.rachis = undefined;
     slot.hostPort?.close();
     slot.hostPort = undefined;
-    for (const [id, call] of this.pending) {
-      if (call.url !== slot.url) continue;
-      this.pending.delete(id);
-      clearTimeout(call.timer);
-      call.resolve({ response: unavailable(slot.url, why), sentAtMs: null });
-    }
+    this.requests.abandon(slot.url, () => ({
+      response: unavailable(slot.url, why),
+      sentAtMs: null,
+    }));
   }
 
   private slot(tagOrUrl: string): Slot {
@@ -937,8 +923,7 @@ export class WorkerCluster implements ClusterHandle {
   }
 
   private tagOf(slot: Slot): NodeTag {
-    if (slot.alive && slot.status && slot.status.tag !== "?") slot.lastTag = slot.status.tag;
-    return slot.lastTag;
+    return rowTag(slot);
   }
 
   private assertRunning(): void {

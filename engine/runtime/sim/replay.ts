@@ -1,11 +1,13 @@
 /** ReplayOptions name one seed of a sweep, as `npm run sim` takes it. */
 export interface ReplayOptions {
-  readonly workload: "raft" | "db";
+  readonly workload: "raft" | "db" | "fuzz";
   readonly nodes: number;
   readonly seed: number;
   readonly chaosMs?: number;
   /** The db workload's external replication variant. */
   readonly external?: boolean;
+  /** fuzz: the requests each seed sends. */
+  readonly requests?: number;
 }
 
 /**
@@ -16,5 +18,6 @@ export function replayCommand(options: ReplayOptions, program = "npm run sim --"
   const workload = options.workload === "raft" ? "" : ` --workload ${options.workload}`;
   const chaos = options.chaosMs === undefined ? "" : ` --chaos-ms ${options.chaosMs}`;
   const external = options.external ? " --external" : "";
-  return `${program}${workload}${external} --nodes ${options.nodes} --seed ${options.seed}${chaos}`;
+  const requests = options.requests === undefined ? "" : ` --requests ${options.requests}`;
+  return `${program}${workload}${external} --nodes ${options.nodes} --seed ${options.seed}${chaos}${requests}`;
 }

@@ -1,11 +1,11 @@
-import { RookeryError, tickMsDefault } from "../../core/index.ts";
+import { RookeryError } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import { databaseSummaries, findDatabase } from "../../cluster/index.ts";
 import type { ClientNetwork } from "../../client/index.ts";
 import { describeDatabases } from "../describe.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
-import { Server } from "../../server/index.ts";
-import type { TimingOptions, TraceEvent } from "../../server/index.ts";
+import { Server, withTiming } from "../../server/index.ts";
+import type { ServerFailure, TimingOptions, TraceEvent } from "../../server/index.ts";
 import { reliableNetwork, SimNetwork } from "../../transport/index.ts";
 import type {
   Envelope,
@@ -14,9 +14,11 @@ import type {
   ServerResponse,
 } from "../../transport/index.ts";
 import { findServer, serverUrl } from "../addresses.ts";
+import { droppedEvent } from "../dropped.ts";
 import type {
   ClusterDescription,
   ClusterHandle,
+  RachisSnapshot,
   ServerSummary,
   SiblingOptions,
   WaitOptions,
@@ -55,6 +57,8 @@ interface SimServerSlot {
   starting: Promise<void> | undefined;
   /** Counts kills, so a restart that a kill overtook does not come up. */
   lives: number;
+  /** Why the server stopped by itself (a failed storage write), until it restarts. */
+  failure: ServerFailure | undefined;
   /** The tag the server had when it last ran ("?" until it joined), so a dead one keeps its name. */
   lastTag: NodeTag;
 }
@@ -82,18 +86,26 @@ export class SimCluster implements ClusterHandle {
   private readonly slots: SimServerSlot[] = [];
   private readonly options: SimClusterOptions;
   private readonly traceListeners = new TraceListeners();
+  private readonly sendWatchers: ((envelope: Envelope) => void)[] = [];
   /** The cluster that made the network; it owns the client calls and drives virtual time. */
   private readonly root: SimCluster;
   /** On the root: every cluster on its network, itself first. */
   private readonly family: SimCluster[] = [];
-  private readonly clientCalls = new Map<number, (response: ServerResponse) => void>();
+  /** Client requests waiting for their answer, by request id, with where they went. */
+  private readonly clientCalls = new Map<
+    number,
+    { readonly url: string; readonly from: string; readonly resolve: (r: ServerResponse) => void }
+  >();
   private nextRequestId = 1;
   private demand = 0;
   private driving = false;
   private stopped = false;
+  private raftTraced = false;
   private readonly tickMs: number;
 
   constructor(options: SimClusterOptions = {}, root?: SimCluster) {
+    // Checked before anything starts: a tick of 0 ms would never let virtual time move.
+    const tickMs = withTiming(options.timing).tickMs;
     this.options = options;
     if (root) {
       // A sibling shares everything that makes a world: the clock, the event queue, the seeded
@@ -110,11 +122,12 @@ export class SimCluster implements ClusterHandle {
         this.sim,
         (envelope) => this.deliver(envelope),
         options.faults ?? reliableNetwork,
+        (envelope, reason) => this.dropped(envelope, reason),
       );
       this.networkIndex = 0;
       this.family.push(this);
     }
-    this.tickMs = options.timing?.tickMs ?? tickMsDefault;
+    this.tickMs = tickMs;
     this.storageFaults = { ...(options.storageFaults ?? reliableStorage) };
     for (let i = 0; i < (options.servers ?? 1); i++) this.addServerNow();
     this.sim.every(this.tickMs, () => {
@@ -165,6 +178,7 @@ export class SimCluster implements ClusterHandle {
         term: soft?.term ?? 0,
         leader: soft?.leader ?? null,
         alive: slot.server !== undefined,
+        ...(slot.failure && !slot.server ? { failure: slot.failure } : {}),
       };
     });
   }
@@ -237,6 +251,29 @@ export class SimCluster implements ClusterHandle {
 
   on(event: "trace", listener: (events: readonly TraceEvent[]) => void): () => void {
     return this.traceListeners.on(event, listener);
+  }
+
+  /**
+   * watchSends calls `watcher` with every envelope a server sends, as it leaves (before the
+   * network may lose it): checkers compare what a message states with what its sender holds.
+   */
+  watchSends(watcher: (envelope: Envelope) => void): void {
+    this.sendWatchers.push(watcher);
+  }
+
+  /** traceRaftMessages adds (or stops) raft-message trace events, for a Rachis view. */
+  traceRaftMessages(on: boolean): void {
+    this.raftTraced = on;
+    for (const slot of this.slots) slot.server?.tune({ raftMessages: on });
+  }
+
+  /** rachis lists each server's Rachis now (virtual time); null for one down or passive. */
+  rachis(): (RachisSnapshot | null)[] {
+    const atMs = this.sim.nowMs();
+    return this.slots.map((slot) => {
+      const view = slot.server?.rachisView();
+      return view ? { ...view, url: slot.url, atMs } : null;
+    });
   }
 
   /** stop stops this cluster's servers; stopping the network's first cluster stops its siblings. */
@@ -333,25 +370,30 @@ export class SimCluster implements ClusterHandle {
     options: { readonly timeoutMs?: number; readonly from?: string } = {},
   ): Promise<ServerResponse> {
     if (this.root !== this) return await this.root.request(url, request, options);
+    // A request travels as a copy, as on any real transport: what reaches the server is plain
+    // data, and the caller may change its own objects afterwards.
+    const copy = structuredClone(request);
     const requestId = this.nextRequestId++;
     const from = options.from ?? "client";
     const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
+    const type = (request as { type?: unknown } | null)?.type;
+    const what = typeof type === "string" ? type : "a request";
     const answered = new Promise<ServerResponse>((resolve) => {
-      this.clientCalls.set(requestId, resolve);
+      this.clientCalls.set(requestId, { url, from, resolve });
       this.sim.schedule(timeoutMs, () => {
         const pending = this.clientCalls.get(requestId);
         if (!pending) return;
         this.clientCalls.delete(requestId);
-        pending({
+        pending.resolve({
           ok: false,
           error: {
             code: "RequestTimeout",
-            message: `${url} did not answer ${request.type} within ${timeoutMs} ms`,
+            message: `${url} did not answer ${what} within ${timeoutMs} ms`,
           },
         });
       });
     });
-    this.net.send({ kind: "request", from, to: url, requestId, request });
+    this.net.send({ kind: "request", from, to: url, requestId, request: copy });
     if (!this.driving) void this.driveWhileDemanded();
     return await answered;
   }
@@ -441,6 +483,7 @@ export class SimCluster implements ClusterHandle {
       server: undefined,
       starting: undefined,
       lives: 0,
+      failure: undefined,
       lastTag: "?",
     };
     this.slots.push(slot);
@@ -467,6 +510,7 @@ export class SimCluster implements ClusterHandle {
     }
     if (slot.lives !== life || this.stopped) return; // killed while it recovered
     slot.server = server;
+    slot.failure = undefined;
     this.emitServer(slot, `restarted as ${server.tag}`);
   }
 
@@ -489,10 +533,11 @@ export class SimCluster implements ClusterHandle {
   }
 
   private serverOptions(slot: SimServerSlot, storage: ServerStore["port"]) {
+    const life = slot.lives;
     return {
       url: slot.url,
       storage,
-      transport: { send: (envelope: Envelope) => this.net.send(envelope) },
+      transport: { send: (envelope: Envelope) => this.send(envelope) },
       clock: this.sim.clock,
       random: this.sim.random.fork(),
       ...(this.options.timing ? { timing: this.options.timing } : {}),
@@ -500,7 +545,29 @@ export class SimCluster implements ClusterHandle {
         ? { replicationLimits: this.options.replicationLimits }
         : {}),
       trace: (event: TraceEvent) => this.emit([event]),
+      // The host reports a server that stopped after a failed write as crashed.
+      onFailStop: (failure: ServerFailure) => {
+        if (slot.lives !== life) return;
+        slot.failure = failure;
+        this.crashSlot(slot, `crashed: ${failure.message}`);
+      },
+      ...(this.raftTraced ? { traceRaftMessages: true } : {}),
     };
+  }
+
+  private send(envelope: Envelope): void {
+    for (const watcher of this.sendWatchers) watcher(envelope);
+    this.net.send(envelope);
+  }
+
+  /** dropped traces a peer message the network lost, on the cluster of the server that sent it. */
+  private dropped(envelope: Envelope, reason: string): void {
+    if (envelope.kind !== "peer") return;
+    const sender =
+      this.root.family.find((cluster) => cluster.slots.some((s) => s.url === envelope.from)) ??
+      this;
+    const event = droppedEvent(envelope, reason, this.sim.nowMs(), sender.raftTraced);
+    if (event) sender.emit([event]);
   }
 
   private emitServer(slot: SimServerSlot, text: string): void {
@@ -509,16 +576,19 @@ export class SimCluster implements ClusterHandle {
 
   private deliver(envelope: Envelope): void {
     if (envelope.kind === "response") {
-      const resolve = this.clientCalls.get(envelope.requestId);
-      if (resolve) {
+      // Only the server asked answers, and only to whoever asked.
+      const call = this.clientCalls.get(envelope.requestId);
+      if (call && call.url === envelope.from && call.from === envelope.to) {
         this.clientCalls.delete(envelope.requestId);
-        resolve(envelope.response);
+        call.resolve(envelope.response);
       }
       return;
     }
     const slot = this.slotOnNetwork(envelope.to);
     if (slot?.server) {
       slot.server.receive(envelope);
+    } else if (envelope.kind === "peer") {
+      this.dropped(envelope, `no connection to ${envelope.to}: it is not running`);
     } else if (envelope.kind === "request" && slot) {
       // The host is up but the process is not: the connection is refused at once, as with TCP.
       this.net.send({

@@ -13,7 +13,7 @@
  */
 import type { NodeTag } from "../../core/index.ts";
 import type { DatabaseSummary } from "../../cluster/index.ts";
-import type { TimingOptions, TraceEvent } from "../../server/index.ts";
+import type { RachisView, ServerFailure, TimingOptions, TraceEvent } from "../../server/index.ts";
 import type {
   LinkFaults,
   ServerRequest,
@@ -49,6 +49,19 @@ export interface WorkerConfig {
   readonly statusIntervalMs: number;
   /** The worker's end of its host channel (transferred). */
   readonly hostPort: MessagePort;
+  /**
+   * Milliseconds the cluster has spent suspended so far: the server's clock runs that far behind
+   * real time, like every other server's (see suspend), so a restart during a run keeps in step.
+   */
+  readonly clockOffsetMs?: number;
+  /** Trace every Raft message (a Rachis view is watching). */
+  readonly traceRaftMessages?: boolean;
+}
+
+/** RachisPush is a server's Rachis (for the book's panel) and when it was read, on its clock. */
+export interface RachisPush {
+  readonly view: RachisView | null;
+  readonly atMs: number;
 }
 
 /** WorkerStatus is a server as the host's describe() needs it. */
@@ -70,6 +83,8 @@ export interface WorkerStatus {
   readonly tasks: Readonly<Record<string, readonly ExternalReplicationStatus[]>>;
   /** Epoch ms on the worker's clock. */
   readonly atMs: number;
+  /** Set when the server stopped by itself after a failed storage write (the host ends it). */
+  readonly failure?: ServerFailure;
 }
 
 /**
@@ -93,6 +108,8 @@ export interface StatusPush {
   readonly events: readonly TraceEvent[];
   /** Set when the push answers the host's refresh request with this id. */
   readonly refreshed?: number;
+  /** The server's Rachis, when it changed (a new term, vote, entry, commit, or a timer reset). */
+  readonly rachis?: RachisPush;
 }
 
 /** HostBound is everything a worker posts on its host port. */
@@ -113,6 +130,19 @@ export interface ServerWorkerApi {
   connectPeer(url: string, port: MessagePort): void;
   /** setLinkFaults changes what this end does to traffic with `url` (or clientLink). */
   setLinkFaults(url: string, faults: LinkFaults): void;
+  /** disconnectPeer closes the channel to a server that went down (sends to it are refused). */
+  disconnectPeer(url: string): void;
+  /**
+   * suspend freezes the server: no ticks, no status pushes, arriving messages held back, and its
+   * clock stopped, so no timer (election, retry, supervisor, write-assurance wait) advances.
+   */
+  suspend(): void;
+  /** resume lets it run on, its clock now `clockOffsetMs` behind real time (the whole pause). */
+  resume(clockOffsetMs: number): void;
+  /** setTiming re-times the running server (its tick interval and every interval in ms). */
+  setTiming(timing: TimingOptions): void;
+  /** traceRaftMessages turns raft-message trace events (and Raft drops) on or off. */
+  traceRaftMessages(on: boolean): void;
   /** request answers one client request directly (the host port is the fast path). */
   request(request: ServerRequest): Promise<ServerResponse>;
   /** status returns the server's full status now (every database's ids as a reset). */
@@ -125,6 +155,11 @@ export interface ServerWorkerApi {
   crash(): Promise<StorageSnapshot | null>;
   /** shutdown stops gracefully: pushes what is buffered, waits for writes, closes the storage. */
   shutdown(): Promise<StorageSnapshot | null>;
+  /**
+   * failDisk makes the server's disk fail as after an I/O error (memory storage only): its next
+   * write is refused and the server stops (fail-stop). False when the storage cannot be failed.
+   */
+  failDisk(cause: string): Promise<boolean>;
   /** pingPeer measures `count` round trips to `url` over the peer port, in ms each. */
   pingPeer(url: string, count: number): Promise<number[]>;
   /**

@@ -6,17 +6,16 @@
  */
 import { isRookeryError, SeededRandom } from "../../core/index.ts";
 import type { Clock } from "../../core/index.ts";
-import { databaseSummaries } from "../../cluster/index.ts";
-import type { DatabaseSummary } from "../../cluster/index.ts";
 import type { DatabaseInstance } from "../../database/index.ts";
 import { Server } from "../../server/index.ts";
-import type { TraceEvent } from "../../server/index.ts";
-import type { ExternalReplicationStatus } from "../../replication/index.ts";
+import type { TimingOptions, TraceEvent } from "../../server/index.ts";
 import type { StorageWarning } from "../../storage/index.ts";
 import { PortMesh } from "../../transport/index.ts";
 import type { LinkFaults, ServerRequest, ServerResponse } from "../../transport/index.ts";
+import { droppedEvent } from "../dropped.ts";
+import { StatusReporter } from "../status-reporter.ts";
 import type {
-  DocumentsChange,
+  RachisPush,
   StatusPush,
   ServerWorkerApi,
   StorageSnapshot,
@@ -28,8 +27,6 @@ import type {
 import { openServerStore } from "./storage.ts";
 import type { OpenFsStorage, ServerStore } from "./storage.ts";
 
-/** Trace events kept between two pushes; older ones are dropped (and the drop is reported). */
-const traceEventsMax = 10_000;
 /** Round trips one pingPeer call may ask for. */
 const pingCountMax = 100_000;
 /** How long one ping waits for its pong. */
@@ -38,9 +35,14 @@ const pingTimeoutMs = 1_000;
 /**
  * The worker's clock: epoch milliseconds at sub-millisecond resolution. performance.now() alone
  * starts at zero in every worker; adding timeOrigin makes times comparable across workers and
- * restarts, which @last-modified (resolve-to-latest) and cross-worker lag measurements need.
+ * restarts, which @last-modified (resolve-to-latest) and cross-worker lag measurements need. It
+ * runs `offsetMs` behind real time: the time the cluster spent suspended, the same for every
+ * server, so that after a pause no timer has advanced and the servers still agree on the time.
  */
-const realClock: Clock = { nowMs: () => performance.timeOrigin + performance.now() };
+class WorkerClock implements Clock {
+  offsetMs = 0;
+  readonly nowMs = (): number => performance.timeOrigin + performance.now() - this.offsetMs;
+}
 
 /**
  * readableSince returns when the readable version of a document was written (its writer's clock,
@@ -69,13 +71,19 @@ export class ServerRuntime implements ServerWorkerApi {
   private mesh: PortMesh<StatusPush> | undefined;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
   private statusTimer: ReturnType<typeof setInterval> | undefined;
-  private events: TraceEvent[] = [];
-  private droppedEvents = 0;
-  private lastStatusKey = "";
-  /** The document ids the host was told of, per hosted database, and the etag they reflect. */
-  private readonly pushed = new Map<string, { etag: number; ids: Set<string> }>();
+  private readonly reporter = new StatusReporter(
+    () => this.server,
+    () => this.clock.nowMs(),
+  );
   private readonly watches = new Set<Watch>();
   private stopped = false;
+  private suspended = false;
+  private readonly clock = new WorkerClock();
+  private statusIntervalMs = 50;
+  /** What the host was last told of the Rachis, and the election timer then (for resets). */
+  private lastRachisKey = "";
+  private lastElectionElapsed = 0;
+  private raftTraced = false;
 
   /** `openFs` opens fs storage; the Node entry passes it, the browser entry has none. */
   constructor(private readonly openFs?: OpenFsStorage) {}
@@ -88,6 +96,10 @@ export class ServerRuntime implements ServerWorkerApi {
         message: `this worker already ran ${config.url}; start a new worker`,
       };
     const random = new SeededRandom(config.seed);
+    this.clock.offsetMs = config.clockOffsetMs ?? 0;
+    this.statusIntervalMs = config.statusIntervalMs;
+    this.raftTraced = config.traceRaftMessages ?? false;
+    const clock = this.clock;
     try {
       this.store = await openServerStore(
         config.storage,
@@ -102,17 +114,23 @@ export class ServerRuntime implements ServerWorkerApi {
         },
         beforeResponse: () => this.push(),
         refresh: (id) => this.push(id),
-        nowMs: realClock.nowMs,
+        nowMs: clock.nowMs,
+        dropped: (envelope, reason) => {
+          const event = droppedEvent(envelope, reason, clock.nowMs(), this.raftTraced);
+          if (event) this.record(event);
+        },
       });
       this.server = await Server.start({
         url: config.url,
         storage: this.store.port,
         transport: this.mesh,
-        clock: realClock,
+        clock,
         random,
         ...(config.timing ? { timing: config.timing } : {}),
         ...(config.replicationLimits ? { replicationLimits: config.replicationLimits } : {}),
         trace: (event) => this.record(event),
+        onFailStop: () => this.failStopped(),
+        ...(config.traceRaftMessages ? { traceRaftMessages: true } : {}),
       });
     } catch (error) {
       this.stopTimersAndPorts();
@@ -122,14 +140,10 @@ export class ServerRuntime implements ServerWorkerApi {
       return { ok: false, code, message: `${config.url} could not start: ${message}` };
     }
     const server = this.server;
-    this.tickTimer = setInterval(() => {
-      server.tick();
-      this.checkWatches();
-    }, server.timing.tickMs);
-    this.statusTimer = setInterval(() => this.push(), config.statusIntervalMs);
+    this.startTimers();
     this.record({
       type: "server",
-      atMs: realClock.nowMs(),
+      atMs: clock.nowMs(),
       url: server.url,
       text:
         server.tag === "?" ? "started (fresh, tag ?)" : `started, recovered as node ${server.tag}`,
@@ -149,6 +163,40 @@ export class ServerRuntime implements ServerWorkerApi {
     this.mesh?.setFaults(url, faults);
   }
 
+  disconnectPeer(url: string): void {
+    this.mesh?.disconnectPeer(url);
+  }
+
+  suspend(): void {
+    if (!this.server || this.stopped || this.suspended) return;
+    this.push();
+    this.suspended = true;
+    this.stopTimers();
+    this.mesh?.suspend();
+  }
+
+  resume(clockOffsetMs: number): void {
+    if (!this.server || this.stopped || !this.suspended) return;
+    this.clock.offsetMs = clockOffsetMs;
+    this.suspended = false;
+    this.startTimers();
+    this.mesh?.resume();
+    this.push();
+  }
+
+  setTiming(timing: TimingOptions): void {
+    if (!this.server || this.stopped) return;
+    this.server.tune({ timing });
+    if (this.suspended) return;
+    this.stopTimers();
+    this.startTimers();
+  }
+
+  traceRaftMessages(on: boolean): void {
+    this.raftTraced = on;
+    this.server?.tune({ raftMessages: on });
+  }
+
   async request(request: ServerRequest): Promise<ServerResponse> {
     if (!this.server || this.stopped)
       return {
@@ -161,12 +209,7 @@ export class ServerRuntime implements ServerWorkerApi {
   }
 
   status(): WorkerStatus {
-    const status = this.summary();
-    const documents: Record<string, DocumentsChange> = {};
-    for (const name of status.hosted) {
-      documents[name] = { reset: this.server!.hostedDatabase(name)!.instance.readableIds() };
-    }
-    return { ...status, documents };
+    return this.reporter.status();
   }
 
   async crash(): Promise<StorageSnapshot | null> {
@@ -180,7 +223,7 @@ export class ServerRuntime implements ServerWorkerApi {
     if (this.server)
       this.record({
         type: "server",
-        atMs: realClock.nowMs(),
+        atMs: this.clock.nowMs(),
         url: this.server.url,
         text: "shut down",
       });
@@ -188,6 +231,10 @@ export class ServerRuntime implements ServerWorkerApi {
     this.stopped = true;
     this.stopTimersAndPorts();
     return (await this.store?.close()) ?? null;
+  }
+
+  async failDisk(cause: string): Promise<boolean> {
+    return this.store?.failDisk(cause) ?? false;
   }
 
   async pingPeer(url: string, count: number): Promise<number[]> {
@@ -222,18 +269,40 @@ export class ServerRuntime implements ServerWorkerApi {
 
   // ---------------------------------------------------------------------------------------------
 
+  /**
+   * failStopped: the server stopped after a failed storage write. Its tick stops, and the status
+   * goes to the host at once with the failure; the host reports the server crashed, crashes its
+   * storage through crash() and ends this worker.
+   */
+  private failStopped(): void {
+    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    this.tickTimer = undefined;
+    this.push();
+  }
+
   private record(event: TraceEvent): void {
-    if (this.events.length >= traceEventsMax) {
-      this.events.shift();
-      this.droppedEvents++;
-    }
-    this.events.push(event);
+    this.reporter.record(event);
+  }
+
+  private startTimers(): void {
+    const server = this.server!;
+    this.tickTimer = setInterval(() => {
+      server.tick();
+      this.checkWatches();
+    }, server.timing.tickMs);
+    this.statusTimer = setInterval(() => this.push(), this.statusIntervalMs);
+  }
+
+  private stopTimers(): void {
+    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    if (this.statusTimer !== undefined) clearInterval(this.statusTimer);
+    this.tickTimer = this.statusTimer = undefined;
   }
 
   private warn(url: string, warning: StorageWarning): void {
     this.record({
       type: "server",
-      atMs: realClock.nowMs(),
+      atMs: this.clock.nowMs(),
       url,
       text: `storage: ${warning.message}`,
     });
@@ -241,141 +310,37 @@ export class ServerRuntime implements ServerWorkerApi {
 
   /**
    * push sends buffered trace events and the status, if anything changed since the last push
-   * (always when it answers a refresh). Document ids travel as changes since the last push, found
-   * by walking the items written since then, so a push costs what changed, not what is stored.
+   * (always when it answers a refresh).
    */
   private push(refreshed?: number): void {
     if (!this.mesh || !this.server || this.stopped) return;
-    if (this.droppedEvents > 0) {
-      const dropped = this.droppedEvents;
-      this.droppedEvents = 0;
-      this.events.push({
-        type: "server",
-        atMs: realClock.nowMs(),
-        url: this.server.url,
-        text: `${dropped} trace events dropped (more than ${traceEventsMax} between two pushes)`,
-      });
-    }
-    // The status is rebuilt and sent only when what it shows changed; the key is cheap to make,
-    // since a push goes before every response (a write's push is mostly its document ids).
-    const server = this.server;
-    const soft = server.soft();
-    const hosted = server.hostedDatabaseNames().sort();
-    const tasks = JSON.stringify(this.taskProgress(hosted));
-    const key = `${server.tag}|${soft?.role}|${soft?.term}|${soft?.leader}|${server.appliedIndex()}|${hosted.join("|")}|${tasks}`;
-    const documents = this.documentChanges(hosted);
-    const changed = key !== this.lastStatusKey;
-    if (
-      refreshed === undefined &&
-      this.events.length === 0 &&
-      !changed &&
-      Object.keys(documents).length === 0
-    )
-      return;
-    this.lastStatusKey = key;
-    const events = this.events;
-    this.events = [];
+    const rachis = this.rachisChange();
+    const update = this.reporter.take(refreshed !== undefined || rachis !== undefined);
+    if (!update) return;
     this.mesh.pushToHost({
       kind: "status",
-      ...(changed ? { status: { ...this.summary(), documents } } : { documents }),
-      events,
+      ...update,
       ...(refreshed !== undefined ? { refreshed } : {}),
+      ...(rachis ? { rachis } : {}),
     });
   }
 
-  /** summary reads the server's status, without documents. */
-  private summary(): WorkerStatus {
-    const server = this.server;
-    if (!server) {
-      return {
-        url: "",
-        tag: "?",
-        role: "down",
-        term: 0,
-        leader: null,
-        databases: null,
-        appliedIndex: 0,
-        documents: {},
-        hosted: [],
-        tasks: {},
-        atMs: realClock.nowMs(),
-      };
-    }
-    const soft = server.soft();
-    const state = server.clusterState;
-    const databases: DatabaseSummary[] | null = state ? databaseSummaries(state) : null;
-    return {
-      url: server.url,
-      tag: server.tag,
-      role: soft?.role ?? "passive",
-      term: soft?.term ?? 0,
-      leader: soft?.leader ?? null,
-      databases,
-      appliedIndex: server.appliedIndex(),
-      documents: {},
-      hosted: server.hostedDatabaseNames().sort(),
-      tasks: this.taskProgress(server.hostedDatabaseNames()),
-      atMs: realClock.nowMs(),
-    };
-  }
-
-  /** taskProgress lists, per hosted database, the external replication tasks this server runs. */
-  private taskProgress(hosted: readonly string[]): Record<string, ExternalReplicationStatus[]> {
-    const tasks: Record<string, ExternalReplicationStatus[]> = {};
-    for (const name of hosted) {
-      const statuses = this.server!.hostedDatabase(name)?.external.statuses() ?? [];
-      if (statuses.length > 0) tasks[name] = statuses;
-    }
-    return tasks;
-  }
-
   /**
-   * documentChanges brings the pushed id sets up to date and returns what changed: a reset for a
-   * database the host has not heard of, ids added and removed for the others.
+   * rachisChange returns the server's Rachis when the host's copy is out of date: anything but
+   * the election timer's progress changed, or the timer was reset (the host extrapolates it in
+   * between from when it was read).
    */
-  private documentChanges(hosted: readonly string[]): Record<string, DocumentsChange> {
-    const changes: Record<string, DocumentsChange> = {};
-    for (const name of [...this.pushed.keys()])
-      if (!hosted.includes(name)) this.pushed.delete(name);
-    for (const name of hosted) {
-      const instance = this.server!.hostedDatabase(name)!.instance;
-      const known = this.pushed.get(name);
-      if (!known) {
-        const ids = instance.readableIds();
-        this.pushed.set(name, { etag: instance.lastEtag, ids: new Set(ids) });
-        changes[name] = { reset: ids };
-        continue;
-      }
-      if (known.etag === instance.lastEtag) continue;
-      const added: string[] = [];
-      const removed: string[] = [];
-      for (const item of instance.itemsAfterEtag(known.etag)) {
-        // Documents, deletes and conflicts change whether an id is readable; revisions and
-        // attachments never do on their own.
-        if (item.kind !== "document" && item.kind !== "tombstone" && item.kind !== "conflict")
-          continue;
-        // The walk sees only items still in place, and a document item in place is its id's
-        // current version, which has no kept conflicts (a put or a resolution removes them): so
-        // it is readable. A tombstone or a kept conflict in place means the id is not. An id has
-        // at most one document or tombstone in place, and its conflicts all say the same, so
-        // meeting an id twice changes nothing.
-        const present = item.kind === "document";
-        if (present && !known.ids.has(item.id)) {
-          known.ids.add(item.id);
-          added.push(item.id);
-        } else if (!present && known.ids.has(item.id)) {
-          known.ids.delete(item.id);
-          removed.push(item.id);
-        }
-      }
-      known.etag = instance.lastEtag;
-      if (added.length > 0 || removed.length > 0)
-        changes[name] = {
-          ...(added.length > 0 ? { added } : {}),
-          ...(removed.length > 0 ? { removed } : {}),
-        };
-    }
-    return changes;
+  private rachisChange(): RachisPush | undefined {
+    const view = this.server!.rachisView() ?? null;
+    const elapsed = view?.electionElapsedTicks ?? 0;
+    const reset = elapsed < this.lastElectionElapsed;
+    this.lastElectionElapsed = elapsed;
+    const key = view
+      ? `${view.role}|${view.term}|${view.vote}|${view.leader}|${view.commit}|${view.applied}|${view.lastIndex}|${view.snapshotIndex}|${view.voters.join()}|${view.learners.join()}|${view.electionTimeoutTicks}|${JSON.stringify(view.progress)}`
+      : "";
+    if (key === this.lastRachisKey && !reset) return undefined;
+    this.lastRachisKey = key;
+    return { view, atMs: this.clock.nowMs() };
   }
 
   private checkWatches(): void {
@@ -384,7 +349,7 @@ export class ServerRuntime implements ServerWorkerApi {
       const instance = this.server.hostedDatabase(watch.database)?.instance;
       const writtenAtMs = instance ? readableSince(instance, watch.id) : null;
       if (writtenAtMs === null) continue;
-      const visibleAtMs = realClock.nowMs();
+      const visibleAtMs = this.clock.nowMs();
       clearTimeout(watch.timer);
       this.watches.delete(watch);
       watch.resolve({ visibleAtMs, writtenAtMs });
@@ -392,9 +357,7 @@ export class ServerRuntime implements ServerWorkerApi {
   }
 
   private stopTimersAndPorts(): void {
-    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
-    if (this.statusTimer !== undefined) clearInterval(this.statusTimer);
-    this.tickTimer = this.statusTimer = undefined;
+    this.stopTimers();
     for (const watch of this.watches) {
       clearTimeout(watch.timer);
       watch.resolve(null);
