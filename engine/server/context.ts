@@ -1,7 +1,8 @@
 import { isRookeryError, quote, RookeryError } from "../core/index.ts";
 import type { Clock, Random } from "../core/index.ts";
 import { normaliseServerUrl } from "../cluster/index.ts";
-import type { PeerMessage, ServerResponse } from "../transport/index.ts";
+import { checkRequest } from "../transport/index.ts";
+import type { PeerMessage, ServerRequest, ServerResponse } from "../transport/index.ts";
 import type { TraceEvent } from "./ports.ts";
 import type { ServerTiming } from "./timing.ts";
 import type { Waiters } from "./waiters.ts";
@@ -48,6 +49,20 @@ export function failure(
 export function fromError(error: unknown): ServerResponse {
   if (isRookeryError(error)) return failure(error.code, error.message, error.details);
   throw error;
+}
+
+/**
+ * checkedRequest checks a request against its declared shape: the request as checked (only its
+ * declared fields), or the InvalidRequest refusal that names the field and why.
+ */
+export function checkedRequest(
+  raw: ServerRequest,
+): { readonly request: ServerRequest } | { readonly refusal: ServerResponse } {
+  try {
+    return { request: checkRequest(raw) };
+  } catch (error) {
+    return { refusal: fromError(error) };
+  }
 }
 
 /** serverAddress is a server's own URL, normalised; a malformed one cannot start a server. */

@@ -1,7 +1,6 @@
 import type { NodeTag } from "../core/index.ts";
 import type { ClusterState } from "../cluster/index.ts";
 import type { SoftState } from "../raft/index.ts";
-import { checkRequest } from "../transport/index.ts";
 import type {
   Envelope,
   PeerMessage,
@@ -12,7 +11,7 @@ import type {
 import { isClusterOperation } from "./cluster-commands.ts";
 import { ClusterNode } from "./cluster-node.ts";
 import { ClusterOperations } from "./cluster-operations.ts";
-import { fromError, serverAddress } from "./context.ts";
+import { checkedRequest, fromError, serverAddress } from "./context.ts";
 import type { ServerContext } from "./context.ts";
 import { DatabaseHosting } from "./database-hosting.ts";
 import { HiloRanges } from "./hilo.ts";
@@ -214,12 +213,9 @@ export class Server {
    */
   async handleRequest(raw: ServerRequest): Promise<ServerResponse> {
     if (this.stopped.failure) return this.stopped.refusal();
-    let request: ServerRequest;
-    try {
-      request = checkRequest(raw);
-    } catch (error) {
-      return fromError(error);
-    }
+    const checked = checkedRequest(raw);
+    if ("refusal" in checked) return checked.refusal;
+    const { request } = checked;
     this.requestsInFlight++;
     try {
       if (isClusterOperation(request)) return await this.operations.run(request);
