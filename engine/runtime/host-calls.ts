@@ -57,11 +57,14 @@ export function unavailable(url: string, why: string): ServerResponse {
 
 /** timedOut is the answer of a server that did not answer in time. */
 export function timedOut(url: string, request: ServerRequest, timeoutMs: number): ServerResponse {
+  // The request may be malformed (the server refuses those), so its type is read with care.
+  const type = (request as { type?: unknown } | null)?.type;
+  const what = typeof type === "string" ? type : "a request";
   return {
     ok: false,
     error: {
       code: "RequestTimeout",
-      message: `${url} did not answer ${request.type} within ${timeoutMs} ms`,
+      message: `${url} did not answer ${what} within ${timeoutMs} ms`,
     },
   };
 }

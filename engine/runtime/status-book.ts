@@ -5,6 +5,7 @@
  */
 import type { NodeTag } from "../core/index.ts";
 import type { DatabaseSummary } from "../cluster/index.ts";
+import type { ServerFailure } from "../server/index.ts";
 import type { ClusterDescription, ServerSummary } from "./handle.ts";
 import type { StatusUpdate } from "./status-reporter.ts";
 import type { DocumentsChange, WorkerStatus } from "./worker/protocol.ts";
@@ -20,6 +21,8 @@ export interface StatusRow {
   sorted: Map<string, string[]>;
   /** The tag the server had when it last ran ("?" until it joined), so a dead one keeps its name. */
   lastTag: NodeTag;
+  /** Why the server stopped by itself (a failed storage write), until it restarts. */
+  failure: ServerFailure | undefined;
 }
 
 /** statusRowFields are a new row's fields (a server not started yet). */
@@ -30,6 +33,7 @@ export function statusRowFields(): Omit<StatusRow, "url"> {
     documents: new Map(),
     sorted: new Map(),
     lastTag: "?",
+    failure: undefined,
   };
 }
 
@@ -93,6 +97,7 @@ export function summarizeRows(rows: readonly StatusRow[]): ServerSummary[] {
       term: status?.term ?? 0,
       leader: status?.leader ?? null,
       alive: row.alive,
+      ...(row.failure && !row.alive ? { failure: row.failure } : {}),
     };
   });
 }

@@ -64,7 +64,7 @@ export class StatusReporter {
     }
     const soft = server.soft();
     const hosted = server.hostedDatabaseNames().sort();
-    const key = `${server.tag}|${soft?.role}|${soft?.term}|${soft?.leader}|${server.appliedIndex()}|${hosted.join("|")}`;
+    const key = `${server.tag}|${soft?.role}|${soft?.term}|${soft?.leader}|${server.appliedIndex()}|${hosted.join("|")}|${server.failure?.message ?? ""}`;
     const documents = this.documentChanges(server, hosted);
     const changed = key !== this.lastStatusKey;
     if (!always && this.events.length === 0 && !changed && Object.keys(documents).length === 0)
@@ -119,6 +119,7 @@ export class StatusReporter {
       documents: {},
       hosted: server.hostedDatabaseNames().sort(),
       atMs: this.nowMs(),
+      ...(server.failure ? { failure: server.failure } : {}),
     };
   }
 

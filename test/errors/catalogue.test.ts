@@ -25,12 +25,15 @@ import type { ClientNetwork, ClusterHandle } from "../../engine/index.ts";
 import { errorCodes, isRookeryError, parseChangeVector } from "../../engine/core/index.ts";
 import { DatabaseInstance } from "../../engine/database/index.ts";
 import { OutgoingReplication } from "../../engine/replication/index.ts";
+import { serverLimits } from "../../engine/server/limits.ts";
+import { PeerCalls } from "../../engine/server/peer-calls.ts";
 import { WorkerCluster } from "../../engine/runtime/host/index.ts";
 import type { HostPlatform } from "../../engine/runtime/host/index.ts";
 import { nodePlatform } from "../../engine/runtime/host/node-platform.ts";
 import { freeBasePort } from "../../engine/runtime/process/addresses.ts";
 import { SimCluster } from "../../engine/runtime/sim/index.ts";
 import { ServerRuntime } from "../../engine/runtime/worker/server-runtime.ts";
+import { checkEnvelope, checkPeerMessage } from "../../engine/transport/index.ts";
 import type { ServerRequest, ServerResponse } from "../../engine/transport/index.ts";
 import {
   openFsStorage,
@@ -637,6 +640,16 @@ const rows: readonly Row[] = [
       ),
   ],
   [
+    "InvalidPeerMessage",
+    "a peer message of an unknown type, named with a NUL",
+    async () => thrown(() => checkPeerMessage({ type: "gossip\u0000" })),
+  ],
+  [
+    "InvalidEnvelope",
+    "an envelope without addresses",
+    async () => thrown(() => checkEnvelope({ kind: "peer", message: {} })),
+  ],
+  [
     "InvalidRequest",
     "a request of an unknown type",
     async () =>
@@ -878,6 +891,11 @@ const rows: readonly Row[] = [
   ],
   ["InvalidServers", "zero servers", async () => thrown(() => Cluster.start({ servers: 0 }))],
   [
+    "InvalidTiming",
+    "a tick of 0 ms",
+    async () => thrown(() => Cluster.start({ timing: { tickMs: 0 } })),
+  ],
+  [
     "InvalidStorage",
     "fs storage in the sim runtime",
     async () => thrown(() => Cluster.start({ runtime: "sim", storage: "fs" })),
@@ -901,6 +919,17 @@ const rows: readonly Row[] = [
     "NoFreePort",
     "a process cluster of more servers on consecutive ports than there are ports",
     async () => thrown(() => freeBasePort("ports", 70_000)),
+  ],
+  [
+    "ServerBusy",
+    "one call to other servers more than peerCallsMax allows at once",
+    async () => {
+      const calls = new PeerCalls(() => {}, url(1));
+      const ask = () =>
+        calls.call(url(2), (requestId) => ({ type: "node-info-request", requestId }), 1_000);
+      for (let k = 0; k < serverLimits.peerCallsMax; k++) void ask().catch(() => {});
+      return thrown(ask);
+    },
   ],
   [
     "ServerDown",

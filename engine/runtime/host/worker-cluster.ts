@@ -16,7 +16,9 @@ import { quote, RookeryError } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import type { ClientNetwork } from "../../client/index.ts";
-import type { TimingOptions, TraceEvent } from "../../server/index.ts";
+import type { DatabaseSummary } from "../../cluster/index.ts";
+import { withTiming } from "../../server/index.ts";
+import type { ServerFailure, TimingOptions, TraceEvent } from "../../server/index.ts";
 import { deleteIndexedDbStorage } from "../../storage/index.ts";
 import { clientLink, noFaults } from "../../transport/index.ts";
 import type {
@@ -100,6 +102,8 @@ interface Slot extends StatusRow {
   hostPort: MessagePort | undefined;
   /** memory storage: the disk's contents, kept by the host while the server is down. */
   memory: StorageSnapshot | undefined;
+  /** The crash of a server that stopped by itself, which a restart waits for (its disk). */
+  crashing: Promise<void> | undefined;
 }
 
 /** TimedAnswer is a response with the epoch ms at which the server sent it (null if it did not). */
@@ -200,6 +204,8 @@ export class WorkerCluster implements ClusterHandle {
     options: WorkerClusterOptions,
     root: WorkerCluster | undefined,
   ): Promise<WorkerCluster> {
+    // Timings every server would refuse are refused here, before anything is spawned.
+    withTiming(options.timing);
     const platform = options.platform;
     const storage = options.storage ?? platform.defaultStorage;
     let dataDir: string | undefined;
@@ -226,7 +232,11 @@ export class WorkerCluster implements ClusterHandle {
     const cluster = new WorkerCluster(options, storage, dataDir, name, ownsData, root);
     try {
       for (let index = 0; index < count; index++) cluster.slots.push(cluster.newSlot(index));
-      await Promise.all(cluster.slots.map((slot) => cluster.launch(slot)));
+      // Every launch runs to its end before a failure is reported: a server still starting when
+      // another failed would otherwise come up after stop() and keep the process alive.
+      const launched = await Promise.allSettled(cluster.slots.map((slot) => cluster.launch(slot)));
+      const failed = launched.find((outcome) => outcome.status === "rejected");
+      if (failed) throw failed.reason;
       await cluster.connectAll();
     } catch (error) {
       await cluster.stop();
@@ -285,6 +295,29 @@ export class WorkerCluster implements ClusterHandle {
     if (!slot.alive) throw new RookeryError("ServerDown", `${slot.url} is already down`);
     this.tagOf(slot);
     this.markDown(slot, "the server was killed");
+    await this.crashWorker(slot);
+    this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: "killed" }]);
+  }
+
+  /**
+   * failStopped: the server stopped after a failed storage write (its status says which and
+   * why). The host reports it crashed, as it would a killed one, and keeps the failure for
+   * `servers` and describe() until a restart.
+   */
+  private async failStopped(slot: Slot, failure: ServerFailure): Promise<void> {
+    this.tagOf(slot);
+    this.markDown(slot, `the server stopped: ${failure.message}`);
+    slot.failure = failure;
+    this.emit([
+      { type: "server", atMs: epochMs(), url: slot.url, text: `crashed: ${failure.message}` },
+    ]);
+    slot.crashing = this.crashWorker(slot);
+    await slot.crashing;
+    slot.crashing = undefined;
+  }
+
+  /** crashWorker crashes a server's storage in its worker (keeping a memory disk), then ends it. */
+  private async crashWorker(slot: Slot): Promise<void> {
     const { api, worker } = slot;
     slot.api = slot.worker = undefined;
     try {
@@ -306,7 +339,26 @@ export class WorkerCluster implements ClusterHandle {
       }
     }
     await worker!.terminate();
-    this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: "killed" }]);
+  }
+
+  /**
+   * failDisk makes a server's disk fail as after an I/O error (memory storage only), to show
+   * fail-stop: the server's next write is refused, it stops, and this host reports it crashed
+   * with the write and the reason (`servers`, describe(), the trace) until it is restarted.
+   */
+  async failDisk(
+    tagOrUrl: string,
+    cause = "EIO: i/o error (a failure injected by failDisk)",
+  ): Promise<void> {
+    this.assertRunning();
+    const slot = this.slot(tagOrUrl);
+    if (!slot.alive || !slot.api) throw new RookeryError("ServerDown", `${slot.url} is down`);
+    const failed = await within(slot.api.failDisk(cause), controlTimeoutMs, `failing ${slot.url}`);
+    if (!failed)
+      throw new RookeryError(
+        "InvalidStorage",
+        `only a memory disk can be failed on purpose; ${slot.url} keeps ${this.storage} storage`,
+      );
   }
 
   /** restart starts a new worker on the server's storage; it recovers what was durable. */
@@ -315,6 +367,7 @@ export class WorkerCluster implements ClusterHandle {
     const slot = this.slot(tagOrUrl);
     if (slot.alive)
       throw new RookeryError("ServerRunning", `${slot.url} is running; kill it first`);
+    await slot.crashing; // a server that stopped by itself hands its memory disk back first
     slot.generation++;
     await this.launch(slot);
     await this.connect(slot);
@@ -583,6 +636,7 @@ export class WorkerCluster implements ClusterHandle {
       api: undefined,
       hostPort: undefined,
       memory: undefined,
+      crashing: undefined,
     };
   }
 
@@ -639,7 +693,17 @@ export class WorkerCluster implements ClusterHandle {
       await worker.terminate();
       throw new RookeryError(result.code, result.message, { url: slot.url });
     }
+    if (this.stopped) {
+      // stop() came while this server started (a restart or addServer racing it): end it too.
+      hostPort.close();
+      await within(api.shutdown(), shutdownTimeoutMs, `shutting ${slot.url} down`).catch(
+        () => null,
+      );
+      await worker.terminate();
+      throw new RookeryError("ClusterStopped", `the cluster stopped while ${slot.url} started`);
+    }
     slot.memory = undefined;
+    slot.failure = undefined;
     slot.worker = worker;
     slot.api = api;
     slot.hostPort = hostPort;
@@ -729,6 +793,8 @@ export class WorkerCluster implements ClusterHandle {
         sentAtMs: message.sentAtMs,
       });
     applyStatusUpdate(slot, message);
+    const failure = message.status?.failure;
+    if (failure && slot.alive && slot.api) void this.failStopped(slot, failure);
     if (message.events.length > 0) this.emit(message.events);
     if (message.refreshed !== undefined) this.refreshes.settle(message.refreshed, undefined);
   }

@@ -1,10 +1,10 @@
-import { RookeryError, tickMsDefault } from "../../core/index.ts";
+import { RookeryError } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import { databaseSummaries, findDatabase } from "../../cluster/index.ts";
 import type { ClientNetwork } from "../../client/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
-import { Server } from "../../server/index.ts";
-import type { TimingOptions, TraceEvent } from "../../server/index.ts";
+import { Server, withTiming } from "../../server/index.ts";
+import type { ServerFailure, TimingOptions, TraceEvent } from "../../server/index.ts";
 import { reliableNetwork, SimNetwork } from "../../transport/index.ts";
 import type {
   Envelope,
@@ -54,6 +54,8 @@ interface SimServerSlot {
   starting: Promise<void> | undefined;
   /** Counts kills, so a restart that a kill overtook does not come up. */
   lives: number;
+  /** Why the server stopped by itself (a failed storage write), until it restarts. */
+  failure: ServerFailure | undefined;
   /** The tag the server had when it last ran ("?" until it joined), so a dead one keeps its name. */
   lastTag: NodeTag;
 }
@@ -81,11 +83,16 @@ export class SimCluster implements ClusterHandle {
   private readonly slots: SimServerSlot[] = [];
   private readonly options: SimClusterOptions;
   private readonly traceListeners = new TraceListeners();
+  private readonly sendWatchers: ((envelope: Envelope) => void)[] = [];
   /** The cluster that made the network; it owns the client calls and drives virtual time. */
   private readonly root: SimCluster;
   /** On the root: every cluster on its network, itself first. */
   private readonly family: SimCluster[] = [];
-  private readonly clientCalls = new Map<number, (response: ServerResponse) => void>();
+  /** Client requests waiting for their answer, by request id, with where they went. */
+  private readonly clientCalls = new Map<
+    number,
+    { readonly url: string; readonly from: string; readonly resolve: (r: ServerResponse) => void }
+  >();
   private nextRequestId = 1;
   private demand = 0;
   private driving = false;
@@ -93,6 +100,8 @@ export class SimCluster implements ClusterHandle {
   private readonly tickMs: number;
 
   constructor(options: SimClusterOptions = {}, root?: SimCluster) {
+    // Checked before anything starts: a tick of 0 ms would never let virtual time move.
+    const tickMs = withTiming(options.timing).tickMs;
     this.options = options;
     if (root) {
       // A sibling shares everything that makes a world: the clock, the event queue, the seeded
@@ -113,7 +122,7 @@ export class SimCluster implements ClusterHandle {
       this.networkIndex = 0;
       this.family.push(this);
     }
-    this.tickMs = options.timing?.tickMs ?? tickMsDefault;
+    this.tickMs = tickMs;
     this.storageFaults = { ...(options.storageFaults ?? reliableStorage) };
     for (let i = 0; i < (options.servers ?? 1); i++) this.addServerNow();
     this.sim.every(this.tickMs, () => {
@@ -164,6 +173,7 @@ export class SimCluster implements ClusterHandle {
         term: soft?.term ?? 0,
         leader: soft?.leader ?? null,
         alive: slot.server !== undefined,
+        ...(slot.failure && !slot.server ? { failure: slot.failure } : {}),
       };
     });
   }
@@ -236,6 +246,14 @@ export class SimCluster implements ClusterHandle {
 
   on(event: "trace", listener: (events: readonly TraceEvent[]) => void): () => void {
     return this.traceListeners.on(event, listener);
+  }
+
+  /**
+   * watchSends calls `watcher` with every envelope a server sends, as it leaves (before the
+   * network may lose it): checkers compare what a message states with what its sender holds.
+   */
+  watchSends(watcher: (envelope: Envelope) => void): void {
+    this.sendWatchers.push(watcher);
   }
 
   /** stop stops this cluster's servers; stopping the network's first cluster stops its siblings. */
@@ -332,25 +350,30 @@ export class SimCluster implements ClusterHandle {
     options: { readonly timeoutMs?: number; readonly from?: string } = {},
   ): Promise<ServerResponse> {
     if (this.root !== this) return await this.root.request(url, request, options);
+    // A request travels as a copy, as on any real transport: what reaches the server is plain
+    // data, and the caller may change its own objects afterwards.
+    const copy = structuredClone(request);
     const requestId = this.nextRequestId++;
     const from = options.from ?? "client";
     const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
+    const type = (request as { type?: unknown } | null)?.type;
+    const what = typeof type === "string" ? type : "a request";
     const answered = new Promise<ServerResponse>((resolve) => {
-      this.clientCalls.set(requestId, resolve);
+      this.clientCalls.set(requestId, { url, from, resolve });
       this.sim.schedule(timeoutMs, () => {
         const pending = this.clientCalls.get(requestId);
         if (!pending) return;
         this.clientCalls.delete(requestId);
-        pending({
+        pending.resolve({
           ok: false,
           error: {
             code: "RequestTimeout",
-            message: `${url} did not answer ${request.type} within ${timeoutMs} ms`,
+            message: `${url} did not answer ${what} within ${timeoutMs} ms`,
           },
         });
       });
     });
-    this.net.send({ kind: "request", from, to: url, requestId, request });
+    this.net.send({ kind: "request", from, to: url, requestId, request: copy });
     if (!this.driving) void this.driveWhileDemanded();
     return await answered;
   }
@@ -433,6 +456,7 @@ export class SimCluster implements ClusterHandle {
       server: undefined,
       starting: undefined,
       lives: 0,
+      failure: undefined,
       lastTag: "?",
     };
     this.slots.push(slot);
@@ -459,6 +483,7 @@ export class SimCluster implements ClusterHandle {
     }
     if (slot.lives !== life || this.stopped) return; // killed while it recovered
     slot.server = server;
+    slot.failure = undefined;
     this.emitServer(slot, `restarted as ${server.tag}`);
   }
 
@@ -481,10 +506,11 @@ export class SimCluster implements ClusterHandle {
   }
 
   private serverOptions(slot: SimServerSlot, storage: ServerStore["port"]) {
+    const life = slot.lives;
     return {
       url: slot.url,
       storage,
-      transport: { send: (envelope: Envelope) => this.net.send(envelope) },
+      transport: { send: (envelope: Envelope) => this.send(envelope) },
       clock: this.sim.clock,
       random: this.sim.random.fork(),
       ...(this.options.timing ? { timing: this.options.timing } : {}),
@@ -492,7 +518,18 @@ export class SimCluster implements ClusterHandle {
         ? { replicationLimits: this.options.replicationLimits }
         : {}),
       trace: (event: TraceEvent) => this.emit([event]),
+      // The host reports a server that stopped after a failed write as crashed.
+      onFailStop: (failure: ServerFailure) => {
+        if (slot.lives !== life) return;
+        slot.failure = failure;
+        this.crashSlot(slot, `crashed: ${failure.message}`);
+      },
     };
+  }
+
+  private send(envelope: Envelope): void {
+    for (const watcher of this.sendWatchers) watcher(envelope);
+    this.net.send(envelope);
   }
 
   private emitServer(slot: SimServerSlot, text: string): void {
@@ -501,10 +538,11 @@ export class SimCluster implements ClusterHandle {
 
   private deliver(envelope: Envelope): void {
     if (envelope.kind === "response") {
-      const resolve = this.clientCalls.get(envelope.requestId);
-      if (resolve) {
+      // Only the server asked answers, and only to whoever asked.
+      const call = this.clientCalls.get(envelope.requestId);
+      if (call && call.url === envelope.from && call.from === envelope.to) {
         this.clientCalls.delete(envelope.requestId);
-        resolve(envelope.response);
+        call.resolve(envelope.response);
       }
       return;
     }

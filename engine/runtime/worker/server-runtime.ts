@@ -8,7 +8,7 @@ import { isRookeryError, SeededRandom } from "../../core/index.ts";
 import type { Clock } from "../../core/index.ts";
 import type { DatabaseInstance } from "../../database/index.ts";
 import { Server } from "../../server/index.ts";
-import type { TraceEvent } from "../../server/index.ts";
+import type { ServerFailure, TraceEvent } from "../../server/index.ts";
 import type { StorageWarning } from "../../storage/index.ts";
 import { PortMesh } from "../../transport/index.ts";
 import type { LinkFaults, ServerRequest, ServerResponse } from "../../transport/index.ts";
@@ -67,6 +67,8 @@ export class ServerRuntime implements ServerWorkerApi {
   private readonly reporter = new StatusReporter(() => this.server, realClock.nowMs);
   private readonly watches = new Set<Watch>();
   private stopped = false;
+  /** Why the server stopped by itself (a failed storage write), once it did. */
+  private failure: ServerFailure | undefined;
 
   /** `openFs` opens fs storage; the Node entry passes it, the browser entry has none. */
   constructor(private readonly openFs?: OpenFsStorage) {}
@@ -104,6 +106,7 @@ export class ServerRuntime implements ServerWorkerApi {
         ...(config.timing ? { timing: config.timing } : {}),
         ...(config.replicationLimits ? { replicationLimits: config.replicationLimits } : {}),
         trace: (event) => this.record(event),
+        onFailStop: (failure) => this.failStopped(failure),
       });
     } catch (error) {
       this.stopTimersAndPorts();
@@ -176,6 +179,10 @@ export class ServerRuntime implements ServerWorkerApi {
     return (await this.store?.close()) ?? null;
   }
 
+  async failDisk(cause: string): Promise<boolean> {
+    return this.store?.failDisk(cause) ?? false;
+  }
+
   async pingPeer(url: string, count: number): Promise<number[]> {
     const rounds: number[] = [];
     for (let k = 0; k < Math.min(count, pingCountMax) && this.mesh && !this.stopped; k++) {
@@ -207,6 +214,18 @@ export class ServerRuntime implements ServerWorkerApi {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /**
+   * failStopped: the server stopped after a failed storage write. Its tick stops, and the status
+   * goes to the host at once with the failure; the host reports the server crashed, crashes its
+   * storage through crash() and ends this worker.
+   */
+  private failStopped(failure: ServerFailure): void {
+    this.failure = failure;
+    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    this.tickTimer = undefined;
+    this.push();
+  }
 
   private record(event: TraceEvent): void {
     this.reporter.record(event);
