@@ -740,7 +740,7 @@ const rows: readonly Row[] = [
   ],
   [
     "InvalidNetwork",
-    "a store without a network",
+    "a store given network: undefined",
     async () => thrown(() => new DocumentStore({ urls: [url(1)], network: undefined as never })),
   ],
   [
