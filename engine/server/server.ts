@@ -22,7 +22,7 @@ import { LocalRequests } from "./local-requests.ts";
 import { Observer } from "./observer.ts";
 import { PeerCalls } from "./peer-calls.ts";
 import { FailStop } from "./fail-stop.ts";
-import type { ServerFailure, ServerOptions } from "./ports.ts";
+import type { ServerOptions } from "./ports.ts";
 import type { RachisHost } from "./rachis-host.ts";
 import { withTiming } from "./timing.ts";
 import type { ServerTiming } from "./timing.ts";
@@ -71,9 +71,7 @@ export class Server {
     this.transport = options.transport;
     const trace = options.trace ?? (() => {});
     this.stopped = new FailStop(this.url, options.clock, trace, options.onFailStop ?? (() => {}));
-    this.writes = new WriteChain(options.storage, this.url, (error, writes) =>
-      this.stopped.stop(error, writes),
-    );
+    this.writes = new WriteChain(options.storage, this.url, this.stopped.stop);
     this.waiters = new Waiters(options.clock, this.url);
     const send = (url: string, message: PeerMessage): void =>
       this.transport.send({ kind: "peer", from: this.url, to: url, message });
@@ -129,11 +127,6 @@ export class Server {
 
   get tag(): NodeTag {
     return this.node.tag;
-  }
-
-  /** failure is why this server stopped by itself (a failed storage write), if it did. */
-  get failure(): ServerFailure | undefined {
-    return this.stopped.failure;
   }
 
   get clusterState(): ClusterState | undefined {
