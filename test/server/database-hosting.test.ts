@@ -160,4 +160,27 @@ describe("database hosting", () => {
     expect(hosting.get("Spade")!.instance.list()).toEqual([]);
     expect(hosting.get("Spade")!.instance.databaseId).not.toBe(spade.instance.databaseId);
   });
+
+  it("a database of the same name created while this server was away opens empty, and the earlier one's records are deleted", () => {
+    const first = hostingOnA();
+    first.hosting.reconcile(withDatabases({ name: "Spade", nodes: ["A", "B"] }));
+    const commit = first.hosting
+      .get("Spade")!
+      .instance.applyTransaction({ puts: [{ id: "users/1", body: { v: 1 } }] }, { nowMs: 0 });
+    first.context.writes.persist(persistenceWrites(commit.persistence), () => {});
+    expect(first.disk.stores.get("server")?.get("databaseCreated/spade")).toBe(3);
+
+    // Restarted, it learns (say from a snapshot) of a Spade created at a later index.
+    const later = clusterStateOf([
+      { type: "bootstrap", url: urlA, topologyId: "cluster1" },
+      { type: "addNode", url: urlB },
+      { type: "createDatabase", name: "Pitchfork", nodes: ["B"] },
+      { type: "createDatabase", name: "Spade", nodes: ["A", "B"] },
+    ]);
+    const again = hostingOnA(first.disk);
+    again.hosting.reconcile(later);
+    expect(again.hosting.get("Spade")!.instance.list()).toEqual([]);
+    expect(first.disk.stores.get("db-documents")?.has("spade|users/1")).toBe(false);
+    expect(first.disk.stores.get("server")?.get("databaseCreated/spade")).toBe(4);
+  });
 });
