@@ -8,11 +8,17 @@ import {
 } from "../cluster/index.ts";
 import type { ClusterCommand, ClusterCommandResult } from "../cluster/index.ts";
 import { quorum } from "../raft/index.ts";
+import { checkRequest } from "../transport/index.ts";
 import type { ServerRequest, ServerResponse } from "../transport/index.ts";
-import { bootstrapsACluster, commandFor, describeOperation } from "./cluster-commands.ts";
+import {
+  bootstrapsACluster,
+  commandFor,
+  describeOperation,
+  isClusterOperation,
+} from "./cluster-commands.ts";
 import type { ClusterOperationRequest } from "./cluster-commands.ts";
 import type { ClusterNode } from "./cluster-node.ts";
-import { failure } from "./context.ts";
+import { failure, fromError } from "./context.ts";
 import type { ServerContext } from "./context.ts";
 import type { Observer } from "./observer.ts";
 import type { PeerCalls } from "./peer-calls.ts";
@@ -75,7 +81,7 @@ export class ClusterOperations {
   }
 
   /** answerForward runs a request another server forwarded to this one, and sends the result. */
-  async answerForward(fromUrl: string, requestId: number, request: ServerRequest): Promise<void> {
+  async answerForward(fromUrl: string, requestId: number, request: unknown): Promise<void> {
     this.forwardsInFlight++;
     try {
       const response = await this.runForwarded(request);
@@ -85,11 +91,19 @@ export class ClusterOperations {
     }
   }
 
-  private async runForwarded(request: ServerRequest): Promise<ServerResponse> {
-    if (!this.node.isLeaderInOffice())
-      return failure("NotLeader", `node ${this.node.tag} is no longer the leader`);
-    const deadline = this.context.clock.nowMs() + this.context.timing.clusterOperationTimeoutMs;
-    return await this.executeAsLeader(request, deadline);
+  /** runForwarded checks a forwarded request as the boundary it crossed, then runs it here. */
+  private async runForwarded(raw: unknown): Promise<ServerResponse> {
+    try {
+      const request = checkRequest(raw);
+      if (!isClusterOperation(request))
+        return failure("InvalidRequest", `${request.type} is not a cluster-wide operation`);
+      if (!this.node.isLeaderInOffice())
+        return failure("NotLeader", `node ${this.node.tag} is no longer the leader`);
+      const deadline = this.context.clock.nowMs() + this.context.timing.clusterOperationTimeoutMs;
+      return await this.executeAsLeader(request, deadline);
+    } catch (error) {
+      return fromError(error);
+    }
   }
 
   /** forward asks the leader to run the request; undefined when it did not answer in time. */

@@ -1,5 +1,6 @@
-import { isRookeryError } from "../core/index.ts";
+import { isRookeryError, quote, RookeryError } from "../core/index.ts";
 import type { Clock, Random } from "../core/index.ts";
+import { normaliseServerUrl } from "../cluster/index.ts";
 import type { PeerMessage, ServerResponse } from "../transport/index.ts";
 import type { TraceEvent } from "./ports.ts";
 import type { ServerTiming } from "./timing.ts";
@@ -44,4 +45,15 @@ export function failure(
 export function fromError(error: unknown): ServerResponse {
   if (isRookeryError(error)) return failure(error.code, error.message, error.details);
   throw error;
+}
+
+/** serverAddress is a server's own URL, normalised; a malformed one cannot start a server. */
+export function serverAddress(url: string): string {
+  const normalised = normaliseServerUrl(url);
+  if ("problem" in normalised)
+    throw new RookeryError(
+      "InvalidUrl",
+      `cannot start a server at ${quote(url)}: it ${normalised.problem}`,
+    );
+  return normalised.url;
 }

@@ -1,8 +1,7 @@
-import { quote, RookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
-import { normaliseServerUrl } from "../cluster/index.ts";
 import type { ClusterState } from "../cluster/index.ts";
 import type { SoftState } from "../raft/index.ts";
+import { checkRequest } from "../transport/index.ts";
 import type {
   Envelope,
   PeerMessage,
@@ -14,7 +13,7 @@ import type {
 import { isClusterOperation } from "./cluster-commands.ts";
 import { ClusterNode } from "./cluster-node.ts";
 import { ClusterOperations } from "./cluster-operations.ts";
-import { fromError } from "./context.ts";
+import { fromError, serverAddress } from "./context.ts";
 import type { ServerContext } from "./context.ts";
 import { DatabaseHosting } from "./database-hosting.ts";
 import type { HostedDatabase } from "./hosted-database.ts";
@@ -22,6 +21,7 @@ import { LocalRequests } from "./local-requests.ts";
 import { Observer } from "./observer.ts";
 import { PeerCalls } from "./peer-calls.ts";
 import { FailStop } from "./fail-stop.ts";
+import { PeerInbox } from "./peer-inbox.ts";
 import type { ServerOptions } from "./ports.ts";
 import type { RachisHost } from "./rachis-host.ts";
 import { withTiming } from "./timing.ts";
@@ -56,17 +56,12 @@ export class Server {
   private readonly observer: Observer;
   private readonly operations: ClusterOperations;
   private readonly local: LocalRequests;
+  private readonly inbox: PeerInbox;
   private requestsInFlight = 0;
   private readonly stopped: FailStop;
 
   private constructor(options: ServerOptions) {
-    const normalised = normaliseServerUrl(options.url);
-    if ("problem" in normalised)
-      throw new RookeryError(
-        "InvalidUrl",
-        `cannot start a server at ${quote(options.url)}: it ${normalised.problem}`,
-      );
-    this.url = normalised.url;
+    this.url = serverAddress(options.url);
     this.timing = withTiming(options.timing);
     this.transport = options.transport;
     const trace = options.trace ?? (() => {});
@@ -98,6 +93,14 @@ export class Server {
     this.observer = new Observer(this.context, this.node, this.hosting);
     this.operations = new ClusterOperations(this.context, this.node, this.peers, this.observer);
     this.local = new LocalRequests(this.context, this.node, this.hosting);
+    this.inbox = new PeerInbox(
+      this.context,
+      this.node,
+      this.hosting,
+      this.observer,
+      this.operations,
+      this.peers,
+    );
   }
 
   /**
@@ -168,9 +171,11 @@ export class Server {
     this.peers.expire(now);
   }
 
-  /** receive handles one envelope addressed to this server. */
-  receive(envelope: Envelope): void {
+  /** receive handles one envelope addressed to this server; the inbox checks what it carries. */
+  receive(raw: Envelope): void {
     if (this.stopped.failure) return;
+    const envelope = this.inbox.envelope(raw);
+    if (!envelope) return;
     if (envelope.kind === "request") {
       void this.handleRequest(envelope.request).then((response) =>
         this.transport.send({
@@ -183,12 +188,21 @@ export class Server {
       );
       return;
     }
-    if (envelope.kind === "peer") this.receivePeer(envelope.from, envelope.message);
+    if (envelope.kind === "peer") this.inbox.receive(envelope.from, envelope.message);
   }
 
-  /** handleRequest answers one request; it never throws, errors travel as ServerError. */
-  async handleRequest(request: ServerRequest): Promise<ServerResponse> {
+  /**
+   * handleRequest answers one request; it never throws, errors travel as ServerError. A request
+   * that does not match its declared shape is refused with InvalidRequest, naming the field.
+   */
+  async handleRequest(raw: ServerRequest): Promise<ServerResponse> {
     if (this.stopped.failure) return this.stopped.refusal();
+    let request: ServerRequest;
+    try {
+      request = checkRequest(raw);
+    } catch (error) {
+      return fromError(error);
+    }
     this.requestsInFlight++;
     try {
       if (isClusterOperation(request)) return await this.operations.run(request);
@@ -214,31 +228,6 @@ export class Server {
       this.observer.busy ||
       this.operations.busy
     );
-  }
-
-  private receivePeer(fromUrl: string, message: PeerMessage): void {
-    this.node.heardFrom(fromUrl);
-    switch (message.type) {
-      case "raft":
-        return this.node.receiveRaft(fromUrl, message.topologyId, message.toTag, message.message);
-      case "replication":
-        return this.hosting.receive(message.message);
-      case "node-info-request":
-        return this.context.sendPeer(fromUrl, {
-          type: "node-info-result",
-          requestId: message.requestId,
-          tag: this.node.tag,
-          topologyId: this.node.topologyId,
-        });
-      case "forward":
-        void this.operations.answerForward(fromUrl, message.requestId, message.request);
-        return;
-      case "health-report":
-        return this.observer.receiveReport(message);
-      case "node-info-result":
-      case "forward-result":
-        return this.peers.answer(message);
-    }
   }
 
   /** errorOf turns a failed response into the ServerError it carries (for callers and tests). */

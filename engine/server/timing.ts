@@ -1,4 +1,4 @@
-import { tickMsDefault } from "../core/index.ts";
+import { RookeryError, tickMsDefault } from "../core/index.ts";
 import type { RaftTiming } from "../raft/index.ts";
 import type { SupervisorTiming } from "../cluster/index.ts";
 import { supervisorTimingDefault } from "../cluster/index.ts";
@@ -46,12 +46,57 @@ export type TimingOptions = Partial<Omit<ServerTiming, "raft" | "supervisor">> &
   readonly supervisor?: Partial<SupervisorTiming>;
 };
 
-/** withTiming merges partial timings over the defaults. */
+/** withTiming merges partial timings over the defaults, and refuses timings nothing can run on. */
 export function withTiming(partial: TimingOptions = {}): ServerTiming {
-  return {
+  const timing: ServerTiming = {
     ...serverTimingDefault,
     ...partial,
     raft: { ...serverTimingDefault.raft, ...partial.raft },
     supervisor: { ...serverTimingDefault.supervisor, ...partial.supervisor },
   };
+  const problem = timingProblem(timing);
+  if (problem !== undefined)
+    throw new RookeryError("InvalidTiming", `timing.${problem}; leave it out for the default`);
+  return timing;
+}
+
+const positiveMs = [
+  "tickMs",
+  "supervisorIntervalMs",
+  "healthReportIntervalMs",
+  "clusterOperationTimeoutMs",
+  "replicationRetryMs",
+  "joinTimeoutMs",
+  "reachableWithinMs",
+] as const;
+
+const positiveSupervisorMs = [
+  "rotatePreferredAfterMs",
+  "moveToRehabAfterMs",
+  "heardWithinMs",
+] as const;
+
+/** timingProblem says what is wrong with a timing, or returns undefined when it can run. */
+function timingProblem(timing: ServerTiming): string | undefined {
+  const positive = (value: unknown): boolean =>
+    typeof value === "number" && Number.isFinite(value) && value > 0;
+  const whole = (value: unknown, min: number): boolean =>
+    typeof value === "number" && Number.isSafeInteger(value) && value >= min;
+  for (const name of positiveMs)
+    if (!positive(timing[name]))
+      return `${name} must be a positive number of ms, got ${String(timing[name])}`;
+  for (const name of positiveSupervisorMs) {
+    const value = timing.supervisor[name];
+    if (!positive(value))
+      return `supervisor.${name} must be a positive number of ms, got ${String(value)}`;
+  }
+  const { heartbeatTicks, electionTicks } = timing.raft;
+  if (!whole(heartbeatTicks, 1))
+    return `raft.heartbeatTicks must be a whole number of ticks, at least 1, got ${String(heartbeatTicks)}`;
+  // Rachis needs two heartbeats per election timeout (engine/raft/limits.ts asserts it).
+  if (!whole(electionTicks, 2 * heartbeatTicks))
+    return `raft.electionTicks must be a whole number of ticks, at least twice raft.heartbeatTicks (${heartbeatTicks}), got ${String(electionTicks)}`;
+  if (!whole(timing.raftSnapshotEveryEntries, 1))
+    return `raftSnapshotEveryEntries must be a whole number, at least 1, got ${String(timing.raftSnapshotEveryEntries)}`;
+  return undefined;
 }

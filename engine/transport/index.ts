@@ -13,3 +13,5 @@ export type {
   TimedResponse,
   WorkerBound,
 } from "./port-mesh.ts";
+export { checkEnvelope, checkPeerMessage, checkRequest } from "./validate.ts";
+export { ShapeError, describeValue } from "./shapes.ts";

@@ -162,7 +162,8 @@ export class PortMesh<Push extends object> implements ServerTransport {
   }
 
   private fromHost(message: WorkerBound): void {
-    if (this.closed) return;
+    // Anything but an object is no message at all; the server checks the rest of its shape.
+    if (this.closed || typeof message !== "object" || message === null) return;
     if (message.kind === "refresh") return this.events.refresh(message.id);
     if (this.dropsIncoming(clientLink)) return;
     this.events.deliver(message);
@@ -170,6 +171,7 @@ export class PortMesh<Push extends object> implements ServerTransport {
 
   private fromPeer(url: string, port: MessagePort, message: PeerBound): void {
     if (this.closed || this.dropsIncoming(url)) return;
+    if (typeof message !== "object" || message === null) return;
     if (message.kind === "ping") {
       this.post(url, port, { kind: "pong", id: message.id });
       return;

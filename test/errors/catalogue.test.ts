@@ -30,6 +30,7 @@ import type { HostPlatform } from "../../engine/runtime/host/index.ts";
 import { nodePlatform } from "../../engine/runtime/host/node-platform.ts";
 import { SimCluster } from "../../engine/runtime/sim/index.ts";
 import { ServerRuntime } from "../../engine/runtime/worker/server-runtime.ts";
+import { checkEnvelope, checkPeerMessage } from "../../engine/transport/index.ts";
 import type { ServerRequest, ServerResponse } from "../../engine/transport/index.ts";
 import {
   openFsStorage,
@@ -636,6 +637,16 @@ const rows: readonly Row[] = [
       ),
   ],
   [
+    "InvalidPeerMessage",
+    "a peer message of an unknown type, named with a NUL",
+    async () => thrown(() => checkPeerMessage({ type: "gossip\u0000" })),
+  ],
+  [
+    "InvalidEnvelope",
+    "an envelope without addresses",
+    async () => thrown(() => checkEnvelope({ kind: "peer", message: {} })),
+  ],
+  [
     "InvalidRequest",
     "a request of an unknown type",
     async () =>
@@ -876,6 +887,11 @@ const rows: readonly Row[] = [
     async () => thrown(() => Cluster.start({ runtime: "cloud" as never })),
   ],
   ["InvalidServers", "zero servers", async () => thrown(() => Cluster.start({ servers: 0 }))],
+  [
+    "InvalidTiming",
+    "a tick of 0 ms",
+    async () => thrown(() => Cluster.start({ timing: { tickMs: 0 } })),
+  ],
   [
     "InvalidStorage",
     "fs storage in the sim runtime",

@@ -17,6 +17,7 @@ import type { NodeTag } from "../../core/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import type { ClientNetwork } from "../../client/index.ts";
 import type { DatabaseSummary } from "../../cluster/index.ts";
+import { withTiming } from "../../server/index.ts";
 import type { ServerFailure, TimingOptions, TraceEvent } from "../../server/index.ts";
 import { deleteIndexedDbStorage } from "../../storage/index.ts";
 import { clientLink, noFaults } from "../../transport/index.ts";
@@ -248,6 +249,8 @@ export class WorkerCluster implements ClusterHandle {
     options: WorkerClusterOptions,
     root: WorkerCluster | undefined,
   ): Promise<WorkerCluster> {
+    // Timings every server would refuse are refused here, before anything is spawned.
+    withTiming(options.timing);
     const platform = options.platform;
     const storage = options.storage ?? platform.defaultStorage;
     let dataDir: string | undefined;
@@ -274,7 +277,11 @@ export class WorkerCluster implements ClusterHandle {
     const cluster = new WorkerCluster(options, storage, dataDir, name, ownsData, root);
     try {
       for (let index = 0; index < count; index++) cluster.slots.push(cluster.newSlot(index));
-      await Promise.all(cluster.slots.map((slot) => cluster.launch(slot)));
+      // Every launch runs to its end before a failure is reported: a server still starting when
+      // another failed would otherwise come up after stop() and keep the process alive.
+      const launched = await Promise.allSettled(cluster.slots.map((slot) => cluster.launch(slot)));
+      const failed = launched.find((outcome) => outcome.status === "rejected");
+      if (failed) throw failed.reason;
       await cluster.connectAll();
     } catch (error) {
       await cluster.stop();
@@ -627,6 +634,8 @@ export class WorkerCluster implements ClusterHandle {
       return Promise.resolve({ response: unavailable(url, "the server is down"), sentAtMs: null });
     const requestId = this.nextRequestId++;
     const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
+    const type = (request as { type?: unknown } | null)?.type;
+    const what = typeof type === "string" ? type : "a request";
     return new Promise<TimedAnswer>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(requestId);
@@ -635,7 +644,7 @@ export class WorkerCluster implements ClusterHandle {
             ok: false,
             error: {
               code: "RequestTimeout",
-              message: `${url} did not answer ${request.type} within ${timeoutMs} ms`,
+              message: `${url} did not answer ${what} within ${timeoutMs} ms`,
             },
           },
           sentAtMs: null,
@@ -819,6 +828,15 @@ export class WorkerCluster implements ClusterHandle {
       hostPort.close();
       await worker.terminate();
       throw new RookeryError(result.code, result.message, { url: slot.url });
+    }
+    if (this.stopped) {
+      // stop() came while this server started (a restart or addServer racing it): end it too.
+      hostPort.close();
+      await within(api.shutdown(), shutdownTimeoutMs, `shutting ${slot.url} down`).catch(
+        () => null,
+      );
+      await worker.terminate();
+      throw new RookeryError("ClusterStopped", `the cluster stopped while ${slot.url} started`);
     }
     slot.memory = undefined;
     slot.failure = undefined;

@@ -16,5 +16,7 @@ export { dbWatchdog, runDbSeed } from "./db-sweep.ts";
 export { checkAckDurability, DeletionChecker } from "./db-checkers.ts";
 export type { Fail } from "./db-checkers.ts";
 export type { DbSeedOptions, DbSeedResult } from "./db-sweep.ts";
+export { runFuzzSeed } from "./fuzz.ts";
+export type { FuzzOptions, FuzzResult } from "./fuzz.ts";
 export { replayCommand } from "./replay.ts";
 export type { ReplayOptions } from "./replay.ts";

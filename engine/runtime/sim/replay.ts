@@ -1,9 +1,11 @@
 /** ReplayOptions name one seed of a sweep, as `npm run sim` takes it. */
 export interface ReplayOptions {
-  readonly workload: "raft" | "db";
+  readonly workload: "raft" | "db" | "fuzz";
   readonly nodes: number;
   readonly seed: number;
   readonly chaosMs?: number;
+  /** fuzz: the requests each seed sends. */
+  readonly requests?: number;
 }
 
 /**
@@ -13,5 +15,6 @@ export interface ReplayOptions {
 export function replayCommand(options: ReplayOptions, program = "npm run sim --"): string {
   const workload = options.workload === "raft" ? "" : ` --workload ${options.workload}`;
   const chaos = options.chaosMs === undefined ? "" : ` --chaos-ms ${options.chaosMs}`;
-  return `${program}${workload} --nodes ${options.nodes} --seed ${options.seed}${chaos}`;
+  const requests = options.requests === undefined ? "" : ` --requests ${options.requests}`;
+  return `${program}${workload} --nodes ${options.nodes} --seed ${options.seed}${chaos}${requests}`;
 }

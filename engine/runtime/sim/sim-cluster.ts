@@ -1,9 +1,9 @@
-import { RookeryError, tickMsDefault } from "../../core/index.ts";
+import { RookeryError } from "../../core/index.ts";
 import type { NodeTag } from "../../core/index.ts";
 import { databaseSummaries, findDatabase } from "../../cluster/index.ts";
 import type { ClientNetwork } from "../../client/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
-import { Server } from "../../server/index.ts";
+import { Server, withTiming } from "../../server/index.ts";
 import type { ServerFailure, TimingOptions, TraceEvent } from "../../server/index.ts";
 import { reliableNetwork, SimNetwork } from "../../transport/index.ts";
 import type {
@@ -88,7 +88,11 @@ export class SimCluster implements ClusterHandle {
   private readonly root: SimCluster;
   /** On the root: every cluster on its network, itself first. */
   private readonly family: SimCluster[] = [];
-  private readonly clientCalls = new Map<number, (response: ServerResponse) => void>();
+  /** Client requests waiting for their answer, by request id, with where they went. */
+  private readonly clientCalls = new Map<
+    number,
+    { readonly url: string; readonly from: string; readonly resolve: (r: ServerResponse) => void }
+  >();
   private nextRequestId = 1;
   private demand = 0;
   private driving = false;
@@ -96,6 +100,8 @@ export class SimCluster implements ClusterHandle {
   private readonly tickMs: number;
 
   constructor(options: SimClusterOptions = {}, root?: SimCluster) {
+    // Checked before anything starts: a tick of 0 ms would never let virtual time move.
+    const tickMs = withTiming(options.timing).tickMs;
     this.options = options;
     if (root) {
       // A sibling shares everything that makes a world: the clock, the event queue, the seeded
@@ -116,7 +122,7 @@ export class SimCluster implements ClusterHandle {
       this.networkIndex = 0;
       this.family.push(this);
     }
-    this.tickMs = options.timing?.tickMs ?? tickMsDefault;
+    this.tickMs = tickMs;
     this.storageFaults = { ...(options.storageFaults ?? reliableStorage) };
     for (let i = 0; i < (options.servers ?? 1); i++) this.addServerNow();
     this.sim.every(this.tickMs, () => {
@@ -344,25 +350,30 @@ export class SimCluster implements ClusterHandle {
     options: { readonly timeoutMs?: number; readonly from?: string } = {},
   ): Promise<ServerResponse> {
     if (this.root !== this) return await this.root.request(url, request, options);
+    // A request travels as a copy, as on any real transport: what reaches the server is plain
+    // data, and the caller may change its own objects afterwards.
+    const copy = structuredClone(request);
     const requestId = this.nextRequestId++;
     const from = options.from ?? "client";
     const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
+    const type = (request as { type?: unknown } | null)?.type;
+    const what = typeof type === "string" ? type : "a request";
     const answered = new Promise<ServerResponse>((resolve) => {
-      this.clientCalls.set(requestId, resolve);
+      this.clientCalls.set(requestId, { url, from, resolve });
       this.sim.schedule(timeoutMs, () => {
         const pending = this.clientCalls.get(requestId);
         if (!pending) return;
         this.clientCalls.delete(requestId);
-        pending({
+        pending.resolve({
           ok: false,
           error: {
             code: "RequestTimeout",
-            message: `${url} did not answer ${request.type} within ${timeoutMs} ms`,
+            message: `${url} did not answer ${what} within ${timeoutMs} ms`,
           },
         });
       });
     });
-    this.net.send({ kind: "request", from, to: url, requestId, request });
+    this.net.send({ kind: "request", from, to: url, requestId, request: copy });
     if (!this.driving) void this.driveWhileDemanded();
     return await answered;
   }
@@ -527,10 +538,11 @@ export class SimCluster implements ClusterHandle {
 
   private deliver(envelope: Envelope): void {
     if (envelope.kind === "response") {
-      const resolve = this.clientCalls.get(envelope.requestId);
-      if (resolve) {
+      // Only the server asked answers, and only to whoever asked.
+      const call = this.clientCalls.get(envelope.requestId);
+      if (call && call.url === envelope.from && call.from === envelope.to) {
         this.clientCalls.delete(envelope.requestId);
-        resolve(envelope.response);
+        call.resolve(envelope.response);
       }
       return;
     }
