@@ -88,6 +88,7 @@ export const errorCodes = {
   InvalidStorage: "the storage is not available where the cluster runs",
   InvalidTiming: "a timing option is not a number the servers can run on (a tick of 0 ms …)",
   RequestTimeout: "a server did not answer a request in time (isolated, or too slow)",
+  ServerBusy: "one of the server's queues is full (its …Max limit); try again shortly or elsewhere",
   ServerDown: "the server is down (killed)",
   ServerRunning: "a running server was asked to restart; kill it first",
   ServerStartFailed: "a server's worker could not start for a reason of its own",

@@ -24,6 +24,9 @@ import { Cluster, DocumentStore } from "../../engine/index.ts";
 import type { ClientNetwork, ClusterHandle } from "../../engine/index.ts";
 import { errorCodes, isRookeryError, parseChangeVector } from "../../engine/core/index.ts";
 import { DatabaseInstance } from "../../engine/database/index.ts";
+import { ManualClock } from "../../engine/core/index.ts";
+import { serverLimits } from "../../engine/server/limits.ts";
+import { Waiters } from "../../engine/server/waiters.ts";
 import { OutgoingReplication } from "../../engine/replication/index.ts";
 import { WorkerCluster } from "../../engine/runtime/host/index.ts";
 import type { HostPlatform } from "../../engine/runtime/host/index.ts";
@@ -919,6 +922,15 @@ const rows: readonly Row[] = [
       const cluster = await sim(1);
       await cluster.kill("http://127.0.0.1:8080");
       return thrown(() => cluster.kill("http://127.0.0.1:8080"));
+    },
+  ],
+  [
+    "ServerBusy",
+    "one wait more than waitersMax at once",
+    async () => {
+      const waiters = new Waiters(new ManualClock(), url(1));
+      for (let k = 0; k < serverLimits.waitersMax; k++) void waiters.until(() => false, 1);
+      return thrown(() => waiters.until(() => false, 1));
     },
   ],
   [
