@@ -132,6 +132,12 @@ export interface DatabaseRecord {
   readonly replicationFactor: number;
   /** Raft index of the last topology change; clients refresh their topology when it moves. */
   readonly topologyEtag: number;
+  /**
+   * Raft index of the createDatabase that made this database: it tells it from an earlier one of
+   * the same name, whose records a server that was away for the delete may still keep on disk.
+   * Absent in records persisted before it existed.
+   */
+  readonly createdAtIndex?: number;
   /** Null when revisions were never configured. */
   readonly revisions: RevisionsConfiguration | null;
   readonly conflictResolution: ConflictResolution;

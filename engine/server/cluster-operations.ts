@@ -206,6 +206,10 @@ export class ClusterOperations {
       this.context.waiters.until(() => false, deadline).then(() => "timeout" as const),
     ]);
     if (outcome === "timeout" || outcome === "lost") return this.noLeader(request);
+    // Applying it here deleted this server's copy of what left (DatabaseHosting): the operation
+    // is done once those deletes are durable, so a restart cannot bring them back.
+    if (outcome.ok && leavesDatabaseGroups.has(raw.type))
+      await this.context.writes.persistAsync([]);
     return commandResponse(outcome);
   }
 
@@ -291,6 +295,13 @@ function refused(
 ): { refused: ServerResponse } {
   return { refused: failure(code, message, details) };
 }
+
+/** Commands after which a server may host fewer databases, and delete their records. */
+const leavesDatabaseGroups = new Set<ClusterCommand["type"]>([
+  "deleteDatabase",
+  "removeDatabaseNode",
+  "removeNode",
+]);
 
 function commandResponse(result: ClusterCommandResult): ServerResponse {
   if (!result.ok) return failure(result.error.code, result.error.message, result.error.details);
