@@ -33,7 +33,9 @@ interface Group {
  * Attachment content travels right before each version that refers to it (and not at its own
  * etag), so the receiver never holds a document without its attachments. Returns undefined when
  * the destination is up to date. `skip` leaves out versions the destination is known to have
- * (with their attachment content); the batch still covers their etags.
+ * (with their attachment content); the batch still covers their etags. Nothing after
+ * `durableEtag` leaves: a write the source may still lose in a crash must not reach a replica,
+ * where its etag would later stand for a different write.
  */
 export function buildBatch(
   source: ReplicationSource,
@@ -41,12 +43,14 @@ export function buildBatch(
   afterEtag: number,
   limits: ReplicationLimits = replicationLimits,
   skip?: (item: VersionItem) => boolean,
+  durableEtag = Infinity,
 ): ReplicationBatch | undefined {
   const transactions: ReplicatedTransaction[] = [];
   let lastEtag = afterEtag;
   let items = 0;
   let bytes = 0;
   for (const group of transactionGroups(source, afterEtag, skip)) {
+    if (group.lastEtag > durableEtag) break;
     const full =
       items + group.items.length > limits.batchItemsMax ||
       bytes + group.bytes > limits.batchBytesMax;
@@ -205,16 +209,17 @@ export class OutgoingReplication {
 
   /**
    * nextBatch returns the next batch to send, or undefined when one is still unacknowledged or
-   * the destination has everything. One batch at a time keeps transactions applied in order.
+   * the destination has everything up to `durableEtag` (what the source's disk holds). One batch
+   * at a time keeps transactions applied in order.
    */
-  nextBatch(source: ReplicationSource): ReplicationBatch | undefined {
+  nextBatch(source: ReplicationSource, durableEtag = Infinity): ReplicationBatch | undefined {
     if (this.inFlight !== undefined) return undefined;
     const prepared = this.prepared;
     this.prepared = undefined;
     const usable = prepared?.batch.afterEtag === this.acceptedEtag;
     this.inFlight = usable
       ? prepared.batch
-      : buildBatch(source, this.header, this.acceptedEtag, this.limits, this.skip);
+      : buildBatch(source, this.header, this.acceptedEtag, this.limits, this.skip, durableEtag);
     this.inFlightWire = usable ? prepared.wire : undefined;
     return this.inFlight;
   }
@@ -227,9 +232,16 @@ export class OutgoingReplication {
    * a later etag and follows in a later batch. It is used only if the ack lands exactly at its
    * start; a gap, a reconnect or a retry throws it away. Its wire form is packed now too.
    */
-  prepareNext(source: ReplicationSource): void {
+  prepareNext(source: ReplicationSource, durableEtag = Infinity): void {
     if (this.inFlight === undefined || this.prepared !== undefined) return;
-    const batch = buildBatch(source, this.header, this.inFlight.lastEtag, this.limits, this.skip);
+    const batch = buildBatch(
+      source,
+      this.header,
+      this.inFlight.lastEtag,
+      this.limits,
+      this.skip,
+      durableEtag,
+    );
     if (batch !== undefined) this.prepared = { batch, wire: packBatch(batch) };
   }
 

@@ -2,7 +2,7 @@ import type { NodeTag } from "../core/index.ts";
 import type { ClientNetwork } from "../client/index.ts";
 import type { DatabaseSummary } from "../cluster/index.ts";
 import type { ReplicationLimits } from "../replication/index.ts";
-import type { TimingOptions, TraceEvent } from "../server/index.ts";
+import type { ServerFailure, TimingOptions, TraceEvent } from "../server/index.ts";
 
 /** ServerSummary is one row of the cluster table (url, tag, role, leader, term). */
 export interface ServerSummary {
@@ -12,6 +12,8 @@ export interface ServerSummary {
   readonly term: number;
   readonly leader: NodeTag | null;
   readonly alive: boolean;
+  /** Why a server that is down stopped by itself (a failed storage write), until it restarts. */
+  readonly failure?: ServerFailure;
 }
 
 /** ClusterDescription is cluster.describe(): plain JSON for printing, tests and the book. */

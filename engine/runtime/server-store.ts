@@ -3,6 +3,7 @@
  * (sim, worker, process), so that a server writes and recovers through the same code wherever it
  * runs, and a kill means the same thing everywhere.
  */
+import { MemoryStorage } from "../storage/index.ts";
 import type { MemoryDisk, Storage, StorageOperation } from "../storage/index.ts";
 import type { ServerStorage, StorageWrite } from "../server/index.ts";
 
@@ -19,6 +20,11 @@ export interface ServerStore {
   crash(): DiskContents | null;
   /** close waits for queued writes, then releases the storage; memory returns what it kept. */
   close(): Promise<DiskContents | null>;
+  /**
+   * failDisk makes the disk fail as after an I/O error (memory storage only: it refuses every
+   * write from now on, as fs does after a failed fsync); false when the backend cannot.
+   */
+  failDisk(cause: string): boolean;
 }
 
 // The server's writes are checked again by the storage at runtime (StorageValue), so the cast
@@ -54,6 +60,11 @@ export function adaptStorage(storage: Storage, disk: MemoryDisk | null): ServerS
     close: async () => {
       await storage.close();
       return kept();
+    },
+    failDisk: (cause) => {
+      if (!(storage instanceof MemoryStorage)) return false;
+      storage.fail(cause);
+      return true;
     },
   };
 }

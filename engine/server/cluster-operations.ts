@@ -191,6 +191,14 @@ export class ClusterOperations {
     if (!prepared.ok)
       return failure(prepared.error.code, prepared.error.message, prepared.error.details);
     const proposal = rachis.propose(prepared.command);
+    const refused = proposal.accepted ? undefined : proposal.result;
+    if (refused && !refused.accepted && refused.reason === "too-many-uncommitted") {
+      const why = refused.detail ?? "too many entries wait to commit (uncommittedEntriesMax)";
+      return failure(
+        "ServerBusy",
+        `${this.context.url} is busy: ${describeOperation(request)} cannot be proposed now: ${why}. Try again shortly.`,
+      );
+    }
     if (!proposal.accepted) return this.noLeader(request);
     const outcome = await Promise.race([
       proposal.outcome,

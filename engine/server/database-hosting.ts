@@ -13,6 +13,7 @@ import type {
 import type { ClusterNode } from "./cluster-node.ts";
 import { metaStore } from "./cluster-node.ts";
 import { newId } from "./context.ts";
+import { serverLimits } from "./limits.ts";
 import type { ServerContext } from "./context.ts";
 import {
   cursorStore,
@@ -23,7 +24,7 @@ import {
 } from "./hosted-database.ts";
 
 /** Early replication connects kept at most (see receive); the oldest goes first. */
-export const earlyConnectsMax = 64;
+export const earlyConnectsMax = serverLimits.earlyConnectsMax;
 
 /** The stores a database instance keeps its records in, each shared by all databases. */
 const instanceStores: readonly StoreName[] = [

@@ -23,6 +23,7 @@ import type {
   ReplicationWireMessage,
   WriteAssuranceOutcome,
 } from "../replication/index.ts";
+import { serverBusy, serverLimits } from "./limits.ts";
 import type { StorageWrite } from "./ports.ts";
 
 /** HostedDatabaseEvents connect one hosted database to its server. */
@@ -95,6 +96,11 @@ export class HostedDatabase {
   private readonly waiters: AssuranceWaiter[] = [];
   /** Destinations whose cursor moved since the last tick saved them (see saveCursors). */
   private readonly movedCursors = new Set<NodeTag>();
+  /**
+   * The last etag this server's disk holds. The instance applies a write in memory before its
+   * batch is durable; replication sends nothing past this, since a crash may still lose it.
+   */
+  private durableEtag: number;
 
   constructor(
     readonly name: string,
@@ -103,7 +109,15 @@ export class HostedDatabase {
     private readonly events: HostedDatabaseEvents,
     private readonly limits: Partial<ReplicationLimits>,
     private readonly cursors: ReadonlyMap<NodeTag, DestinationCursor> = new Map(),
-  ) {}
+  ) {
+    // What an instance was opened with came from the disk (or is empty).
+    this.durableEtag = instance.lastEtag;
+  }
+
+  /** markDurable records that everything up to `etag` is on disk (writes are durable in order). */
+  markDurable(etag: number): void {
+    this.durableEtag = Math.max(this.durableEtag, etag);
+  }
 
   /** destinationTags lists where this instance replicates to now. */
   destinationTags(): NodeTag[] {
@@ -163,13 +177,13 @@ export class HostedDatabase {
         continue;
       }
       if (destination.connection.pending && stale) destination.connection.retry();
-      const batch = destination.connection.nextBatch(this.instance);
+      const batch = destination.connection.nextBatch(this.instance, this.durableEtag);
       if (!batch) continue;
       destination.lastSentMs = nowMs;
       this.events.send(tag, destination.connection.wireOf(batch));
       this.events.batchSent(batch);
       // The next batch is built and packed now, while the destination applies this one.
-      destination.connection.prepareNext(this.instance);
+      destination.connection.prepareNext(this.instance, this.durableEtag);
     }
   }
 
@@ -177,7 +191,7 @@ export class HostedDatabase {
   receive(message: ReplicationWireMessage, nowMs: number, retryMs: number): void {
     switch (message.type) {
       case "replication-connect": {
-        this.events.send(message.from, answerConnect(this.instance, message));
+        this.acknowledge(answerConnect(this.instance, message), []);
         // A sibling that just opened the database connects to us; our own connect to it may
         // have arrived before it hosted the database, so try again now rather than after a retry.
         const back = this.destinations.get(message.from);
@@ -195,16 +209,22 @@ export class HostedDatabase {
   }
 
   private receiveBatch(wire: ReplicationWireBatch): void {
-    const batch = unpackBatch(wire);
-    const { ack, commit } = receiveBatch(this.instance, batch);
-    if (!commit || commit.duplicate) {
-      this.events.send(batch.from, ack);
-      return;
-    }
-    // Acknowledge only what is durable: the sender counts this ack towards write assurance.
-    this.events.persist(persistenceWrites(commit.persistence), () =>
-      this.events.send(batch.from, ack),
-    );
+    const { ack, commit } = receiveBatch(this.instance, unpackBatch(wire));
+    this.acknowledge(ack, commit && !commit.duplicate ? persistenceWrites(commit.persistence) : []);
+  }
+
+  /**
+   * acknowledge sends `ack` once `writes` and every write before them are durable. The sender
+   * counts an ack towards write assurance, so it may state only what a crash would keep: a
+   * duplicate that arrives while the first copy is being written, a gap or a reconnect is
+   * answered from memory, and what memory holds may not be on disk yet.
+   */
+  private acknowledge(ack: ReplicationAck, writes: readonly StorageWrite[]): void {
+    const etag = this.instance.lastEtag;
+    this.events.persist(writes, () => {
+      this.markDurable(etag);
+      this.events.send(ack.to, ack);
+    });
   }
 
   /**
@@ -238,7 +258,8 @@ export class HostedDatabase {
 
   /**
    * waitForReplicas resolves once `replicas` siblings (or a majority) hold everything up to
-   * `etag`, or with a timed-out outcome at `deadlineMs`. The write itself is never undone.
+   * `etag`, or with a timed-out outcome at `deadlineMs`. The write itself is never undone. With
+   * assuranceWaitsMax waits pending it rejects with ServerBusy (the write stays written).
    */
   waitForReplicas(
     etag: number,
@@ -256,6 +277,14 @@ export class HostedDatabase {
       if (destination.lastAck) wait.onAck(tag, destination.lastAck);
     }
     if (wait.outcome.status !== "pending") return Promise.resolve(wait.outcome);
+    if (this.waiters.length >= serverLimits.assuranceWaitsMax)
+      return Promise.reject(
+        serverBusy(
+          `node ${this.tag}`,
+          `too many writes of ${this.name} wait for replicas`,
+          "assuranceWaitsMax",
+        ),
+      );
     return new Promise((settle) => this.waiters.push({ wait, settle }));
   }
 

@@ -90,8 +90,10 @@ export class LocalRequests {
   private async batch(request: BatchRequest): Promise<ServerResponse> {
     const db = this.requireHosted(request.database);
     const clock = this.context.clock;
+    this.context.writes.admit();
     const commit = db.instance.applyTransaction(request.transaction, { nowMs: clock.nowMs() });
     await this.context.writes.persistAsync(persistenceWrites(commit.persistence));
+    db.markDurable(commit.persistence.lastEtag);
     db.pump(clock.nowMs(), this.context.timing.replicationRetryMs);
     const written = commit.written
       .filter((item) => item.kind === "document" || item.kind === "tombstone")

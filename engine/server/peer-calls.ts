@@ -1,4 +1,5 @@
 import type { PeerMessage } from "../transport/index.ts";
+import { serverBusy, serverLimits } from "./limits.ts";
 
 /** PeerAnswer is a peer message that answers a call (it carries the call's requestId). */
 export type PeerAnswer = Extract<PeerMessage, { type: "node-info-result" | "forward-result" }>;
@@ -17,18 +18,28 @@ export class PeerCalls {
   private readonly calls = new Map<number, PeerCall>();
   private nextCallId = 1;
 
-  constructor(private readonly send: (url: string, message: PeerMessage) => void) {}
+  constructor(
+    private readonly send: (url: string, message: PeerMessage) => void,
+    private readonly url = "this server",
+  ) {}
 
   get size(): number {
     return this.calls.size;
   }
 
-  /** call sends `make(requestId)` to `url` and resolves with the answer or undefined. */
+  /**
+   * call sends `make(requestId)` to `url` and resolves with the answer or undefined; with
+   * peerCallsMax calls already waiting it rejects with ServerBusy.
+   */
   call(
     url: string,
     make: (requestId: number) => PeerMessage,
     deadlineMs: number,
   ): Promise<PeerAnswer | undefined> {
+    if (this.calls.size >= serverLimits.peerCallsMax)
+      return Promise.reject(
+        serverBusy(this.url, "too many calls to other servers wait for answers", "peerCallsMax"),
+      );
     const requestId = this.nextCallId++;
     return new Promise((resolve) => {
       this.calls.set(requestId, { deadlineMs, resolve });

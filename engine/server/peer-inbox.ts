@@ -1,5 +1,6 @@
 import { isRookeryError } from "../core/index.ts";
-import { checkPeerMessage } from "../transport/index.ts";
+import { checkEnvelope, checkPeerMessage } from "../transport/index.ts";
+import type { Envelope } from "../transport/index.ts";
 import type { ClusterNode } from "./cluster-node.ts";
 import type { ClusterOperations } from "./cluster-operations.ts";
 import type { ServerContext } from "./context.ts";
@@ -24,18 +25,35 @@ export class PeerInbox {
     private readonly peers: PeerCalls,
   ) {}
 
+  /**
+   * envelope checks an envelope's addresses; a malformed one is dropped and traced (there is
+   * nobody to answer), and undefined comes back.
+   */
+  envelope(raw: Envelope): Envelope | undefined {
+    try {
+      return checkEnvelope(raw);
+    } catch (error) {
+      this.drop(error, "an envelope");
+      return undefined;
+    }
+  }
+
   receive(fromUrl: string, raw: unknown): void {
     try {
       this.route(fromUrl, raw);
     } catch (error) {
-      if (!isRookeryError(error)) throw error;
-      this.context.trace({
-        type: "server",
-        atMs: this.context.clock.nowMs(),
-        url: this.context.url,
-        text: `dropped a message from ${fromUrl}: ${error.code}: ${error.message}`,
-      });
+      this.drop(error, `a message from ${fromUrl}`);
     }
+  }
+
+  private drop(error: unknown, what: string): void {
+    if (!isRookeryError(error)) throw error;
+    this.context.trace({
+      type: "server",
+      atMs: this.context.clock.nowMs(),
+      url: this.context.url,
+      text: `dropped ${what}: ${error.code}: ${error.message}`,
+    });
   }
 
   private route(fromUrl: string, raw: unknown): void {

@@ -62,6 +62,18 @@ export type TraceEvent =
     }
   | { readonly type: "server"; readonly atMs: number; readonly url: string; readonly text: string };
 
+/**
+ * ServerFailure is why a server stopped by itself: a write its storage refused (an I/O error, a
+ * full disk). `message` names the write and the storage's error.
+ */
+export interface ServerFailure {
+  /** The storage's error code (StorageFailed, StorageClosed …). */
+  readonly code: string;
+  readonly message: string;
+  /** When it stopped, on the server's clock. */
+  readonly atMs: number;
+}
+
 /** ServerOptions wires a server to its runtime. */
 export interface ServerOptions {
   readonly url: string;
@@ -72,4 +84,11 @@ export interface ServerOptions {
   readonly timing?: TimingOptions;
   readonly replicationLimits?: Partial<ReplicationLimits>;
   readonly trace?: (event: TraceEvent) => void;
+  /**
+   * onFailStop is how the runtime hears that the server stopped after a failed storage write (as
+   * RavenDB does on an I/O error): nothing after the last durable write is known to be on disk,
+   * so it serves nothing more. The runtime reports it crashed (sim and worker mark it down; a
+   * process runtime exits) and a restart recovers from what is durable.
+   */
+  readonly onFailStop?: (failure: ServerFailure) => void;
 }

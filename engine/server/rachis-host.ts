@@ -1,11 +1,9 @@
-import { assert } from "../core/index.ts";
 import type { NodeTag, Random } from "../core/index.ts";
 import { applyClusterCommand, emptyClusterState } from "../cluster/index.ts";
 import type { ClusterCommand, ClusterCommandResult, ClusterState } from "../cluster/index.ts";
 import { RawNode } from "../raft/index.ts";
 import type {
   Entry,
-  HardState,
   MembershipChange,
   Message,
   PersistedState,
@@ -15,14 +13,10 @@ import type {
   SoftState,
   Status,
 } from "../raft/index.ts";
-import { emptySnapshot } from "../raft/index.ts";
 import type { StorageWrite } from "./ports.ts";
+import { serverLimits } from "./limits.ts";
+import { RaftStore } from "./raft-store.ts";
 import type { ServerTiming } from "./timing.ts";
-
-export const raftStateStore = "raft";
-export const raftLogStore = "raft-log";
-
-const logKey = (index: number): string => String(index).padStart(12, "0");
 
 /** RachisHostEvents are what the host tells its server. */
 export interface RachisHostEvents {
@@ -59,8 +53,7 @@ export class RachisHost {
     | { kind: "tick" }
     | { kind: "propose"; data: string; resolve: (outcome: ClusterCommandResult | "lost") => void }
   )[] = [];
-  private firstStoredIndex = 1;
-  private lastStoredIndex = 0;
+  private readonly store: RaftStore;
   private snapshotIndex = 0;
 
   constructor(
@@ -71,32 +64,15 @@ export class RachisHost {
     persisted?: PersistedState,
   ) {
     this.raw = new RawNode({ id: tag, random, timing: timing.raft }, persisted);
-    if (persisted) {
-      const first = persisted.entries[0];
-      this.firstStoredIndex = first ? first.index : persisted.snapshot.index + 1;
-      this.lastStoredIndex = persisted.snapshot.index + persisted.entries.length;
-      this.snapshotIndex = persisted.snapshot.index;
-    }
+    this.store = new RaftStore(persisted);
+    if (persisted) this.snapshotIndex = persisted.snapshot.index;
   }
 
   /** readPersisted turns what storage kept into the Raft node's persisted state. */
   static readPersisted(
     stores: ReadonlyMap<string, ReadonlyMap<string, unknown>>,
   ): PersistedState | undefined {
-    const state = stores.get(raftStateStore);
-    const hardState = state?.get("hard") as HardState | undefined;
-    if (!hardState) return undefined;
-    const snapshot = (state?.get("snapshot") as Snapshot | undefined) ?? emptySnapshot;
-    const log = stores.get(raftLogStore);
-    const entries: Entry[] = [];
-    if (log) {
-      const keys = [...log.keys()].sort();
-      for (const key of keys) {
-        const entry = log.get(key) as Entry;
-        if (entry.index > snapshot.index) entries.push(entry);
-      }
-    }
-    return { hardState, snapshot, entries };
+    return RaftStore.read(stores);
   }
 
   get state(): ClusterState {
@@ -132,22 +108,33 @@ export class RachisHost {
     this.pump();
   }
 
+  /**
+   * tick moves the node's clock; while a Ready is being written it waits its turn. Past
+   * raftInputsQueuedMax waiting inputs it is dropped: a late tick only delays a timeout.
+   */
   tick(): void {
     if (this.busy) {
-      this.queued.push({ kind: "tick" });
+      if (!this.queueFull()) this.queued.push({ kind: "tick" });
       return;
     }
     this.raw.tick();
     this.pump();
   }
 
+  /** step takes a peer's message; while a Ready is being written it waits (or, past the limit,
+   * is dropped, as the network may drop it: Raft sends again). */
   step(message: Message): void {
     if (this.busy) {
-      this.queued.push({ kind: "step", message });
+      if (!this.queueFull()) this.queued.push({ kind: "step", message });
       return;
     }
     this.raw.step(message);
     this.pump();
+  }
+
+  /** queueFull tells whether the inputs waiting for the disk reached raftInputsQueuedMax. */
+  private queueFull(): boolean {
+    return this.queued.length >= serverLimits.raftInputsQueuedMax;
   }
 
   /**
@@ -163,6 +150,13 @@ export class RachisHost {
       // With asynchronous storage a Ready may still be persisting; the Raft node must not change
       // before it advances, so the proposal waits its turn like a tick or a message. If this node
       // is no longer leader by then, the proposal is "lost", as one overtaken by an election.
+      if (this.queueFull()) {
+        const detail = `${this.queued.length} inputs wait for the disk (raftInputsQueuedMax)`;
+        return {
+          accepted: false,
+          result: { accepted: false, reason: "too-many-uncommitted", leader: this.tag, detail },
+        };
+      }
       const data = JSON.stringify(command);
       const outcome = new Promise<ClusterCommandResult | "lost">((resolve) =>
         this.queued.push({ kind: "propose", data, resolve }),
@@ -233,43 +227,8 @@ export class RachisHost {
   }
 
   private persistWrites(persist: Persist): StorageWrite[] {
-    const writes: StorageWrite[] = [];
-    if (persist.snapshot) {
-      const snapshot = persist.snapshot;
-      writes.push({ store: raftStateStore, op: "put", key: "snapshot", value: snapshot });
-      for (
-        let index = this.firstStoredIndex;
-        index <= Math.min(snapshot.index, this.lastStoredIndex);
-        index++
-      ) {
-        writes.push({ store: raftLogStore, op: "delete", key: logKey(index) });
-      }
-      this.firstStoredIndex = Math.max(this.firstStoredIndex, snapshot.index + 1);
-      this.lastStoredIndex = Math.max(this.lastStoredIndex, snapshot.index);
-      this.snapshotIndex = snapshot.index;
-    }
-    const cut = persist.truncateFrom ?? persist.entries[0]?.index;
-    if (cut !== undefined) {
-      for (
-        let index = Math.max(cut, this.firstStoredIndex);
-        index <= this.lastStoredIndex;
-        index++
-      ) {
-        writes.push({ store: raftLogStore, op: "delete", key: logKey(index) });
-      }
-      this.lastStoredIndex = Math.min(this.lastStoredIndex, cut - 1);
-    }
-    for (const entry of persist.entries) {
-      assert(
-        entry.index === this.lastStoredIndex + 1,
-        () => `${this.tag}: storing entry ${entry.index} after ${this.lastStoredIndex}`,
-      );
-      writes.push({ store: raftLogStore, op: "put", key: logKey(entry.index), value: entry });
-      this.lastStoredIndex = entry.index;
-    }
-    if (persist.hardState)
-      writes.push({ store: raftStateStore, op: "put", key: "hard", value: persist.hardState });
-    return writes;
+    if (persist.snapshot) this.snapshotIndex = persist.snapshot.index;
+    return this.store.writesFor(persist);
   }
 
   private restore(snapshot: Snapshot): void {

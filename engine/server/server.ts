@@ -1,8 +1,7 @@
-import { isRookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
 import type { ClusterState } from "../cluster/index.ts";
 import type { SoftState } from "../raft/index.ts";
-import { checkEnvelope, checkRequest } from "../transport/index.ts";
+import { checkRequest } from "../transport/index.ts";
 import type {
   Envelope,
   PeerMessage,
@@ -21,8 +20,9 @@ import type { HostedDatabase } from "./hosted-database.ts";
 import { LocalRequests } from "./local-requests.ts";
 import { Observer } from "./observer.ts";
 import { PeerCalls } from "./peer-calls.ts";
+import { FailStop } from "./fail-stop.ts";
 import { PeerInbox } from "./peer-inbox.ts";
-import type { ServerOptions } from "./ports.ts";
+import type { ServerFailure, ServerOptions } from "./ports.ts";
 import type { RachisHost } from "./rachis-host.ts";
 import { withTiming } from "./timing.ts";
 import type { ServerTiming } from "./timing.ts";
@@ -58,13 +58,18 @@ export class Server {
   private readonly local: LocalRequests;
   private readonly inbox: PeerInbox;
   private requestsInFlight = 0;
+  private readonly stopped: FailStop;
 
   private constructor(options: ServerOptions) {
     this.url = serverAddress(options.url);
     this.timing = withTiming(options.timing);
     this.transport = options.transport;
-    this.writes = new WriteChain(options.storage);
-    this.waiters = new Waiters(options.clock);
+    const trace = options.trace ?? (() => {});
+    this.stopped = new FailStop(this.url, options.clock, trace, options.onFailStop ?? (() => {}));
+    this.writes = new WriteChain(options.storage, this.url, (error, writes) =>
+      this.stopped.stop(error, writes),
+    );
+    this.waiters = new Waiters(options.clock, this.url);
     const send = (url: string, message: PeerMessage): void =>
       this.transport.send({ kind: "peer", from: this.url, to: url, message });
     this.context = {
@@ -74,10 +79,10 @@ export class Server {
       timing: this.timing,
       writes: this.writes,
       waiters: this.waiters,
-      trace: options.trace ?? (() => {}),
+      trace,
       sendPeer: send,
     };
-    this.peers = new PeerCalls(send);
+    this.peers = new PeerCalls(send, this.url);
     this.node = new ClusterNode(this.context, {
       applied: (command, state) => {
         this.observer.onApplied(command);
@@ -129,6 +134,11 @@ export class Server {
     return this.node.tag;
   }
 
+  /** failure is why this server stopped by itself (a failed storage write), if it did. */
+  get failure(): ServerFailure | undefined {
+    return this.stopped.failure;
+  }
+
   get clusterState(): ClusterState | undefined {
     return this.node.state;
   }
@@ -159,6 +169,7 @@ export class Server {
 
   /** tick is called every timing.tickMs by the runtime. */
   tick(): void {
+    if (this.stopped.failure) return;
     const now = this.context.clock.nowMs();
     this.node.rachis?.tick();
     this.hosting.tick(now);
@@ -167,24 +178,11 @@ export class Server {
     this.peers.expire(now);
   }
 
-  /**
-   * receive handles one envelope addressed to this server. One whose addresses are malformed is
-   * dropped (there is nobody to answer); what it carries is checked by handleRequest or the inbox.
-   */
+  /** receive handles one envelope addressed to this server; the inbox checks what it carries. */
   receive(raw: Envelope): void {
-    let envelope: Envelope;
-    try {
-      envelope = checkEnvelope(raw);
-    } catch (error) {
-      if (!isRookeryError(error)) throw error;
-      const text = `dropped an envelope: ${error.message}`;
-      return this.context.trace({
-        type: "server",
-        atMs: this.context.clock.nowMs(),
-        url: this.url,
-        text,
-      });
-    }
+    if (this.stopped.failure) return;
+    const envelope = this.inbox.envelope(raw);
+    if (!envelope) return;
     if (envelope.kind === "request") {
       void this.handleRequest(envelope.request).then((response) =>
         this.transport.send({
@@ -205,6 +203,7 @@ export class Server {
    * that does not match its declared shape is refused with InvalidRequest, naming the field.
    */
   async handleRequest(raw: ServerRequest): Promise<ServerResponse> {
+    if (this.stopped.failure) return this.stopped.refusal();
     let request: ServerRequest;
     try {
       request = checkRequest(raw);

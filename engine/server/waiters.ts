@@ -1,4 +1,5 @@
 import type { Clock } from "../core/index.ts";
+import { serverBusy, serverLimits } from "./limits.ts";
 
 interface Waiter {
   readonly until: () => boolean;
@@ -13,16 +14,24 @@ interface Waiter {
 export class Waiters {
   private readonly waiting: Waiter[] = [];
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly url = "this server",
+  ) {}
 
   get size(): number {
     return this.waiting.length;
   }
 
-  /** until resolves true once `condition()` holds, or false at `deadlineMs` (virtual or real ms). */
+  /**
+   * until resolves true once `condition()` holds, or false at `deadlineMs` (virtual or real ms).
+   * With waitersMax waits already pending it rejects with ServerBusy.
+   */
   until(condition: () => boolean, deadlineMs: number): Promise<boolean> {
     if (condition()) return Promise.resolve(true);
     if (this.clock.nowMs() >= deadlineMs) return Promise.resolve(false);
+    if (this.waiting.length >= serverLimits.waitersMax)
+      return Promise.reject(serverBusy(this.url, "too many requests wait at once", "waitersMax"));
     return new Promise((resolve) => this.waiting.push({ until: condition, deadlineMs, resolve }));
   }
 

@@ -92,11 +92,11 @@ export function registerExerciseChecks(context) {
       await hint.focus();
       await page.keyboard.press("Enter");
       assert.equal(await playground.getByRole("list", { name: "Hints" }).locator("li").count(), 1);
-      await playground.getByRole("button", { name: "Another hint" }).click();
+      await playground.getByRole("button", { name: "Another hint", exact: true }).click();
       assert.equal(await playground.getByRole("list", { name: "Hints" }).locator("li").count(), 2);
 
       // Show solution: the steps appear; nothing runs (B stays "?", no check holds, no action in the timeline).
-      const show = playground.getByRole("button", { name: "Show solution" });
+      const show = playground.getByRole("button", { name: "Show solution", exact: true });
       assert.equal(await show.getAttribute("aria-expanded"), "false");
       await show.click();
       const solution = playground.locator(".rk-solution");
@@ -105,7 +105,7 @@ export function registerExerciseChecks(context) {
       assert.match(await solution.textContent(), /addDatabaseNode/);
       assert.equal(
         await playground
-          .getByRole("button", { name: "Hide solution" })
+          .getByRole("button", { name: "Hide solution", exact: true })
           .getAttribute("aria-expanded"),
         "true",
       );
@@ -133,9 +133,9 @@ export function registerExerciseChecks(context) {
       );
 
       // The rest: B into Spade's group; every line ticks and the exercise is solved.
-      await playground.getByRole("button", { name: "Manage group of Spade" }).click();
+      await playground.getByRole("button", { name: "Manage group of Spade", exact: true }).click();
       await playground.getByLabel("Node", { exact: true }).selectOption("B");
-      await playground.getByRole("button", { name: "Add node to group" }).click();
+      await playground.getByRole("button", { name: "Add node to group", exact: true }).click();
       await settled(page);
       await until(
         "every check to hold",
@@ -207,7 +207,7 @@ export function registerExerciseChecks(context) {
         .locator("section.rk-panel")
         .filter({ has: page.getByRole("heading", { name: "Client" }) });
       await client.getByLabel("Document id").fill("users/1");
-      await client.getByRole("button", { name: "Save through the client" }).click();
+      await client.getByRole("button", { name: "Save through the client", exact: true }).click();
       await settled(page);
       assert.match(
         await playground.locator('.rk-result[data-area="client"]').textContent(),
@@ -218,7 +218,7 @@ export function registerExerciseChecks(context) {
         async () =>
           /prefers node A/.test(await client.textContent()) || (await client.textContent()),
       );
-      await playground.getByRole("button", { name: "Kill node A" }).click();
+      await playground.getByRole("button", { name: "Kill node A", exact: true }).click();
       await settled(page);
       await until(
         "preferred-killed to tick",
@@ -226,7 +226,7 @@ export function registerExerciseChecks(context) {
           (await stateOf(playground, "preferred-killed")) === "done" || (await states(playground)),
       );
       await client.getByLabel("Document id").fill("users/2");
-      await client.getByRole("button", { name: "Save through the client" }).click();
+      await client.getByRole("button", { name: "Save through the client", exact: true }).click();
       await settled(page);
       assert.match(
         await playground.locator('.rk-result[data-area="client"]').textContent(),

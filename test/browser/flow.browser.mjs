@@ -68,7 +68,7 @@ export function registerFlowChecks(context) {
           `${name} is not inside the 1280×800 viewport: ${JSON.stringify(box)}`,
         );
       };
-      await inside("Next step", playground.getByRole("button", { name: "Next step" }));
+      await inside("Next step", playground.getByRole("button", { name: "Next step", exact: true }));
       await inside(
         "the cluster panel",
         playground
@@ -125,7 +125,7 @@ export function registerFlowChecks(context) {
 
       // Next step does the rest, again and again, and keeps focus.
       for (let n = 1; n <= 2; n++) {
-        await playground.getByRole("button", { name: "Next step" }).click();
+        await playground.getByRole("button", { name: "Next step", exact: true }).click();
         await page.waitForSelector(`.rk-playground[data-step="${n}"][data-busy="false"]`);
         const result = playground.locator('.rk-result[data-area="step"]');
         assert.equal(await result.getAttribute("data-error"), "false", await result.textContent());
@@ -137,7 +137,7 @@ export function registerFlowChecks(context) {
       assert.match(await playground.locator(".rk-step-text").textContent(), /Step 2 of 6/);
 
       // Kill: the Kill button turns into Restart, and focus lands on it.
-      await playground.getByRole("button", { name: "Kill node A" }).click();
+      await playground.getByRole("button", { name: "Kill node A", exact: true }).click();
       await settled(page);
       await until("focus on Restart node A", async () =>
         (await focused(page)) === "Restart node A" ? true : await focused(page),
@@ -164,9 +164,9 @@ export function registerFlowChecks(context) {
     );
     let link;
     try {
-      await playground.getByRole("button", { name: "Next step" }).click(); // kill A
+      await playground.getByRole("button", { name: "Next step", exact: true }).click(); // kill A
       await page.waitForSelector('.rk-playground[data-step="1"][data-busy="false"]');
-      await playground.getByRole("button", { name: "Share" }).click();
+      await playground.getByRole("button", { name: "Share", exact: true }).click();
       link = await playground.getByLabel("Link to this state").inputValue();
       assert.match(link, /\/chapter\/kicking-the-tires\/#rk=[A-Za-z0-9_-]+$/);
       assert.match(
@@ -178,7 +178,7 @@ export function registerFlowChecks(context) {
       await playground.getByRole("button", { name: /^Back one step/ }).click();
       await page.waitForSelector('.rk-playground[data-step="0"][data-busy="false"]');
       await until("A to run again", async () =>
-        (await playground.getByRole("button", { name: "Kill node A" }).count()) === 1
+        (await playground.getByRole("button", { name: "Kill node A", exact: true }).count()) === 1
           ? true
           : "not yet",
       );
@@ -200,7 +200,10 @@ export function registerFlowChecks(context) {
         timeout: 60_000,
       });
       assert.match(await shared.locator(".rk-step-text").textContent(), /Step 1 of 4: Kill node A/);
-      assert.equal(await shared.getByRole("button", { name: "Restart node A" }).count(), 1);
+      assert.equal(
+        await shared.getByRole("button", { name: "Restart node A", exact: true }).count(),
+        1,
+      );
       assert.equal(new URL(page.url()).hash, "");
     } finally {
       await other.close();
@@ -215,14 +218,14 @@ export function registerFlowChecks(context) {
     try {
       const card = (n) => playground.locator(`.rk-client-card[data-client="${n}"]`);
       const result = playground.locator('.rk-result[data-area="client"]');
-      await card(1).getByRole("button", { name: "Load" }).click();
+      await card(1).getByRole("button", { name: "Load", exact: true }).click();
       await settled(page);
       assert.match(await result.textContent(), /Client 1 read users\/1 from node A/);
 
       // Client 2 loses its way to A: its read waits for A, gives up and fails over.
       await card(2).getByRole("group", { name: "Can reach" }).getByLabel("A").uncheck();
       await settled(page);
-      await card(2).getByRole("button", { name: "Load" }).click();
+      await card(2).getByRole("button", { name: "Load", exact: true }).click();
       await settled(page);
       assert.match(await result.textContent(), /Client 2 read users\/1 from node [BC]/);
       const lines = await card(2).locator(".rk-client-requests li").allTextContents();
@@ -231,7 +234,7 @@ export function registerFlowChecks(context) {
           lines.some((line) => /node A .*failed/.test(line)),
         `client 2's requests: ${lines.join(" | ")}`,
       );
-      await card(1).getByRole("button", { name: "Load" }).click();
+      await card(1).getByRole("button", { name: "Load", exact: true }).click();
       await settled(page);
       assert.match(await result.textContent(), /Client 1 read users\/1 from node A/);
       assert.deepEqual(errors, []);

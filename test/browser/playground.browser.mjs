@@ -13,7 +13,7 @@ const url = (n) => `http://127.0.0.${n}:8080`;
 async function clickNext(playground, { keyboard = false } = {}) {
   const page = playground.page();
   const before = Number(await playground.getAttribute("data-step"));
-  const next = playground.getByRole("button", { name: "Next step" });
+  const next = playground.getByRole("button", { name: "Next step", exact: true });
   if (keyboard) {
     await next.focus();
     await page.keyboard.press("Enter");
@@ -49,10 +49,10 @@ async function selectServer(playground, n) {
 }
 
 async function newDocument(playground, id, json) {
-  await playground.getByRole("button", { name: "New document" }).click();
+  await playground.getByRole("button", { name: "New document", exact: true }).click();
   await playground.getByLabel("Id").fill(id);
   await playground.getByLabel("Contents (JSON)").fill(json);
-  await playground.getByRole("button", { name: "Save" }).click();
+  await playground.getByRole("button", { name: "Save", exact: true }).click();
   await settled(playground.page());
   // The result appears next to the Save button, in the Documents panel.
   const message = await playground.locator('.rk-result[data-area="documents"]').textContent();
@@ -141,9 +141,9 @@ export function registerPlaygroundChecks(context) {
       );
 
       // Manage group → Add node to group: the documents arrive on B.
-      await playground.getByRole("button", { name: "Manage group of Spade" }).click();
+      await playground.getByRole("button", { name: "Manage group of Spade", exact: true }).click();
       await playground.getByLabel("Node", { exact: true }).selectOption("B");
-      await playground.getByRole("button", { name: "Add node to group" }).click();
+      await playground.getByRole("button", { name: "Add node to group", exact: true }).click();
       await settled(page);
       await until(
         "Spade Online on B with both users",
@@ -154,7 +154,7 @@ export function registerPlaygroundChecks(context) {
       );
 
       // Kill A: its worker disappears, and B sees no leader.
-      await playground.getByRole("button", { name: "Kill node A" }).click();
+      await playground.getByRole("button", { name: "Kill node A", exact: true }).click();
       await settled(page);
       await until(
         "A's worker to be gone",
@@ -171,7 +171,7 @@ export function registerPlaygroundChecks(context) {
       await newDocument(playground, "users/3", '{ "name": "Written on B without a leader" }');
 
       // Restart A: a new worker, a leader again, and users/3 reaches A.
-      await playground.getByRole("button", { name: "Restart node A" }).click();
+      await playground.getByRole("button", { name: "Restart node A", exact: true }).click();
       await settled(page);
       await until(
         "A's worker to be back",
@@ -190,7 +190,7 @@ export function registerPlaygroundChecks(context) {
 
       // Three more servers, added from A: C, D and E.
       for (const n of [3, 4, 5]) {
-        await playground.getByRole("button", { name: "Start a new server" }).click();
+        await playground.getByRole("button", { name: "Start a new server", exact: true }).click();
         await settled(page);
         await playground.getByLabel("URL", { exact: true }).fill(url(n));
         await playground.getByRole("button", { name: "Add node", exact: true }).click();
@@ -269,7 +269,9 @@ export function registerPlaygroundChecks(context) {
       await settled(page);
       assert.match(await playground.locator(".rk-step-text").textContent(), /Step 3 of 4/);
       assert.equal(serverWorkers(page), 1, "A is still down after the reload");
-      assert.ok(await playground.getByRole("button", { name: "Restart node A" }).isVisible());
+      assert.ok(
+        await playground.getByRole("button", { name: "Restart node A", exact: true }).isVisible(),
+      );
       await until(
         "users/3 on B after the reload",
         async () =>
@@ -302,7 +304,7 @@ export function registerPlaygroundChecks(context) {
       );
 
       // Reset returns to the section's start.
-      await playground.getByRole("button", { name: "Reset" }).click();
+      await playground.getByRole("button", { name: "Reset", exact: true }).click();
       await settled(page);
       assert.match(await playground.locator(".rk-step-text").textContent(), /Next: Kill node A/);
       assert.deepEqual(await tags(playground), ["A", "B"]);

@@ -64,12 +64,15 @@ describe("replication acks and re-sends (defect 6: some db seeds never ended)", 
       retryMs,
     );
     a.applyTransaction({ puts: [{ id: "users/1", body: { v: 1 } }] }, { nowMs: 2 });
+    hosted.markDurable(a.lastEtag);
     hosted.pump(2, retryMs);
     expect(batches()).toHaveLength(1);
     const firstAck = answer(batches()[0]!);
     hosted.receive(firstAck, 5, retryMs);
 
     a.applyTransaction({ puts: [{ id: "users/2", body: { v: 1 } }] }, { nowMs: 6 });
+
+    hosted.markDurable(a.lastEtag);
     hosted.pump(6, retryMs);
     expect(batches()).toHaveLength(2);
 
@@ -111,10 +114,41 @@ describe("replication acks and re-sends (defect 6: some db seeds never ended)", 
     };
     hosted.receive(connectAck, 1, retryMs);
     a.applyTransaction({ puts: [{ id: "users/1", body: {} }] }, { nowMs: 2 });
+    hosted.markDurable(a.lastEtag);
     hosted.pump(2, retryMs);
     hosted.receive(answer(batches()[0]!), 4, retryMs);
     hosted.receive(connectAck, 5, retryMs);
     expect(hosted.connectionStates()[0]).toMatchObject({ lastAcceptedEtag: 1, pending: false });
     expect(batches()).toHaveLength(1);
+  });
+});
+
+describe("replication sends only what the sender's disk holds", () => {
+  it("a write applied in memory leaves for a replica only once it is durable", () => {
+    const { hosted, a, b, batches } = hostedOnA();
+    hosted.setDestinations(["B"], 0);
+    hosted.receive(
+      {
+        type: "replication-ack",
+        database: "Spade",
+        from: "B",
+        to: "A",
+        sourceDatabaseId: a.databaseId,
+        lastAcceptedEtag: 0,
+        changeVector: b.changeVector,
+        reason: "connect",
+        answers: null,
+      },
+      1,
+      retryMs,
+    );
+    a.applyTransaction({ puts: [{ id: "users/1", body: {} }] }, { nowMs: 2 });
+    hosted.pump(2, retryMs);
+    hosted.tick(2 + retryMs, retryMs);
+    expect(batches()).toHaveLength(0);
+    hosted.markDurable(a.lastEtag);
+    hosted.pump(3 + retryMs, retryMs);
+    expect(batches()).toHaveLength(1);
+    expect(batches()[0]!.lastEtag).toBe(a.lastEtag);
   });
 });

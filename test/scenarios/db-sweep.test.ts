@@ -27,6 +27,14 @@ describe("the database layer under random faults (a short sweep; npm run sim -- 
   });
 });
 
+describe("storage faults in the sweep (defect 3)", () => {
+  it("a server that fail-stops on a failed fsync comes back and catches up; having lost its unsynced copy of a whole transaction, it shows none of it, which is no half transfer", async () => {
+    const result = await runDbSeed(3100152, { servers: 3 });
+    expect(result.ok, explain(result, 3)).toBe(true);
+    expect(result.storage.failedFsyncs).toBeGreaterThan(0);
+  }, 60_000);
+});
+
 describe("a seed that stalls (defect 6)", () => {
   it("is reported as a failure with its replay line instead of hanging", async () => {
     const result = await runDbSeed(1, { servers: 3, watchdog: { eventsMax: 500 } });

@@ -62,7 +62,9 @@ export function parts(
     clock,
     random: new SeededRandom(options.seed ?? 1),
     timing: withTiming(options.timing),
-    writes: new WriteChain(storage),
+    writes: new WriteChain(storage, options.url ?? urlA, (error) => {
+      throw new Error(`a part's write failed: ${String(error)}`);
+    }),
     waiters,
     trace: (event) => events.push(event),
     sendPeer: (url, message) => sent.push({ url, message }),

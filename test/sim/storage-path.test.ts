@@ -58,4 +58,44 @@ describe("the simulator runs the product's storage path", () => {
     expect(cluster.servers[0]).toMatchObject({ alive: true, tag: "A" });
     await cluster.stop();
   });
+
+  it("a replica never receives a write its origin has not made durable: a write lost in a crash is lost everywhere, and its etag cannot be mistaken for a later write's", async () => {
+    const cluster = new SimCluster({
+      servers: 2,
+      seed: 5,
+      storageFaults: { ...reliableStorage, fsyncMinMs: 40, fsyncMaxMs: 40 },
+    });
+    const [a, b] = cluster.urls as [string, string];
+    await cluster.request(a, { type: "create-database", name: "Spade" });
+    await cluster.request(a, { type: "add-node", url: b });
+    await cluster.request(a, { type: "add-database-node", database: "Spade", tag: "B" });
+    await cluster.waitFor(() => cluster.server("B")?.hostedDatabase("Spade") !== undefined);
+    await cluster.runFor(500);
+
+    void cluster.request(a, {
+      type: "batch",
+      database: "Spade",
+      transaction: { puts: [{ id: "users/lost", body: {} }] },
+    });
+    // A holds the write in memory while its disk writes it; B is 1–3 ms away.
+    await cluster.waitFor(() => cluster.storageOf("A").pendingBatches > 0);
+    await cluster.runFor(20);
+    await cluster.kill("A");
+    expect(
+      cluster.server("B")!.hostedDatabase("Spade")!.instance.get("users/lost"),
+    ).toBeUndefined();
+
+    await cluster.restart("A");
+    const response = await cluster.request(a, {
+      type: "batch",
+      database: "Spade",
+      transaction: { puts: [{ id: "users/kept", body: {} }] },
+      writeAssurance: { replicas: 1, timeoutMs: 2_000 },
+    });
+    expect(response).toMatchObject({ ok: true });
+    expect(cluster.storageOf("B").durableValue("db-documents", "spade|users/kept")).toMatchObject({
+      kind: "document",
+    });
+    await cluster.stop();
+  });
 });

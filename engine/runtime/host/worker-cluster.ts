@@ -18,7 +18,7 @@ import type { ReplicationLimits } from "../../replication/index.ts";
 import type { ClientNetwork } from "../../client/index.ts";
 import type { DatabaseSummary } from "../../cluster/index.ts";
 import { withTiming } from "../../server/index.ts";
-import type { TimingOptions, TraceEvent } from "../../server/index.ts";
+import type { ServerFailure, TimingOptions, TraceEvent } from "../../server/index.ts";
 import { deleteIndexedDbStorage } from "../../storage/index.ts";
 import { clientLink, noFaults } from "../../transport/index.ts";
 import type {
@@ -102,6 +102,10 @@ interface Slot {
   lastTag: NodeTag;
   /** memory storage: the disk's contents, kept by the host while the server is down. */
   memory: StorageSnapshot | undefined;
+  /** Why the server stopped by itself (a failed storage write), until it restarts. */
+  failure: ServerFailure | undefined;
+  /** The crash of a server that stopped by itself, which a restart waits for (its disk). */
+  crashing: Promise<void> | undefined;
 }
 
 interface PendingRequest {
@@ -328,6 +332,7 @@ export class WorkerCluster implements ClusterHandle {
         term: status?.term ?? 0,
         leader: status?.leader ?? null,
         alive: slot.alive,
+        ...(slot.failure && !slot.alive ? { failure: slot.failure } : {}),
       };
     });
   }
@@ -354,6 +359,29 @@ export class WorkerCluster implements ClusterHandle {
     if (!slot.alive) throw new RookeryError("ServerDown", `${slot.url} is already down`);
     this.tagOf(slot);
     this.markDown(slot, "the server was killed");
+    await this.crashWorker(slot);
+    this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: "killed" }]);
+  }
+
+  /**
+   * failStopped: the server stopped after a failed storage write (its status says which and
+   * why). The host reports it crashed, as it would a killed one, and keeps the failure for
+   * `servers` and describe() until a restart.
+   */
+  private async failStopped(slot: Slot, failure: ServerFailure): Promise<void> {
+    this.tagOf(slot);
+    this.markDown(slot, `the server stopped: ${failure.message}`);
+    slot.failure = failure;
+    this.emit([
+      { type: "server", atMs: epochMs(), url: slot.url, text: `crashed: ${failure.message}` },
+    ]);
+    slot.crashing = this.crashWorker(slot);
+    await slot.crashing;
+    slot.crashing = undefined;
+  }
+
+  /** crashWorker crashes a server's storage in its worker (keeping a memory disk), then ends it. */
+  private async crashWorker(slot: Slot): Promise<void> {
     const { api, worker } = slot;
     slot.api = slot.worker = undefined;
     try {
@@ -375,7 +403,26 @@ export class WorkerCluster implements ClusterHandle {
       }
     }
     await worker!.terminate();
-    this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: "killed" }]);
+  }
+
+  /**
+   * failDisk makes a server's disk fail as after an I/O error (memory storage only), to show
+   * fail-stop: the server's next write is refused, it stops, and this host reports it crashed
+   * with the write and the reason (`servers`, describe(), the trace) until it is restarted.
+   */
+  async failDisk(
+    tagOrUrl: string,
+    cause = "EIO: i/o error (a failure injected by failDisk)",
+  ): Promise<void> {
+    this.assertRunning();
+    const slot = this.slot(tagOrUrl);
+    if (!slot.alive || !slot.api) throw new RookeryError("ServerDown", `${slot.url} is down`);
+    const failed = await within(slot.api.failDisk(cause), controlTimeoutMs, `failing ${slot.url}`);
+    if (!failed)
+      throw new RookeryError(
+        "InvalidStorage",
+        `only a memory disk can be failed on purpose; ${slot.url} keeps ${this.storage} storage`,
+      );
   }
 
   /** restart starts a new worker on the server's storage; it recovers what was durable. */
@@ -384,6 +431,7 @@ export class WorkerCluster implements ClusterHandle {
     const slot = this.slot(tagOrUrl);
     if (slot.alive)
       throw new RookeryError("ServerRunning", `${slot.url} is running; kill it first`);
+    await slot.crashing; // a server that stopped by itself hands its memory disk back first
     slot.generation++;
     await this.launch(slot);
     await this.connect(slot);
@@ -723,6 +771,8 @@ export class WorkerCluster implements ClusterHandle {
       refreshes: new Map(),
       lastTag: "?",
       memory: undefined,
+      failure: undefined,
+      crashing: undefined,
     };
   }
 
@@ -789,6 +839,7 @@ export class WorkerCluster implements ClusterHandle {
       throw new RookeryError("ClusterStopped", `the cluster stopped while ${slot.url} started`);
     }
     slot.memory = undefined;
+    slot.failure = undefined;
     slot.worker = worker;
     slot.api = api;
     slot.hostPort = hostPort;
@@ -904,6 +955,7 @@ export class WorkerCluster implements ClusterHandle {
       if (!slot.documents.has(name)) slot.documents.set(name, new Set());
     slot.status = status;
     if (status.tag !== "?") slot.lastTag = status.tag;
+    if (status.failure && slot.alive && slot.api) void this.failStopped(slot, status.failure);
   }
 
   /** applyDocuments applies a push's changes to a server's document ids. */

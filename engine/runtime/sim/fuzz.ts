@@ -89,6 +89,7 @@ class FuzzRun {
       ...(this.broken ? { broken: this.broken.property, message: this.broken.message } : {}),
       trace: this.trace,
       virtualMs: this.cluster.nowMs(),
+      events: this.cluster.sim.eventsRun,
       sent: this.sent,
       succeeded: this.succeeded,
       refused: this.refused,

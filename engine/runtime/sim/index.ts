@@ -13,6 +13,8 @@ export { SimDisk, randomStorageFaults, reliableStorage } from "./sim-disk.ts";
 export type { SimDiskStats, StorageFaults } from "./sim-disk.ts";
 export type { SiblingOptions, SimClusterOptions } from "./sim-cluster.ts";
 export { dbWatchdog, runDbSeed } from "./db-sweep.ts";
+export { checkAckDurability, DeletionChecker } from "./db-checkers.ts";
+export type { Fail } from "./db-checkers.ts";
 export type { DbSeedOptions, DbSeedResult } from "./db-sweep.ts";
 export { runFuzzSeed } from "./fuzz.ts";
 export type { FuzzOptions, FuzzResult } from "./fuzz.ts";

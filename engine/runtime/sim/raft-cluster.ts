@@ -1,5 +1,5 @@
 import { describe, nodeTagAt, tickMsDefault } from "../../core/index.ts";
-import { MemoryRaftStorage, RawNode } from "../../raft/index.ts";
+import { RawNode } from "../../raft/index.ts";
 import type {
   Entry,
   MembershipChange,
@@ -7,14 +7,21 @@ import type {
   RaftTiming,
   Message,
   NodeId,
+  PersistedState,
   ProposeResult,
   RaftConfig,
+  Ready,
   Snapshot,
   Status,
 } from "../../raft/index.ts";
+import { RaftStore } from "../../server/index.ts";
+import type { Storage } from "../../storage/index.ts";
 import { reliableNetwork, SimNetwork } from "../../transport/index.ts";
 import type { NetworkFaults } from "../../transport/index.ts";
+import { asOperations } from "../server-store.ts";
 import { RaftCheckers } from "./raft-checkers.ts";
+import { reliableStorage, SimDisk } from "./sim-disk.ts";
+import type { StorageFaults } from "./sim-disk.ts";
 import { Simulator } from "./simulator.ts";
 
 /** RaftSimOptions describes a simulated Rachis cluster. */
@@ -26,6 +33,11 @@ export interface RaftSimOptions {
   readonly timing?: Partial<RaftTiming>;
   readonly limits?: Partial<RaftLimits>;
   readonly faults?: NetworkFaults;
+  /**
+   * How the nodes' disks behave: fsync latency and storage faults. Without it, a disk is durable
+   * the moment it is written (the scripted scenarios' world: nothing waits for an fsync).
+   */
+  readonly storageFaults?: StorageFaults;
   /** Compact the log once this many applied entries follow the last snapshot (0: never). */
   readonly snapshotEveryEntries?: number;
   readonly preVote?: boolean;
@@ -69,11 +81,25 @@ class AppliedLog {
   }
 }
 
+/** Input is what reaches a node while it waits for its disk, kept to be stepped in order. */
+type Input =
+  | { readonly kind: "tick" }
+  | { readonly kind: "campaign" }
+  | { readonly kind: "step"; readonly message: Message };
+
 interface SimNode {
   readonly id: NodeId;
   raw: RawNode | null;
-  storage: MemoryRaftStorage;
+  /** The node's disk, for its whole life: the product's memory backend in virtual time. */
+  disk: SimDisk;
+  /** The storage open on the disk while the node runs, and the product's Raft encoding over it. */
+  storage: Storage | null;
+  store: RaftStore;
   applied: AppliedLog;
+  /** The Ready whose writes are on their way to the disk; the node takes no input meanwhile. */
+  persisting: Ready | null;
+  readonly queued: Input[];
+  pumpScheduled: boolean;
   requestsSent: number;
   requestBytesSent: number;
 }
@@ -103,6 +129,10 @@ export class RaftSimCluster {
   readonly ids: NodeId[];
   readonly tickMs: number;
   readonly electionTimeoutMs: number;
+  /** How the disks behave from now on (a sweep turns faults off for its final checks). */
+  storageFaults: StorageFaults;
+  /** Disks durable at once (no storageFaults given): a Ready never waits. */
+  private readonly synchronousDisks: boolean;
   private readonly nodes = new Map<NodeId, SimNode>();
   private readonly retired = new Set<NodeId>();
   private readonly trace: TraceEvent[] = [];
@@ -126,26 +156,15 @@ export class RaftSimCluster {
     this.checkers = options.checkers === false ? undefined : new RaftCheckers();
     this.traceEventsMax = options.traceEventsMax ?? 40;
     this.ids = Array.from({ length: options.nodes }, (_, i) => nodeTagAt(i));
+    this.synchronousDisks = options.storageFaults === undefined;
+    this.storageFaults = { ...(options.storageFaults ?? reliableStorage) };
     for (const id of this.ids) {
-      const node: SimNode = {
-        id,
-        raw: null,
-        storage: new MemoryRaftStorage(),
-        applied: new AppliedLog(),
-        requestsSent: 0,
-        requestBytesSent: 0,
-      };
-      this.nodes.set(id, node);
-      node.raw = this.newRawNode(id, node.storage);
-      node.raw.bootstrap(this.ids);
+      const node = this.newNode(id);
+      node.raw!.bootstrap(this.ids);
       this.pump(node);
     }
     this.sim.every(this.tickMs, () => {
-      for (const node of this.nodes.values()) {
-        if (!node.raw) continue;
-        node.raw.tick();
-        this.pump(node);
-      }
+      for (const node of this.nodes.values()) this.input(node, { kind: "tick" });
     });
   }
 
@@ -160,16 +179,7 @@ export class RaftSimCluster {
   addNode(): NodeId {
     const id = this.nextNodeId();
     this.ids.push(id);
-    const node: SimNode = {
-      id,
-      raw: null,
-      storage: new MemoryRaftStorage(),
-      applied: new AppliedLog(),
-      requestsSent: 0,
-      requestBytesSent: 0,
-    };
-    node.raw = this.newRawNode(id, node.storage);
-    this.nodes.set(id, node);
+    this.newNode(id);
     this.note(`add node ${id}`);
     return id;
   }
@@ -194,23 +204,26 @@ export class RaftSimCluster {
     this.net.heal();
   }
 
-  /** crash stops a node at once: its volatile state is gone, what it persisted stays. */
+  /**
+   * crash stops a node at once: its volatile state is gone, and so is whatever its disk had not
+   * synced yet (under storage faults some of it may have reached the disk, the last batch torn).
+   */
   crash(id: NodeId): void {
     const node = this.node(id);
     this.note(`crash ${id}`);
-    node.raw = null;
+    this.stop(node);
   }
 
-  /** restart brings a crashed node back from exactly what it had persisted. */
+  /** restart brings a crashed node back from exactly what its disk kept. */
   restart(id: NodeId): void {
     const node = this.node(id);
     if (this.retired.has(id)) throw new Error(`${id} is retired; it never comes back`);
     if (node.raw) this.crash(id);
     this.note(`restart ${id}`);
-    const persisted = node.storage.load();
+    const persisted = RaftStore.read(node.disk.contents());
     node.applied = new AppliedLog();
-    this.checkers?.onRestart(id, persisted.hardState.commit);
-    node.raw = this.newRawNode(id, node.storage);
+    this.checkers?.onRestart(id, persisted?.hardState.commit ?? 0);
+    this.open(node, persisted);
     this.pump(node);
   }
 
@@ -222,7 +235,7 @@ export class RaftSimCluster {
    */
   retire(id: NodeId): void {
     this.note(`retire ${id}`);
-    this.node(id).raw = null;
+    this.stop(this.node(id));
     this.retired.add(id);
   }
 
@@ -235,11 +248,16 @@ export class RaftSimCluster {
     return this.ids.filter((id) => !this.retired.has(id));
   }
 
+  /**
+   * propose appends a command on `id` if it leads. A node waiting for its disk takes no input,
+   * so it refuses ("busy": propose again); proposals of one instant share one Ready and one fsync.
+   */
   propose(id: NodeId, data: string): ProposeResult {
     const node = this.node(id);
-    if (!node.raw) return { accepted: false, reason: "not-leader", leader: null };
-    const result = node.raw.propose(data);
-    this.pump(node);
+    const refused = this.refuseWhileDown(node);
+    if (refused) return refused;
+    const result = node.raw!.propose(data);
+    if (result.accepted) this.schedulePump(node);
     return result;
   }
 
@@ -248,20 +266,17 @@ export class RaftSimCluster {
     change: Exclude<MembershipChange, { op: "bootstrap" }>,
   ): ProposeResult {
     const node = this.node(id);
-    if (!node.raw) return { accepted: false, reason: "not-leader", leader: null };
-    const result = node.raw.proposeMembership(change);
+    const result = this.refuseWhileDown(node) ?? node.raw!.proposeMembership(change);
     this.note(
       `propose ${change.op} ${change.node} on ${id}: ${result.accepted ? "accepted" : result.reason}`,
     );
-    this.pump(node);
+    if (result.accepted) this.schedulePump(node);
     return result;
   }
 
   /** campaign makes a node start an election now (for scripted scenarios). */
   campaign(id: NodeId): void {
-    const node = this.node(id);
-    node.raw?.campaign();
-    this.pump(node);
+    this.input(this.node(id), { kind: "campaign" });
   }
 
   runFor(durationMs: number): void {
@@ -384,8 +399,8 @@ export class RaftSimCluster {
 
   /** logSizeBytes is the persisted Raft state without the snapshot (MIT's RaftStateSize). */
   logSizeBytes(id: NodeId): number {
-    const persisted = this.node(id).storage.load();
-    return persisted.entries.reduce(
+    const persisted = RaftStore.read(this.node(id).disk.contents());
+    return (persisted?.entries ?? []).reduce(
       (sum, e) => sum + 24 + (e.type === "command" ? e.data.length : 16),
       64,
     );
@@ -407,7 +422,55 @@ export class RaftSimCluster {
     return node;
   }
 
-  private newRawNode(id: NodeId, storage: MemoryRaftStorage): RawNode {
+  private newDisk(id: NodeId): SimDisk {
+    return new SimDisk(id, this.sim, this.sim.random.fork(), () => this.storageFaults);
+  }
+
+  private newNode(id: NodeId): SimNode {
+    const node: SimNode = {
+      id,
+      raw: null,
+      disk: this.newDisk(id),
+      storage: null,
+      store: new RaftStore(),
+      applied: new AppliedLog(),
+      persisting: null,
+      queued: [],
+      pumpScheduled: false,
+      requestsSent: 0,
+      requestBytesSent: 0,
+    };
+    this.nodes.set(id, node);
+    this.open(node, undefined);
+    return node;
+  }
+
+  /** open starts a node on its disk, recovered from `persisted`. */
+  private open(node: SimNode, persisted: PersistedState | undefined): void {
+    node.storage = this.synchronousDisks ? node.disk.openDurableAtOnce() : node.disk.open();
+    node.store = new RaftStore(persisted);
+    node.disk.watcher = {
+      durable: () => this.persisted(node),
+      failed: (error) => {
+        // Fail-stop, as a server does on an I/O error: the host reports it crashed.
+        this.note(`${node.id} stopped: ${error.message}`);
+        this.stop(node);
+      },
+    };
+    node.raw = this.newRawNode(node.id, persisted);
+  }
+
+  /** stop ends a node's life: the disk crashes, waiting input is dropped. */
+  private stop(node: SimNode): void {
+    node.raw = null;
+    node.persisting = null;
+    node.queued.length = 0;
+    node.disk.watcher = undefined;
+    node.storage?.crash();
+    node.storage = null;
+  }
+
+  private newRawNode(id: NodeId, persisted: PersistedState | undefined): RawNode {
     const config: RaftConfig = {
       id,
       random: this.sim.random.fork(),
@@ -420,49 +483,106 @@ export class RaftSimCluster {
         : {}),
       ...(this.options.unsafe ? { unsafe: this.options.unsafe } : {}),
     };
-    return new RawNode(config, storage.load());
+    return new RawNode(config, persisted);
+  }
+
+  private refuseWhileDown(node: SimNode): ProposeResult | undefined {
+    if (!node.raw) return { accepted: false, reason: "not-leader", leader: null };
+    if (!node.persisting) return undefined;
+    const soft = node.raw.soft();
+    return { accepted: false, reason: "not-leader", leader: soft.leader, detail: "busy" };
   }
 
   private deliver(message: Message): void {
     const node = this.nodes.get(message.to);
     if (!node?.raw) return;
     this.record(message);
-    node.raw.step(message);
+    this.input(node, { kind: "step", message });
+  }
+
+  /** input steps a node now, or after its disk answers when it is waiting for it. */
+  private input(node: SimNode, input: Input): void {
+    const raw = node.raw;
+    if (!raw) return;
+    if (node.persisting) {
+      node.queued.push(input);
+      return;
+    }
+    if (input.kind === "tick") raw.tick();
+    else if (input.kind === "campaign") raw.campaign();
+    else raw.step(input.message);
     this.pump(node);
   }
 
-  /** pump runs the Ready loop: persist, then send, then apply, then advance. */
+  /** A proposal's Ready waits for the end of the instant, so a burst shares one fsync. */
+  private schedulePump(node: SimNode): void {
+    if (this.synchronousDisks) return this.pump(node);
+    if (node.pumpScheduled) return;
+    node.pumpScheduled = true;
+    this.sim.schedule(0, () => {
+      node.pumpScheduled = false;
+      this.pump(node);
+    });
+  }
+
+  /**
+   * pump runs the Ready loop: persist, then send, then apply, then advance. A Ready with writes
+   * waits for its fsync (persisted), and the node takes no input until then.
+   */
   private pump(node: SimNode): void {
     const raw = node.raw;
-    if (!raw) return;
-    while (raw.hasReady()) {
+    while (raw && raw === node.raw && !node.persisting && raw.hasReady()) {
       const ready = raw.ready();
-      node.storage.persist(ready.persist);
-      this.checkers?.onPersist(raw, ready.persist.entries);
-      if (ready.softChanged) {
-        this.note(`${node.id} is ${ready.soft.role} of term ${ready.soft.term}`);
-        this.checkers?.onSoftState(raw, ready.soft);
+      const writes = node.store.writesFor(ready.persist);
+      if (writes.length > 0) {
+        // The outcome arrives through the disk's watcher, inside the fsync's event; a disk
+        // durable at once has synced the writes before write() returns.
+        node.persisting = this.synchronousDisks ? null : ready;
+        node.storage!.write(asOperations(writes)).catch(() => {});
+        if (node.persisting) return;
       }
-      for (const message of ready.messages) {
-        if (requestTypes.has(message.type)) {
-          node.requestsSent++;
-          node.requestBytesSent += messageBytes(message);
-        }
-        this.net.send(message);
-      }
-      if (ready.restore) {
-        node.applied.restore(ready.restore);
-        this.checkers?.onRestore(node.id, ready.restore);
-      }
-      for (const entry of ready.committed) {
-        node.applied.apply(entry);
-        this.checkers?.onApply(node.id, entry);
-      }
-      raw.advance();
-      if (ready.persist.hardState) this.checkers?.onCommit(node.id, ready.persist.hardState.commit);
-      this.maybeCompact(node, raw);
-      if (ready.softChanged && ready.soft.role === "leader") this.onLeaderElected?.(node.id);
+      this.finish(node, raw, ready);
     }
+  }
+
+  /** persisted: the Ready waiting for the disk is durable; finish it, then take waiting input. */
+  private persisted(node: SimNode): void {
+    const raw = node.raw;
+    const ready = node.persisting;
+    if (!raw || !ready) return;
+    node.persisting = null;
+    this.finish(node, raw, ready);
+    while (node.raw === raw && !node.persisting && node.queued.length > 0) {
+      this.input(node, node.queued.shift()!);
+    }
+    this.pump(node);
+  }
+
+  private finish(node: SimNode, raw: RawNode, ready: Ready): void {
+    this.checkers?.onPersist(raw, ready.persist.entries);
+    if (ready.softChanged) {
+      this.note(`${node.id} is ${ready.soft.role} of term ${ready.soft.term}`);
+      this.checkers?.onSoftState(raw, ready.soft);
+    }
+    for (const message of ready.messages) {
+      if (requestTypes.has(message.type)) {
+        node.requestsSent++;
+        node.requestBytesSent += messageBytes(message);
+      }
+      this.net.send(message);
+    }
+    if (ready.restore) {
+      node.applied.restore(ready.restore);
+      this.checkers?.onRestore(node.id, ready.restore);
+    }
+    for (const entry of ready.committed) {
+      node.applied.apply(entry);
+      this.checkers?.onApply(node.id, entry);
+    }
+    raw.advance();
+    if (ready.persist.hardState) this.checkers?.onCommit(node.id, ready.persist.hardState.commit);
+    this.maybeCompact(node, raw);
+    if (ready.softChanged && ready.soft.role === "leader") this.onLeaderElected?.(node.id);
   }
 
   private maybeCompact(node: SimNode, raw: RawNode): void {

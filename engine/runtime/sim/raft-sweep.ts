@@ -3,6 +3,7 @@ import type { Random } from "../../core/index.ts";
 import { reliableNetwork } from "../../transport/index.ts";
 import type { NetworkFaults } from "../../transport/index.ts";
 import { InvariantViolation } from "./raft-checkers.ts";
+import { randomStorageFaults, reliableStorage } from "./sim-disk.ts";
 import { RaftSimCluster } from "./raft-cluster.ts";
 import { SimulationStalled } from "./simulator.ts";
 import type { Watchdog } from "./simulator.ts";
@@ -20,6 +21,11 @@ export interface RaftSeedOptions {
   readonly unsafe?: RaftSimOptions["unsafe"];
   /** Bounds past which the seed counts as stalled (defaults: raftWatchdog). */
   readonly watchdog?: Partial<Watchdog>;
+  /**
+   * Whether the nodes' disks take time and fail (true): fsyncs of seeded latency, some slow or
+   * failing (the node fail-stops), crashes that lose what was not synced or tear the last batch.
+   */
+  readonly storageFaults?: boolean;
 }
 
 /**
@@ -40,6 +46,8 @@ export interface SeedVerdict {
   /** The last steps before the failure, one line each, in virtual time. */
   readonly trace: readonly string[];
   readonly virtualMs: number;
+  /** Simulator events the seed ran (what the watchdog bounds). */
+  readonly events: number;
 }
 
 /** RaftSeedResult is the verdict on one Rachis seed. */
@@ -107,6 +115,13 @@ class RaftSeedRun {
       faults: this.random.chance(0.25) ? reliableNetwork : randomFaults(this.random),
       snapshotEveryEntries: this.random.pick([0, 10, 40]),
       ...(rates ? { autoPromoteLearners: rates.autoPromote } : {}),
+      ...(options.storageFaults === false
+        ? {}
+        : {
+            storageFaults: this.random.chance(0.7)
+              ? randomStorageFaults(this.random)
+              : reliableStorage,
+          }),
       ...(options.unsafe ? { unsafe: options.unsafe } : {}),
       traceEventsMax: 30,
     });
@@ -213,6 +228,7 @@ class RaftSeedRun {
     const { cluster } = this;
     cluster.heal();
     cluster.net.faults = { ...reliableNetwork };
+    cluster.storageFaults = { ...reliableStorage };
     for (const id of cluster.serving()) if (!cluster.isAlive(id)) cluster.restart(id);
     if (this.membership) {
       const everyoneVotes = cluster.runUntil(
@@ -260,6 +276,7 @@ class RaftSeedRun {
       ...(broken !== undefined ? { broken, message: message ?? "" } : {}),
       trace: broken !== undefined ? this.cluster.recentTrace() : [],
       virtualMs: this.cluster.sim.nowMs(),
+      events: this.cluster.sim.eventsRun,
       committed: this.acknowledged.size,
       faults: this.faults,
       membershipProposed: this.membership?.changesProposed ?? 0,

@@ -4,7 +4,7 @@ import { databaseSummaries, findDatabase } from "../../cluster/index.ts";
 import type { ClientNetwork } from "../../client/index.ts";
 import type { ReplicationLimits } from "../../replication/index.ts";
 import { Server, withTiming } from "../../server/index.ts";
-import type { TimingOptions, TraceEvent } from "../../server/index.ts";
+import type { ServerFailure, TimingOptions, TraceEvent } from "../../server/index.ts";
 import { reliableNetwork, SimNetwork } from "../../transport/index.ts";
 import type {
   Envelope,
@@ -54,6 +54,8 @@ interface SimServerSlot {
   starting: Promise<void> | undefined;
   /** Counts kills, so a restart that a kill overtook does not come up. */
   lives: number;
+  /** Why the server stopped by itself (a failed storage write), until it restarts. */
+  failure: ServerFailure | undefined;
   /** The tag the server had when it last ran ("?" until it joined), so a dead one keeps its name. */
   lastTag: NodeTag;
 }
@@ -81,6 +83,7 @@ export class SimCluster implements ClusterHandle {
   private readonly slots: SimServerSlot[] = [];
   private readonly options: SimClusterOptions;
   private readonly traceListeners = new TraceListeners();
+  private readonly sendWatchers: ((envelope: Envelope) => void)[] = [];
   /** The cluster that made the network; it owns the client calls and drives virtual time. */
   private readonly root: SimCluster;
   /** On the root: every cluster on its network, itself first. */
@@ -170,6 +173,7 @@ export class SimCluster implements ClusterHandle {
         term: soft?.term ?? 0,
         leader: soft?.leader ?? null,
         alive: slot.server !== undefined,
+        ...(slot.failure && !slot.server ? { failure: slot.failure } : {}),
       };
     });
   }
@@ -242,6 +246,14 @@ export class SimCluster implements ClusterHandle {
 
   on(event: "trace", listener: (events: readonly TraceEvent[]) => void): () => void {
     return this.traceListeners.on(event, listener);
+  }
+
+  /**
+   * watchSends calls `watcher` with every envelope a server sends, as it leaves (before the
+   * network may lose it): checkers compare what a message states with what its sender holds.
+   */
+  watchSends(watcher: (envelope: Envelope) => void): void {
+    this.sendWatchers.push(watcher);
   }
 
   /** stop stops this cluster's servers; stopping the network's first cluster stops its siblings. */
@@ -444,6 +456,7 @@ export class SimCluster implements ClusterHandle {
       server: undefined,
       starting: undefined,
       lives: 0,
+      failure: undefined,
       lastTag: "?",
     };
     this.slots.push(slot);
@@ -470,6 +483,7 @@ export class SimCluster implements ClusterHandle {
     }
     if (slot.lives !== life || this.stopped) return; // killed while it recovered
     slot.server = server;
+    slot.failure = undefined;
     this.emitServer(slot, `restarted as ${server.tag}`);
   }
 
@@ -492,10 +506,11 @@ export class SimCluster implements ClusterHandle {
   }
 
   private serverOptions(slot: SimServerSlot, storage: ServerStore["port"]) {
+    const life = slot.lives;
     return {
       url: slot.url,
       storage,
-      transport: { send: (envelope: Envelope) => this.net.send(envelope) },
+      transport: { send: (envelope: Envelope) => this.send(envelope) },
       clock: this.sim.clock,
       random: this.sim.random.fork(),
       ...(this.options.timing ? { timing: this.options.timing } : {}),
@@ -503,7 +518,18 @@ export class SimCluster implements ClusterHandle {
         ? { replicationLimits: this.options.replicationLimits }
         : {}),
       trace: (event: TraceEvent) => this.emit([event]),
+      // The host reports a server that stopped after a failed write as crashed.
+      onFailStop: (failure: ServerFailure) => {
+        if (slot.lives !== life) return;
+        slot.failure = failure;
+        this.crashSlot(slot, `crashed: ${failure.message}`);
+      },
     };
+  }
+
+  private send(envelope: Envelope): void {
+    for (const watcher of this.sendWatchers) watcher(envelope);
+    this.net.send(envelope);
   }
 
   private emitServer(slot: SimServerSlot, text: string): void {

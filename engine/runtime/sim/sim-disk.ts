@@ -1,9 +1,9 @@
 /**
  * A simulated server's disk: the product's memory backend (engine/storage/memory.ts) behind the
  * same asynchronous Storage port every runtime uses, with its fsyncs driven in virtual time. Like
- * the fs backend, a write that finds the disk idle starts a group at the end of the current
- * instant; the group's fsync takes a latency drawn from the seed, and every write issued
- * meanwhile waits for the next group. Seeds also choose faults: a slow fsync, an fsync that fails
+ * the fs backend, a write that finds the disk idle starts a group, which takes every write of that
+ * instant; the group's fsync takes a latency drawn from the seed, and every write issued later
+ * waits for the next group. Seeds also choose faults: a slow fsync, an fsync that fails
  * (the storage fail-stops, and so does its server), and on a crash, unsynced batches that reached
  * the disk anyway and a torn record after them.
  */
@@ -75,6 +75,14 @@ export interface SimDiskStats {
   tornTails: number;
 }
 
+/** SimDiskWatcher hears, synchronously, what the open storage's fsyncs did. */
+export interface SimDiskWatcher {
+  /** `batches` more batches (the oldest pending ones) are durable. */
+  durable(batches: number): void;
+  /** The fsync failed: the storage stopped, every pending batch was rejected with `error`. */
+  failed(error: Error): void;
+}
+
 /**
  * SimDisk is one server's disk for its whole life: it outlives every storage opened on it, and
  * a crash loses what that storage had not synced yet.
@@ -90,6 +98,12 @@ export class SimDisk {
     tornTails: 0,
   };
   private current: VirtualTimeStorage | undefined;
+  private failNext = false;
+  /**
+   * Told inside the simulator's event when a group became durable or the disk failed: for a
+   * synchronous harness (the Rachis one) that cannot wait for promise continuations.
+   */
+  watcher: SimDiskWatcher | undefined;
 
   constructor(
     name: string,
@@ -107,6 +121,22 @@ export class SimDisk {
     return this.current;
   }
 
+  /**
+   * openDurableAtOnce opens the memory backend with every write synced inside write(), for
+   * scripted scenarios that want no fsync to wait for.
+   */
+  openDurableAtOnce(): Storage {
+    return openMemoryStorage({ disk: this.disk, sync: "immediate" });
+  }
+
+  /**
+   * contents is what the disk holds, for a harness that recovers synchronously; it is what the
+   * storage's load returns once no write is pending (after a crash, or before the first open).
+   */
+  contents(): StorageContents {
+    return this.disk.durable.contents();
+  }
+
   /** durableValue reads what a crash would keep of one key (checkers use it). */
   durableValue(store: string, key: string): unknown {
     return this.disk.durable.get(store, key);
@@ -117,6 +147,11 @@ export class SimDisk {
     return this.current?.memory.pendingBatches ?? 0;
   }
 
+  /** failNextFsync makes the next fsync fail with an I/O error, whatever the faults say. */
+  failNextFsync(): void {
+    this.failNext = true;
+  }
+
   /** @internal how long the next fsync takes, and whether it fails. */
   drawFsync(): { readonly latencyMs: number; readonly fails: boolean } {
     const faults = this.faults();
@@ -124,7 +159,8 @@ export class SimDisk {
     const [low, high] = slow
       ? [faults.fsyncMaxMs, faults.slowFsyncMaxMs]
       : [faults.fsyncMinMs, faults.fsyncMaxMs];
-    const fails = faults.failRate > 0 && this.random.chance(faults.failRate);
+    const fails = this.failNext || (faults.failRate > 0 && this.random.chance(faults.failRate));
+    this.failNext = false;
     this.stats.fsyncs++;
     if (slow) this.stats.slowFsyncs++;
     if (fails) this.stats.failedFsyncs++;
@@ -156,7 +192,8 @@ export class SimDisk {
  * commit when a write finds the disk idle, and syncs (or fails) that group when its fsync is done.
  */
 class VirtualTimeStorage implements Storage {
-  private groupScheduled = false;
+  /** When each pending batch was written, oldest first (the memory backend's queue order). */
+  private readonly writtenAtMs: number[] = [];
   private fsyncInFlight = false;
   private closed = false;
 
@@ -166,35 +203,40 @@ class VirtualTimeStorage implements Storage {
   ) {}
 
   write(batch: readonly StorageOperation[]): Promise<void> {
+    const before = this.memory.pendingBatches;
     const written = this.memory.write(batch);
-    this.scheduleGroup();
+    if (this.memory.pendingBatches > before) {
+      this.writtenAtMs.push(this.owner.simulator.nowMs());
+      this.startFsync();
+    }
     return written;
   }
 
-  /** A group starts at the end of this instant, so every write of the instant joins it. */
-  private scheduleGroup(): void {
-    if (this.groupScheduled || this.fsyncInFlight || this.closed) return;
-    this.groupScheduled = true;
-    this.owner.simulator.schedule(0, () => {
-      this.groupScheduled = false;
-      this.startFsync();
-    });
-  }
-
+  /**
+   * startFsync starts a group commit when the disk is idle. The group is every batch written up
+   * to the instant it starts, the writes of that instant included (fs gathers the writes of one
+   * turn the same way); a batch written later waits for the next fsync.
+   */
   private startFsync(): void {
     if (this.closed || this.fsyncInFlight || this.memory.failed) return;
-    const group = this.memory.pendingBatches;
-    if (group === 0) return;
+    if (this.writtenAtMs.length === 0) return;
     this.fsyncInFlight = true;
+    const startedAtMs = this.owner.simulator.nowMs();
     const { latencyMs, fails } = this.owner.drawFsync();
     this.owner.simulator.schedule(latencyMs, () => {
       this.fsyncInFlight = false;
       if (this.closed) return;
       if (fails) {
-        this.memory.fail("EIO: i/o error, fdatasync (a simulated disk fault)");
+        this.writtenAtMs.length = 0;
+        const error = this.memory.fail("EIO: i/o error, fdatasync (a simulated disk fault)");
+        this.owner.watcher?.failed(error);
         return;
       }
+      let group = 0;
+      while (group < this.writtenAtMs.length && this.writtenAtMs[group]! <= startedAtMs) group++;
+      this.writtenAtMs.splice(0, group);
       this.memory.sync(group);
+      this.owner.watcher?.durable(group);
       // What queued during this fsync has waited already: the next group starts at once.
       this.startFsync();
     });
@@ -214,12 +256,14 @@ class VirtualTimeStorage implements Storage {
 
   close(): Promise<void> {
     this.closed = true;
+    this.writtenAtMs.length = 0;
     return this.memory.close();
   }
 
   crash(): void {
     if (this.closed) return;
     this.closed = true;
+    this.writtenAtMs.length = 0;
     this.memory.crash(this.owner.drawCrash(this.memory.pendingBatches));
   }
 }

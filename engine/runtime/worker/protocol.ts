@@ -13,7 +13,7 @@
  */
 import type { NodeTag } from "../../core/index.ts";
 import type { DatabaseSummary } from "../../cluster/index.ts";
-import type { TimingOptions, TraceEvent } from "../../server/index.ts";
+import type { ServerFailure, TimingOptions, TraceEvent } from "../../server/index.ts";
 import type {
   LinkFaults,
   ServerRequest,
@@ -68,6 +68,8 @@ export interface WorkerStatus {
   readonly hosted: readonly string[];
   /** Epoch ms on the worker's clock. */
   readonly atMs: number;
+  /** Set when the server stopped by itself after a failed storage write (the host ends it). */
+  readonly failure?: ServerFailure;
 }
 
 /**
@@ -123,6 +125,11 @@ export interface ServerWorkerApi {
   crash(): Promise<StorageSnapshot | null>;
   /** shutdown stops gracefully: pushes what is buffered, waits for writes, closes the storage. */
   shutdown(): Promise<StorageSnapshot | null>;
+  /**
+   * failDisk makes the server's disk fail as after an I/O error (memory storage only): its next
+   * write is refused and the server stops (fail-stop). False when the storage cannot be failed.
+   */
+  failDisk(cause: string): Promise<boolean>;
   /** pingPeer measures `count` round trips to `url` over the peer port, in ms each. */
   pingPeer(url: string, count: number): Promise<number[]>;
   /**

@@ -10,7 +10,7 @@ import { databaseSummaries } from "../../cluster/index.ts";
 import type { DatabaseSummary } from "../../cluster/index.ts";
 import type { DatabaseInstance } from "../../database/index.ts";
 import { Server } from "../../server/index.ts";
-import type { TraceEvent } from "../../server/index.ts";
+import type { ServerFailure, TraceEvent } from "../../server/index.ts";
 import type { StorageWarning } from "../../storage/index.ts";
 import { PortMesh } from "../../transport/index.ts";
 import type { LinkFaults, ServerRequest, ServerResponse } from "../../transport/index.ts";
@@ -75,6 +75,8 @@ export class ServerRuntime implements ServerWorkerApi {
   private readonly pushed = new Map<string, { etag: number; ids: Set<string> }>();
   private readonly watches = new Set<Watch>();
   private stopped = false;
+  /** Why the server stopped by itself (a failed storage write), once it did. */
+  private failure: ServerFailure | undefined;
 
   /** `openFs` opens fs storage; the Node entry passes it, the browser entry has none. */
   constructor(private readonly openFs?: OpenFsStorage) {}
@@ -112,6 +114,7 @@ export class ServerRuntime implements ServerWorkerApi {
         ...(config.timing ? { timing: config.timing } : {}),
         ...(config.replicationLimits ? { replicationLimits: config.replicationLimits } : {}),
         trace: (event) => this.record(event),
+        onFailStop: (failure) => this.failStopped(failure),
       });
     } catch (error) {
       this.stopTimersAndPorts();
@@ -189,6 +192,10 @@ export class ServerRuntime implements ServerWorkerApi {
     return (await this.store?.close()) ?? null;
   }
 
+  async failDisk(cause: string): Promise<boolean> {
+    return this.store?.failDisk(cause) ?? false;
+  }
+
   async pingPeer(url: string, count: number): Promise<number[]> {
     const rounds: number[] = [];
     for (let k = 0; k < Math.min(count, pingCountMax) && this.mesh && !this.stopped; k++) {
@@ -220,6 +227,18 @@ export class ServerRuntime implements ServerWorkerApi {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /**
+   * failStopped: the server stopped after a failed storage write. Its tick stops, and the status
+   * goes to the host at once with the failure; the host reports the server crashed, crashes its
+   * storage through crash() and ends this worker.
+   */
+  private failStopped(failure: ServerFailure): void {
+    this.failure = failure;
+    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    this.tickTimer = undefined;
+    this.push();
+  }
 
   private record(event: TraceEvent): void {
     if (this.events.length >= traceEventsMax) {
@@ -260,7 +279,7 @@ export class ServerRuntime implements ServerWorkerApi {
     const server = this.server;
     const soft = server.soft();
     const hosted = server.hostedDatabaseNames().sort();
-    const key = `${server.tag}|${soft?.role}|${soft?.term}|${soft?.leader}|${server.appliedIndex()}|${hosted.join("|")}`;
+    const key = `${server.tag}|${soft?.role}|${soft?.term}|${soft?.leader}|${server.appliedIndex()}|${hosted.join("|")}|${this.failure?.message ?? ""}`;
     const documents = this.documentChanges(hosted);
     const changed = key !== this.lastStatusKey;
     if (
@@ -312,6 +331,7 @@ export class ServerRuntime implements ServerWorkerApi {
       documents: {},
       hosted: server.hostedDatabaseNames().sort(),
       atMs: realClock.nowMs(),
+      ...(this.failure ? { failure: this.failure } : {}),
     };
   }
 
