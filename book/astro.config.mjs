@@ -71,7 +71,10 @@ export default defineConfig({
         },
         {
           label: "Under the hood",
-          items: [{ label: "Inside the engine", link: "/engine/inside/" }],
+          items: [
+            { label: "Inside the engine", link: "/engine/inside/" },
+            { label: "Run it for real", link: "/run-for-real/" },
+          ],
         },
         {
           label: "Exercises",

@@ -1,34 +1,60 @@
 /**
  * node scripts/build-worker.mjs [--if-stale]
  *
- * Bundles the Node server worker entry (engine/runtime/worker/server-worker-node.ts) into plain JS
- * that Node can load without a bundler: engine/runtime/worker/dist/server-worker.js (gitignored).
- * The Node host, when it runs from the TypeScript sources, calls ensureServerWorker() before
- * spawning workers, which builds it when the bundle is missing or older than any file it was
- * built from (not an install script: installing the package from a tarball would have to allow
- * one). The browser never uses this bundle (Vite loads server-worker.ts from source), nor does
- * the installed package (it runs the entry tsc compiled).
+ * Bundles the two Node entries that run a server outside the main thread into plain JS that Node
+ * can load without a bundler (both gitignored):
+ * - the Node server worker (engine/runtime/worker/server-worker-node.ts → engine/runtime/worker/
+ *   dist/server-worker.js), one per server of the worker runtime;
+ * - the server process (engine/runtime/process/server-process.ts → engine/runtime/process/dist/
+ *   server-process.js), one per server of the process runtime.
+ * The Node hosts, when they run from the TypeScript sources, call ensureServerWorker() /
+ * ensureServerProcess() before they spawn, which build a bundle when it is missing or older than
+ * any file it was built from (not an install script: installing the package from a tarball would
+ * have to allow one). The browser never uses these bundles (Vite loads server-worker.ts from
+ * source), nor does the installed package (it runs the entries tsc compiled).
  *
- * Next to the bundle, server-worker.inputs.json lists the sources esbuild read, so staleness is
- * checked against exactly those files.
+ * Next to each bundle, NAME.inputs.json lists the sources esbuild read, so staleness is checked
+ * against exactly those files.
  */
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const entry = join(root, "engine/runtime/worker/server-worker-node.ts");
-const outDir = join(root, "engine/runtime/worker/dist");
-/** The bundle's path. */
-export const serverWorkerBundle = join(outDir, "server-worker.js");
-const inputsFile = join(outDir, "server-worker.inputs.json");
 
-/** isStale tells whether the bundle is missing or older than one of its inputs. */
-export function isStale() {
+/** The bundles, by name: where each entry is and where its bundle goes. */
+const bundles = {
+  worker: {
+    entry: join(root, "engine/runtime/worker/server-worker-node.ts"),
+    outDir: join(root, "engine/runtime/worker/dist"),
+    name: "server-worker",
+  },
+  process: {
+    entry: join(root, "engine/runtime/process/server-process.ts"),
+    outDir: join(root, "engine/runtime/process/dist"),
+    name: "server-process",
+  },
+};
+
+function outputOf(bundle) {
+  return {
+    file: join(bundle.outDir, `${bundle.name}.js`),
+    inputsFile: join(bundle.outDir, `${bundle.name}.inputs.json`),
+  };
+}
+
+/** The worker bundle's path. */
+export const serverWorkerBundle = outputOf(bundles.worker).file;
+/** The process bundle's path. */
+export const serverProcessBundle = outputOf(bundles.process).file;
+
+/** isStale tells whether a bundle (the worker's by default) is missing or older than an input. */
+export function isStale(bundle = bundles.worker) {
+  const { file, inputsFile } = outputOf(bundle);
   let builtMs;
   let inputs;
   try {
-    builtMs = statSync(serverWorkerBundle).mtimeMs;
+    builtMs = statSync(file).mtimeMs;
     inputs = JSON.parse(readFileSync(inputsFile, "utf8"));
   } catch {
     return true;
@@ -45,62 +71,77 @@ export function isStale() {
 }
 
 /**
- * buildServerWorker bundles the entry. Output goes to temporary files renamed into place, so a
- * worker starting meanwhile (or a second build in a parallel test file) never reads half a bundle.
+ * build bundles one entry. Output goes to temporary files renamed into place, so a server starting
+ * meanwhile (or a second build in a parallel test file) never reads half a bundle.
  */
-export async function buildServerWorker() {
+async function build(bundle) {
   const esbuild = await import("esbuild");
+  const { file, inputsFile } = outputOf(bundle);
   const result = await esbuild.build({
-    entryPoints: [entry],
+    entryPoints: [bundle.entry],
     bundle: true,
     platform: "node",
     format: "esm",
     target: "node20",
-    // A separate map keeps the bundle small to parse at every worker start; node
+    // A separate map keeps the bundle small to parse at every start; node
     // --enable-source-maps picks it up for stack traces into the TypeScript sources.
     sourcemap: "linked",
     // Prefer packages' ES module builds (Comlink's `main` is CommonJS).
     mainFields: ["module", "main"],
     write: false,
     metafile: true,
-    outfile: serverWorkerBundle,
+    outfile: file,
     logLevel: "warning",
     banner: {
-      js: "// Generated by scripts/build-worker.mjs from engine/runtime/worker/server-worker-node.ts; do not edit.",
+      js: `// Generated by scripts/build-worker.mjs from ${relative(root, bundle.entry)}; do not edit.`,
     },
   });
-  mkdirSync(outDir, { recursive: true });
+  mkdirSync(bundle.outDir, { recursive: true });
   const suffix = `.${process.pid}.${Date.now()}.tmp`;
-  const code = result.outputFiles.find((file) => file.path === serverWorkerBundle);
-  if (!code) throw new Error(`esbuild produced no ${serverWorkerBundle}`);
+  const code = result.outputFiles.find((output) => output.path === file);
+  if (!code) throw new Error(`esbuild produced no ${file}`);
   const inputs = Object.keys(result.metafile.inputs)
     .map((input) => relative(root, join(process.cwd(), input)))
     .filter((input) => !input.startsWith("node_modules"));
   // Inputs first: a reader that sees the new bundle must not see an older, shorter input list.
   writeFileSync(inputsFile + suffix, JSON.stringify(inputs, null, 2) + "\n");
   renameSync(inputsFile + suffix, inputsFile);
-  const map = result.outputFiles.find((file) => file.path === serverWorkerBundle + ".map");
+  const map = result.outputFiles.find((output) => output.path === file + ".map");
   if (map) {
-    writeFileSync(serverWorkerBundle + ".map" + suffix, map.contents);
-    renameSync(serverWorkerBundle + ".map" + suffix, serverWorkerBundle + ".map");
+    writeFileSync(file + ".map" + suffix, map.contents);
+    renameSync(file + ".map" + suffix, file + ".map");
   }
-  writeFileSync(serverWorkerBundle + suffix, code.contents);
-  renameSync(serverWorkerBundle + suffix, serverWorkerBundle);
-  return { bundle: serverWorkerBundle, inputs: inputs.length, bytes: code.contents.length };
+  writeFileSync(file + suffix, code.contents);
+  renameSync(file + suffix, file);
+  return { bundle: file, inputs: inputs.length, bytes: code.contents.length };
 }
 
-/** ensureServerWorker builds the bundle if it is stale and returns its path. */
+/** buildServerWorker bundles the server worker entry. */
+export function buildServerWorker() {
+  return build(bundles.worker);
+}
+
+/** ensureServerWorker builds the worker bundle if it is stale and returns its path. */
 export async function ensureServerWorker() {
-  if (isStale()) await buildServerWorker();
+  if (isStale(bundles.worker)) await build(bundles.worker);
   return serverWorkerBundle;
+}
+
+/** ensureServerProcess builds the server process bundle if it is stale and returns its path. */
+export async function ensureServerProcess() {
+  if (isStale(bundles.process)) await build(bundles.process);
+  return serverProcessBundle;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const onlyIfStale = process.argv.includes("--if-stale");
-  if (onlyIfStale && !isStale()) {
-    console.log(`${relative(root, serverWorkerBundle)} is up to date`);
-  } else {
-    const built = await buildServerWorker();
+  for (const bundle of Object.values(bundles)) {
+    const { file } = outputOf(bundle);
+    if (onlyIfStale && !isStale(bundle)) {
+      console.log(`${relative(root, file)} is up to date`);
+      continue;
+    }
+    const built = await build(bundle);
     console.log(
       `built ${relative(root, built.bundle)} (${(built.bytes / 1024).toFixed(0)} KB from ${built.inputs} sources)`,
     );

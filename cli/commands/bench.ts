@@ -11,7 +11,16 @@ import { formatDuration, Progress } from "../progress.ts";
 import { fromSource, userPath } from "../where.ts";
 
 /** The suites, in the order they run when none is named (test/bench/suites.ts has them). */
-const suiteNames = ["raft", "replication", "storage", "client", "workers", "browser"] as const;
+const suiteNames = [
+  "raft",
+  "replication",
+  "storage",
+  "client",
+  "workers",
+  "browser",
+  "http",
+  "crash",
+] as const;
 
 /** The shape of test/bench/suites.ts (declared here so the package build does not follow it). */
 interface BenchModule {
@@ -37,7 +46,10 @@ export const benchCommand: CommandSpec = {
   summary: "benchmarks as ratios against floors and peers measured in the same run (a clone only)",
   usage: ["[suite …] [--json FILE]"],
   description: [
-    `Suites: ${suiteNames.join(", ")} (all when none is named; browser needs /usr/bin/chromium).`,
+    `Suites: ${suiteNames.join(", ")} (all when none is named).`,
+    "browser needs /usr/bin/chromium; http measures server processes beside a 3-member etcd",
+    "cluster (skipped without etcd); crash SIGKILLs server processes 30 times while RavenDB's",
+    "client writes (ROOKERY_CRASH_KILLS for more).",
     "Each reports its numbers next to a floor or a peer measured in the same run: a message",
     "round trip, a raw storage write, a server with no database, PouchDB, etcd. The results print",
     "as one JSON object on stdout (and go to FILE with --json); progress goes to stderr, a line",

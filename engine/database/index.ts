@@ -15,3 +15,4 @@ export type {
   TransactionInput,
 } from "./transaction.ts";
 export * from "./instance.ts";
+export { includedIds } from "./includes.ts";

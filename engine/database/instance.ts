@@ -34,8 +34,12 @@ export interface DatabaseInstanceOptions {
   readonly limits?: Partial<DatabaseLimits>;
 }
 
-/** DocumentMetadata is the `@metadata` a loaded document shows, named as RavenDB names it. */
+/**
+ * DocumentMetadata is the `@metadata` a loaded document shows, named as RavenDB names it: the
+ * server's fields, and any other field a put carried (a client's `Raven-Node-Type`, a user's own).
+ */
 export interface DocumentMetadata {
+  readonly [clientField: string]: unknown;
   readonly "@collection": string;
   readonly "@change-vector": string;
   /** ISO 8601 time of the write, from the `nowMs` the write was given. */
@@ -265,7 +269,9 @@ export class DatabaseInstance {
       ...(item.attachments.length > 0 ? ["HasAttachments"] : []),
       ...(this.tables.hasRevisions(documentKey(item.id)) ? ["HasRevisions"] : []),
     ];
+    const { "@metadata": kept, ...body } = structuredClone(item.body);
     const metadata: DocumentMetadata = {
+      ...(kept as JsonObject | undefined),
       "@collection": item.collection,
       "@change-vector": item.changeVector,
       "@last-modified": new Date(item.lastModifiedMs).toISOString(),
@@ -274,7 +280,7 @@ export class DatabaseInstance {
         ? { "@attachments": item.attachments.map((info) => ({ ...info })) }
         : {}),
     };
-    return { id: item.id, etag: item.etag, body: structuredClone(item.body), metadata };
+    return { id: item.id, etag: item.etag, body, metadata };
   }
 
   /** conflictsOf returns the versions of a document kept in conflict (none when it has none). */

@@ -19,9 +19,11 @@ import type { DatabaseLimits } from "./limits.ts";
 import type { Tables } from "./tables.ts";
 
 /**
- * DocumentPut stores a document. A body may carry `@metadata` with `@collection`; every other
- * metadata field is the server's and is ignored. `expectedChangeVector` turns on optimistic
- * concurrency: the put is refused unless the stored document has exactly that vector.
+ * DocumentPut stores a document. A body may carry `@metadata`: `@collection` names the
+ * collection, the fields the server owns (serverMetadataKeys) are ignored, and every other field
+ * (a client's `Raven-Node-Type`, a user's own keys) is kept with the document, as RavenDB keeps it.
+ * `expectedChangeVector` turns on optimistic concurrency: the put is refused unless the stored
+ * document has exactly that vector; the empty string means "only if no document has that id".
  */
 export interface DocumentPut {
   readonly id: string;
@@ -161,11 +163,13 @@ function planPut(
   checkJsonObject(put.body, `the body of "${id}"`, limits.documentDepthMax);
   let bodyJson = JSON.stringify(put.body);
   // One stringify gives the private copy, the size and the text storage keeps (made again only
-  // when the body carried @metadata, which is not stored in it).
+  // when the body carried @metadata, of which only the client's own fields are stored).
   const body = JSON.parse(bodyJson) as JsonObject;
   const metadata = body["@metadata"];
   if (metadata !== undefined) {
-    delete body["@metadata"];
+    const kept = clientMetadata(metadata);
+    if (kept === undefined) delete body["@metadata"];
+    else body["@metadata"] = kept;
     bodyJson = JSON.stringify(body);
   }
   const size = bodyJson.length;
@@ -183,6 +187,35 @@ function planPut(
   const attachments = existing?.attachments ?? noAttachments;
   const contents = existing?.contents ?? [];
   plans.set(key, { id, key, collection, body, bodyJson, attachments, contents, touched: true });
+}
+
+/**
+ * serverMetadataKeys are the `@metadata` fields the server owns: it sets them on every read
+ * (`@collection` is taken from a put as the collection), so a put's values are not stored.
+ */
+export const serverMetadataKeys: ReadonlySet<string> = new Set([
+  "@id",
+  "@collection",
+  "@change-vector",
+  "@last-modified",
+  "@flags",
+  "@attachments",
+  "@etag",
+  "@counters",
+  "@timeseries",
+  "@conflict",
+  "@projection",
+  "@index-score",
+]);
+
+/** clientMetadata is the part of a put's `@metadata` stored with the body (undefined: none). */
+function clientMetadata(metadata: unknown): JsonObject | undefined {
+  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))
+    return undefined;
+  const kept = Object.entries(metadata as JsonObject).filter(
+    ([key]) => !serverMetadataKeys.has(key),
+  );
+  return kept.length === 0 ? undefined : Object.fromEntries(kept);
 }
 
 function metadataCollection(metadata: unknown): string | undefined {
@@ -304,6 +337,8 @@ function checkExpected(
   ) {
     return;
   }
+  // The empty vector expects no document at all (RavenDB's optimistic concurrency on a new id).
+  if (wanted === "" && current?.kind !== "document" && !tables.hasConflicts(key)) return;
   const conflicted = tables.hasConflicts(key);
   const actual = conflicted
     ? "(conflicted)"
@@ -312,8 +347,11 @@ function checkExpected(
       : "(none)";
   throw new RookeryError(
     "ConcurrencyViolation",
-    `concurrency violation on "${id}": expected change vector "${wanted}" but it is ` +
-      `"${actual}"; load "${id}" again and retry`,
+    wanted === ""
+      ? `concurrency violation on "${id}": expected no document there but one exists ` +
+          `(change vector "${actual}"); load "${id}" and change it instead`
+      : `concurrency violation on "${id}": expected change vector "${wanted}" but it is ` +
+          `"${actual}"; load "${id}" again and retry`,
     { id, expectedChangeVector: wanted, actualChangeVector: actual },
   );
 }

@@ -11,8 +11,11 @@ export type { ClusterDescription, ClusterHandle } from "./handle.ts";
 
 /** ClusterOptions choose where the servers live and how they behave (DESIGN.md §7). */
 export interface ClusterOptions {
-  /** sim: one thread, virtual time (the default). worker: one Web Worker per server, real time. */
-  readonly runtime?: "sim" | "worker";
+  /**
+   * sim: one thread, virtual time (the default). worker: one Web Worker per server, real time.
+   * process: one OS process per server on real HTTP, which RavenDB's own client can drive (Node).
+   */
+  readonly runtime?: "sim" | "worker" | "process";
   /** Fresh servers to start; each shows tag "?" until it joins a cluster. */
   readonly servers?: number;
   /**
@@ -21,7 +24,7 @@ export interface ClusterOptions {
    * "memory" (the host keeps each server's disk across a kill).
    */
   readonly storage?: "memory" | "fs" | "indexeddb";
-  /** worker + fs: the data folder (DIR/1, DIR/2 …); a fresh temporary one when omitted. */
+  /** worker/process + fs: the data folder (DIR/1, DIR/2 …); a fresh temporary one when omitted. */
   readonly dataDir?: string;
   /**
    * worker + fs + dataDir: what to do with data an earlier run left in dataDir. true wipes the
@@ -36,6 +39,19 @@ export interface ClusterOptions {
   /** sim only: the simulated network's latency, loss, duplication and reordering. */
   readonly faults?: NetworkFaults;
   readonly replicationLimits?: Partial<ReplicationLimits>;
+  /**
+   * process only: "loopback" puts server N on http://127.0.0.N:PORT (the chapter's addresses;
+   * the default on Linux), "ports" on http://127.0.0.1:PORT+N-1 (the default elsewhere).
+   */
+  readonly addresses?: "loopback" | "ports";
+  /** process only: the port, 8080 by default; "auto" finds one that is free on every address. */
+  readonly port?: number | "auto";
+  /** process only: the HTTP listener's limits (request body size, header and body timeouts). */
+  readonly http?: {
+    readonly requestBytesMax?: number;
+    readonly headersTimeoutMs?: number;
+    readonly requestTimeoutMs?: number;
+  };
 }
 
 /** ClusterStarter starts clusters; see ClusterHandle for what one can do. */
@@ -44,23 +60,34 @@ export interface ClusterStarter {
 }
 
 /**
+ * StartProcesses starts a process cluster (validated options, a checked server count); only an
+ * entry that can run in Node has one.
+ */
+export type StartProcesses = (options: ClusterOptions, servers: number) => Promise<ClusterHandle>;
+
+/**
  * clusterStarter makes `Cluster` for one place: `loadPlatform` loads the worker host's adapter
  * (only when a worker cluster starts), so an entry for browsers never reaches the Node adapter
  * (cluster-browser.ts) while the universal one picks at run time (cluster-any.ts).
+ * `startProcesses` runs the process runtime where there is one.
  */
-export function clusterStarter(loadPlatform: () => Promise<HostPlatform>): ClusterStarter {
-  return { start: (options = {}) => startCluster(options, loadPlatform) };
+export function clusterStarter(
+  loadPlatform: () => Promise<HostPlatform>,
+  startProcesses?: StartProcesses,
+): ClusterStarter {
+  return { start: (options = {}) => startCluster(options, loadPlatform, startProcesses) };
 }
 
 async function startCluster(
   options: ClusterOptions,
   loadPlatform: () => Promise<HostPlatform>,
+  startProcesses: StartProcesses | undefined,
 ): Promise<ClusterHandle> {
   const runtime = options.runtime ?? "sim";
-  if (runtime !== "sim" && runtime !== "worker") {
+  if (runtime !== "sim" && runtime !== "worker" && runtime !== "process") {
     throw new RookeryError(
       "InvalidRuntime",
-      `unknown runtime ${quote(String(runtime))}; use "sim" or "worker"`,
+      `unknown runtime ${quote(String(runtime))}; use "sim", "worker" or "process"`,
     );
   }
   const servers = options.servers ?? 1;
@@ -69,6 +96,29 @@ async function startCluster(
       "InvalidServers",
       `servers must be a whole number from 1 to 26, got ${String(servers)}`,
     );
+  }
+  if (runtime !== "process" && (options.addresses || options.port !== undefined || options.http))
+    throw new RookeryError(
+      "InvalidOption",
+      `addresses, port and http are for the process runtime; the ${runtime} runtime has no real addresses`,
+    );
+  if (runtime === "process") {
+    if (!startProcesses)
+      throw new RookeryError(
+        "InvalidRuntime",
+        'the process runtime starts operating-system processes, so it runs in Node only; in a browser use runtime "worker"',
+      );
+    if (options.storage !== undefined && options.storage !== "fs")
+      throw new RookeryError(
+        "InvalidStorage",
+        `the process runtime keeps each server's data in its own folder; storage "${String(options.storage)}" is not available there (use "fs")`,
+      );
+    if (options.faults)
+      throw new RookeryError(
+        "InvalidOption",
+        "faults describe the simulated network; in the process runtime use partition, isolate and heal",
+      );
+    return await startProcesses(options, servers);
   }
   if (runtime === "worker") {
     const storage = options.storage;
@@ -115,7 +165,7 @@ async function startCluster(
       'the sim runtime keeps its servers\' data in memory; dataDir is for the worker runtime with storage "fs"',
     );
   }
-  const { fresh: _fresh, ...simOptions } = options;
+  const { fresh: _fresh, addresses: _addresses, port: _port, http: _http, ...simOptions } = options;
   // Imported here, so a page that only runs workers never loads the simulator.
   const { SimCluster } = await import("./sim/sim-cluster.ts");
   return new SimCluster({ ...simOptions, servers });

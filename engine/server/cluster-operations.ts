@@ -177,7 +177,8 @@ export class ClusterOperations {
   }
 
   private async executeAsLeader(request: ServerRequest, deadline: number): Promise<ServerResponse> {
-    if (request.type === "add-node") return await this.addNodeAsLeader(request.url, deadline);
+    if (request.type === "add-node")
+      return await this.addNodeAsLeader(request.url, request.tag, deadline);
     return await this.proposeCommand(commandFor(request), deadline, request);
   }
 
@@ -213,7 +214,11 @@ export class ClusterOperations {
    * not in another cluster), records it through Rachis (which gives it the next tag), and lets it
    * join the Raft group as a learner that votes once it has caught up.
    */
-  private async addNodeAsLeader(rawUrl: string, deadline: number): Promise<ServerResponse> {
+  private async addNodeAsLeader(
+    rawUrl: string,
+    wantedTag: NodeTag | undefined,
+    deadline: number,
+  ): Promise<ServerResponse> {
     const checked = await this.checkNewNode(rawUrl, deadline);
     if ("refused" in checked) return checked.refused;
     // It joins as a promotable: a Raft learner that catches up before it votes. Only then is it a
@@ -221,7 +226,13 @@ export class ClusterOperations {
     // The command records which server was added (its id), so a server that later comes back
     // under this URL with empty storage is not taken for this node.
     const response = await this.proposeCommand(
-      { type: "addNode", url: checked.url, joinAs: "promotable", serverId: checked.serverId },
+      {
+        type: "addNode",
+        url: checked.url,
+        joinAs: "promotable",
+        serverId: checked.serverId,
+        ...(wantedTag ? { tag: wantedTag } : {}),
+      },
       deadline,
       { type: "add-node", url: checked.url },
     );

@@ -1,13 +1,19 @@
 import { escapeInvisible, RookeryError } from "../core/index.ts";
 import type { NodeTag } from "../core/index.ts";
-import { databaseStatusOn, findDatabase, isBootstrapped } from "../cluster/index.ts";
+import {
+  databaseStatusOn,
+  databaseSummaries,
+  findDatabase,
+  isBootstrapped,
+} from "../cluster/index.ts";
 import type { DatabaseRecord, DatabaseTopology } from "../cluster/index.ts";
-import { writeAssuranceTimeoutError } from "../replication/index.ts";
-import { encodeBase64 } from "../database/index.ts";
+import { encodeBase64, includedIds } from "../database/index.ts";
 import type { LoadedAttachment, RevisionItem } from "../database/index.ts";
+import { writeAssuranceTimeoutError } from "../replication/index.ts";
 import type {
   AttachmentView,
   DocumentView,
+  LoadResult,
   RevisionView,
   ServerRequest,
   ServerResponse,
@@ -17,6 +23,7 @@ import type { ClusterNode } from "./cluster-node.ts";
 import { failure } from "./context.ts";
 import type { ServerContext } from "./context.ts";
 import type { DatabaseHosting } from "./database-hosting.ts";
+import { HiloRanges } from "./hilo.ts";
 import type { HostedDatabase } from "./hosted-database.ts";
 import { persistenceWrites } from "./hosted-database.ts";
 
@@ -32,6 +39,7 @@ export class LocalRequests {
     private readonly context: ServerContext,
     private readonly node: ClusterNode,
     private readonly hosting: DatabaseHosting,
+    private readonly hilo: HiloRanges = new HiloRanges(context),
   ) {}
 
   async answer(request: ServerRequest): Promise<ServerResponse> {
@@ -60,6 +68,24 @@ export class LocalRequests {
         const db = this.requireHosted(request.database);
         return { ok: true, result: db.instance.list().map(documentView) };
       }
+      case "load-documents":
+        return { ok: true, result: this.load(request) };
+      case "database-record":
+        return { ok: true, result: this.requireRecord(request.database) };
+      case "list-databases": {
+        const state = this.node.state;
+        return { ok: true, result: state ? databaseSummaries(state) : [] };
+      }
+      case "hilo-next": {
+        const db = this.requireHosted(request.database);
+        const range = await this.hilo.next(
+          db.name,
+          request.collection,
+          request.lastMax ?? 0,
+          this.node.tag,
+        );
+        return { ok: true, result: range };
+      }
       case "get-revisions": {
         const db = this.requireHosted(request.database);
         return { ok: true, result: db.instance.revisionsOf(request.id).map(revisionView) };
@@ -77,6 +103,25 @@ export class LocalRequests {
           `unknown request type ${JSON.stringify((request as { type?: unknown }).type)}`,
         );
     }
+  }
+
+  /** load reads documents by id with the documents their include paths point to. */
+  private load(request: Extract<ServerRequest, { type: "load-documents" }>): LoadResult {
+    const db = this.requireHosted(request.database);
+    const read = (id: string): DocumentView | null => {
+      const doc = db.instance.get(id);
+      return doc ? documentView(doc) : null;
+    };
+    const results = request.ids.map(read);
+    const includes: Record<string, DocumentView | null> = {};
+    for (const doc of results) {
+      if (!doc) continue;
+      for (const path of request.include ?? []) {
+        for (const id of includedIds(doc.body, path))
+          if (!(id in includes)) includes[id] = read(id);
+      }
+    }
+    return { results, includes };
   }
 
   /** withTopologyEtag stamps a database's response with its topology etag, so clients notice moves. */
@@ -102,6 +147,8 @@ export class LocalRequests {
         kind: item.kind,
         changeVector: item.changeVector,
         etag: item.etag,
+        collection: item.collection,
+        lastModifiedMs: item.lastModifiedMs,
       }));
     const result = {
       transaction: commit.transactions[0],
@@ -143,6 +190,7 @@ export class LocalRequests {
       // A passive server reports a cluster of itself, as RavenDB synthesises one.
       return {
         tag,
+        role: "passive",
         topologyId: null,
         leader: null,
         term: 0,
@@ -152,7 +200,13 @@ export class LocalRequests {
         etag: -1,
       };
     }
-    return { tag, leader: soft?.leader ?? null, term: soft?.term ?? 0, ...state.topology };
+    return {
+      tag,
+      role: soft?.role ?? "passive",
+      leader: soft?.leader ?? null,
+      term: soft?.term ?? 0,
+      ...state.topology,
+    };
   }
 
   private topologyOf(record: DatabaseRecord): TopologyView {

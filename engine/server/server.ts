@@ -16,6 +16,7 @@ import { ClusterOperations } from "./cluster-operations.ts";
 import { fromError, serverAddress } from "./context.ts";
 import type { ServerContext } from "./context.ts";
 import { DatabaseHosting } from "./database-hosting.ts";
+import { HiloRanges } from "./hilo.ts";
 import type { HostedDatabase } from "./hosted-database.ts";
 import { LocalRequests } from "./local-requests.ts";
 import { Observer } from "./observer.ts";
@@ -57,6 +58,7 @@ export class Server {
   private readonly operations: ClusterOperations;
   private readonly local: LocalRequests;
   private readonly inbox: PeerInbox;
+  private readonly hilo: HiloRanges;
   private requestsInFlight = 0;
   private readonly stopped: FailStop;
 
@@ -94,7 +96,8 @@ export class Server {
     this.hosting = new DatabaseHosting(this.context, this.node, options.replicationLimits ?? {});
     this.observer = new Observer(this.context, this.node, this.hosting);
     this.operations = new ClusterOperations(this.context, this.node, this.peers, this.observer);
-    this.local = new LocalRequests(this.context, this.node, this.hosting);
+    this.hilo = new HiloRanges(this.context);
+    this.local = new LocalRequests(this.context, this.node, this.hosting, this.hilo);
     this.inbox = new PeerInbox(
       this.context,
       this.node,
@@ -127,6 +130,7 @@ export class Server {
 
   private recover(stores: Stores): void {
     this.hosting.recover(stores);
+    this.hilo.recover(stores);
     this.node.recover(stores);
   }
 

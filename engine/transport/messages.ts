@@ -31,7 +31,8 @@ export type ServerRequest =
   | { readonly type: "cluster-topology" }
   | { readonly type: "database-topology"; readonly database: string }
   | { readonly type: "database-status"; readonly database: string }
-  | { readonly type: "add-node"; readonly url: string }
+  /** `tag` asks for a tag of one's choosing instead of the next free one (RavenDB's `tag=`). */
+  | { readonly type: "add-node"; readonly url: string; readonly tag?: NodeTag }
   | { readonly type: "remove-node"; readonly tag: NodeTag }
   | {
       readonly type: "create-database";
@@ -54,6 +55,31 @@ export type ServerRequest =
       readonly resolution: ConflictResolution;
     }
   | { readonly type: "get-documents"; readonly database: string; readonly ids: readonly string[] }
+  /**
+   * load-documents is get-documents with RavenDB's includes: each path (`Employee`,
+   * `Lines[].Product`) names fields whose values are ids of documents sent along (a LoadResult).
+   */
+  | {
+      readonly type: "load-documents";
+      readonly database: string;
+      readonly ids: readonly string[];
+      readonly include?: readonly string[];
+    }
+  /** database-record reads one database record from this server's copy of the cluster state. */
+  | { readonly type: "database-record"; readonly database: string }
+  /** list-databases lists every database record of the cluster (DatabaseSummary[]). */
+  | { readonly type: "list-databases" }
+  /**
+   * hilo-next hands out the next range of ids of a collection for client-side id generation
+   * (RavenDB's HiLo): a HiloRange the client uses as `${collection}/${n}-${serverTag}`.
+   * `lastMax` is the top of the range the client used last, so a range never goes back.
+   */
+  | {
+      readonly type: "hilo-next";
+      readonly database: string;
+      readonly collection: string;
+      readonly lastMax?: number;
+    }
   | { readonly type: "list-documents"; readonly database: string }
   /** A document's revisions as this server stores them (RavenDB's GET /revisions?id=). */
   | { readonly type: "get-revisions"; readonly database: string; readonly id: string }
@@ -93,6 +119,21 @@ export interface DocumentView {
   readonly id: string;
   readonly body: JsonObject;
   readonly metadata: DocumentMetadata;
+}
+
+/** LoadResult answers load-documents: one slot per asked id, and the included documents. */
+export interface LoadResult {
+  readonly results: readonly (DocumentView | null)[];
+  /** Included documents by id as found in the path; null for an id with no document. */
+  readonly includes: Readonly<Record<string, DocumentView | null>>;
+}
+
+/** HiloRange answers hilo-next: the ids low..high (inclusive) are the client's to use. */
+export interface HiloRange {
+  readonly low: number;
+  readonly high: number;
+  /** The tag of the server that gave the range; clients end their ids with it. */
+  readonly serverTag: NodeTag;
 }
 
 /** TopologyView is a database topology as a client receives it (RavenDB's GET /topology). */

@@ -15,6 +15,7 @@ export const chapters = [
   { path: "chapter/conflicts/", title: "Conflicts" },
   { path: "chapter/supervisor/", title: "The supervisor" },
   { path: "engine/inside/", title: "Inside the engine" },
+  { path: "run-for-real/", title: "Run it for real" },
   { path: "exercises/", title: "Exercises" },
   { path: "teaching/", title: "Teaching with the exercises" },
   { path: "exercises/bootstrap/", title: "Bootstrap a cluster and read its tags" },

@@ -29,8 +29,8 @@ async function rookery(
 const names = commands.map((c) => c.name);
 
 describe("rookery <command> --help", () => {
-  it("lists the five commands, and `rookery` alone prints the same list as a usage error", async () => {
-    expect(names).toEqual(["cluster", "walkthrough", "exercise", "sim", "bench"]);
+  it("lists the six commands, and `rookery` alone prints the same list as a usage error", async () => {
+    expect(names).toEqual(["cluster", "serve", "walkthrough", "exercise", "sim", "bench"]);
     const help = await rookery("--help");
     expect(help.code).toBe(0);
     for (const name of names) expect(help.stdout).toMatch(new RegExp(`^  ${name}\\s+\\S`, "m"));

@@ -48,6 +48,38 @@ describe("documents", () => {
     expect(loaded?.body).toEqual({ name: "x" });
   });
 
+  it("a client's own metadata is kept with the document; the server's fields are the server's", () => {
+    const db = instance();
+    db.applyTransaction(
+      {
+        puts: [
+          {
+            id: "todos/1",
+            body: {
+              due: "2017-09-19",
+              "@metadata": {
+                "Raven-Node-Type": "ToDoTask",
+                "@nested-object-types": { due: "date" },
+                "@change-vector": "A:99-forged",
+                "@last-modified": "2000-01-01T00:00:00.000Z",
+              },
+            },
+          },
+        ],
+      },
+      { nowMs: 1 },
+    );
+    const loaded = db.get("todos/1");
+    expect(loaded?.body).toEqual({ due: "2017-09-19" });
+    expect(loaded?.metadata).toEqual({
+      "Raven-Node-Type": "ToDoTask",
+      "@nested-object-types": { due: "date" },
+      "@collection": "Todos",
+      "@change-vector": "A:1-dbAid",
+      "@last-modified": "1970-01-01T00:00:00.001Z",
+    });
+  });
+
   it("invalid ids are refused with a clear error", () => {
     const db = instance();
     const cases: Array<[unknown, RegExp]> = [

@@ -74,6 +74,20 @@ describe("transactions", () => {
     expect(malformed.code).toBe("InvalidChangeVector");
   });
 
+  it("the empty change vector expects no document: it creates one once, then is refused", () => {
+    const db = instance();
+    const create = () =>
+      db.applyTransaction(
+        { puts: [{ id: "users/1", body: { v: 1 }, expectedChangeVector: "" }] },
+        { nowMs: 1 },
+      );
+    create();
+    expect(db.get("users/1")?.body).toEqual({ v: 1 });
+    const taken = refusal(create);
+    expect(taken.code).toBe("ConcurrencyViolation");
+    expect(taken.message).toContain("expected no document there but one exists");
+  });
+
   it("a transaction with one bad command applies none of its commands", () => {
     const db = instance();
     db.applyTransaction({ puts: [{ id: "users/1", body: { v: 1 } }] }, { nowMs: 1 });

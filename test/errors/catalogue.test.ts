@@ -28,6 +28,7 @@ import { OutgoingReplication } from "../../engine/replication/index.ts";
 import { WorkerCluster } from "../../engine/runtime/host/index.ts";
 import type { HostPlatform } from "../../engine/runtime/host/index.ts";
 import { nodePlatform } from "../../engine/runtime/host/node-platform.ts";
+import { freeBasePort } from "../../engine/runtime/process/addresses.ts";
 import { SimCluster } from "../../engine/runtime/sim/index.ts";
 import { ServerRuntime } from "../../engine/runtime/worker/server-runtime.ts";
 import { checkEnvelope, checkPeerMessage } from "../../engine/transport/index.ts";
@@ -911,6 +912,11 @@ const rows: readonly Row[] = [
         ),
       );
     },
+  ],
+  [
+    "NoFreePort",
+    "a process cluster of more servers on consecutive ports than there are ports",
+    async () => thrown(() => freeBasePort("ports", 70_000)),
   ],
   [
     "ServerDown",

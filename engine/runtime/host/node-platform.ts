@@ -1,80 +1,22 @@
 /**
  * The host's Node adapter: workers through the `web-worker` package (Web Worker API over
- * worker_threads) running the Node worker entry, data folders on disk. From the TypeScript
- * sources the entry runs bundled (engine/runtime/worker/dist/server-worker.js, rebuilt here when
- * missing or older than its sources); from the installed package it runs as tsc compiled it, next
- * to this file. Never imported by browser code: engine/runtime/cluster-any.ts loads it only when
- * it runs in Node.
+ * worker_threads) running the Node worker entry (node-bundles.ts finds it: bundled from the
+ * TypeScript sources, as tsc compiled it in the installed package), data folders on disk. Never
+ * imported by browser code: engine/runtime/cluster-any.ts loads it only when it runs in Node.
  */
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import workerThreads from "node:worker_threads";
 import Worker from "web-worker";
 import type { Endpoint } from "comlink";
 import { quote, RookeryError } from "../../core/index.ts";
+import { plainExecArgv, serverEntry } from "./node-bundles.ts";
 import type { HostPlatform, SpawnedWorker } from "./platform.ts";
 
 /** How long terminate() waits for the thread's exit before it gives up waiting. */
 const exitWaitMs = 5_000;
-
-interface BuildScript {
-  ensureServerWorker(): Promise<string>;
-}
-
-let bundle: Promise<string> | undefined;
-
-/** compiled is true when this file runs as JavaScript (the installed package's dist/). */
-const compiled = !import.meta.url.endsWith(".ts");
-
-/**
- * serverWorkerEntry returns the file a server's worker runs. Compiled, that is the compiled Node
- * entry beside this folder. From source, an up-to-date bundle, built at most once per process
- * when missing or older than its sources.
- */
-function serverWorkerEntry(): Promise<string> {
-  if (compiled)
-    return Promise.resolve(
-      fileURLToPath(new URL("../worker/server-worker-node.js", import.meta.url)),
-    );
-  bundle ??= (async () => {
-    // Loaded by URL so that TypeScript and bundlers leave the build script (and esbuild) alone.
-    const script = new URL("../../../scripts/build-worker.mjs", import.meta.url).href;
-    const build = (await import(/* @vite-ignore */ script)) as BuildScript;
-    return await build.ensureServerWorker();
-  })();
-  bundle.catch(() => {
-    bundle = undefined;
-  });
-  return bundle;
-}
-
-const loaderFlags = new Set(["--import", "--require", "-r", "--loader", "--experimental-loader"]);
-
-/**
- * plainExecArgv is this process's Node options without TypeScript loaders. A worker inherits its
- * parent's options, so under `tsx` every server thread would load tsx (and esbuild) before our
- * plain-JS bundle: measured here, 5 workers took ~1.1 s to start instead of ~0.25 s.
- */
-function plainExecArgv(execArgv: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let k = 0; k < execArgv.length; k++) {
-    const arg = execArgv[k]!;
-    const [flag, inline] = arg.includes("=")
-      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
-      : [arg, undefined];
-    if (loaderFlags.has(flag)) {
-      const value = inline ?? execArgv[k + 1] ?? "";
-      if (inline === undefined) k++;
-      if (/tsx|ts-node|vite-node|vitest/.test(value)) continue;
-      kept.push(arg, ...(inline === undefined ? [value] : []));
-      continue;
-    }
-    kept.push(arg);
-  }
-  return kept;
-}
 
 /**
  * spawnPlain constructs a web-worker Worker whose thread gets plainExecArgv. web-worker takes no
@@ -103,7 +45,7 @@ export const nodePlatform: HostPlatform = {
   defaultStorage: "fs",
 
   async spawn(name: string): Promise<SpawnedWorker> {
-    const file = await serverWorkerEntry();
+    const file = await serverEntry("worker");
     const worker = spawnPlain(file, name);
     let exited = false;
     let terminating = false;

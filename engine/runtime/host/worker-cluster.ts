@@ -29,10 +29,22 @@ import type {
   WorkerBound,
 } from "../../transport/index.ts";
 import { findServer, serverUrl } from "../addresses.ts";
+import { earlierData } from "../earlier-data.ts";
 import type { ClusterDescription, ClusterHandle, ServerSummary, WaitOptions } from "../handle.ts";
+import { PendingCalls, pairKey, timedOut, unavailable } from "../host-calls.ts";
+import { epochMs, pollUntil, sleep, within } from "../real-time.ts";
+import {
+  applyStatusUpdate,
+  absorbStatus,
+  describeRows,
+  forgetStatus,
+  rowTag,
+  statusRowFields,
+  summarizeRows,
+} from "../status-book.ts";
+import type { StatusRow } from "../status-book.ts";
 import { TraceListeners } from "../trace-listeners.ts";
 import type {
-  DocumentsChange,
   HostBound,
   ServerWorkerApi,
   StorageChoice,
@@ -51,8 +63,6 @@ const initTimeoutMsDefault = 30_000;
 const controlTimeoutMs = 5_000;
 /** How long stop() and a graceful shutdown wait for queued writes. */
 const shutdownTimeoutMs = 5_000;
-/** How often waitFor looks at the cluster again. */
-const waitPollMs = 5;
 /** Servers one cluster may have (tags A..Z before the two-letter ones; URLs 127.0.0.1..254). */
 const serversMax = 254;
 
@@ -83,78 +93,23 @@ export interface WorkerClusterOptions {
   readonly statusIntervalMs?: number;
 }
 
-interface Slot {
+interface Slot extends StatusRow {
   readonly index: number;
-  readonly url: string;
   /** Restarts so far; seeds a fresh random stream for each life. */
   generation: number;
   worker: SpawnedWorker | undefined;
   api: Remote<ServerWorkerApi> | undefined;
   hostPort: MessagePort | undefined;
-  alive: boolean;
-  status: WorkerStatus | undefined;
-  /** Document ids per hosted database, kept up to date from the worker's changes. */
-  documents: Map<string, Set<string>>;
-  /** The same, sorted, for describe(); dropped when a set changes. */
-  sorted: Map<string, string[]>;
-  /** refresh() calls waiting for their push, by id. */
-  refreshes: Map<number, () => void>;
-  lastTag: NodeTag;
   /** memory storage: the disk's contents, kept by the host while the server is down. */
   memory: StorageSnapshot | undefined;
-  /** Why the server stopped by itself (a failed storage write), until it restarts. */
-  failure: ServerFailure | undefined;
   /** The crash of a server that stopped by itself, which a restart waits for (its disk). */
   crashing: Promise<void> | undefined;
-}
-
-interface PendingRequest {
-  readonly url: string;
-  readonly timer: ReturnType<typeof setTimeout>;
-  readonly resolve: (answer: TimedAnswer) => void;
 }
 
 /** TimedAnswer is a response with the epoch ms at which the server sent it (null if it did not). */
 export interface TimedAnswer {
   readonly response: ServerResponse;
   readonly sentAtMs: number | null;
-}
-
-function epochMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** within settles with `promise`, or rejects after `ms` saying what took too long. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new RookeryError("WorkerTimeout", `${what} took longer than ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function pairKey(a: string, b: string): string {
-  return a < b ? `${a}|${b}` : `${b}|${a}`;
-}
-
-function unavailable(url: string, why: string): ServerResponse {
-  return {
-    ok: false,
-    error: { code: "ServerUnavailable", message: `connection to ${url} refused: ${why}` },
-  };
 }
 
 /**
@@ -179,12 +134,12 @@ export class WorkerCluster implements ClusterHandle {
   private readonly family: WorkerCluster[] = [];
   /** Which cluster of the network this is: its servers live at http://127.0.<index>.N:8080. */
   readonly networkIndex: number;
-  private readonly pending = new Map<number, PendingRequest>();
+  private readonly requests = new PendingCalls<TimedAnswer>();
+  private readonly refreshes = new PendingCalls<void>();
   private readonly traceListeners = new TraceListeners();
   private readonly blockedPairs = new Set<string>();
   private readonly isolated = new Set<string>();
   private readonly linkShapes = new Map<string, { latencyMs: number; lossRate: number }>();
-  private nextRequestId = 1;
   private stopped = false;
 
   private constructor(
@@ -301,19 +256,11 @@ export class WorkerCluster implements ClusterHandle {
     fresh: boolean | undefined,
   ): Promise<number> {
     const found = await platform.serversWithData(dataDir);
-    if (found.length === 0) return servers;
-    if (fresh === true) {
-      await platform.removeServerDirs(dataDir, found);
-      return servers;
-    }
-    if (fresh === false) return Math.max(servers, found[found.length - 1]! + 1);
-    const folders = found.map((index) => platform.serverDir(dataDir, index));
-    throw new RookeryError(
-      "ExistingData",
-      `${dataDir} holds data from an earlier run (${found.length === 1 ? "a server folder" : `${found.length} server folders`}: ${folders.join(", ")}). ` +
-        "Start with fresh: true to wipe those folders and begin again, or fresh: false to recover those servers.",
-      { dataDir, servers: found.map((index) => index + 1) },
+    const { count, wipe } = earlierData(dataDir, found, servers, fresh, (index) =>
+      platform.serverDir(dataDir, index),
     );
+    if (wipe.length > 0) await platform.removeServerDirs(dataDir, wipe);
+    return count;
   }
 
   // --- servers -----------------------------------------------------------------------------------
@@ -323,18 +270,7 @@ export class WorkerCluster implements ClusterHandle {
   }
 
   get servers(): ServerSummary[] {
-    return this.slots.map((slot) => {
-      const status = slot.alive ? slot.status : undefined;
-      return {
-        url: slot.url,
-        tag: this.tagOf(slot),
-        role: status ? status.role : "down",
-        term: status?.term ?? 0,
-        leader: status?.leader ?? null,
-        alive: slot.alive,
-        ...(slot.failure && !slot.alive ? { failure: slot.failure } : {}),
-      };
-    });
+    return summarizeRows(this.slots);
   }
 
   /** addServer starts one more fresh server; it shows "?" until it joins the cluster. */
@@ -551,23 +487,11 @@ export class WorkerCluster implements ClusterHandle {
     condition: (cluster: WorkerCluster) => boolean,
     options: WaitOptions = {},
   ): Promise<void> {
-    const timeoutMs = options.timeoutMs ?? 10_000;
-    const deadline = epochMs() + timeoutMs;
-    for (;;) {
-      if (condition(this)) return;
-      if (this.stopped)
-        throw new RookeryError(
-          "ClusterStopped",
-          `the cluster stopped while waiting for ${options.what ?? "a condition"}`,
-        );
-      if (epochMs() >= deadline) {
-        throw new RookeryError(
-          "WaitTimedOut",
-          `waited ${timeoutMs} ms for ${options.what ?? "a condition"} and it did not happen`,
-        );
-      }
-      await sleep(waitPollMs);
-    }
+    await pollUntil(
+      () => condition(this),
+      options,
+      () => this.stopped,
+    );
   }
 
   /**
@@ -579,18 +503,13 @@ export class WorkerCluster implements ClusterHandle {
       this.slots.map(async (slot) => {
         const port = slot.hostPort;
         if (!port || !slot.alive) return;
-        const id = this.nextRequestId++;
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await new Promise<void>((resolve) => {
-          slot.refreshes.set(id, resolve);
-          // A hung worker keeps its last status; its exit (or kill) marks it down.
-          timer = setTimeout(() => {
-            slot.refreshes.delete(id);
-            resolve();
-          }, controlTimeoutMs);
-          port.postMessage({ kind: "refresh", id } satisfies WorkerBound);
-        });
-        clearTimeout(timer);
+        // A hung worker keeps its last status; its exit (or kill) marks it down.
+        await this.refreshes.call(
+          slot.url,
+          controlTimeoutMs,
+          () => undefined,
+          (id) => port.postMessage({ kind: "refresh", id } satisfies WorkerBound),
+        );
       }),
     );
   }
@@ -632,34 +551,22 @@ export class WorkerCluster implements ClusterHandle {
     const port = slot.hostPort;
     if (!slot.alive || !port)
       return Promise.resolve({ response: unavailable(url, "the server is down"), sentAtMs: null });
-    const requestId = this.nextRequestId++;
     const timeoutMs = options.timeoutMs ?? clientTimeoutMsDefault;
-    const type = (request as { type?: unknown } | null)?.type;
-    const what = typeof type === "string" ? type : "a request";
-    return new Promise<TimedAnswer>((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(requestId);
-        resolve({
-          response: {
-            ok: false,
-            error: {
-              code: "RequestTimeout",
-              message: `${url} did not answer ${what} within ${timeoutMs} ms`,
-            },
-          },
-          sentAtMs: null,
-        });
-      }, timeoutMs);
-      this.pending.set(requestId, { url, timer, resolve });
-      const envelope: Envelope = {
-        kind: "request",
-        from: options.from ?? "client",
-        to: url,
-        requestId,
-        request,
-      };
-      port.postMessage(envelope);
-    });
+    return this.requests.call(
+      url,
+      timeoutMs,
+      () => ({ response: timedOut(url, request, timeoutMs), sentAtMs: null }),
+      (requestId) => {
+        const envelope: Envelope = {
+          kind: "request",
+          from: options.from ?? "client",
+          to: url,
+          requestId,
+          request,
+        };
+        port.postMessage(envelope);
+      },
+    );
   }
 
   /**
@@ -714,64 +621,21 @@ export class WorkerCluster implements ClusterHandle {
 
   /** describe returns the cluster as plain JSON from every server's latest status. */
   describe(): ClusterDescription {
-    const servers = this.servers;
-    const leaders = servers
-      .filter((s) => s.alive && s.role === "leader")
-      .sort((a, b) => b.term - a.term);
-    const leaderRow = leaders[0];
-    // Statuses arrive at different moments; the records come from the running server that has
-    // applied the most of the cluster's log (the leader on a tie), so a change one server
-    // already answered for is never hidden behind an older status of the leader.
-    let source: Slot | undefined;
-    for (const slot of this.slots) {
-      if (!slot.alive || !slot.status?.databases) continue;
-      const better =
-        !source ||
-        slot.status.appliedIndex > source.status!.appliedIndex ||
-        (slot.status.appliedIndex === source.status!.appliedIndex && slot.url === leaderRow?.url);
-      if (better) source = slot;
-    }
-    const records: readonly DatabaseSummary[] = source?.status?.databases ?? [];
-    const databases = records.map((db) => ({ ...db }));
-    const documents: Record<NodeTag, Record<string, string[]>> = {};
-    for (const slot of this.slots) {
-      if (!slot.alive || !slot.status) continue;
-      const perDatabase: Record<string, string[]> = {};
-      for (const name of [...slot.documents.keys()].sort()) {
-        let ids = slot.sorted.get(name);
-        if (!ids) slot.sorted.set(name, (ids = [...slot.documents.get(name)!].sort()));
-        perDatabase[name] = [...ids];
-      }
-      documents[slot.status.tag === "?" ? slot.url : slot.status.tag] = perDatabase;
-    }
-    return {
-      atMs: epochMs(),
-      cluster: servers,
-      leader: leaderRow?.tag ?? null,
-      term: leaderRow?.term ?? 0,
-      databases,
-      documents,
-    };
+    return describeRows(this.slots, epochMs());
   }
 
   // --- internals ------------------------------------------------------------------------------------
 
   private newSlot(index: number): Slot {
     return {
+      ...statusRowFields(),
       index,
       url: serverUrl(index, this.networkIndex),
       generation: 0,
       worker: undefined,
       api: undefined,
       hostPort: undefined,
-      alive: false,
-      status: undefined,
-      documents: new Map(),
-      sorted: new Map(),
-      refreshes: new Map(),
-      lastTag: "?",
       memory: undefined,
-      failure: undefined,
       crashing: undefined,
     };
   }
@@ -844,8 +708,6 @@ export class WorkerCluster implements ClusterHandle {
     slot.api = api;
     slot.hostPort = hostPort;
     slot.alive = true;
-    slot.documents = new Map();
-    slot.sorted = new Map();
     hostPort.onmessage = (event: MessageEvent<HostBound>) => {
       if (slot.hostPort === hostPort) this.fromWorker(slot, event.data);
     };
@@ -856,7 +718,7 @@ export class WorkerCluster implements ClusterHandle {
       this.emit([{ type: "server", atMs: epochMs(), url: slot.url, text: `crashed: ${reason}` }]);
       void worker.terminate();
     });
-    this.absorb(slot, result.value);
+    absorbStatus(slot, result.value);
   }
 
   /**
@@ -925,66 +787,28 @@ export class WorkerCluster implements ClusterHandle {
   }
 
   private fromWorker(slot: Slot, message: HostBound): void {
-    if (message.kind === "timed-response") {
-      const call = this.pending.get(message.envelope.requestId);
-      if (!call) return;
-      this.pending.delete(message.envelope.requestId);
-      clearTimeout(call.timer);
-      call.resolve({ response: message.envelope.response, sentAtMs: message.sentAtMs });
-      return;
-    }
-    if (message.status) this.absorb(slot, message.status);
-    else if (message.documents && slot.status) this.applyDocuments(slot, message.documents);
+    if (message.kind === "timed-response")
+      return this.requests.settle(message.envelope.requestId, {
+        response: message.envelope.response,
+        sentAtMs: message.sentAtMs,
+      });
+    applyStatusUpdate(slot, message);
+    const failure = message.status?.failure;
+    if (failure && slot.alive && slot.api) void this.failStopped(slot, failure);
     if (message.events.length > 0) this.emit(message.events);
-    if (message.refreshed !== undefined) {
-      slot.refreshes.get(message.refreshed)?.();
-      slot.refreshes.delete(message.refreshed);
-    }
-  }
-
-  /** absorb keeps a server's latest status and applies its document changes. */
-  private absorb(slot: Slot, status: WorkerStatus): void {
-    for (const name of [...slot.documents.keys()]) {
-      if (!status.hosted.includes(name)) {
-        slot.documents.delete(name);
-        slot.sorted.delete(name);
-      }
-    }
-    this.applyDocuments(slot, status.documents);
-    for (const name of status.hosted)
-      if (!slot.documents.has(name)) slot.documents.set(name, new Set());
-    slot.status = status;
-    if (status.tag !== "?") slot.lastTag = status.tag;
-    if (status.failure && slot.alive && slot.api) void this.failStopped(slot, status.failure);
-  }
-
-  /** applyDocuments applies a push's changes to a server's document ids. */
-  private applyDocuments(slot: Slot, documents: Readonly<Record<string, DocumentsChange>>): void {
-    for (const [name, change] of Object.entries(documents)) {
-      let ids = slot.documents.get(name);
-      if (change.reset || !ids) slot.documents.set(name, (ids = new Set(change.reset ?? [])));
-      for (const id of change.added ?? []) ids.add(id);
-      for (const id of change.removed ?? []) ids.delete(id);
-      slot.sorted.delete(name);
-    }
+    if (message.refreshed !== undefined) this.refreshes.settle(message.refreshed, undefined);
   }
 
   /** markDown forgets a server's connections: pending requests fail as a refused connection would. */
   private markDown(slot: Slot, why: string): void {
-    slot.alive = false;
-    slot.status = undefined;
-    slot.documents = new Map();
-    slot.sorted = new Map();
-    for (const resolve of slot.refreshes.values()) resolve();
-    slot.refreshes.clear();
+    forgetStatus(slot);
+    this.refreshes.abandon(slot.url, () => undefined);
     slot.hostPort?.close();
     slot.hostPort = undefined;
-    for (const [id, call] of this.pending) {
-      if (call.url !== slot.url) continue;
-      this.pending.delete(id);
-      clearTimeout(call.timer);
-      call.resolve({ response: unavailable(slot.url, why), sentAtMs: null });
-    }
+    this.requests.abandon(slot.url, () => ({
+      response: unavailable(slot.url, why),
+      sentAtMs: null,
+    }));
   }
 
   private slot(tagOrUrl: string): Slot {
@@ -1002,8 +826,7 @@ export class WorkerCluster implements ClusterHandle {
   }
 
   private tagOf(slot: Slot): NodeTag {
-    if (slot.alive && slot.status && slot.status.tag !== "?") slot.lastTag = slot.status.tag;
-    return slot.lastTag;
+    return rowTag(slot);
   }
 
   private assertRunning(): void {

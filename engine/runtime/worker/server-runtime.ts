@@ -6,16 +6,14 @@
  */
 import { isRookeryError, SeededRandom } from "../../core/index.ts";
 import type { Clock } from "../../core/index.ts";
-import { databaseSummaries } from "../../cluster/index.ts";
-import type { DatabaseSummary } from "../../cluster/index.ts";
 import type { DatabaseInstance } from "../../database/index.ts";
 import { Server } from "../../server/index.ts";
 import type { ServerFailure, TraceEvent } from "../../server/index.ts";
 import type { StorageWarning } from "../../storage/index.ts";
 import { PortMesh } from "../../transport/index.ts";
 import type { LinkFaults, ServerRequest, ServerResponse } from "../../transport/index.ts";
+import { StatusReporter } from "../status-reporter.ts";
 import type {
-  DocumentsChange,
   StatusPush,
   ServerWorkerApi,
   StorageSnapshot,
@@ -27,8 +25,6 @@ import type {
 import { openServerStore } from "./storage.ts";
 import type { OpenFsStorage, ServerStore } from "./storage.ts";
 
-/** Trace events kept between two pushes; older ones are dropped (and the drop is reported). */
-const traceEventsMax = 10_000;
 /** Round trips one pingPeer call may ask for. */
 const pingCountMax = 100_000;
 /** How long one ping waits for its pong. */
@@ -68,11 +64,7 @@ export class ServerRuntime implements ServerWorkerApi {
   private mesh: PortMesh<StatusPush> | undefined;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
   private statusTimer: ReturnType<typeof setInterval> | undefined;
-  private events: TraceEvent[] = [];
-  private droppedEvents = 0;
-  private lastStatusKey = "";
-  /** The document ids the host was told of, per hosted database, and the etag they reflect. */
-  private readonly pushed = new Map<string, { etag: number; ids: Set<string> }>();
+  private readonly reporter = new StatusReporter(() => this.server, realClock.nowMs);
   private readonly watches = new Set<Watch>();
   private stopped = false;
   /** Why the server stopped by itself (a failed storage write), once it did. */
@@ -163,12 +155,7 @@ export class ServerRuntime implements ServerWorkerApi {
   }
 
   status(): WorkerStatus {
-    const status = this.summary();
-    const documents: Record<string, DocumentsChange> = {};
-    for (const name of status.hosted) {
-      documents[name] = { reset: this.server!.hostedDatabase(name)!.instance.readableIds() };
-    }
-    return { ...status, documents };
+    return this.reporter.status();
   }
 
   async crash(): Promise<StorageSnapshot | null> {
@@ -241,11 +228,7 @@ export class ServerRuntime implements ServerWorkerApi {
   }
 
   private record(event: TraceEvent): void {
-    if (this.events.length >= traceEventsMax) {
-      this.events.shift();
-      this.droppedEvents++;
-    }
-    this.events.push(event);
+    this.reporter.record(event);
   }
 
   private warn(url: string, warning: StorageWarning): void {
@@ -259,129 +242,17 @@ export class ServerRuntime implements ServerWorkerApi {
 
   /**
    * push sends buffered trace events and the status, if anything changed since the last push
-   * (always when it answers a refresh). Document ids travel as changes since the last push, found
-   * by walking the items written since then, so a push costs what changed, not what is stored.
+   * (always when it answers a refresh).
    */
   private push(refreshed?: number): void {
     if (!this.mesh || !this.server || this.stopped) return;
-    if (this.droppedEvents > 0) {
-      const dropped = this.droppedEvents;
-      this.droppedEvents = 0;
-      this.events.push({
-        type: "server",
-        atMs: realClock.nowMs(),
-        url: this.server.url,
-        text: `${dropped} trace events dropped (more than ${traceEventsMax} between two pushes)`,
-      });
-    }
-    // The status is rebuilt and sent only when what it shows changed; the key is cheap to make,
-    // since a push goes before every response (a write's push is mostly its document ids).
-    const server = this.server;
-    const soft = server.soft();
-    const hosted = server.hostedDatabaseNames().sort();
-    const key = `${server.tag}|${soft?.role}|${soft?.term}|${soft?.leader}|${server.appliedIndex()}|${hosted.join("|")}|${this.failure?.message ?? ""}`;
-    const documents = this.documentChanges(hosted);
-    const changed = key !== this.lastStatusKey;
-    if (
-      refreshed === undefined &&
-      this.events.length === 0 &&
-      !changed &&
-      Object.keys(documents).length === 0
-    )
-      return;
-    this.lastStatusKey = key;
-    const events = this.events;
-    this.events = [];
+    const update = this.reporter.take(refreshed !== undefined);
+    if (!update) return;
     this.mesh.pushToHost({
       kind: "status",
-      ...(changed ? { status: { ...this.summary(), documents } } : { documents }),
-      events,
+      ...update,
       ...(refreshed !== undefined ? { refreshed } : {}),
     });
-  }
-
-  /** summary reads the server's status, without documents. */
-  private summary(): WorkerStatus {
-    const server = this.server;
-    if (!server) {
-      return {
-        url: "",
-        tag: "?",
-        role: "down",
-        term: 0,
-        leader: null,
-        databases: null,
-        appliedIndex: 0,
-        documents: {},
-        hosted: [],
-        atMs: realClock.nowMs(),
-      };
-    }
-    const soft = server.soft();
-    const state = server.clusterState;
-    const databases: DatabaseSummary[] | null = state ? databaseSummaries(state) : null;
-    return {
-      url: server.url,
-      tag: server.tag,
-      role: soft?.role ?? "passive",
-      term: soft?.term ?? 0,
-      leader: soft?.leader ?? null,
-      databases,
-      appliedIndex: server.appliedIndex(),
-      documents: {},
-      hosted: server.hostedDatabaseNames().sort(),
-      atMs: realClock.nowMs(),
-      ...(this.failure ? { failure: this.failure } : {}),
-    };
-  }
-
-  /**
-   * documentChanges brings the pushed id sets up to date and returns what changed: a reset for a
-   * database the host has not heard of, ids added and removed for the others.
-   */
-  private documentChanges(hosted: readonly string[]): Record<string, DocumentsChange> {
-    const changes: Record<string, DocumentsChange> = {};
-    for (const name of [...this.pushed.keys()])
-      if (!hosted.includes(name)) this.pushed.delete(name);
-    for (const name of hosted) {
-      const instance = this.server!.hostedDatabase(name)!.instance;
-      const known = this.pushed.get(name);
-      if (!known) {
-        const ids = instance.readableIds();
-        this.pushed.set(name, { etag: instance.lastEtag, ids: new Set(ids) });
-        changes[name] = { reset: ids };
-        continue;
-      }
-      if (known.etag === instance.lastEtag) continue;
-      const added: string[] = [];
-      const removed: string[] = [];
-      for (const item of instance.itemsAfterEtag(known.etag)) {
-        // Documents, deletes and conflicts change whether an id is readable; revisions and
-        // attachments never do on their own.
-        if (item.kind !== "document" && item.kind !== "tombstone" && item.kind !== "conflict")
-          continue;
-        // The walk sees only items still in place, and a document item in place is its id's
-        // current version, which has no kept conflicts (a put or a resolution removes them): so
-        // it is readable. A tombstone or a kept conflict in place means the id is not. An id has
-        // at most one document or tombstone in place, and its conflicts all say the same, so
-        // meeting an id twice changes nothing.
-        const present = item.kind === "document";
-        if (present && !known.ids.has(item.id)) {
-          known.ids.add(item.id);
-          added.push(item.id);
-        } else if (!present && known.ids.has(item.id)) {
-          known.ids.delete(item.id);
-          removed.push(item.id);
-        }
-      }
-      known.etag = instance.lastEtag;
-      if (added.length > 0 || removed.length > 0)
-        changes[name] = {
-          ...(added.length > 0 ? { added } : {}),
-          ...(removed.length > 0 ? { removed } : {}),
-        };
-    }
-    return changes;
   }
 
   private checkWatches(): void {

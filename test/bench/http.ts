@@ -1,0 +1,500 @@
+/**
+ * The http benchmark (`npm run bench -- http [--json FILE]`): Rookery's server processes over
+ * real HTTP, driven by RavenDB's own client (ravendb@7.2.2), beside a 3-member etcd 3.4 cluster
+ * (Debian's etcd-server; skipped with a message when it is absent), both on loopback with fsync
+ * on, measured one after the other from this one Node process:
+ * - write latency p50/p99 and throughput with 1 and 16 concurrent writers: Rookery saves one
+ *   document with write assurance to a majority (the server and 1 replica of 3); etcd puts one key
+ *   (its Raft commit is a majority's fsync);
+ * - a cluster-wide write on Rookery too (a Rachis command: the conflict solver of a database,
+ *   over HTTP), the write that, like etcd's put, needs the leader;
+ * - time from SIGKILL of the leader to the next acknowledged write (document and cluster write on
+ *   Rookery, put on etcd), over a few kills, each member restarted between them.
+ * Floors measured in the same run: an HTTP round trip to a bare Node server in another process
+ * (no database), and the same server appending the body and fdatasyncing it before it answers.
+ * Every ratio is Rookery's figure over etcd's (below 1: Rookery is faster) or over the floor.
+ * Every process and folder it makes is gone when it returns, whatever happened.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { DocumentStore } from "ravendb";
+import { ProcessCluster } from "../../engine/runtime/process/process-cluster.ts";
+import { serverTimingDefault } from "../../engine/server/timing.ts";
+import { EtcdCluster, etcdVersion, findEtcd } from "./etcd.ts";
+import { round, stats, type Stats } from "./floors.ts";
+
+const writersMany = 16;
+/** One writer's measured writes, after `warmupWrites` that are not counted. */
+const singleWrites = 300;
+const warmupWrites = 30;
+/** How long the 16 writers write; the first `manyWarmupMs` is not counted. */
+const manyRunMs = 4_000;
+const manyWarmupMs = 500;
+/** Leader kills per system; each killed member is restarted before the next. */
+const leaderKills = 3;
+/** A prober after a kill starts an attempt this often, so no attempt's own timeout is measured. */
+const probeEveryMs = 20;
+const probeAttemptTimeoutMs = 3_000;
+const probeGiveUpMs = 20_000;
+const database = "Bench";
+const pad = "p".repeat(100);
+
+/** The election settings both systems run with: Rookery's defaults, given to etcd too. */
+const heartbeatMs = serverTimingDefault.tickMs * serverTimingDefault.raft.heartbeatTicks;
+const electionMs = serverTimingDefault.tickMs * serverTimingDefault.raft.electionTicks;
+/**
+ * etcd refuses an election timeout under 5 heartbeats, so its heartbeat is the largest allowed;
+ * it pre-votes like Rachis does (etcd 3.4 does not by default).
+ */
+const etcdTiming = {
+  heartbeatMs: Math.min(heartbeatMs, Math.floor(electionMs / 5)),
+  electionMs,
+  preVote: true,
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const body = (writer: number, n: number): string => JSON.stringify({ writer, n, pad });
+
+// --- load ------------------------------------------------------------------------------------------
+
+/** A write the load generator can time: writer number and sequence number in, resolved when acknowledged. */
+type Write = (writer: number, n: number) => Promise<void>;
+
+interface Load {
+  readonly latencyMs: Stats;
+  readonly writesPerSecond: number;
+  readonly failed: number;
+}
+
+/** oneWriter: writes one at a time; latency of each after the warm-up. */
+async function oneWriter(write: Write): Promise<Load> {
+  for (let n = 0; n < warmupWrites; n++) await write(0, -n - 1);
+  const samples: number[] = [];
+  const started = performance.now();
+  for (let n = 0; n < singleWrites; n++) {
+    const t = performance.now();
+    await write(0, n);
+    samples.push(performance.now() - t);
+  }
+  const elapsedMs = performance.now() - started;
+  return {
+    latencyMs: stats(samples),
+    writesPerSecond: Math.round(samples.length / (elapsedMs / 1000)),
+    failed: 0,
+  };
+}
+
+/** manyWriters: `writers` loops write for `manyRunMs`; counted are writes started after the warm-up. */
+async function manyWriters(write: Write, writers: number): Promise<Load> {
+  const samples: number[] = [];
+  let failed = 0;
+  const started = performance.now();
+  const countFrom = started + manyWarmupMs;
+  const endAt = started + manyRunMs;
+  await Promise.all(
+    Array.from({ length: writers }, async (_, writer) => {
+      for (let n = 0; performance.now() < endAt; n++) {
+        const t = performance.now();
+        try {
+          await write(writer + 1, n);
+        } catch {
+          failed++;
+          continue;
+        }
+        if (t >= countFrom) samples.push(performance.now() - t);
+      }
+    }),
+  );
+  const windowMs = Math.max(1, performance.now() - countFrom);
+  return {
+    latencyMs: stats(samples),
+    writesPerSecond: Math.round(samples.length / (windowMs / 1000)),
+    failed,
+  };
+}
+
+/**
+ * firstAcknowledged starts `attempt` every `probeEveryMs` from now on until one resolves, and
+ * returns when the first one did, in ms after `killedAt`; it waits for the attempts still in
+ * flight before it returns, so none outlives the measurement.
+ */
+async function firstAcknowledged(
+  killedAt: number,
+  attempt: (k: number) => Promise<void>,
+): Promise<number> {
+  const inFlight: Promise<void>[] = [];
+  let doneAt: number | undefined;
+  for (let k = 0; doneAt === undefined; k++) {
+    if (performance.now() - killedAt > probeGiveUpMs) break;
+    inFlight.push(
+      attempt(k).then(
+        () => {
+          doneAt ??= performance.now();
+        },
+        () => {},
+      ),
+    );
+    await sleep(probeEveryMs);
+  }
+  await Promise.all(inFlight);
+  if (doneAt === undefined)
+    throw new Error(`no write acknowledged ${probeGiveUpMs} ms after a kill`);
+  return round(doneAt - killedAt, 1);
+}
+
+interface Kills {
+  readonly medianMs: number;
+  readonly maxMs: number;
+  readonly trialsMs: readonly number[];
+}
+
+function killStats(trials: readonly number[]): Kills {
+  const sorted = [...trials].sort((a, b) => a - b);
+  return {
+    medianMs: sorted[Math.floor(sorted.length / 2)]!,
+    maxMs: sorted[sorted.length - 1]!,
+    trialsMs: trials,
+  };
+}
+
+// --- the floor -------------------------------------------------------------------------------------
+
+// A server with no database: it reads the body and answers 201; with ?sync it first appends the
+// body to a file and fdatasyncs it. It tells its parent its port over IPC.
+const floorServer = `
+  const http = require("node:http");
+  const fs = require("node:fs");
+  const fd = fs.openSync(process.env.FLOOR_FILE, "w");
+  let position = 0;
+  const server = http.createServer((request, response) => {
+    const chunks = [];
+    request.on("data", (chunk) => chunks.push(chunk));
+    request.on("end", () => {
+      const body = Buffer.concat(chunks);
+      if (request.url.includes("sync")) {
+        fs.writeSync(fd, body, 0, body.length, position);
+        position += body.length;
+        fs.fdatasyncSync(fd);
+      }
+      response.writeHead(201, { "content-type": "application/json" });
+      response.end('{"ok":true}');
+    });
+  });
+  server.keepAliveTimeout = 60000;
+  server.listen(0, "127.0.0.1", () => process.send(server.address().port));
+  process.on("disconnect", () => process.exit(0));
+`;
+
+async function measureFloor(root: string): Promise<{ roundTrip: Load; roundTripFsync: Load }> {
+  const child = spawn(process.execPath, ["-e", floorServer], {
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+    env: { ...process.env, FLOOR_FILE: join(root, "floor.log") },
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once("message", (message) => resolve(Number(message)));
+      child.once("exit", (code) => reject(new Error(`the floor server exited (${code})`)));
+    });
+    const post = (path: string): Write => {
+      return async (writer, n) => {
+        const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+          method: "POST",
+          body: body(writer, n),
+          headers: { "content-type": "application/json" },
+        });
+        await response.text();
+        if (response.status !== 201) throw new Error(`floor: ${response.status}`);
+      };
+    };
+    return {
+      roundTrip: await oneWriter(post("/")),
+      roundTripFsync: await oneWriter(post("/sync")),
+    };
+  } finally {
+    child.kill("SIGKILL");
+    await exited;
+  }
+}
+
+// --- Rookery ---------------------------------------------------------------------------------------
+
+async function must(response: Response, what: string): Promise<unknown> {
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${what}: ${response.status} ${text}`);
+  return text ? (JSON.parse(text) as unknown) : null;
+}
+
+/** formRookery joins the servers into one cluster and creates the database on all three, leader first. */
+async function formRookery(cluster: ProcessCluster): Promise<void> {
+  const [first, ...rest] = cluster.urls;
+  for (const url of rest)
+    await must(
+      await fetch(`${first}/admin/cluster/node?url=${encodeURIComponent(url)}`, { method: "PUT" }),
+      `adding ${url}`,
+    );
+  const leader = await leaderOf(cluster);
+  const members = [
+    leader.tag,
+    ...cluster.servers.map((s) => s.tag).filter((t) => t !== leader.tag),
+  ];
+  await must(
+    await fetch(`${first}/admin/databases?name=${database}&replicationFactor=3`, {
+      method: "PUT",
+      body: JSON.stringify({ DatabaseName: database, Topology: { Members: members } }),
+    }),
+    `creating ${database}`,
+  );
+  await cluster.waitFor(
+    (c) => c.describe().databases.find((d) => d.name === database)?.members.length === 3,
+    { timeoutMs: 30_000, what: `${database} on all three servers` },
+  );
+}
+
+/** documentWrite saves one document with write assurance to a majority, through RavenDB's client. */
+function documentWrite(store: DocumentStore, prefix: string): Write {
+  return async (writer, n) => {
+    const session = store.openSession();
+    await session.store(JSON.parse(body(writer, n)) as object, `${prefix}/${writer}-${n}`);
+    session.advanced.waitForReplicationAfterSaveChanges({ replicas: 1, timeout: 5_000 });
+    await session.saveChanges();
+  };
+}
+
+/** clusterWrite commits one Rachis command (the database's conflict solver) through `url`. */
+async function clusterWrite(url: string, n: number, timeoutMs = probeAttemptTimeoutMs) {
+  const response = await fetch(`${url}/admin/replication/conflicts/solver?name=${database}`, {
+    method: "POST",
+    body: JSON.stringify({ ResolveToLatest: n % 2 === 0 }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  await must(response, "cluster write");
+}
+
+/** leaderOf waits until every server is up and follows one leader, and returns that leader. */
+async function leaderOf(cluster: ProcessCluster): Promise<{ url: string; tag: string }> {
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    await cluster.refresh();
+    const servers = cluster.servers;
+    const leader = servers.find((s) => s.role === "leader");
+    if (leader && servers.every((s) => s.alive && s.leader === leader.tag)) return leader;
+    if (performance.now() > deadline) throw new Error("no leader all three Rookery servers follow");
+    await sleep(50);
+  }
+}
+
+/** preferredNode is the node RavenDB's client sends writes to first: the topology's first. */
+async function preferredNode(url: string): Promise<string> {
+  const topology = (await must(await fetch(`${url}/topology?name=${database}`), "topology")) as {
+    Nodes: { ClusterTag: string }[];
+  };
+  return topology.Nodes[0]!.ClusterTag;
+}
+
+async function measureRookery() {
+  // Status pushes to this process (for waitFor and leader checks) once a second, not every 50 ms:
+  // they are the harness's work, not the servers', and etcd has none.
+  const cluster = await ProcessCluster.start({ servers: 3, port: "auto", statusIntervalMs: 1_000 });
+  const stores: DocumentStore[] = [];
+  const newStore = (): DocumentStore => {
+    const store = new DocumentStore(cluster.urls, database);
+    store.initialize();
+    stores.push(store);
+    return store;
+  };
+  try {
+    await formRookery(cluster);
+    const store = newStore();
+    const writers1 = await oneWriter(documentWrite(store, "one"));
+    const writers16 = await manyWriters(documentWrite(store, "many"), writersMany);
+    const leader = await leaderOf(cluster);
+    const clusterWrites = await oneWriter((_, n) => clusterWrite(leader.url, n, 10_000));
+
+    const documentTrials: number[] = [];
+    const clusterTrials: number[] = [];
+    const preferredKilled: boolean[] = [];
+    for (let kill = 0; kill < leaderKills; kill++) {
+      const victim = await leaderOf(cluster);
+      const probeStore = newStore();
+      await documentWrite(probeStore, `warm${kill}`)(0, 0);
+      preferredKilled.push((await preferredNode(victim.url)) === victim.tag);
+      const survivors = cluster.urls.filter((url) => url !== victim.url);
+      const killedAt = performance.now();
+      await cluster.kill(victim.url);
+      const [documentMs, clusterMs] = await Promise.all([
+        firstAcknowledged(killedAt, (k) => documentWrite(probeStore, `kill${kill}`)(0, k)),
+        firstAcknowledged(killedAt, (k) => clusterWrite(survivors[k % survivors.length]!, k)),
+      ]);
+      documentTrials.push(documentMs);
+      clusterTrials.push(clusterMs);
+      await cluster.restart(victim.url);
+      await leaderOf(cluster);
+    }
+    return {
+      documentWrite: { writers1, writers16 },
+      clusterWrite: { writers1: clusterWrites },
+      leaderKill: {
+        documentWrite: killStats(documentTrials),
+        clusterWrite: killStats(clusterTrials),
+        preferredNodeWasTheLeader: preferredKilled,
+      },
+    };
+  } finally {
+    for (const store of stores) store.dispose();
+    await cluster.stop();
+  }
+}
+
+// --- etcd ------------------------------------------------------------------------------------------
+
+async function measureEtcd(binary: string) {
+  const cluster = await EtcdCluster.start(binary, etcdTiming);
+  try {
+    const leader = await cluster.leader();
+    const put =
+      (url: string, prefix: string): Write =>
+      (writer, n) =>
+        cluster.put(url, `${prefix}/${writer}-${n}`, body(writer, n));
+    const writers1 = await oneWriter(put(leader, "one"));
+    const writers16 = await manyWriters(put(leader, "many"), writersMany);
+    const trials: number[] = [];
+    for (let kill = 0; kill < leaderKills; kill++) {
+      const victim = await cluster.leader();
+      const survivors = cluster.clientUrls.filter((url) => url !== victim);
+      const killedAt = performance.now();
+      await cluster.kill(victim);
+      trials.push(
+        await firstAcknowledged(killedAt, (k) =>
+          cluster.put(
+            survivors[k % survivors.length]!,
+            `kill${kill}/${k}`,
+            body(0, k),
+            probeAttemptTimeoutMs,
+          ),
+        ),
+      );
+      await cluster.restart(victim);
+    }
+    return { put: { writers1, writers16 }, leaderKill: { put: killStats(trials) } };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+// --- the report ------------------------------------------------------------------------------------
+
+const ratio = (a: number, b: number): number => round(a / b, 2);
+
+/** versus compares two loads: latency p50 and p99, and throughput, ours over theirs. */
+const versus = (ours: Load, theirs: Load) => ({
+  p50: ratio(ours.latencyMs.median, theirs.latencyMs.median),
+  p99: ratio(ours.latencyMs.p99, theirs.latencyMs.p99),
+  throughput: ratio(ours.writesPerSecond, theirs.writesPerSecond),
+});
+
+export async function benchHttp(): Promise<Record<string, unknown>> {
+  const root = mkdtempSync(join(tmpdir(), "rookery-bench-http-"));
+  const loadAverageBefore = loadavg()[0]!;
+  try {
+    const floor = await measureFloor(root);
+    const rookery = await measureRookery();
+    const binary = findEtcd();
+    const etcd = binary ? await measureEtcd(binary) : undefined;
+    const floorMs = floor.roundTripFsync.latencyMs;
+    const docs = rookery.documentWrite;
+    const toFloor = {
+      rookeryDocumentWriteP50Writers1: ratio(docs.writers1.latencyMs.median, floorMs.median),
+      rookeryClusterWriteP50Writers1: ratio(
+        rookery.clusterWrite.writers1.latencyMs.median,
+        floorMs.median,
+      ),
+      ...(etcd
+        ? { etcdPutP50Writers1: ratio(etcd.put.writers1.latencyMs.median, floorMs.median) }
+        : {}),
+    };
+    const peer = etcd
+      ? {
+          version: etcdVersion(binary!),
+          ...etcd,
+          ratios: {
+            documentWriteWriters1: versus(docs.writers1, etcd.put.writers1),
+            documentWriteWriters16: versus(docs.writers16, etcd.put.writers16),
+            clusterWriteWriters1: versus(rookery.clusterWrite.writers1, etcd.put.writers1),
+            leaderKillToDocumentWrite: ratio(
+              rookery.leaderKill.documentWrite.medianMs,
+              etcd.leaderKill.put.medianMs,
+            ),
+            leaderKillToClusterWrite: ratio(
+              rookery.leaderKill.clusterWrite.medianMs,
+              etcd.leaderKill.put.medianMs,
+            ),
+          },
+        }
+      : {
+          skipped:
+            "etcd is not installed (no etcd on the PATH, ROOKERY_ETCD unset): apt-get install etcd-server, then run again",
+        };
+    const targets = etcd
+      ? [
+          {
+            what: "majority-acknowledged document write p50 (1 writer) no slower than etcd's put p50",
+            rookeryMs: docs.writers1.latencyMs.median,
+            etcdMs: etcd.put.writers1.latencyMs.median,
+            met: docs.writers1.latencyMs.median <= etcd.put.writers1.latencyMs.median,
+          },
+          {
+            what: "leader SIGKILL to the next acknowledged document write no slower than etcd's put",
+            rookeryMs: rookery.leaderKill.documentWrite.medianMs,
+            etcdMs: etcd.leaderKill.put.medianMs,
+            met: rookery.leaderKill.documentWrite.medianMs <= etcd.leaderKill.put.medianMs,
+          },
+          {
+            what: "leader SIGKILL to the next acknowledged cluster-wide (Rachis) write no slower than etcd's put",
+            rookeryMs: rookery.leaderKill.clusterWrite.medianMs,
+            etcdMs: etcd.leaderKill.put.medianMs,
+            met: rookery.leaderKill.clusterWrite.medianMs <= etcd.leaderKill.put.medianMs,
+          },
+        ]
+      : [];
+    return {
+      definitions: {
+        documentWrite:
+          "RavenDB's client (ravendb@7.2.2) saves one ~130-byte document in its own session with waitForReplicationAfterSaveChanges({ replicas: 1 }): acknowledged once the receiving server and one more of the three have it durable (fs storage, fdatasync)",
+        clusterWrite:
+          "one Rachis command over HTTP (POST /admin/replication/conflicts/solver, alternating), answered once a majority committed it; needs the leader, like an etcd put",
+        put: "etcd v3 JSON gateway POST /v3/kv/put of the same bytes to the leader's client URL; answered once a majority fsynced it",
+        writers16: `${writersMany} writers each with one request outstanding for ${manyRunMs} ms, the first ${manyWarmupMs} ms not counted; Rookery's share one DocumentStore`,
+        leaderKill: `SIGKILL of the Raft leader's process, then an attempt every ${probeEveryMs} ms (each may take up to ${probeAttemptTimeoutMs} ms) to the survivors until one is acknowledged; the time of the first acknowledgement after the kill. Rookery's document writes go through RavenDB's client and its failover; the killed member restarts between trials`,
+        floor:
+          "a bare Node HTTP server in another process (no database) answering the same POST from fetch; roundTripFsync also appends the body and fdatasyncs it before answering",
+        ratios: "Rookery's figure over etcd's (or over the floor); below 1 means Rookery is faster",
+      },
+      timing: {
+        note: "both systems elect with Rookery's default timeout, randomized over [1, 2) of it, and pre-vote (etcd refuses an election timeout under 5 heartbeats, so its heartbeat is at most a fifth of it; etcd 3.4 does not pre-vote unless asked)",
+        rookery: { heartbeatMs, electionTimeoutMs: electionMs },
+        etcd: etcdTiming,
+      },
+      machine: {
+        cpus: availableParallelism(),
+        loadAverage1Min: { before: round(loadAverageBefore, 2), after: round(loadavg()[0]!, 2) },
+        note: "every figure here is a handful of processes taking turns on these CPUs; a load average above their count means other work competed for them during the run",
+      },
+      floor,
+      rookery,
+      etcd: peer,
+      ratiosToFloor: toFloor,
+      targets,
+      allMet: targets.length > 0 && targets.every((t) => t.met),
+    };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+// Run directly: `npx tsx test/bench/http.ts` prints the suite's JSON.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await benchHttp(), null, 2));
+}
