@@ -25,6 +25,8 @@ import type { ClientNetwork, ClusterHandle } from "../../engine/index.ts";
 import { errorCodes, isRookeryError, parseChangeVector } from "../../engine/core/index.ts";
 import { DatabaseInstance } from "../../engine/database/index.ts";
 import { OutgoingReplication } from "../../engine/replication/index.ts";
+import { serverLimits } from "../../engine/server/limits.ts";
+import { PeerCalls } from "../../engine/server/peer-calls.ts";
 import { WorkerCluster } from "../../engine/runtime/host/index.ts";
 import type { HostPlatform } from "../../engine/runtime/host/index.ts";
 import { nodePlatform } from "../../engine/runtime/host/node-platform.ts";
@@ -917,6 +919,17 @@ const rows: readonly Row[] = [
     "NoFreePort",
     "a process cluster of more servers on consecutive ports than there are ports",
     async () => thrown(() => freeBasePort("ports", 70_000)),
+  ],
+  [
+    "ServerBusy",
+    "one call to other servers more than peerCallsMax allows at once",
+    async () => {
+      const calls = new PeerCalls(() => {}, url(1));
+      const ask = () =>
+        calls.call(url(2), (requestId) => ({ type: "node-info-request", requestId }), 1_000);
+      for (let k = 0; k < serverLimits.peerCallsMax; k++) void ask().catch(() => {});
+      return thrown(ask);
+    },
   ],
   [
     "ServerDown",
