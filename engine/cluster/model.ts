@@ -34,6 +34,12 @@ export interface ClusterTopology {
   readonly lastNodeTag: NodeTag | null;
   /** Raft index of the last change to the server list (the cluster topology etag). */
   readonly etag: number;
+  /**
+   * The server id of each node, by tag: which server's storage the cluster added under that tag.
+   * A server that lost its storage comes back with a new id, so the cluster can tell it is not
+   * the node it was. Absent (or a tag missing) in states written before ids were recorded.
+   */
+  readonly serverIds?: Readonly<Record<NodeTag, string>>;
 }
 
 /**

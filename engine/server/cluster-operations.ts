@@ -227,11 +227,14 @@ export class ClusterOperations {
     if ("refused" in checked) return checked.refused;
     // It joins as a promotable: a Raft learner that catches up before it votes. Only then is it a
     // member, so the cluster never counts on a vote the new server cannot give yet.
+    // The command records which server was added (its id), so a server that later comes back
+    // under this URL with empty storage is not taken for this node.
     const response = await this.proposeCommand(
       {
         type: "addNode",
         url: checked.url,
         joinAs: "promotable",
+        serverId: checked.serverId,
         ...(wantedTag ? { tag: wantedTag } : {}),
       },
       deadline,
@@ -252,7 +255,7 @@ export class ClusterOperations {
   private async checkNewNode(
     rawUrl: string,
     deadline: number,
-  ): Promise<{ url: string } | { refused: ServerResponse }> {
+  ): Promise<{ url: string; serverId: string } | { refused: ServerResponse }> {
     // The checks the cluster applies to the addNode entry, made here first: whichever server
     // leads, a URL already in the cluster (this server's own included) gets the same error.
     const invalid = validateClusterCommand(this.node.rachis!.state, {
@@ -284,7 +287,7 @@ export class ClusterOperations {
         { url },
       );
     }
-    return { url };
+    return { url, serverId: info.serverId };
   }
 }
 
