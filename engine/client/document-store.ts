@@ -3,6 +3,7 @@ import type { TopologyView } from "../transport/index.ts";
 import { resolveConventions } from "./conventions.ts";
 import type { DocumentConventions, ResolvedConventions } from "./conventions.ts";
 import { MaintenanceOperations } from "./maintenance.ts";
+import { httpNetwork } from "./http-network.ts";
 import type { ClientNetwork } from "./network.ts";
 import type { NodeHealth, ServerNode } from "./node-selector.ts";
 import { RequestExecutor } from "./request-executor.ts";
@@ -15,8 +16,11 @@ export interface DocumentStoreOptions {
   readonly urls: readonly string[];
   /** The database sessions talk to; a store without one can still run maintenance operations. */
   readonly database?: string;
-  /** How requests travel: `cluster.network` under the simulator. */
-  readonly network: ClientNetwork;
+  /**
+   * How requests travel: `cluster.network` under the simulator and the workers; left out, over
+   * HTTP (fetch) to server processes (`Cluster.start({ runtime: "process" })`, `npm run serve`).
+   */
+  readonly network?: ClientNetwork;
   readonly conventions?: DocumentConventions;
   /**
    * This client's address on the network (the simulator's `from`, "client" by default). Give two
@@ -71,15 +75,18 @@ export class DocumentStore {
         `database must be a non-empty name, got ${JSON.stringify(options.database)}`,
       );
     }
-    if (!options.network || typeof options.network.request !== "function") {
+    const network =
+      options.network ??
+      (typeof fetch === "function" && !("network" in options) ? httpNetwork() : undefined);
+    if (!network || typeof network.request !== "function") {
       throw new RookeryError(
         "InvalidNetwork",
-        "a DocumentStore needs a network to talk over: pass `network: cluster.network`",
+        "a DocumentStore needs a network to talk over: pass `network: cluster.network`, or leave it out to talk HTTP to server processes",
       );
     }
     this.urls = options.urls.map((url) => url.replace(/\/+$/, ""));
     this.database = options.database;
-    this.network = options.network;
+    this.network = network;
     this.conventions = resolveConventions(options.conventions);
     this.address = options.address ?? "client";
     this.maintenance = new MaintenanceOperations({

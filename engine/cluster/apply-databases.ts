@@ -42,6 +42,7 @@ export function applyCreateDatabase(
     mentors: {},
     replicationFactor: nodes.length,
     topologyEtag: raftIndex,
+    createdAtIndex: raftIndex,
     // A copy, so the caller's object and the replicated state never share structure.
     revisions: revisions === null ? null : structuredClone(revisions),
     conflictResolution: command.conflictResolution ?? "latest",

@@ -37,6 +37,7 @@ export function applyBootstrap(
     watchers: {},
     lastNodeTag: tag,
     etag: raftIndex,
+    ...(command.serverId !== undefined ? { serverIds: { [tag]: command.serverId } } : {}),
   };
   const message = `${url} bootstrapped cluster ${command.topologyId} as ${tag}`;
   return { state: { ...state, topology }, message, tag };
@@ -59,11 +60,16 @@ export function applyAddNode(
   const role = command.joinAs ?? "member";
   const key = role === "member" ? "members" : role === "promotable" ? "promotables" : "watchers";
   const lastNodeTag = last === undefined || compareNodeTags(tag, last) > 0 ? tag : last;
+  const serverIds =
+    command.serverId === undefined
+      ? state.topology.serverIds
+      : { ...state.topology.serverIds, [tag]: command.serverId };
   const topology: ClusterTopology = {
     ...state.topology,
     [key]: { ...state.topology[key], [tag]: url },
     lastNodeTag,
     etag: raftIndex,
+    ...(serverIds ? { serverIds } : {}),
   };
   return {
     state: { ...state, topology },
@@ -126,6 +132,7 @@ export function applyRemoveNode(
     promotables: withoutKey(state.topology.promotables, tag),
     watchers: withoutKey(state.topology.watchers, tag),
     etag: raftIndex,
+    ...(state.topology.serverIds ? { serverIds: withoutKey(state.topology.serverIds, tag) } : {}),
   };
   const databases: Record<string, DatabaseRecord> = {};
   for (const [key, record] of Object.entries(state.databases)) {

@@ -11,6 +11,8 @@ export interface BootstrapCommand {
   readonly url: string;
   /** Identifier of the new cluster, drawn by the proposer (RavenDB uses a GUID). */
   readonly topologyId: string;
+  /** The founding server's id (see ClusterTopology.serverIds). */
+  readonly serverId?: string;
 }
 
 /**
@@ -25,6 +27,8 @@ export interface AddNodeCommand {
   readonly tag?: NodeTag;
   /** How the server joins Rachis: a voting member (default), a promotable, or a watcher. */
   readonly joinAs?: "member" | "promotable" | "watcher";
+  /** The server's id, from its node-info answer to the leader (see ClusterTopology.serverIds). */
+  readonly serverId?: string;
 }
 
 /** PromoteNodeCommand makes a promotable or watcher server a voting member of the cluster. */
@@ -245,8 +249,13 @@ const isJoinAs = (value: unknown): boolean =>
 type Shape = Readonly<Record<string, (value: unknown) => boolean>>;
 
 const commandShapes: { readonly [T in ClusterCommandType]: Shape } = {
-  bootstrap: { url: isString, topologyId: isString },
-  addNode: { url: isString, tag: isOptional(isString), joinAs: isOptional(isJoinAs) },
+  bootstrap: { url: isString, topologyId: isString, serverId: isOptional(isString) },
+  addNode: {
+    url: isString,
+    tag: isOptional(isString),
+    joinAs: isOptional(isJoinAs),
+    serverId: isOptional(isString),
+  },
   promoteNode: { tag: isString },
   removeNode: { tag: isString },
   createDatabase: {

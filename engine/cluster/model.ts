@@ -34,6 +34,12 @@ export interface ClusterTopology {
   readonly lastNodeTag: NodeTag | null;
   /** Raft index of the last change to the server list (the cluster topology etag). */
   readonly etag: number;
+  /**
+   * The server id of each node, by tag: which server's storage the cluster added under that tag.
+   * A server that lost its storage comes back with a new id, so the cluster can tell it is not
+   * the node it was. Absent (or a tag missing) in states written before ids were recorded.
+   */
+  readonly serverIds?: Readonly<Record<NodeTag, string>>;
 }
 
 /**
@@ -132,6 +138,12 @@ export interface DatabaseRecord {
   readonly replicationFactor: number;
   /** Raft index of the last topology change; clients refresh their topology when it moves. */
   readonly topologyEtag: number;
+  /**
+   * Raft index of the createDatabase that made this database: it tells it from an earlier one of
+   * the same name, whose records a server that was away for the delete may still keep on disk.
+   * Absent in records persisted before it existed.
+   */
+  readonly createdAtIndex?: number;
   /** Null when revisions were never configured. */
   readonly revisions: RevisionsConfiguration | null;
   readonly conflictResolution: ConflictResolution;

@@ -89,7 +89,7 @@ export const errorCodes = {
   InvalidTiming: "a timing option is not a number the servers can run on (a tick of 0 ms …)",
   NoFreePort: "no port was free on every address a process cluster needs",
   RequestTimeout: "a server did not answer a request in time (isolated, or too slow)",
-  ServerBusy: "a queue of the server is full (its …Max limit); try again shortly, or elsewhere",
+  ServerBusy: "one of the server's queues is full (its …Max limit); try again shortly or elsewhere",
   ServerDown: "the server is down (killed)",
   ServerRunning: "a running server was asked to restart; kill it first",
   ServerStartFailed: "a server's worker could not start for a reason of its own",

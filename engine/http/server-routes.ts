@@ -218,6 +218,18 @@ const postConflictSolver: Handler = async (call) => {
   return ok(200, { RaftCommandIndex: changed.raftIndex, Key: name });
 };
 
+/**
+ * Rookery's own client speaks the server's request API rather than RavenDB's REST: over HTTP it
+ * posts one request as JSON here and reads the server's answer back as it is
+ * (engine/client/http-network.ts). The server checks each request as it does from any runtime.
+ */
+const postRookeryRequest: Handler = async (call) => {
+  const body = readObject(call, "the request");
+  if (typeof body["type"] !== "string")
+    throw badRequest(call, "a Rookery request is a JSON object with a string 'type'");
+  return ok(200, await call.api.handleRequest(body as unknown as ServerRequest));
+};
+
 /** The server-level routes, by "METHOD path". */
 export const serverRoutes: Readonly<Record<string, Handler>> = {
   "GET cluster/topology": getClusterTopology,
@@ -233,6 +245,7 @@ export const serverRoutes: Readonly<Record<string, Handler>> = {
   "GET databases": getDatabases,
   "GET build/version": getBuildVersion,
   "POST admin/replication/conflicts/solver": postConflictSolver,
+  "POST rookery/request": postRookeryRequest,
 };
 
 /** Server-level RavenDB features outside the subset, by their path's first part: a 501. */

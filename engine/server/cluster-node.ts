@@ -8,6 +8,7 @@ import {
 } from "../cluster/index.ts";
 import type { ClusterCommand, ClusterCommandResult, ClusterState } from "../cluster/index.ts";
 import type { Message as RaftMessage, SoftState } from "../raft/index.ts";
+import type { PeerMessage } from "../transport/index.ts";
 import { newId } from "./context.ts";
 import type { ServerContext } from "./context.ts";
 import { RachisHost } from "./rachis-host.ts";
@@ -26,19 +27,33 @@ export interface ClusterNodeEvents {
   roleChanged(soft: SoftState): void;
 }
 
+type RaftEnvelope = Extract<PeerMessage, { type: "raft" }>;
+
 /**
  * ClusterNode is a server's place in its cluster: its tag and cluster id, its Rachis node (none
  * while the server is passive, tag "?"), the Raft traffic in and out, and when each peer was last
  * heard from. A passive server becomes a node by bootstrapping a one-node cluster or by joining
- * the cluster whose leader first addresses it.
+ * the cluster that added it, when that cluster first addresses it.
+ *
+ * Identity: each server has a server id, drawn when it is first needed and kept in its storage.
+ * The cluster records the id of the server it added under each tag, and every Raft message names
+ * the sender's id and the id it expects at the other end. A server that lost its storage (a new
+ * data folder, a deleted log) comes back passive with a new id, so it neither joins under its old
+ * tag nor votes with an empty log on entries it once acknowledged; it must be removed and added
+ * again, as RavenDB requires of a server with a new data folder.
  */
 export class ClusterNode {
   private tagValue: NodeTag = UNASSIGNED_TAG;
   private clusterId: string | null = null;
+  private serverIdValue: string | undefined;
   private host: RachisHost | undefined;
   private readonly lastHeardMs = new Map<NodeTag, number>();
   /** Where peers are, learnt from their messages before this node has the topology. */
   private readonly peerUrls = new Map<NodeTag, string>();
+  /** Peers' server ids, learnt from their messages before this node has the topology. */
+  private readonly peerServerIds = new Map<NodeTag, string>();
+  /** Refusals already traced, so a stranger's every message does not fill the trace. */
+  private readonly refusalsTraced = new Set<string>();
 
   constructor(
     private readonly context: ServerContext,
@@ -51,6 +66,26 @@ export class ClusterNode {
 
   get topologyId(): string | null {
     return this.clusterId;
+  }
+
+  /**
+   * serverId is this server's identity in its storage, drawn (and kept) when first needed. The
+   * time it was drawn is part of it: a runtime that seeds each run alike (workers do) would
+   * otherwise draw the same id again for a server that starts over with empty storage.
+   */
+  get serverId(): string {
+    if (this.serverIdValue === undefined) {
+      const drawnAt = Math.floor(this.context.clock.nowMs()).toString(36);
+      this.serverIdValue = `${newId(this.context.random)}-${drawnAt}`;
+      const write: StorageWrite = {
+        store: metaStore,
+        op: "put",
+        key: "serverId",
+        value: this.serverIdValue,
+      };
+      this.context.writes.persist([write], () => {});
+    }
+    return this.serverIdValue;
   }
 
   /** rachis is this server's Raft node, undefined while it is passive. */
@@ -78,6 +113,8 @@ export class ClusterNode {
   /** recover takes the server's place back from storage; a server that never joined stays "?". */
   recover(stores: ReadonlyMap<string, ReadonlyMap<string, unknown>>): void {
     const meta = stores.get(metaStore);
+    const serverId = meta?.get("serverId");
+    if (typeof serverId === "string") this.serverIdValue = serverId;
     const tag = meta?.get("tag");
     const topologyId = meta?.get("topologyId");
     if (typeof tag !== "string" || typeof topologyId !== "string") return;
@@ -99,6 +136,7 @@ export class ClusterNode {
       type: "bootstrap",
       url: this.context.url,
       topologyId: this.clusterId,
+      serverId: this.serverId,
     });
     if (!proposed.accepted)
       throw new Error(
@@ -118,10 +156,20 @@ export class ClusterNode {
     return nowMs - heard <= this.context.timing.reachableWithinMs;
   }
 
-  /** receiveRaft steps a Raft message; a passive server first joins the cluster it comes from. */
-  receiveRaft(fromUrl: string, topologyId: string, toTag: NodeTag, message: RaftMessage): void {
+  /**
+   * receiveRaft steps a Raft message. A passive server first joins the cluster it comes from, if
+   * that cluster added this very server (the message names its id); a message for a node this
+   * server is not, or from a server that is not the node it claims to be, is refused.
+   */
+  receiveRaft(fromUrl: string, envelope: RaftEnvelope): void {
+    const { topologyId, toTag, message } = envelope;
+    if (envelope.toServerId !== null && envelope.toServerId !== this.serverId) {
+      this.refuseForAnother(topologyId, toTag, message.from);
+      return;
+    }
     if (!this.host) {
-      // A passive server joins the cluster that first addresses it by a tag (after node-info).
+      // Only the cluster that added this server (and so knows its id) makes it a node.
+      if (envelope.toServerId !== this.serverId) return;
       this.tagValue = toTag;
       this.clusterId = topologyId;
       this.persistIdentity();
@@ -129,9 +177,15 @@ export class ClusterNode {
       this.emit(`joined cluster ${topologyId} as node ${toTag}`);
     }
     if (topologyId !== this.clusterId || toTag !== this.tagValue) return;
+    const known = this.host.state.topology.serverIds?.[message.from];
+    if (known !== undefined && known !== envelope.fromServerId) {
+      this.refuseImpostor(fromUrl, message.from, known, envelope.fromServerId);
+      return;
+    }
     this.lastHeardMs.set(message.from, this.context.clock.nowMs());
     // A joining server learns where its peers are from their messages, before it has the topology.
     this.peerUrls.set(message.from, fromUrl);
+    this.peerServerIds.set(message.from, envelope.fromServerId);
     this.host.step(message);
   }
 
@@ -139,7 +193,44 @@ export class ClusterNode {
     const url = this.urlOf(tag) ?? this.peerUrls.get(tag);
     if (!url || !this.clusterId) return;
     if (this.context.detail.raftMessages) this.traceRaft(message);
-    this.context.sendPeer(url, { type: "raft", topologyId: this.clusterId, toTag: tag, message });
+    const toServerId =
+      this.host?.state.topology.serverIds?.[tag] ?? this.peerServerIds.get(tag) ?? null;
+    this.context.sendPeer(url, {
+      type: "raft",
+      topologyId: this.clusterId,
+      toTag: tag,
+      fromServerId: this.serverId,
+      toServerId,
+      message,
+    });
+  }
+
+  /** A message for the node this server was before it lost its storage: say what to do, once. */
+  private refuseForAnother(topologyId: string, toTag: NodeTag, from: NodeTag): void {
+    this.traceOnce(
+      `for ${topologyId}/${toTag}`,
+      `refused Raft messages from node ${from} of cluster ${topologyId}: they are for node ` +
+        `${toTag}, and this server is not node ${toTag} (server id ${this.serverId}; its storage ` +
+        `holds none of that node's state, as after a new data folder). It stays out of that ` +
+        `cluster and votes in none of its elections. To bring it back, remove node ${toTag} from ` +
+        `the cluster and add this server again; it joins under a new tag and catches up.`,
+    );
+  }
+
+  /** A message from a server that is not the one the cluster added under its tag. */
+  private refuseImpostor(fromUrl: string, tag: NodeTag, known: string, claimed: string): void {
+    this.traceOnce(
+      `from ${tag}/${claimed}`,
+      `refused Raft messages from ${fromUrl} as node ${tag}: the cluster added node ${tag} as ` +
+        `server ${known}, and this is server ${claimed}. Remove node ${tag} from the cluster ` +
+        `and add that server again.`,
+    );
+  }
+
+  private traceOnce(key: string, text: string): void {
+    if (this.refusalsTraced.has(key)) return;
+    this.refusalsTraced.add(key);
+    this.emit(text);
   }
 
   private traceRaft(message: RaftMessage): void {
@@ -165,6 +256,7 @@ export class ClusterNode {
     const writes: StorageWrite[] = [
       { store: metaStore, op: "put", key: "tag", value: this.tagValue },
       { store: metaStore, op: "put", key: "topologyId", value: this.clusterId },
+      { store: metaStore, op: "put", key: "serverId", value: this.serverId },
     ];
     this.context.writes.persist(writes, () => {});
   }

@@ -206,6 +206,10 @@ export class ClusterOperations {
       this.context.waiters.until(() => false, deadline).then(() => "timeout" as const),
     ]);
     if (outcome === "timeout" || outcome === "lost") return this.noLeader(request);
+    // Applying it here deleted this server's copy of what left (DatabaseHosting): the operation
+    // is done once those deletes are durable, so a restart cannot bring them back.
+    if (outcome.ok && leavesDatabaseGroups.has(raw.type))
+      await this.context.writes.persistAsync([]);
     return commandResponse(outcome);
   }
 
@@ -223,11 +227,14 @@ export class ClusterOperations {
     if ("refused" in checked) return checked.refused;
     // It joins as a promotable: a Raft learner that catches up before it votes. Only then is it a
     // member, so the cluster never counts on a vote the new server cannot give yet.
+    // The command records which server was added (its id), so a server that later comes back
+    // under this URL with empty storage is not taken for this node.
     const response = await this.proposeCommand(
       {
         type: "addNode",
         url: checked.url,
         joinAs: "promotable",
+        serverId: checked.serverId,
         ...(wantedTag ? { tag: wantedTag } : {}),
       },
       deadline,
@@ -248,7 +255,7 @@ export class ClusterOperations {
   private async checkNewNode(
     rawUrl: string,
     deadline: number,
-  ): Promise<{ url: string } | { refused: ServerResponse }> {
+  ): Promise<{ url: string; serverId: string } | { refused: ServerResponse }> {
     // The checks the cluster applies to the addNode entry, made here first: whichever server
     // leads, a URL already in the cluster (this server's own included) gets the same error.
     const invalid = validateClusterCommand(this.node.rachis!.state, {
@@ -280,7 +287,7 @@ export class ClusterOperations {
         { url },
       );
     }
-    return { url };
+    return { url, serverId: info.serverId };
   }
 }
 
@@ -291,6 +298,13 @@ function refused(
 ): { refused: ServerResponse } {
   return { refused: failure(code, message, details) };
 }
+
+/** Commands after which a server may host fewer databases, and delete their records. */
+const leavesDatabaseGroups = new Set<ClusterCommand["type"]>([
+  "deleteDatabase",
+  "removeDatabaseNode",
+  "removeNode",
+]);
 
 function commandResponse(result: ClusterCommandResult): ServerResponse {
   if (!result.ok) return failure(result.error.code, result.error.message, result.error.details);

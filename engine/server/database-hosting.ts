@@ -8,7 +8,7 @@ import {
   isBootstrapped,
   replicationDestinations,
 } from "../cluster/index.ts";
-import type { ClusterState, DatabaseNodeReport } from "../cluster/index.ts";
+import type { ClusterState, DatabaseNodeReport, DatabaseRecord } from "../cluster/index.ts";
 import { DatabaseInstance } from "../database/index.ts";
 import type { PersistedRecord, StoreName } from "../database/index.ts";
 import { describeExternalBatch, refuseExternal } from "../replication/index.ts";
@@ -34,6 +34,7 @@ import {
   instanceSettings,
   splitDatabaseKey,
 } from "./hosted-database.ts";
+import { StoredKeys } from "./stored-keys.ts";
 
 /** Early replication connects kept at most (see receive); the oldest goes first. */
 export const earlyConnectsMax = serverLimits.earlyConnectsMax;
@@ -61,16 +62,23 @@ export class DatabaseHosting {
   /** Replication connects for databases not hosted here yet, by "database/sender" (bounded). */
   private readonly earlyConnects = new Map<string, ReplicationConnect>();
   private loaded: Stores = new Map();
+  /** Which storage keys each database holds, to delete them with it. */
+  private readonly stored = new StoredKeys();
+  /** Databases whose records in `loaded` were deleted since: they open empty. */
+  private readonly deletedSinceLoad = new Set<string>();
 
   constructor(
     private readonly context: ServerContext,
     private readonly node: ClusterNode,
     private readonly replicationLimits: Partial<ReplicationLimits>,
-  ) {}
+  ) {
+    context.writes.watch((writes) => this.stored.observe(writes));
+  }
 
   /** recover keeps what storage held at start, to open each database from it later. */
   recover(stores: Stores): void {
     this.loaded = stores;
+    this.stored.load(stores);
   }
 
   get(name: string): HostedDatabase | undefined {
@@ -109,7 +117,7 @@ export class DatabaseHosting {
       let db = this.databases.get(key);
       const opened = !db;
       if (!db) {
-        db = this.open(record.name);
+        db = this.open(record);
         this.databases.set(key, db);
       }
       db.instance.configure(instanceSettings(record));
@@ -121,7 +129,46 @@ export class DatabaseHosting {
       );
       if (opened) this.answerEarlyConnects(key, db);
     }
-    for (const key of [...this.databases.keys()]) if (!wanted.has(key)) this.databases.delete(key);
+    for (const [key, db] of [...this.databases])
+      if (!wanted.has(key)) this.close(key, db.name, state.databases);
+  }
+
+  /**
+   * close stops hosting a database that was deleted or that this server left, and deletes its
+   * stored records (the deletes go in line after every write it made, so none outlives them). A
+   * cluster operation that caused it answers once they are durable (ClusterOperations).
+   */
+  private close(key: string, name: string, databases: ClusterState["databases"]): void {
+    this.databases.delete(key);
+    for (const early of [...this.earlyConnects.keys()])
+      if (early.startsWith(`${key}/`)) this.earlyConnects.delete(early);
+    const stillThere = Object.values(databases).some((record) => record.name.toLowerCase() === key);
+    this.deleteStored(key, name, stillThere ? "this node left its group" : "it was deleted");
+  }
+
+  /** deleteStored deletes every record `key` keeps in storage; `loaded` no longer counts for it. */
+  private deleteStored(key: string, name: string, why: string): void {
+    this.deletedSinceLoad.add(key);
+    const count = this.stored.count(key);
+    if (count === 0) return;
+    for (const batch of this.stored.deletes(key)) this.context.writes.persist(batch, () => {});
+    this.context.trace({
+      type: "server",
+      atMs: this.context.clock.nowMs(),
+      url: this.context.url,
+      text: `deleted the ${count} stored records of ${name}: ${why}`,
+    });
+  }
+
+  /**
+   * forgetEarlier deletes what storage kept of an earlier database of the same name (deleted
+   * while this server was away), so `record`'s database opens empty.
+   */
+  private forgetEarlier(key: string, record: DatabaseRecord): void {
+    if (this.deletedSinceLoad.has(key) || record.createdAtIndex === undefined) return;
+    const kept = this.loaded.get(metaStore)?.get(`databaseCreated/${key}`);
+    if (typeof kept === "number" && kept !== record.createdAtIndex)
+      this.deleteStored(key, record.name, "an earlier database of that name");
   }
 
   /** receive hands a replication message to the instance it is for. */
@@ -214,17 +261,33 @@ export class DatabaseHosting {
     }
   }
 
-  /** open makes the instance of database `name` on this server, from what storage kept. */
-  private open(name: string): HostedDatabase {
+  /** open makes the instance of `record`'s database on this server, from what storage kept. */
+  private open(record: DatabaseRecord): HostedDatabase {
+    const name = record.name;
     const key = name.toLowerCase();
-    const options = { database: name, nodeTag: this.node.tag, databaseId: this.databaseId(key) };
-    const records = this.storedRecords(key);
+    this.forgetEarlier(key, record);
+    const kept = !this.deletedSinceLoad.has(key);
+    if (record.createdAtIndex !== undefined && this.createdAt(key, kept) !== record.createdAtIndex)
+      this.context.writes.persist(
+        [
+          {
+            store: metaStore,
+            op: "put",
+            key: `databaseCreated/${key}`,
+            value: record.createdAtIndex,
+          },
+        ],
+        () => {},
+      );
+    const databaseId = this.databaseId(key, kept);
+    const options = { database: name, nodeTag: this.node.tag, databaseId };
+    const records = kept ? this.storedRecords(key) : [];
     const instance =
       records.length > 0
         ? DatabaseInstance.recover(options, records)
         : new DatabaseInstance(options);
     const cursors = new Map<NodeTag, DestinationCursor>();
-    for (const [k, value] of this.loaded.get(cursorStore) ?? []) {
+    for (const [k, value] of kept ? (this.loaded.get(cursorStore) ?? []) : []) {
       if (k.startsWith(`${key}/`)) cursors.set(k.slice(key.length + 1), value as DestinationCursor);
     }
     const context = this.context;
@@ -290,10 +353,15 @@ export class DatabaseHosting {
     );
   }
 
+  /** createdAt is the createdAtIndex storage kept for `key`, if it counts. */
+  private createdAt(key: string, kept: boolean): unknown {
+    return kept ? this.loaded.get(metaStore)?.get(`databaseCreated/${key}`) : undefined;
+  }
+
   /** databaseId is the instance's id on this server: kept from before, or new and persisted. */
-  private databaseId(key: string): string {
-    const kept = this.loaded.get(metaStore)?.get(`databaseId/${key}`);
-    if (typeof kept === "string" && kept !== "") return kept;
+  private databaseId(key: string, kept: boolean): string {
+    const stored = kept ? this.loaded.get(metaStore)?.get(`databaseId/${key}`) : undefined;
+    if (typeof stored === "string" && stored !== "") return stored;
     const databaseId = `${this.node.tag}${newId(this.context.random)}`;
     this.context.writes.persist(
       [{ store: metaStore, op: "put", key: `databaseId/${key}`, value: databaseId }],

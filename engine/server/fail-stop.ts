@@ -29,7 +29,7 @@ export class FailStop {
   }
 
   /** stop records the first failed write (later ones follow from it) and tells the runtime. */
-  stop(error: unknown, writes: readonly StorageWrite[]): void {
+  readonly stop = (error: unknown, writes: readonly StorageWrite[]): void => {
     if (this.failed) return;
     const reason = error instanceof Error ? error.message : String(error);
     const failed: ServerFailure = {
@@ -45,7 +45,7 @@ export class FailStop {
       text: `stopped: ${failed.message}`,
     });
     this.onFailStop(failed);
-  }
+  };
 
   /** refusal answers a request that reaches a stopped server (a runtime that has not ended it yet). */
   refusal(): ServerResponse {

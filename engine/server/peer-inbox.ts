@@ -61,7 +61,7 @@ export class PeerInbox {
     this.node.heardFrom(fromUrl);
     switch (message.type) {
       case "raft":
-        return this.node.receiveRaft(fromUrl, message.topologyId, message.toTag, message.message);
+        return this.node.receiveRaft(fromUrl, message);
       case "replication":
         return this.hosting.receive(message.message);
       case "external-replication":
@@ -72,6 +72,7 @@ export class PeerInbox {
           requestId: message.requestId,
           tag: this.node.tag,
           topologyId: this.node.topologyId,
+          serverId: this.node.serverId,
         });
       case "forward":
         void this.operations.answerForward(fromUrl, message.requestId, message.request);

@@ -62,9 +62,7 @@ export class Server {
     this.transport = options.transport;
     const trace = options.trace ?? (() => {});
     this.stopped = new FailStop(this.url, options.clock, trace, options.onFailStop ?? (() => {}));
-    this.writes = new WriteChain(options.storage, this.url, (error, writes) =>
-      this.stopped.stop(error, writes),
-    );
+    this.writes = new WriteChain(options.storage, this.url, this.stopped.stop);
     this.waiters = new Waiters(options.clock, this.url);
     const send = (url: string, message: PeerMessage): void =>
       this.transport.send({ kind: "peer", from: this.url, to: url, message });

@@ -20,12 +20,18 @@ export class WriteChain {
   private inFlight = 0;
   private failure: unknown;
   private stopped = false;
+  private readonly watchers: ((writes: readonly StorageWrite[]) => void)[] = [];
 
   constructor(
     private readonly storage: ServerStorage,
     private readonly url: string,
     private readonly failed: (error: unknown, writes: readonly StorageWrite[]) => void,
   ) {}
+
+  /** watch tells `watcher` of every write handed to storage, as it is handed over. */
+  watch(watcher: (writes: readonly StorageWrite[]) => void): void {
+    this.watchers.push(watcher);
+  }
 
   /** busy tells whether a write is still on its way to being durable. */
   get busy(): boolean {
@@ -43,6 +49,7 @@ export class WriteChain {
       this.chain = this.track(this.chain.then(done));
       return;
     }
+    for (const watcher of this.watchers) watcher(writes);
     let result: void | Promise<void>;
     try {
       result = this.storage.write(writes);

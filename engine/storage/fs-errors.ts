@@ -67,8 +67,9 @@ export function corrupt(
     "StorageCorrupt",
     `the storage log ${file} is corrupt at byte offset ${offset}: ${problem}${why}. Rookery did ` +
       `not start with part of the data (${records} records before it were readable). Restore ` +
-      `${dir} from a backup, or move ${file} aside to start this server empty and let it catch ` +
-      "up from the cluster",
+      `${dir} from a backup, or move ${file} aside: the server then starts empty, as a new ` +
+      "server (tag ?) that the cluster no longer counts as its old node, so remove that node " +
+      "from the cluster and add this server again to let it catch up",
     { file, offset, nextValidOffset: next, recordsBefore: records },
   );
 }

@@ -28,8 +28,8 @@ export const recordMarker = 0x4b52feff;
 export const recordHeaderBytes = 12;
 
 /**
- * Crc32 computes CRC-32 over `bytes[start, end)`, continuing from `crc`. fs.ts passes zlib's where
- * Node has it, since only fs.ts may import Node modules.
+ * Crc32 computes CRC-32 over `bytes[start, end)`, continuing from `crc`. fs.ts passes zlib's,
+ * since only fs.ts may import Node modules.
  */
 export type Crc32 = (bytes: Uint8Array, start: number, end: number, crc?: number) => number;
 

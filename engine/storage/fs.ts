@@ -49,9 +49,8 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import * as zlib from "node:zlib";
+import { crc32 as zlibCrc32 } from "node:zlib";
 import { RookeryError, isRookeryError } from "../core/index.ts";
-import { crc32 as crc32Js } from "./crc32.ts";
 import { admitBatch, checkStoreName, closedError, decodeValue, takeGroup } from "./codec.ts";
 import type { EncodedBatch, EncodedOperation } from "./codec.ts";
 import { Compactor } from "./fs-compaction.ts";
@@ -334,16 +333,10 @@ function exists(file: string): boolean {
 }
 
 /**
- * crc32 is zlib's CRC-32 where Node has it (20.15 and later: native, about 7 GB/s here against
- * 1 GB/s for the portable one), else the portable one; both compute the same checksum. A few
- * bytes (a record's length field) go to the portable one, since a native call costs more.
+ * crc32 is zlib's CRC-32 (native; Node 20.15 and later, and Rookery needs 20.19) over
+ * `bytes[start, end)`, continuing from `crc`: the checksum of every record in the log.
  */
-const zlibCrc32: ((data: Uint8Array, value?: number) => number) | undefined = (
-  zlib as { crc32?: (data: Uint8Array, value?: number) => number }
-).crc32;
-const nativeCrcBytesMin = 64;
-function crc32(bytes: Uint8Array, start: number, end: number, crc = 0): number {
-  if (!zlibCrc32 || end - start < nativeCrcBytesMin) return crc32Js(bytes, start, end, crc);
+export function crc32(bytes: Uint8Array, start: number, end: number, crc = 0): number {
   return zlibCrc32(bytes.subarray(start, end), crc);
 }
 

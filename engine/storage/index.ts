@@ -4,7 +4,6 @@
  */
 export * from "./storage.ts";
 export { decodeValue, encodeValue } from "./codec.ts";
-export { crc32 } from "./crc32.ts";
 export { MemoryDisk, MemoryStorage, openMemoryStorage } from "./memory.ts";
 export type { MemoryCrashOptions, MemoryStorageOptions, MemorySyncMode } from "./memory.ts";
 export {

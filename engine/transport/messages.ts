@@ -210,6 +210,10 @@ export type PeerMessage =
       readonly type: "raft";
       readonly topologyId: string;
       readonly toTag: NodeTag;
+      /** The sending server's id (ClusterTopology.serverIds), so a stranger under a tag is refused. */
+      readonly fromServerId: string;
+      /** The id the sender knows for the server it addresses; null when it knows none. */
+      readonly toServerId: string | null;
       readonly message: RaftMessage;
     }
   | { readonly type: "replication"; readonly message: ReplicationWireMessage }
@@ -232,6 +236,8 @@ export type PeerMessage =
       readonly requestId: number;
       readonly tag: NodeTag;
       readonly topologyId: string | null;
+      /** The server's id, which the leader records when it adds the server. */
+      readonly serverId: string;
     }
   | {
       readonly type: "health-report";

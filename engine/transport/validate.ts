@@ -318,13 +318,24 @@ const forwardedRequest = unknownValue as Shape<ServerRequest>;
 
 /** peerMessageShape is every PeerMessage, by type. A forwarded request is checked on its own. */
 export const peerMessageShape: Shape<PeerMessage> = tagged("type", "peer message type", {
-  raft: object({ topologyId: string, toTag: string, message: raftMessage }),
+  raft: object({
+    topologyId: string,
+    toTag: string,
+    fromServerId: string,
+    toServerId: nullable(string),
+    message: raftMessage,
+  }),
   replication: object({ message: replicationMessage }),
   "external-replication": object({ envelope: externalEnvelope }),
   forward: object({ requestId: count, request: forwardedRequest, description: string }),
   "forward-result": object({ requestId: count, response: responseShape }),
   "node-info-request": object({ requestId: count }),
-  "node-info-result": object({ requestId: count, tag: string, topologyId: nullable(string) }),
+  "node-info-result": object({
+    requestId: count,
+    tag: string,
+    topologyId: nullable(string),
+    serverId: string,
+  }),
   "health-report": object({ tag: string, databases: record(databaseReport, receivedItemsMax) }),
 } satisfies VariantShapes<PeerMessage>) as Shape<PeerMessage>;
 

@@ -23,7 +23,7 @@ import {
 import { join } from "node:path";
 import v8 from "node:v8";
 import Worker from "web-worker";
-import { crc32 } from "../../engine/storage/crc32.ts";
+import { crc32 } from "node:zlib";
 
 export type Stats = { median: number; p99: number; n: number };
 
@@ -141,7 +141,7 @@ export function serverWriteFloor(
         at += buffer.write(json, at, "utf8");
         buffer[at++] = 0x0a;
         buffer.writeUInt32LE(at - start - 8, start);
-        buffer.writeUInt32LE(crc32(buffer, start + 8, at), start + 4);
+        buffer.writeUInt32LE(crc32(buffer.subarray(start + 8, at)), start + 4);
         docs++;
       }
     }

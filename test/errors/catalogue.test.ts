@@ -24,9 +24,10 @@ import { Cluster, DocumentStore } from "../../engine/index.ts";
 import type { ClientNetwork, ClusterHandle } from "../../engine/index.ts";
 import { errorCodes, isRookeryError, parseChangeVector } from "../../engine/core/index.ts";
 import { DatabaseInstance } from "../../engine/database/index.ts";
-import { OutgoingReplication } from "../../engine/replication/index.ts";
+import { ManualClock } from "../../engine/core/index.ts";
 import { serverLimits } from "../../engine/server/limits.ts";
-import { PeerCalls } from "../../engine/server/peer-calls.ts";
+import { Waiters } from "../../engine/server/waiters.ts";
+import { OutgoingReplication } from "../../engine/replication/index.ts";
 import { WorkerCluster } from "../../engine/runtime/host/index.ts";
 import type { HostPlatform } from "../../engine/runtime/host/index.ts";
 import { nodePlatform } from "../../engine/runtime/host/node-platform.ts";
@@ -740,7 +741,7 @@ const rows: readonly Row[] = [
   ],
   [
     "InvalidNetwork",
-    "a store without a network",
+    "a store given network: undefined",
     async () => thrown(() => new DocumentStore({ urls: [url(1)], network: undefined as never })),
   ],
   [
@@ -921,23 +922,21 @@ const rows: readonly Row[] = [
     async () => thrown(() => freeBasePort("ports", 70_000)),
   ],
   [
-    "ServerBusy",
-    "one call to other servers more than peerCallsMax allows at once",
-    async () => {
-      const calls = new PeerCalls(() => {}, url(1));
-      const ask = () =>
-        calls.call(url(2), (requestId) => ({ type: "node-info-request", requestId }), 1_000);
-      for (let k = 0; k < serverLimits.peerCallsMax; k++) void ask().catch(() => {});
-      return thrown(ask);
-    },
-  ],
-  [
     "ServerDown",
     "kill a server twice",
     async () => {
       const cluster = await sim(1);
       await cluster.kill("http://127.0.0.1:8080");
       return thrown(() => cluster.kill("http://127.0.0.1:8080"));
+    },
+  ],
+  [
+    "ServerBusy",
+    "one wait more than waitersMax at once",
+    async () => {
+      const waiters = new Waiters(new ManualClock(), url(1));
+      for (let k = 0; k < serverLimits.waitersMax; k++) void waiters.until(() => false, 1);
+      return thrown(() => waiters.until(() => false, 1));
     },
   ],
   [

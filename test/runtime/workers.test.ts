@@ -383,7 +383,8 @@ describe("worker runtime: one Web Worker per server, fs storage, real time", () 
       { timeoutMs: patientMs, what: "the torn tail reported" },
     );
     await cluster.kill("A");
-    // Damage a byte well before the end: a valid record follows, so this is corruption.
+    // Damage a byte of the first record (it starts at byte 8, after the magic): a valid record
+    // follows, so this is corruption.
     const bytes = readFileSync(log);
     const fd = openSync(log, "r+");
     writeSync(fd, Buffer.from([bytes[40]! ^ 0xff]), 0, 1, 40);
@@ -393,7 +394,12 @@ describe("worker runtime: one Web Worker per server, fs storage, real time", () 
       (e: unknown) => e,
     );
     expect(isRookeryError(error, "StorageCorrupt")).toBe(true);
-    expect(String((error as Error).message)).toContain(log);
+    const message = String((error as Error).message);
+    expect(message).toContain(`the storage log ${log} is corrupt at byte offset 8:`);
+    expect(message).toContain("checksum does not match");
+    // What to do, and what starting empty means for the cluster (issue 12, defect 5).
+    expect(message).toMatch(/Restore .* from a backup, or move .* aside/);
+    expect(message).toContain("remove that node from the cluster and add this server again");
     expect(cluster.servers[0]!.alive).toBe(false);
   });
 });

@@ -221,6 +221,16 @@ describe("Expanding your cluster", () => {
         ok(await book.put(alive[0]!, name, { [`survived/${down.join("")}`]: { down } }));
       }
       for (const tag of down) await book.cluster.restart(tag);
+      // Each failure starts from a healthy cluster: a restarted server applies its log only up to
+      // the commit index it had stored, and learns the rest from a leader, so wait for that.
+      await book.cluster.waitFor(
+        (c) =>
+          tags.every((tag) => {
+            const state = c.server(tag)?.clusterState;
+            return names.every((name) => state?.databases[name.toLowerCase()] !== undefined);
+          }),
+        { what: "every server to know every database again" },
+      );
     }
     expect(lost).toEqual({ "A+B": ["Spade", "Rake", "Shears", "Shovel"] });
   });

@@ -5,7 +5,7 @@ import { DatabaseHosting } from "../../engine/server/database-hosting.ts";
 import { Observer } from "../../engine/server/observer.ts";
 import { PeerCalls } from "../../engine/server/peer-calls.ts";
 import type { ServerResponse } from "../../engine/transport/index.ts";
-import { DiskNow, heartbeat, parts, twoVoterDisk, urlA, urlB } from "./parts.ts";
+import { DiskNow, heartbeat, parts, raft, twoVoterDisk, urlA, urlB } from "./parts.ts";
 
 function operationsOn(disk: DiskNow, url = urlA) {
   const p = parts({ storage: disk, url });
@@ -71,7 +71,7 @@ describe("cluster-wide operations", () => {
 
   it("a follower forwards the operation to the leader and returns the leader's answer", async () => {
     const b = operationsOn(twoVoterDisk("B"), urlB);
-    b.node.receiveRaft(urlA, "cluster1", "B", heartbeat(2, "B", 4));
+    b.node.receiveRaft(urlA, raft("cluster1", "B", heartbeat(2, "B", 4)));
     const answer = b.operations.run({ type: "delete-database", name: "Spade" });
     await Promise.resolve();
     const forward = b.sent.find((s) => s.message.type === "forward");

@@ -119,4 +119,68 @@ describe("database hosting", () => {
     hosting.reconcile(withDatabases({ name: "Spade", nodes: ["A", "B"] }));
     expect(hosting.report()).toEqual({ Spade: { lastEtag: 0, acceptedEtags: { B: 0 } } });
   });
+
+  it("a server that leaves a database's group deletes every record it stored for it (items, cursors, ids), and opens it empty if it joins again", () => {
+    const { hosting, storage, events, context } = hostingOnA();
+    hosting.reconcile(
+      withDatabases({ name: "Spade", nodes: ["A", "B"] }, { name: "Pitchfork", nodes: ["A"] }),
+    );
+    const spade = hosting.get("Spade")!;
+    const commit = spade.instance.applyTransaction(
+      { puts: [{ id: "users/1", body: { name: "Oren" } }] },
+      { nowMs: 0 },
+    );
+    context.writes.persist(persistenceWrites(commit.persistence), () => {});
+    context.writes.persist(
+      [{ store: "replication-cursors", op: "put", key: "spade/B", value: { n: 1 } }],
+      () => {},
+    );
+    const spadeKeys = () =>
+      [...storage.stores].flatMap(([store, entries]) =>
+        [...entries.keys()]
+          .filter((key) => /^spade[|/]|\/spade$/.test(key))
+          .map((key) => `${store} ${key}`),
+      );
+    expect(spadeKeys().length).toBeGreaterThan(2);
+
+    // B stays, A leaves Spade's group (as removeDatabaseNode or removing A from the cluster does).
+    hosting.reconcile(
+      withDatabases({ name: "Spade", nodes: ["B"] }, { name: "Pitchfork", nodes: ["A"] }),
+    );
+    expect(hosting.names()).toEqual(["Pitchfork"]);
+    expect(spadeKeys()).toEqual([]);
+    expect(storage.stores.get("server")?.get("databaseId/pitchfork")).toBeDefined();
+    expect(events.map((e) => e.type === "server" && e.text)).toContainEqual(
+      expect.stringMatching(/^deleted the \d+ stored records of Spade: this node left its group$/),
+    );
+
+    hosting.reconcile(
+      withDatabases({ name: "Spade", nodes: ["A", "B"] }, { name: "Pitchfork", nodes: ["A"] }),
+    );
+    expect(hosting.get("Spade")!.instance.list()).toEqual([]);
+    expect(hosting.get("Spade")!.instance.databaseId).not.toBe(spade.instance.databaseId);
+  });
+
+  it("a database of the same name created while this server was away opens empty, and the earlier one's records are deleted", () => {
+    const first = hostingOnA();
+    first.hosting.reconcile(withDatabases({ name: "Spade", nodes: ["A", "B"] }));
+    const commit = first.hosting
+      .get("Spade")!
+      .instance.applyTransaction({ puts: [{ id: "users/1", body: { v: 1 } }] }, { nowMs: 0 });
+    first.context.writes.persist(persistenceWrites(commit.persistence), () => {});
+    expect(first.disk.stores.get("server")?.get("databaseCreated/spade")).toBe(3);
+
+    // Restarted, it learns (say from a snapshot) of a Spade created at a later index.
+    const later = clusterStateOf([
+      { type: "bootstrap", url: urlA, topologyId: "cluster1" },
+      { type: "addNode", url: urlB },
+      { type: "createDatabase", name: "Pitchfork", nodes: ["B"] },
+      { type: "createDatabase", name: "Spade", nodes: ["A", "B"] },
+    ]);
+    const again = hostingOnA(first.disk);
+    again.hosting.reconcile(later);
+    expect(again.hosting.get("Spade")!.instance.list()).toEqual([]);
+    expect(first.disk.stores.get("db-documents")?.has("spade|users/1")).toBe(false);
+    expect(first.disk.stores.get("server")?.get("databaseCreated/spade")).toBe(4);
+  });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ClusterNode } from "../../engine/server/cluster-node.ts";
 import { DatabaseHosting } from "../../engine/server/database-hosting.ts";
 import { Observer } from "../../engine/server/observer.ts";
-import { DiskNow, heartbeat, parts, twoVoterDisk, urlA, urlB } from "./parts.ts";
+import { DiskNow, heartbeat, parts, raft, twoVoterDisk, urlA, urlB } from "./parts.ts";
 
 function observerOn(disk: DiskNow) {
   const p = parts({ storage: disk, url: disk === undefined ? urlA : undefined });
@@ -22,7 +22,7 @@ function observerOn(disk: DiskNow) {
 describe("the observer", () => {
   it("a follower reports its health to the leader every healthReportIntervalMs", () => {
     const b = observerOn(twoVoterDisk("B"));
-    b.node.receiveRaft(urlA, "cluster1", "B", heartbeat(2, "B", 4));
+    b.node.receiveRaft(urlA, raft("cluster1", "B", heartbeat(2, "B", 4)));
     expect(b.node.soft()?.leader).toBe("A");
     const interval = b.context.timing.healthReportIntervalMs;
     const reports = () => b.sent.filter((s) => s.message.type === "health-report");

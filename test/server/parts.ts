@@ -97,16 +97,22 @@ export function clusterStateOf(commands: readonly ClusterCommand[]): ClusterStat
 /**
  * twoVoterDisk is the disk of node `tag` (A or B) of a cluster with two voters, A and B: what it
  * kept after B joined and voted, up to index 4 in term 2. Started alone, it cannot reach a majority.
+ * With `withServerIds`, the cluster recorded A as server-of-a and B as server-of-b (as it does
+ * today); without, it is a cluster from before server ids.
  */
-export function twoVoterDisk(tag: "A" | "B" = "A"): DiskNow {
+export function twoVoterDisk(tag: "A" | "B" = "A", withServerIds = false): DiskNow {
   const disk = new DiskNow();
+  const id = (t: string) => (withServerIds ? { serverId: `server-of-${t.toLowerCase()}` } : {});
   const state = clusterStateOf([
-    { type: "bootstrap", url: urlA, topologyId: "cluster1" },
-    { type: "addNode", url: urlB },
+    { type: "bootstrap", url: urlA, topologyId: "cluster1", ...id("A") },
+    { type: "addNode", url: urlB, ...id("B") },
   ]);
   disk.write([
     { store: "server", op: "put", key: "tag", value: tag },
     { store: "server", op: "put", key: "topologyId", value: "cluster1" },
+    ...(withServerIds
+      ? [{ store: "server", op: "put" as const, key: "serverId", value: id(tag).serverId }]
+      : []),
     { store: "raft", op: "put", key: "hard", value: { term: 2, vote: "A", commit: 4 } },
     {
       store: "raft",
@@ -121,6 +127,21 @@ export function twoVoterDisk(tag: "A" | "B" = "A"): DiskNow {
     },
   ]);
   return disk;
+}
+
+/**
+ * raft wraps a Raft message as a peer sends it, by default from server "server-of-a";
+ * `toServerId` is the id the sender expects at the other end (null: it knows none, as in states
+ * written before server ids).
+ */
+export function raft(
+  topologyId: string,
+  toTag: string,
+  message: Message,
+  toServerId: string | null = null,
+  fromServerId = "server-of-a",
+): Extract<PeerMessage, { type: "raft" }> {
+  return { type: "raft", topologyId, toTag, fromServerId, toServerId, message };
 }
 
 /** heartbeat is leader A's empty append to `to` in `term`, after index `at` of that term. */

@@ -19,8 +19,20 @@ describe("peer calls (asking another server, bounded by a deadline)", () => {
     const ids = sent.map((s) => (s.message as { requestId: number }).requestId);
     expect(new Set(ids).size).toBe(2);
     expect(calls.size).toBe(2);
-    calls.answer({ type: "node-info-result", requestId: ids[1]!, tag: "C", topologyId: null });
-    calls.answer({ type: "node-info-result", requestId: ids[0]!, tag: "?", topologyId: null });
+    calls.answer({
+      type: "node-info-result",
+      requestId: ids[1]!,
+      tag: "C",
+      topologyId: null,
+      serverId: "s",
+    });
+    calls.answer({
+      type: "node-info-result",
+      requestId: ids[0]!,
+      tag: "?",
+      topologyId: null,
+      serverId: "s",
+    });
     expect(await first).toMatchObject({ tag: "?" });
     expect(await second).toMatchObject({ tag: "C" });
     expect(calls.size).toBe(0);
@@ -40,7 +52,13 @@ describe("peer calls (asking another server, bounded by a deadline)", () => {
     expect(await call).toBeUndefined();
     const requestId = (sent[0] as { requestId: number }).requestId;
     expect(() =>
-      calls.answer({ type: "node-info-result", requestId, tag: "B", topologyId: null }),
+      calls.answer({
+        type: "node-info-result",
+        requestId,
+        tag: "B",
+        topologyId: null,
+        serverId: "s",
+      }),
     ).not.toThrow();
     expect(calls.size).toBe(0);
   });

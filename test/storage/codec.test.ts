@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SeededRandom } from "../../engine/core/index.ts";
 import type { Random } from "../../engine/core/index.ts";
-import { crc32, decodeValue, encodeValue } from "../../engine/storage/index.ts";
+import { decodeValue, encodeValue } from "../../engine/storage/index.ts";
 
 function randomValue(random: Random, depth: number): unknown {
   const kind = random.int(depth > 3 ? 5 : 8);
@@ -55,19 +55,6 @@ describe("the value encoding every backend shares", () => {
   });
 });
 
-describe("crc32", () => {
-  it("matches the standard check value and continues across pieces", () => {
-    const bytes = new TextEncoder().encode("123456789");
-    expect(crc32(bytes)).toBe(0xcbf43926);
-    expect(crc32(bytes, 4, 9, crc32(bytes, 0, 4))).toBe(0xcbf43926);
-    expect(crc32(new Uint8Array(0))).toBe(0);
-    const long = new Uint8Array(1000).map((_, i) => i * 7);
-    let byByte = 0;
-    for (let i = 0; i < long.length; i++) byByte = crc32(long, i, i + 1, byByte);
-    expect(crc32(long)).toBe(byByte);
-  });
-});
-
 describe("where platform code lives", () => {
   const folder = join(import.meta.dirname, "../../engine/storage");
   const files = readdirSync(folder)
@@ -94,7 +81,6 @@ describe("where platform code lives", () => {
     expect(seen.has("node.ts")).toBe(false);
     expect([...seen].sort()).toEqual([
       "codec.ts",
-      "crc32.ts",
       "index.ts",
       "indexeddb.ts",
       "memory.ts",

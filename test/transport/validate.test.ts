@@ -129,6 +129,8 @@ describe("peer messages are checked against their declared shapes", () => {
       type: "raft",
       topologyId: "c1",
       toTag: "B",
+      fromServerId: "server-of-a",
+      toServerId: null,
       message: {
         type: "append",
         from: "A",
@@ -199,6 +201,8 @@ describe("peer messages are checked against their declared shapes", () => {
         type: "raft",
         topologyId: "c1",
         toTag: "B",
+        fromServerId: "server-of-a",
+        toServerId: "server-of-b",
         message: { type: "vote", from: "A", to: "B", term: -1, lastLogIndex: 0, lastLogTerm: 0 },
       }),
     );

@@ -170,12 +170,14 @@ function validBatch(random: Random, sequence: number): Plain {
 /** validPeerMessage is a message of the shape servers send each other. */
 export function validPeerMessage(random: Random, request: Plain): Plain {
   const raft = { from: "B", to: "A", term: 1 };
+  const ids = { fromServerId: "fuzz-b", toServerId: random.pick([null, "fuzz-a"]) };
   switch (random.int(9)) {
     case 0:
       return {
         type: "raft",
         topologyId: "fuzz",
         toTag: "A",
+        ...ids,
         message: { ...raft, type: "vote", lastLogIndex: 1, lastLogTerm: 1 },
       };
     case 1:
@@ -183,6 +185,7 @@ export function validPeerMessage(random: Random, request: Plain): Plain {
         type: "raft",
         topologyId: "fuzz",
         toTag: "A",
+        ...ids,
         message: {
           ...raft,
           type: "append",
@@ -249,7 +252,13 @@ export function validPeerMessage(random: Random, request: Plain): Plain {
     case 6:
       return { type: "node-info-request", requestId: random.int(100) };
     case 7:
-      return { type: "node-info-result", requestId: random.int(100), tag: "B", topologyId: null };
+      return {
+        type: "node-info-result",
+        requestId: random.int(100),
+        tag: "B",
+        topologyId: null,
+        serverId: "fuzz-b",
+      };
     default:
       return {
         type: "health-report",
