@@ -22,6 +22,11 @@ describe("worker runtime: a server whose storage write fails stops, and the host
     await ok(cluster, url(1), { type: "create-database", name: "Spade" });
     await formCluster(cluster, 3);
     await ok(cluster, url(1), { type: "add-database-node", database: "Spade", tag: "B" });
+    // The command is committed on the leader; B hosts Spade once it applies it too.
+    await cluster.waitFor((c) => c.describe().documents["B"]?.["Spade"] !== undefined, {
+      timeoutMs: patientMs,
+      what: "B hosting Spade",
+    });
     await ok(cluster, url(2), {
       type: "batch",
       database: "Spade",
