@@ -3,7 +3,6 @@
  * server 2's data folder is a file), so the caller got the error and no handle, and the process
  * never exited. A failed start stops what it started.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -12,43 +11,12 @@ import { Cluster, isRookeryError } from "../../engine/index.ts";
 import { WorkerCluster } from "../../engine/runtime/host/index.ts";
 import type { HostPlatform, SpawnedWorker } from "../../engine/runtime/host/index.ts";
 import { nodePlatform } from "../../engine/runtime/host/node-platform.ts";
-import { tempDir } from "./helpers.ts";
+import { runChild, tempDir } from "./helpers.ts";
 
 const removers: (() => void)[] = [];
 afterEach(() => {
   for (const remove of removers.splice(0)) remove();
 });
-
-/** run starts a Node child on `script`; resolves with its output and how long it lived after "failed". */
-function run(
-  script: string,
-  timeoutMs: number,
-): Promise<{ code: number | null; stdout: string; stderr: string; exitAfterMs: number | null }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script], {
-      cwd: resolve("."),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    let failedAt: number | null = null;
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (failedAt === null && stdout.includes("failed")) failedAt = performance.now();
-    });
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      done({
-        code,
-        stdout,
-        stderr,
-        exitAfterMs: failedAt === null ? null : performance.now() - failedAt,
-      });
-    });
-  });
-}
 
 describe("a failed Cluster.start", () => {
   it("worker runtime: stops the servers that did start, so the process exits on its own", async () => {
@@ -71,13 +39,13 @@ describe("a failed Cluster.start", () => {
       }
     `,
     );
-    const result = await run(script, 45_000);
+    const result = await runChild(script, "failed", 45_000);
     expect(result.stdout).toMatch(/^failed \S+ ".*127\.0\.0\.2:8080/m);
     expect(
-      result.exitAfterMs,
+      result.exitAfterMarkMs,
       `the child did not exit on its own: ${result.stdout}`,
     ).not.toBeNull();
-    expect(result.exitAfterMs!).toBeLessThan(5_000);
+    expect(result.exitAfterMarkMs!).toBeLessThan(5_000);
     expect(result.code).toBe(0);
   });
 

@@ -1,6 +1,7 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { Cluster } from "../../engine/index.ts";
 import type { ClusterHandle, ServerRequest, ServerResponse } from "../../engine/index.ts";
 import { WorkerCluster } from "../../engine/runtime/host/index.ts";
@@ -99,4 +100,40 @@ export function put(
     { type: "batch", database, transaction: { puts: [{ id, body }] } },
     { timeoutMs: patientMs },
   );
+}
+
+/**
+ * runChild runs a Node child on `script` (killed after `timeoutMs`) and resolves with its output
+ * and how long it lived after its stdout first said `mark` (null if it never did).
+ */
+export function runChild(
+  script: string,
+  mark: string,
+  timeoutMs: number,
+): Promise<{
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  exitAfterMarkMs: number | null;
+}> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ["--import", "tsx", script], {
+      cwd: resolve("."),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    let markedAt: number | null = null;
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (markedAt === null && stdout.includes(mark)) markedAt = performance.now();
+    });
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      const exitAfterMarkMs = markedAt === null ? null : performance.now() - markedAt;
+      done({ code, stdout, stderr, exitAfterMarkMs });
+    });
+  });
 }
