@@ -249,7 +249,11 @@ export function registerPlaygroundChecks(context) {
         "A's worker to be gone",
         async () => serverWorkers(page) === 1 || serverWorkers(page),
       );
-      assert.match(await panel(playground, "Cluster").textContent(), /sees no leader/);
+      // B learns that A is gone only when its election timer runs out, a moment after the kill.
+      await until("B to see no leader", async () => {
+        const text = await panel(playground, "Cluster").textContent();
+        return /sees no leader/.test(text) || text;
+      });
 
       await clickNext(playground); // creating Pitchfork fails without a leader
       assert.match(
