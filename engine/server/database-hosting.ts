@@ -92,7 +92,11 @@ export class DatabaseHosting {
   /** tick lets every hosted database time out waits, save cursors and resend what is due. */
   tick(nowMs: number): void {
     for (const db of this.databases.values())
-      db.tick(nowMs, this.context.timing.replicationRetryMs);
+      db.tick(
+        nowMs,
+        this.context.timing.replicationRetryMs,
+        this.context.timing.replicationCursorSaveMs,
+      );
   }
 
   /** report is this server's part of a health report: each database's progress. */

@@ -110,8 +110,10 @@ export function instanceSettings(record: DatabaseRecord): DatabaseSettings {
 export class HostedDatabase {
   private readonly destinations = new Map<NodeTag, Destination>();
   private readonly waiters: AssuranceWaiter[] = [];
-  /** Destinations whose cursor moved since the last tick saved them (see saveCursors). */
+  /** Destinations whose cursor moved since the last save (see saveCursors). */
   private readonly movedCursors = new Set<NodeTag>();
+  /** When saveCursors last wrote (ms on the server's clock). */
+  private cursorsSavedAtMs = -Infinity;
   /** The external replication tasks of this database that this node runs. */
   readonly external: ExternalTasks;
   /**
@@ -275,8 +277,11 @@ export class HostedDatabase {
       this.events.batchApplied(batch, { outcomes: [], note: commit ? "duplicate" : "gap" });
       return this.acknowledge(ack, []);
     }
-    // The batch shows as applied when it is durable, as its ack goes.
-    this.acknowledge(ack, persistenceWrites(commit.persistence), () =>
+    // The batch shows as applied when it is durable, as its ack goes. A batch that wrote nothing
+    // (every version in it was here already: the echo of a write that reached this node first by
+    // another path) only moved where this node stands with its source; see bookkeepingOnly.
+    const writes = bookkeepingOnly(commit.persistence) ? [] : persistenceWrites(commit.persistence);
+    this.acknowledge(ack, writes, () =>
       this.events.batchApplied(batch, { outcomes: commit.outcomes }),
     );
   }
@@ -361,9 +366,13 @@ export class HostedDatabase {
     return new Promise((settle) => this.waiters.push({ wait, settle }));
   }
 
-  /** tick times out write assurance waits whose deadline passed and saves moved cursors. */
-  tick(nowMs: number, retryMs: number): void {
-    this.saveCursors();
+  /**
+   * tick times out write assurance waits whose deadline passed, resends what is due and, at most
+   * once every `cursorSaveMs`, saves the cursors that moved.
+   */
+  tick(nowMs: number, retryMs: number, cursorSaveMs = 0): void {
+    if (nowMs - this.cursorsSavedAtMs >= cursorSaveMs && this.saveCursors())
+      this.cursorsSavedAtMs = nowMs;
     for (let k = this.waiters.length - 1; k >= 0; k--) {
       const waiter = this.waiters[k]!;
       const outcome = waiter.wait.onTime(nowMs);
@@ -376,19 +385,22 @@ export class HostedDatabase {
   }
 
   /**
-   * saveCursors persists the cursors that moved, in one write. A cursor is only where to resume
-   * after a restart, and the destination's answer to the reconnect says where it really is, so a
-   * cursor saved one tick late costs at most a batch sent again. Saving it on every ack cost the
-   * sender a durable write (an fsync on disk) per batch, in the middle of catching a node up.
+   * saveCursors persists the cursors that moved, in one write, and tells whether it wrote. A
+   * cursor is only where to resume after a restart, and the destination's answer to the
+   * reconnect says where it really is, so a cursor saved late costs at most a batch sent again.
+   * Saving it on every ack cost the sender a durable write (an fsync on disk) per batch, in the
+   * middle of catching a node up; saving it every tick still cost one per write under a steady
+   * stream of single writes, each a stall of the sender's thread (see ServerTiming's
+   * replicationCursorSaveMs).
    */
-  private saveCursors(): void {
+  private saveCursors(): boolean {
     const writes: StorageWrite[] = this.external.takeMovedCursors().map(([key, cursor]) => ({
       store: cursorStore,
       op: "put",
       key: `${this.name.toLowerCase()}/${key}`,
       value: cursor,
     }));
-    if (this.movedCursors.size === 0 && writes.length === 0) return;
+    if (this.movedCursors.size === 0 && writes.length === 0) return false;
     for (const tag of this.movedCursors) {
       const destination = this.destinations.get(tag);
       if (destination)
@@ -401,6 +413,7 @@ export class HostedDatabase {
     }
     this.movedCursors.clear();
     if (writes.length > 0) this.events.persist(writes, () => {});
+    return writes.length > 0;
   }
 
   /** connectionStates describes the live replication links, for the UI's graph. */
@@ -417,6 +430,24 @@ export class HostedDatabase {
       pending: d.connection.pending !== undefined,
     }));
   }
+}
+
+/**
+ * bookkeepingOnly tells whether a replicated batch's persistence holds nothing but the instance's
+ * state record: no item was written, only how far this node has applied from the batch's source
+ * (and perhaps its change vector) moved. Its ack is then sent without writing that record and
+ * waiting for the disk: the versions the ack vouches for are this node's already, and durable
+ * once every write before it is (the ack waits for those). The record rides along with the
+ * next write, which persists the whole state again; a crash before that makes this node report
+ * an older position to its source, which then sends those versions again (a gap or a reconnect
+ * answer), and they are skipped again. In a full mesh every write comes back as such an echo
+ * from each sibling, so this spares one disk sync per echo, on every node.
+ */
+export function bookkeepingOnly(persistence: PersistenceBatch): boolean {
+  return (
+    persistence.transactions.length === 0 &&
+    persistence.operations.every((operation) => operation.store === "database")
+  );
 }
 
 /** persistenceWrites maps a database's persistence batch onto the server's named stores. */

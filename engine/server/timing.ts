@@ -19,6 +19,12 @@ export interface ServerTiming {
   readonly clusterOperationTimeoutMs: number;
   /** How long an unanswered replication batch or connect waits before it is sent again. */
   readonly replicationRetryMs: number;
+  /**
+   * How often a sender saves where each destination stands (its replication cursors), when they
+   * moved. A cursor is only where to resume after a restart, and the destination's answer to the
+   * reconnect corrects it, so a late one costs nothing; saving it more often costs a disk sync.
+   */
+  readonly replicationCursorSaveMs: number;
   /** How long adding a server waits for it to answer. */
   readonly joinTimeoutMs: number;
   /** A peer heard from within this window counts as reachable in error messages. */
@@ -35,6 +41,7 @@ export const serverTimingDefault: ServerTiming = {
   healthReportIntervalMs: 200,
   clusterOperationTimeoutMs: 3_000,
   replicationRetryMs: 300,
+  replicationCursorSaveMs: 1_000,
   joinTimeoutMs: 1_000,
   reachableWithinMs: 1_000,
   raftSnapshotEveryEntries: 200,
@@ -66,6 +73,7 @@ const positiveMs = [
   "healthReportIntervalMs",
   "clusterOperationTimeoutMs",
   "replicationRetryMs",
+  "replicationCursorSaveMs",
   "joinTimeoutMs",
   "reachableWithinMs",
 ] as const;
