@@ -11,7 +11,12 @@
  * - time from SIGKILL of the leader to the next acknowledged write (document and cluster write on
  *   Rookery, put on etcd), over a few kills, each member restarted between them.
  * Floors measured in the same run: an HTTP round trip to a bare Node server in another process
- * (no database), and the same server appending the body and fdatasyncing it before it answers.
+ * (no database), and the same server appending the body and fdatasyncing it before it answers;
+ * and RavenDB's client saving the same document to that server, which answers bulk_docs at once:
+ * what the official client costs by itself, however fast the server behind it.
+ * Rookery's document write is measured twice: through RavenDB's client (what the issue asks) and
+ * as the same bulk_docs POST from fetch, the client etcd's puts use, so that the two servers are
+ * compared behind the same client too.
  * Every ratio is Rookery's figure over etcd's (below 1: Rookery is faster) or over the floor.
  * Every process and folder it makes is gone when it returns, whatever happened.
  */
@@ -161,25 +166,42 @@ function killStats(trials: readonly number[]): Kills {
 
 // --- the floor -------------------------------------------------------------------------------------
 
-// A server with no database: it reads the body and answers 201; with ?sync it first appends the
-// body to a file and fdatasyncs it. It tells its parent its port over IPC.
+// A server with no database: it reads a POST's body and answers 201; with ?sync it first appends the
+// body to a file and fdatasyncs it. A bulk_docs POST gets RavenDB's answer to it at once, as a
+// Rookery server gives it (one result per PUT), so RavenDB's client can save documents to it. It
+// tells its parent its port over IPC.
 const floorServer = `
   const http = require("node:http");
   const fs = require("node:fs");
   const fd = fs.openSync(process.env.FLOOR_FILE, "w");
   let position = 0;
+  const bulkDocsAnswer = (body) => JSON.stringify({
+    Results: JSON.parse(body).Commands.map((command) => ({
+      Type: "PUT",
+      "@id": command.Id,
+      "@collection": "@empty",
+      "@change-vector": "A:1-AAAAAAAAAAAAAAAAAAAAAA",
+      "@last-modified": new Date().toISOString(),
+    })),
+  });
   const server = http.createServer((request, response) => {
     const chunks = [];
     request.on("data", (chunk) => chunks.push(chunk));
     request.on("end", () => {
+      // RavenDB's client asks for node info once; this server is none.
+      if (request.method !== "POST") {
+        response.writeHead(404, { "content-length": "0" });
+        return response.end();
+      }
       const body = Buffer.concat(chunks);
       if (request.url.includes("sync")) {
         fs.writeSync(fd, body, 0, body.length, position);
         position += body.length;
         fs.fdatasyncSync(fd);
       }
-      response.writeHead(201, { "content-type": "application/json" });
-      response.end('{"ok":true}');
+      const answer = request.url.includes("/bulk_docs") ? bulkDocsAnswer(body) : '{"ok":true}';
+      response.writeHead(201, { "content-type": "application/json; charset=utf-8" });
+      response.end(answer);
     });
   });
   server.keepAliveTimeout = 60000;
@@ -187,7 +209,11 @@ const floorServer = `
   process.on("disconnect", () => process.exit(0));
 `;
 
-async function measureFloor(root: string): Promise<{ roundTrip: Load; roundTripFsync: Load }> {
+async function measureFloor(root: string): Promise<{
+  roundTrip: Load;
+  roundTripFsync: Load;
+  ravendbClient: { writers1: Load; writers16: Load };
+}> {
   const child = spawn(process.execPath, ["-e", floorServer], {
     stdio: ["ignore", "ignore", "inherit", "ipc"],
     env: { ...process.env, FLOOR_FILE: join(root, "floor.log") },
@@ -209,10 +235,22 @@ async function measureFloor(root: string): Promise<{ roundTrip: Load; roundTripF
         if (response.status !== 201) throw new Error(`floor: ${response.status}`);
       };
     };
-    return {
-      roundTrip: await oneWriter(post("/")),
-      roundTripFsync: await oneWriter(post("/sync")),
-    };
+    // RavenDB's client with this one URL and no topology to fetch: only its saves reach the server.
+    const store = new DocumentStore(`http://127.0.0.1:${port}`, database);
+    store.conventions.disableTopologyUpdates = true;
+    store.initialize();
+    try {
+      return {
+        roundTrip: await oneWriter(post("/")),
+        roundTripFsync: await oneWriter(post("/sync")),
+        ravendbClient: {
+          writers1: await oneWriter(documentWrite(store, "floor")),
+          writers16: await manyWriters(documentWrite(store, "floor-many"), writersMany),
+        },
+      };
+    } finally {
+      store.dispose();
+    }
   } finally {
     child.kill("SIGKILL");
     await exited;
@@ -263,6 +301,27 @@ function documentWrite(store: DocumentStore, prefix: string): Write {
   };
 }
 
+/**
+ * fetchDocumentWrite is documentWrite's request without RavenDB's client: the same bulk_docs POST
+ * with the same write assurance parameters, from fetch, as etcd's puts are sent.
+ */
+function fetchDocumentWrite(url: string, prefix: string): Write {
+  const target =
+    `${url}/databases/${database}/bulk_docs?waitForReplicasTimeout=00:00:05` +
+    "&numberOfReplicasToWaitFor=1&throwOnTimeoutInWaitForReplicas=true";
+  return async (writer, n) => {
+    const document = { ...(JSON.parse(body(writer, n)) as object), "@metadata": {} };
+    const response = await fetch(target, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        Commands: [{ Type: "PUT", Id: `${prefix}/${writer}-${n}`, Document: document }],
+      }),
+    });
+    await must(response, "document write");
+  };
+}
+
 /** clusterWrite commits one Rachis command (the database's conflict solver) through `url`. */
 async function clusterWrite(url: string, n: number, timeoutMs = probeAttemptTimeoutMs) {
   const response = await fetch(`${url}/admin/replication/conflicts/solver?name=${database}`, {
@@ -310,6 +369,13 @@ async function measureRookery() {
     const store = newStore();
     const writers1 = await oneWriter(documentWrite(store, "one"));
     const writers16 = await manyWriters(documentWrite(store, "many"), writersMany);
+    const preferred = await preferredNode(cluster.urls[0]!);
+    const preferredUrl = cluster.servers.find((s) => s.tag === preferred)!.url;
+    const fetchWriters1 = await oneWriter(fetchDocumentWrite(preferredUrl, "fetch-one"));
+    const fetchWriters16 = await manyWriters(
+      fetchDocumentWrite(preferredUrl, "fetch-many"),
+      writersMany,
+    );
     const leader = await leaderOf(cluster);
     const clusterWrites = await oneWriter((_, n) => clusterWrite(leader.url, n, 10_000));
 
@@ -335,6 +401,7 @@ async function measureRookery() {
     }
     return {
       documentWrite: { writers1, writers16 },
+      documentWriteFetch: { writers1: fetchWriters1, writers16: fetchWriters16 },
       clusterWrite: { writers1: clusterWrites },
       leaderKill: {
         documentWrite: killStats(documentTrials),
@@ -405,8 +472,17 @@ export async function benchHttp(): Promise<Record<string, unknown>> {
     const etcd = binary ? await measureEtcd(binary) : undefined;
     const floorMs = floor.roundTripFsync.latencyMs;
     const docs = rookery.documentWrite;
+    const clientFloorMs = floor.ravendbClient.writers1.latencyMs;
     const toFloor = {
       rookeryDocumentWriteP50Writers1: ratio(docs.writers1.latencyMs.median, floorMs.median),
+      rookeryDocumentWriteP50Writers1ToClientFloor: ratio(
+        docs.writers1.latencyMs.median,
+        clientFloorMs.median,
+      ),
+      rookeryDocumentWriteFetchP50Writers1: ratio(
+        rookery.documentWriteFetch.writers1.latencyMs.median,
+        floorMs.median,
+      ),
       rookeryClusterWriteP50Writers1: ratio(
         rookery.clusterWrite.writers1.latencyMs.median,
         floorMs.median,
@@ -422,6 +498,15 @@ export async function benchHttp(): Promise<Record<string, unknown>> {
           ratios: {
             documentWriteWriters1: versus(docs.writers1, etcd.put.writers1),
             documentWriteWriters16: versus(docs.writers16, etcd.put.writers16),
+            documentWriteFetchWriters1: versus(
+              rookery.documentWriteFetch.writers1,
+              etcd.put.writers1,
+            ),
+            documentWriteFetchWriters16: versus(
+              rookery.documentWriteFetch.writers16,
+              etcd.put.writers16,
+            ),
+            ravendbClientFloorWriters1: versus(floor.ravendbClient.writers1, etcd.put.writers1),
             clusterWriteWriters1: versus(rookery.clusterWrite.writers1, etcd.put.writers1),
             leaderKillToDocumentWrite: ratio(
               rookery.leaderKill.documentWrite.medianMs,
@@ -444,6 +529,17 @@ export async function benchHttp(): Promise<Record<string, unknown>> {
             rookeryMs: docs.writers1.latencyMs.median,
             etcdMs: etcd.put.writers1.latencyMs.median,
             met: docs.writers1.latencyMs.median <= etcd.put.writers1.latencyMs.median,
+            // RavenDB's client saving to a server that answers at once: no Rookery write can
+            // take less. When it is near etcd's whole put, the target sits below that floor.
+            ravendbClientFloorMs: clientFloorMs.median,
+          },
+          {
+            what: "the same write sent as etcd's puts are (fetch, no RavenDB client): p50 (1 writer) no slower than etcd's put p50",
+            rookeryMs: rookery.documentWriteFetch.writers1.latencyMs.median,
+            etcdMs: etcd.put.writers1.latencyMs.median,
+            met:
+              rookery.documentWriteFetch.writers1.latencyMs.median <=
+              etcd.put.writers1.latencyMs.median,
           },
           {
             what: "leader SIGKILL to the next acknowledged document write no slower than etcd's put",
@@ -465,11 +561,13 @@ export async function benchHttp(): Promise<Record<string, unknown>> {
           "RavenDB's client (ravendb@7.2.2) saves one ~130-byte document in its own session with waitForReplicationAfterSaveChanges({ replicas: 1 }): acknowledged once the receiving server and one more of the three have it durable (fs storage, fdatasync)",
         clusterWrite:
           "one Rachis command over HTTP (POST /admin/replication/conflicts/solver, alternating), answered once a majority committed it; needs the leader, like an etcd put",
+        documentWriteFetch:
+          "the same document and write assurance as documentWrite, as the bulk_docs POST RavenDB's client sends, from fetch (the client etcd's puts use), to the database's preferred node",
         put: "etcd v3 JSON gateway POST /v3/kv/put of the same bytes to the leader's client URL; answered once a majority fsynced it",
         writers16: `${writersMany} writers each with one request outstanding for ${manyRunMs} ms, the first ${manyWarmupMs} ms not counted; Rookery's share one DocumentStore`,
         leaderKill: `SIGKILL of the Raft leader's process, then an attempt every ${probeEveryMs} ms (each may take up to ${probeAttemptTimeoutMs} ms) to the survivors until one is acknowledged; the time of the first acknowledgement after the kill. Rookery's document writes go through RavenDB's client and its failover; the killed member restarts between trials`,
         floor:
-          "a bare Node HTTP server in another process (no database) answering the same POST from fetch; roundTripFsync also appends the body and fdatasyncs it before answering",
+          "a bare Node HTTP server in another process (no database) answering the same POST from fetch; roundTripFsync also appends the body and fdatasyncs it before answering; ravendbClient is documentWrite's save through RavenDB's client to that server, which answers bulk_docs at once (the client's own cost: it opens a connection per request, since it turns keep-alive off)",
         ratios: "Rookery's figure over etcd's (or over the floor); below 1 means Rookery is faster",
       },
       timing: {
