@@ -2,7 +2,8 @@
  * The http benchmark (`npm run bench -- http [--json FILE]`): Rookery's server processes over
  * real HTTP, driven by RavenDB's own client (ravendb@7.2.2), beside a 3-member etcd 3.4 cluster
  * (Debian's etcd-server; skipped with a message when it is absent), both on loopback with fsync
- * on, measured one after the other from this one Node process:
+ * on, both running at once and driven from this one Node process; the write loads of the two are
+ * measured in turns, a slice of each at a time, so both see the same (shared) machine:
  * - write latency p50/p99 and throughput with 1 and 16 concurrent writers: Rookery saves one
  *   document with write assurance to a majority (the server and 1 replica of 3); etcd puts one key
  *   (its Raft commit is a majority's fsync);
@@ -37,6 +38,13 @@ const warmupWrites = 30;
 /** How long the 16 writers write; the first `manyWarmupMs` is not counted. */
 const manyRunMs = 4_000;
 const manyWarmupMs = 500;
+/**
+ * The write loads run in this many turns per system (see inTurns); after the first turn's, each
+ * slice starts with a short warm-up of its own (a few writes, or some ms of 16 writers).
+ */
+const turnsPerLoad = 6;
+const turnWarmupWrites = 3;
+const turnWarmupMs = 100;
 /** Leader kills per system; each killed member is restarted before the next. */
 const leaderKills = 3;
 /** A prober after a kill starts an attempt this often, so no attempt's own timeout is measured. */
@@ -73,34 +81,65 @@ interface Load {
   readonly failed: number;
 }
 
-/** oneWriter: writes one at a time; latency of each after the warm-up. */
-async function oneWriter(write: Write): Promise<Load> {
-  for (let n = 0; n < warmupWrites; n++) await write(0, -n - 1);
+/** Slice is one stretch of a load: each counted write's latency, and how long counting lasted. */
+interface Slice {
+  readonly samples: readonly number[];
+  readonly countedMs: number;
+  readonly failed: number;
+}
+
+/** loadOf sums up a load's slices. */
+function loadOf(slices: readonly Slice[]): Load {
+  const samples = slices.flatMap((slice) => slice.samples);
+  const countedMs = slices.reduce((sum, slice) => sum + slice.countedMs, 0);
+  return {
+    latencyMs: stats(samples),
+    writesPerSecond: Math.round(samples.length / (Math.max(1, countedMs) / 1000)),
+    failed: slices.reduce((sum, slice) => sum + slice.failed, 0),
+  };
+}
+
+/**
+ * oneWriterSlice: `warmup` writes not counted, then `count` writes one at a time, the latency of
+ * each counted. Sequence numbers start at `first` (warm-up ones are negative), so every slice
+ * writes its own keys.
+ */
+async function oneWriterSlice(
+  write: Write,
+  count: number,
+  warmup: number,
+  first: number,
+): Promise<Slice> {
+  for (let k = 0; k < warmup; k++) await write(0, -(first + k + 1));
   const samples: number[] = [];
   const started = performance.now();
-  for (let n = 0; n < singleWrites; n++) {
+  for (let n = first; n < first + count; n++) {
     const t = performance.now();
     await write(0, n);
     samples.push(performance.now() - t);
   }
-  const elapsedMs = performance.now() - started;
-  return {
-    latencyMs: stats(samples),
-    writesPerSecond: Math.round(samples.length / (elapsedMs / 1000)),
-    failed: 0,
-  };
+  return { samples, countedMs: performance.now() - started, failed: 0 };
 }
 
-/** manyWriters: `writers` loops write for `manyRunMs`; counted are writes started after the warm-up. */
-async function manyWriters(write: Write, writers: number): Promise<Load> {
+/**
+ * manyWritersSlice: `writers` loops write for `runMs`; counted are writes started after
+ * `warmupMs`. Sequence numbers start at `first`.
+ */
+async function manyWritersSlice(
+  write: Write,
+  writers: number,
+  runMs: number,
+  warmupMs: number,
+  first: number,
+): Promise<Slice> {
   const samples: number[] = [];
   let failed = 0;
   const started = performance.now();
-  const countFrom = started + manyWarmupMs;
-  const endAt = started + manyRunMs;
+  const countFrom = started + warmupMs;
+  const endAt = started + runMs;
   await Promise.all(
     Array.from({ length: writers }, async (_, writer) => {
-      for (let n = 0; performance.now() < endAt; n++) {
+      for (let n = first; performance.now() < endAt; n++) {
         const t = performance.now();
         try {
           await write(writer + 1, n);
@@ -112,12 +151,50 @@ async function manyWriters(write: Write, writers: number): Promise<Load> {
       }
     }),
   );
-  const windowMs = Math.max(1, performance.now() - countFrom);
-  return {
-    latencyMs: stats(samples),
-    writesPerSecond: Math.round(samples.length / (windowMs / 1000)),
-    failed,
-  };
+  return { samples, countedMs: Math.max(1, performance.now() - countFrom), failed };
+}
+
+/** oneWriter: writes one at a time; latency of each after the warm-up. */
+async function oneWriter(write: Write): Promise<Load> {
+  return loadOf([await oneWriterSlice(write, singleWrites, warmupWrites, 0)]);
+}
+
+/** manyWriters: `writers` loops write for `manyRunMs`; counted are writes started after the warm-up. */
+async function manyWriters(write: Write, writers: number): Promise<Load> {
+  return loadOf([await manyWritersSlice(write, writers, manyRunMs, manyWarmupMs, 0)]);
+}
+
+/**
+ * inTurns measures each of `writes` with `writers` concurrent writers, in turnsPerLoad slices
+ * taken in turn (a slice of the first, of the second … then again), and sums up each one's
+ * slices: systems measured in turns see the same machine, where one measured after another may
+ * see a quieter or a busier one. In all, each gets as many writes (or as long) as oneWriter
+ * (manyWriters) gives one system.
+ */
+async function inTurns(writes: readonly Write[], writers: number): Promise<Load[]> {
+  const slices: Slice[][] = writes.map(() => []);
+  for (let turn = 0; turn < turnsPerLoad; turn++) {
+    const first = turn * 1_000_000;
+    for (const [k, write] of writes.entries()) {
+      slices[k]!.push(
+        writers === 1
+          ? await oneWriterSlice(
+              write,
+              singleWrites / turnsPerLoad,
+              turn === 0 ? warmupWrites : turnWarmupWrites,
+              first,
+            )
+          : await manyWritersSlice(
+              write,
+              writers,
+              manyRunMs / turnsPerLoad,
+              turn === 0 ? manyWarmupMs : turnWarmupMs,
+              first,
+            ),
+      );
+    }
+  }
+  return slices.map(loadOf);
 }
 
 /**
@@ -353,7 +430,21 @@ async function preferredNode(url: string): Promise<string> {
   return topology.Nodes[0]!.ClusterTag;
 }
 
-async function measureRookery() {
+/** RookeryUnderTest is a formed 3-server cluster with the writes the bench times on it. */
+interface RookeryUnderTest {
+  /** documentWrite through RavenDB's client, and the same request from fetch. */
+  readonly documentWrite: (prefix: string) => Write;
+  readonly documentWriteFetch: (prefix: string) => Write;
+  readonly clusterWrites: () => Promise<Load>;
+  readonly leaderKills: () => Promise<{
+    documentWrite: Kills;
+    clusterWrite: Kills;
+    preferredNodeWasTheLeader: boolean[];
+  }>;
+  readonly stop: () => Promise<void>;
+}
+
+async function startRookery(): Promise<RookeryUnderTest> {
   // Status pushes to this process (for waitFor and leader checks) once a second, not every 50 ms:
   // they are the harness's work, not the servers', and etcd has none.
   const cluster = await ProcessCluster.start({ servers: 3, port: "auto", statusIntervalMs: 1_000 });
@@ -364,91 +455,138 @@ async function measureRookery() {
     stores.push(store);
     return store;
   };
+  const stop = async (): Promise<void> => {
+    for (const store of stores) store.dispose();
+    await cluster.stop();
+  };
   try {
     await formRookery(cluster);
     const store = newStore();
-    const writers1 = await oneWriter(documentWrite(store, "one"));
-    const writers16 = await manyWriters(documentWrite(store, "many"), writersMany);
     const preferred = await preferredNode(cluster.urls[0]!);
     const preferredUrl = cluster.servers.find((s) => s.tag === preferred)!.url;
-    const fetchWriters1 = await oneWriter(fetchDocumentWrite(preferredUrl, "fetch-one"));
-    const fetchWriters16 = await manyWriters(
-      fetchDocumentWrite(preferredUrl, "fetch-many"),
-      writersMany,
-    );
-    const leader = await leaderOf(cluster);
-    const clusterWrites = await oneWriter((_, n) => clusterWrite(leader.url, n, 10_000));
-
-    const documentTrials: number[] = [];
-    const clusterTrials: number[] = [];
-    const preferredKilled: boolean[] = [];
-    for (let kill = 0; kill < leaderKills; kill++) {
-      const victim = await leaderOf(cluster);
-      const probeStore = newStore();
-      await documentWrite(probeStore, `warm${kill}`)(0, 0);
-      preferredKilled.push((await preferredNode(victim.url)) === victim.tag);
-      const survivors = cluster.urls.filter((url) => url !== victim.url);
-      const killedAt = performance.now();
-      await cluster.kill(victim.url);
-      const [documentMs, clusterMs] = await Promise.all([
-        firstAcknowledged(killedAt, (k) => documentWrite(probeStore, `kill${kill}`)(0, k)),
-        firstAcknowledged(killedAt, (k) => clusterWrite(survivors[k % survivors.length]!, k)),
-      ]);
-      documentTrials.push(documentMs);
-      clusterTrials.push(clusterMs);
-      await cluster.restart(victim.url);
-      await leaderOf(cluster);
-    }
     return {
-      documentWrite: { writers1, writers16 },
-      documentWriteFetch: { writers1: fetchWriters1, writers16: fetchWriters16 },
-      clusterWrite: { writers1: clusterWrites },
-      leaderKill: {
-        documentWrite: killStats(documentTrials),
-        clusterWrite: killStats(clusterTrials),
-        preferredNodeWasTheLeader: preferredKilled,
+      documentWrite: (prefix) => documentWrite(store, prefix),
+      documentWriteFetch: (prefix) => fetchDocumentWrite(preferredUrl, prefix),
+      clusterWrites: async () => {
+        const leader = await leaderOf(cluster);
+        return oneWriter((_, n) => clusterWrite(leader.url, n, 10_000));
       },
+      leaderKills: async () => {
+        const documentTrials: number[] = [];
+        const clusterTrials: number[] = [];
+        const preferredKilled: boolean[] = [];
+        for (let kill = 0; kill < leaderKills; kill++) {
+          const victim = await leaderOf(cluster);
+          const probeStore = newStore();
+          await documentWrite(probeStore, `warm${kill}`)(0, 0);
+          preferredKilled.push((await preferredNode(victim.url)) === victim.tag);
+          const survivors = cluster.urls.filter((url) => url !== victim.url);
+          const killedAt = performance.now();
+          await cluster.kill(victim.url);
+          const [documentMs, clusterMs] = await Promise.all([
+            firstAcknowledged(killedAt, (k) => documentWrite(probeStore, `kill${kill}`)(0, k)),
+            firstAcknowledged(killedAt, (k) => clusterWrite(survivors[k % survivors.length]!, k)),
+          ]);
+          documentTrials.push(documentMs);
+          clusterTrials.push(clusterMs);
+          await cluster.restart(victim.url);
+          await leaderOf(cluster);
+        }
+        return {
+          documentWrite: killStats(documentTrials),
+          clusterWrite: killStats(clusterTrials),
+          preferredNodeWasTheLeader: preferredKilled,
+        };
+      },
+      stop,
     };
-  } finally {
-    for (const store of stores) store.dispose();
-    await cluster.stop();
+  } catch (error) {
+    await stop();
+    throw error;
   }
 }
 
 // --- etcd ------------------------------------------------------------------------------------------
 
-async function measureEtcd(binary: string) {
+/** EtcdUnderTest is a 3-member etcd cluster with the put the bench times on it. */
+interface EtcdUnderTest {
+  readonly put: (prefix: string) => Write;
+  readonly leaderKills: () => Promise<Kills>;
+  readonly stop: () => Promise<void>;
+}
+
+async function startEtcd(binary: string): Promise<EtcdUnderTest> {
   const cluster = await EtcdCluster.start(binary, etcdTiming);
   try {
     const leader = await cluster.leader();
-    const put =
-      (url: string, prefix: string): Write =>
-      (writer, n) =>
-        cluster.put(url, `${prefix}/${writer}-${n}`, body(writer, n));
-    const writers1 = await oneWriter(put(leader, "one"));
-    const writers16 = await manyWriters(put(leader, "many"), writersMany);
-    const trials: number[] = [];
-    for (let kill = 0; kill < leaderKills; kill++) {
-      const victim = await cluster.leader();
-      const survivors = cluster.clientUrls.filter((url) => url !== victim);
-      const killedAt = performance.now();
-      await cluster.kill(victim);
-      trials.push(
-        await firstAcknowledged(killedAt, (k) =>
-          cluster.put(
-            survivors[k % survivors.length]!,
-            `kill${kill}/${k}`,
-            body(0, k),
-            probeAttemptTimeoutMs,
-          ),
-        ),
-      );
-      await cluster.restart(victim);
-    }
-    return { put: { writers1, writers16 }, leaderKill: { put: killStats(trials) } };
-  } finally {
+    return {
+      put: (prefix) => (writer, n) =>
+        cluster.put(leader, `${prefix}/${writer}-${n}`, body(writer, n)),
+      leaderKills: async () => {
+        const trials: number[] = [];
+        for (let kill = 0; kill < leaderKills; kill++) {
+          const victim = await cluster.leader();
+          const survivors = cluster.clientUrls.filter((url) => url !== victim);
+          const killedAt = performance.now();
+          await cluster.kill(victim);
+          trials.push(
+            await firstAcknowledged(killedAt, (k) =>
+              cluster.put(
+                survivors[k % survivors.length]!,
+                `kill${kill}/${k}`,
+                body(0, k),
+                probeAttemptTimeoutMs,
+              ),
+            ),
+          );
+          await cluster.restart(victim);
+        }
+        return killStats(trials);
+      },
+      stop: () => cluster.stop(),
+    };
+  } catch (error) {
     await cluster.stop();
+    throw error;
   }
+}
+
+/**
+ * measureWrites times Rookery's document write (through RavenDB's client and from fetch) and
+ * etcd's put in turns, a slice of each at a time (see inTurns), with 1 and with 16 writers, so
+ * that the three see the same machine: this one is shared, and what else runs on it changes by
+ * the second. Then the rest, one system after the other: Rookery's cluster writes, and each
+ * system's leader kills.
+ */
+async function measureWrites(rookery: RookeryUnderTest, etcd: EtcdUnderTest | undefined) {
+  const systems: Write[][] = [
+    [rookery.documentWrite("one"), rookery.documentWriteFetch("fetch-one")],
+    [rookery.documentWrite("many"), rookery.documentWriteFetch("fetch-many")],
+  ];
+  if (etcd) {
+    systems[0]!.push(etcd.put("one"));
+    systems[1]!.push(etcd.put("many"));
+  }
+  const [writers1, fetchWriters1, etcdWriters1] = await inTurns(systems[0]!, 1);
+  const [writers16, fetchWriters16, etcdWriters16] = await inTurns(systems[1]!, writersMany);
+  const clusterWrites = await rookery.clusterWrites();
+  const rookeryKills = await rookery.leaderKills();
+  const etcdKills = etcd ? await etcd.leaderKills() : undefined;
+  return {
+    rookery: {
+      documentWrite: { writers1: writers1!, writers16: writers16! },
+      documentWriteFetch: { writers1: fetchWriters1!, writers16: fetchWriters16! },
+      clusterWrite: { writers1: clusterWrites },
+      leaderKill: rookeryKills,
+    },
+    etcd:
+      etcd && etcdKills
+        ? {
+            put: { writers1: etcdWriters1!, writers16: etcdWriters16! },
+            leaderKill: { put: etcdKills },
+          }
+        : undefined,
+  };
 }
 
 // --- the report ------------------------------------------------------------------------------------
@@ -467,9 +605,20 @@ export async function benchHttp(): Promise<Record<string, unknown>> {
   const loadAverageBefore = loadavg()[0]!;
   try {
     const floor = await measureFloor(root);
-    const rookery = await measureRookery();
     const binary = findEtcd();
-    const etcd = binary ? await measureEtcd(binary) : undefined;
+    const rookeryUnderTest = await startRookery();
+    let measured: Awaited<ReturnType<typeof measureWrites>>;
+    try {
+      const etcdUnderTest = binary ? await startEtcd(binary) : undefined;
+      try {
+        measured = await measureWrites(rookeryUnderTest, etcdUnderTest);
+      } finally {
+        await etcdUnderTest?.stop();
+      }
+    } finally {
+      await rookeryUnderTest.stop();
+    }
+    const { rookery, etcd } = measured;
     const floorMs = floor.roundTripFsync.latencyMs;
     const docs = rookery.documentWrite;
     const clientFloorMs = floor.ravendbClient.writers1.latencyMs;
@@ -564,7 +713,8 @@ export async function benchHttp(): Promise<Record<string, unknown>> {
         documentWriteFetch:
           "the same document and write assurance as documentWrite, as the bulk_docs POST RavenDB's client sends, from fetch (the client etcd's puts use), to the database's preferred node",
         put: "etcd v3 JSON gateway POST /v3/kv/put of the same bytes to the leader's client URL; answered once a majority fsynced it",
-        writers16: `${writersMany} writers each with one request outstanding for ${manyRunMs} ms, the first ${manyWarmupMs} ms not counted; Rookery's share one DocumentStore`,
+        writers16: `${writersMany} writers each with one request outstanding for ${manyRunMs} ms in all, in ${turnsPerLoad} slices taken in turns with the other systems' (the first ${manyWarmupMs} ms of the first slice and ${turnWarmupMs} ms of each later one not counted); Rookery's share one DocumentStore`,
+        writers1: `${singleWrites} writes one at a time, in ${turnsPerLoad} slices taken in turns with the other systems' (after ${warmupWrites} writes not counted, and ${turnWarmupWrites} before each later slice)`,
         leaderKill: `SIGKILL of the Raft leader's process, then an attempt every ${probeEveryMs} ms (each may take up to ${probeAttemptTimeoutMs} ms) to the survivors until one is acknowledged; the time of the first acknowledgement after the kill. Rookery's document writes go through RavenDB's client and its failover; the killed member restarts between trials`,
         floor:
           "a bare Node HTTP server in another process (no database) answering the same POST from fetch; roundTripFsync also appends the body and fdatasyncs it before answering; ravendbClient is documentWrite's save through RavenDB's client to that server, which answers bulk_docs at once (the client's own cost: it opens a connection per request, since it turns keep-alive off)",
