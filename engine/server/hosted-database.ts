@@ -333,10 +333,10 @@ export class HostedDatabase {
       this.events.batchApplied(batch, { outcomes: [], note: commit ? "duplicate" : "gap" });
       return this.acknowledge(ack, []);
     }
-    // The batch shows as applied when it is durable, as its ack goes. A batch that wrote nothing
-    // (every version in it was here already: the echo of a write that reached this node first by
-    // another path) only moved where this node stands with its source; see bookkeepingOnly.
-    const writes = bookkeepingOnly(commit.persistence) ? [] : persistenceWrites(commit.persistence);
+    // The batch shows as applied when it is durable, as its ack goes. Even a batch that wrote
+    // nothing (an echo: every version in it was here already) writes where this node now stands
+    // with its source before its ack says so (checkAckDurability holds every ack to that).
+    const writes = persistenceWrites(commit.persistence);
     this.acknowledge(ack, writes, () =>
       this.events.batchApplied(batch, { outcomes: commit.outcomes }),
     );
@@ -494,24 +494,6 @@ export class HostedDatabase {
       pending: d.connection.pending !== undefined,
     }));
   }
-}
-
-/**
- * bookkeepingOnly tells whether a replicated batch's persistence holds nothing but the instance's
- * state record: no item was written, only how far this node has applied from the batch's source
- * (and perhaps its change vector) moved. Its ack is then sent without writing that record and
- * waiting for the disk: the versions the ack vouches for are this node's already, and durable
- * once every write before it is (the ack waits for those). The record rides along with the
- * next write, which persists the whole state again; a crash before that makes this node report
- * an older position to its source, which then sends those versions again (a gap or a reconnect
- * answer), and they are skipped again. In a full mesh every write comes back as such an echo
- * from each sibling, so this spares one disk sync per echo, on every node.
- */
-export function bookkeepingOnly(persistence: PersistenceBatch): boolean {
-  return (
-    persistence.transactions.length === 0 &&
-    persistence.operations.every((operation) => operation.store === "database")
-  );
 }
 
 /** persistenceWrites maps a database's persistence batch onto the server's named stores. */

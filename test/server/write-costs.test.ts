@@ -18,7 +18,7 @@ import type { StorageWrite } from "../../engine/server/index.ts";
 import type { ServerResponse } from "../../engine/transport/index.ts";
 import { ClusterNode } from "../../engine/server/cluster-node.ts";
 import { DatabaseHosting } from "../../engine/server/database-hosting.ts";
-import { etagsReservedAtOnce, persistenceWrites } from "../../engine/server/hosted-database.ts";
+import { etagsReservedAtOnce } from "../../engine/server/hosted-database.ts";
 import { LocalRequests } from "../../engine/server/local-requests.ts";
 import { databaseIdOf } from "../replication/driver.ts";
 import { clusterStateOf, DiskNow, parts, urlA, urlB } from "./parts.ts";
@@ -187,48 +187,6 @@ function batchFrom(source: DatabaseInstance, to: string, afterEtag = 0): Replica
 }
 
 describe("what a replicated write costs a hosted database", () => {
-  it("the echo of a write this node already has is acknowledged without a storage write, and a restart before the next write only makes its source send the echo again", () => {
-    // A writes users/1; B receives it from A, then the same version again from C (the mesh's echo).
-    const a = instance("A");
-    a.applyTransaction({ puts: [{ id: "users/1", body: { name: "Oren" } }] }, { nowMs: 1 });
-    const c = instance("C");
-    c.applyReplicatedBatch(unpackBatch(batchFrom(a, "C")));
-    const b = node("B", ["A", "C"]);
-
-    b.hosted.receive(batchFrom(a, "B"), 2, retryMs);
-    expect(b.writes).toHaveLength(1);
-    expect(b.acks().at(-1)).toMatchObject({ to: "A", lastAcceptedEtag: 1, reason: "applied" });
-
-    const echo = batchFrom(c, "B");
-    b.hosted.receive(echo, 3, retryMs);
-    expect(b.writes).toHaveLength(1); // no disk sync for a batch that wrote nothing
-    expect(b.acks().at(-1)).toMatchObject({ to: "C", lastAcceptedEtag: 1, reason: "applied" });
-    expect(b.db.lastEtagFrom(c.databaseId)).toBe(1);
-
-    // B restarts from its disk before any other write: it no longer knows it took C's etag 1, so
-    // it answers C's next batch with a gap, and C sends the echo again, which changes nothing.
-    const disk = b.writes.flat().map((w) => ({
-      store: w.store.replace(/^db-/, "") as "documents" | "database",
-      key: w.key.slice("spade|".length),
-      value: w.value as never,
-    }));
-    const restarted = DatabaseInstance.recover(
-      { database: "Spade", nodeTag: "B", databaseId: databaseIdOf("B") },
-      disk,
-    );
-    expect(restarted.get("users/1")?.body).toEqual({ name: "Oren" });
-    expect(restarted.lastEtagFrom(c.databaseId)).toBe(0);
-    expect(restarted.lastEtagFrom(a.databaseId)).toBe(1);
-    const again = restarted.applyReplicatedBatch(unpackBatch(echo));
-    expect(again.outcomes).toEqual([{ id: "users/1", outcome: "already-had" }]);
-
-    // The next write B persists carries the position it skipped writing.
-    b.db.applyTransaction({ puts: [{ id: "users/2", body: {} }] }, { nowMs: 4 });
-    const commit = b.db.applyTransaction({ puts: [{ id: "users/3", body: {} }] }, { nowMs: 5 });
-    const state = persistenceWrites(commit.persistence).find((w) => w.store === "db-database");
-    expect(state?.value).toMatchObject({ incoming: { [c.databaseId]: 1, [a.databaseId]: 1 } });
-  });
-
   it("a batch that brings something new is acknowledged only after its storage write", () => {
     const a = instance("A");
     a.applyTransaction({ puts: [{ id: "users/1", body: {} }] }, { nowMs: 1 });
