@@ -6,7 +6,14 @@ import { it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { inBothThemes } from "./axe.mjs";
 import { build } from "esbuild";
-import { openPlaygroundPage, settled, until, waitMs } from "./playground-page.mjs";
+import {
+  openPlaygroundPage,
+  serverWorkers,
+  settled,
+  until,
+  untilEqual,
+  waitMs,
+} from "./playground-page.mjs";
 
 const url = (n) => `http://127.0.0.${n}:8080`;
 
@@ -32,8 +39,6 @@ const panel = (playground, name) =>
     .first();
 const tags = (playground) => playground.locator(".rk-servers .rk-tag").allTextContents();
 const documentIds = (playground) => playground.locator(".rk-documents button").allTextContents();
-const serverWorkers = (page) =>
-  page.workers().filter((worker) => worker.url().includes("server-worker")).length;
 
 async function selectServer(playground, n) {
   await playground
@@ -79,8 +84,8 @@ export function registerPlaygroundChecks(context) {
       "chapter/first-cluster/",
     );
     try {
-      assert.deepEqual(await tags(playground), ["?", "?"]);
-      assert.equal(serverWorkers(page), 2, "one worker per server");
+      await untilEqual("two servers, both ?", () => tags(playground), ["?", "?"]);
+      await untilEqual("one worker per server", () => serverWorkers(page), 2);
 
       // Spade on the first server: it bootstraps a cluster of one and becomes A.
       await playground.getByRole("button", { name: "New database", exact: true }).click();
@@ -202,7 +207,7 @@ export function registerPlaygroundChecks(context) {
           JSON.stringify(await tags(playground)) === '["A","B","C","D","E"]' ||
           (await tags(playground)),
       );
-      assert.equal(serverWorkers(page), 5);
+      await untilEqual("five server workers", () => serverWorkers(page), 5);
 
       // From D: Spade is Offline; Pitchfork with factor 3 lands on three servers.
       await selectServer(playground, 4);
@@ -241,8 +246,8 @@ export function registerPlaygroundChecks(context) {
       "chapter/kicking-the-tires/",
     );
     try {
-      assert.deepEqual(await tags(playground), ["A", "B"]);
-      assert.equal(serverWorkers(page), 2);
+      await untilEqual("A and B after the section's setup", () => tags(playground), ["A", "B"]);
+      await untilEqual("two server workers", () => serverWorkers(page), 2);
       // By keyboard: focus Next step and press Enter. Step 1 kills A.
       await clickNext(playground, { keyboard: true });
       await until(
@@ -272,10 +277,12 @@ export function registerPlaygroundChecks(context) {
       await playground.scrollIntoViewIfNeeded();
       await settled(page);
       assert.match(await playground.locator(".rk-step-text").textContent(), /Step 3 of 4/);
-      assert.equal(serverWorkers(page), 1, "A is still down after the reload");
-      assert.ok(
-        await playground.getByRole("button", { name: "Restart node A", exact: true }).isVisible(),
-      );
+      // The reload starts every server from its storage and stops A again at once; the page
+      // hears of the stopped worker, and the panel of A being down, a moment later.
+      await untilEqual("A's worker stopped again after the reload", () => serverWorkers(page), 1);
+      await playground
+        .getByRole("button", { name: "Restart node A", exact: true })
+        .waitFor({ state: "visible", timeout: waitMs });
       await until(
         "users/3 on B after the reload",
         async () =>
@@ -288,7 +295,7 @@ export function registerPlaygroundChecks(context) {
 
       // Step 4 restarts A: its worker is back, with users/1–2 from its own storage and users/3 from B.
       await clickNext(playground);
-      assert.equal(serverWorkers(page), 2);
+      await untilEqual("A's worker back after step 4", () => serverWorkers(page), 2);
       await selectServer(playground, 1);
       await until(
         "A's documents",
@@ -311,7 +318,7 @@ export function registerPlaygroundChecks(context) {
       await playground.getByRole("button", { name: "Reset", exact: true }).click();
       await settled(page);
       assert.match(await playground.locator(".rk-step-text").textContent(), /Next: Kill node A/);
-      assert.deepEqual(await tags(playground), ["A", "B"]);
+      await untilEqual("A and B after Reset", () => tags(playground), ["A", "B"]);
       assert.deepEqual(errors, []);
     } catch (error) {
       await dump(playground, error);
@@ -326,30 +333,45 @@ export function registerPlaygroundChecks(context) {
       "chapter/transaction-atomicity/",
     );
     try {
-      // B's total, sampled straight from its worker every few ms while the batches arrive.
+      // B's total, sampled straight from its worker every few ms while the batches arrive, until B
+      // holds the very versions A holds (their change vectors): the heal step is done when the
+      // network is whole, not when the batches have landed, and a busy machine lands them later.
       const sampleTotalsOnB = () =>
-        page.evaluate(async () => {
+        page.evaluate(async (timeoutMs) => {
           const cluster = globalThis.rookeryPlayground.handle;
-          const totals = [];
           const ids = ["accounts/1234-A", "accounts/4321-C", "accounts/48879-B"];
-          const until = performance.now() + 4_000;
-          while (performance.now() < until) {
-            const response = await cluster.network.request("http://127.0.0.2:8080", {
+          const read = async (url) => {
+            const response = await cluster.network.request(url, {
               type: "get-documents",
               database: "Bank",
               ids,
             });
-            if (response.ok)
-              totals.push(response.result.reduce((sum, doc) => sum + (doc?.body.amount ?? 0), 0));
+            return response.ok ? response.result : null;
+          };
+          const versions = (docs) =>
+            JSON.stringify(docs.map((doc) => doc?.metadata["@change-vector"] ?? null));
+          // Both transfers are committed on A before the heal: its versions are the ones B gets.
+          const onA = await read("http://127.0.0.1:8080");
+          if (!onA) return { totals: [], caughtUp: "A did not answer" };
+          const totals = [];
+          const deadline = performance.now() + timeoutMs;
+          while (performance.now() < deadline) {
+            const onB = await read("http://127.0.0.2:8080");
+            if (onB) {
+              totals.push(onB.reduce((sum, doc) => sum + (doc?.body.amount ?? 0), 0));
+              if (versions(onB) === versions(onA)) return { totals, caughtUp: true };
+            }
             await new Promise((resolve) => setTimeout(resolve, 10));
           }
-          return totals;
-        });
+          return { totals, caughtUp: `B still lacks A's versions after ${timeoutMs} ms` };
+        }, waitMs);
       const round = async () => {
         for (let i = 0; i < 3; i++) await clickNext(playground);
         const sampling = sampleTotalsOnB();
         await clickNext(playground); // heal: the batches go, one transaction each, over the slowed link
-        return await sampling;
+        const { totals, caughtUp } = await sampling;
+        assert.equal(caughtUp, true, `B's totals meanwhile: ${[...new Set(totals)]}`);
+        return totals;
       };
       const without = await round();
       assert.ok(
@@ -386,7 +408,11 @@ export function registerPlaygroundChecks(context) {
       { viewport: { width: 390, height: 844 } },
     );
     try {
-      assert.deepEqual(await tags(playground), ["A", "B", "?", "?", "?"]);
+      await untilEqual(
+        "A, B and three fresh servers after the section's setup",
+        () => tags(playground),
+        ["A", "B", "?", "?", "?"],
+      );
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 390, `the page is ${width} px wide`);
       for (const name of [
