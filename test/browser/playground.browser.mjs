@@ -333,12 +333,13 @@ export function registerPlaygroundChecks(context) {
       "chapter/transaction-atomicity/",
     );
     try {
-      // B's total, sampled straight from its worker every few ms while the batches arrive, until B
+      // B's total, read straight from its worker back to back while the batches arrive, until B
       // holds the very versions A holds (their change vectors): the heal step is done when the
       // network is whole, not when the batches have landed, and a busy machine lands them later.
       const sampleTotalsOnB = () =>
         page.evaluate(async (timeoutMs) => {
-          const cluster = globalThis.rookeryPlayground.handle;
+          const session = globalThis.rookeryPlayground;
+          const cluster = session.handle;
           const ids = ["accounts/1234-A", "accounts/4321-C", "accounts/48879-B"];
           const read = async (url) => {
             const response = await cluster.network.request(url, {
@@ -352,39 +353,59 @@ export function registerPlaygroundChecks(context) {
             JSON.stringify(docs.map((doc) => doc?.metadata["@change-vector"] ?? null));
           // Both transfers are committed on A before the heal: its versions are the ones B gets.
           const onA = await read("http://127.0.0.1:8080");
-          if (!onA) return { totals: [], caughtUp: "A did not answer" };
+          if (!onA) return { totals: [], caughtUp: "A did not answer", maxGapMs: 0 };
           const totals = [];
-          const deadline = performance.now() + timeoutMs;
+          let maxGapMs = 0;
+          let last = performance.now();
+          const deadline = last + timeoutMs;
           while (performance.now() < deadline) {
             const onB = await read("http://127.0.0.2:8080");
+            // Only the reads after the heal count: nothing reaches B before it.
+            if (session.state.get().cuts.length === 0)
+              maxGapMs = Math.max(maxGapMs, Math.round(performance.now() - last));
+            last = performance.now();
             if (onB) {
               totals.push(onB.reduce((sum, doc) => sum + (doc?.body.amount ?? 0), 0));
-              if (versions(onB) === versions(onA)) return { totals, caughtUp: true };
+              if (versions(onB) === versions(onA)) return { totals, caughtUp: true, maxGapMs };
             }
-            await new Promise((resolve) => setTimeout(resolve, 10));
           }
-          return { totals, caughtUp: `B still lacks A's versions after ${timeoutMs} ms` };
+          return { totals, caughtUp: `B still lacks A's versions after ${timeoutMs} ms`, maxGapMs };
         }, waitMs);
       const round = async () => {
         for (let i = 0; i < 3; i++) await clickNext(playground);
         const sampling = sampleTotalsOnB();
         await clickNext(playground); // heal: the batches go, one transaction each, over the slowed link
-        const { totals, caughtUp } = await sampling;
+        const { totals, caughtUp, maxGapMs } = await sampling;
         assert.equal(caughtUp, true, `B's totals meanwhile: ${[...new Set(totals)]}`);
-        return totals;
+        return { totals, maxGapMs };
       };
-      const without = await round();
+      // At 1× the slowed link holds each message 90 ms (0.3 of half the 600 ms election timeout)
+      // and one batch is in flight at a time, so B keeps each state between batches for a round
+      // trip, 180 ms or more. Reads answered at most 80 ms apart cannot miss such a state; on a busy
+      // machine they are sometimes further apart, and then a missing dip proves nothing: the round
+      // is played again from the section's start (a dip missed by dense reads fails at once).
+      const denseMs = 80;
+      let without;
+      for (let attempt = 1; ; attempt++) {
+        without = await round();
+        if (without.totals.includes(190) || without.maxGapMs <= denseMs || attempt === 3) break;
+        console.log(
+          `# B's reads were up to ${without.maxGapMs} ms apart and saw no dip: the round again`,
+        );
+        await playground.getByRole("button", { name: "Reset", exact: true }).click();
+        await settled(page);
+      }
       assert.ok(
-        without.includes(190),
-        `without revisions B should show $190 for a moment: ${[...new Set(without)]}`,
+        without.totals.includes(190),
+        `without revisions B should show $190 for a moment: ${[...new Set(without.totals)]} (reads up to ${without.maxGapMs} ms apart)`,
       );
-      assert.equal(without.at(-1), 200);
+      assert.equal(without.totals.at(-1), 200);
       await clickNext(playground); // revisions on, balances reset
       const withRevisions = await round();
       assert.deepEqual(
-        [...new Set(withRevisions)],
+        [...new Set(withRevisions.totals)],
         [200],
-        "with revisions B's total never leaves $200",
+        `with revisions B's total never leaves $200 (reads up to ${withRevisions.maxGapMs} ms apart)`,
       );
       await until(
         "B's total in the documents panel",
