@@ -21,7 +21,7 @@ import type {
   ReplicationWireBatch,
   ReplicationWireMessage,
 } from "../replication/index.ts";
-import { isRookeryError } from "../core/index.ts";
+import { isRookeryError, RookeryError } from "../core/index.ts";
 import type { ClusterNode } from "./cluster-node.ts";
 import { metaStore } from "./cluster-node.ts";
 import { newId } from "./context.ts";
@@ -139,10 +139,11 @@ export class DatabaseHosting {
    * cluster operation that caused it answers once they are durable (ClusterOperations).
    */
   private close(key: string, name: string, databases: ClusterState["databases"]): void {
+    const stillThere = Object.values(databases).some((record) => record.name.toLowerCase() === key);
+    this.databases.get(key)?.close(closedWhileWaiting(this.node.tag, name, stillThere));
     this.databases.delete(key);
     for (const early of [...this.earlyConnects.keys()])
       if (early.startsWith(`${key}/`)) this.earlyConnects.delete(early);
-    const stillThere = Object.values(databases).some((record) => record.name.toLowerCase() === key);
     this.deleteStored(key, name, stillThere ? "this node left its group" : "it was deleted");
   }
 
@@ -381,4 +382,22 @@ export class DatabaseHosting {
     }
     return records;
   }
+}
+
+/**
+ * closedWhileWaiting is the answer to a write that waited for its replicas when this server
+ * stopped hosting its database. The write was made here; whether it lives on depends on why.
+ */
+function closedWhileWaiting(tag: NodeTag, name: string, stillThere: boolean): RookeryError {
+  return stillThere
+    ? new RookeryError(
+        "DatabaseNotRelevant",
+        `Node ${tag} left the group of ${name} while this write waited for its replicas, so they can no longer be counted here. Load the document from a node of the group to see whether it got there.`,
+        { database: name, tag },
+      )
+    : new RookeryError(
+        "DatabaseDoesNotExist",
+        `Database ${name} was deleted while this write waited for its replicas; the write went with it. Create the database again before writing to it.`,
+        { database: name },
+      );
 }

@@ -59,6 +59,7 @@ interface Destination {
 interface AssuranceWaiter {
   readonly wait: WriteAssuranceWait;
   readonly settle: (outcome: WriteAssuranceOutcome) => void;
+  readonly fail: (error: Error) => void;
 }
 
 /**
@@ -358,7 +359,15 @@ export class HostedDatabase {
           "assuranceWaitsMax",
         ),
       );
-    return new Promise((settle) => this.waiters.push({ wait, settle }));
+    return new Promise((settle, fail) => this.waiters.push({ wait, settle, fail }));
+  }
+
+  /**
+   * close answers every write still waiting for its replicas with `error`: this server stops
+   * hosting the database, so no acknowledgement will be counted and no tick will time them out.
+   */
+  close(error: Error): void {
+    for (const waiter of this.waiters.splice(0)) waiter.fail(error);
   }
 
   /** tick times out write assurance waits whose deadline passed and saves moved cursors. */
