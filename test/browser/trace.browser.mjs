@@ -73,8 +73,22 @@ export function registerTraceChecks(context) {
       // opening): up to three writes, each sampled from its click on.
       let seen = {};
       let travelling;
+      const newDocument = playground.getByRole("button", { name: "New document", exact: true });
       for (const id of ["users/7", "users/8", "users/9"]) {
-        await playground.getByRole("button", { name: "New document", exact: true }).click();
+        // New document waits for the selected server to report its database Online (a refresh).
+        await until("New document to be enabled", async () =>
+          (await newDocument.isEnabled())
+            ? true
+            : {
+                phase: await playground.getAttribute("data-phase"),
+                busy: await playground.getAttribute("data-busy"),
+                panel: await playground
+                  .locator("section.rk-panel")
+                  .filter({ has: page.locator("h3", { hasText: /^Documents on/ }) })
+                  .innerText(),
+              },
+        );
+        await newDocument.click();
         await playground.getByLabel("Id").fill(id);
         await playground.getByLabel("Contents (JSON)").fill('{ "name": "Dot" }');
         const sampling = sample();
