@@ -193,7 +193,9 @@ export class PlaygroundSession {
   private watchingRachis = false;
   private unsubscribe: (() => void) | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
-  private refreshing = false;
+  /** The refresh in flight, and the one waiting to run after it (see refresh). */
+  private refreshing: Promise<void> | null = null;
+  private refreshQueued: Promise<void> | null = null;
   private simDriver: { stop: boolean } | null = null;
   private lifecycle: Promise<void> = Promise.resolve();
   private disposed = false;
@@ -1462,63 +1464,74 @@ export class PlaygroundSession {
   /**
    * refresh reads the cluster into the state: servers and groups from describe(), and from the
    * selected server — like its Studio — each database's status and the selected one's documents.
+   * Asked while a read is in flight (the periodic one, say, waiting on a server that was just
+   * killed), it reads again once that one ends: an action that awaits refresh() then shows what
+   * the cluster is after the action, not a read that started before it.
    */
-  async refresh(): Promise<void> {
-    const cluster = this.cluster;
-    if (!cluster || this.refreshing) return;
-    this.refreshing = true;
-    try {
-      // A paused cluster holds every request until it resumes: nothing new to read meanwhile.
-      if (this.s.phase === "paused" || this.s.phase === "pausing") return;
-      const description = cluster.describe();
-      const servers = cluster.servers;
-      this.patch({
-        servers,
-        description,
-        flows: this.liveFlows(),
-        rachis: cluster.rachis?.() ?? [],
+  refresh(): Promise<void> {
+    if (!this.refreshing) {
+      this.refreshing = this.readCluster().finally(() => {
+        this.refreshing = null;
       });
-      const selectedUrl = this.s.selectedUrl;
-      const selected = servers.find((s) => s.url === selectedUrl);
-      const names = description.databases.map((db) => db.name);
-      const statuses: Record<string, DatabaseStatus> = {};
-      if (!selected?.alive) {
-        for (const name of names) statuses[name] = "server down";
-      } else {
-        await Promise.all(
-          names.map(async (name) => {
-            const response = await cluster.network.request(
-              selectedUrl,
-              { type: "database-status", database: name },
-              { timeoutMs: 1_500 },
-            );
-            if (response.ok)
-              statuses[name] = (response.result as { status: DatabaseStatus }).status;
-            else if (response.error.code === "DatabaseDoesNotExist")
-              statuses[name] = "unknown here";
-            // A request that timed out says nothing new: keep what the server said last.
-            else statuses[name] = this.s.statuses[name] ?? "unknown here";
-          }),
-        );
-      }
-      let selectedDatabase = this.s.selectedDatabase;
-      if ((!selectedDatabase || !names.includes(selectedDatabase)) && names.length > 0)
-        selectedDatabase = names[0]!;
-      let documents: DocumentView[] | null = null;
-      if (selectedDatabase && statuses[selectedDatabase] === "Online") {
-        const response = await cluster.network.request(
-          selectedUrl,
-          { type: "list-documents", database: selectedDatabase },
-          { timeoutMs: 1_500 },
-        );
-        if (response.ok) documents = response.result as DocumentView[];
-      }
-      if (this.cluster === cluster && this.s.selectedUrl === selectedUrl)
-        this.patch({ statuses, selectedDatabase, documents });
-      if (this.cluster === cluster && this.s.phase === "running") this.reconcileNext(cluster);
-    } finally {
-      this.refreshing = false;
+      return this.refreshing;
     }
+    const again = () => {
+      this.refreshQueued = null;
+      return this.refresh();
+    };
+    this.refreshQueued ??= this.refreshing.then(again, again);
+    return this.refreshQueued;
+  }
+
+  private async readCluster(): Promise<void> {
+    const cluster = this.cluster;
+    if (!cluster) return;
+    // A paused cluster holds every request until it resumes: nothing new to read meanwhile.
+    if (this.s.phase === "paused" || this.s.phase === "pausing") return;
+    const description = cluster.describe();
+    const servers = cluster.servers;
+    this.patch({
+      servers,
+      description,
+      flows: this.liveFlows(),
+      rachis: cluster.rachis?.() ?? [],
+    });
+    const selectedUrl = this.s.selectedUrl;
+    const selected = servers.find((s) => s.url === selectedUrl);
+    const names = description.databases.map((db) => db.name);
+    const statuses: Record<string, DatabaseStatus> = {};
+    if (!selected?.alive) {
+      for (const name of names) statuses[name] = "server down";
+    } else {
+      await Promise.all(
+        names.map(async (name) => {
+          const response = await cluster.network.request(
+            selectedUrl,
+            { type: "database-status", database: name },
+            { timeoutMs: 1_500 },
+          );
+          if (response.ok) statuses[name] = (response.result as { status: DatabaseStatus }).status;
+          else if (response.error.code === "DatabaseDoesNotExist") statuses[name] = "unknown here";
+          // A request that timed out says nothing new: keep what the server said last.
+          else statuses[name] = this.s.statuses[name] ?? "unknown here";
+        }),
+      );
+    }
+    let selectedDatabase = this.s.selectedDatabase;
+    if ((!selectedDatabase || !names.includes(selectedDatabase)) && names.length > 0)
+      selectedDatabase = names[0]!;
+    let documents: DocumentView[] | null = null;
+    if (selectedDatabase && statuses[selectedDatabase] === "Online") {
+      const response = await cluster.network.request(
+        selectedUrl,
+        { type: "list-documents", database: selectedDatabase },
+        { timeoutMs: 1_500 },
+      );
+      if (response.ok) documents = response.result as DocumentView[];
+    }
+    if (this.cluster === cluster && this.s.selectedUrl === selectedUrl)
+      this.patch({ statuses, selectedDatabase, documents });
+    if (this.cluster === cluster && this.s.phase === "running") this.reconcileNext(cluster);
   }
 
   private snapshot(): SavedPlayground {

@@ -77,11 +77,13 @@ export function DatabasesPanel({
               if (!ok) return focusSoon(`${id}-new-db-name`);
               setCreating(false);
               setName("");
-              focusSoon(
-                () =>
-                  document.getElementById(`${id}-manage-${domId(wanted)}-toggle`) ??
-                  document.getElementById(`${id}-new-db-toggle`),
-              );
+              // The new database's row appears once this server reports it (a refresh after the
+              // create, which may land a second later on a busy machine): its Manage group, or
+              // New database again if it never shows.
+              focusSoon(`${id}-manage-${domId(wanted)}-toggle`, {
+                frames: 300,
+                fallback: `${id}-new-db-toggle`,
+              });
             });
           }}
         >

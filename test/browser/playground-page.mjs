@@ -1,6 +1,7 @@
 // What the playground and exercise browser tests share: opening a page with a live playground at
 // engine speed, waiting until it is idle, and polling for a condition with a useful failure.
 import assert from "node:assert/strict";
+import { isDeepStrictEqual } from "node:util";
 
 /** Generous for a 2-core machine; at engine speed an election takes 0.3–0.6 s. */
 export const waitMs = 30_000;
@@ -37,7 +38,12 @@ export async function openPlaygroundPage(
   return { page, playground, errors, close: () => browserContext.close() };
 }
 
-/** settled waits until the playground runs and no action or step is in progress. */
+/**
+ * settled waits until the playground runs and no action or step is in progress. It does not cover
+ * what the panels read from the servers afterwards (database statuses, documents: the refresh that
+ * follows an action lands a moment later), nor what the engine does on its own after the action
+ * (elections, replication, a joining node's tag): wait for those with until/untilEqual.
+ */
 export async function settled(page) {
   await page.waitForSelector('.rk-playground[data-phase="running"][data-busy="false"]', {
     timeout: waitMs,
@@ -56,3 +62,18 @@ export async function until(what, check) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/**
+ * untilEqual polls `read` until what it returns deep-equals `expected`; on timeout it fails naming
+ * what it waited for and what it read last.
+ */
+export async function untilEqual(what, read, expected) {
+  await until(what, async () => {
+    const value = await read();
+    return isDeepStrictEqual(value, expected) ? true : { expected, saw: value };
+  });
+}
+
+/** serverWorkers counts the page's server workers (one per running server). */
+export const serverWorkers = (page) =>
+  page.workers().filter((worker) => worker.url().includes("server-worker")).length;

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { inBothThemes } from "./axe.mjs";
-import { openPlaygroundPage, settled, until, waitMs } from "./playground-page.mjs";
+import { openPlaygroundPage, serverWorkers, settled, until, waitMs } from "./playground-page.mjs";
 
 async function clickNext(playground) {
   const page = playground.page();
@@ -28,9 +28,6 @@ const rachis = (playground) =>
       commit: card.dataset.commit === undefined ? null : Number(card.dataset.commit),
     })),
   );
-
-const serverWorkers = (page) =>
-  page.workers().filter((worker) => worker.url().includes("server-worker")).length;
 
 export function registerTraceChecks(context) {
   it("a batch's dot is seen at intermediate positions in successive frames, moving toward its receiver", async () => {
@@ -76,8 +73,22 @@ export function registerTraceChecks(context) {
       // opening): up to three writes, each sampled from its click on.
       let seen = {};
       let travelling;
+      const newDocument = playground.getByRole("button", { name: "New document", exact: true });
       for (const id of ["users/7", "users/8", "users/9"]) {
-        await playground.getByRole("button", { name: "New document", exact: true }).click();
+        // New document waits for the selected server to report its database Online (a refresh).
+        await until("New document to be enabled", async () =>
+          (await newDocument.isEnabled())
+            ? true
+            : {
+                phase: await playground.getAttribute("data-phase"),
+                busy: await playground.getAttribute("data-busy"),
+                panel: await playground
+                  .locator("section.rk-panel")
+                  .filter({ has: page.locator("h3", { hasText: /^Documents on/ }) })
+                  .innerText(),
+              },
+        );
+        await newDocument.click();
         await playground.getByLabel("Id").fill(id);
         await playground.getByLabel("Contents (JSON)").fill('{ "name": "Dot" }');
         const sampling = sample();
@@ -158,9 +169,14 @@ export function registerTraceChecks(context) {
     const { page, playground, errors, close } = await openPlaygroundPage(context, "engine/rachis/");
     try {
       assert.equal(await playground.locator("details.rk-rachis").getAttribute("open"), "");
-      await until("three servers with a leader in the panel", async () => {
+      // Each server pushes its Rachis when it changes: a follower may still show the term before
+      // the election for a moment, so the baseline is taken once all three agree on one term.
+      await until("three servers with a leader in the panel, all on its term", async () => {
         const rows = await rachis(playground);
-        return rows.length === 3 && rows.filter((r) => r.role === "leader").length === 1
+        const leaders = rows.filter((r) => r.role === "leader");
+        return rows.length === 3 &&
+          leaders.length === 1 &&
+          rows.every((r) => r.term === leaders[0].term)
           ? true
           : rows;
       });
@@ -195,8 +211,11 @@ export function registerTraceChecks(context) {
           ? true
           : rows;
       });
-      // The leader's log names the command.
-      assert.match(await playground.locator(".rk-rachis-leader").textContent(), /Pitchfork/);
+      // The leader's log names the command (the panel shows the log as the leader last pushed it).
+      await until("the leader's log to name Pitchfork", async () => {
+        const text = await playground.locator(".rk-rachis-leader").textContent();
+        return /Pitchfork/.test(text) || text;
+      });
       // Restart A: its commit index catches up too.
       await clickNext(playground);
       await until("A's commit index at the leader's", async () => {
@@ -204,9 +223,9 @@ export function registerTraceChecks(context) {
         const leader = rows.find((r) => r.role === "leader");
         return leader && rows.every((r) => r.commit === leader.commit) ? true : rows;
       });
-      assert.ok(
-        (await playground.locator(".rk-raft-messages li").count()) > 0,
-        "the panel lists Raft messages",
+      await until(
+        "the panel to list Raft messages",
+        async () => (await playground.locator(".rk-raft-messages li").count()) > 0 || "none yet",
       );
       // The panel full of state (timers, logs, messages) passes axe, light and dark.
       assert.deepEqual(await inBothThemes(page, { include: [".rk-playground"] }), [], "axe");
