@@ -67,6 +67,24 @@ function batchFrom(source: DatabaseInstance, to: string, afterEtag = 0): Replica
   return outgoing.wireOf(batch);
 }
 
+/** ackFromB is B's answer to A: to a connect (`answering` null) or to the batch `answering`. */
+function ackFromB(
+  source: DatabaseInstance,
+  state: { readonly lastAcceptedEtag: number; readonly changeVector: string },
+  answering: ReplicationWireBatch | null,
+): ReplicationAck {
+  return {
+    type: "replication-ack",
+    database: "Spade",
+    from: "B",
+    to: "A",
+    sourceDatabaseId: source.databaseId,
+    ...state,
+    reason: answering ? "applied" : "connect",
+    answers: answering ? { afterEtag: answering.afterEtag, lastEtag: answering.lastEtag } : null,
+  };
+}
+
 describe("what a replicated write costs a hosted database", () => {
   it("a batch that brings something new is acknowledged only after its storage write", () => {
     const a = instance("A");
@@ -96,21 +114,7 @@ describe("what a replicated write costs a hosted database", () => {
     const b = instance("B");
     const cursorWrites = () =>
       a.writes.filter((batch) => batch.some((w) => w.store === "replication-cursors")).length;
-    a.hosted.receive(
-      {
-        type: "replication-ack",
-        database: "Spade",
-        from: "B",
-        to: "A",
-        sourceDatabaseId: a.db.databaseId,
-        lastAcceptedEtag: 0,
-        changeVector: "",
-        reason: "connect",
-        answers: null,
-      },
-      1,
-      retryMs,
-    );
+    a.hosted.receive(ackFromB(a.db, { lastAcceptedEtag: 0, changeVector: "" }, null), 1, retryMs);
     const cursorSaveMs = 1_000;
     // One write every 10 ms for 3 s, each replicated and acknowledged, a tick after each.
     for (let at = 10; at <= 3_000; at += 10) {
@@ -120,17 +124,11 @@ describe("what a replicated write costs a hosted database", () => {
       const wire = a.sent.at(-1) as ReplicationWireBatch;
       const ack = { ...b.applyReplicatedBatch(unpackBatch(wire)) };
       a.hosted.receive(
-        {
-          type: "replication-ack",
-          database: "Spade",
-          from: "B",
-          to: "A",
-          sourceDatabaseId: a.db.databaseId,
-          lastAcceptedEtag: ack.lastAcceptedEtag,
-          changeVector: b.changeVector,
-          reason: "applied",
-          answers: { afterEtag: wire.afterEtag, lastEtag: wire.lastEtag },
-        },
+        ackFromB(
+          a.db,
+          { lastAcceptedEtag: ack.lastAcceptedEtag, changeVector: b.changeVector },
+          wire,
+        ),
         at + 1,
         retryMs,
       );
