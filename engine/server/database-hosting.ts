@@ -30,6 +30,7 @@ import type { ServerContext } from "./context.ts";
 import {
   cursorStore,
   databaseStore,
+  etagsReservedKey,
   HostedDatabase,
   instanceSettings,
   splitDatabaseKey,
@@ -296,6 +297,7 @@ export class DatabaseHosting {
       if (k.startsWith(`${key}/`)) cursors.set(k.slice(key.length + 1), value as DestinationCursor);
     }
     const context = this.context;
+    const reserved = kept ? this.loaded.get(metaStore)?.get(etagsReservedKey(key)) : undefined;
     return new HostedDatabase(
       name,
       instance,
@@ -355,6 +357,7 @@ export class DatabaseHosting {
       },
       this.replicationLimits,
       cursors,
+      typeof reserved === "number" ? reserved : 0,
     );
   }
 

@@ -140,9 +140,19 @@ export class LocalRequests {
     const clock = this.context.clock;
     this.context.writes.admit();
     const commit = db.instance.applyTransaction(request.transaction, { nowMs: clock.nowMs() });
-    await this.context.writes.persistAsync(persistenceWrites(commit.persistence));
+    const retryMs = this.context.timing.replicationRetryMs;
+    const reservation = this.context.replicateBeforeDurable ? db.reserveEtags() : undefined;
+    const durable = this.context.writes.persistAsync([
+      ...persistenceWrites(commit.persistence),
+      ...(reservation?.writes ?? []),
+    ]);
+    // With its etags reserved, the write leaves for the siblings now, while the disk syncs it:
+    // the answer below still waits for this node's disk, and write assurance for theirs.
+    if (reservation) db.pump(clock.nowMs(), retryMs);
+    await durable;
+    reservation?.durable();
     db.markDurable(commit.persistence.lastEtag);
-    db.pump(clock.nowMs(), this.context.timing.replicationRetryMs);
+    db.pump(clock.nowMs(), retryMs);
     const written = commit.written
       .filter((item) => item.kind === "document" || item.kind === "tombstone")
       .map((item) => ({

@@ -66,6 +66,7 @@ export class ProcessServer {
         transport,
         clock: processClock,
         random: new SeededRandom(config.seed),
+        replicateBeforeDurable: true,
         ...(config.timing ? { timing: config.timing } : {}),
         ...(config.replicationLimits ? { replicationLimits: config.replicationLimits } : {}),
         ...(hooks.trace ? { trace: hooks.trace } : {}),
