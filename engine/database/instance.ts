@@ -133,15 +133,6 @@ export class DatabaseInstance {
     this.settings = validateSettings(settings);
   }
 
-  /**
-   * skipEtagsPast makes the next write take an etag after `etag`. A server that sends writes to
-   * siblings before its own disk has them reserves the etags it may send; after a crash it skips
-   * them all, so an etag a sibling holds for a write this instance lost never names another.
-   */
-  skipEtagsPast(etag: number): void {
-    this.tables.lastEtag = Math.max(this.tables.lastEtag, etag);
-  }
-
   /** lastEtag is the etag of the newest item this instance wrote. */
   get lastEtag(): number {
     return this.tables.lastEtag;

@@ -24,8 +24,6 @@ export interface ServerContext {
   readonly trace: (event: TraceEvent) => void;
   /** What the trace includes beyond its usual events (the runtime may change it while running). */
   readonly detail: { raftMessages: boolean };
-  /** See ServerOptions.replicateBeforeDurable. */
-  readonly replicateBeforeDurable?: boolean;
   sendPeer(url: string, message: PeerMessage): void;
 }
 

@@ -30,7 +30,6 @@ import type { ServerContext } from "./context.ts";
 import {
   cursorStore,
   databaseStore,
-  etagsReservedKey,
   HostedDatabase,
   instanceSettings,
   splitDatabaseKey,
@@ -297,7 +296,6 @@ export class DatabaseHosting {
       if (k.startsWith(`${key}/`)) cursors.set(k.slice(key.length + 1), value as DestinationCursor);
     }
     const context = this.context;
-    const reserved = kept ? this.loaded.get(metaStore)?.get(etagsReservedKey(key)) : undefined;
     return new HostedDatabase(
       name,
       instance,
@@ -357,7 +355,6 @@ export class DatabaseHosting {
       },
       this.replicationLimits,
       cursors,
-      typeof reserved === "number" ? reserved : 0,
     );
   }
 

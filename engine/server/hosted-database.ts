@@ -26,7 +26,6 @@ import type {
   ReplicationWireMessage,
   WriteAssuranceOutcome,
 } from "../replication/index.ts";
-import { metaStore } from "./cluster-node.ts";
 import { ExternalTasks } from "./external-tasks.ts";
 import type { ExternalTasksEvents } from "./external-tasks.ts";
 import { serverBusy, serverLimits } from "./limits.ts";
@@ -84,14 +83,6 @@ export function splitDatabaseKey(stored: string): { database: string; key: strin
 
 export const cursorStore = "replication-cursors";
 
-/** How many etags one reservation covers (see HostedDatabase.reserveEtags). */
-export const etagsReservedAtOnce = 1024;
-
-/** etagsReservedKey names the metaStore key that keeps a database's etag reservation. */
-export function etagsReservedKey(database: string): string {
-  return `etagsReserved/${database.toLowerCase()}`;
-}
-
 /** instanceSettings converts a database record's settings into what an instance follows. */
 export function instanceSettings(record: DatabaseRecord): DatabaseSettings {
   const revisions = record.revisions;
@@ -128,17 +119,13 @@ export class HostedDatabase {
   readonly external: ExternalTasks;
   /**
    * The last etag this server's disk holds. The instance applies a write in memory before its
-   * batch is durable; replication sends nothing past this, since a crash may still lose it,
-   * unless its etag is reserved (reserveEtags). External replication (to another cluster) never
-   * sends past it.
+   * batch is durable; replication sends nothing past this, since a crash may still lose it.
+   * Reserving etags ahead (so a restart skips them) is not enough to send earlier: a sibling that
+   * holds a write this node then lost keeps it, and the restarted node's next writes build on the
+   * state without it. The two versions of the node's own documents then merge document by
+   * document, and a transaction of each shows half (the db sweep, seeds 8000027 and 8000089).
    */
   private durableEtag: number;
-  /**
-   * The etags reserved on disk (reservedEtag) and handed to storage to reserve (reservingEtag):
-   * writes up to reservedEtag may leave before they are durable here (see reserveEtags).
-   */
-  private reservedEtag = 0;
-  private reservingEtag = 0;
 
   constructor(
     readonly name: string,
@@ -147,7 +134,6 @@ export class HostedDatabase {
     private readonly events: HostedDatabaseEvents,
     private readonly limits: Partial<ReplicationLimits>,
     private readonly cursors: ReadonlyMap<NodeTag, DestinationCursor> = new Map(),
-    reservedEtag = 0,
   ) {
     this.external = new ExternalTasks(
       name,
@@ -161,45 +147,8 @@ export class HostedDatabase {
       cursors,
       () => this.durableEtag,
     );
-    // Etags reserved before a restart may stand, on a sibling, for writes this node lost.
-    instance.skipEtagsPast(reservedEtag);
-    this.reservedEtag = this.reservingEtag = reservedEtag;
     // What an instance was opened with came from the disk (or is empty).
     this.durableEtag = instance.lastEtag;
-  }
-
-  /**
-   * reserveEtags returns, when the reservation runs low, the storage write that reserves the next
-   * etagsReservedAtOnce etags, to go in the same storage batch as the local write just applied,
-   * and the call to make once that batch is durable. From then on, a write whose etags are
-   * reserved may leave for the siblings while this node's disk is still syncing it (pump): the
-   * two syncs overlap instead of following each other. A crash may then lose a write a sibling
-   * already holds. The restarted instance skips every etag reserved (skipEtagsPast), so the
-   * sibling's etag for the lost write never names another write, which the sibling would take
-   * for one it has and drop; the lost write itself, never acknowledged, comes back from the
-   * sibling like any replicated write. A reservation rides on a write's own sync: it costs one
-   * small record per etagsReservedAtOnce / 2 etags and no extra sync.
-   */
-  reserveEtags(): { readonly writes: StorageWrite[]; readonly durable: () => void } {
-    const lastEtag = this.instance.lastEtag;
-    if (this.reservingEtag - lastEtag >= etagsReservedAtOnce / 2)
-      return { writes: [], durable: () => {} };
-    const reserved = lastEtag + etagsReservedAtOnce;
-    this.reservingEtag = reserved;
-    return {
-      writes: [{ store: metaStore, op: "put", key: etagsReservedKey(this.name), value: reserved }],
-      durable: () => {
-        this.reservedEtag = Math.max(this.reservedEtag, reserved);
-      },
-    };
-  }
-
-  /**
-   * sendableEtag is the last etag replication may send: what this node's disk holds, or, past
-   * it, what its reservation covers.
-   */
-  private get sendableEtag(): number {
-    return Math.max(this.durableEtag, this.reservedEtag);
   }
 
   /**
@@ -295,13 +244,13 @@ export class HostedDatabase {
         continue;
       }
       if (destination.connection.pending && stale) destination.connection.retry();
-      const batch = destination.connection.nextBatch(this.instance, this.sendableEtag);
+      const batch = destination.connection.nextBatch(this.instance, this.durableEtag);
       if (!batch) continue;
       destination.lastSentMs = nowMs;
       this.events.send(tag, destination.connection.wireOf(batch));
       this.events.batchSent(batch);
       // The next batch is built and packed now, while the destination applies this one.
-      destination.connection.prepareNext(this.instance, this.sendableEtag);
+      destination.connection.prepareNext(this.instance, this.durableEtag);
     }
   }
 

@@ -140,19 +140,9 @@ export class LocalRequests {
     const clock = this.context.clock;
     this.context.writes.admit();
     const commit = db.instance.applyTransaction(request.transaction, { nowMs: clock.nowMs() });
-    const retryMs = this.context.timing.replicationRetryMs;
-    const reservation = this.context.replicateBeforeDurable ? db.reserveEtags() : undefined;
-    const durable = this.context.writes.persistAsync([
-      ...persistenceWrites(commit.persistence),
-      ...(reservation?.writes ?? []),
-    ]);
-    // With its etags reserved, the write leaves for the siblings now, while the disk syncs it:
-    // the answer below still waits for this node's disk, and write assurance for theirs.
-    if (reservation) db.pump(clock.nowMs(), retryMs);
-    await durable;
-    reservation?.durable();
+    await this.context.writes.persistAsync(persistenceWrites(commit.persistence));
     db.markDurable(commit.persistence.lastEtag);
-    db.pump(clock.nowMs(), retryMs);
+    db.pump(clock.nowMs(), this.context.timing.replicationRetryMs);
     const written = commit.written
       .filter((item) => item.kind === "document" || item.kind === "tombstone")
       .map((item) => ({

@@ -178,13 +178,4 @@ export interface ServerOptions {
   readonly onFailStop?: (failure: ServerFailure) => void;
   /** Trace every Raft message sent (raft-message events); off unless a view asks for them. */
   readonly traceRaftMessages?: boolean;
-  /**
-   * replicateBeforeDurable lets a database send a local write to its siblings while its own disk
-   * is still syncing it, as etcd's leader sends an entry to its followers while it writes it to
-   * its own log: the client's answer still waits for both. For storage that is durable only after
-   * an asynchronous sync (fs), this takes one disk sync off every write's path. See
-   * HostedDatabase.reserveEtags for what keeps it safe across a crash. Off by default (nothing to
-   * gain where storage is durable at once, as in the simulator).
-   */
-  readonly replicateBeforeDurable?: boolean;
 }

@@ -75,7 +75,6 @@ export class Server {
       waiters: this.waiters,
       trace,
       detail: { raftMessages: options.traceRaftMessages ?? false },
-      replicateBeforeDurable: options.replicateBeforeDurable ?? false,
       sendPeer: send,
     };
     this.peers = new PeerCalls(send, this.url);

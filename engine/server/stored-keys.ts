@@ -5,7 +5,7 @@ import type { StorageWrite } from "./ports.ts";
 type Stores = ReadonlyMap<string, ReadonlyMap<string, unknown>>;
 
 /** Keys of metaStore that belong to one database: "<prefix>/<database>". */
-const metaPrefixes = ["databaseId", "databaseCreated", "etagsReserved"] as const;
+const metaPrefixes = ["databaseId", "databaseCreated"] as const;
 /** Deletes per storage batch when a database's records are removed (far below the port's limit). */
 export const dropBatchOperationsMax = 10_000;
 

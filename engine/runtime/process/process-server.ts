@@ -66,7 +66,6 @@ export class ProcessServer {
         transport,
         clock: processClock,
         random: new SeededRandom(config.seed),
-        replicateBeforeDurable: true,
         ...(config.timing ? { timing: config.timing } : {}),
         ...(config.replicationLimits ? { replicationLimits: config.replicationLimits } : {}),
         ...(hooks.trace ? { trace: hooks.trace } : {}),
