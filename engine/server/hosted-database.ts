@@ -120,6 +120,10 @@ export class HostedDatabase {
   /**
    * The last etag this server's disk holds. The instance applies a write in memory before its
    * batch is durable; replication sends nothing past this, since a crash may still lose it.
+   * Reserving etags ahead (so a restart skips them) is not enough to send earlier: a sibling that
+   * holds a write this node then lost keeps it, and the restarted node's next writes build on the
+   * state without it. The two versions of the node's own documents then merge document by
+   * document, and a transaction of each shows half (the db sweep, seeds 8000027 and 8000089).
    */
   private durableEtag: number;
 
