@@ -1,6 +1,6 @@
 import "fake-indexeddb/auto";
 import { IDBFactory } from "fake-indexeddb";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { SeededRandom } from "../../engine/core/index.ts";
 import { adaptStorage } from "../../engine/runtime/server-store.ts";
 import type { ServerStore } from "../../engine/runtime/server-store.ts";
@@ -20,8 +20,9 @@ interface Backend {
   open(): Promise<ServerStore>;
 }
 
+// backends() runs once, while the tests are collected: its folder goes after the last of them.
 const cleanups: (() => void)[] = [];
-afterEach(() => {
+afterAll(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
