@@ -8,6 +8,7 @@ import type {
   ConflictResolution,
   ExternalReplicationSummary,
   RevisionsConfiguration,
+  UpdateExternalReplicationCommand,
 } from "../cluster/index.ts";
 import type {
   AttachmentInfo,
@@ -62,17 +63,11 @@ export type ServerRequest =
       readonly database: string;
       readonly resolution: ConflictResolution;
     }
-  | {
-      readonly type: "update-external-replication";
-      readonly database: string;
-      /** Absent to add a task; a task's id to change it. */
-      readonly taskId?: number;
-      readonly name?: string;
-      readonly destinationDatabase: string;
-      readonly destinationUrls: readonly string[];
-      readonly mentorNode?: NodeTag | null;
-      readonly disabled?: boolean;
-    }
+  /** The cluster command's fields: without `taskId` it adds a task, with one it changes it. */
+  | ({ readonly type: "update-external-replication" } & Omit<
+      UpdateExternalReplicationCommand,
+      "type"
+    >)
   | {
       readonly type: "delete-external-replication";
       readonly database: string;
